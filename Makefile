@@ -1,0 +1,85 @@
+# uffdlab — build, test, run, bench.
+# `make run` and `make test` are each the only command a fresh Debian machine
+# needs: both depend on `deps`, which installs missing packages when root.
+
+PKGS      := libcmocka-dev libjemalloc-dev uthash-dev graphviz libgraphviz-dev pkg-config
+CC        ?= cc
+BUILD     ?= build
+SAN       ?=
+CFLAGS_BASE := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SAN)
+PKGCFG     = $(shell pkg-config --cflags cmocka libgvc 2>/dev/null)
+CFLAGS    ?=
+CFLAGS    += $(CFLAGS_BASE) $(PKGCFG)
+LDLIBS_GV  = $(shell pkg-config --libs libgvc 2>/dev/null)
+LDLIBS_CM  = $(shell pkg-config --libs cmocka 2>/dev/null)
+# jemalloc is the explorer's allocator; sanitizer builds keep the libc one.
+LDLIBS_JE  = $(if $(SAN),,$(shell pkg-config --libs jemalloc 2>/dev/null))
+LDLIBS     = -lpthread -lm
+
+LIB_SRC   := $(wildcard handler/*.c sched/*.c model/*.c real/*.c scenarios/*.c viz/*.c)
+LIB_ASM   := $(wildcard sched/*.S)
+DRV_SRC   := $(filter-out uffdlab.c,$(wildcard *.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) $(DRV_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard tests/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_HELPERS := $(filter-out tests/test_% tests/bench_%,$(wildcard tests/*.c))
+TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
+HDRS      := $(wildcard */*.h *.h)
+
+.PHONY: all deps run test bench asan tsan clean nightly
+
+all: $(BUILD)/uffdlab $(TEST_BIN) $(BENCH_BIN)
+
+deps:
+	@missing=""; for p in $(PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else echo "deps: missing Debian packages:$$missing (run as root: apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -c $< -o $@
+
+$(BUILD)/libuffdlab.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/uffdlab: uffdlab.c $(BUILD)/libuffdlab.a $(HDRS)
+	$(CC) $(CFLAGS) uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/libuffdlab.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(TEST_HOBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/uffdlab run
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./tests/run_tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/run_tests.sh
+
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build-tsan SAN="-fsanitize=thread" all
+	@BUILD=build-tsan UFFDLAB_TESTS=real ./tests/run_tests.sh
+
+clean:
+	rm -rf build build-asan build-tsan

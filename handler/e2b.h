@@ -1,0 +1,71 @@
+/* handler/e2b.h — internals of the e2b-ref handler (HANDLER.md 1, REF b01a6a1).
+ *
+ * Contract: shared by e2b_ref.c (lifecycle, pause/resume), e2b_serve.c (the
+ * serve loop) and e2b_fault.c (worker, fault_page, prefault). Everything
+ * goes through sys.h. A `struct serve` lives for one Serve call: its exit
+ * pipe and its deferred queue die with it (REF: deferred is a local of
+ * Serve, so a pause abandons deferred faults — a wart kept on purpose). */
+#ifndef UFFDLAB_E2B_H
+#define UFFDLAB_E2B_H
+
+#include "handler.h"
+#include "tracker.h"
+#include "variants.h"
+
+enum source_kind { SRC_NONE = 0, SRC_SNAPSHOT = 1 };
+enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
+
+struct serve {
+	struct handler *h;
+	int exit_fds[2];
+	uint64_t exit_once;      /* SignalExit writes the pipe once */
+	sys_mutex_t *dmu;        /* guards the deferred queue */
+	struct uffd_msg *deferred;
+	int ndeferred, capdeferred;
+	int err;                 /* Serve's own error (not workers') */
+};
+
+struct handler {
+	sys_t *sys;
+	const struct sys_ops *o;
+	struct handler_config cfg;
+	uint64_t pages;
+	struct tracker tr;
+	sys_rwlock_t *settle;
+	sys_mutex_t *read_serial;
+	/* the errgroup: a bounded set of detached workers, first error kept */
+	sys_mutex_t *wg_mu;
+	sys_cond_t *wg_cv;
+	int wg_alive;
+	int wg_err;
+	char errmsg[256];
+	int wake_fds[2];
+	/* the running Serve, if any */
+	struct serve *serve;
+	sys_thread_t *serve_thr;
+	int last_serve_err;
+	void *zero_buf;          /* one page of zeros for hugetlb zero-fill */
+	struct handler_stats st; /* updated with sys atomics where racy */
+};
+
+int e2b_new(sys_t *sys, const struct handler_config *cfg, struct handler **out);
+void e2b_serve_main(void *arg);
+void e2b_worker_main(void *arg);
+int e2b_prefault(struct handler *h, uint64_t page, const void *data);
+/* SignalExit of serve sv (idempotent). */
+void e2b_signal_exit(struct serve *sv);
+/* Record the errgroup's first error with a reason. */
+void e2b_fail(struct handler *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void e2b_stat(struct handler *h, uint64_t *counter);
+
+/* A worker's argument: the fault and, for the stale-source variant, the
+ * state the serve loop saw. */
+struct work {
+	struct serve *sv;
+	struct uffd_msg msg;     /* a copy, never a pointer into the read buffer (B11) */
+	uint64_t offset;
+	int pre_state; /* -1: read it under the lock (REF) */
+};
+
+#endif

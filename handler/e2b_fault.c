@@ -1,0 +1,246 @@
+/* e2b-ref: the worker, fault_page and Prefault (HANDLER.md 1.5, 1.10, 1.11). */
+#include "e2b.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fault_req {
+	uint64_t addr;   /* page-aligned */
+	uint64_t offset; /* in the snapshot */
+	int write;
+	enum source_kind src;
+	const void *data;     /* prefault: the bytes to install */
+	struct serve *fail_sv; /* NULL: no SignalExit on failure (prefault) */
+};
+
+static void on_failure(const struct fault_req *r)
+{
+	if (r->fail_sv)
+		e2b_signal_exit(r->fail_sv);
+}
+
+/* Source read with REF's retries: min(base << k, cap) + jitter [0, d/2). */
+static int read_source(struct handler *h, const struct fault_req *r, void *buf)
+{
+	const struct sys_ops *o = h->o;
+	int err = 0;
+	for (int k = 0; k <= h->cfg.source_retries; k++) {
+		if (k > 0) {
+			uint64_t d = h->cfg.backoff_base_ns << (k - 1);
+			if (d > h->cfg.backoff_cap_ns)
+				d = h->cfg.backoff_cap_ns;
+			uint64_t jitter = d / 2 ? o->random(h->sys) % (d / 2) : 0;
+			e2b_stat(h, &h->st.source_retries);
+			o->sleep_ns(h->sys, d + jitter);
+		}
+		err = o->source_read(h->sys, h->cfg.src_offset + r->offset, buf,
+				     h->cfg.page_size);
+		if (!err)
+			return 0;
+	}
+	return err;
+}
+
+/* COPY result: errno if any; else a short/negative copy field -> EAGAIN. */
+static int copy_result(int ret, int64_t copied, uint64_t len)
+{
+	if (ret)
+		return ret;
+	if (copied < 0)
+		return (int)copied;
+	if ((uint64_t)copied != len)
+		return -EAGAIN;
+	return 0;
+}
+
+static int fault_page(struct handler *h, const struct fault_req *r,
+		      enum outcome *out)
+{
+	const struct sys_ops *o = h->o;
+	sys_t *s = h->sys;
+	uint64_t ps = h->cfg.page_size;
+	uint64_t mode = r->write ? h->cfg.default_copy_mode
+				 : (h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0);
+	int64_t field = 0;
+	int e;
+	*out = OUT_DISCARDED;
+	if (r->src == SRC_NONE && ps == 4096 && !r->write && h->cfg.wp) {
+		/* no WP on a none PTE (no WP_UNPOPULATED): fill, arm, wake */
+		e = o->uffd_zeropage(s, h->cfg.uffd, r->addr, ps,
+				     UFFDIO_ZEROPAGE_MODE_DONTWAKE, &field);
+		if (!e && field != (int64_t)ps)
+			e = field < 0 ? (int)field : -EIO;
+		if (!e)
+			e = o->uffd_writeprotect(s, h->cfg.uffd, r->addr, ps,
+						 UFFDIO_WRITEPROTECT_MODE_WP);
+		if (!e)
+			e = o->uffd_wake(s, h->cfg.uffd, r->addr, ps);
+	} else if (r->src == SRC_NONE && ps == 4096) {
+		e = o->uffd_zeropage(s, h->cfg.uffd, r->addr, ps, 0, &field);
+		if (!e && field != (int64_t)ps)
+			e = field < 0 ? (int)field : -EIO;
+	} else if (r->src == SRC_NONE) {
+		/* hugetlb has no ZEROPAGE */
+		e = o->uffd_copy(s, h->cfg.uffd, r->addr, h->zero_buf, ps, mode, &field);
+		e = copy_result(e, field, ps);
+	} else if (r->data) {
+		e = o->uffd_copy(s, h->cfg.uffd, r->addr, r->data, ps, mode, &field);
+		e = copy_result(e, field, ps);
+	} else {
+		void *buf = o->buf_alloc(s, ps);
+		if (!buf) {
+			on_failure(r);
+			e2b_fail(h, -ENOMEM, "no memory for a %llu-byte page buffer",
+				 (unsigned long long)ps);
+			return -ENOMEM;
+		}
+		int derr = read_source(h, r, buf);
+		if (derr) {
+			o->buf_free(s, buf, ps);
+			on_failure(r);
+			e2b_fail(h, derr,
+				 "source read of offset 0x%llx failed after %d attempts: %s",
+				 (unsigned long long)r->offset, h->cfg.source_retries + 1,
+				 strerror(-derr));
+			return derr;
+		}
+		e = o->uffd_copy(s, h->cfg.uffd, r->addr, buf, ps, mode, &field);
+		e = copy_result(e, field, ps);
+		o->buf_free(s, buf, ps);
+	}
+	if (e == -EEXIST) {
+		(void)o->uffd_wake(s, h->cfg.uffd, r->addr, ps); /* best effort */
+		e2b_stat(h, &h->st.eexist);
+		*out = OUT_INSTALLED;
+		return 0;
+	}
+	if (e == -ESRCH)
+		return 0; /* the mm is gone: DISCARDED, no exit signal */
+	if (e == -EAGAIN && !(h->cfg.variants & VARIANT_EAGAIN_FATAL)) {
+		*out = OUT_DEFERRED;
+		return 0;
+	}
+	if (e) {
+		on_failure(r);
+		e2b_fail(h, e, "installing 0x%llx failed: %s",
+			 (unsigned long long)r->addr, strerror(-e));
+		return e;
+	}
+	*out = OUT_INSTALLED;
+	return 0;
+}
+
+static void defer(struct serve *sv, const struct uffd_msg *m)
+{
+	struct handler *h = sv->h;
+	const struct sys_ops *o = h->o;
+	o->mutex_lock(h->sys, sv->dmu);
+	if (sv->ndeferred == sv->capdeferred) {
+		int nc = sv->capdeferred ? sv->capdeferred * 2 : 8;
+		struct uffd_msg *na = realloc(sv->deferred, (size_t)nc * sizeof *na);
+		if (!na) {
+			o->mutex_unlock(h->sys, sv->dmu);
+			e2b_fail(h, -ENOMEM, "no memory to defer a fault");
+			e2b_signal_exit(sv);
+			return;
+		}
+		sv->deferred = na;
+		sv->capdeferred = nc;
+	}
+	sv->deferred[sv->ndeferred++] = *m;
+	o->mutex_unlock(h->sys, sv->dmu);
+	e2b_stat(h, &h->st.deferred);
+	o->note(h->sys, SYS_NOTE_DEFER, m->arg.pagefault.address, 0);
+	if (!(h->cfg.variants & VARIANT_NO_WAKE_PIPE)) {
+		char b = 1;
+		(void)o->write(h->sys, h->wake_fds[1], &b, 1); /* full = already woken */
+	}
+}
+
+static void worker(struct work *w)
+{
+	struct serve *sv = w->sv;
+	struct handler *h = sv->h;
+	const struct sys_ops *o = h->o;
+	uint64_t addr = h->cfg.base + w->offset;
+	uint64_t idx = w->offset / h->cfg.page_size;
+	o->note(h->sys, SYS_NOTE_BEFORE_RLOCK, addr, 0);
+	o->rdlock(h->sys, h->settle);
+	enum page_state st = w->pre_state >= 0 ? (enum page_state)w->pre_state
+					       : tracker_get(&h->tr, idx);
+	if (st == PAGE_DIRTY) {
+		e2b_stat(h, &h->st.short_circuit);
+		o->rdunlock(h->sys, h->settle);
+		return;
+	}
+	struct fault_req r = {
+		.addr = addr,
+		.offset = w->offset,
+		.write = !!(w->msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE),
+		.src = st == PAGE_ZERO ? SRC_NONE : SRC_SNAPSHOT,
+		.fail_sv = sv,
+	};
+	o->note(h->sys, SYS_NOTE_BEFORE_FAULT_PAGE, addr, 0);
+	enum outcome out;
+	if (fault_page(h, &r, &out)) {
+		o->rdunlock(h->sys, h->settle);
+		return;
+	}
+	if (out == OUT_INSTALLED) {
+		tracker_set(&h->tr, idx, PAGE_DIRTY);
+		o->note(h->sys, SYS_NOTE_TRACKER, idx, PAGE_DIRTY);
+		e2b_stat(h, &h->st.installed);
+	} else if (out == OUT_DEFERRED) {
+		defer(sv, &w->msg);
+	}
+	o->rdunlock(h->sys, h->settle);
+}
+
+void e2b_worker_main(void *arg)
+{
+	struct work *w = arg;
+	struct handler *h = w->sv->h;
+	worker(w);
+	free(w);
+	h->o->mutex_lock(h->sys, h->wg_mu);
+	h->wg_alive--;
+	h->o->cond_broadcast(h->sys, h->wg_cv);
+	h->o->mutex_unlock(h->sys, h->wg_mu);
+}
+
+int e2b_prefault(struct handler *h, uint64_t page, const void *data)
+{
+	const struct sys_ops *o = h->o;
+	if (page >= h->pages)
+		return -EINVAL;
+	int locked = !(h->cfg.variants & VARIANT_PREFAULT_UNLOCKED);
+	o->note(h->sys, SYS_NOTE_BEFORE_PREFAULT_RLOCK, h->cfg.base + page * h->cfg.page_size, 0);
+	if (locked) {
+		o->rdlock(h->sys, h->settle);
+		enum page_state st = tracker_get(&h->tr, page);
+		if (st != PAGE_NOT_PRESENT) { /* never redo an install or refill a removed page */
+			o->rdunlock(h->sys, h->settle);
+			return 0;
+		}
+	}
+	struct fault_req r = {
+		.addr = h->cfg.base + page * h->cfg.page_size,
+		.offset = page * h->cfg.page_size,
+		.write = 0,
+		.src = SRC_SNAPSHOT,
+		.data = data,
+		.fail_sv = NULL,
+	};
+	enum outcome out;
+	int err = fault_page(h, &r, &out);
+	if (!err && out == OUT_INSTALLED) {
+		tracker_set(&h->tr, page, PAGE_DIRTY);
+		o->note(h->sys, SYS_NOTE_TRACKER, page, PAGE_DIRTY);
+		e2b_stat(h, &h->st.prefaulted);
+	}
+	/* DEFERRED is dropped: the demand path will serve the page (B20) */
+	if (locked)
+		o->rdunlock(h->sys, h->settle);
+	return 0;
+}

@@ -1,0 +1,238 @@
+/* The e2b-ref serve loop (HANDLER.md 1.4): poll uffd + exit + wake pipe,
+ * drain the uffd until EAGAIN, apply the batch's REMOVEs under the settle
+ * write lock, then hand each fault (deferred ones first) to a worker. */
+#include "e2b.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void e2b_signal_exit(struct serve *sv)
+{
+	struct handler *h = sv->h;
+	if (!h->o->atomic_cas(h->sys, &sv->exit_once, 0, 1))
+		return;
+	char b = 1;
+	/* a full pipe already says "exit", so the result does not matter */
+	(void)h->o->write(h->sys, sv->exit_fds[1], &b, 1);
+}
+
+struct batch {
+	struct uffd_msg *faults;
+	int nfaults, capfaults;
+	struct uffd_msg *removes;
+	int nremoves, capremoves;
+};
+
+static int push(struct uffd_msg **a, int *n, int *cap, const struct uffd_msg *m)
+{
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 8;
+		struct uffd_msg *na = realloc(*a, (size_t)nc * sizeof **a);
+		if (!na)
+			return -ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = *m;
+	return 0;
+}
+
+/* read_all: one message per read until EAGAIN (REF since #2445). */
+static int read_all(struct handler *h, struct batch *b)
+{
+	for (;;) {
+		struct uffd_msg m;
+		int n = h->o->uffd_read(h->sys, h->cfg.uffd, &m, 1);
+		if (n == -EINTR)
+			continue;
+		if (n == -EAGAIN || n == 0)
+			return 0;
+		if (n < 0) {
+			e2b_fail(h, n, "reading the uffd failed: %s", strerror(-n));
+			return n;
+		}
+		int err;
+		if (m.event == UFFD_EVENT_PAGEFAULT)
+			err = push(&b->faults, &b->nfaults, &b->capfaults, &m);
+		else if (m.event == UFFD_EVENT_REMOVE)
+			err = push(&b->removes, &b->nremoves, &b->capremoves, &m);
+		else {
+			e2b_fail(h, -EPROTO, "unexpected uffd event type %u", m.event);
+			return -EPROTO;
+		}
+		if (err)
+			return err;
+	}
+}
+
+static void apply_removes(struct handler *h, const struct batch *b)
+{
+	if (!b->nremoves)
+		return;
+	h->o->wrlock(h->sys, h->settle);
+	for (int i = 0; i < b->nremoves; i++) {
+		uint64_t start = b->removes[i].arg.remove.start;
+		uint64_t end = b->removes[i].arg.remove.end;
+		if (start < h->cfg.base || start >= h->cfg.base + h->cfg.size)
+			continue; /* REF: "not found" is logged and skipped */
+		uint64_t off = start - h->cfg.base;
+		uint64_t first = off / h->cfg.page_size;
+		/* REF assumes page alignment (B23): length / page size */
+		uint64_t last = first + (end - start) / h->cfg.page_size;
+		tracker_set_range(&h->tr, first, last, PAGE_ZERO);
+		h->o->note(h->sys, SYS_NOTE_TRACKER, first, PAGE_ZERO);
+		e2b_stat(h, &h->st.removes);
+	}
+	h->o->wrunlock(h->sys, h->settle);
+}
+
+/* errgroup.Go: blocks the caller while max_workers are alive. */
+static int dispatch(struct serve *sv, const struct uffd_msg *m)
+{
+	struct handler *h = sv->h;
+	const struct sys_ops *o = h->o;
+	uint64_t flags = m->arg.pagefault.flags;
+	uint64_t addr = m->arg.pagefault.address;
+	if (flags & UFFD_PAGEFAULT_FLAG_MINOR) {
+		e2b_fail(h, -EPROTO, "unexpected MINOR fault at 0x%llx", (unsigned long long)addr);
+		return -EPROTO;
+	}
+	if (flags & UFFD_PAGEFAULT_FLAG_WP) {
+		e2b_fail(h, -EPROTO, "unexpected WP fault at 0x%llx (WP_ASYNC never delivers one)",
+			 (unsigned long long)addr);
+		return -EPROTO;
+	}
+	if (addr < h->cfg.base || addr >= h->cfg.base + h->cfg.size) {
+		e2b_fail(h, -EFAULT, "fault at 0x%llx outside the mapping", (unsigned long long)addr);
+		return -EFAULT;
+	}
+	struct work *w = malloc(sizeof *w);
+	if (!w)
+		return -ENOMEM;
+	w->sv = sv;
+	w->msg = *m;
+	w->offset = (addr - h->cfg.base) / h->cfg.page_size * h->cfg.page_size;
+	w->pre_state = -1;
+	if (h->cfg.variants & VARIANT_STALE_SOURCE) /* B1: decided before the lock */
+		w->pre_state = (int)tracker_get(&h->tr, w->offset / h->cfg.page_size);
+	o->mutex_lock(h->sys, h->wg_mu);
+	while (h->wg_alive >= h->cfg.max_workers)
+		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
+	h->wg_alive++;
+	o->mutex_unlock(h->sys, h->wg_mu);
+	e2b_stat(h, &h->st.faults);
+	int err = o->spawn(h->sys, NULL, "worker", e2b_worker_main, w);
+	if (err) {
+		o->mutex_lock(h->sys, h->wg_mu);
+		h->wg_alive--;
+		o->cond_broadcast(h->sys, h->wg_cv);
+		o->mutex_unlock(h->sys, h->wg_mu);
+		free(w);
+		e2b_fail(h, err, "spawning a worker failed: %s", strerror(-err));
+	}
+	return err;
+}
+
+static void wait_workers(struct handler *h)
+{
+	const struct sys_ops *o = h->o;
+	o->mutex_lock(h->sys, h->wg_mu);
+	while (h->wg_alive > 0)
+		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
+	o->mutex_unlock(h->sys, h->wg_mu);
+}
+
+static void drain_pipe(struct handler *h, int fd)
+{
+	char buf[64];
+	while (h->o->read(h->sys, fd, buf, sizeof buf) > 0)
+		;
+}
+
+/* Moves the deferred queue into the front of the batch's faults. */
+static int take_deferred(struct serve *sv, struct batch *b)
+{
+	struct handler *h = sv->h;
+	h->o->mutex_lock(h->sys, sv->dmu);
+	int n = sv->ndeferred;
+	int err = 0;
+	if (n) {
+		struct uffd_msg *all = malloc((size_t)(n + b->nfaults) * sizeof *all);
+		if (!all) {
+			err = -ENOMEM;
+		} else {
+			memcpy(all, sv->deferred, (size_t)n * sizeof *all);
+			if (b->nfaults)
+				memcpy(all + n, b->faults, (size_t)b->nfaults * sizeof *all);
+			free(b->faults);
+			b->faults = all;
+			b->nfaults += n;
+			b->capfaults = b->nfaults;
+			sv->ndeferred = 0;
+		}
+	}
+	h->o->mutex_unlock(h->sys, sv->dmu);
+	return err;
+}
+
+static int serve_loop(struct serve *sv)
+{
+	struct handler *h = sv->h;
+	const struct sys_ops *o = h->o;
+	struct batch b = {0};
+	int err = 0;
+	for (;;) {
+		struct sys_pollfd fds[3] = {
+			{h->cfg.uffd, SYS_POLLIN, 0},
+			{sv->exit_fds[0], SYS_POLLIN, 0},
+			{h->wake_fds[0], SYS_POLLIN, 0},
+		};
+		int r = o->poll(h->sys, fds, 3, -1);
+		if (r == -EINTR || r == -EAGAIN)
+			continue;
+		if (r < 0) {
+			e2b_fail(h, r, "poll failed: %s", strerror(-r));
+			err = r;
+			break;
+		}
+		if (fds[1].revents & SYS_POLLIN)
+			break; /* unread messages and deferred faults are abandoned */
+		int woke = fds[2].revents & SYS_POLLIN;
+		if (woke)
+			drain_pipe(h, h->wake_fds[0]);
+		b.nfaults = b.nremoves = 0;
+		if (fds[0].revents & SYS_POLLIN) {
+			o->mutex_lock(h->sys, h->read_serial);
+			err = read_all(h, &b);
+			if (err) {
+				o->mutex_unlock(h->sys, h->read_serial);
+				break;
+			}
+			if (!(h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE))
+				apply_removes(h, &b);
+			o->mutex_unlock(h->sys, h->read_serial);
+		}
+		if ((err = take_deferred(sv, &b)))
+			break;
+		for (int i = 0; i < b.nfaults && !err; i++)
+			err = dispatch(sv, &b.faults[i]);
+		if (err)
+			break;
+		if (h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE) { /* B5 */
+			o->mutex_lock(h->sys, h->read_serial);
+			apply_removes(h, &b);
+			o->mutex_unlock(h->sys, h->read_serial);
+		}
+	}
+	free(b.faults);
+	free(b.removes);
+	return err;
+}
+
+void e2b_serve_main(void *arg)
+{
+	struct serve *sv = arg;
+	sv->err = serve_loop(sv);
+	wait_workers(sv->h); /* on every return (9272d61, B18) */
+}

@@ -1,0 +1,134 @@
+/* handler/sys.h — the platform interface every handler is written against.
+ *
+ * Contract: a handler touches the outside world only through a `sys_t`'s ops
+ * table; it includes nothing from Linux or from a backend. Two backends
+ * implement it: model/ (simulated kernel; every call is a scheduling point)
+ * and real/ (pthreads, a real userfaultfd). Errors are returned as negative
+ * errno values (-EAGAIN, -EEXIST, ...), never via a global errno. Addresses
+ * are uint64_t host-virtual addresses of guest memory; page contents move
+ * through opaque buffers from buf_alloc, so a backend may represent a page by
+ * a tag instead of its bytes. uffd messages are the kernel's struct uffd_msg.
+ */
+#ifndef UFFDLAB_SYS_H
+#define UFFDLAB_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uffd_compat.h"
+
+typedef struct sys sys_t;
+typedef struct sys_thread sys_thread_t;
+typedef struct sys_mutex sys_mutex_t;
+typedef struct sys_rwlock sys_rwlock_t;
+typedef struct sys_cond sys_cond_t;
+
+/* poll bits, same values as <poll.h> so the real backend passes them through */
+enum {
+	SYS_POLLIN = 0x001,
+	SYS_POLLERR = 0x008,
+	SYS_POLLHUP = 0x010,
+	SYS_POLLNVAL = 0x020,
+};
+
+struct sys_pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+
+/* Annotation kinds: test barrier points and notes that end up in traces. */
+enum sys_note {
+	SYS_NOTE_BEFORE_RLOCK = 1,     /* worker, before the settle read lock */
+	SYS_NOTE_BEFORE_FAULT_PAGE = 2, /* worker, lock held, source chosen */
+	SYS_NOTE_BEFORE_PREFAULT_RLOCK = 3,
+	SYS_NOTE_TRACKER = 4,           /* a tracker transition: a=page, b=state */
+	SYS_NOTE_DEFER = 5,             /* a fault deferred: a=address */
+	SYS_NOTE_ERROR = 6,             /* handler gave up: a=address, b=-errno */
+};
+
+struct sys_ops {
+	/* --- threads --- */
+	/* Start fn(arg) on a new thread. out may be NULL (detached). */
+	int (*spawn)(sys_t *, sys_thread_t **out, const char *name,
+		     void (*fn)(void *), void *arg);
+	/* Wait for a non-detached thread to end and release it. */
+	int (*join)(sys_t *, sys_thread_t *);
+	/* A spin hint: the caller made no progress and wants others to run. */
+	void (*yield)(sys_t *);
+	/* Back off for ns nanoseconds (simulated: a scheduling point only). */
+	void (*sleep_ns)(sys_t *, uint64_t ns);
+	/* A pseudo-random number (simulated: from the run's seed). */
+	uint64_t (*random)(sys_t *);
+
+	/* --- synchronisation --- */
+	int (*mutex_new)(sys_t *, sys_mutex_t **out);
+	void (*mutex_free)(sys_t *, sys_mutex_t *);
+	void (*mutex_lock)(sys_t *, sys_mutex_t *);
+	void (*mutex_unlock)(sys_t *, sys_mutex_t *);
+	/* Writer-preferring: once a writer waits, new readers block (Go RWMutex). */
+	int (*rwlock_new)(sys_t *, sys_rwlock_t **out);
+	void (*rwlock_free)(sys_t *, sys_rwlock_t *);
+	void (*rdlock)(sys_t *, sys_rwlock_t *);
+	void (*rdunlock)(sys_t *, sys_rwlock_t *);
+	void (*wrlock)(sys_t *, sys_rwlock_t *);
+	void (*wrunlock)(sys_t *, sys_rwlock_t *);
+	int (*cond_new)(sys_t *, sys_cond_t **out);
+	void (*cond_free)(sys_t *, sys_cond_t *);
+	void (*cond_wait)(sys_t *, sys_cond_t *, sys_mutex_t *);
+	void (*cond_signal)(sys_t *, sys_cond_t *);
+	void (*cond_broadcast)(sys_t *, sys_cond_t *);
+	/* Sequentially consistent atomics on shared words that matter for races. */
+	uint64_t (*atomic_load)(sys_t *, uint64_t *p);
+	void (*atomic_store)(sys_t *, uint64_t *p, uint64_t v);
+	uint64_t (*atomic_add)(sys_t *, uint64_t *p, uint64_t v); /* returns new */
+	/* compare-and-swap: returns 1 and stores desired if *p == expected */
+	int (*atomic_cas)(sys_t *, uint64_t *p, uint64_t expected, uint64_t desired);
+
+	/* --- file descriptors: pipes and poll --- */
+	/* A non-blocking pipe: fds[0] read end, fds[1] write end. */
+	int (*pipe)(sys_t *, int fds[2]);
+	/* write/read return bytes done or -errno (-EAGAIN when it would block). */
+	long (*write)(sys_t *, int fd, const void *buf, size_t len);
+	long (*read)(sys_t *, int fd, void *buf, size_t len);
+	int (*close)(sys_t *, int fd);
+	/* Block until an fd is ready (timeout_ms < 0: forever). Returns the
+	 * number of fds with revents, 0 on timeout, or -errno (-EINTR). */
+	int (*poll)(sys_t *, struct sys_pollfd *fds, int nfds, int timeout_ms);
+
+	/* --- userfaultfd (uffd is non-blocking, as Firecracker creates it) --- */
+	/* Read up to max messages; returns how many (>= 1), -EAGAIN when none
+	 * is queued, or another -errno. Faults come before events (KERNEL.md 1). */
+	int (*uffd_read)(sys_t *, int uffd, struct uffd_msg *msgs, int max);
+	/* UFFDIO_COPY. Returns 0 or -errno; *copied gets the kernel's `copy`
+	 * field (bytes done, or -errno). A partial copy returns -EAGAIN with
+	 * 0 < *copied < len. src is a buffer from buf_alloc. */
+	int (*uffd_copy)(sys_t *, int uffd, uint64_t dst, const void *src,
+			 uint64_t len, uint64_t mode, int64_t *copied);
+	/* UFFDIO_ZEROPAGE, same conventions; *zeroed gets the `zeropage` field. */
+	int (*uffd_zeropage)(sys_t *, int uffd, uint64_t dst, uint64_t len,
+			     uint64_t mode, int64_t *zeroed);
+	int (*uffd_wake)(sys_t *, int uffd, uint64_t start, uint64_t len);
+	int (*uffd_writeprotect)(sys_t *, int uffd, uint64_t start, uint64_t len,
+				 uint64_t mode);
+
+	/* --- page buffers and the snapshot source --- */
+	/* A buffer able to hold one page of len bytes; NULL on ENOMEM. */
+	void *(*buf_alloc)(sys_t *, uint64_t len);
+	void (*buf_free)(sys_t *, void *buf, uint64_t len);
+	/* Make buf hold a page of zeros. */
+	void (*buf_zero)(sys_t *, void *buf, uint64_t len);
+	/* Read len bytes of the snapshot at offset into buf: 0 or -errno
+	 * (-EIO: may succeed on a later attempt, or fail for good). */
+	int (*source_read)(sys_t *, uint64_t offset, void *buf, uint64_t len);
+
+	/* --- annotations --- */
+	/* A test barrier point or a trace note; see enum sys_note. */
+	void (*note)(sys_t *, enum sys_note what, uint64_t a, uint64_t b);
+};
+
+struct sys {
+	const struct sys_ops *ops;
+};
+
+#endif

@@ -1,0 +1,50 @@
+#include "tracker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int tracker_init(struct tracker *t, uint64_t pages)
+{
+	t->pages = pages;
+	t->state = calloc(pages ? pages : 1, 1);
+	return t->state ? 0 : -ENOMEM;
+}
+
+void tracker_fini(struct tracker *t)
+{
+	free(t->state);
+	t->state = NULL;
+	t->pages = 0;
+}
+
+enum page_state tracker_get(const struct tracker *t, uint64_t page)
+{
+	if (page >= t->pages)
+		return PAGE_NOT_PRESENT;
+	return (enum page_state)__atomic_load_n(&t->state[page], __ATOMIC_SEQ_CST);
+}
+
+void tracker_set(struct tracker *t, uint64_t page, enum page_state s)
+{
+	if (page < t->pages)
+		__atomic_store_n(&t->state[page], (unsigned char)s, __ATOMIC_SEQ_CST);
+}
+
+void tracker_set_range(struct tracker *t, uint64_t first, uint64_t last,
+		       enum page_state s)
+{
+	if (last > t->pages)
+		last = t->pages;
+	for (uint64_t p = first; p < last; p++)
+		tracker_set(t, p, s);
+}
+
+const char *page_state_name(enum page_state s)
+{
+	switch (s) {
+	case PAGE_NOT_PRESENT: return "not-present";
+	case PAGE_DIRTY: return "dirty";
+	case PAGE_ZERO: return "zero";
+	}
+	return "invalid";
+}

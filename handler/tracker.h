@@ -1,0 +1,29 @@
+/* handler/tracker.h — the per-page state tracker of REF (HANDLER.md 1.6).
+ *
+ * Contract: one state per page (enum page_state), NOT_PRESENT initially.
+ * Each get/set is atomic on its own (as REF's tracker-internal mutex makes
+ * it); exclusion between a worker's read-act-commit and a REMOVE batch is the
+ * handler's settle lock, not the tracker's business. tracker_init returns 0
+ * or -ENOMEM. No scheduling points: the tracker is plain memory. */
+#ifndef UFFDLAB_TRACKER_H
+#define UFFDLAB_TRACKER_H
+
+#include <stdint.h>
+
+#include "handler.h"
+
+struct tracker {
+	uint64_t pages;
+	unsigned char *state; /* accessed with __atomic builtins */
+};
+
+int tracker_init(struct tracker *t, uint64_t pages);
+void tracker_fini(struct tracker *t);
+enum page_state tracker_get(const struct tracker *t, uint64_t page);
+void tracker_set(struct tracker *t, uint64_t page, enum page_state s);
+/* Pages [first, last) := s; pages past the end are ignored. */
+void tracker_set_range(struct tracker *t, uint64_t first, uint64_t last,
+		       enum page_state s);
+const char *page_state_name(enum page_state s);
+
+#endif

@@ -1,0 +1,97 @@
+/* scenarios/scenario.h — scenario files (*.scn): the parsed form.
+ *
+ * Contract: scn_parse_file()/scn_parse_string() return 0 and fill *out, or
+ * return -1 and write one line "file:line:col: message" into err (never
+ * crash, never exit). A parsed scenario is plain data: the memory, the uffd
+ * features, the handler configuration, the guest contract and the threads,
+ * each a list of operations with optional ordering constraints. The hash is
+ * FNV-1a 64 of the file's bytes (traces refuse a changed scenario).
+ */
+#ifndef UFFDLAB_SCENARIO_H
+#define UFFDLAB_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCN_MAX_THREADS 16
+#define SCN_MAX_OPS 64
+#define SCN_MAX_PAGES 4096
+#define SCN_NAME_MAX 32
+
+enum scn_op_kind {
+	SCN_READ = 1,     /* read P            a = page */
+	SCN_WRITE,        /* write P V         a = page, b = value (1..255) */
+	SCN_REMOVE,       /* remove P..Q       a = first, b = last (inclusive) */
+	SCN_PAUSE,        /* pause             stop the serve loop, keep state */
+	SCN_RESUME,       /* resume            start a new serve loop */
+	SCN_PREFETCH,     /* prefetch P..Q     Prefault each page from the source */
+	SCN_SOURCE_FAIL,  /* source-fail P N   next N source reads of P fail;
+			     N = 0 means for good. a = page, b = N */
+	SCN_UNMAP,        /* unmap P..Q        munmap: UNMAP event */
+	SCN_REMAP,        /* remap P..Q        mremap move: REMAP + UNMAP */
+	SCN_FORK,         /* fork              FORK event */
+};
+
+enum scn_role {
+	SCN_GUEST = 1,    /* a vCPU: read/write */
+	SCN_BALLOON,      /* Firecracker's balloon / free-page reporting: remove */
+	SCN_CONTROL,      /* the orchestrator: pause/resume/prefetch/source-fail */
+};
+
+enum scn_contract {
+	SCN_CONTRACT_KEEPS = 0,  /* no vCPU touches a page while it is removed */
+	SCN_CONTRACT_BREAKS = 1, /* accesses may race removes: relaxed oracle */
+};
+
+struct scn_op {
+	enum scn_op_kind kind;
+	uint64_t a, b;
+	int after_thread;  /* -1, or index of a thread whose op ... */
+	int after_op;      /* ... (index) must have completed before this op */
+	int line;
+};
+
+struct scn_thread {
+	char name[SCN_NAME_MAX];
+	enum scn_role role;
+	int nops;
+	struct scn_op ops[SCN_MAX_OPS];
+};
+
+/* What the snapshot holds for a page. */
+enum scn_fill {
+	SCN_FILL_PATTERN = 0, /* a recognisable per-page pattern (default) */
+	SCN_FILL_ZERO = 1,    /* zeros */
+	SCN_FILL_SENTINEL = 2, /* pattern with byte 0 = sentinel (0xC3) */
+};
+
+struct scenario {
+	char path[256];
+	char name[64];       /* file name without directory and .scn */
+	uint64_t hash;
+	uint64_t page_size;  /* 4096 or 2097152 */
+	int pages;
+	unsigned char fill[SCN_MAX_PAGES]; /* enum scn_fill per page */
+	/* uffd features */
+	int event_remove;
+	int wp;              /* register WP, install read faults WP */
+	int wp_async;
+	/* handler configuration */
+	int workers;         /* 0 = default */
+	int retries;         /* -1 = default */
+	enum scn_contract contract;
+	/* expectation, for the zoo: "" = none, else the invariant name that
+	 * the buggy variant must violate */
+	char expect[64];
+	int nthreads;
+	struct scn_thread threads[SCN_MAX_THREADS];
+};
+
+int scn_parse_file(const char *path, struct scenario *out, char *err,
+		   size_t errlen);
+int scn_parse_string(const char *path, const char *text, struct scenario *out,
+		     char *err, size_t errlen);
+uint64_t scn_hash_bytes(const void *data, size_t len);
+const char *scn_op_name(enum scn_op_kind k);
+
+#endif

@@ -1,0 +1,122 @@
+/* sched/sched.h — a deterministic scheduler of coroutine threads.
+ *
+ * Contract: every simulated thread is a coroutine with its own stack, run on
+ * the OS thread that called sched_run(); a switch is a few register moves, no
+ * system call. Control changes hands only inside sched_point(), sched_block()
+ * and at thread exit. At each scheduling point the strategy picks the next
+ * thread among the runnable ones; the sequence of picked thread ids (the
+ * choices) fully determines the run, and the same options give the same
+ * choices, byte for byte. Thread ids are small integers in creation order.
+ * Nothing here knows about uffd: the caller labels each step with text.
+ */
+#ifndef UFFDLAB_SCHED_H
+#define UFFDLAB_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sched_strategy {
+	SCHED_RANDOM = 0, /* uniform choice among runnable threads */
+	SCHED_PCT = 1,    /* Burckhardt et al. 2010: priorities + d-1 change points */
+	SCHED_REPLAY = 2, /* follow opts.replay exactly */
+};
+
+struct sched_opts {
+	enum sched_strategy strategy;
+	uint64_t seed;
+	int pct_depth;           /* d >= 1 (default 3) */
+	uint64_t pct_steps;      /* k: expected run length; 0 = 1000 */
+	uint64_t max_steps;      /* step bound (livelock); 0 = 100000 */
+	size_t stack_size;       /* per coroutine; 0 = 64 KiB */
+	const uint32_t *replay;  /* SCHED_REPLAY: thread id of every step */
+	size_t replay_len;
+	int labels;              /* keep step labels (tracing); off = fast */
+};
+
+enum sched_result {
+	SCHED_DONE = 0,       /* every thread ended */
+	SCHED_STUCK = 1,      /* threads remain, none runnable (deadlock/lost wake) */
+	SCHED_STEP_BOUND = 2, /* max_steps reached */
+	SCHED_STOPPED = 3,    /* sched_stop() was called (e.g. the oracle) */
+	SCHED_DIVERGED = 4,   /* replay asked for a thread that is not runnable */
+};
+
+enum sched_tstate {
+	SCHED_T_RUNNABLE = 0,
+	SCHED_T_BLOCKED = 1,
+	SCHED_T_DONE = 2,
+};
+
+typedef struct sched sched_t;
+
+/* A wait queue: threads blocked on it, FIFO. Zero-initialise before use. */
+typedef struct sched_waitq {
+	struct sched_wnode *head, *tail;
+} sched_waitq_t;
+
+sched_t *sched_new(const struct sched_opts *opts);
+void sched_free(sched_t *s);
+/* Forget every thread and start over with new options, keeping allocated
+ * stacks and memory (the explorer runs thousands of schedules). 0 or -errno. */
+int sched_reset(sched_t *s, const struct sched_opts *opts);
+
+/* Create a thread that will run fn(arg). Callable before sched_run() or from
+ * inside a coroutine. kind is a caller-defined tag (guest, worker, ...).
+ * Returns its id (>= 0) or -errno. */
+int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
+		void *arg);
+
+/* Run until a sched_result applies. Call once. */
+enum sched_result sched_run(sched_t *s);
+
+/* Inside a coroutine: */
+int sched_self(const sched_t *s);
+/* A scheduling point: the strategy may switch to another runnable thread. */
+void sched_point(sched_t *s);
+/* A spin hint: like sched_point, but under PCT the caller's priority drops
+ * below every other thread's, so that a busy loop cannot starve the thread
+ * it waits for (a fair scheduler's guarantee). */
+void sched_yield(sched_t *s);
+/* Block the calling thread on q until woken; returns after it is woken and
+ * scheduled again. */
+void sched_block(sched_t *s, sched_waitq_t *q);
+/* Make the first / every thread of q runnable. Return how many woke. */
+int sched_wake_one(sched_t *s, sched_waitq_t *q);
+int sched_wake_all(sched_t *s, sched_waitq_t *q);
+int sched_waitq_empty(const sched_waitq_t *q);
+/* Block until thread tid has ended. */
+void sched_join(sched_t *s, int tid);
+/* End the run after the current step (result SCHED_STOPPED). */
+void sched_stop(sched_t *s);
+
+/* Label of the current step (printf-style); appended with "; " if called
+ * more than once in one step. Steps without a label read "yield". A no-op
+ * unless opts.labels: callers may test sched_labels_on() to skip work. */
+int sched_labels_on(const sched_t *s);
+void sched_label(sched_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Called after every step with the id of the thread that ran it; the hook
+ * may call sched_stop(). */
+typedef void (*sched_step_hook)(void *ctx, sched_t *s, int tid);
+void sched_set_step_hook(sched_t *s, sched_step_hook hook, void *ctx);
+/* Called after every step with its number, thread and label (trace writer). */
+typedef void (*sched_step_sink)(void *ctx, uint64_t step, int tid,
+				const char *label);
+void sched_set_step_sink(sched_t *s, sched_step_sink sink, void *ctx);
+
+/* Queries (valid during and after the run). */
+uint64_t sched_steps(const sched_t *s);
+int sched_nthreads(const sched_t *s);
+enum sched_tstate sched_thread_state(const sched_t *s, int tid);
+const char *sched_thread_name(const sched_t *s, int tid);
+int sched_thread_kind(const sched_t *s, int tid);
+/* The choices made so far: the thread id of each step. */
+const uint32_t *sched_choices(const sched_t *s, size_t *n);
+/* Deterministic random numbers from the run's seed, for the code under test
+ * (independent of the strategy's own stream). */
+uint64_t sched_random(sched_t *s);
+/* PCT: the k actually observed (steps of this run), to report and reuse. */
+uint64_t sched_pct_k(const sched_t *s);
+
+#endif
