@@ -1,33 +1,176 @@
-/* uffdlab — the command line. Subcommands grow with the drivers. */
+/* uffdlab — the command line: explore, replay, list, run. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "driver.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
+#include "scenarios/scenario.h"
 
-static int usage(void)
+static const char usage_text[] =
+	"usage: uffdlab explore SCENARIO [--handler NAME] [--variant NAME[,NAME]]\n"
+	"                       [--strategy random|pct] [--seed N] [--runs N | --time SECONDS]\n"
+	"                       [--depth D] [--pct-k K] [--max-steps N] [--json] [--out DIR]\n"
+	"       uffdlab replay TRACE [--out FILE] [--json]\n"
+	"       uffdlab list [DIR]\n"
+	"       uffdlab run [--runs N]\n"
+	"exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 determinism bug\n";
+
+static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "usage: uffdlab list | run\n");
+	fprintf(stderr, "uffdlab: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (uffdlab --help)\n");
 	return 2;
 }
 
-static int cmd_list(void)
+static int num_arg(const char *flag, const char *s, uint64_t *out)
 {
+	char *end;
+	if (!s)
+		return usage_error("%s needs a value", flag);
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end || !*s || *s == '-') {
+		fprintf(stderr, "uffdlab: %s: '%s' is not a non-negative integer\n", flag, s);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cmd_explore(int argc, char **argv)
+{
+	struct explore_args a = {.handler = "e2b-ref", .out_dir = "out", .depth = 3};
+	for (int i = 2; i < argc; i++) {
+		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t n;
+		if (strcmp(f, "--handler") == 0 && v) {
+			a.handler = v;
+			i++;
+		} else if (strcmp(f, "--variant") == 0 && v) {
+			a.variant = v;
+			i++;
+		} else if (strcmp(f, "--strategy") == 0 && v) {
+			if (strcmp(v, "random") == 0)
+				a.strategy = SCHED_RANDOM;
+			else if (strcmp(v, "pct") == 0)
+				a.strategy = SCHED_PCT;
+			else
+				return usage_error("unknown strategy '%s' (random or pct)", v);
+			i++;
+		} else if (strcmp(f, "--seed") == 0) {
+			if (num_arg(f, v, &a.seed))
+				return 2;
+			i++;
+		} else if (strcmp(f, "--runs") == 0) {
+			if (num_arg(f, v, &a.runs))
+				return 2;
+			if (!a.runs)
+				return usage_error("%s must be at least 1", f);
+			i++;
+		} else if (strcmp(f, "--time") == 0 && v) {
+			char *end;
+			a.seconds = strtod(v, &end);
+			if (*end || a.seconds <= 0 || a.seconds > 1e7)
+				return usage_error("--time: '%s' is not a positive number of seconds", v);
+			i++;
+		} else if (strcmp(f, "--depth") == 0) {
+			if (num_arg(f, v, &n))
+				return 2;
+			if (n < 1 || n > 100)
+				return usage_error("%s must be between 1 and 100", f);
+			a.depth = (int)n;
+			i++;
+		} else if (strcmp(f, "--pct-k") == 0) {
+			if (num_arg(f, v, &a.pct_k))
+				return 2;
+			i++;
+		} else if (strcmp(f, "--max-steps") == 0) {
+			if (num_arg(f, v, &a.max_steps))
+				return 2;
+			i++;
+		} else if (strcmp(f, "--out") == 0 && v) {
+			a.out_dir = v;
+			i++;
+		} else if (strcmp(f, "--json") == 0) {
+			a.json = 1;
+		} else if (f[0] == '-') {
+			return usage_error("unknown or incomplete option '%s'", f);
+		} else if (!a.scenario) {
+			a.scenario = f;
+		} else {
+			return usage_error("unexpected argument '%s'", f);
+		}
+	}
+	if (!a.scenario)
+		return usage_error("%s", "explore needs a SCENARIO file");
+	if (a.runs && a.seconds > 0)
+		return usage_error("%s", "--runs and --time exclude each other");
+	return drive_explore(&a);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	const char *trace = NULL, *out = NULL;
+	int json = 0;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (argv[i][0] == '-')
+			return usage_error("unknown or incomplete option '%s'", argv[i]);
+		else if (!trace)
+			trace = argv[i];
+		else
+			return usage_error("unexpected argument '%s'", argv[i]);
+	}
+	if (!trace)
+		return usage_error("%s", "replay needs a TRACE file");
+	return drive_replay(trace, out, json);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	const char *dir = argc > 2 ? argv[2] : "scenarios";
+	static char names[512][256];
+	int n = scn_list_dir(dir, names, 512);
 	printf("handlers:\n");
-	for (const char *const *n = handler_names(); *n; n++)
-		printf("  %s\n", *n);
+	for (const char *const *h = handler_names(); *h; h++)
+		printf("  %s\n", *h);
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
 		printf("  %-24s %-4s %s\n", v->name, v->bug, v->what);
+	printf("scenarios (%s):\n", dir);
+	if (n < 0) {
+		fprintf(stderr, "uffdlab: %s: %s\n", dir, strerror(-n));
+		return 2;
+	}
+	for (int i = 0; i < n; i++)
+		printf("  %s\n", names[i]);
 	return 0;
 }
+
+int cmd_run(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage();
+		return usage_error("%s", "no command");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "explore") == 0)
+		return cmd_explore(argc, argv);
+	if (strcmp(argv[1], "replay") == 0)
+		return cmd_replay(argc, argv);
 	if (strcmp(argv[1], "list") == 0)
-		return cmd_list();
-	fprintf(stderr, "uffdlab: unknown command '%s'\n", argv[1]);
-	return usage();
+		return cmd_list(argc, argv);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc, argv);
+	return usage_error("unknown command '%s'", argv[1]);
 }

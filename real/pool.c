@@ -22,6 +22,7 @@ struct real_pool {
 	struct worker *idle;    /* LIFO: the most recently parked thread is warm */
 	struct worker *all;
 	uint64_t created;
+	int busy;               /* jobs handed over and not yet returned */
 	int closing;
 	size_t stack_size;
 };
@@ -55,6 +56,7 @@ static void *worker_main(void *v)
 		fn(arg);
 
 		pthread_mutex_lock(&p->mu);
+		p->busy--;
 		if (job) {
 			job->done = 1;
 			pthread_cond_signal(&job->done_cv);
@@ -141,6 +143,7 @@ int real_pool_run(struct real_pool *p, const char *name, void (*fn)(void *),
 	w->fn = fn;
 	w->arg = arg;
 	w->job = job;
+	p->busy++;
 	if (name) {
 		strncpy(w->name, name, sizeof w->name - 1);
 		w->name[sizeof w->name - 1] = 0;
@@ -166,6 +169,14 @@ uint64_t real_pool_created(struct real_pool *p)
 {
 	pthread_mutex_lock(&p->mu);
 	uint64_t n = p->created;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+int real_pool_busy(struct real_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	int n = p->busy;
 	pthread_mutex_unlock(&p->mu);
 	return n;
 }

@@ -34,5 +34,7 @@ int real_pool_run(struct real_pool *p, const char *name, void (*fn)(void *),
  * real_pool_job_init() it again to reuse it. */
 void real_pool_wait(struct real_pool *p, struct real_pool_job *job);
 uint64_t real_pool_created(struct real_pool *p);
+/* Jobs handed over and not yet returned (a job counts from hand-over). */
+int real_pool_busy(struct real_pool *p);
 
 #endif

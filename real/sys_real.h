@@ -49,5 +49,9 @@ void sys_real_set_note_hook(sys_t *sys, sys_real_note_fn fn, void *ctx);
 
 /* Threads the pool created so far (tests: spawn reuses parked threads). */
 uint64_t sys_real_threads_created(sys_t *sys);
+/* Threads started by spawn that have not returned yet: 0 once a handler's
+ * serve loop and all its workers have ended (tests: "the handler gave up
+ * on its own"). */
+int sys_real_threads_running(sys_t *sys);
 
 #endif

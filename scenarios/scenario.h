@@ -94,4 +94,25 @@ int scn_parse_string(const char *path, const char *text, struct scenario *out,
 uint64_t scn_hash_bytes(const void *data, size_t len);
 const char *scn_op_name(enum scn_op_kind k);
 
+/* --- Added with the parser (additive to the frozen interface above) --- */
+
+/* Note on struct scn_op: `after T.k` (k 1-based in the file) is stored as
+ * after_thread = T's index in threads[], after_op = k - 1 (0-based). */
+
+/* As scn_parse_string(), for len bytes that may hold NUL bytes (which are
+ * then reported as an error): what scn_parse_file() uses after reading. */
+int scn_parse_bytes(const char *path, const void *data, size_t len,
+		    struct scenario *out, char *err, size_t errlen);
+
+/* "guest", "balloon", "control"; "?" for anything else. */
+const char *scn_role_name(enum scn_role r);
+
+/* The *.scn files of dir (dotfiles excluded), then those of dir/zoo/, each
+ * group sorted by byte order (strcmp): a deterministic corpus order. Each
+ * entry is a path usable with scn_parse_file(): "dir/x.scn",
+ * "dir/zoo/y.scn". Returns the count, or -errno: dir unreadable,
+ * -ENOSPC more than max files, -ENAMETOOLONG a path of 256 bytes or more.
+ * A missing zoo/ is not an error. */
+int scn_list_dir(const char *dir, char names[][256], int max);
+
 #endif

@@ -1,0 +1,40 @@
+/* driver.h — the explore and replay drivers behind the command line.
+ *
+ * Contract: each driver returns the process exit status: 0 no violation,
+ * 1 a violation found (its trace written, the reproducing command printed),
+ * 2 bad usage or bad input (one line "file:line: message" on stderr),
+ * 3 a determinism bug (a replay that does not reproduce its run).
+ * Output goes to stdout (human lines, or one JSON object with --json);
+ * progress goes to stderr only when stderr is a terminal.
+ */
+#ifndef UFFDLAB_DRIVER_H
+#define UFFDLAB_DRIVER_H
+
+#include <stdint.h>
+
+#include "sched/sched.h"
+
+#define UFFDLAB_VERSION "0.1.0"
+
+struct explore_args {
+	const char *scenario;
+	const char *handler;      /* default e2b-ref */
+	const char *variant;      /* NULL: none; names joined by ',' */
+	enum sched_strategy strategy;
+	uint64_t seed;
+	uint64_t runs;            /* 0 = until time or 1000 */
+	double seconds;           /* 0 = no time limit */
+	int depth;                /* PCT d */
+	uint64_t pct_k;           /* 0 = learn from the first run */
+	uint64_t max_steps;
+	int json;
+	const char *out_dir;      /* default "out" */
+	int quiet;
+};
+
+int drive_explore(const struct explore_args *a);
+/* Replay a trace in the simulator; out_path (may be NULL) receives the
+ * regenerated trace. */
+int drive_replay(const char *trace_path, const char *out_path, int json);
+
+#endif

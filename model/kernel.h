@@ -1,0 +1,154 @@
+/* model/kernel.h — the simulated userfaultfd kernel (6.18 semantics).
+ *
+ * Contract: one `struct mkern` models one guest process (Firecracker) whose
+ * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
+ * the handler process, and implements handler/sys.h on top of sched/. It
+ * obeys the numbered Model rules of KERNEL.md (1-31, 33-40; see the rule
+ * comments in model/kernel_*.c). Everything is driven by coroutines of the
+ * kernel's scheduler: every sys op and every guest-side operation below
+ * starts with a scheduling point and blocks (sched_block) exactly where the
+ * kernel would sleep; between two scheduling points an operation is atomic.
+ * Guest-side functions must be called from a coroutine (they may block);
+ * observation functions have no scheduling point and may be called anywhere.
+ *
+ * Page contents are 64-bit tags, never bytes: 0 = zeros, MK_SNAP(p) = the
+ * snapshot of page p, MK_WRITE(id) = the data of guest write `id`. A page is
+ * named by its index in the region; it keeps its index when mremap moves it.
+ *
+ * No allocation happens after the first schedule that reached a given size
+ * (threads, fds, buffers, locks are pooled and kept across mk_reset), no
+ * output unless sched_labels_on(), and nothing observable depends on pointer
+ * values. Errors are negative errno values.
+ */
+#ifndef UFFDLAB_MODEL_KERNEL_H
+#define UFFDLAB_MODEL_KERNEL_H
+
+#include <stdint.h>
+
+#include "handler/sys.h"
+#include "sched/sched.h"
+
+typedef uint64_t mk_content;
+
+#define MK_TAG_SHIFT 56
+#define MK_TAG_LOW(c) ((uint64_t)(c) & ((UINT64_C(1) << MK_TAG_SHIFT) - 1))
+#define MK_SNAP(p) ((mk_content)(UINT64_C(0x53) << MK_TAG_SHIFT | (uint64_t)(p)))
+#define MK_WRITE(id) ((mk_content)(UINT64_C(0x57) << MK_TAG_SHIFT | (uint64_t)(id)))
+#define MK_IS_SNAP(c) (((uint64_t)(c) >> MK_TAG_SHIFT) == 0x53)
+#define MK_IS_WRITE(c) (((uint64_t)(c) >> MK_TAG_SHIFT) == 0x57)
+#define MK_SNAP_PAGE(c) MK_TAG_LOW(c)
+#define MK_WRITE_ID(c) MK_TAG_LOW(c)
+/* What mk_guest_read() returns instead of data when the access did not
+ * complete: the page is not mapped (SIGSEGV), or a fatal signal ended the
+ * fault (mk_signal). Use mk_access() to get the errno instead. */
+#define MK_SEGV ((mk_content)(UINT64_C(0x45) << MK_TAG_SHIFT | 0x5345475600))
+#define MK_KILLED ((mk_content)(UINT64_C(0x45) << MK_TAG_SHIFT | 0x4b494c4c00))
+
+#define MK_BASE_DEFAULT UINT64_C(0x7f0000000000)
+#define MK_HUGE_PAGE (UINT64_C(2) << 20)
+
+enum mk_kind { MK_GUEST = 1, MK_BALLOON, MK_CONTROL, MK_HANDLER };
+
+struct mk_config {
+	uint64_t base;        /* region start; 0 = MK_BASE_DEFAULT */
+	uint64_t page_size;   /* 4096 (anon) or MK_HUGE_PAGE (hugetlb) */
+	int pages;            /* >= 1 */
+	uint64_t features;    /* UFFD_FEATURE_* asked in UFFDIO_API */
+	int register_wp;      /* register MISSING|WP instead of MISSING */
+	int user_mode_only;   /* uffd created with UFFD_USER_MODE_ONLY (rule 12) */
+	uint64_t src_offset;  /* snapshot offset of page 0 (source_read) */
+	const mk_content *snapshot; /* per page; NULL = MK_SNAP(p) everywhere */
+};
+
+struct mkern;
+
+/* NULL on a bad config (errno EINVAL) or ENOMEM. s must outlive k. */
+struct mkern *mk_new(sched_t *s, const struct mk_config *cfg);
+/* Start over for the next schedule (after sched_reset), keeping memory:
+ * pages as the config says, every fd, pipe, buffer and lock of the last
+ * run reclaimed (free the handler first). cfg NULL = the same config.
+ * 0 or -errno (the kernel is unchanged on error). */
+int mk_reset(struct mkern *k, const struct mk_config *cfg);
+void mk_free(struct mkern *k);
+
+/* The sys_t backend the handler uses, and the handler's uffd number. */
+sys_t *mk_sys(struct mkern *k);
+int mk_uffd(const struct mkern *k);
+struct mkern *mk_of_sys(sys_t *sys);
+
+/* --- guest-side operations (from a coroutine; each one may block) --- */
+
+/* An access by the guest process (mm 0) or a forked child (mm > 0):
+ * returns 0 and the tag seen (*out may be NULL), -EFAULT when the page is
+ * not mapped, -EINTR when a fatal signal ended the fault, -EINVAL for a
+ * bad page. A write stores v. kernel = a kernel-mode access (a syscall
+ * touching the page, rule 12). */
+int mk_access(struct mkern *k, int mm, int page, int write, mk_content v,
+	      int kernel, mk_content *out);
+mk_content mk_guest_read(struct mkern *k, int page);   /* or MK_SEGV/MK_KILLED */
+int mk_guest_write(struct mkern *k, int page, mk_content v);
+
+/* madvise(MADV_DONTNEED) of pages first..last (inclusive), rules 21-31:
+ * 0 or -errno (-ENOMEM when part of the range is not mapped). */
+int mk_madvise_dontneed(struct mkern *k, int first, int last);
+/* The same on an address range of mm, for unaligned/odd ranges (rule 31). */
+int mk_madvise(struct mkern *k, int mm, uint64_t start, uint64_t len);
+/* munmap of pages first..last (rule 37). */
+int mk_munmap(struct mkern *k, int first, int last);
+/* mremap-move pages first..last to a fresh address the kernel picks
+ * (new_start 0) or to new_start (rule 38). 0 or -errno. */
+int mk_mremap(struct mkern *k, int first, int last);
+int mk_mremap_to(struct mkern *k, int first, int last, uint64_t new_start);
+/* fork (rule 39): returns the child's mm number (>= 1), or -errno. */
+int mk_fork(struct mkern *k);
+/* UFFDIO_UNREGISTER / UFFDIO_REGISTER (mode = UFFDIO_REGISTER_MODE_*) of
+ * pages first..last of mm 0, as the process that owns the uffd would. */
+int mk_unregister(struct mkern *k, int first, int last);
+int mk_register(struct mkern *k, int first, int last, uint64_t mode);
+/* The guest process closes its reference to the uffd. The uffd is
+ * released (rule 40) when no reference is left: the handler's fd must be
+ * closed too (sys close), as in the kernel. */
+void mk_release(struct mkern *k);
+/* Deliver a signal to thread tid (rules 10, 28): a fault wait ends (the
+ * access is retried, or abandoned with -EINTR if fatal); an event wait
+ * ends only on a fatal signal. Returns 1 if it interrupted a wait. */
+int mk_signal(struct mkern *k, int tid, int fatal);
+
+/* --- configuration of the snapshot source (no scheduling point) --- */
+
+/* The next n source reads of page fail with -EIO (n = 0: for good). */
+void mk_source_fail(struct mkern *k, int page, int n);
+
+/* --- observation (no scheduling point) --- */
+
+struct mk_page_view {
+	int present;
+	mk_content content;   /* 0 when not present */
+	int wp;               /* uffd-wp bit, or a WP marker when not present */
+	int mapped;           /* the page has an address (not munmapped) */
+	uint64_t addr;        /* its current address (if mapped) */
+};
+void mk_page_view(const struct mkern *k, int page, struct mk_page_view *out);
+void mk_mm_page_view(const struct mkern *k, int mm, int page,
+		     struct mk_page_view *out);
+int mk_mmap_changing(const struct mkern *k);
+/* Messages queued and not yet read: faults, events. */
+int mk_pending_faults(const struct mkern *k);
+int mk_pending_events(const struct mkern *k);
+/* Which page thread tid is blocked on in a fault (-1 if none) and whether
+ * its message was read (msg_read may be NULL). */
+int mk_waiting_page(const struct mkern *k, int tid, int *msg_read);
+/* 1 if tid is blocked waiting for one of its events to be read. */
+int mk_waiting_event(const struct mkern *k, int tid);
+int mk_released(const struct mkern *k);
+
+/* Callbacks on every page install by COPY/ZEROPAGE (with the installing
+ * thread) and on every page of a zapped range (madvise, munmap), mm 0. */
+struct mk_observer {
+	void *ctx;
+	void (*install)(void *ctx, int tid, int page, mk_content c, int wp);
+	void (*zap)(void *ctx, int page);
+};
+void mk_set_observer(struct mkern *k, const struct mk_observer *o);
+
+#endif

@@ -1,0 +1,581 @@
+/* model/kernel_events.c — non-cooperative events and the address-space
+ * changes that raise them: madvise(DONTNEED) and REMOVE (rules 21-32),
+ * munmap/UNMAP (37), mremap/REMAP (38), fork/FORK (39), UNREGISTER (20),
+ * and the release of a uffd (40).
+ *
+ * An event's caller raises mmap_changing, queues the event and sleeps until
+ * a read() completes it (rule 4) or the uffd is released or a fatal signal
+ * arrives (rule 28); it lowers mmap_changing in the step in which it runs
+ * again (rule 29), not at the read: that gap is where COPY keeps failing
+ * with EAGAIN (rule 25).
+ */
+#include "model/kernel_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define MK_GIB (UINT64_C(1) << 30)
+
+/* ------------------------------------------------------------------ */
+/* the event queue                                                     */
+
+static void elist_append(struct mk_list *l, struct mk_thr *t)
+{
+	t->enext = NULL;
+	t->eprev = l->tail;
+	if (l->tail)
+		l->tail->enext = t;
+	else
+		l->head = t;
+	l->tail = t;
+}
+
+void mk_event_unlink(struct mk_thr *t)
+{
+	struct mk_ctx *c = t->ectx;
+
+	if (t->est != MK_EV_QUEUED)
+		return;
+	if (t->eprev)
+		t->eprev->enext = t->enext;
+	else
+		c->events.head = t->enext;
+	if (t->enext)
+		t->enext->eprev = t->eprev;
+	else
+		c->events.tail = t->eprev;
+	t->eprev = t->enext = NULL;
+	c->nevents--;
+}
+
+int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
+		  const struct uffd_msg *msg)
+{
+	t->emsg = *msg;
+	t->ectx = ctx;
+	t->est = MK_EV_QUEUED;
+	elist_append(&ctx->events, t);
+	ctx->nevents++;
+	mk_ready(k);
+	if (sched_labels_on(k->s)) {
+		char ms[80];
+
+		mk_fmt_msg(ms, sizeof(ms), msg);
+		sched_label(k->s, "%s queued (mmap_changing=%d), sleeps", ms,
+			    ctx->mmap_changing);
+	}
+	while (t->est == MK_EV_QUEUED)
+		sched_block(k->s, &t->q);
+	int r = t->est == MK_EV_DONE ? 0 : -EINTR;
+
+	t->est = MK_EV_NONE;
+	t->ectx = NULL;
+	return r;
+}
+
+/* The caller's event is over: lower the counter it raised. */
+static void event_done(struct mkern *k, struct mk_ctx *c, const char *what,
+		       int r)
+{
+	c->mmap_changing--;
+	MK_LABEL(k, "%s %s: resumed, mmap_changing=%d", what,
+		 r ? "withdrawn" : "read", c->mmap_changing);
+}
+
+/* ------------------------------------------------------------------ */
+/* page tables                                                         */
+
+static void clear_wp(struct mkern *k, struct mk_mm *mm, const struct mk_vma *v)
+{
+	for (int p = v->first; p < v->first + v->npages; p++)
+		mm->pages[p].wp = 0;
+	(void)k;
+}
+
+/* Zap [start, end) of mm: pages become missing (rule 24). On anon the
+ * uffd-wp state goes with them; hugetlb keeps a WP marker (rule 32). */
+void mk_zap(struct mkern *k, int mmi, uint64_t start, uint64_t end)
+{
+	struct mk_mm *mm = &k->mm[mmi];
+
+	for (int i = 0; i < mm->nvmas; i++) {
+		const struct mk_vma *v = &mm->vmas[i];
+		uint64_t vs = v->start > start ? v->start : start;
+		uint64_t ve = mk_vma_end(v, k->ps);
+
+		if (ve > end)
+			ve = end;
+		for (uint64_t a = vs; a < ve; a += k->ps) {
+			int p = v->first + (int)((a - v->start) / k->ps);
+			struct mk_page *pg = &mm->pages[p];
+
+			pg->present = 0;
+			pg->content = 0;
+			if (!k->huge)
+				pg->wp = 0;
+			if (mmi == 0 && k->obs.zap)
+				k->obs.zap(k->obs.ctx, p);
+		}
+	}
+}
+
+/* Ensure boundaries at start and end; -ENOMEM (nothing changed) when the
+ * VMA table cannot take the split. */
+static int split_range(struct mkern *k, struct mk_mm *mm, uint64_t start,
+		       uint64_t end)
+{
+	if (mm->nvmas + 2 > MK_MAX_VMAS)
+		return -ENOMEM;
+	mk_vma_split(mm, k->ps, start);
+	mk_vma_split(mm, k->ps, end);
+	return 0;
+}
+
+static int inside(const struct mk_vma *v, uint64_t ps, uint64_t start,
+		  uint64_t end)
+{
+	return v->start >= start && mk_vma_end(v, ps) <= end;
+}
+
+static int pages_range(struct mkern *k, int first, int last, uint64_t *start,
+		       uint64_t *end)
+{
+	if (first < 0 || last < first || last >= k->npages)
+		return -EINVAL;
+	int err = mk_page_addr(k, 0, first, start);
+
+	if (err)
+		return err == -EFAULT ? -EINVAL : err;
+	*end = *start + (uint64_t)(last - first + 1) * k->ps;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* release                                                             */
+
+static void ctx_release(struct mkern *k, int mmi)
+{
+	struct mk_mm *mm = &k->mm[mmi];
+	struct mk_ctx *c = &mm->ctx;
+
+	c->live = 0;
+	c->released = 1;
+	/* userfaultfd_release_all(): every VMA unregistered, WP cleared */
+	for (int i = 0; i < mm->nvmas; i++) {
+		if (mm->vmas[i].flags & MK_VM_WP)
+			clear_wp(k, mm, &mm->vmas[i]);
+		mm->vmas[i].flags = 0;
+	}
+	/* rule 40: every fault waiter retries against plain memory */
+	int nf = mk_wake_range(k, c, 0, 0);
+	int ne = 0;
+
+	while (c->events.head) {
+		struct mk_thr *t = c->events.head;
+
+		mk_event_unlink(t);
+		t->est = MK_EV_WITHDRAWN;
+		sched_wake_one(k->s, &t->q);
+		ne++;
+		/* the child of an unread FORK never gets a reader */
+		if (t->emsg.event == UFFD_EVENT_FORK && k->mm[t->efork].ctx.live)
+			ctx_release(k, t->efork);
+	}
+	mk_ready(k);
+	MK_LABEL(k, "uffd of mm%d released: %d fault waiters, %d event waiters woken",
+		 mmi, nf, ne);
+}
+
+void mk_ctx_put(struct mkern *k, int mmi)
+{
+	struct mk_ctx *c = &k->mm[mmi].ctx;
+
+	if (--c->refs == 0 && c->live)
+		ctx_release(k, mmi);
+}
+
+void mk_release(struct mkern *k)
+{
+	sched_point(k->s);
+	struct mk_ctx *c = &k->mm[0].ctx;
+
+	MK_LABEL(k, "guest process closes its uffd reference");
+	if (!c->proc_ref)
+		return;
+	c->proc_ref = 0;
+	mk_ctx_put(k, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* madvise                                                             */
+
+/* One registered VMA's part of the range with EVENT_REMOVE: steps (a),
+ * (b), (c) of rule 21. Blocks. */
+static void remove_with_event(struct mkern *k, int mmi, struct mk_ctx *c,
+			      struct mk_thr *t, uint64_t rs, uint64_t re)
+{
+	struct uffd_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.event = UFFD_EVENT_REMOVE;
+	m.arg.remove.start = rs;
+	m.arg.remove.end = re;
+	/* (a) the whole ioctl that might race it already ran: one step */
+	c->mmap_changing++;
+	int r = mk_event_wait(k, c, t, &m);
+
+	/* (b) running again after the read (or the release) */
+	event_done(k, c, "REMOVE", r);
+	/* (c) a later step: mmap_read_lock, find the VMA again, zap */
+	sched_point(k->s);
+	mk_zap(k, mmi, rs, re);
+	MK_LABEL(k, "madvise zaps 0x%llx-0x%llx", (unsigned long long)rs,
+		 (unsigned long long)re);
+}
+
+int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
+{
+	if (mmi < 0 || mmi >= MK_MAX_MM || !k->mm[mmi].used)
+		return -EINVAL;
+	sched_point(k->s);
+	MK_LABEL(k, "madvise(DONTNEED) mm%d 0x%llx +0x%llx", mmi,
+		 (unsigned long long)start, (unsigned long long)len);
+	if (start & (MK_SMALL_PAGE - 1))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	uint64_t end = start + ((len + MK_SMALL_PAGE - 1) & ~(MK_SMALL_PAGE - 1));
+
+	if (end <= start)
+		return -EINVAL;
+	struct mk_thr *t = mk_thr_self(k);
+
+	if (!t)
+		return -ENOMEM;
+	struct mk_mm *mm = &k->mm[mmi];
+	int unmapped = 0;
+	uint64_t addr = start;
+
+	/* VMA by VMA in address order (rule 21); the table is looked up
+	 * afresh after every sleep, as the kernel does after retaking
+	 * mmap_lock */
+	while (addr < end) {
+		int vi = -1;
+
+		for (int i = 0; i < mm->nvmas; i++)
+			if (mk_vma_end(&mm->vmas[i], k->ps) > addr) {
+				vi = i;
+				break;
+			}
+		if (vi < 0 || mm->vmas[vi].start >= end) {
+			unmapped = 1;
+			break;
+		}
+		const struct mk_vma *v = &mm->vmas[vi];
+
+		if (v->start > addr) {
+			unmapped = 1;
+			addr = v->start;
+		}
+		uint64_t vend = mk_vma_end(v, k->ps);
+		uint64_t rs = addr, re = vend < end ? vend : end;
+		uint64_t next = re;
+
+		if (k->huge) {
+			/* rule 31: madvise_dontneed_free_valid_vma() */
+			if (rs & (MK_HUGE_PAGE - 1))
+				return -EINVAL;
+			re &= ~(MK_HUGE_PAGE - 1);
+			if (re <= rs) {
+				addr = next;
+				continue;
+			}
+		}
+		struct mk_ctx *c = &mm->ctx;
+
+		if (v->flags && c->live &&
+		    (c->features & UFFD_FEATURE_EVENT_REMOVE))
+			remove_with_event(k, mmi, c, t, rs, re);
+		else
+			mk_zap(k, mmi, rs, re); /* rule 27 */
+		addr = next;
+	}
+	MK_LABEL(k, "madvise -> %d", unmapped ? -ENOMEM : 0);
+	return unmapped ? -ENOMEM : 0;
+}
+
+int mk_madvise_dontneed(struct mkern *k, int first, int last)
+{
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	return mk_madvise(k, 0, start, end - start);
+}
+
+/* ------------------------------------------------------------------ */
+/* munmap, mremap, fork                                                */
+
+int mk_munmap(struct mkern *k, int first, int last)
+{
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	struct mk_thr *t = mk_thr_self(k);
+
+	if (!t)
+		return -ENOMEM;
+	sched_point(k->s);
+	MK_LABEL(k, "munmap 0x%llx-0x%llx", (unsigned long long)start,
+		 (unsigned long long)end);
+	struct mk_mm *mm = &k->mm[0];
+	struct mk_ctx *c = &mm->ctx;
+	int ev = 0;
+
+	err = split_range(k, mm, start, end);
+	if (err)
+		return err;
+	for (int i = 0; i < mm->nvmas; i++)
+		if (inside(&mm->vmas[i], k->ps, start, end) &&
+		    mm->vmas[i].flags && c->live &&
+		    (c->features & UFFD_FEATURE_EVENT_UNMAP))
+			ev = 1;
+	/* rule 37: userfaultfd_unmap_prep() raises the counter before the
+	 * unmap; the event is queued once the range is gone */
+	if (ev)
+		c->mmap_changing++;
+	mk_zap(k, 0, start, end);
+	for (int i = mm->nvmas - 1; i >= 0; i--)
+		if (inside(&mm->vmas[i], k->ps, start, end)) {
+			for (int p = mm->vmas[i].first;
+			     p < mm->vmas[i].first + mm->vmas[i].npages; p++)
+				mm->pages[p].wp = 0;
+			mk_vma_remove(mm, i);
+		}
+	if (ev) {
+		struct uffd_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.event = UFFD_EVENT_UNMAP;
+		m.arg.remove.start = start;
+		m.arg.remove.end = end;
+		event_done(k, c, "UNMAP", mk_event_wait(k, c, t, &m));
+	}
+	return 0;
+}
+
+int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
+{
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	struct mk_thr *t = mk_thr_self(k);
+
+	if (!t)
+		return -ENOMEM;
+	sched_point(k->s);
+	struct mk_mm *mm = &k->mm[0];
+	struct mk_ctx *c = &mm->ctx;
+	uint64_t len = end - start;
+	int vi = mk_vma_at(mm, k->ps, start);
+
+	/* the old range must lie in one VMA (vma_to_resize: EFAULT) */
+	if (vi < 0 || end > mk_vma_end(&mm->vmas[vi], k->ps))
+		return -EFAULT;
+	unsigned flags = mm->vmas[vi].flags;
+
+	if (!to) {
+		to = k->next_map;
+		k->next_map += (len + MK_GIB - 1) / MK_GIB * MK_GIB + MK_GIB;
+	}
+	if ((to & (k->ps - 1)) || to + len < to)
+		return -EINVAL;
+	/* no MREMAP_FIXED implicit unmap in the model: the target is free */
+	for (int i = 0; i < mm->nvmas; i++)
+		if (mm->vmas[i].start < to + len &&
+		    mk_vma_end(&mm->vmas[i], k->ps) > to)
+			return -EINVAL;
+	err = split_range(k, mm, start, end);
+	if (err)
+		return err;
+	int registered = flags && c->live;
+	int remap_ev = registered && (c->features & UFFD_FEATURE_EVENT_REMAP);
+	int unmap_ev = registered && (c->features & UFFD_FEATURE_EVENT_UNMAP);
+
+	MK_LABEL(k, "mremap 0x%llx-0x%llx -> 0x%llx", (unsigned long long)start,
+		 (unsigned long long)end, (unsigned long long)to);
+	if (remap_ev)
+		c->mmap_changing++; /* mremap_userfaultfd_prep() */
+	if (unmap_ev)
+		c->mmap_changing++; /* unmap_prep of the old range */
+	for (int i = 0; i < mm->nvmas; i++) {
+		struct mk_vma *v = &mm->vmas[i];
+
+		if (!inside(v, k->ps, start, end))
+			continue;
+		v->start = to + (v->start - start);
+		/* rule 38: without EVENT_REMAP the moved VMA is unregistered */
+		if (!remap_ev) {
+			if (v->flags & MK_VM_WP)
+				clear_wp(k, mm, v);
+			v->flags = 0;
+		}
+	}
+	mk_vma_sort(mm);
+	struct uffd_msg m;
+
+	if (remap_ev) {
+		memset(&m, 0, sizeof(m));
+		m.event = UFFD_EVENT_REMAP;
+		m.arg.remap.from = start;
+		m.arg.remap.to = to;
+		m.arg.remap.len = len;
+		event_done(k, c, "REMAP", mk_event_wait(k, c, t, &m));
+	}
+	if (unmap_ev) {
+		memset(&m, 0, sizeof(m));
+		m.event = UFFD_EVENT_UNMAP;
+		m.arg.remove.start = start;
+		m.arg.remove.end = end;
+		event_done(k, c, "UNMAP", mk_event_wait(k, c, t, &m));
+	}
+	return 0;
+}
+
+int mk_mremap(struct mkern *k, int first, int last)
+{
+	return mk_mremap_to(k, first, last, 0);
+}
+
+int mk_fork(struct mkern *k)
+{
+	struct mk_thr *t = mk_thr_self(k);
+
+	if (!t)
+		return -ENOMEM;
+	sched_point(k->s);
+	int ci = 1;
+
+	while (ci < MK_MAX_MM && k->mm[ci].used)
+		ci++;
+	if (ci == MK_MAX_MM)
+		return -EAGAIN;
+	struct mk_mm *p = &k->mm[0], *ch = &k->mm[ci];
+	struct mk_ctx *pc = &p->ctx;
+	int registered = 0;
+
+	ch->used = 1;
+	memcpy(ch->pages, p->pages, (size_t)k->npages * sizeof(*ch->pages));
+	memcpy(ch->vmas, p->vmas, sizeof(p->vmas));
+	ch->nvmas = p->nvmas;
+	memset(&ch->ctx, 0, sizeof(ch->ctx));
+	for (int i = 0; i < ch->nvmas; i++)
+		registered |= ch->vmas[i].flags != 0;
+	int ev = registered && pc->live &&
+		 (pc->features & UFFD_FEATURE_EVENT_FORK);
+
+	MK_LABEL(k, "fork -> mm%d", ci);
+	if (!ev) {
+		/* rule 39: dup_userfaultfd() resets the child's VMAs */
+		for (int i = 0; i < ch->nvmas; i++) {
+			if (ch->vmas[i].flags & MK_VM_WP)
+				clear_wp(k, ch, &ch->vmas[i]);
+			ch->vmas[i].flags = 0;
+		}
+		return ci;
+	}
+	ch->ctx.live = 1;
+	ch->ctx.refs = 1;
+	ch->ctx.proc_ref = 1;
+	ch->ctx.features = pc->features;
+	ch->ctx.user_mode_only = pc->user_mode_only;
+	pc->mmap_changing++;
+	struct uffd_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.event = UFFD_EVENT_FORK; /* ufd is set by the read (rule 4) */
+	t->efork = ci;
+	int r = mk_event_wait(k, pc, t, &m);
+
+	event_done(k, pc, "FORK", r);
+	if (r && ch->ctx.live)
+		ctx_release(k, ci);
+	return ci;
+}
+
+/* ------------------------------------------------------------------ */
+/* UFFDIO_(UN)REGISTER                                                 */
+
+int mk_unregister(struct mkern *k, int first, int last)
+{
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	sched_point(k->s);
+	struct mk_mm *mm = &k->mm[0];
+	struct mk_ctx *c = &mm->ctx;
+
+	MK_LABEL(k, "UFFDIO_UNREGISTER 0x%llx-0x%llx",
+		 (unsigned long long)start, (unsigned long long)end);
+	err = split_range(k, mm, start, end);
+	if (err)
+		return err;
+	for (int i = 0; i < mm->nvmas; i++) {
+		struct mk_vma *v = &mm->vmas[i];
+
+		if (!inside(v, k->ps, start, end) || !v->flags)
+			continue;
+		/* rule 20: "wake any concurrent pending userfault" */
+		if ((v->flags & MK_VM_MISSING) && c->live)
+			mk_wake_range(k, c, v->start,
+				      (uint64_t)v->npages * k->ps);
+		if (v->flags & MK_VM_WP)
+			clear_wp(k, mm, v);
+		v->flags = 0;
+	}
+	return 0;
+}
+
+int mk_register(struct mkern *k, int first, int last, uint64_t mode)
+{
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	if (!mode || (mode & ~(uint64_t)(UFFDIO_REGISTER_MODE_MISSING |
+					 UFFDIO_REGISTER_MODE_WP)))
+		return -EINVAL;
+	sched_point(k->s);
+	struct mk_mm *mm = &k->mm[0];
+
+	MK_LABEL(k, "UFFDIO_REGISTER 0x%llx-0x%llx mode=%llu",
+		 (unsigned long long)start, (unsigned long long)end,
+		 (unsigned long long)mode);
+	if (!mm->ctx.live)
+		return -EBADF;
+	err = split_range(k, mm, start, end);
+	if (err)
+		return err;
+	unsigned flags = ((mode & UFFDIO_REGISTER_MODE_MISSING) ?
+				  MK_VM_MISSING : 0) |
+			 ((mode & UFFDIO_REGISTER_MODE_WP) ? MK_VM_WP : 0);
+
+	for (int i = 0; i < mm->nvmas; i++) {
+		struct mk_vma *v = &mm->vmas[i];
+
+		if (!inside(v, k->ps, start, end))
+			continue;
+		if ((v->flags & MK_VM_WP) && !(flags & MK_VM_WP))
+			clear_wp(k, mm, v);
+		v->flags = flags;
+	}
+	return 0;
+}

@@ -1,0 +1,274 @@
+/* model/kernel_fault.c — guest accesses, page faults and their wake-ups.
+ *
+ * KERNEL.md rules 6-12 (faults, messages, wakes, signals, kernel-mode
+ * accesses), 18 (writes to the zero page), 33-36 (write-protect faults) and
+ * 41 (SIGBUS). A faulting thread queues its message and sleeps on its own
+ * wait queue in one step: handle_userfault() queues and re-checks the PTE
+ * under the same VMA lock the filling ioctls need, so nothing can slip in
+ * between. Whoever wakes it unlinks its message from whichever queue it is
+ * in (rule 9); the thread then retries the access from the start.
+ */
+#include "model/kernel_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* the two fault queues                                                */
+
+static void flist_append(struct mk_list *l, struct mk_thr *t)
+{
+	t->fnext = NULL;
+	t->fprev = l->tail;
+	if (l->tail)
+		l->tail->fnext = t;
+	else
+		l->head = t;
+	l->tail = t;
+}
+
+static void flist_remove(struct mk_list *l, struct mk_thr *t)
+{
+	if (t->fprev)
+		t->fprev->fnext = t->fnext;
+	else
+		l->head = t->fnext;
+	if (t->fnext)
+		t->fnext->fprev = t->fprev;
+	else
+		l->tail = t->fprev;
+	t->fprev = t->fnext = NULL;
+}
+
+void mk_fault_unlink(struct mk_thr *t)
+{
+	struct mk_ctx *c = t->fctx;
+
+	if (t->flist == MK_FL_PENDING) {
+		flist_remove(&c->fpend, t);
+		c->nfpend--;
+	} else if (t->flist == MK_FL_READ) {
+		flist_remove(&c->fread, t);
+	}
+	t->flist = MK_FL_NONE;
+}
+
+void mk_fault_to_read(struct mk_thr *t)
+{
+	struct mk_ctx *c = t->fctx;
+
+	flist_remove(&c->fpend, t);
+	c->nfpend--;
+	flist_append(&c->fread, t);
+	t->flist = MK_FL_READ;
+}
+
+static int wake_list(struct mkern *k, struct mk_list *l, uint64_t start,
+		     uint64_t len)
+{
+	int n = 0;
+
+	for (struct mk_thr *t = l->head, *next; t; t = next) {
+		uint64_t a = t->fmsg.arg.pagefault.address;
+
+		next = t->fnext;
+		/* userfaultfd_wake_function(): start <= address < start+len,
+		 * len 0 = everything */
+		if (len && (a < start || a - start >= len))
+			continue;
+		mk_fault_unlink(t);
+		sched_wake_one(k->s, &t->q);
+		n++;
+	}
+	return n;
+}
+
+/* __wake_userfault(): unread waiters first, then the read ones. */
+int mk_wake_range(struct mkern *k, struct mk_ctx *ctx, uint64_t start,
+		  uint64_t len)
+{
+	return wake_list(k, &ctx->fpend, start, len) +
+	       wake_list(k, &ctx->fread, start, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* accesses                                                            */
+
+/* what: the outcome; v: the content shown after it, if show */
+static void label_access(struct mkern *k, int mmi, int page, int write,
+			 const char *what, int show, mk_content v)
+{
+	char cs[32] = "", pre[16] = "";
+
+	if (!sched_labels_on(k->s))
+		return;
+	if (show)
+		mk_fmt_content(cs, sizeof(cs), v);
+	if (mmi)
+		snprintf(pre, sizeof(pre), "mm%d ", mmi);
+	sched_label(k->s, "%s%s p%d %s%s", pre, write ? "write" : "read",
+		    page, what, cs);
+}
+
+/* Try the access once. Returns 0 when it completed, 1 when it must fault
+ * (*reason = MK_VM_MISSING or MK_VM_WP), -EFAULT when unmapped. */
+static int try_access(struct mkern *k, struct mk_mm *mm, int page, int write,
+		      mk_content v, struct mk_ctx **ctxp, uint64_t *addrp,
+		      unsigned *reason)
+{
+	int vi = mk_vma_of_page(mm, page);
+
+	if (vi < 0)
+		return -EFAULT;
+	const struct mk_vma *vma = &mm->vmas[vi];
+	struct mk_page *pg = &mm->pages[page];
+	struct mk_ctx *ctx = vma->flags && mm->ctx.live ? &mm->ctx : NULL;
+
+	*addrp = vma->start + (uint64_t)(page - vma->first) * k->ps;
+	*ctxp = ctx;
+	*reason = 0;
+	if (!pg->present) {
+		if (ctx && (vma->flags & MK_VM_MISSING)) {
+			/* a WP marker does not change that: rule 32 */
+			*reason = MK_VM_MISSING;
+			return 1;
+		}
+		/* Plain anonymous memory: the zero page or a fresh page. A WP
+		 * marker of a WP-registered range carries over to the PTE
+		 * (do_anonymous_page), so the write below WP-faults (rule 35). */
+		pg->present = 1;
+		pg->content = 0;
+		pg->wp = pg->wp && ctx && (vma->flags & MK_VM_WP);
+	}
+	if (write && pg->wp) {
+		if (ctx && (vma->flags & MK_VM_WP) &&
+		    !(ctx->features & UFFD_FEATURE_WP_ASYNC)) {
+			*reason = MK_VM_WP;
+			return 1;
+		}
+		pg->wp = 0; /* WP_ASYNC resolves it silently (rule 36) */
+	}
+	if (write)
+		pg->content = v;
+	return 0;
+}
+
+int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
+	      int kernel, mk_content *out)
+{
+	if (mmi < 0 || mmi >= MK_MAX_MM || !k->mm[mmi].used || page < 0 ||
+	    page >= k->npages)
+		return -EINVAL;
+	sched_point(k->s);
+	struct mk_thr *t = NULL;
+
+	for (;;) {
+		struct mk_mm *mm = &k->mm[mmi];
+		struct mk_ctx *ctx;
+		uint64_t addr;
+		unsigned reason;
+		int r = try_access(k, mm, page, write, v, &ctx, &addr, &reason);
+
+		if (r < 0) {
+			label_access(k, mmi, page, write, "-> SEGV", 0, 0);
+			return r;
+		}
+		if (r == 0) {
+			if (out)
+				*out = mm->pages[page].content;
+			label_access(k, mmi, page, write, "-> ", 1,
+				     mm->pages[page].content);
+			return 0;
+		}
+		/* rule 12: with UFFD_USER_MODE_ONLY a kernel-mode access gets
+		 * EFAULT instead of a message; rule 41: SIGBUS feature */
+		if ((kernel && ctx->user_mode_only) ||
+		    (reason == MK_VM_MISSING &&
+		     (ctx->features & UFFD_FEATURE_SIGBUS))) {
+			label_access(k, mmi, page, write,
+				     kernel ? "-> EFAULT" : "-> SIGBUS", 0, 0);
+			return -EFAULT;
+		}
+		if (!t) {
+			t = mk_thr_self(k);
+			if (!t)
+				return -ENOMEM;
+		}
+		/* rules 6, 7: one message per thread per attempt */
+		memset(&t->fmsg, 0, sizeof(t->fmsg));
+		t->fmsg.event = UFFD_EVENT_PAGEFAULT;
+		t->fmsg.arg.pagefault.address = addr;
+		t->fmsg.arg.pagefault.flags =
+			(write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
+			(reason == MK_VM_WP ? UFFD_PAGEFAULT_FLAG_WP : 0);
+		if (ctx->features & UFFD_FEATURE_THREAD_ID)
+			t->fmsg.arg.pagefault.feat.ptid = (uint32_t)t->tid;
+		t->fctx = ctx;
+		t->fmm = mmi;
+		t->fpage = page;
+		t->fkilled = 0;
+		flist_append(&ctx->fpend, t);
+		ctx->nfpend++;
+		t->flist = MK_FL_PENDING;
+		mk_ready(k);
+		if (sched_labels_on(k->s)) {
+			char ms[64];
+
+			mk_fmt_msg(ms, sizeof(ms), &t->fmsg);
+			label_access(k, mmi, page, write, "", write, v);
+			sched_label(k->s, "fault: %s queued, sleeps", ms);
+		}
+		sched_block(k->s, &t->q);
+		if (t->fkilled) {
+			t->fkilled = 0;
+			label_access(k, mmi, page, write, "-> killed", 0, 0);
+			return -EINTR;
+		}
+		MK_LABEL(k, "woken: retries p%d", page);
+	}
+}
+
+mk_content mk_guest_read(struct mkern *k, int page)
+{
+	mk_content c = 0;
+	int err = mk_access(k, 0, page, 0, 0, 0, &c);
+
+	if (err == -EINTR)
+		return MK_KILLED;
+	return err ? MK_SEGV : c;
+}
+
+int mk_guest_write(struct mkern *k, int page, mk_content v)
+{
+	return mk_access(k, 0, page, 1, v, 0, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* signals                                                             */
+
+int mk_signal(struct mkern *k, int tid, int fatal)
+{
+	sched_point(k->s);
+	struct mk_thr *t = tid >= 0 && tid < k->nthr ? k->thr[tid] : NULL;
+
+	MK_LABEL(k, "signal t%d%s", tid, fatal ? " fatal" : "");
+	if (!t)
+		return 0;
+	/* rule 10: a fault sleeps interruptibly; its message is dropped
+	 * and the retried access queues a new one */
+	if (t->flist != MK_FL_NONE) {
+		mk_fault_unlink(t);
+		t->fkilled = fatal != 0;
+		sched_wake_one(k->s, &t->q);
+		return 1;
+	}
+	/* rule 28: an event wait is killable only */
+	if (t->est == MK_EV_QUEUED && fatal) {
+		mk_event_unlink(t);
+		t->est = MK_EV_WITHDRAWN;
+		sched_wake_one(k->s, &t->q);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,294 @@
+/* model/kernel_ioctl.c — what the handler does to a uffd: read() and the
+ * UFFDIO_COPY / ZEROPAGE / WAKE / WRITEPROTECT ioctls, and poll readiness.
+ *
+ * KERNEL.md rules 1-5 (read order, batches, completion of events, poll) and
+ * 13-19, 30, 33, 35 (ioctl semantics). Each function is one step body: the
+ * sys layer passed its scheduling point before calling it, and nothing here
+ * sleeps, so a fill is atomic with respect to a REMOVE being queued
+ * (rule 16, the 6.9+ map_changing_lock). The checks run in the kernel's
+ * order, which decides the errno and whether the output field is written.
+ */
+#include "model/kernel_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The context behind fd, or NULL with *err: -EBADF (not open) or notty
+ * (open but not a uffd: -ENOTTY for ioctls, -EINVAL for read). */
+static struct mk_ctx *fd_ctx(struct mkern *k, int fd, int notty, int *err,
+			     int *mmi)
+{
+	struct mk_fd *f = mk_fd_get(k, fd);
+
+	if (!f) {
+		*err = -EBADF;
+		return NULL;
+	}
+	if (f->kind != MK_FD_UFFD) {
+		*err = notty;
+		return NULL;
+	}
+	*mmi = f->idx;
+	return &k->mm[f->idx].ctx;
+}
+
+short mk_uffd_revents(const struct mkern *k, int mmi)
+{
+	const struct mk_ctx *c = &k->mm[mmi].ctx;
+
+	/* rule 5: unread faults or queued events; read-but-waiting faults
+	 * do not count. The model's uffds are all O_NONBLOCK. */
+	return c->nfpend || c->nevents ? SYS_POLLIN : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* read                                                                */
+
+int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -EINVAL, &err, &mmi);
+
+	if (!c)
+		return err;
+	if (max < 1)
+		return -EINVAL; /* count < sizeof(struct uffd_msg) */
+	int n = 0;
+
+	/* rules 1, 2: every message is the fault queue's head if any, else
+	 * the event queue's; never wait to fill the buffer */
+	while (n < max) {
+		if (c->fpend.head) {
+			struct mk_thr *t = c->fpend.head;
+
+			mk_fault_to_read(t); /* rule 3: it sleeps on */
+			msgs[n++] = t->fmsg;
+			continue;
+		}
+		struct mk_thr *t = c->events.head;
+
+		if (!t)
+			break;
+		struct uffd_msg m = t->emsg;
+
+		if (m.event == UFFD_EVENT_FORK) {
+			/* rule 4: the child's uffd fd is created by this read */
+			int cfd = mk_fd_alloc(k, MK_FD_UFFD, t->efork);
+
+			if (cfd < 0) {
+				if (n)
+					break;
+				return cfd;
+			}
+			k->mm[t->efork].ctx.refs++;
+			m.arg.fork.ufd = (uint32_t)cfd;
+		}
+		/* rule 4: reading completes the event; its caller runs again */
+		mk_event_unlink(t);
+		t->est = MK_EV_DONE;
+		sched_wake_one(k->s, &t->q);
+		msgs[n++] = m;
+	}
+	return n ? n : -EAGAIN;
+}
+
+/* ------------------------------------------------------------------ */
+/* fills                                                               */
+
+/* validate_range(): 4 KiB alignment whatever the VMA, len > 0 */
+static int validate_range(uint64_t start, uint64_t len)
+{
+	if ((start & (MK_SMALL_PAGE - 1)) || (len & (MK_SMALL_PAGE - 1)) ||
+	    !len || start + len < start)
+		return -EINVAL;
+	return 0;
+}
+
+/* mfill_atomic(): returns bytes filled (> 0) or -errno (rules 14, 17, 18,
+ * 30). tag is the content installed in every page. */
+static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
+		     mk_content tag, int zeropage, int wp)
+{
+	struct mk_mm *mm = &k->mm[mmi];
+	int vi = mk_vma_at(mm, k->ps, dst);
+
+	/* find_dst_vma(): the range lies in one registered VMA */
+	if (vi < 0 || dst + len > mk_vma_end(&mm->vmas[vi], k->ps) ||
+	    !mm->vmas[vi].flags)
+		return -ENOENT;
+	const struct mk_vma *v = &mm->vmas[vi];
+
+	/* "don't allow a wrprotect copy if the userfaultfd didn't register
+	 * as WP" */
+	if (wp && !(v->flags & MK_VM_WP))
+		return -EINVAL;
+	if (k->huge) {
+		/* mfill_atomic_hugetlb(): no zero huge page; 2 MiB units */
+		if (zeropage)
+			return -EINVAL;
+		if ((dst & (k->ps - 1)) || (len & (k->ps - 1)))
+			return -EINVAL;
+	}
+	int64_t done = 0;
+	int tid = sched_self(k->s);
+
+	for (uint64_t a = dst; a < dst + len; a += k->ps) {
+		int p = v->first + (int)((a - v->start) / k->ps);
+		struct mk_page *pg = &mm->pages[p];
+
+		/* any non-none PTE; a WP marker is none enough (rule 32) */
+		if (pg->present)
+			return done ? done : -EEXIST;
+		pg->present = 1;
+		pg->content = tag;
+		pg->wp = wp ? 1 : 0;
+		/* the page is in place before the next one is tried: the
+		 * observer sees installs in address order */
+		if (mmi == 0 && k->obs.install)
+			k->obs.install(k->obs.ctx, tid, p, tag, pg->wp);
+		/* on a small page, done grows by 4 KiB; on hugetlb by 2 MiB */
+		done += (int64_t)k->ps;
+	}
+	return done;
+}
+
+/* userfaultfd_copy() / userfaultfd_zeropage() around mfill(). */
+static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
+		      uint64_t mode, mk_content tag, int zeropage,
+		      int64_t *field)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	if (!c)
+		return err;
+	/* rule 13: refused first, field = -EAGAIN (6.15+) */
+	if (c->mmap_changing) {
+		*field = -EAGAIN;
+		return -EAGAIN;
+	}
+	/* validation failures leave the field untouched */
+	err = validate_range(dst, len);
+	if (err)
+		return err;
+	uint64_t modes = zeropage ? UFFDIO_ZEROPAGE_MODE_DONTWAKE :
+				    UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP;
+
+	if (mode & ~modes)
+		return -EINVAL;
+	int wp = !zeropage && (mode & UFFDIO_COPY_MODE_WP);
+	int64_t r = mfill(k, mmi, dst, len, tag, zeropage, wp);
+
+	*field = r;
+	if (r < 0)
+		return (int)r;
+	/* rule 15: only the filled prefix is woken */
+	if (!(mode & UFFDIO_COPY_MODE_DONTWAKE))
+		mk_wake_range(k, c, dst, (uint64_t)r);
+	return (uint64_t)r == len ? 0 : -EAGAIN; /* rule 14 */
+}
+
+int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, mk_content tag,
+		 uint64_t len, uint64_t mode, int64_t *field)
+{
+	return fill_ioctl(k, fd, dst, len, mode, tag, 0, field);
+}
+
+int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
+		     uint64_t mode, int64_t *field)
+{
+	return fill_ioctl(k, fd, dst, len, mode, 0, 1, field);
+}
+
+/* ------------------------------------------------------------------ */
+/* wake, writeprotect                                                  */
+
+int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	if (!c)
+		return err;
+	/* rule 19: alignment only; no waiter or no VMA is fine */
+	err = validate_range(start, len);
+	if (err)
+		return err;
+	mk_wake_range(k, c, start, len);
+	return 0;
+}
+
+/* uffd_wp_range() on the part of v inside [start, end). */
+static void wp_range(struct mkern *k, struct mk_mm *mm, struct mk_ctx *c,
+		     const struct mk_vma *v, uint64_t start, uint64_t end,
+		     int enable)
+{
+	uint64_t vs = v->start > start ? v->start : start;
+	uint64_t ve = mk_vma_end(v, k->ps);
+	/* rule 35: markers on empty PTEs only for hugetlb or with
+	 * WP_UNPOPULATED (implied by WP_ASYNC) */
+	int markers = k->huge || (c->features & UFFD_FEATURE_WP_UNPOPULATED);
+
+	if (ve > end)
+		ve = end;
+	for (uint64_t a = vs; a < ve; a += k->ps) {
+		struct mk_page *pg =
+			&mm->pages[v->first + (int)((a - v->start) / k->ps)];
+
+		if (!enable)
+			pg->wp = 0;
+		else if (pg->present || markers)
+			pg->wp = 1;
+	}
+}
+
+int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
+			 uint64_t len, uint64_t mode)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	if (!c)
+		return err;
+	if (c->mmap_changing)
+		return -EAGAIN; /* rule 13; WRITEPROTECT has no output field */
+	err = validate_range(start, len);
+	if (err)
+		return err;
+	if (mode & ~(uint64_t)(UFFDIO_WRITEPROTECT_MODE_WP |
+			       UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+		return -EINVAL;
+	int enable = (mode & UFFDIO_WRITEPROTECT_MODE_WP) != 0;
+	int dontwake = (mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE) != 0;
+
+	if (enable && dontwake)
+		return -EINVAL; /* rule 33 */
+	/* mwriteprotect_range(): VMA by VMA; a VMA without WP stops the
+	 * walk with ENOENT (earlier VMAs stay changed); no VMA at all is
+	 * ENOENT too */
+	struct mk_mm *mm = &k->mm[mmi];
+	uint64_t end = start + len;
+
+	err = -ENOENT;
+	for (int i = 0; i < mm->nvmas; i++) {
+		const struct mk_vma *v = &mm->vmas[i];
+
+		if (mk_vma_end(v, k->ps) <= start || v->start >= end)
+			continue;
+		if (!(v->flags & MK_VM_WP)) {
+			err = -ENOENT;
+			break;
+		}
+		if (k->huge && ((start | len) & (k->ps - 1))) {
+			err = -EINVAL;
+			break;
+		}
+		wp_range(k, mm, c, v, start, end, enable);
+		err = 0;
+	}
+	if (err)
+		return err;
+	if (!enable && !dontwake)
+		mk_wake_range(k, c, start, len); /* rule 33 */
+	return 0;
+}

@@ -1,0 +1,264 @@
+/* model/sync.c — the sys layer's mutex, rwlock and condition variable on
+ * sched wait queues.
+ *
+ * Contract: every operation starts with a scheduling point (the handler
+ * may be preempted right before it takes or drops a lock); the state change
+ * itself is atomic. Objects come from the kernel's pools (no malloc after
+ * warm-up) and die with the schedule (mk_reset). Misuse that the real
+ * backend would turn into undefined behaviour (unlocking a lock one does
+ * not hold) is recorded in the step label and otherwise ignored, so that a
+ * buggy handler variant ends in a verdict rather than a crash.
+ *
+ * The rwlock is writer-preferring with Go's sync.RWMutex semantics (the
+ * handler under test is a Go program): once a writer has announced itself,
+ * new readers block; readers that blocked behind a writer all enter when
+ * that writer unlocks, before the next writer may enter.
+ */
+#include "model/kernel_impl.h"
+
+#include <errno.h>
+
+struct sys_mutex {
+	int owner;            /* tid + 1; 0 = free */
+	sched_waitq_t q;
+};
+
+struct sys_rwlock {
+	int readers;          /* readers inside (incl. admitted waiters) */
+	int writer;           /* tid + 1 of the writer inside or draining */
+	int announced;        /* a writer waits for readers: new ones block */
+	int blocked_readers;  /* readers that queued behind the writer */
+	sched_waitq_t rq;     /* readers behind a writer */
+	sched_waitq_t wq;     /* the announced writer, waiting for readers */
+	sched_waitq_t wmq;    /* writers waiting for the writer slot */
+};
+
+struct sys_cond {
+	sched_waitq_t q;
+};
+
+size_t mk_sync_mutex_size(void)
+{
+	return sizeof(struct sys_mutex);
+}
+
+size_t mk_sync_rwlock_size(void)
+{
+	return sizeof(struct sys_rwlock);
+}
+
+size_t mk_sync_cond_size(void)
+{
+	return sizeof(struct sys_cond);
+}
+
+/* ------------------------------------------------------------------ */
+/* mutex                                                               */
+
+int mk_sys_mutex_new(sys_t *sys, sys_mutex_t **out)
+{
+	struct mkern *k = mk_of_sys(sys);
+	struct sys_mutex *m = mk_pool_get(&k->mutexes);
+
+	if (!m)
+		return -ENOMEM;
+	*out = m;
+	return 0;
+}
+
+void mk_sys_mutex_free(sys_t *sys, sys_mutex_t *m)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	if (m && mk_pool_put(&k->mutexes, m) != 0)
+		MK_LABEL(k, "mutex_free: not a live mutex");
+}
+
+static void mutex_acquire(struct mkern *k, struct sys_mutex *m)
+{
+	int me = sched_self(k->s) + 1;
+
+	while (m->owner)
+		sched_block(k->s, &m->q);
+	m->owner = me;
+}
+
+static void mutex_release(struct mkern *k, struct sys_mutex *m)
+{
+	m->owner = 0;
+	/* a woken waiter re-checks: a thread that runs first may barge in,
+	 * as with a futex-based mutex */
+	sched_wake_one(k->s, &m->q);
+}
+
+void mk_sys_mutex_lock(sys_t *sys, sys_mutex_t *m)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	MK_LABEL(k, "mutex_lock%s", m->owner ? " (waits)" : "");
+	mutex_acquire(k, m);
+}
+
+void mk_sys_mutex_unlock(sys_t *sys, sys_mutex_t *m)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	if (m->owner != sched_self(k->s) + 1)
+		MK_LABEL(k, "mutex_unlock: not the owner (t%d holds it)",
+			 m->owner - 1);
+	else
+		MK_LABEL(k, "mutex_unlock");
+	mutex_release(k, m);
+}
+
+/* ------------------------------------------------------------------ */
+/* rwlock                                                              */
+
+int mk_sys_rwlock_new(sys_t *sys, sys_rwlock_t **out)
+{
+	struct mkern *k = mk_of_sys(sys);
+	struct sys_rwlock *l = mk_pool_get(&k->rwlocks);
+
+	if (!l)
+		return -ENOMEM;
+	*out = l;
+	return 0;
+}
+
+void mk_sys_rwlock_free(sys_t *sys, sys_rwlock_t *l)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	if (l && mk_pool_put(&k->rwlocks, l) != 0)
+		MK_LABEL(k, "rwlock_free: not a live rwlock");
+}
+
+void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	if (!l->writer) {
+		l->readers++;
+		MK_LABEL(k, "rdlock (readers=%d)", l->readers);
+		return;
+	}
+	/* Go: RLock blocks while a writer is pending or inside; the writer's
+	 * Unlock admits it (already counted in readers) */
+	MK_LABEL(k, "rdlock waits (writer t%d%s)", l->writer - 1,
+		 l->announced ? " waiting for readers" : " inside");
+	l->blocked_readers++;
+	sched_block(k->s, &l->rq);
+	MK_LABEL(k, "rdlock acquired (readers=%d)", l->readers);
+}
+
+void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	if (l->readers <= 0) {
+		MK_LABEL(k, "rdunlock: no reader inside");
+		return;
+	}
+	l->readers--;
+	MK_LABEL(k, "rdunlock (readers=%d)", l->readers);
+	if (l->readers == 0 && l->announced)
+		sched_wake_one(k->s, &l->wq);
+}
+
+void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int me = sched_self(k->s) + 1;
+
+	sched_point(k->s);
+	MK_LABEL(k, "wrlock%s", l->writer ? " waits for the writer" :
+			       l->readers ? " waits for readers" : "");
+	/* Go: w.Lock() serialises writers ... */
+	while (l->writer)
+		sched_block(k->s, &l->wmq);
+	l->writer = me;
+	/* ... then the writer announces itself and waits for the readers
+	 * inside to leave */
+	l->announced = 1;
+	while (l->readers > 0)
+		sched_block(k->s, &l->wq);
+	l->announced = 0;
+	if (sched_labels_on(k->s))
+		sched_label(k->s, "wrlock acquired");
+}
+
+void mk_sys_wrunlock(sys_t *sys, sys_rwlock_t *l)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	if (l->writer != sched_self(k->s) + 1) {
+		MK_LABEL(k, "wrunlock: not the writer");
+		return;
+	}
+	MK_LABEL(k, "wrunlock (admits %d readers)", l->blocked_readers);
+	/* readers that queued behind this writer enter first */
+	l->readers += l->blocked_readers;
+	l->blocked_readers = 0;
+	sched_wake_all(k->s, &l->rq);
+	l->writer = 0;
+	sched_wake_one(k->s, &l->wmq);
+}
+
+/* ------------------------------------------------------------------ */
+/* condition variable                                                  */
+
+int mk_sys_cond_new(sys_t *sys, sys_cond_t **out)
+{
+	struct mkern *k = mk_of_sys(sys);
+	struct sys_cond *c = mk_pool_get(&k->conds);
+
+	if (!c)
+		return -ENOMEM;
+	*out = c;
+	return 0;
+}
+
+void mk_sys_cond_free(sys_t *sys, sys_cond_t *c)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	if (c && mk_pool_put(&k->conds, c) != 0)
+		MK_LABEL(k, "cond_free: not a live cond");
+}
+
+void mk_sys_cond_wait(sys_t *sys, sys_cond_t *c, sys_mutex_t *m)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	MK_LABEL(k, "cond_wait");
+	/* unlock and sleep in one step: no wake-up can fall in between */
+	mutex_release(k, m);
+	sched_block(k->s, &c->q);
+	mutex_acquire(k, m);
+}
+
+void mk_sys_cond_signal(sys_t *sys, sys_cond_t *c)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	int n = sched_wake_one(k->s, &c->q);
+
+	MK_LABEL(k, "cond_signal (%d woken)", n);
+}
+
+void mk_sys_cond_broadcast(sys_t *sys, sys_cond_t *c)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	int n = sched_wake_all(k->s, &c->q);
+
+	MK_LABEL(k, "cond_broadcast (%d woken)", n);
+}

@@ -1,0 +1,372 @@
+/* model/sys_model.c — the sys_ops table of the simulated backend: threads,
+ * time, randomness, atomics, the uffd syscalls, page buffers, the snapshot
+ * source and notes. Locks live in model/sync.c, fds and poll in
+ * model/pipe.c. Contract in model/sys_model.h.
+ */
+#include "model/kernel_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------ */
+/* threads, time, randomness                                           */
+
+static int s_spawn(sys_t *sys, sys_thread_t **out, const char *name,
+		   void (*fn)(void *), void *arg)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	/* ids are handed out in creation order: get the handle first so
+	 * that a failure leaves no thread behind */
+	struct mk_thr *t = NULL;
+
+	if (out) {
+		t = mk_thr_get(k, sched_nthreads(k->s));
+		if (!t)
+			return -ENOMEM;
+	}
+	int tid = sched_spawn(k->s, name, MK_HANDLER, fn, arg);
+
+	MK_LABEL(k, "spawn %s -> t%d", name ? name : "", tid);
+	if (tid < 0)
+		return tid;
+	if (out) {
+		t->handle.tid = tid;
+		t->handle.joinable = 1;
+		*out = &t->handle;
+	}
+	return 0;
+}
+
+static int s_join(sys_t *sys, sys_thread_t *th)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	if (!th || !th->joinable) {
+		MK_LABEL(k, "join -> EINVAL");
+		return -EINVAL;
+	}
+	MK_LABEL(k, "join t%d", th->tid);
+	th->joinable = 0;
+	sched_join(k->s, th->tid);
+	return 0;
+}
+
+static void s_yield(sys_t *sys)
+{
+	sched_yield(mk_of_sys(sys)->s);
+}
+
+static void s_sleep_ns(sys_t *sys, uint64_t ns)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	MK_LABEL(k, "sleep %" PRIu64 "ns", ns);
+}
+
+static uint64_t s_random(sys_t *sys)
+{
+	return sched_random(mk_of_sys(sys)->s);
+}
+
+/* ------------------------------------------------------------------ */
+/* atomics: the scheduling point is the only thing that makes them       */
+/* interesting; the operation itself is a plain access                   */
+
+static uint64_t s_atomic_load(sys_t *sys, uint64_t *p)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	MK_LABEL(k, "atomic_load -> %" PRIu64, *p);
+	return *p;
+}
+
+static void s_atomic_store(sys_t *sys, uint64_t *p, uint64_t v)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	*p = v;
+	MK_LABEL(k, "atomic_store %" PRIu64, v);
+}
+
+static uint64_t s_atomic_add(sys_t *sys, uint64_t *p, uint64_t v)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	*p += v;
+	MK_LABEL(k, "atomic_add %" PRIu64 " -> %" PRIu64, v, *p);
+	return *p;
+}
+
+static int s_atomic_cas(sys_t *sys, uint64_t *p, uint64_t expected,
+			uint64_t desired)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	int ok = *p == expected;
+
+	if (ok)
+		*p = desired;
+	MK_LABEL(k, "atomic_cas %" PRIu64 "->%" PRIu64 " -> %d", expected,
+		 desired, ok);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* uffd                                                                */
+
+static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	int r = mk_uffd_read(k, uffd, msgs, max);
+
+	if (sched_labels_on(k->s)) {
+		char buf[400];
+		size_t o = (size_t)snprintf(buf, sizeof(buf),
+					    "uffd_read %d max=%d -> %d", uffd,
+					    max, r);
+
+		for (int i = 0; i < r && o < sizeof(buf); i++) {
+			char ms[80];
+
+			mk_fmt_msg(ms, sizeof(ms), &msgs[i]);
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+					      i ? "; " : ": ", ms);
+		}
+		sched_label(k->s, "%s", buf);
+	}
+	return r;
+}
+
+/* fname: the output field's name as the handler sees it */
+static void label_fill(struct mkern *k, const char *op, const char *fname,
+		       uint64_t dst, uint64_t len, uint64_t mode,
+		       const char *src, int r, int64_t field)
+{
+	if (!sched_labels_on(k->s))
+		return;
+	sched_label(k->s, "%s 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 "%s%s -> %d %s=%" PRId64,
+		    op, dst, len, mode, src[0] ? " " : "", src, r, fname,
+		    field);
+}
+
+static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
+		       uint64_t len, uint64_t mode, int64_t *copied)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int64_t field = 0; /* what a zeroed struct uffdio_copy reports */
+	int r;
+	char cs[32] = "?";
+
+	sched_point(k->s);
+	if (!mk_pool_owns(&k->bufs, src)) {
+		/* the kernel's copy_from_user() fails: nothing filled */
+		r = -EFAULT;
+		field = -EFAULT;
+	} else {
+		mk_content tag = ((const struct mk_buf *)src)->tag;
+
+		mk_fmt_content(cs, sizeof(cs), tag);
+		r = mk_uffd_copy(k, uffd, dst, tag, len, mode, &field);
+	}
+	if (copied)
+		*copied = field;
+	label_fill(k, "uffd_copy", "copied", dst, len, mode, cs, r, field);
+	return r;
+}
+
+static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
+			   uint64_t mode, int64_t *zeroed)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int64_t field = 0;
+
+	sched_point(k->s);
+	int r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field);
+
+	if (zeroed)
+		*zeroed = field;
+	label_fill(k, "uffd_zeropage", "zeroed", dst, len, mode, "", r, field);
+	return r;
+}
+
+static int s_uffd_wake(sys_t *sys, int uffd, uint64_t start, uint64_t len)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	int r = mk_uffd_wake(k, uffd, start, len);
+
+	MK_LABEL(k, "uffd_wake 0x%" PRIx64 " %" PRIu64 " -> %d", start, len, r);
+	return r;
+}
+
+static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
+			       uint64_t len, uint64_t mode)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	int r = mk_uffd_writeprotect(k, uffd, start, len, mode);
+
+	MK_LABEL(k, "uffd_writeprotect 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d",
+		 start, len, mode, r);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* page buffers and the snapshot source                                */
+
+static void *s_buf_alloc(sys_t *sys, uint64_t len)
+{
+	struct mk_buf *b = mk_pool_get(&mk_of_sys(sys)->bufs);
+
+	if (b)
+		b->len = len;
+	return b;
+}
+
+static void s_buf_free(sys_t *sys, void *buf, uint64_t len)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	(void)len;
+	if (buf && mk_pool_put(&k->bufs, buf) != 0)
+		MK_LABEL(k, "buf_free: not a live buffer");
+}
+
+static void s_buf_zero(sys_t *sys, void *buf, uint64_t len)
+{
+	(void)len;
+	mk_buf_set(mk_of_sys(sys), buf, 0);
+}
+
+static int s_source_read(sys_t *sys, uint64_t offset, void *buf,
+			 uint64_t len)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int r = 0;
+	int64_t page = -1;
+
+	sched_point(k->s);
+	if (!mk_pool_owns(&k->bufs, buf))
+		r = -EFAULT;
+	else if (len != k->ps || offset < k->cfg.src_offset ||
+		 (offset - k->cfg.src_offset) % k->ps)
+		r = -EINVAL;
+	else if ((offset - k->cfg.src_offset) / k->ps >= (uint64_t)k->npages)
+		r = -EINVAL; /* beyond the snapshot file */
+	else {
+		page = (int64_t)((offset - k->cfg.src_offset) / k->ps);
+		int *f = &k->src_fail[page];
+
+		if (*f < 0) {
+			r = -EIO;
+		} else if (*f > 0) {
+			(*f)--;
+			r = -EIO;
+		} else {
+			((struct mk_buf *)buf)->tag = k->snap[page];
+		}
+	}
+	if (sched_labels_on(k->s)) {
+		char cs[32] = "";
+
+		if (r == 0)
+			mk_fmt_content(cs, sizeof(cs),
+				       ((struct mk_buf *)buf)->tag);
+		sched_label(k->s, "source_read p%" PRId64 " -> %d %s", page, r, cs);
+	}
+	return r;
+}
+
+mk_content mk_buf_tag(const struct mkern *k, const void *buf)
+{
+	if (!mk_pool_owns(&k->bufs, buf))
+		return 0;
+	return ((const struct mk_buf *)buf)->tag;
+}
+
+int mk_buf_set(struct mkern *k, void *buf, mk_content tag)
+{
+	if (!mk_pool_owns(&k->bufs, buf))
+		return -EINVAL;
+	((struct mk_buf *)buf)->tag = tag;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* notes                                                               */
+
+static const char *note_name(enum sys_note n)
+{
+	switch (n) {
+	case SYS_NOTE_BEFORE_RLOCK: return "before_rlock";
+	case SYS_NOTE_BEFORE_FAULT_PAGE: return "before_fault_page";
+	case SYS_NOTE_BEFORE_PREFAULT_RLOCK: return "before_prefault_rlock";
+	case SYS_NOTE_TRACKER: return "tracker";
+	case SYS_NOTE_DEFER: return "defer";
+	case SYS_NOTE_ERROR: return "error";
+	}
+	return "note";
+}
+
+static void s_note(sys_t *sys, enum sys_note what, uint64_t a, uint64_t b)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	MK_LABEL(k, "note %s 0x%" PRIx64 " %" PRId64, note_name(what), a,
+		 (int64_t)b);
+}
+
+const struct sys_ops mk_sys_ops = {
+	.spawn = s_spawn,
+	.join = s_join,
+	.yield = s_yield,
+	.sleep_ns = s_sleep_ns,
+	.random = s_random,
+	.mutex_new = mk_sys_mutex_new,
+	.mutex_free = mk_sys_mutex_free,
+	.mutex_lock = mk_sys_mutex_lock,
+	.mutex_unlock = mk_sys_mutex_unlock,
+	.rwlock_new = mk_sys_rwlock_new,
+	.rwlock_free = mk_sys_rwlock_free,
+	.rdlock = mk_sys_rdlock,
+	.rdunlock = mk_sys_rdunlock,
+	.wrlock = mk_sys_wrlock,
+	.wrunlock = mk_sys_wrunlock,
+	.cond_new = mk_sys_cond_new,
+	.cond_free = mk_sys_cond_free,
+	.cond_wait = mk_sys_cond_wait,
+	.cond_signal = mk_sys_cond_signal,
+	.cond_broadcast = mk_sys_cond_broadcast,
+	.atomic_load = s_atomic_load,
+	.atomic_store = s_atomic_store,
+	.atomic_add = s_atomic_add,
+	.atomic_cas = s_atomic_cas,
+	.pipe = mk_sys_pipe,
+	.write = mk_sys_write,
+	.read = mk_sys_read,
+	.close = mk_sys_close,
+	.poll = mk_sys_poll,
+	.uffd_read = s_uffd_read,
+	.uffd_copy = s_uffd_copy,
+	.uffd_zeropage = s_uffd_zeropage,
+	.uffd_wake = s_uffd_wake,
+	.uffd_writeprotect = s_uffd_writeprotect,
+	.buf_alloc = s_buf_alloc,
+	.buf_free = s_buf_free,
+	.buf_zero = s_buf_zero,
+	.source_read = s_source_read,
+	.note = s_note,
+};

@@ -1,0 +1,37 @@
+/* model/sys_model.h — the simulated implementation of handler/sys.h.
+ *
+ * Contract: mk_sys(k) (model/kernel.h) returns a sys_t whose ops run on the
+ * simulated kernel k and its scheduler:
+ *  - every op that touches shared state (threads, locks, atomics, fds,
+ *    pipes, poll, the uffd, the snapshot source, sleep) starts with a
+ *    scheduling point, then acts atomically (or blocks where the real call
+ *    would); ops on thread-local things (buf_alloc/free/zero, random,
+ *    the *_new and *_free ops, note) have no scheduling point: they commute with every
+ *    other step, so a point there would only multiply equivalent schedules;
+ *  - with sched_labels_on(), each op labels its step with compact,
+ *    deterministic text (addresses, lengths, results; never pointers), e.g.
+ *    "uffd_copy 0x7f0000001000 4096 mode=2 S1 -> 0 copied=4096";
+ *  - spawn creates sched threads of kind MK_HANDLER; sleep_ns is a
+ *    scheduling point only (there is no time); random comes from the run's
+ *    seed (sched_random);
+ *  - a page buffer is a tag (mk_content), whatever len says: uffd_copy
+ *    installs the tag of src in every page of the range, source_read sets
+ *    the buffer to the snapshot tag of the page at that offset (or -EIO
+ *    per mk_source_fail), buf_zero to 0. A src that is not a live buffer of
+ *    this kernel is an unreadable source: -EFAULT, field -EFAULT;
+ *  - note() only appends text to the current step's label.
+ */
+#ifndef UFFDLAB_MODEL_SYS_MODEL_H
+#define UFFDLAB_MODEL_SYS_MODEL_H
+
+#include "handler/sys.h"
+#include "model/kernel.h"
+
+extern const struct sys_ops mk_sys_ops;
+
+/* Tests and drivers: the tag a sys buffer of k holds, and setting it.
+ * mk_buf_tag returns 0 for a pointer that is not a live buffer of k. */
+mk_content mk_buf_tag(const struct mkern *k, const void *buf);
+int mk_buf_set(struct mkern *k, void *buf, mk_content tag);
+
+#endif

@@ -1,0 +1,457 @@
+/* One simulated run: a harness coroutine builds the handler, runs the
+ * scenario's threads, stops the handler and checks the end state; the
+ * oracle watches every read, install and step. */
+#include "world.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler/handler.h"
+#include "model/kernel.h"
+#include "model/oracle.h"
+
+#define BASE MK_BASE_DEFAULT
+
+struct targ {
+	struct world *w;
+	int idx;
+};
+
+struct world {
+	const struct scenario *scn;
+	const char *handler_name;
+	uint64_t variants;
+	sched_t *s;
+	struct mkern *k;
+	struct handler *h;
+	struct oracle orc;
+	uint64_t initial[SCN_MAX_PAGES];
+	int tids[SCN_MAX_THREADS];
+	int done_ops[SCN_MAX_THREADS];
+	struct targ targs[SCN_MAX_THREADS];
+	sched_waitq_t progress;
+	int main_tid;
+	int exit_allowed; /* a permanent source failure: teardown is by design */
+	struct verdict *v;
+};
+
+static void violate(struct world *w, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void violate(struct world *w, const char *name, const char *fmt, ...)
+{
+	struct verdict *v = w->v;
+	if (v->violated)
+		return; /* the first violation stops the run */
+	v->violated = 1;
+	snprintf(v->name, sizeof v->name, "%s", name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->text, sizeof v->text, fmt, ap);
+	va_end(ap);
+	sched_stop(w->s);
+}
+
+static const char *tname(const struct world *w, int idx)
+{
+	return w->scn->threads[idx].name;
+}
+
+static void fmt_content(char *buf, size_t n, uint64_t c)
+{
+	if (c == 0)
+		snprintf(buf, n, "zeros");
+	else if (MK_IS_SNAP(c))
+		snprintf(buf, n, "snapshot(%" PRIu64 ")", MK_SNAP_PAGE(c));
+	else if (MK_IS_WRITE(c))
+		snprintf(buf, n, "write#%" PRIu64, MK_WRITE_ID(c));
+	else
+		snprintf(buf, n, "0x%" PRIx64, c);
+}
+
+/* --- oracle hooks ------------------------------------------------------ */
+
+static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
+{
+	struct world *w = ctx;
+	(void)wp;
+	if (!w->h || c == 0)
+		return;
+	if (handler_page_state_peek(w->h, (uint64_t)page) == PAGE_ZERO) {
+		char cs[48];
+		fmt_content(cs, sizeof cs, c);
+		violate(w, "install-into-removed",
+			"thread %s installed %s into page %d, which the handler's tracker already marks removed (zero)",
+			sched_thread_name(w->s, tid), cs, page);
+	}
+}
+
+static void on_zap(void *ctx, int page)
+{
+	(void)ctx;
+	(void)page;
+}
+
+static void step_hook(void *ctx, sched_t *s, int tid)
+{
+	(void)ctx;
+	(void)s;
+	(void)tid;
+	/* violations call sched_stop() where they are detected */
+}
+
+/* --- scenario threads -------------------------------------------------- */
+
+static void wait_after(struct world *w, const struct scn_op *op)
+{
+	if (op->after_thread < 0)
+		return;
+	while (w->done_ops[op->after_thread] <= op->after_op)
+		sched_block(w->s, &w->progress);
+}
+
+static uint64_t write_tag(int tidx, int oidx)
+{
+	return MK_WRITE((uint64_t)tidx * SCN_MAX_OPS + (uint64_t)oidx + 1);
+}
+
+static void do_read(struct world *w, int tidx, int page)
+{
+	uint64_t start = sched_steps(w->s);
+	mk_content got = mk_guest_read(w->k, page);
+	uint64_t end = sched_steps(w->s);
+	if (sched_labels_on(w->s)) {
+		char cs[48];
+		fmt_content(cs, sizeof cs, got);
+		sched_label(w->s, "%s read %d -> %s", tname(w, tidx), page, cs);
+	}
+	if (w->scn->contract == SCN_CONTRACT_BREAKS)
+		return;
+	if (!oracle_read_ok(&w->orc, page, got, start, end)) {
+		uint64_t c[8];
+		int n = oracle_candidates(&w->orc, page, start, end, c, 8);
+		char gs[48], want[200] = "";
+		fmt_content(gs, sizeof gs, got);
+		for (int i = 0; i < n; i++) {
+			char cs[48];
+			fmt_content(cs, sizeof cs, c[i]);
+			snprintf(want + strlen(want), sizeof want - strlen(want),
+				 "%s%s", i ? " or " : "", cs);
+		}
+		violate(w, "stale-data",
+			"%s read page %d as %s, but the sequential spec allows only %s",
+			tname(w, tidx), page, gs, want);
+	}
+}
+
+static void do_prefetch(struct world *w, int first, int last)
+{
+	sys_t *sys = mk_sys(w->k);
+	uint64_t ps = w->scn->page_size;
+	for (int p = first; p <= last; p++) {
+		void *buf = sys->ops->buf_alloc(sys, ps);
+		if (!buf)
+			return;
+		/* the prefetcher skips a page whose source read fails */
+		if (sys->ops->source_read(sys, (uint64_t)p * ps, buf, ps) == 0)
+			handler_prefault(w->h, (uint64_t)p, buf);
+		sys->ops->buf_free(sys, buf, ps);
+	}
+}
+
+static void run_op(struct world *w, int tidx, int oidx)
+{
+	const struct scn_op *op = &w->scn->threads[tidx].ops[oidx];
+	int a = (int)op->a, b = (int)op->b;
+	switch (op->kind) {
+	case SCN_READ:
+		do_read(w, tidx, a);
+		break;
+	case SCN_WRITE: {
+		uint64_t tag = write_tag(tidx, oidx);
+		int hd = oracle_begin(&w->orc, a, tag, sched_steps(w->s));
+		mk_guest_write(w->k, a, tag);
+		oracle_end(&w->orc, hd, sched_steps(w->s));
+		break;
+	}
+	case SCN_REMOVE: {
+		int hd[SCN_MAX_PAGES];
+		for (int p = a; p <= b; p++)
+			hd[p] = oracle_begin(&w->orc, p, 0, sched_steps(w->s));
+		mk_madvise_dontneed(w->k, a, b);
+		for (int p = a; p <= b; p++)
+			oracle_end(&w->orc, hd[p], sched_steps(w->s));
+		break;
+	}
+	case SCN_PAUSE:
+		handler_pause(w->h);
+		break;
+	case SCN_RESUME:
+		handler_resume(w->h);
+		break;
+	case SCN_PREFETCH:
+		do_prefetch(w, a, b);
+		break;
+	case SCN_SOURCE_FAIL:
+		mk_source_fail(w->k, a, b);
+		break;
+	case SCN_UNMAP:
+		mk_munmap(w->k, a, b);
+		break;
+	case SCN_REMAP:
+		mk_mremap(w->k, a, b);
+		break;
+	case SCN_FORK:
+		mk_fork(w->k);
+		break;
+	}
+}
+
+static void scenario_thread(void *arg)
+{
+	struct targ *t = arg;
+	struct world *w = t->w;
+	const struct scn_thread *th = &w->scn->threads[t->idx];
+	for (int i = 0; i < th->nops; i++) {
+		wait_after(w, &th->ops[i]);
+		run_op(w, t->idx, i);
+		w->done_ops[t->idx]++;
+		sched_wake_all(w->s, &w->progress);
+	}
+}
+
+/* --- the harness ------------------------------------------------------- */
+
+static int role_kind(enum scn_role r)
+{
+	return r == SCN_GUEST ? MK_GUEST : r == SCN_BALLOON ? MK_BALLOON : MK_CONTROL;
+}
+
+/* After the handler stopped: the tracker must agree with the kernel, and
+ * every page must read as the sequential spec says. */
+static void final_checks(struct world *w)
+{
+	uint64_t now = sched_steps(w->s);
+	for (int p = 0; p < w->scn->pages; p++) {
+		struct mk_page_view pv;
+		mk_page_view(w->k, p, &pv);
+		enum page_state st = handler_page_state_peek(w->h, (uint64_t)p);
+		char cs[48];
+		fmt_content(cs, sizeof cs, pv.content);
+		if (st == PAGE_DIRTY && !pv.present) {
+			violate(w, "tracker-disagrees",
+				"page %d is marked dirty but is not present: its next fault would be short-circuited and never woken",
+				p);
+			return;
+		}
+		if (st == PAGE_ZERO && pv.present && pv.content != 0) {
+			violate(w, "tracker-disagrees",
+				"page %d is marked removed (zero) but holds %s", p, cs);
+			return;
+		}
+		if (w->scn->contract == SCN_CONTRACT_BREAKS)
+			continue;
+		/* what the next guest read would see */
+		uint64_t got = pv.present ? pv.content
+			       : st == PAGE_ZERO ? 0 : w->initial[p];
+		if (!oracle_read_ok(&w->orc, p, got, now, now)) {
+			fmt_content(cs, sizeof cs, got);
+			violate(w, "stale-data",
+				"after the run page %d would read as %s, which the sequential spec does not allow",
+				p, cs);
+			return;
+		}
+	}
+}
+
+static void harness(void *arg)
+{
+	struct world *w = arg;
+	const struct scenario *scn = w->scn;
+	struct handler_config hc = {
+		.base = BASE,
+		.size = scn->page_size * (uint64_t)scn->pages,
+		.page_size = scn->page_size,
+		.uffd = mk_uffd(w->k),
+		.max_workers = scn->workers,
+		.wp = scn->wp,
+		.source_retries = scn->retries,
+		.variants = w->variants,
+	};
+	int err = handler_new(w->handler_name, mk_sys(w->k), &hc, &w->h);
+	if (!err)
+		err = handler_start(w->h);
+	if (err) {
+		violate(w, "setup", "handler %s could not start: %s", w->handler_name,
+			strerror(-err));
+		return;
+	}
+	for (int i = 0; i < scn->nthreads; i++) {
+		w->targs[i].w = w;
+		w->targs[i].idx = i;
+		w->tids[i] = sched_spawn(w->s, scn->threads[i].name,
+					 role_kind(scn->threads[i].role),
+					 scenario_thread, &w->targs[i]);
+	}
+	for (int i = 0; i < scn->nthreads; i++)
+		sched_join(w->s, w->tids[i]);
+	err = handler_stop(w->h);
+	if (err && !w->exit_allowed) {
+		const char *why = handler_error(w->h);
+		violate(w, "handler-exit", "the handler exited: %s",
+			why ? why : strerror(-err));
+		return;
+	}
+	final_checks(w);
+	struct handler *h = w->h;
+	w->h = NULL;
+	handler_free(h);
+}
+
+/* Nothing runnable: say who is stuck and why. */
+static void classify_stuck(struct world *w)
+{
+	const struct scenario *scn = w->scn;
+	if (w->h && handler_error(w->h) && w->exit_allowed)
+		return; /* teardown by design: the sandbox dies with the source */
+	for (int i = 0; i < scn->nthreads; i++) {
+		int tid = w->tids[i];
+		if (sched_thread_state(w->s, tid) != SCHED_T_BLOCKED)
+			continue;
+		int read = 0;
+		int page = mk_waiting_page(w->k, tid, &read);
+		if (page >= 0) {
+			const char *why = w->h ? handler_error(w->h) : NULL;
+			violate(w, why ? "handler-exit" : "lost-wake",
+				"%s is blocked on page %d forever: its fault message was %s and no worker, deferred entry or wake will serve it%s%s",
+				tname(w, i), page, read ? "read" : "never read",
+				why ? "; the handler exited: " : "", why ? why : "");
+			return;
+		}
+		if (scn->threads[i].role == SCN_BALLOON) {
+			violate(w, "madvise-blocked",
+				"%s is blocked in madvise forever: nobody reads its REMOVE",
+				tname(w, i));
+			return;
+		}
+	}
+	char who[256] = "";
+	for (int t = 0; t < sched_nthreads(w->s); t++)
+		if (sched_thread_state(w->s, t) == SCHED_T_BLOCKED)
+			snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s",
+				 who[0] ? ", " : "", sched_thread_name(w->s, t));
+	violate(w, "deadlock", "no thread can run; blocked: %s", who);
+}
+
+struct world *world_new(const struct scenario *scn, const char *handler,
+			uint64_t variants)
+{
+	struct world *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->scn = scn;
+	w->handler_name = handler;
+	w->variants = variants;
+	for (int p = 0; p < scn->pages; p++)
+		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
+	for (int i = 0; i < scn->nthreads; i++)
+		for (int j = 0; j < scn->threads[i].nops; j++)
+			if (scn->threads[i].ops[j].kind == SCN_SOURCE_FAIL &&
+			    scn->threads[i].ops[j].b == 0)
+				w->exit_allowed = 1;
+	return w;
+}
+
+void world_free(struct world *w)
+{
+	if (!w)
+		return;
+	if (w->k)
+		mk_free(w->k);
+	if (w->s)
+		sched_free(w->s);
+	free(w);
+}
+
+const sched_t *world_sched(const struct world *w)
+{
+	return w->s;
+}
+
+static uint64_t features_of(const struct scenario *scn)
+{
+	uint64_t f = 0;
+	if (scn->event_remove)
+		f |= UFFD_FEATURE_EVENT_REMOVE;
+	if (scn->wp_async)
+		f |= UFFD_FEATURE_WP_ASYNC;
+	if (scn->page_size != 4096)
+		f |= UFFD_FEATURE_MISSING_HUGETLBFS;
+	return f;
+}
+
+int world_run(struct world *w, const struct sched_opts *opts,
+	      sched_step_sink sink, void *sink_ctx, struct verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	w->v = v;
+	if (!w->s) {
+		w->s = sched_new(opts);
+		if (!w->s)
+			return -ENOMEM;
+	} else {
+		int err = sched_reset(w->s, opts);
+		if (err)
+			return err;
+	}
+	struct mk_config kc = {
+		.base = BASE,
+		.page_size = w->scn->page_size,
+		.pages = w->scn->pages,
+		.features = features_of(w->scn),
+		.register_wp = w->scn->wp,
+		.snapshot = w->initial,
+	};
+	if (!w->k) {
+		w->k = mk_new(w->s, &kc);
+		if (!w->k)
+			return -ENOMEM;
+	} else {
+		int err = mk_reset(w->k, &kc);
+		if (err)
+			return err;
+	}
+	struct mk_observer ob = {.ctx = w, .install = on_install, .zap = on_zap};
+	mk_set_observer(w->k, &ob);
+	oracle_reset(&w->orc, w->scn->pages, w->initial);
+	memset(w->done_ops, 0, sizeof w->done_ops);
+	memset(&w->progress, 0, sizeof w->progress);
+	w->h = NULL; /* a handler left by an abandoned run is not touched again */
+	if (w->scn->contract == SCN_CONTRACT_BREAKS)
+		snprintf(v->relaxed, sizeof v->relaxed,
+			 "content linearizability (the guest breaks the free-page-reporting contract)");
+	sched_set_step_hook(w->s, step_hook, w);
+	sched_set_step_sink(w->s, sink, sink_ctx);
+	w->main_tid = sched_spawn(w->s, "harness", MK_CONTROL, harness, w);
+	if (w->main_tid < 0)
+		return w->main_tid;
+	enum sched_result r = sched_run(w->s);
+	v->sres = r;
+	v->steps = sched_steps(w->s);
+	if (!v->violated) {
+		if (r == SCHED_STUCK)
+			classify_stuck(w);
+		else if (r == SCHED_STEP_BOUND)
+			violate(w, "livelock", "no end after %" PRIu64 " steps (step bound)",
+				v->steps);
+		else if (r == SCHED_DIVERGED)
+			violate(w, "replay-diverged",
+				"the recorded schedule names a thread that cannot run at step %" PRIu64,
+				v->steps);
+	}
+	return 0;
+}

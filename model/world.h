@@ -1,0 +1,42 @@
+/* model/world.h — one simulated run of a scenario: kernel + handler + guests.
+ *
+ * Contract: world_new() binds a parsed scenario, a handler name and a
+ * variant set; world_run() executes one schedule under the given scheduler
+ * options and fills a verdict: the first invariant violated (checked after
+ * every step), or none. A world is reused across runs (scheduler and kernel
+ * are reset, not reallocated). The same options give the same verdict and
+ * the same step sink output, byte for byte. Verdict names are stable words:
+ * stale-data, install-into-removed, tracker-disagrees, lost-wake, deadlock,
+ * madvise-blocked, livelock, handler-exit, setup.
+ */
+#ifndef UFFDLAB_WORLD_H
+#define UFFDLAB_WORLD_H
+
+#include <stdint.h>
+
+#include "sched/sched.h"
+#include "scenarios/scenario.h"
+
+struct world;
+
+struct verdict {
+	int violated;
+	char name[32];
+	char text[512];
+	uint64_t steps;
+	enum sched_result sres;
+	char relaxed[128]; /* checks relaxed by a contract-breaking scenario */
+};
+
+struct world *world_new(const struct scenario *scn, const char *handler,
+			uint64_t variants);
+void world_free(struct world *w);
+/* Run one schedule. sink (may be NULL) receives every step when
+ * opts->labels is set. Returns 0, or -errno if the run could not start. */
+int world_run(struct world *w, const struct sched_opts *opts,
+	      sched_step_sink sink, void *sink_ctx, struct verdict *v);
+/* The scheduler of the last run (choices, thread names), valid until the
+ * next run. */
+const sched_t *world_sched(const struct world *w);
+
+#endif

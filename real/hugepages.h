@@ -1,0 +1,40 @@
+/* real/hugepages.h — borrowing 2 MiB pages from the kernel's hugetlb pool.
+ *
+ * Contract: real_hugepages_reserve(n) makes n more free 2 MiB pages exist by
+ * raising /proc/sys/vm/nr_hugepages by n (or, when that file is not
+ * writable, by checking that n are already free; then nothing is raised)
+ * and reports how many it raised; real_hugepages_release(raised) lowers the
+ * value by that much again. Giving back is relative (current - raised), so
+ * with nobody else touching the pool the original value comes back exactly,
+ * and a concurrent user's own raise is not undone. Whatever this process
+ * still holds is given back by an atexit handler, on SIGINT/SIGTERM (then the
+ * signal's previous disposition is restored and the signal re-raised), and
+ * by real_hugepages_restore_now(), which is async-signal-safe, for
+ * watchdogs that end the process with _exit().
+ *
+ * Global state: the amount raised and the handler-installed flag are
+ * process-wide because atexit and signal handlers have no context argument;
+ * they are only touched with atomics or under an internal mutex.
+ * Errors: -ENOMEM when the kernel could not find the pages (the raise is
+ * undone), -EACCES when the pool cannot be raised and too few are free,
+ * -ENOENT without hugetlb support. why gets a one-line reason.
+ */
+#ifndef UFFDLAB_REAL_HUGEPAGES_H
+#define UFFDLAB_REAL_HUGEPAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REAL_HUGE_2M (2ull << 20)
+
+int real_hugepages_reserve(uint64_t n, uint64_t *raised, char *why,
+			   size_t whylen);
+void real_hugepages_release(uint64_t raised);
+/* Give back everything this process raised, now. Async-signal-safe. */
+void real_hugepages_restore_now(void);
+/* Amount this process currently holds raised (tests). */
+uint64_t real_hugepages_raised(void);
+/* nr_hugepages and HugePages_Free, or -errno. */
+int real_hugepages_read(uint64_t *nr, uint64_t *free_pages);
+
+#endif

@@ -1,0 +1,624 @@
+#include "real/sys_real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "real/pool.h"
+
+/* The poll bits and struct sys_pollfd are declared to match <poll.h>, so the
+ * array is handed to poll(2) as is. */
+_Static_assert(SYS_POLLIN == POLLIN && SYS_POLLERR == POLLERR &&
+		       SYS_POLLHUP == POLLHUP && SYS_POLLNVAL == POLLNVAL,
+	       "poll bits");
+_Static_assert(sizeof(struct sys_pollfd) == sizeof(struct pollfd) &&
+		       offsetof(struct sys_pollfd, fd) == offsetof(struct pollfd, fd) &&
+		       offsetof(struct sys_pollfd, events) == offsetof(struct pollfd, events) &&
+		       offsetof(struct sys_pollfd, revents) == offsetof(struct pollfd, revents),
+	       "struct sys_pollfd matches struct pollfd");
+
+struct sys_thread {
+	struct real_pool_job job;
+};
+struct sys_mutex {
+	pthread_mutex_t m;
+};
+struct sys_rwlock {
+	pthread_rwlock_t l;
+};
+struct sys_cond {
+	pthread_cond_t c;
+};
+
+struct fail_entry {
+	uint64_t page;
+	int left;      /* reads still to fail; ignored when forever */
+	int forever;
+};
+
+struct sys_real {
+	sys_t sys;     /* first: the handler's sys_t * is a struct sys_real * */
+	struct real_pool *pool;
+	int source_fd;
+	uint64_t source_page;
+	uint64_t rng;  /* splitmix64 state, advanced atomically */
+
+	/* Failure injection: a short list under fail_mu; nfail lets the
+	 * fault path skip the lock when nothing is injected. */
+	pthread_mutex_t fail_mu;
+	struct fail_entry *fails;
+	int nfail_alloc;
+	int nfail;     /* atomic */
+	uint64_t reads, failed; /* atomic */
+
+	struct {
+		sys_real_note_fn fn;
+		void *ctx;
+	} hook;        /* both accessed atomically, set while no handler runs */
+};
+
+static struct sys_real *R(sys_t *s)
+{
+	return (struct sys_real *)s;
+}
+
+/* --- threads --- */
+
+static int r_spawn(sys_t *s, sys_thread_t **out, const char *name,
+		   void (*fn)(void *), void *arg)
+{
+	struct sys_real *r = R(s);
+	if (!out)
+		return real_pool_run(r->pool, name, fn, arg, NULL);
+	struct sys_thread *t = malloc(sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	real_pool_job_init(&t->job);
+	int rc = real_pool_run(r->pool, name, fn, arg, &t->job);
+	if (rc) {
+		pthread_cond_destroy(&t->job.done_cv);
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+static int r_join(sys_t *s, sys_thread_t *t)
+{
+	real_pool_wait(R(s)->pool, &t->job);
+	free(t);
+	return 0;
+}
+
+static void r_yield(sys_t *s)
+{
+	(void)s;
+	sched_yield();
+}
+
+static void r_sleep_ns(sys_t *s, uint64_t ns)
+{
+	(void)s;
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
+			      .tv_nsec = (long)(ns % 1000000000u)};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* splitmix64: each caller takes its own increment of the shared state, so
+ * concurrent callers never see the same number. */
+static uint64_t r_random(sys_t *s)
+{
+	uint64_t z = __atomic_add_fetch(&R(s)->rng, 0x9E3779B97F4A7C15ull,
+					__ATOMIC_RELAXED);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* --- synchronisation --- */
+
+static int r_mutex_new(sys_t *s, sys_mutex_t **out)
+{
+	(void)s;
+	struct sys_mutex *m = malloc(sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	int e = pthread_mutex_init(&m->m, NULL);
+	if (e) {
+		free(m);
+		return -e;
+	}
+	*out = m;
+	return 0;
+}
+
+static void r_mutex_free(sys_t *s, sys_mutex_t *m)
+{
+	(void)s;
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->m);
+	free(m);
+}
+
+static void r_mutex_lock(sys_t *s, sys_mutex_t *m)
+{
+	(void)s;
+	pthread_mutex_lock(&m->m);
+}
+
+static void r_mutex_unlock(sys_t *s, sys_mutex_t *m)
+{
+	(void)s;
+	pthread_mutex_unlock(&m->m);
+}
+
+static int r_rwlock_new(sys_t *s, sys_rwlock_t **out)
+{
+	(void)s;
+	struct sys_rwlock *l = malloc(sizeof *l);
+	if (!l)
+		return -ENOMEM;
+	pthread_rwlockattr_t a;
+	pthread_rwlockattr_init(&a);
+	/* Go's RWMutex semantics, which the handler's liveness argument
+	 * (HANDLER.md B39) is about: a waiting writer blocks new readers. */
+	int e = pthread_rwlockattr_setkind_np(
+		&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	if (!e)
+		e = pthread_rwlock_init(&l->l, &a);
+	pthread_rwlockattr_destroy(&a);
+	if (e) {
+		free(l);
+		return -e;
+	}
+	*out = l;
+	return 0;
+}
+
+static void r_rwlock_free(sys_t *s, sys_rwlock_t *l)
+{
+	(void)s;
+	if (!l)
+		return;
+	pthread_rwlock_destroy(&l->l);
+	free(l);
+}
+
+static void r_rdlock(sys_t *s, sys_rwlock_t *l)
+{
+	(void)s;
+	pthread_rwlock_rdlock(&l->l);
+}
+
+static void r_rdunlock(sys_t *s, sys_rwlock_t *l)
+{
+	(void)s;
+	pthread_rwlock_unlock(&l->l);
+}
+
+static void r_wrlock(sys_t *s, sys_rwlock_t *l)
+{
+	(void)s;
+	pthread_rwlock_wrlock(&l->l);
+}
+
+static void r_wrunlock(sys_t *s, sys_rwlock_t *l)
+{
+	(void)s;
+	pthread_rwlock_unlock(&l->l);
+}
+
+static int r_cond_new(sys_t *s, sys_cond_t **out)
+{
+	(void)s;
+	struct sys_cond *c = malloc(sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	int e = pthread_cond_init(&c->c, NULL);
+	if (e) {
+		free(c);
+		return -e;
+	}
+	*out = c;
+	return 0;
+}
+
+static void r_cond_free(sys_t *s, sys_cond_t *c)
+{
+	(void)s;
+	if (!c)
+		return;
+	pthread_cond_destroy(&c->c);
+	free(c);
+}
+
+static void r_cond_wait(sys_t *s, sys_cond_t *c, sys_mutex_t *m)
+{
+	(void)s;
+	pthread_cond_wait(&c->c, &m->m);
+}
+
+static void r_cond_signal(sys_t *s, sys_cond_t *c)
+{
+	(void)s;
+	pthread_cond_signal(&c->c);
+}
+
+static void r_cond_broadcast(sys_t *s, sys_cond_t *c)
+{
+	(void)s;
+	pthread_cond_broadcast(&c->c);
+}
+
+static uint64_t r_atomic_load(sys_t *s, uint64_t *p)
+{
+	(void)s;
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static void r_atomic_store(sys_t *s, uint64_t *p, uint64_t v)
+{
+	(void)s;
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+static uint64_t r_atomic_add(sys_t *s, uint64_t *p, uint64_t v)
+{
+	(void)s;
+	return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+}
+
+static int r_atomic_cas(sys_t *s, uint64_t *p, uint64_t expected,
+			uint64_t desired)
+{
+	(void)s;
+	return __atomic_compare_exchange_n(p, &expected, desired, 0,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* --- file descriptors --- */
+
+static int r_pipe(sys_t *s, int fds[2])
+{
+	(void)s;
+	return pipe2(fds, O_NONBLOCK | O_CLOEXEC) ? -errno : 0;
+}
+
+static long r_write(sys_t *s, int fd, const void *buf, size_t len)
+{
+	(void)s;
+	ssize_t n = write(fd, buf, len);
+	return n < 0 ? -errno : (long)n;
+}
+
+static long r_read(sys_t *s, int fd, void *buf, size_t len)
+{
+	(void)s;
+	ssize_t n = read(fd, buf, len);
+	return n < 0 ? -errno : (long)n;
+}
+
+static int r_close(sys_t *s, int fd)
+{
+	(void)s;
+	return close(fd) ? -errno : 0;
+}
+
+static int r_poll(sys_t *s, struct sys_pollfd *fds, int nfds, int timeout_ms)
+{
+	(void)s;
+	int n = poll((struct pollfd *)fds, (nfds_t)nfds, timeout_ms);
+	return n < 0 ? -errno : n;
+}
+
+/* --- userfaultfd --- */
+
+static int r_uffd_read(sys_t *s, int uffd, struct uffd_msg *msgs, int max)
+{
+	(void)s;
+	if (max <= 0)
+		return -EINVAL;
+	ssize_t n = read(uffd, msgs, (size_t)max * sizeof *msgs);
+	if (n < 0)
+		return -errno;
+	/* The kernel hands out whole messages only; anything else would be a
+	 * kernel bug worth surfacing rather than silently truncating. */
+	if (n % (ssize_t)sizeof *msgs)
+		return -EIO;
+	return (int)(n / (ssize_t)sizeof *msgs);
+}
+
+/* Marks an output field the kernel did not write (pre-6.15 early EAGAIN). */
+#define FIELD_UNSET INT64_MIN
+
+static int r_uffd_copy(sys_t *s, int uffd, uint64_t dst, const void *src,
+		       uint64_t len, uint64_t mode, int64_t *copied)
+{
+	(void)s;
+	struct uffdio_copy c = {.dst = dst, .src = (uint64_t)(uintptr_t)src,
+				.len = len, .mode = mode, .copy = FIELD_UNSET};
+	int rc = ioctl(uffd, UFFDIO_COPY, &c) ? -errno : 0;
+	if (c.copy == FIELD_UNSET)
+		c.copy = rc;
+	if (copied)
+		*copied = c.copy;
+	return rc;
+}
+
+static int r_uffd_zeropage(sys_t *s, int uffd, uint64_t dst, uint64_t len,
+			   uint64_t mode, int64_t *zeroed)
+{
+	(void)s;
+	struct uffdio_zeropage z = {.range = {.start = dst, .len = len},
+				    .mode = mode, .zeropage = FIELD_UNSET};
+	int rc = ioctl(uffd, UFFDIO_ZEROPAGE, &z) ? -errno : 0;
+	if (z.zeropage == FIELD_UNSET)
+		z.zeropage = rc;
+	if (zeroed)
+		*zeroed = z.zeropage;
+	return rc;
+}
+
+static int r_uffd_wake(sys_t *s, int uffd, uint64_t start, uint64_t len)
+{
+	(void)s;
+	struct uffdio_range rg = {.start = start, .len = len};
+	return ioctl(uffd, UFFDIO_WAKE, &rg) ? -errno : 0;
+}
+
+static int r_uffd_writeprotect(sys_t *s, int uffd, uint64_t start,
+			       uint64_t len, uint64_t mode)
+{
+	(void)s;
+	struct uffdio_writeprotect w = {.range = {.start = start, .len = len},
+					.mode = mode};
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &w) ? -errno : 0;
+}
+
+/* --- buffers and the source --- */
+
+#define HUGE_2M (2ull << 20)
+
+static void *r_buf_alloc(sys_t *s, uint64_t len)
+{
+	(void)s;
+	void *p = NULL;
+	size_t align = len >= HUGE_2M ? HUGE_2M : 4096;
+	if (posix_memalign(&p, align, (size_t)len))
+		return NULL;
+	return p;
+}
+
+static void r_buf_free(sys_t *s, void *buf, uint64_t len)
+{
+	(void)s;
+	(void)len;
+	free(buf);
+}
+
+static void r_buf_zero(sys_t *s, void *buf, uint64_t len)
+{
+	(void)s;
+	memset(buf, 0, (size_t)len);
+}
+
+/* 1: this read of `page` must fail. */
+static int fail_take(struct sys_real *r, uint64_t page)
+{
+	if (!__atomic_load_n(&r->nfail, __ATOMIC_ACQUIRE))
+		return 0;
+	int fail = 0;
+	pthread_mutex_lock(&r->fail_mu);
+	for (int i = 0; i < r->nfail; i++) {
+		struct fail_entry *f = &r->fails[i];
+		if (f->page != page)
+			continue;
+		fail = 1;
+		if (!f->forever && --f->left == 0) {
+			*f = r->fails[r->nfail - 1];
+			__atomic_store_n(&r->nfail, r->nfail - 1,
+					 __ATOMIC_RELEASE);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&r->fail_mu);
+	return fail;
+}
+
+static int r_source_read(sys_t *s, uint64_t offset, void *buf, uint64_t len)
+{
+	struct sys_real *r = R(s);
+	__atomic_add_fetch(&r->reads, 1, __ATOMIC_RELAXED);
+	if (r->source_fd < 0) {
+		__atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
+		return -EBADF;
+	}
+	if (fail_take(r, offset / r->source_page)) {
+		__atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
+		return -EIO;
+	}
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(r->source_fd, (char *)buf + done,
+				  (size_t)(len - done), (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* A read past the snapshot's end is a storage error
+			 * for the handler, like a short slice upstream. */
+			__atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
+			return n < 0 ? -errno : -EIO;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+int sys_real_source_fail(sys_t *s, uint64_t page, int n)
+{
+	struct sys_real *r = R(s);
+	int rc = 0;
+	pthread_mutex_lock(&r->fail_mu);
+	int i;
+	for (i = 0; i < r->nfail; i++)
+		if (r->fails[i].page == page)
+			break;
+	if (n < 0) {
+		if (i < r->nfail) {
+			r->fails[i] = r->fails[r->nfail - 1];
+			__atomic_store_n(&r->nfail, r->nfail - 1,
+					 __ATOMIC_RELEASE);
+		}
+		goto out;
+	}
+	if (i == r->nfail) {
+		if (r->nfail == r->nfail_alloc) {
+			int na = r->nfail_alloc ? 2 * r->nfail_alloc : 8;
+			struct fail_entry *f =
+				realloc(r->fails, (size_t)na * sizeof *f);
+			if (!f) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			r->fails = f;
+			r->nfail_alloc = na;
+		}
+		__atomic_store_n(&r->nfail, r->nfail + 1, __ATOMIC_RELEASE);
+	}
+	r->fails[i] = (struct fail_entry){.page = page, .left = n,
+					  .forever = n == 0};
+out:
+	pthread_mutex_unlock(&r->fail_mu);
+	return rc;
+}
+
+void sys_real_source_counts(sys_t *s, uint64_t *reads, uint64_t *failed)
+{
+	struct sys_real *r = R(s);
+	if (reads)
+		*reads = __atomic_load_n(&r->reads, __ATOMIC_RELAXED);
+	if (failed)
+		*failed = __atomic_load_n(&r->failed, __ATOMIC_RELAXED);
+}
+
+/* --- annotations --- */
+
+static void r_note(sys_t *s, enum sys_note what, uint64_t a, uint64_t b)
+{
+	struct sys_real *r = R(s);
+	sys_real_note_fn fn = __atomic_load_n(&r->hook.fn, __ATOMIC_ACQUIRE);
+	if (fn)
+		fn(__atomic_load_n(&r->hook.ctx, __ATOMIC_ACQUIRE), what, a, b);
+}
+
+void sys_real_set_note_hook(sys_t *s, sys_real_note_fn fn, void *ctx)
+{
+	struct sys_real *r = R(s);
+	/* ctx first, so a caller that sees the new fn also sees its ctx. */
+	__atomic_store_n(&r->hook.ctx, ctx, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->hook.fn, fn, __ATOMIC_RELEASE);
+}
+
+uint64_t sys_real_threads_created(sys_t *s)
+{
+	return real_pool_created(R(s)->pool);
+}
+
+int sys_real_threads_running(sys_t *s)
+{
+	return real_pool_busy(R(s)->pool);
+}
+
+static const struct sys_ops real_ops = {
+	.spawn = r_spawn,
+	.join = r_join,
+	.yield = r_yield,
+	.sleep_ns = r_sleep_ns,
+	.random = r_random,
+	.mutex_new = r_mutex_new,
+	.mutex_free = r_mutex_free,
+	.mutex_lock = r_mutex_lock,
+	.mutex_unlock = r_mutex_unlock,
+	.rwlock_new = r_rwlock_new,
+	.rwlock_free = r_rwlock_free,
+	.rdlock = r_rdlock,
+	.rdunlock = r_rdunlock,
+	.wrlock = r_wrlock,
+	.wrunlock = r_wrunlock,
+	.cond_new = r_cond_new,
+	.cond_free = r_cond_free,
+	.cond_wait = r_cond_wait,
+	.cond_signal = r_cond_signal,
+	.cond_broadcast = r_cond_broadcast,
+	.atomic_load = r_atomic_load,
+	.atomic_store = r_atomic_store,
+	.atomic_add = r_atomic_add,
+	.atomic_cas = r_atomic_cas,
+	.pipe = r_pipe,
+	.write = r_write,
+	.read = r_read,
+	.close = r_close,
+	.poll = r_poll,
+	.uffd_read = r_uffd_read,
+	.uffd_copy = r_uffd_copy,
+	.uffd_zeropage = r_uffd_zeropage,
+	.uffd_wake = r_uffd_wake,
+	.uffd_writeprotect = r_uffd_writeprotect,
+	.buf_alloc = r_buf_alloc,
+	.buf_free = r_buf_free,
+	.buf_zero = r_buf_zero,
+	.source_read = r_source_read,
+	.note = r_note,
+};
+
+int sys_real_new(const struct sys_real_opts *opts, sys_t **out)
+{
+	struct sys_real *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	r->sys.ops = &real_ops;
+	r->source_fd = opts ? opts->source_fd : -1;
+	r->source_page = opts && opts->source_page ? opts->source_page : 4096;
+	r->rng = opts && opts->seed ? opts->seed : 0;
+	if (!r->rng) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r->rng = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
+	int e = pthread_mutex_init(&r->fail_mu, NULL);
+	if (e) {
+		free(r);
+		return -e;
+	}
+	size_t stack = opts && opts->stack_size ? opts->stack_size : 256u << 10;
+	int rc = real_pool_new(stack, &r->pool);
+	if (rc) {
+		pthread_mutex_destroy(&r->fail_mu);
+		free(r);
+		return rc;
+	}
+	*out = &r->sys;
+	return 0;
+}
+
+void sys_real_free(sys_t *s)
+{
+	if (!s)
+		return;
+	struct sys_real *r = R(s);
+	real_pool_free(r->pool);
+	pthread_mutex_destroy(&r->fail_mu);
+	free(r->fails);
+	free(r);
+}

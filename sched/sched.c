@@ -1,0 +1,743 @@
+/* sched/sched.c — the deterministic coroutine scheduler of sched/sched.h.
+ *
+ * Shape of a run: sched_run() picks the first thread and switches to it from
+ * the OS thread's own context (s->main). From then on the scheduler runs on
+ * the stack of whichever coroutine ends a step: at sched_point(),
+ * sched_block() or thread exit it records the step, calls the sink and the
+ * hook, asks the strategy for the next thread and switches straight to it
+ * (or simply returns when the strategy picks the same thread). Only when the
+ * run is over does a coroutine switch back to s->main.
+ *
+ * Threads still alive when the run ends (stuck, step bound, stopped,
+ * diverged) are abandoned: they are never resumed, nothing on their stacks
+ * is unwound, and their stacks go back to the pool at sched_reset() or
+ * sched_free(). Code under test must not rely on cleanup running then.
+ * Wait queues used by a run belong to that run: zero them again before the
+ * next one (a stale queue is detected and treated as empty, never walked).
+ */
+#include "sched/sched.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/coro.h"
+#include "sched/rng.h"
+
+#define LABEL_MAX 512                 /* bytes per step label, NUL included */
+#define LABEL_TRUNC "..."
+#define CHOICES_RESERVE ((uint64_t)1 << 16)
+#define PCT_DEPTH_MAX 64
+#define PCT_DEPTH_DEFAULT 3
+#define PCT_STEPS_DEFAULT 1000
+#define MAX_STEPS_DEFAULT 100000
+
+struct sched_wnode {
+	struct sched_wnode *next;
+	sched_waitq_t *q;     /* the queue this node is on, NULL if none */
+	uint64_t gen;         /* run that enqueued it (stale-queue check) */
+	struct thread *t;
+};
+
+struct thread {
+	struct coro ctx;
+	struct coro_stack *stack; /* NULL once the thread ended and left it */
+	sched_t *s;
+	void (*fn)(void *);
+	void *arg;
+	char *name;
+	size_t name_cap;
+	int tid;
+	int kind;
+	enum sched_tstate state;
+	struct sched_wnode wnode;
+	sched_waitq_t joiners;
+	int64_t prio;             /* PCT: higher runs first */
+};
+
+struct pct_change {
+	uint64_t step;            /* 1-based: after this many steps */
+	int j;                    /* the priority drops to d - j */
+};
+
+struct sched {
+	struct sched_opts opts;   /* normalised: no zero "defaults" left */
+	struct coro main;         /* the OS thread's context during a run */
+	struct coro_pool pool;
+	/* Thread structs are kept across resets (their coroutine contexts
+	 * must not move), so threads[nthreads..nalloc) are spare. */
+	struct thread **threads;
+	int nthreads, nalloc, threads_cap;
+	struct thread *cur;       /* running coroutine, NULL outside one */
+	struct thread *zombie;    /* ended thread whose stack awaits the pool */
+	int nrunnable, nalive;
+	uint64_t steps;
+	uint32_t *choices;
+	uint64_t choices_cap;
+	uint64_t gen;
+	struct rng strat_rng;     /* the strategy's decisions */
+	struct rng user_rng;      /* sched_random(): survives replay */
+	struct pct_change pct_cp[PCT_DEPTH_MAX];
+	int pct_ncp, pct_next;
+	int64_t pct_floor;        /* next priority handed out by sched_yield */
+	enum sched_result result;
+	int running, ran, stop;
+	sched_step_hook hook;
+	void *hook_ctx;
+	sched_step_sink sink;
+	void *sink_ctx;
+	size_t label_len;
+	int label_full;
+	char label[LABEL_MAX];
+};
+
+/* ------------------------------------------------------------------ */
+/* options, memory                                                     */
+
+static int normalise(const struct sched_opts *in, struct sched_opts *out)
+{
+	static const struct sched_opts zero;
+
+	*out = in ? *in : zero;
+	if (out->strategy != SCHED_RANDOM && out->strategy != SCHED_PCT &&
+	    out->strategy != SCHED_REPLAY)
+		return -EINVAL;
+	if (out->pct_depth == 0)
+		out->pct_depth = PCT_DEPTH_DEFAULT;
+	if (out->pct_depth < 1 || out->pct_depth > PCT_DEPTH_MAX)
+		return -EINVAL;
+	if (out->pct_steps == 0)
+		out->pct_steps = PCT_STEPS_DEFAULT;
+	if (out->max_steps == 0)
+		out->max_steps = MAX_STEPS_DEFAULT;
+	if (out->strategy == SCHED_REPLAY && !out->replay &&
+	    out->replay_len > 0)
+		return -EINVAL;
+	out->stack_size = coro_stack_round(out->stack_size);
+	out->labels = out->labels != 0;
+	return 0;
+}
+
+static int choices_reserve(sched_t *s, uint64_t want)
+{
+	if (want <= s->choices_cap)
+		return 0;
+	if (want > SIZE_MAX / sizeof(uint32_t))
+		return -ENOMEM;
+	uint32_t *c = realloc(s->choices, want * sizeof(uint32_t));
+
+	if (!c)
+		return -ENOMEM;
+	s->choices = c;
+	s->choices_cap = want;
+	return 0;
+}
+
+/* The record is the run: without it the run cannot be replayed or
+ * reported, and sched_run() has no error channel, so running out of memory
+ * here ends the process loudly rather than returning a silently wrong
+ * result. */
+static void choices_grow(sched_t *s)
+{
+	uint64_t want = s->choices_cap ? s->choices_cap * 2 : 1024;
+
+	if (choices_reserve(s, want) != 0) {
+		fprintf(stderr,
+			"uffdlab sched: out of memory recording step %llu\n",
+			(unsigned long long)s->steps);
+		abort();
+	}
+}
+
+static void release_zombie(sched_t *s)
+{
+	struct thread *z = s->zombie;
+
+	if (z) {
+		coro_pool_put(&s->pool, z->stack);
+		z->stack = NULL;
+		s->zombie = NULL;
+	}
+}
+
+static int set_name(struct thread *t, const char *name)
+{
+	size_t len = strlen(name ? name : "");
+
+	if (len + 1 > t->name_cap) {
+		char *n = realloc(t->name, len + 1);
+
+		if (!n)
+			return -ENOMEM;
+		t->name = n;
+		t->name_cap = len + 1;
+	}
+	memcpy(t->name, name ? name : "", len + 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* PCT                                                                 */
+
+static void pct_init(sched_t *s)
+{
+	uint64_t k = s->opts.pct_steps;
+	int want = s->opts.pct_depth - 1;
+
+	s->pct_ncp = 0;
+	s->pct_next = 0;
+	s->pct_floor = 0;
+	if ((uint64_t)want > k)
+		want = (int)k; /* at most one change point per step */
+	for (int j = 1; j <= want; j++) {
+		uint64_t step;
+		int dup;
+
+		do {
+			step = 1 + rng_below(&s->strat_rng, k);
+			dup = 0;
+			for (int i = 0; i < s->pct_ncp; i++)
+				dup |= s->pct_cp[i].step == step;
+		} while (dup);
+		/* Keep them sorted by step so that a run checks one. */
+		int i = s->pct_ncp++;
+
+		while (i > 0 && s->pct_cp[i - 1].step > step) {
+			s->pct_cp[i] = s->pct_cp[i - 1];
+			i--;
+		}
+		s->pct_cp[i].step = step;
+		s->pct_cp[i].j = j;
+	}
+}
+
+/* Initial priorities are d plus a random 62-bit key, distinct: the order
+ * of the threads is a uniform random permutation however they are spawned,
+ * and every initial priority is above every changed one (1..d-1) and every
+ * yielded one (<= 0). */
+static void pct_assign(sched_t *s, struct thread *t)
+{
+	int64_t p;
+	int dup;
+
+	do {
+		p = s->opts.pct_depth + (int64_t)(rng_next(&s->strat_rng) >> 2);
+		dup = 0;
+		for (int i = 0; i < s->nthreads; i++)
+			dup |= s->threads[i]->prio == p;
+	} while (dup);
+	t->prio = p;
+}
+
+/* ------------------------------------------------------------------ */
+/* the step loop                                                       */
+
+/* The strategy's pick for step s->steps, or NULL with s->result set when
+ * the run is over. */
+static struct thread *choose(sched_t *s)
+{
+	if (s->stop) {
+		s->result = SCHED_STOPPED;
+		return NULL;
+	}
+	if (s->nrunnable == 0) {
+		s->result = s->nalive ? SCHED_STUCK : SCHED_DONE;
+		return NULL;
+	}
+	if (s->steps >= s->opts.max_steps) {
+		s->result = SCHED_STEP_BOUND;
+		return NULL;
+	}
+	struct thread **th = s->threads;
+	int n = s->nthreads;
+
+	switch (s->opts.strategy) {
+	case SCHED_RANDOM: {
+		uint64_t r = s->nrunnable == 1 ?
+			0 : rng_below(&s->strat_rng, (uint64_t)s->nrunnable);
+
+		for (int i = 0; i < n; i++)
+			if (th[i]->state == SCHED_T_RUNNABLE && r-- == 0)
+				return th[i];
+		break;
+	}
+	case SCHED_PCT: {
+		struct thread *best = NULL;
+
+		for (int i = 0; i < n; i++)
+			if (th[i]->state == SCHED_T_RUNNABLE &&
+			    (!best || th[i]->prio > best->prio))
+				best = th[i];
+		return best;
+	}
+	case SCHED_REPLAY:
+		if (s->steps < s->opts.replay_len) {
+			uint32_t tid = s->opts.replay[s->steps];
+
+			if (tid < (uint32_t)n &&
+			    th[tid]->state == SCHED_T_RUNNABLE)
+				return th[tid];
+		}
+		s->result = SCHED_DIVERGED;
+		return NULL;
+	}
+	/* nrunnable disagrees with the states: a bug here, not in the caller. */
+	fprintf(stderr, "uffdlab sched: runnable count corrupt\n");
+	abort();
+}
+
+/* cur's step has ended: record it, report it, pick the next thread. */
+static struct thread *end_step(sched_t *s, struct thread *cur)
+{
+	uint64_t step = s->steps;
+
+	if (step >= s->choices_cap)
+		choices_grow(s);
+	s->choices[step] = (uint32_t)cur->tid;
+	s->steps = step + 1;
+	if (s->pct_next < s->pct_ncp &&
+	    s->pct_cp[s->pct_next].step == s->steps) {
+		int64_t p = s->opts.pct_depth - s->pct_cp[s->pct_next].j;
+
+		if (cur->prio > p) /* a change only ever lowers */
+			cur->prio = p;
+		s->pct_next++;
+	}
+	if (s->sink)
+		s->sink(s->sink_ctx, step, cur->tid,
+			s->label_len ? s->label : "yield");
+	s->label_len = 0;
+	s->label_full = 0;
+	s->label[0] = '\0';
+	if (s->hook)
+		s->hook(s->hook_ctx, s, cur->tid);
+	return choose(s);
+}
+
+static void switch_to(sched_t *s, struct thread *cur, struct thread *next)
+{
+	s->cur = next;
+	coro_switch(&cur->ctx, next ? &next->ctx : &s->main);
+	/* Resumed: whoever chose us already set s->cur. */
+	release_zombie(s);
+}
+
+static void reschedule(sched_t *s, struct thread *cur)
+{
+	struct thread *next = end_step(s, cur);
+
+	if (next != cur)
+		switch_to(s, cur, next);
+}
+
+static void thread_main(void *arg)
+{
+	struct thread *t = arg;
+	sched_t *s = t->s;
+
+	coro_begin(&t->ctx);
+	release_zombie(s);
+	t->fn(t->arg);
+
+	t->state = SCHED_T_DONE;
+	s->nrunnable--;
+	s->nalive--;
+	sched_wake_all(s, &t->joiners);
+	struct thread *next = end_step(s, t);
+
+	s->zombie = t;
+	s->cur = next;
+	coro_exit_to(&t->ctx, next ? &next->ctx : &s->main);
+}
+
+/* ------------------------------------------------------------------ */
+/* lifecycle                                                           */
+
+sched_t *sched_new(const struct sched_opts *opts)
+{
+	sched_t *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	coro_pool_init(&s->pool, opts ? opts->stack_size : 0);
+	int err = sched_reset(s, opts);
+
+	if (err) {
+		sched_free(s);
+		errno = -err;
+		return NULL;
+	}
+	return s;
+}
+
+static void drop_threads(sched_t *s)
+{
+	release_zombie(s);
+	for (int i = 0; i < s->nthreads; i++) {
+		struct thread *t = s->threads[i];
+
+		coro_pool_put(&s->pool, t->stack);
+		t->stack = NULL;
+	}
+	s->nthreads = 0;
+}
+
+void sched_free(sched_t *s)
+{
+	if (!s)
+		return;
+	drop_threads(s);
+	coro_pool_drain(&s->pool);
+	for (int i = 0; i < s->nalloc; i++) {
+		free(s->threads[i]->name);
+		free(s->threads[i]);
+	}
+	free(s->threads);
+	free(s->choices);
+	free(s);
+}
+
+int sched_reset(sched_t *s, const struct sched_opts *opts)
+{
+	struct sched_opts o;
+	int err;
+
+	if (s->running)
+		return -EBUSY;
+	err = normalise(opts, &o);
+	if (err)
+		return err;
+	err = choices_reserve(s, o.max_steps < CHOICES_RESERVE ?
+				      o.max_steps : CHOICES_RESERVE);
+	if (err)
+		return err;
+
+	drop_threads(s);
+	coro_pool_resize(&s->pool, o.stack_size);
+	s->opts = o;
+	s->cur = NULL;
+	s->nrunnable = 0;
+	s->nalive = 0;
+	s->steps = 0;
+	s->gen++;
+	s->result = SCHED_DONE;
+	s->ran = 0;
+	s->stop = 0;
+	s->label_len = 0;
+	s->label_full = 0;
+	s->label[0] = '\0';
+	memset(&s->main, 0, sizeof(s->main));
+
+	/* One splitmix sequence feeds both streams: the strategy's first,
+	 * the code-under-test's next, so they never overlap and a replay
+	 * (which draws nothing for the strategy) still gives the same
+	 * sched_random() values. */
+	uint64_t x = o.seed;
+
+	rng_seed_from(&s->strat_rng, &x);
+	rng_seed_from(&s->user_rng, &x);
+	if (o.strategy == SCHED_PCT)
+		pct_init(s);
+	return 0;
+}
+
+int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
+		void *arg)
+{
+	struct thread *t;
+	int err;
+
+	if (!fn)
+		return -EINVAL;
+	if (s->ran && !s->running)
+		return -EBUSY; /* the run is over: it would never be scheduled */
+	if (s->nthreads == INT_MAX)
+		return -EAGAIN;
+	if (s->nthreads == s->nalloc) {
+		if (s->nalloc == s->threads_cap) {
+			int cap = s->threads_cap ? s->threads_cap * 2 : 8;
+			struct thread **a;
+
+			if (s->threads_cap > INT_MAX / 2)
+				cap = INT_MAX;
+			a = realloc(s->threads, (size_t)cap * sizeof(*a));
+			if (!a)
+				return -ENOMEM;
+			s->threads = a;
+			s->threads_cap = cap;
+		}
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		s->threads[s->nalloc++] = t;
+	}
+	t = s->threads[s->nthreads];
+	err = set_name(t, name);
+	if (err)
+		return err;
+	struct coro_stack *st;
+
+	err = coro_pool_get(&s->pool, &st);
+	if (err)
+		return err;
+
+	t->stack = st;
+	t->s = s;
+	t->fn = fn;
+	t->arg = arg;
+	t->tid = s->nthreads;
+	t->kind = kind;
+	t->state = SCHED_T_RUNNABLE;
+	memset(&t->wnode, 0, sizeof(t->wnode));
+	t->wnode.t = t;
+	memset(&t->joiners, 0, sizeof(t->joiners));
+	t->prio = 0;
+	coro_make(&t->ctx, st, thread_main, t);
+	if (s->opts.strategy == SCHED_PCT)
+		pct_assign(s, t);
+	s->nthreads++;
+	s->nrunnable++;
+	s->nalive++;
+	return t->tid;
+}
+
+enum sched_result sched_run(sched_t *s)
+{
+	if (s->running || s->ran)
+		return s->result;
+	s->ran = 1;
+	s->running = 1;
+	struct thread *next = choose(s);
+
+	if (next) {
+		s->cur = next;
+		coro_switch(&s->main, &next->ctx);
+		release_zombie(s);
+	}
+	s->cur = NULL;
+	s->running = 0;
+	return s->result;
+}
+
+/* ------------------------------------------------------------------ */
+/* inside a coroutine                                                  */
+
+int sched_self(const sched_t *s)
+{
+	return s->cur ? s->cur->tid : -1;
+}
+
+void sched_point(sched_t *s)
+{
+	if (s->cur)
+		reschedule(s, s->cur);
+}
+
+void sched_yield(sched_t *s)
+{
+	struct thread *cur = s->cur;
+
+	if (!cur)
+		return;
+	if (s->opts.strategy == SCHED_PCT)
+		cur->prio = s->pct_floor--;
+	reschedule(s, cur);
+}
+
+/* A queue whose end node was not put there during this run is left over
+ * from an earlier run: forget its contents. */
+static void waitq_check(const sched_t *s, sched_waitq_t *q,
+			const struct sched_wnode *n)
+{
+	if (n && (n->gen != s->gen || n->q != q))
+		q->head = q->tail = NULL;
+}
+
+void sched_block(sched_t *s, sched_waitq_t *q)
+{
+	struct thread *cur = s->cur;
+
+	if (!cur)
+		return;
+	waitq_check(s, q, q->tail);
+	struct sched_wnode *n = &cur->wnode;
+
+	n->next = NULL;
+	n->q = q;
+	n->gen = s->gen;
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+	cur->state = SCHED_T_BLOCKED;
+	s->nrunnable--;
+	reschedule(s, cur);
+}
+
+int sched_wake_one(sched_t *s, sched_waitq_t *q)
+{
+	waitq_check(s, q, q->head);
+	struct sched_wnode *n = q->head;
+
+	if (!n)
+		return 0;
+	q->head = n->next;
+	if (!q->head)
+		q->tail = NULL;
+	n->next = NULL;
+	n->q = NULL;
+	n->t->state = SCHED_T_RUNNABLE;
+	s->nrunnable++;
+	return 1;
+}
+
+int sched_wake_all(sched_t *s, sched_waitq_t *q)
+{
+	int n = 0;
+
+	while (sched_wake_one(s, q))
+		n++;
+	return n;
+}
+
+int sched_waitq_empty(const sched_waitq_t *q)
+{
+	return q->head == NULL;
+}
+
+void sched_join(sched_t *s, int tid)
+{
+	if (!s->cur || tid < 0 || tid >= s->nthreads)
+		return;
+	struct thread *t = s->threads[tid];
+
+	while (t->state != SCHED_T_DONE)
+		sched_block(s, &t->joiners);
+}
+
+void sched_stop(sched_t *s)
+{
+	s->stop = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* labels, hooks                                                       */
+
+int sched_labels_on(const sched_t *s)
+{
+	return s->opts.labels;
+}
+
+static void label_truncate(sched_t *s)
+{
+	s->label_len = LABEL_MAX - 1;
+	memcpy(s->label + LABEL_MAX - sizeof(LABEL_TRUNC), LABEL_TRUNC,
+	       sizeof(LABEL_TRUNC));
+	s->label_full = 1;
+}
+
+void sched_label(sched_t *s, const char *fmt, ...)
+{
+	if (!s->opts.labels || s->label_full)
+		return;
+	size_t len = s->label_len;
+
+	if (len) {
+		if (len + 2 >= LABEL_MAX - 1) {
+			label_truncate(s);
+			return;
+		}
+		memcpy(s->label + len, "; ", 3);
+		len += 2;
+	}
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(s->label + len, LABEL_MAX - len, fmt, ap);
+
+	va_end(ap);
+	if (n < 0) {
+		/* An encoding error: say so rather than drop the text. */
+		snprintf(s->label + len, LABEL_MAX - len, "?");
+		n = 1;
+	}
+	if ((size_t)n >= LABEL_MAX - len)
+		label_truncate(s);
+	else
+		s->label_len = len + (size_t)n;
+}
+
+void sched_set_step_hook(sched_t *s, sched_step_hook hook, void *ctx)
+{
+	s->hook = hook;
+	s->hook_ctx = ctx;
+}
+
+void sched_set_step_sink(sched_t *s, sched_step_sink sink, void *ctx)
+{
+	s->sink = sink;
+	s->sink_ctx = ctx;
+}
+
+/* ------------------------------------------------------------------ */
+/* queries                                                             */
+
+uint64_t sched_steps(const sched_t *s)
+{
+	return s->steps;
+}
+
+int sched_nthreads(const sched_t *s)
+{
+	return s->nthreads;
+}
+
+static const struct thread *thread_at(const sched_t *s, int tid)
+{
+	return tid >= 0 && tid < s->nthreads ? s->threads[tid] : NULL;
+}
+
+enum sched_tstate sched_thread_state(const sched_t *s, int tid)
+{
+	const struct thread *t = thread_at(s, tid);
+
+	/* A thread that does not exist will never run. */
+	return t ? t->state : SCHED_T_DONE;
+}
+
+const char *sched_thread_name(const sched_t *s, int tid)
+{
+	const struct thread *t = thread_at(s, tid);
+
+	return t ? t->name : NULL;
+}
+
+int sched_thread_kind(const sched_t *s, int tid)
+{
+	const struct thread *t = thread_at(s, tid);
+
+	return t ? t->kind : -EINVAL;
+}
+
+const uint32_t *sched_choices(const sched_t *s, size_t *n)
+{
+	if (n)
+		*n = (size_t)s->steps;
+	return s->choices;
+}
+
+uint64_t sched_random(sched_t *s)
+{
+	return rng_next(&s->user_rng);
+}
+
+uint64_t sched_pct_k(const sched_t *s)
+{
+	return s->steps;
+}

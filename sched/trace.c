@@ -1,0 +1,557 @@
+/* sched/trace.c — trace file writer and reader (format in sched/trace.h). */
+#include "sched/trace.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { W_HEADER, W_STEPS, W_ENDED };
+
+/* ------------------------------------------------------------------ */
+/* writer                                                              */
+
+static int is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static int w_fail(struct trace_writer *w, int err)
+{
+	if (!w->err)
+		w->err = err;
+	return w->err;
+}
+
+/* Write `head` then `text` with control characters turned into spaces, so
+ * that no text can split a line; then the newline. */
+static int w_line(struct trace_writer *w, const char *head, const char *text)
+{
+	size_t hl = strlen(head), tl = text ? strlen(text) : 0;
+
+	if (hl + tl > TRACE_LINE_MAX)
+		return w_fail(w, -E2BIG);
+	if (fputs(head, w->f) == EOF)
+		return w_fail(w, -EIO);
+	for (size_t i = 0; i < tl; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (putc(is_ctl(c) ? ' ' : c, w->f) == EOF)
+			return w_fail(w, -EIO);
+	}
+	if (putc('\n', w->f) == EOF)
+		return w_fail(w, -EIO);
+	return 0;
+}
+
+int trace_writer_open(struct trace_writer *w, FILE *f)
+{
+	char magic[64];
+
+	memset(w, 0, sizeof(*w));
+	if (!f)
+		return w_fail(w, -EINVAL);
+	w->f = f;
+	w->state = W_HEADER;
+	snprintf(magic, sizeof(magic), "%s %d", TRACE_MAGIC, TRACE_VERSION);
+	return w_line(w, magic, NULL);
+}
+
+static int key_ok(const char *key)
+{
+	static const char *const reserved[] = {"steps", "end", "violation",
+					       TRACE_MAGIC};
+
+	if (!key || !*key)
+		return 0;
+	for (const char *p = key; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return 0;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(key, reserved[i]) == 0)
+			return 0;
+	return 1;
+}
+
+int trace_kv(struct trace_writer *w, const char *key, const char *fmt, ...)
+{
+	char head[TRACE_LINE_MAX + 2], value[TRACE_LINE_MAX + 2];
+	va_list ap;
+	int n;
+
+	if (w->err)
+		return w->err;
+	if (w->state != W_HEADER)
+		return w_fail(w, -EPROTO);
+	if (!key_ok(key))
+		return w_fail(w, -EINVAL);
+	va_start(ap, fmt);
+	n = vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return w_fail(w, -EINVAL);
+	if ((size_t)n >= sizeof(value))
+		return w_fail(w, -E2BIG);
+	n = snprintf(head, sizeof(head), "%s ", key);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return w_fail(w, -E2BIG);
+	return w_line(w, head, value);
+}
+
+int trace_steps_begin(struct trace_writer *w)
+{
+	if (w->err)
+		return w->err;
+	if (w->state == W_STEPS)
+		return 0;
+	if (w->state != W_HEADER)
+		return w_fail(w, -EPROTO);
+	w->state = W_STEPS;
+	return w_line(w, "steps", NULL);
+}
+
+int trace_step(struct trace_writer *w, uint64_t step, int tid,
+	       const char *label)
+{
+	char head[64];
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (step != w->next_step || tid < 0 || tid > TRACE_TID_MAX)
+		return w_fail(w, -EINVAL);
+	err = trace_steps_begin(w);
+	if (err)
+		return err;
+	if (label && *label)
+		snprintf(head, sizeof(head), "%llu %d ",
+			 (unsigned long long)step, tid);
+	else
+		snprintf(head, sizeof(head), "%llu %d",
+			 (unsigned long long)step, tid);
+	err = w_line(w, head, label && *label ? label : NULL);
+	if (!err)
+		w->next_step++;
+	return err;
+}
+
+void trace_step_sink(void *w, uint64_t step, int tid, const char *label)
+{
+	(void)trace_step(w, step, tid, label); /* sticky: trace_end reports */
+}
+
+int trace_end(struct trace_writer *w, const char *violation)
+{
+	int err;
+
+	if (w->err)
+		return w->err;
+	err = trace_steps_begin(w);
+	if (err)
+		return err;
+	if (violation && (err = w_line(w, "violation ", violation)))
+		return err;
+	if ((err = w_line(w, "end", NULL)))
+		return err;
+	w->state = W_ENDED;
+	if (fflush(w->f) == EOF || ferror(w->f))
+		return w_fail(w, -EIO);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* reader                                                              */
+
+enum { R_MAGIC, R_HEADER, R_STEPS, R_VIOLATION, R_ENDED };
+
+struct kv_off {
+	size_t key, value;
+};
+
+struct reader {
+	FILE *f;
+	const char *name;
+	char *err;
+	size_t errlen;
+	unsigned long lineno;
+	char line[TRACE_LINE_MAX + 1];
+	size_t len;
+	/* Strings are kept as offsets into one growing buffer until the
+	 * end, when the buffer stops moving and they become pointers. */
+	char *str;
+	size_t str_len, str_cap;
+	struct kv_off *kv;
+	size_t nkv, kv_cap;
+	struct trace_step *steps;
+	size_t *label_off;
+	size_t nsteps, steps_cap;
+	size_t violation;   /* offset + 1; 0 = none */
+};
+
+__attribute__((format(printf, 2, 3)))
+static int rfail(struct reader *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->err && r->errlen)
+		snprintf(r->err, r->errlen, "%s:%lu: %s", r->name, r->lineno,
+			 msg);
+	return -1;
+}
+
+/* 1: a line is in r->line; 0: clean end of file; -1: error reported. */
+static int read_line(struct reader *r)
+{
+	int c;
+
+	r->len = 0;
+	r->lineno++;
+	for (;;) {
+		c = getc(r->f);
+		if (c == '\n')
+			break;
+		if (c == EOF) {
+			if (ferror(r->f))
+				return rfail(r, "read error: %s",
+					     strerror(errno ? errno : EIO));
+			if (r->len == 0)
+				return 0;
+			return rfail(r, "truncated file: last line has no "
+					"newline");
+		}
+		if (r->len == TRACE_LINE_MAX)
+			return rfail(r, "line longer than %d bytes",
+				     TRACE_LINE_MAX);
+		if (is_ctl((unsigned char)c))
+			return rfail(r, "binary data (byte 0x%02x) at column "
+					"%zu", c, r->len + 1);
+		r->line[r->len++] = (char)c;
+	}
+	r->line[r->len] = '\0';
+	return 1;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / elem)
+			return -1;
+		n *= 2;
+	}
+	q = realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* Copy s into the string buffer; its offset in *off. */
+static int keep(struct reader *r, const char *s, size_t *off)
+{
+	size_t n = strlen(s) + 1;
+
+	if (grow((void **)&r->str, &r->str_cap, r->str_len + n, 1))
+		return rfail(r, "out of memory");
+	memcpy(r->str + r->str_len, s, n);
+	*off = r->str_len;
+	r->str_len += n;
+	return 0;
+}
+
+/* A canonical decimal: digits, no sign, no leading zero, no overflow. */
+static int parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || (s[0] == '0' && len > 1))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* For messages: at most 32 bytes of a token. */
+#define TOK(p, n) (int)((n) > 32 ? 32 : (n)), (p)
+
+static int parse_magic(struct reader *r, struct trace *out)
+{
+	static const char magic[] = TRACE_MAGIC " ";
+	const size_t ml = sizeof(magic) - 1;
+	uint64_t v;
+
+	if (r->len < ml || memcmp(r->line, magic, ml) != 0)
+		return rfail(r, "not a uffdlab trace (expected '%s %d')",
+			     TRACE_MAGIC, TRACE_VERSION);
+	if (parse_u64(r->line + ml, r->len - ml, &v))
+		return rfail(r, "bad format version '%.*s'",
+			     TOK(r->line + ml, r->len - ml));
+	if (v != TRACE_VERSION)
+		return rfail(r, "unsupported trace format version %llu "
+				"(this reader reads %d)",
+			     (unsigned long long)v, TRACE_VERSION);
+	out->version = (int)v;
+	return 0;
+}
+
+static int parse_header(struct reader *r)
+{
+	char *sp = memchr(r->line, ' ', r->len);
+	struct kv_off kv;
+
+	if (strcmp(r->line, "end") == 0)
+		return rfail(r, "'end' before 'steps'");
+	if (!sp || sp == r->line)
+		return rfail(r, "bad header line, expected 'key value' or "
+				"'steps'");
+	*sp = '\0';
+	if (keep(r, r->line, &kv.key) || keep(r, sp + 1, &kv.value))
+		return -1;
+	if (grow((void **)&r->kv, &r->kv_cap, r->nkv + 1, sizeof(*r->kv)))
+		return rfail(r, "out of memory");
+	r->kv[r->nkv++] = kv;
+	return 0;
+}
+
+static int parse_step(struct reader *r)
+{
+	const char *p = r->line, *end = r->line + r->len;
+	const char *sp1 = memchr(p, ' ', r->len), *sp2;
+	uint64_t step, tid;
+	size_t off;
+
+	if (!sp1)
+		sp1 = end;
+	if (parse_u64(p, (size_t)(sp1 - p), &step))
+		return rfail(r, "bad step number '%.*s'",
+			     TOK(p, (size_t)(sp1 - p)));
+	if (step != r->nsteps)
+		return rfail(r, "step %llu out of order, expected %zu",
+			     (unsigned long long)step, r->nsteps);
+	if (sp1 == end)
+		return rfail(r, "step line needs '<step> <tid> <label>'");
+	p = sp1 + 1;
+	sp2 = memchr(p, ' ', (size_t)(end - p));
+	if (!sp2)
+		sp2 = end;
+	if (parse_u64(p, (size_t)(sp2 - p), &tid))
+		return rfail(r, "bad thread id '%.*s'",
+			     TOK(p, (size_t)(sp2 - p)));
+	if (tid > TRACE_TID_MAX)
+		return rfail(r, "thread id %llu out of range (0..%d)",
+			     (unsigned long long)tid, TRACE_TID_MAX);
+	if (keep(r, sp2 == end ? "" : sp2 + 1, &off))
+		return -1;
+	if (grow((void **)&r->steps, &r->steps_cap, r->nsteps + 1,
+		 sizeof(*r->steps)))
+		return rfail(r, "out of memory");
+	/* label_off follows steps_cap: same count, grown together. */
+	size_t *lo = realloc(r->label_off, r->steps_cap * sizeof(*lo));
+
+	if (!lo)
+		return rfail(r, "out of memory");
+	r->label_off = lo;
+	r->steps[r->nsteps].step = step;
+	r->steps[r->nsteps].tid = (uint32_t)tid;
+	r->steps[r->nsteps].label = NULL;
+	r->label_off[r->nsteps] = off;
+	r->nsteps++;
+	return 0;
+}
+
+static int parse_lines(struct reader *r, struct trace *out)
+{
+	static const char viol[] = "violation ";
+	int state = R_MAGIC, got;
+
+	while ((got = read_line(r)) == 1) {
+		switch (state) {
+		case R_MAGIC:
+			if (parse_magic(r, out))
+				return -1;
+			state = R_HEADER;
+			break;
+		case R_HEADER:
+			if (strcmp(r->line, "steps") == 0)
+				state = R_STEPS;
+			else if (parse_header(r))
+				return -1;
+			break;
+		case R_STEPS:
+			if (strcmp(r->line, "end") == 0) {
+				state = R_ENDED;
+			} else if (strncmp(r->line, viol, sizeof(viol) - 1) ==
+				   0) {
+				size_t off;
+
+				if (keep(r, r->line + sizeof(viol) - 1, &off))
+					return -1;
+				r->violation = off + 1;
+				state = R_VIOLATION;
+			} else if (parse_step(r)) {
+				return -1;
+			}
+			break;
+		case R_VIOLATION:
+			if (strcmp(r->line, "end") != 0)
+				return rfail(r, "expected 'end' after "
+						"'violation'");
+			state = R_ENDED;
+			break;
+		case R_ENDED:
+			return rfail(r, "data after 'end'");
+		}
+	}
+	if (got < 0)
+		return -1;
+	switch (state) {
+	case R_MAGIC:
+		return rfail(r, "empty file (expected '%s %d')", TRACE_MAGIC,
+			     TRACE_VERSION);
+	case R_HEADER:
+		return rfail(r, "unexpected end of file: missing 'steps' "
+				"line");
+	case R_STEPS:
+	case R_VIOLATION:
+		return rfail(r, "unexpected end of file: missing 'end' line "
+				"(truncated trace?)");
+	}
+	return 0;
+}
+
+static void reader_free(struct reader *r)
+{
+	free(r->str);
+	free(r->kv);
+	free(r->steps);
+	free(r->label_off);
+}
+
+/* The parse succeeded: build *out from the reader's buffers. */
+static int finish(struct reader *r, struct trace *out)
+{
+	size_t nkv = r->nkv ? r->nkv : 1, ns = r->nsteps ? r->nsteps : 1;
+
+	out->kv = calloc(nkv, sizeof(*out->kv));
+	out->choices = calloc(ns, sizeof(*out->choices));
+	if (!r->str && keep(r, "", &(size_t){0}))
+		return -1;
+	if (!out->kv || !out->choices)
+		return rfail(r, "out of memory");
+	out->strings = r->str;
+	r->str = NULL;
+	for (size_t i = 0; i < r->nkv; i++) {
+		out->kv[i].key = out->strings + r->kv[i].key;
+		out->kv[i].value = out->strings + r->kv[i].value;
+	}
+	out->nkv = r->nkv;
+	for (size_t i = 0; i < r->nsteps; i++) {
+		r->steps[i].label = out->strings + r->label_off[i];
+		out->choices[i] = r->steps[i].tid;
+	}
+	out->steps = r->steps;
+	r->steps = NULL;
+	out->nsteps = r->nsteps;
+	out->violation = r->violation ? out->strings + r->violation - 1 : NULL;
+	return 0;
+}
+
+int trace_read_stream(FILE *f, const char *name, struct trace *out, char *err,
+		      size_t errlen)
+{
+	struct reader *r = calloc(1, sizeof(*r));
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (err && errlen)
+		err[0] = '\0';
+	if (!r) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s:0: out of memory", name);
+		return -1;
+	}
+	r->f = f;
+	r->name = name;
+	r->err = err;
+	r->errlen = errlen;
+	rc = parse_lines(r, out);
+	if (rc == 0)
+		rc = finish(r, out);
+	if (rc != 0)
+		trace_free(out);
+	reader_free(r);
+	free(r);
+	return rc;
+}
+
+int trace_read(const char *path, struct trace *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		int e = errno;
+
+		memset(out, 0, sizeof(*out));
+		if (err && errlen)
+			snprintf(err, errlen, "%s:0: cannot open: %s", path,
+				 strerror(e));
+		return -1;
+	}
+	rc = trace_read_stream(f, path, out, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+const char *trace_get_next(const struct trace *t, const char *key,
+			   size_t *pos)
+{
+	for (size_t i = *pos; i < t->nkv; i++) {
+		if (strcmp(t->kv[i].key, key) == 0) {
+			*pos = i + 1;
+			return t->kv[i].value;
+		}
+	}
+	*pos = t->nkv;
+	return NULL;
+}
+
+const char *trace_get(const struct trace *t, const char *key)
+{
+	size_t pos = 0;
+
+	return trace_get_next(t, key, &pos);
+}
+
+const uint32_t *trace_choices(const struct trace *t, size_t *n)
+{
+	if (n)
+		*n = t->nsteps;
+	return t->choices;
+}
+
+void trace_free(struct trace *t)
+{
+	free(t->kv);
+	free(t->steps);
+	free(t->choices);
+	free(t->strings);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,49 @@
+/* tests/realtest.h — shared helpers of the real-kernel tests (test_real_*).
+ *
+ * Contract: rt_require() decides whether this machine can run a real-kernel
+ * test of the given page size (0 = only userfaultfd is needed); when it
+ * cannot, it prints the reason and the test calls cmocka's skip()
+ * (RT_REQUIRE does both). rt_setup/rt_teardown arm and disarm the
+ * process-wide watchdog around each test, so a hang fails the run instead
+ * of stalling CI. Pass &rt_4k or &rt_2m as a test's prestate to run one
+ * test body for both page sizes (*state then points at the page size).
+ * Linked into every test binary: depends on nothing but libuffdlab.
+ */
+#ifndef UFFDLAB_TESTS_REALTEST_H
+#define UFFDLAB_TESTS_REALTEST_H
+
+#include <stdint.h>
+
+/* Generous: a test that needs this long has hung. */
+#define RT_WATCHDOG_S 120
+
+extern uint64_t rt_4k, rt_2m;
+
+/* 1 if runnable; else prints "skip: <reason>" and returns 0. */
+int rt_require(uint64_t page_size);
+#define RT_REQUIRE(ps)                     \
+	do {                               \
+		if (!rt_require(ps)) {     \
+			skip();            \
+			return;            \
+		}                          \
+	} while (0)
+
+/* One cmocka entry per page size, named fn_4k and fn_2m. */
+#define RT_BOTH(fn)                                                \
+	{#fn "_4k", fn, rt_setup, rt_teardown, &rt_4k},            \
+	{#fn "_2m", fn, rt_setup, rt_teardown, &rt_2m}
+#define RT_ONE(fn) {#fn, fn, rt_setup, rt_teardown, NULL}
+
+/* The page size a prestate test runs with. */
+uint64_t rt_page_size(void **state);
+int rt_setup(void **state);
+int rt_teardown(void **state);
+
+/* Wait until thread `tid` of this process sleeps in kernel function `fn`
+ * (per /proc/self/task/<tid>/wchan), for at most timeout_ms. 0 or
+ * -ETIMEDOUT. When wchan is not readable (kernel config), waits a fixed
+ * 100 ms and returns 0: the callers' checks then show any misorder. */
+int rt_wait_wchan(int tid, const char *fn, int timeout_ms);
+
+#endif
