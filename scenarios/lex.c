@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int scn_fail(struct scn_err *e, int line, int col, const char *fmt, ...)
+int scn_vfail(struct scn_err *e, int line, int col, const char *fmt,
+	      va_list ap)
 {
 	char msg[512], path[256];
 	const char *p = e->path ? e->path : "(null)";
 	size_t i;
-	va_list ap;
 
 	if (e->set)
 		return -1;
@@ -26,11 +26,20 @@ int scn_fail(struct scn_err *e, int line, int col, const char *fmt, ...)
 	for (i = 0; p[i] && i < sizeof(path) - 1; i++)
 		path[i] = ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) ? '?' : p[i];
 	path[i] = '\0';
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	snprintf(e->buf, e->len, "%s:%d:%d: %s", path, line, col, msg);
 	return -1;
+}
+
+int scn_fail(struct scn_err *e, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = scn_vfail(e, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int is_space(unsigned char c)

@@ -11,6 +11,7 @@
 #ifndef UFFDLAB_SCN_LEX_H
 #define UFFDLAB_SCN_LEX_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,8 @@ struct scn_err {
 
 int scn_fail(struct scn_err *e, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+int scn_vfail(struct scn_err *e, int line, int col, const char *fmt,
+	      va_list ap) __attribute__((format(printf, 4, 0)));
 
 struct scn_tok {
 	char *s;  /* NUL-terminated, inside scn_line.buf */

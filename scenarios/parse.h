@@ -1,6 +1,6 @@
 /* scenarios/parse.h — internal to scenarios/: the parser's working state,
- * shared by the line parsers (scenario.c, ops.c) and the ordering pass
- * (order.c).
+ * shared by the token helpers (args.c), the line parsers (directive.c,
+ * ops.c), the ordering pass (order.c) and the entry points (scenario.c).
  *
  * Contract: one struct scn_ctx per parse, zeroed by the caller, freed by the
  * caller; every function returns 0 or -1 with the error already reported
@@ -64,6 +64,9 @@ int scn_tok_page(struct scn_ctx *c, int i, uint64_t *v);
 /* Token i as a page "P" or range "P..Q" below limit pages. */
 int scn_tok_range(struct scn_ctx *c, int i, uint64_t limit, uint64_t *a,
 		  uint64_t *b);
+
+/* directive.c: a header directive line; 1 if the keyword is none. */
+int scn_parse_directive(struct scn_ctx *c);
 
 /* ops.c: a `thread` line, or an operation line of the current thread. */
 int scn_parse_thread(struct scn_ctx *c);
