@@ -1,0 +1,220 @@
+/* The command line as a user sees it: exit codes, one-line errors naming
+ * file:line, byte-identical traces from two processes, byte-exact replay. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char bin[512];
+static char tmp[256];
+
+/* Run a shell command line; returns its exit status, its stdout in out and
+ * its stderr in err (either may be NULL). */
+static int run(char *out, size_t outlen, char *err, size_t errlen,
+	       const char *fmt, ...)
+{
+	char cmd[2048], o[300], e[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	snprintf(o, sizeof o, "%s/stdout", tmp);
+	snprintf(e, sizeof e, "%s/stderr", tmp);
+	char full[3000];
+	snprintf(full, sizeof full, "( %s ) >%s 2>%s", cmd, o, e);
+	int st = system(full);
+	assert_true(WIFEXITED(st));
+	FILE *f;
+	if (out && (f = fopen(o, "r"))) {
+		size_t n = fread(out, 1, outlen - 1, f);
+		out[n] = 0;
+		fclose(f);
+	}
+	if (err && (f = fopen(e, "r"))) {
+		size_t n = fread(err, 1, errlen - 1, f);
+		err[n] = 0;
+		fclose(f);
+	}
+	return WEXITSTATUS(st);
+}
+
+static long file_bytes(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, len, f);
+	fclose(f);
+	return (long)n;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *b = getenv("BUILD");
+	snprintf(bin, sizeof bin, "%s/uffdlab", b ? b : "build");
+	snprintf(tmp, sizeof tmp, "/tmp/uffdlab-cli-XXXXXX");
+	return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+#define STALE "scenarios/zoo/stale-source.scn"
+#define TRACE_A "stale-source-e2b-ref-stale-source-random-"
+
+static void test_two_processes_write_identical_traces(void **state)
+{
+	(void)state;
+	char out1[4096], out2[4096];
+	assert_int_equal(run(out1, sizeof out1, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 5 --runs 2000 --out %s/a",
+			     bin, STALE, tmp), 1);
+	assert_int_equal(run(out2, sizeof out2, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 5 --runs 2000 --out %s/b",
+			     bin, STALE, tmp), 1);
+	/* both found it at the same seed: same trace file name */
+	const char *p = strstr(out1, "trace ");
+	assert_non_null(p);
+	char name[256];
+	assert_int_equal(sscanf(strstr(p, TRACE_A), "%255s", name), 1);
+	char pa[600], pb[600];
+	snprintf(pa, sizeof pa, "%s/a/%s", tmp, name);
+	snprintf(pb, sizeof pb, "%s/b/%s", tmp, name);
+	static char ba[1 << 20], bb[1 << 20];
+	long na = file_bytes(pa, ba, sizeof ba), nb = file_bytes(pb, bb, sizeof bb);
+	assert_true(na > 100);
+	assert_int_equal(na, nb);
+	assert_memory_equal(ba, bb, (size_t)na);
+	assert_non_null(strstr(ba, "\nviolation install-into-removed: "));
+}
+
+static void test_replay_reproduces_byte_for_byte(void **state)
+{
+	(void)state;
+	char out[4096];
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --out %s/r",
+			     bin, STALE, tmp), 1);
+	char trace[512];
+	const char *p = strstr(out, "replay:    uffdlab replay ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen("replay:    uffdlab replay "), "%511s", trace), 1);
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
+	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* the regenerated trace is the same file */
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --out %s/again; cmp %s %s/again",
+			     bin, trace, tmp, trace, tmp), 0);
+}
+
+static void test_tampered_trace_is_refused_or_diverges(void **state)
+{
+	(void)state;
+	char out[4096], err[4096];
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --out %s/t",
+			     bin, STALE, tmp), 1);
+	/* a changed scenario: the hash no longer matches */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' %s/t/" TRACE_A "*.trace > %s/h.trace && %s replay %s/h.trace",
+			     tmp, tmp, bin, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "/h.trace:4: scenario " STALE " changed"));
+	/* another tool version */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^tool .*/tool uffdlab 9.9.9/' %s/t/" TRACE_A "*.trace > %s/v.trace && %s replay %s/v.trace",
+			     tmp, tmp, bin, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "/v.trace:2: trace written by 'uffdlab 9.9.9'"));
+	/* a schedule that names the wrong thread: the replay diverges */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "sed 's/^4 2 /4 0 /' %s/t/" TRACE_A "*.trace > %s/d.trace && %s replay %s/d.trace",
+			     tmp, tmp, bin, tmp), 3);
+	assert_non_null(strstr(out, "determinism bug"));
+	/* garbage */
+	assert_int_equal(run(NULL, 0, err, sizeof err, "printf 'hello\\n' > %s/g.trace && %s replay %s/g.trace",
+			     tmp, bin, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "/g.trace:1: "));
+}
+
+static void test_bad_input_is_one_line_exit_2(void **state)
+{
+	(void)state;
+	char err[4096];
+	static const char *const cases[][2] = {
+		{"explore", "no such"},
+		{"explore " STALE " --seed abc", "--seed: 'abc' is not a non-negative integer"},
+		{"explore " STALE " --strategy bogus", "unknown strategy 'bogus'"},
+		{"explore " STALE " --variant nope", "unknown variant 'nope'"},
+		{"explore " STALE " --handler nope", "unknown handler 'nope'"},
+		{"explore " STALE " --frobnicate", "unknown or incomplete option '--frobnicate'"},
+		{"explore " STALE " --runs 0", "--runs must be at least 1"},
+		{"explore /nonexistent.scn", "/nonexistent.scn"},
+		{"replay", "replay needs a TRACE file"},
+		{"replay /nonexistent.trace", "/nonexistent.trace"},
+		{"frob", "unknown command 'frob'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int st = run(NULL, 0, err, sizeof err, "%s %s", bin, cases[i][0]);
+		if (st != 2 || count_lines(err) != 1 ||
+		    (strcmp(cases[i][1], "no such") && !strstr(err, cases[i][1])))
+			fail_msg("'uffdlab %s' -> exit %d, stderr '%s'", cases[i][0], st, err);
+	}
+	/* a broken scenario names file:line:col */
+	int st = run(NULL, 0, err, sizeof err,
+		     "printf 'memory 4k 2\\nthread g0 guest\\n  read 7\\n' > %s/bad.scn && %s explore %s/bad.scn",
+		     tmp, bin, tmp);
+	assert_int_equal(st, 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "/bad.scn:3:"));
+}
+
+static void test_clean_scenario_exits_0_and_list_names_things(void **state)
+{
+	(void)state;
+	char out[8192];
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore scenarios/missing.scn --runs 500 --out %s/m",
+			     bin, tmp), 0);
+	assert_non_null(strstr(out, "no violation in 500 runs"));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore scenarios/missing.scn --runs 50 --json --out %s/m",
+			     bin, tmp), 0);
+	assert_non_null(strstr(out, "\"runs\":50,"));
+	assert_non_null(strstr(out, "\"violation\":null"));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s list", bin), 0);
+	assert_non_null(strstr(out, "e2b-ref"));
+	assert_non_null(strstr(out, "stale-source"));
+	assert_non_null(strstr(out, "zoo/stale-source.scn"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_two_processes_write_identical_traces),
+		cmocka_unit_test(test_replay_reproduces_byte_for_byte),
+		cmocka_unit_test(test_tampered_trace_is_refused_or_diverges),
+		cmocka_unit_test(test_bad_input_is_one_line_exit_2),
+		cmocka_unit_test(test_clean_scenario_exits_0_and_list_names_things),
+	};
+	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}
