@@ -392,7 +392,19 @@ int drive_explore(const struct explore_args *a)
 	char cmd[700] = "";
 	if (status == 1)
 		reproduce_cmd(cmd, sizeof cmd, &id);
-	if (a->json) {
+	if (a->result) {
+		struct explore_result *r = a->result;
+		r->runs = done;
+		r->steps = total_steps;
+		r->seconds = el;
+		r->violated = status == 1;
+		snprintf(r->name, sizeof r->name, "%s", status == 1 ? v.name : "");
+		r->seed = id.seed;
+		snprintf(r->trace, sizeof r->trace, "%s", trace_path);
+	}
+	if (a->quiet) {
+		/* the caller reports */
+	} else if (a->json) {
 		printf("{\"scenario\":");
 		json_str(stdout, scn.path);
 		printf(",\"handler\":");

@@ -29,7 +29,17 @@ struct explore_args {
 	uint64_t max_steps;
 	int json;
 	const char *out_dir;      /* default "out" */
-	int quiet;
+	int quiet;                /* print nothing (results in *result) */
+	struct explore_result *result; /* may be NULL */
+};
+
+struct explore_result {
+	uint64_t runs, steps;
+	double seconds;
+	int violated;
+	char name[32];            /* the violated invariant */
+	uint64_t seed;            /* of the failing run */
+	char trace[600];          /* its trace file */
 };
 
 int drive_explore(const struct explore_args *a);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #define NR_PATH "/proc/sys/vm/nr_hugepages"
@@ -17,6 +18,45 @@ static uint64_t g_raised;             /* atomic */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_handlers;                /* under g_mu */
 static struct sigaction g_old_int, g_old_term;
+static pthread_mutex_t g_lmu = PTHREAD_MUTEX_INITIALIZER;
+static int g_lock_fd = -1;            /* under g_lmu */
+static int g_lock_depth;              /* under g_lmu */
+
+int real_hugepages_lock(void)
+{
+	int rc = 0;
+	pthread_mutex_lock(&g_lmu);
+	if (g_lock_fd < 0) {
+		g_lock_fd = open(REAL_HUGEPAGES_LOCK, O_RDWR | O_CREAT | O_CLOEXEC,
+				 0666);
+		if (g_lock_fd < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	/* One open file description per process: a nested hold, or a
+	 * forked child's, finds the lock already its own. */
+	if (g_lock_depth == 0) {
+		while (flock(g_lock_fd, LOCK_EX) != 0) {
+			if (errno != EINTR) {
+				rc = -errno;
+				goto out;
+			}
+		}
+	}
+	g_lock_depth++;
+out:
+	pthread_mutex_unlock(&g_lmu);
+	return rc;
+}
+
+void real_hugepages_unlock(void)
+{
+	pthread_mutex_lock(&g_lmu);
+	if (g_lock_depth > 0 && --g_lock_depth == 0)
+		flock(g_lock_fd, LOCK_UN);
+	pthread_mutex_unlock(&g_lmu);
+}
 
 /* Parse a decimal number; async-signal-safe. */
 static int parse_u64(const char *s, uint64_t *out)
@@ -139,6 +179,8 @@ int real_hugepages_reserve(uint64_t n, uint64_t *raised, char *why,
 	*raised = 0;
 	if (n == 0)
 		return 0;
+	/* Without the lock file we still work, just unserialised. */
+	int locked = real_hugepages_lock() == 0;
 	pthread_mutex_lock(&g_mu);
 	rc = real_hugepages_read(&nr, &freep);
 	if (rc) {
@@ -187,6 +229,8 @@ int real_hugepages_reserve(uint64_t n, uint64_t *raised, char *why,
 	*raised = n;
 out:
 	pthread_mutex_unlock(&g_mu);
+	if (locked)
+		real_hugepages_unlock();
 	return rc;
 }
 
@@ -194,12 +238,15 @@ void real_hugepages_release(uint64_t raised)
 {
 	if (!raised)
 		return;
+	int locked = real_hugepages_lock() == 0;
 	pthread_mutex_lock(&g_mu);
 	uint64_t cur;
 	__atomic_sub_fetch(&g_raised, raised, __ATOMIC_SEQ_CST);
 	if (read_nr(&cur) == 0)
 		write_nr(cur > raised ? cur - raised : 0);
 	pthread_mutex_unlock(&g_mu);
+	if (locked)
+		real_hugepages_unlock();
 }
 
 uint64_t real_hugepages_raised(void)

@@ -12,9 +12,15 @@
  * by real_hugepages_restore_now(), which is async-signal-safe, for
  * watchdogs that end the process with _exit().
  *
- * Global state: the amount raised and the handler-installed flag are
- * process-wide because atexit and signal handlers have no context argument;
- * they are only touched with atomics or under an internal mutex.
+ * Processes using this file serialise their changes of nr_hugepages with an
+ * flock on REAL_HUGEPAGES_LOCK; real_hugepages_lock() holds it across
+ * several steps (tests that compare exact pool sizes while other test
+ * binaries run). The exit and signal paths give back without the lock: a
+ * best effort that must not block.
+ *
+ * Global state: the amount raised, the handler-installed flag and the lock
+ * file are process-wide because atexit and signal handlers have no context
+ * argument; they are only touched with atomics or under internal mutexes.
  * Errors: -ENOMEM when the kernel could not find the pages (the raise is
  * undone), -EACCES when the pool cannot be raised and too few are free,
  * -ENOENT without hugetlb support. why gets a one-line reason.
@@ -26,6 +32,7 @@
 #include <stdint.h>
 
 #define REAL_HUGE_2M (2ull << 20)
+#define REAL_HUGEPAGES_LOCK "/tmp/uffdlab-hugepages.lock"
 
 int real_hugepages_reserve(uint64_t n, uint64_t *raised, char *why,
 			   size_t whylen);
@@ -34,6 +41,9 @@ void real_hugepages_release(uint64_t raised);
 void real_hugepages_restore_now(void);
 /* Amount this process currently holds raised (tests). */
 uint64_t real_hugepages_raised(void);
+/* Hold the pool still (nests; a forked child shares its parent's hold). */
+int real_hugepages_lock(void);
+void real_hugepages_unlock(void);
 /* nr_hugepages and HugePages_Free, or -errno. */
 int real_hugepages_read(uint64_t *nr, uint64_t *free_pages);
 

@@ -128,10 +128,23 @@ static int wr(struct ctx *c, struct real_env *e, uint64_t p, uint8_t v)
 					     .value = v});
 }
 
+/* madvise returns once the handler has *read* the REMOVE; the tracker is
+ * updated just after, under the settle write lock. Checks that follow a
+ * remove wait (bounded) for that, as upstream polls its page states. */
+static int applied(struct ctx *c, struct real_env *e, uint64_t p, uint64_t n)
+{
+	for (uint64_t i = p; i < p + n; i++)
+		if (real_env_wait_state(e, i, PAGE_ZERO, REAL_WAIT_MS, WHY))
+			return failed_in(c, "REMOVE not applied");
+	return 0;
+}
+
 static int rm(struct ctx *c, struct real_env *e, uint64_t p, uint64_t n)
 {
-	return run_op(c, e, (struct real_op){.kind = REAL_OP_REMOVE, .page = p,
-					     .n = n});
+	if (run_op(c, e, (struct real_op){.kind = REAL_OP_REMOVE, .page = p,
+					  .n = n}))
+		return -1;
+	return applied(c, e, p, n);
 }
 
 static int start_op(struct ctx *c, struct real_env *e, struct real_op op,
@@ -593,7 +606,8 @@ static int shape_gated_remove_then_write(struct ctx *c)
 		failed_in(c, "a write to a present page with its REMOVE unread");
 		goto out;
 	}
-	if (resume_h(c, e) || real_guest_check(grm, REAL_WAIT_MS, WHY))
+	if (resume_h(c, e) || real_guest_check(grm, REAL_WAIT_MS, WHY) ||
+	    applied(c, e, 0, 1))
 		goto out;
 	{
 		enum page_state st[2] = {PAGE_ZERO, PAGE_NOT_PRESENT};
@@ -630,7 +644,7 @@ static int shape_gated_write_then_remove(struct ctx *c)
 	    still_blocked(c, grm, "madvise while the handler is paused"))
 		goto out;
 	if (resume_h(c, e) || real_guest_check(gwr, REAL_WAIT_MS, WHY) ||
-	    real_guest_check(grm, REAL_WAIT_MS, WHY))
+	    real_guest_check(grm, REAL_WAIT_MS, WHY) || applied(c, e, 0, 1))
 		goto out;
 	{
 		enum page_state st[2] = {PAGE_ZERO, PAGE_DIRTY};

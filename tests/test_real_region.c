@@ -103,6 +103,7 @@ static void test_region_open_close_leaves_nothing(void **state)
 {
 	uint64_t ps = rt_page_size(state);
 	RT_REQUIRE(ps);
+	assert_int_equal(real_hugepages_lock(), 0);
 	uint64_t nr0 = nr_hugepages();
 	int fds0 = count_fds();
 	for (int i = 0; i < 3; i++) {
@@ -127,6 +128,7 @@ static void test_region_open_close_leaves_nothing(void **state)
 		assert_int_equal(nr_hugepages(), nr0);
 		assert_int_equal(count_fds(), fds0);
 	}
+	real_hugepages_unlock();
 }
 
 /* A region that fails half-way gives its hugepages back. */
@@ -134,6 +136,7 @@ static void test_region_failure_gives_hugepages_back(void **state)
 {
 	(void)state;
 	RT_REQUIRE(rt_2m);
+	assert_int_equal(real_hugepages_lock(), 0);
 	uint64_t nr0 = nr_hugepages();
 	int fds0 = count_fds();
 	struct real_region_opts o = {.page_size = rt_2m, .pages = 3,
@@ -146,6 +149,7 @@ static void test_region_failure_gives_hugepages_back(void **state)
 	assert_int_equal(nr_hugepages(), nr0);
 	assert_int_equal(real_hugepages_raised(), 0);
 	assert_int_equal(count_fds(), fds0);
+	real_hugepages_unlock();
 	o = (struct real_region_opts){.page_size = 8192, .pages = 1};
 	assert_int_equal(real_region_open(&o, &r, why, sizeof why), -EINVAL);
 }
@@ -202,6 +206,7 @@ static void test_hugepages_reserve_release(void **state)
 {
 	(void)state;
 	RT_REQUIRE(rt_2m);
+	assert_int_equal(real_hugepages_lock(), 0);
 	uint64_t nr0 = nr_hugepages(), raised, raised2;
 	char why[256];
 	assert_int_equal(real_hugepages_reserve(3, &raised, why, sizeof why), 0);
@@ -215,46 +220,57 @@ static void test_hugepages_reserve_release(void **state)
 	real_hugepages_release(raised2);
 	assert_int_equal(nr_hugepages(), nr0);
 	assert_int_equal(real_hugepages_raised(), 0);
+	real_hugepages_unlock();
 }
 
 enum child_end { END_EXIT, END_SIGTERM, END_WATCHDOG };
 
 /* A child borrows 2 pages and ends without releasing them; the pool must
- * be back at its old size afterwards. */
+ * be back at its old size afterwards. The parent holds the pool lock so
+ * that test binaries running meanwhile cannot move the numbers. */
 static void run_child(enum child_end how)
 {
 	RT_REQUIRE(rt_2m);
+	assert_int_equal(real_hugepages_lock(), 0);
 	uint64_t nr0 = nr_hugepages();
-	int p[2];
-	assert_int_equal(pipe(p), 0);
+	int up[2], down[2];
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
 	fflush(NULL);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		uint64_t raised;
-		char why[256];
-		close(p[0]);
+		char why[256], c = 1;
+		close(up[0]);
+		close(down[1]);
 		if (real_hugepages_reserve(2, &raised, why, sizeof why))
 			_exit(2);
 		if (how == END_WATCHDOG)
 			real_watchdog_arm(1, "child");
-		char ok = 1;
-		if (write(p[1], &ok, 1) != 1)
+		if (write(up[1], &c, 1) != 1)
 			_exit(3);
+		/* wait for the parent to have looked (EOF or a byte) */
+		if (read(down[0], &c, 1) < 0)
+			_exit(4);
 		if (how == END_EXIT)
 			exit(0); /* atexit gives them back */
 		for (;;)
 			pause();
 	}
-	close(p[1]);
-	char ok = 0;
-	assert_int_equal(read(p[0], &ok, 1), 1);
-	close(p[0]);
+	close(up[1]);
+	close(down[0]);
+	char c = 0;
+	assert_int_equal(read(up[0], &c, 1), 1);
+	close(up[0]);
 	assert_int_equal(nr_hugepages(), nr0 + 2);
+	if (how == END_EXIT)
+		assert_int_equal(write(down[1], &c, 1), 1);
 	if (how == END_SIGTERM)
 		kill(pid, SIGTERM);
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(down[1]);
 	switch (how) {
 	case END_EXIT:
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -267,6 +283,7 @@ static void run_child(enum child_end how)
 		break;
 	}
 	assert_int_equal(nr_hugepages(), nr0);
+	real_hugepages_unlock();
 }
 
 static void test_hugepages_restored_at_exit(void **state)

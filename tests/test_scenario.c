@@ -256,7 +256,7 @@ static void test_bundled_fields(void **state)
 
 	parse_ok("scenarios/zoo/stale-source.scn");
 	assert_string_equal(scn.name, "stale-source");
-	assert_string_equal(scn.expect, "stale-data");
+	assert_string_equal(scn.expect, "install-into-removed");
 	assert_int_equal(scn.event_remove, 1);
 	assert_int_equal(scn.pages, 4);
 	assert_int_equal(scn.fill[1], SCN_FILL_SENTINEL);
