@@ -347,6 +347,43 @@ static void classify_stuck(struct world *w)
 	violate(w, "deadlock", "no thread can run; blocked: %s", who);
 }
 
+/* The step bound was hit. If a runnable thread was starved for most of the
+ * run (the strategy, e.g. PCT, never picked it), the others were spinning
+ * on something it would end: with a fair OS scheduler that is wasted CPU,
+ * not a hang (B14). Otherwise nothing could make progress: a livelock. */
+static void classify_bound(struct world *w)
+{
+	size_t n;
+	const uint32_t *c = sched_choices(w->s, &n);
+	for (int t = 0; t < sched_nthreads(w->s); t++) {
+		if (sched_thread_state(w->s, t) != SCHED_T_RUNNABLE)
+			continue;
+		size_t last = n;
+		for (size_t i = n; i-- > 0;)
+			if (c[i] == (uint32_t)t) {
+				last = i;
+				break;
+			}
+		size_t idle = last == n ? n : n - 1 - last;
+		if (idle > n / 2) {
+			char spinners[200] = "";
+			for (size_t i = n > 64 ? n - 64 : 0; i < n; i++) {
+				const char *nm = sched_thread_name(w->s, (int)c[i]);
+				if (!strstr(spinners, nm) && strlen(spinners) + strlen(nm) + 3 < sizeof spinners)
+					snprintf(spinners + strlen(spinners),
+						 sizeof spinners - strlen(spinners), "%s%s",
+						 spinners[0] ? ", " : "", nm);
+			}
+			violate(w, "busy-spin",
+				"%s spun for %zu steps without progress while %s, runnable, was not scheduled: a fair scheduler ends it, but the loop burns CPU until then (step bound %zu)",
+				spinners, idle, sched_thread_name(w->s, t), n);
+			return;
+		}
+	}
+	violate(w, "livelock", "no end after %zu steps (step bound) although every runnable thread kept running",
+		n);
+}
+
 struct world *world_new(const struct scenario *scn, const char *handler,
 			uint64_t variants)
 {
@@ -446,8 +483,7 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		if (r == SCHED_STUCK)
 			classify_stuck(w);
 		else if (r == SCHED_STEP_BOUND)
-			violate(w, "livelock", "no end after %" PRIu64 " steps (step bound)",
-				v->steps);
+			classify_bound(w);
 		else if (r == SCHED_DIVERGED)
 			violate(w, "replay-diverged",
 				"the recorded schedule names a thread that cannot run at step %" PRIu64,
