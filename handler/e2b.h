@@ -15,8 +15,21 @@
 enum source_kind { SRC_NONE = 0, SRC_SNAPSHOT = 1 };
 enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
 
+/* One drain of the uffd: the faults and REMOVEs it read. */
+struct batch {
+	struct uffd_msg *faults;
+	int nfaults, capfaults;
+	struct uffd_msg *removes;
+	int nremoves, capremoves;
+};
+
+/* All memory of a serve hangs off it, so that handler_discard() can free a
+ * run the simulator abandoned mid-flight. */
 struct serve {
 	struct handler *h;
+	struct batch b;
+	struct uffd_msg *merge;  /* deferred ++ fresh faults */
+	int capmerge;
 	int exit_fds[2];
 	uint64_t exit_once;      /* SignalExit writes the pipe once */
 	sys_mutex_t *dmu;        /* guards the deferred queue */
@@ -45,9 +58,13 @@ struct handler {
 	sys_thread_t *serve_thr;
 	int last_serve_err;
 	void *zero_buf;          /* one page of zeros for hugetlb zero-fill */
+	struct work *live;       /* workers alive, under wg_mu */
 	struct handler_stats st; /* updated with sys atomics where racy */
 };
 
+void e2b_serve_release(struct serve *sv); /* frees memory only */
+/* A worker ended: unlink, free, count down. Call with wg_mu held. */
+void e2b_work_done(struct handler *h, struct work *w);
 int e2b_new(sys_t *sys, const struct handler_config *cfg, struct handler **out);
 void e2b_serve_main(void *arg);
 void e2b_worker_main(void *arg);
@@ -62,6 +79,7 @@ void e2b_stat(struct handler *h, uint64_t *counter);
 /* A worker's argument: the fault and, for the stale-source variant, the
  * state the serve loop saw. */
 struct work {
+	struct work *next, *prev; /* on handler.live */
 	struct serve *sv;
 	struct uffd_msg msg;     /* a copy, never a pointer into the read buffer (B11) */
 	uint64_t offset;

@@ -197,15 +197,26 @@ static void worker(struct work *w)
 	o->rdunlock(h->sys, h->settle);
 }
 
+void e2b_work_done(struct handler *h, struct work *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		h->live = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	free(w);
+	h->wg_alive--;
+	h->o->cond_broadcast(h->sys, h->wg_cv);
+}
+
 void e2b_worker_main(void *arg)
 {
 	struct work *w = arg;
 	struct handler *h = w->sv->h;
 	worker(w);
-	free(w);
 	h->o->mutex_lock(h->sys, h->wg_mu);
-	h->wg_alive--;
-	h->o->cond_broadcast(h->sys, h->wg_cv);
+	e2b_work_done(h, w);
 	h->o->mutex_unlock(h->sys, h->wg_mu);
 }
 

@@ -85,7 +85,7 @@ static int start_serve(struct handler *h)
 	sv->h = h;
 	int err = o->pipe(h->sys, sv->exit_fds);
 	if (err) {
-		free(sv);
+		e2b_serve_release(sv);
 		return err;
 	}
 	err = o->mutex_new(h->sys, &sv->dmu);
@@ -96,7 +96,7 @@ static int start_serve(struct handler *h)
 			o->mutex_free(h->sys, sv->dmu);
 		o->close(h->sys, sv->exit_fds[0]);
 		o->close(h->sys, sv->exit_fds[1]);
-		free(sv);
+		e2b_serve_release(sv);
 		return err;
 	}
 	h->serve = sv;
@@ -133,8 +133,7 @@ int handler_pause(struct handler *h)
 	o->close(h->sys, sv->exit_fds[0]);
 	o->close(h->sys, sv->exit_fds[1]);
 	o->mutex_free(h->sys, sv->dmu);
-	free(sv->deferred);
-	free(sv);
+	e2b_serve_release(sv);
 	return 0;
 }
 
@@ -199,6 +198,21 @@ void handler_free(struct handler *h)
 		o->mutex_free(h->sys, h->read_serial);
 	if (h->settle)
 		o->rwlock_free(h->sys, h->settle);
+	tracker_fini(&h->tr);
+	free(h);
+}
+
+void handler_discard(struct handler *h)
+{
+	if (!h)
+		return;
+	if (h->serve)
+		e2b_serve_release(h->serve);
+	while (h->live) {
+		struct work *w = h->live;
+		h->live = w->next;
+		free(w);
+	}
 	tracker_fini(&h->tr);
 	free(h);
 }

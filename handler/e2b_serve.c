@@ -17,13 +17,6 @@ void e2b_signal_exit(struct serve *sv)
 	(void)h->o->write(h->sys, sv->exit_fds[1], &b, 1);
 }
 
-struct batch {
-	struct uffd_msg *faults;
-	int nfaults, capfaults;
-	struct uffd_msg *removes;
-	int nremoves, capremoves;
-};
-
 static int push(struct uffd_msg **a, int *n, int *cap, const struct uffd_msg *m)
 {
 	if (*n == *cap) {
@@ -110,6 +103,7 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 	struct work *w = malloc(sizeof *w);
 	if (!w)
 		return -ENOMEM;
+	w->prev = NULL;
 	w->sv = sv;
 	w->msg = *m;
 	w->offset = (addr - h->cfg.base) / h->cfg.page_size * h->cfg.page_size;
@@ -120,15 +114,17 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 	while (h->wg_alive >= h->cfg.max_workers)
 		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
 	h->wg_alive++;
+	w->next = h->live;
+	if (h->live)
+		h->live->prev = w;
+	h->live = w;
 	o->mutex_unlock(h->sys, h->wg_mu);
 	e2b_stat(h, &h->st.faults);
 	int err = o->spawn(h->sys, NULL, "worker", e2b_worker_main, w);
 	if (err) {
 		o->mutex_lock(h->sys, h->wg_mu);
-		h->wg_alive--;
-		o->cond_broadcast(h->sys, h->wg_cv);
+		e2b_work_done(h, w);
 		o->mutex_unlock(h->sys, h->wg_mu);
-		free(w);
 		e2b_fail(h, err, "spawning a worker failed: %s", strerror(-err));
 	}
 	return err;
@@ -150,37 +146,39 @@ static void drain_pipe(struct handler *h, int fd)
 		;
 }
 
-/* Moves the deferred queue into the front of the batch's faults. */
-static int take_deferred(struct serve *sv, struct batch *b)
+/* deferred ++ the batch's faults, into sv->merge; returns how many or
+ * -ENOMEM. The deferred queue is emptied. */
+static int take_deferred(struct serve *sv)
 {
 	struct handler *h = sv->h;
+	struct batch *b = &sv->b;
+	int n = 0;
 	h->o->mutex_lock(h->sys, sv->dmu);
-	int n = sv->ndeferred;
-	int err = 0;
-	if (n) {
-		struct uffd_msg *all = malloc((size_t)(n + b->nfaults) * sizeof *all);
-		if (!all) {
-			err = -ENOMEM;
-		} else {
-			memcpy(all, sv->deferred, (size_t)n * sizeof *all);
-			if (b->nfaults)
-				memcpy(all + n, b->faults, (size_t)b->nfaults * sizeof *all);
-			free(b->faults);
-			b->faults = all;
-			b->nfaults += n;
-			b->capfaults = b->nfaults;
-			sv->ndeferred = 0;
+	int need = sv->ndeferred + b->nfaults;
+	if (need > sv->capmerge) {
+		struct uffd_msg *m = realloc(sv->merge, (size_t)need * sizeof *m);
+		if (!m) {
+			h->o->mutex_unlock(h->sys, sv->dmu);
+			return -ENOMEM;
 		}
+		sv->merge = m;
+		sv->capmerge = need;
 	}
+	if (sv->ndeferred)
+		memcpy(sv->merge, sv->deferred, (size_t)sv->ndeferred * sizeof *sv->merge);
+	n = sv->ndeferred;
+	sv->ndeferred = 0;
 	h->o->mutex_unlock(h->sys, sv->dmu);
-	return err;
+	if (b->nfaults)
+		memcpy(sv->merge + n, b->faults, (size_t)b->nfaults * sizeof *sv->merge);
+	return n + b->nfaults;
 }
 
 static int serve_loop(struct serve *sv)
 {
 	struct handler *h = sv->h;
 	const struct sys_ops *o = h->o;
-	struct batch b = {0};
+	struct batch *b = &sv->b;
 	int err = 0;
 	for (;;) {
 		struct sys_pollfd fds[3] = {
@@ -201,33 +199,43 @@ static int serve_loop(struct serve *sv)
 		int woke = fds[2].revents & SYS_POLLIN;
 		if (woke)
 			drain_pipe(h, h->wake_fds[0]);
-		b.nfaults = b.nremoves = 0;
+		b->nfaults = b->nremoves = 0;
 		if (fds[0].revents & SYS_POLLIN) {
 			o->mutex_lock(h->sys, h->read_serial);
-			err = read_all(h, &b);
+			err = read_all(h, b);
 			if (err) {
 				o->mutex_unlock(h->sys, h->read_serial);
 				break;
 			}
 			if (!(h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE))
-				apply_removes(h, &b);
+				apply_removes(h, b);
 			o->mutex_unlock(h->sys, h->read_serial);
 		}
-		if ((err = take_deferred(sv, &b)))
+		int nf = take_deferred(sv);
+		if (nf < 0) {
+			err = nf;
 			break;
-		for (int i = 0; i < b.nfaults && !err; i++)
-			err = dispatch(sv, &b.faults[i]);
+		}
+		for (int i = 0; i < nf && !err; i++)
+			err = dispatch(sv, &sv->merge[i]);
 		if (err)
 			break;
 		if (h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE) { /* B5 */
 			o->mutex_lock(h->sys, h->read_serial);
-			apply_removes(h, &b);
+			apply_removes(h, b);
 			o->mutex_unlock(h->sys, h->read_serial);
 		}
 	}
-	free(b.faults);
-	free(b.removes);
 	return err;
+}
+
+void e2b_serve_release(struct serve *sv)
+{
+	free(sv->b.faults);
+	free(sv->b.removes);
+	free(sv->merge);
+	free(sv->deferred);
+	free(sv);
 }
 
 void e2b_serve_main(void *arg)

@@ -70,5 +70,9 @@ enum page_state handler_page_state_peek(const struct handler *h, uint64_t page);
 void handler_get_stats(const struct handler *h, struct handler_stats *out);
 const char *handler_error(const struct handler *h);
 void handler_free(struct handler *h);
+/* Free the handler's own memory without calling any sys op: for a run the
+ * simulator abandoned mid-flight, whose backend reclaims its sys objects
+ * (locks, fds, buffers) itself. No thread of the handler may run again. */
+void handler_discard(struct handler *h);
 
 #endif

@@ -307,9 +307,10 @@ static void harness(void *arg)
 		return;
 	}
 	final_checks(w);
-	struct handler *h = w->h;
+	if (w->v->violated)
+		return; /* the run ends at the next point: world_run discards h */
+	handler_free(w->h);
 	w->h = NULL;
-	handler_free(h);
 }
 
 /* Nothing runnable: say who is stuck and why. */
@@ -407,6 +408,7 @@ void world_free(struct world *w)
 {
 	if (!w)
 		return;
+	handler_discard(w->h);
 	if (w->k)
 		mk_free(w->k);
 	if (w->s)
@@ -453,6 +455,9 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		.register_wp = w->scn->wp,
 		.snapshot = w->initial,
 	};
+	/* a handler left by an abandoned run: its coroutines never run again */
+	handler_discard(w->h);
+	w->h = NULL;
 	if (!w->k) {
 		w->k = mk_new(w->s, &kc);
 		if (!w->k)
@@ -467,7 +472,6 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(&w->progress, 0, sizeof w->progress);
-	w->h = NULL; /* a handler left by an abandoned run is not touched again */
 	if (w->scn->contract == SCN_CONTRACT_BREAKS)
 		snprintf(v->relaxed, sizeof v->relaxed,
 			 "content linearizability (the guest breaks the free-page-reporting contract)");
