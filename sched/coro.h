@@ -25,6 +25,16 @@
 /* Below this the first frame, the sanitizers and any real work do not fit. */
 #define CORO_STACK_MIN (16 * 1024)
 
+/* Under ASan each coroutine may own a fake stack (detect_stack_use_after_
+ * return), freed only when the coroutine itself leaves for good through
+ * coro_exit_to(). A user that abandons suspended coroutines should then
+ * resume each one once, just to make it exit. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_REAP_ABANDONED 1
+#else
+#define CORO_REAP_ABANDONED 0
+#endif
+
 struct coro {
 	void *sp;              /* saved stack pointer while suspended */
 	/* ASan bookkeeping (unused otherwise): this context's stack, learned

@@ -14,6 +14,13 @@
  * sched_free(). Code under test must not rely on cleanup running then.
  * Wait queues used by a run belong to that run: zero them again before the
  * next one (a stale queue is detected and treated as empty, never walked).
+ *
+ * The step sink is called after every step, labels on or off; with labels
+ * off every step reads "yield". The hook and the sink survive sched_reset().
+ * Functions meant for inside a coroutine are no-ops outside one. When a
+ * step ends, the run's end is decided in this order: sched_stop(), then no
+ * runnable thread (DONE or STUCK), then the step bound, then the strategy
+ * (replay may report DIVERGED).
  */
 #include "sched/sched.h"
 
@@ -53,6 +60,7 @@ struct thread {
 	int tid;
 	int kind;
 	enum sched_tstate state;
+	int started;              /* its coroutine has run */
 	struct sched_wnode wnode;
 	sched_waitq_t joiners;
 	int64_t prio;             /* PCT: higher runs first */
@@ -85,6 +93,7 @@ struct sched {
 	int64_t pct_floor;        /* next priority handed out by sched_yield */
 	enum sched_result result;
 	int running, ran, stop;
+	int reaping;              /* resumed only to exit (CORO_REAP_ABANDONED) */
 	sched_step_hook hook;
 	void *hook_ctx;
 	sched_step_sink sink;
@@ -321,6 +330,8 @@ static void switch_to(sched_t *s, struct thread *cur, struct thread *next)
 {
 	s->cur = next;
 	coro_switch(&cur->ctx, next ? &next->ctx : &s->main);
+	if (CORO_REAP_ABANDONED && s->reaping)
+		coro_exit_to(&cur->ctx, &s->main);
 	/* Resumed: whoever chose us already set s->cur. */
 	release_zombie(s);
 }
@@ -339,6 +350,9 @@ static void thread_main(void *arg)
 	sched_t *s = t->s;
 
 	coro_begin(&t->ctx);
+	t->started = 1;
+	if (CORO_REAP_ABANDONED && s->reaping)
+		coro_exit_to(&t->ctx, &s->main);
 	release_zombie(s);
 	t->fn(t->arg);
 
@@ -381,6 +395,14 @@ static void drop_threads(sched_t *s)
 	for (int i = 0; i < s->nthreads; i++) {
 		struct thread *t = s->threads[i];
 
+		if (CORO_REAP_ABANDONED && t->stack && t->started &&
+		    t->state != SCHED_T_DONE) {
+			/* It lands in switch_to() and leaves at once: no code
+			 * under test runs, ASan frees its fake stack. */
+			s->reaping = 1;
+			coro_switch(&s->main, &t->ctx);
+			s->reaping = 0;
+		}
 		coro_pool_put(&s->pool, t->stack);
 		t->stack = NULL;
 	}
@@ -493,6 +515,7 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	t->tid = s->nthreads;
 	t->kind = kind;
 	t->state = SCHED_T_RUNNABLE;
+	t->started = 0;
 	memset(&t->wnode, 0, sizeof(t->wnode));
 	t->wnode.t = t;
 	memset(&t->joiners, 0, sizeof(t->joiners));

@@ -76,7 +76,11 @@ void sched_point(sched_t *s);
 /* A spin hint: like sched_point, but under PCT the caller's priority drops
  * below every other thread's, so that a busy loop cannot starve the thread
  * it waits for (a fair scheduler's guarantee). */
-void sched_yield(sched_t *s);
+void sched_yield(sched_t *s)
+	/* Linked under another name: a global `sched_yield` symbol would take
+	 * the place of POSIX sched_yield(void) for the whole process (libc,
+	 * ASan/LSan, jemalloc and real/ spin with it) and crash them. */
+	__asm__("uffdlab_sched_yield");
 /* Block the calling thread on q until woken; returns after it is woken and
  * scheduled again. */
 void sched_block(sched_t *s, sched_waitq_t *q);
