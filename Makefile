@@ -28,7 +28,7 @@ TEST_HELPERS := $(filter-out tests/test_% tests/bench_%,$(wildcard tests/*.c))
 TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 HDRS      := $(wildcard */*.h *.h)
 
-.PHONY: all deps run test bench asan tsan clean nightly
+.PHONY: all deps run test bench asan tsan valgrind clean
 
 all: $(BUILD)/uffdlab $(TEST_BIN) $(BENCH_BIN)
 
@@ -80,6 +80,19 @@ asan: deps
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN="-fsanitize=thread" all
 	@BUILD=build-tsan UFFDLAB_TESTS=real ./tests/run_tests.sh
+
+# The simulator under valgrind: its unit tests and a short exploration that
+# finds (and abandons runs of) a bug.
+VG = valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: deps
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq valgrind >/dev/null; } || { echo "valgrind: not installed"; exit 1; }
+	@$(MAKE) --no-print-directory all
+	@for t in test_sched test_trace test_oracle test_tracker test_scenario test_model_kernel test_model_sys; do \
+	  [ -x $(BUILD)/tests/$$t ] || continue; echo "valgrind $$t"; $(VG) $(BUILD)/tests/$$t >/dev/null 2>&1 || { echo "valgrind: $$t failed"; exit 1; }; done
+	@$(VG) $(BUILD)/uffdlab explore scenarios/zoo/stale-source.scn --variant stale-source --runs 200 --out $(BUILD)/vg >/dev/null; \
+	  test $$? -eq 1 || { echo "valgrind: uffdlab explore failed"; exit 1; }
+	@$(VG) $(BUILD)/uffdlab explore scenarios/parallel.scn --runs 200 --out $(BUILD)/vg >/dev/null || { echo "valgrind: uffdlab explore failed"; exit 1; }
+	@echo "valgrind: clean"
 
 clean:
 	rm -rf build build-asan build-tsan
