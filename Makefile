@@ -29,6 +29,8 @@ TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 HDRS      := $(wildcard */*.h *.h)
 
 .PHONY: all deps run test bench asan tsan valgrind clean
+# test helpers and library objects are kept, not deleted as intermediates
+.SECONDARY: $(TEST_HOBJ) $(LIB_OBJ)
 
 all: $(BUILD)/uffdlab $(TEST_BIN) $(BENCH_BIN)
 
