@@ -270,8 +270,7 @@ fail:
 int real_env_stop(struct real_env *e)
 {
 	struct real_env_private *p = e->p;
-	/* Only the test's own thread stops the handler; the flag needs no
-	 * lock against itself, but barrier arrivals read p under p->mu. */
+	/* stopped/stop_rc belong to the driving thread, the only caller. */
 	if (p->stopped)
 		return p->stop_rc;
 	real_barrier_release_all(e);
@@ -292,11 +291,8 @@ void real_env_close(struct real_env *e)
 	/* The handler is done with the uffd. Unregistering wakes guests
 	 * blocked on faults; closing it (release) also ends a madvise
 	 * blocked on a REMOVE nobody will read (KERNEL.md rules 20, 28, 40). */
-	if (e->r && e->r->uffd >= 0) {
-		real_region_unregister(e->r);
-		close(e->r->uffd);
-		e->r->uffd = -1;
-	}
+	if (e->r)
+		real_region_close_uffd(e->r);
 	pthread_mutex_lock(&p->mu);
 	struct real_guest *g = p->guests;
 	p->guests = NULL;

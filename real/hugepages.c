@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NR_PATH "/proc/sys/vm/nr_hugepages"
@@ -18,19 +19,59 @@ static uint64_t g_raised;             /* atomic */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_handlers;                /* under g_mu */
 static struct sigaction g_old_int, g_old_term;
+/* Parse a decimal number; async-signal-safe. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int any = 0;
+	while (*s == ' ')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		any = 1;
+	}
+	if (!any)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static pthread_mutex_t g_lmu = PTHREAD_MUTEX_INITIALIZER;
 static int g_lock_fd = -1;            /* under g_lmu */
 static int g_lock_depth;              /* under g_lmu */
+
+/* Any user may lock: the file is made 0666 (umask aside) by whoever
+ * creates it, and an existing one is opened without O_CREAT, which
+ * fs.protected_regular would refuse for another user's file in /tmp. */
+static int open_lock_file(void)
+{
+	int fd = open(REAL_HUGEPAGES_LOCK, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	fd = open(REAL_HUGEPAGES_LOCK, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST)
+		fd = open(REAL_HUGEPAGES_LOCK, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fchmod(fd, 0666);
+	return fd;
+}
 
 int real_hugepages_lock(void)
 {
 	int rc = 0;
 	pthread_mutex_lock(&g_lmu);
 	if (g_lock_fd < 0) {
-		g_lock_fd = open(REAL_HUGEPAGES_LOCK, O_RDWR | O_CREAT | O_CLOEXEC,
-				 0666);
+		const char *inh = getenv("UFFDLAB_HUGEPAGES_LOCK_FD");
+		uint64_t fd;
+		if (inh && parse_u64(inh, &fd) == 0 && fd < 1u << 20 &&
+		    fcntl((int)fd, F_GETFD) >= 0)
+			g_lock_fd = (int)fd; /* our parent's open file: its hold */
+		else
+			g_lock_fd = open_lock_file();
 		if (g_lock_fd < 0) {
-			rc = -errno;
+			rc = g_lock_fd;
+			g_lock_fd = -1;
 			goto out;
 		}
 	}
@@ -50,29 +91,20 @@ out:
 	return rc;
 }
 
+int real_hugepages_lock_fd(void)
+{
+	pthread_mutex_lock(&g_lmu);
+	int fd = g_lock_fd;
+	pthread_mutex_unlock(&g_lmu);
+	return fd;
+}
+
 void real_hugepages_unlock(void)
 {
 	pthread_mutex_lock(&g_lmu);
 	if (g_lock_depth > 0 && --g_lock_depth == 0)
 		flock(g_lock_fd, LOCK_UN);
 	pthread_mutex_unlock(&g_lmu);
-}
-
-/* Parse a decimal number; async-signal-safe. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	int any = 0;
-	while (*s == ' ')
-		s++;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (uint64_t)(*s - '0');
-		any = 1;
-	}
-	if (!any)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 /* Read nr_hugepages with raw syscalls only (also used from signals). */

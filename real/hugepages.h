@@ -41,9 +41,13 @@ void real_hugepages_release(uint64_t raised);
 void real_hugepages_restore_now(void);
 /* Amount this process currently holds raised (tests). */
 uint64_t real_hugepages_raised(void);
-/* Hold the pool still (nests; a forked child shares its parent's hold). */
+/* Hold the pool still (nests; a forked child shares its parent's hold).
+ * A program exec'ed by a holder shares the hold when it finds a descriptor
+ * of the same open lock file in $UFFDLAB_HUGEPAGES_LOCK_FD (pass a
+ * duplicate of real_hugepages_lock_fd(), which survives exec). */
 int real_hugepages_lock(void);
 void real_hugepages_unlock(void);
+int real_hugepages_lock_fd(void);
 /* nr_hugepages and HugePages_Free, or -errno. */
 int real_hugepages_read(uint64_t *nr, uint64_t *free_pages);
 

@@ -127,14 +127,20 @@ int real_region_unregister(struct real_region *r)
 	return rc;
 }
 
+void real_region_close_uffd(struct real_region *r)
+{
+	if (r->uffd < 0)
+		return;
+	real_region_unregister(r);
+	close(r->uffd);
+	r->uffd = -1;
+}
+
 void real_region_close(struct real_region *r)
 {
 	if (!r)
 		return;
-	if (r->uffd >= 0) {
-		real_region_unregister(r);
-		close(r->uffd);
-	}
+	real_region_close_uffd(r);
 	if (r->base)
 		munmap((void *)(uintptr_t)r->base, (size_t)r->size);
 	if (r->pagemap_fd >= 0)
@@ -257,6 +263,10 @@ int real_guest_expect(struct real_region *r, uint64_t page,
 			 (unsigned long long)(bad >= 0 ? load(pw + bad) : 0),
 			 (unsigned long long)load(pw));
 	} else {
+		/* Name the upstream race tests' marker when it is what we got. */
+		if (got == REAL_C_SNAPSHOT &&
+		    (real_snapshot_word(r->snap, page, 0) & 0xFF) == REAL_SENTINEL)
+			snprintf(gb, sizeof gb, " (sentinel)");
 		snprintf(why, whylen, "page %llu: want %s%s, got %s%s",
 			 (unsigned long long)page, real_content_name(want), wb,
 			 real_content_name(got), gb);

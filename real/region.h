@@ -62,6 +62,11 @@ void real_region_close(struct real_region *r);
  * blocked on a missing page of it (KERNEL.md rule 20). */
 int real_region_unregister(struct real_region *r);
 
+/* Unregister, then close the uffd (idempotent): the release also ends a
+ * madvise blocked on a REMOVE nobody will read (KERNEL.md rules 28, 40).
+ * The memory stays mapped, as plain anonymous memory. */
+void real_region_close_uffd(struct real_region *r);
+
 /* 0 if 2 MiB hugetlb pages can be had here (reserves, maps and gives back
  * one), else -errno and the reason. */
 int real_hugetlb_available(char *why, size_t whylen);

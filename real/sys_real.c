@@ -38,6 +38,10 @@ struct sys_cond {
 	pthread_cond_t c;
 };
 
+/* Large buffers cached per sys (at most this many, e.g. 16 MiB of 2 MiB). */
+#define BUF_CACHE 8
+#define BUF_CACHE_MIN (64u << 10)
+
 struct fail_entry {
 	uint64_t page;
 	int left;      /* reads still to fail; ignored when forever */
@@ -63,6 +67,13 @@ struct sys_real {
 		sys_real_note_fn fn;
 		void *ctx;
 	} hook;        /* both accessed atomically, set while no handler runs */
+
+	/* Freed large buffers kept for reuse: a fresh 2 MiB allocation is an
+	 * mmap plus 512 page faults, more than the copy it is for. */
+	pthread_mutex_t buf_mu;
+	void *bufs[BUF_CACHE];
+	uint64_t buf_len[BUF_CACHE];
+	int nbufs;
 };
 
 static struct sys_real *R(sys_t *s)
@@ -392,8 +403,23 @@ static int r_uffd_writeprotect(sys_t *s, int uffd, uint64_t start,
 
 static void *r_buf_alloc(sys_t *s, uint64_t len)
 {
-	(void)s;
+	struct sys_real *r = R(s);
 	void *p = NULL;
+	if (len >= BUF_CACHE_MIN) {
+		pthread_mutex_lock(&r->buf_mu);
+		for (int i = r->nbufs - 1; i >= 0; i--) {
+			if (r->buf_len[i] != len)
+				continue;
+			p = r->bufs[i];
+			r->bufs[i] = r->bufs[r->nbufs - 1];
+			r->buf_len[i] = r->buf_len[r->nbufs - 1];
+			r->nbufs--;
+			break;
+		}
+		pthread_mutex_unlock(&r->buf_mu);
+		if (p)
+			return p;
+	}
 	size_t align = len >= HUGE_2M ? HUGE_2M : 4096;
 	if (posix_memalign(&p, align, (size_t)len))
 		return NULL;
@@ -402,8 +428,17 @@ static void *r_buf_alloc(sys_t *s, uint64_t len)
 
 static void r_buf_free(sys_t *s, void *buf, uint64_t len)
 {
-	(void)s;
-	(void)len;
+	struct sys_real *r = R(s);
+	if (buf && len >= BUF_CACHE_MIN) {
+		pthread_mutex_lock(&r->buf_mu);
+		if (r->nbufs < BUF_CACHE) {
+			r->bufs[r->nbufs] = buf;
+			r->buf_len[r->nbufs] = len;
+			r->nbufs++;
+			buf = NULL;
+		}
+		pthread_mutex_unlock(&r->buf_mu);
+	}
 	free(buf);
 }
 
@@ -601,9 +636,16 @@ int sys_real_new(const struct sys_real_opts *opts, sys_t **out)
 		free(r);
 		return -e;
 	}
+	e = pthread_mutex_init(&r->buf_mu, NULL);
+	if (e) {
+		pthread_mutex_destroy(&r->fail_mu);
+		free(r);
+		return -e;
+	}
 	size_t stack = opts && opts->stack_size ? opts->stack_size : 256u << 10;
 	int rc = real_pool_new(stack, &r->pool);
 	if (rc) {
+		pthread_mutex_destroy(&r->buf_mu);
 		pthread_mutex_destroy(&r->fail_mu);
 		free(r);
 		return rc;
@@ -618,6 +660,9 @@ void sys_real_free(sys_t *s)
 		return;
 	struct sys_real *r = R(s);
 	real_pool_free(r->pool);
+	for (int i = 0; i < r->nbufs; i++)
+		free(r->bufs[i]);
+	pthread_mutex_destroy(&r->buf_mu);
 	pthread_mutex_destroy(&r->fail_mu);
 	free(r->fails);
 	free(r);

@@ -7,7 +7,11 @@
  * before 6.15, which leave that field untouched on the early mmap_changing
  * refusal, the field is reported as -errno instead of a stale value).
  * Threads come from a pool of parked pthreads, so spawn costs a hand-over,
- * not a clone(); detached and joinable threads both use it. Every op is
+ * not a clone(); detached and joinable threads both use it. Buffers are
+ * page-aligned (2 MiB-aligned from 2 MiB up) and large ones are recycled
+ * through a small cache, as a fresh 2 MiB allocation costs more than the
+ * copy it serves. The rwlock is writer-preferring
+ * (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP). Every op is
  * thread-safe. sys_real_free() may be called only when no thread started by
  * spawn is still running (stop the handler first); it joins the pool.
  *

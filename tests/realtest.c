@@ -68,3 +68,36 @@ int rt_wait_wchan(int tid, const char *fn, int timeout_ms)
 		usleep(1000);
 	}
 }
+
+static char thread_state(int tid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "tid (comm) S ...": the state follows the last ')' */
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int rt_wait_sleeping(const int *tid, const int *done, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited++) {
+		if (done && __atomic_load_n(done, __ATOMIC_SEQ_CST))
+			return 0;
+		int t = __atomic_load_n(tid, __ATOMIC_SEQ_CST);
+		if (t) {
+			char st = thread_state(t);
+			if (st == 'S' || st == 'D')
+				return 0;
+		}
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}

@@ -46,4 +46,9 @@ int rt_teardown(void **state);
  * 100 ms and returns 0: the callers' checks then show any misorder. */
 int rt_wait_wchan(int tid, const char *fn, int timeout_ms);
 
+/* Wait until the thread whose tid *tid will hold (0 until it is set)
+ * sleeps in the kernel (state S or D in /proc/self/task/<tid>/stat), or
+ * until *done (may be NULL) becomes non-zero. 0 or -ETIMEDOUT. */
+int rt_wait_sleeping(const int *tid, const int *done, int timeout_ms);
+
 #endif
