@@ -101,8 +101,10 @@ struct sys_ops {
 	 * is queued, or another -errno. Faults come before events (KERNEL.md 1). */
 	int (*uffd_read)(sys_t *, int uffd, struct uffd_msg *msgs, int max);
 	/* UFFDIO_COPY. Returns 0 or -errno; *copied gets the kernel's `copy`
-	 * field (bytes done, or -errno). A partial copy returns -EAGAIN with
-	 * 0 < *copied < len. src is a buffer from buf_alloc. */
+	 * field (bytes done, or -errno), or the call's -errno where the kernel
+	 * refused the call before writing the field (validation). A partial
+	 * copy returns -EAGAIN with 0 < *copied < len. src is a buffer from
+	 * buf_alloc. */
 	int (*uffd_copy)(sys_t *, int uffd, uint64_t dst, const void *src,
 			 uint64_t len, uint64_t mode, int64_t *copied);
 	/* UFFDIO_ZEROPAGE, same conventions; *zeroed gets the `zeropage` field. */

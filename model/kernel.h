@@ -3,8 +3,9 @@
  * Contract: one `struct mkern` models one guest process (Firecracker) whose
  * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
  * the handler process, and implements handler/sys.h on top of sched/. It
- * obeys the numbered Model rules of KERNEL.md (1-31, 33-40; see the rule
- * comments in model/kernel_*.c). Everything is driven by coroutines of the
+ * obeys the numbered Model rules of KERNEL.md 1-41 (not 42: POISON and
+ * MOVE; not 43: fdinfo is for real/), rule numbers in the comments of
+ * model/kernel_*.c. Everything is driven by coroutines of the
  * kernel's scheduler: every sys op and every guest-side operation below
  * starts with a scheduling point and blocks (sched_block) exactly where the
  * kernel would sleep; between two scheduling points an operation is atomic.
@@ -93,13 +94,16 @@ int mk_guest_write(struct mkern *k, int page, mk_content v);
 int mk_madvise_dontneed(struct mkern *k, int first, int last);
 /* The same on an address range of mm, for unaligned/odd ranges (rule 31). */
 int mk_madvise(struct mkern *k, int mm, uint64_t start, uint64_t len);
-/* munmap of pages first..last (rule 37). */
+/* munmap of pages first..last (rule 37); page first must be mapped
+ * (-EINVAL), the range is [its address, + (last-first+1) pages). */
 int mk_munmap(struct mkern *k, int first, int last);
-/* mremap-move pages first..last to a fresh address the kernel picks
- * (new_start 0) or to new_start (rule 38). 0 or -errno. */
+/* mremap-move pages first..last (one VMA, else -EFAULT) to a fresh
+ * address the kernel picks, or to new_start (free, page-aligned, else
+ * -EINVAL), rule 38. 0 or -errno. */
 int mk_mremap(struct mkern *k, int first, int last);
 int mk_mremap_to(struct mkern *k, int first, int last, uint64_t new_start);
-/* fork (rule 39): returns the child's mm number (>= 1), or -errno. */
+/* fork (rule 39): returns the child's mm number (>= 1), or -errno
+ * (-EAGAIN once MK_MAX_MM - 1 = 3 children exist in this run). */
 int mk_fork(struct mkern *k);
 /* UFFDIO_UNREGISTER / UFFDIO_REGISTER (mode = UFFDIO_REGISTER_MODE_*) of
  * pages first..last of mm 0, as the process that owns the uffd would. */

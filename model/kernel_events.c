@@ -85,11 +85,11 @@ static void event_done(struct mkern *k, struct mk_ctx *c, const char *what,
 /* ------------------------------------------------------------------ */
 /* page tables                                                         */
 
-static void clear_wp(struct mkern *k, struct mk_mm *mm, const struct mk_vma *v)
+/* Un-protect a whole VMA, markers included (uffd_wp_range(.., false)). */
+static void clear_wp(struct mk_mm *mm, const struct mk_vma *v)
 {
 	for (int p = v->first; p < v->first + v->npages; p++)
 		mm->pages[p].wp = 0;
-	(void)k;
 }
 
 /* Zap [start, end) of mm: pages become missing (rule 24). On anon the
@@ -163,7 +163,7 @@ static void ctx_release(struct mkern *k, int mmi)
 	/* userfaultfd_release_all(): every VMA unregistered, WP cleared */
 	for (int i = 0; i < mm->nvmas; i++) {
 		if (mm->vmas[i].flags & MK_VM_WP)
-			clear_wp(k, mm, &mm->vmas[i]);
+			clear_wp(mm, &mm->vmas[i]);
 		mm->vmas[i].flags = 0;
 	}
 	/* rule 40: every fault waiter retries against plain memory */
@@ -422,7 +422,7 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 		/* rule 38: without EVENT_REMAP the moved VMA is unregistered */
 		if (!remap_ev) {
 			if (v->flags & MK_VM_WP)
-				clear_wp(k, mm, v);
+				clear_wp(mm, v);
 			v->flags = 0;
 		}
 	}
@@ -484,7 +484,7 @@ int mk_fork(struct mkern *k)
 		/* rule 39: dup_userfaultfd() resets the child's VMAs */
 		for (int i = 0; i < ch->nvmas; i++) {
 			if (ch->vmas[i].flags & MK_VM_WP)
-				clear_wp(k, ch, &ch->vmas[i]);
+				clear_wp(ch, &ch->vmas[i]);
 			ch->vmas[i].flags = 0;
 		}
 		return ci;
@@ -537,7 +537,7 @@ int mk_unregister(struct mkern *k, int first, int last)
 			mk_wake_range(k, c, v->start,
 				      (uint64_t)v->npages * k->ps);
 		if (v->flags & MK_VM_WP)
-			clear_wp(k, mm, v);
+			clear_wp(mm, v);
 		v->flags = 0;
 	}
 	return 0;
@@ -574,7 +574,7 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode)
 		if (!inside(v, k->ps, start, end))
 			continue;
 		if ((v->flags & MK_VM_WP) && !(flags & MK_VM_WP))
-			clear_wp(k, mm, v);
+			clear_wp(mm, v);
 		v->flags = flags;
 	}
 	return 0;

@@ -195,7 +195,9 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			if (!t)
 				return -ENOMEM;
 		}
-		/* rules 6, 7: one message per thread per attempt */
+		/* rules 6, 7: one message per thread per attempt. Accesses
+		 * are page-granular here, so EXACT_ADDRESS changes nothing:
+		 * the exact address is the page's start. */
 		memset(&t->fmsg, 0, sizeof(t->fmsg));
 		t->fmsg.event = UFFD_EVENT_PAGEFAULT;
 		t->fmsg.arg.pagefault.address = addr;

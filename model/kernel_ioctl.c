@@ -136,8 +136,10 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 		int p = v->first + (int)((a - v->start) / k->ps);
 		struct mk_page *pg = &mm->pages[p];
 
-		/* any non-none PTE; a WP marker is none enough (rule 32) */
-		if (pg->present)
+		/* COPY: any non-none PTE; a WP marker is none enough
+		 * (pte_none_mostly, rule 32). ZEROPAGE wants pte_none():
+		 * it fails on a marker too, and leaves it. */
+		if (pg->present || (zeropage && pg->wp))
 			return done ? done : -EEXIST;
 		pg->present = 1;
 		pg->content = tag;

@@ -9,6 +9,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+/* An output field the kernel did not write: reported as the call's
+ * -errno, as real/sys_real.c does, so both backends agree. */
+#define MK_FIELD_UNSET INT64_MIN
+
 /* ------------------------------------------------------------------ */
 /* threads, time, randomness                                           */
 
@@ -164,7 +168,7 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 		       uint64_t len, uint64_t mode, int64_t *copied)
 {
 	struct mkern *k = mk_of_sys(sys);
-	int64_t field = 0; /* what a zeroed struct uffdio_copy reports */
+	int64_t field = MK_FIELD_UNSET;
 	int r;
 	char cs[32] = "?";
 
@@ -176,9 +180,12 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	} else {
 		mk_content tag = ((const struct mk_buf *)src)->tag;
 
-		mk_fmt_content(cs, sizeof(cs), tag);
+		if (sched_labels_on(k->s))
+			mk_fmt_content(cs, sizeof(cs), tag);
 		r = mk_uffd_copy(k, uffd, dst, tag, len, mode, &field);
 	}
+	if (field == MK_FIELD_UNSET)
+		field = r;
 	if (copied)
 		*copied = field;
 	label_fill(k, "uffd_copy", "copied", dst, len, mode, cs, r, field);
@@ -189,11 +196,13 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 			   uint64_t mode, int64_t *zeroed)
 {
 	struct mkern *k = mk_of_sys(sys);
-	int64_t field = 0;
+	int64_t field = MK_FIELD_UNSET;
 
 	sched_point(k->s);
 	int r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field);
 
+	if (field == MK_FIELD_UNSET)
+		field = r;
 	if (zeroed)
 		*zeroed = field;
 	label_fill(k, "uffd_zeropage", "zeroed", dst, len, mode, "", r, field);

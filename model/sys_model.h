@@ -6,8 +6,9 @@
  *    pipes, poll, the uffd, the snapshot source, sleep) starts with a
  *    scheduling point, then acts atomically (or blocks where the real call
  *    would); ops on thread-local things (buf_alloc/free/zero, random,
- *    the *_new and *_free ops, note) have no scheduling point: they commute with every
- *    other step, so a point there would only multiply equivalent schedules;
+ *    the *_new and *_free ops, note) have no scheduling point: they
+ *    commute with every other step, so a point there would only multiply
+ *    equivalent schedules;
  *  - with sched_labels_on(), each op labels its step with compact,
  *    deterministic text (addresses, lengths, results; never pointers), e.g.
  *    "uffd_copy 0x7f0000001000 4096 mode=2 S1 -> 0 copied=4096";
@@ -18,7 +19,9 @@
  *    installs the tag of src in every page of the range, source_read sets
  *    the buffer to the snapshot tag of the page at that offset (or -EIO
  *    per mk_source_fail), buf_zero to 0. A src that is not a live buffer of
- *    this kernel is an unreadable source: -EFAULT, field -EFAULT;
+ *    this kernel is an unreadable source: -EFAULT, field -EFAULT; when the
+ *    kernel refuses a fill before writing its output field (validation
+ *    EINVAL, bad fd), the field reports the call's -errno, as in real/;
  *  - note() only appends text to the current step's label.
  */
 #ifndef UFFDLAB_MODEL_SYS_MODEL_H
