@@ -107,6 +107,10 @@ static void test_e2b_ref_defects_are_found(void **state)
 	at = explore("scenarios/zoo/stale-source.scn", NULL, SCHED_RANDOM, 20000, &v, &scn);
 	assert_true(at >= 0);
 	assert_string_equal(v.name, "tracker-disagrees");
+	/* a pause drops the deferred queue (REF keeps it in a local of Serve) */
+	at = explore("scenarios/zoo/pause-drops-deferred.scn", NULL, SCHED_RANDOM, 20000, &v, &scn);
+	assert_true(at >= 0);
+	assert_string_equal(v.name, scn.expect);
 	/* B14: the deferred-retry spin, under an unfair (PCT) schedule */
 	at = explore("scenarios/zoo/deferred-spin.scn", NULL, SCHED_PCT, 2000, &v, &scn);
 	assert_true(at >= 0);
