@@ -1,6 +1,7 @@
 /* `uffdlab run`: the main job. Explores every bundled scenario with e2b-ref
- * and every zoo scenario with each bug variant, prints what was found as a
- * table (traces in out/), then runs the upstream shapes on the real kernel. */
+ * and reference, then each bug variant in the zoo scenario that shows it;
+ * prints what was found as tables (traces in out/), then runs the upstream
+ * shapes on the real kernel. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,23 @@
 
 int cmd_run(int argc, char **argv);
 
+struct tally {
+	int bad;
+	double secs;
+	uint64_t runs;
+};
+
 /* One cell: "ok" or "<invariant>@<seed>". Returns 1 if a violation. */
-static int cell(const char *path, const char *variant, uint64_t runs, char *out,
-		size_t n, int *bad, double *secs, uint64_t *total_runs)
+static int cell(const char *path, const char *handler, const char *variant,
+		enum sched_strategy st, uint64_t runs, char *out, size_t n,
+		struct tally *t)
 {
 	struct explore_result r = {0};
 	struct explore_args a = {
 		.scenario = path,
-		.handler = "e2b-ref",
+		.handler = handler,
 		.variant = variant,
-		.strategy = SCHED_RANDOM,
+		.strategy = st,
 		.seed = 1,
 		.runs = runs,
 		.depth = 3,
@@ -29,16 +37,16 @@ static int cell(const char *path, const char *variant, uint64_t runs, char *out,
 		.quiet = 1,
 		.result = &r,
 	};
-	int st = drive_explore(&a);
-	*secs += r.seconds;
-	*total_runs += r.runs;
-	if (st == 1) {
+	int rc = drive_explore(&a);
+	t->secs += r.seconds;
+	t->runs += r.runs;
+	if (rc == 1) {
 		snprintf(out, n, "%s@%llu", r.name, (unsigned long long)r.seed);
 		return 1;
 	}
-	snprintf(out, n, st == 0 ? "ok" : "ERROR");
-	if (st != 0)
-		(*bad)++;
+	snprintf(out, n, rc == 0 ? "ok" : "ERROR");
+	if (rc != 0)
+		t->bad++;
 	return 0;
 }
 
@@ -64,37 +72,48 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "uffdlab: scenarios: cannot list the scenario library\n");
 		return 2;
 	}
-	printf("== simulator: %d scenarios, random strategy, up to %llu schedules per cell;\n"
+	printf("== simulator: %d scenarios, up to %llu schedules per cell (random, then pct);\n"
 	       "   a cell is ok or <violated invariant>@<seed> (trace in out/)\n\n",
 	       n, (unsigned long long)runs);
-	printf("%-44s %-24s", "scenario", "e2b-ref");
-	for (const struct variant_info *v = variant_table; v->name; v++)
-		printf(" %-24s", v->name);
-	printf("\n");
-	int found = 0, bad = 0;
-	uint64_t total_runs = 0;
-	double secs = 0;
+	printf("%-44s %-26s %-26s %-26s\n", "scenario", "e2b-ref random", "e2b-ref pct",
+	       "reference random+pct");
+	int found = 0, ref_found = 0;
+	struct tally t = {0};
 	for (int i = 0; i < n; i++) {
-		char c[64];
-		printf("%-44s", names[i]);
-		found += cell(names[i], NULL, runs, c, sizeof c, &bad, &secs, &total_runs);
-		printf(" %-24s", c);
-		if (strstr(names[i], "/zoo/")) {
-			for (const struct variant_info *v = variant_table; v->name; v++) {
-				cell(names[i], v->name, runs, c, sizeof c, &bad, &secs, &total_runs);
-				printf(" %-24s", c);
-			}
-		}
-		printf("\n");
+		char c1[64], c2[64], c3[64];
+		int f = cell(names[i], "e2b-ref", NULL, SCHED_RANDOM, runs, c1, sizeof c1, &t);
+		f |= cell(names[i], "e2b-ref", NULL, SCHED_PCT, runs, c2, sizeof c2, &t);
+		int r = cell(names[i], "reference", NULL, SCHED_RANDOM, runs, c3, sizeof c3, &t);
+		if (!r)
+			r = cell(names[i], "reference", NULL, SCHED_PCT, runs, c3, sizeof c3, &t);
+		found += f;
+		ref_found += r;
+		printf("%-44s %-26s %-26s %-26s\n", names[i], c1, c2, c3);
 		fflush(stdout);
 	}
-	printf("\n== simulator: e2b-ref violates an invariant in %d of %d scenarios; "
-	       "%llu schedules in %.2f s (%.0f schedules/s)\n", found, n,
-	       (unsigned long long)total_runs, secs, secs > 0 ? (double)total_runs / secs : 0);
-	printf("   reproduce any cell: uffdlab explore SCENARIO [--variant V] --seed SEED --runs 1\n\n");
+	printf("\n%-24s %-10s %-44s %-22s %s\n", "variant", "into", "scenario", "expected",
+	       "found");
+	int missed = 0;
+	for (const struct variant_info *v = variant_table; v->name; v++) {
+		char c[64];
+		int hit = cell(v->scenario, v->handler, v->name, v->pct ? SCHED_PCT : SCHED_RANDOM,
+			       runs * 10, c, sizeof c, &t);
+		int as_expected = hit && strncmp(c, v->expect, strlen(v->expect)) == 0 &&
+				  c[strlen(v->expect)] == '@';
+		missed += !as_expected;
+		printf("%-24s %-10s %-44s %-22s %s%s\n", v->name, v->handler, v->scenario, v->expect,
+		       c, as_expected ? "" : "  <-- NOT AS EXPECTED");
+		fflush(stdout);
+	}
+	printf("\n== simulator: e2b-ref violates an invariant in %d of %d scenarios, reference in %d;\n"
+	       "   %d of the variants' bugs not found as expected; %llu schedules in %.2f s (%.0f schedules/s)\n",
+	       found, n, ref_found, missed, (unsigned long long)t.runs, t.secs,
+	       t.secs > 0 ? (double)t.runs / t.secs : 0);
+	printf("   reproduce any cell: uffdlab explore SCENARIO --handler H [--variant V] "
+	       "--strategy S --seed SEED --runs 1\n\n");
 	printf("== real kernel: upstream shapes on e2b-ref\n");
 	fflush(stdout);
 	int failed = real_run_shapes(stdout, 0);
 	printf("== real kernel: %d shape(s) failed\n", failed);
-	return bad ? 2 : 0;
+	return t.bad ? 2 : 0;
 }

@@ -13,6 +13,22 @@
 #include "variants.h"
 
 enum source_kind { SRC_NONE = 0, SRC_SNAPSHOT = 1 };
+
+/* The `reference` handler is e2b-ref plus these fixes, each one backed by a
+ * scenario and seed in handler/README.md. */
+enum fix {
+	/* read the uffd and apply REMOVEs under the settle write lock; workers
+	 * read the source before taking the read lock, which then covers only
+	 * state check + install + tracker update */
+	FIX_READ_GATE = 1u << 0,
+	/* on every return of Serve, UFFDIO_WAKE each still-deferred fault */
+	FIX_WAKE_DEFERRED = 1u << 1,
+	/* a batch of deferred faults only (no new message): yield first */
+	FIX_YIELD_ON_RETRY = 1u << 2,
+	/* no short-circuit for DIRTY: install zeros, EEXIST wakes */
+	FIX_NO_SHORT_CIRCUIT = 1u << 3,
+};
+#define FIX_ALL (FIX_READ_GATE | FIX_WAKE_DEFERRED | FIX_YIELD_ON_RETRY | FIX_NO_SHORT_CIRCUIT)
 enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
 
 /* One drain of the uffd: the faults and REMOVEs it read. */
@@ -42,6 +58,7 @@ struct handler {
 	sys_t *sys;
 	const struct sys_ops *o;
 	struct handler_config cfg;
+	uint64_t fixes;          /* enum fix: 0 for e2b-ref */
 	uint64_t pages;
 	struct tracker tr;
 	sys_rwlock_t *settle;
@@ -65,7 +82,8 @@ struct handler {
 void e2b_serve_release(struct serve *sv); /* frees memory only */
 /* A worker ended: unlink, free, count down. Call with wg_mu held. */
 void e2b_work_done(struct handler *h, struct work *w);
-int e2b_new(sys_t *sys, const struct handler_config *cfg, struct handler **out);
+int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
+	    struct handler **out);
 void e2b_serve_main(void *arg);
 void e2b_worker_main(void *arg);
 int e2b_prefault(struct handler *h, uint64_t page, const void *data);

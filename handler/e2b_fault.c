@@ -158,6 +158,37 @@ static void defer(struct serve *sv, const struct uffd_msg *m)
 	}
 }
 
+/* FIX_READ_GATE: the source is read before the settle lock, so that the
+ * lock (which the serve loop needs to read the uffd) is never held across
+ * I/O and retries. The state seen here is only a hint: it is re-read under
+ * the lock, and a page that became ZERO meanwhile gets zeros. */
+static int read_source_early(struct handler *h, struct work *w, void **buf)
+{
+	const struct sys_ops *o = h->o;
+	uint64_t idx = w->offset / h->cfg.page_size;
+	*buf = NULL;
+	if (tracker_get(&h->tr, idx) != PAGE_NOT_PRESENT)
+		return 0;
+	*buf = o->buf_alloc(h->sys, h->cfg.page_size);
+	if (!*buf) {
+		e2b_signal_exit(w->sv);
+		e2b_fail(h, -ENOMEM, "no memory for a %llu-byte page buffer",
+			 (unsigned long long)h->cfg.page_size);
+		return -ENOMEM;
+	}
+	struct fault_req r = {.offset = w->offset};
+	int err = read_source(h, &r, *buf);
+	if (err) {
+		o->buf_free(h->sys, *buf, h->cfg.page_size);
+		*buf = NULL;
+		e2b_signal_exit(w->sv);
+		e2b_fail(h, err, "source read of offset 0x%llx failed after %d attempts: %s",
+			 (unsigned long long)w->offset, h->cfg.source_retries + 1,
+			 strerror(-err));
+	}
+	return err;
+}
+
 static void worker(struct work *w)
 {
 	struct serve *sv = w->sv;
@@ -165,25 +196,37 @@ static void worker(struct work *w)
 	const struct sys_ops *o = h->o;
 	uint64_t addr = h->cfg.base + w->offset;
 	uint64_t idx = w->offset / h->cfg.page_size;
+	void *early = NULL;
+	if ((h->fixes & FIX_READ_GATE) && read_source_early(h, w, &early))
+		return;
 	o->note(h->sys, SYS_NOTE_BEFORE_RLOCK, addr, 0);
 	o->rdlock(h->sys, h->settle);
 	enum page_state st = w->pre_state >= 0 ? (enum page_state)w->pre_state
 					       : tracker_get(&h->tr, idx);
-	if (st == PAGE_DIRTY) {
+	if (st == PAGE_DIRTY && !(h->fixes & FIX_NO_SHORT_CIRCUIT)) {
 		e2b_stat(h, &h->st.short_circuit);
 		o->rdunlock(h->sys, h->settle);
+		if (early)
+			o->buf_free(h->sys, early, h->cfg.page_size);
 		return;
 	}
+	/* DIRTY without the short-circuit: the page is present (EEXIST wakes)
+	 * or was zapped behind the tracker's back, which only a REMOVE does:
+	 * zeros are then its content */
 	struct fault_req r = {
 		.addr = addr,
 		.offset = w->offset,
 		.write = !!(w->msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE),
-		.src = st == PAGE_ZERO ? SRC_NONE : SRC_SNAPSHOT,
+		.src = st == PAGE_NOT_PRESENT ? SRC_SNAPSHOT : SRC_NONE,
+		.data = st == PAGE_NOT_PRESENT ? early : NULL,
 		.fail_sv = sv,
 	};
 	o->note(h->sys, SYS_NOTE_BEFORE_FAULT_PAGE, addr, 0);
 	enum outcome out;
-	if (fault_page(h, &r, &out)) {
+	int ferr = fault_page(h, &r, &out);
+	if (early)
+		o->buf_free(h->sys, early, h->cfg.page_size);
+	if (ferr) {
 		o->rdunlock(h->sys, h->settle);
 		return;
 	}

@@ -39,7 +39,8 @@ static void defaults(struct handler_config *c)
 		c->backoff_cap_ns = 500ull * 1000 * 1000;
 }
 
-int e2b_new(sys_t *sys, const struct handler_config *cfg, struct handler **out)
+int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
+	    struct handler **out)
 {
 	if (!cfg->page_size || cfg->size % cfg->page_size || !cfg->size ||
 	    cfg->base % cfg->page_size)
@@ -50,6 +51,16 @@ int e2b_new(sys_t *sys, const struct handler_config *cfg, struct handler **out)
 	h->sys = sys;
 	h->o = sys->ops;
 	h->cfg = *cfg;
+	/* a variant may take one of reference's fixes back out */
+	if (cfg->variants & VARIANT_NO_READ_GATE)
+		fixes &= ~(uint64_t)FIX_READ_GATE;
+	if (cfg->variants & VARIANT_NO_WAKE_DEFERRED)
+		fixes &= ~(uint64_t)FIX_WAKE_DEFERRED;
+	if (cfg->variants & VARIANT_NO_YIELD_ON_RETRY)
+		fixes &= ~(uint64_t)FIX_YIELD_ON_RETRY;
+	if (cfg->variants & VARIANT_SHORT_CIRCUIT)
+		fixes &= ~(uint64_t)FIX_NO_SHORT_CIRCUIT;
+	h->fixes = fixes;
 	defaults(&h->cfg);
 	h->pages = cfg->size / cfg->page_size;
 	h->wake_fds[0] = h->wake_fds[1] = -1;

@@ -59,11 +59,13 @@ static int read_all(struct handler *h, struct batch *b)
 	}
 }
 
-static void apply_removes(struct handler *h, const struct batch *b)
+/* locked: the caller already holds the settle write lock (FIX_READ_GATE) */
+static void apply_removes(struct handler *h, const struct batch *b, int locked)
 {
 	if (!b->nremoves)
 		return;
-	h->o->wrlock(h->sys, h->settle);
+	if (!locked)
+		h->o->wrlock(h->sys, h->settle);
 	for (int i = 0; i < b->nremoves; i++) {
 		uint64_t start = b->removes[i].arg.remove.start;
 		uint64_t end = b->removes[i].arg.remove.end;
@@ -77,7 +79,8 @@ static void apply_removes(struct handler *h, const struct batch *b)
 		h->o->note(h->sys, SYS_NOTE_TRACKER, first, PAGE_ZERO);
 		e2b_stat(h, &h->st.removes);
 	}
-	h->o->wrunlock(h->sys, h->settle);
+	if (!locked)
+		h->o->wrunlock(h->sys, h->settle);
 }
 
 /* errgroup.Go: blocks the caller while max_workers are alive. */
@@ -201,28 +204,38 @@ static int serve_loop(struct serve *sv)
 			drain_pipe(h, h->wake_fds[0]);
 		b->nfaults = b->nremoves = 0;
 		if (fds[0].revents & SYS_POLLIN) {
+			/* gate: no worker may be between its state check and its
+			 * install while a REMOVE is read (reading it lets madvise
+			 * resume and zap) */
+			int gate = !!(h->fixes & FIX_READ_GATE);
 			o->mutex_lock(h->sys, h->read_serial);
+			if (gate)
+				o->wrlock(h->sys, h->settle);
 			err = read_all(h, b);
-			if (err) {
-				o->mutex_unlock(h->sys, h->read_serial);
-				break;
-			}
-			if (!(h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE))
-				apply_removes(h, b);
+			if (!err && !(h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE))
+				apply_removes(h, b, gate);
+			if (gate)
+				o->wrunlock(h->sys, h->settle);
 			o->mutex_unlock(h->sys, h->read_serial);
+			if (err)
+				break;
 		}
 		int nf = take_deferred(sv);
 		if (nf < 0) {
 			err = nf;
 			break;
 		}
+		/* only retries, nothing new: whoever must act first (a madvise
+		 * thread resuming after its REMOVE was read) needs the CPU */
+		if ((h->fixes & FIX_YIELD_ON_RETRY) && nf && !b->nfaults && !b->nremoves)
+			o->yield(h->sys);
 		for (int i = 0; i < nf && !err; i++)
 			err = dispatch(sv, &sv->merge[i]);
 		if (err)
 			break;
 		if (h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE) { /* B5 */
 			o->mutex_lock(h->sys, h->read_serial);
-			apply_removes(h, b);
+			apply_removes(h, b, 0);
 			o->mutex_unlock(h->sys, h->read_serial);
 		}
 	}
@@ -241,6 +254,17 @@ void e2b_serve_release(struct serve *sv)
 void e2b_serve_main(void *arg)
 {
 	struct serve *sv = arg;
+	struct handler *h = sv->h;
 	sv->err = serve_loop(sv);
-	wait_workers(sv->h); /* on every return (9272d61, B18) */
+	wait_workers(h); /* on every return (9272d61, B18) */
+	if (h->fixes & FIX_WAKE_DEFERRED) {
+		/* the queue dies with this Serve: let each thread re-fault, so
+		 * that the next Serve (or the kernel's teardown) sees it again */
+		for (int i = 0; i < sv->ndeferred; i++) {
+			uint64_t a = sv->deferred[i].arg.pagefault.address;
+			a -= (a - h->cfg.base) % h->cfg.page_size;
+			(void)h->o->uffd_wake(h->sys, h->cfg.uffd, a, h->cfg.page_size);
+		}
+		sv->ndeferred = 0;
+	}
 }

@@ -6,7 +6,7 @@
 
 #include "e2b.h"
 
-static const char *const names[] = {"e2b-ref", NULL};
+static const char *const names[] = {"e2b-ref", "reference", NULL};
 
 const char *const *handler_names(void)
 {
@@ -17,6 +17,8 @@ int handler_new(const char *name, sys_t *sys, const struct handler_config *cfg,
 		struct handler **out)
 {
 	if (strcmp(name, "e2b-ref") == 0)
-		return e2b_new(sys, cfg, out);
+		return e2b_new(sys, cfg, 0, out);
+	if (strcmp(name, "reference") == 0)
+		return e2b_new(sys, cfg, FIX_ALL, out);
 	return -ENOENT;
 }

@@ -2,7 +2,8 @@
  *
  * Contract: each variant is one bit in handler_config.variants, named as on
  * the command line (`--variant NAME`), with the HANDLER.md zoo entry it
- * re-creates. variant_parse() returns the bit or 0 for an unknown name. */
+ * re-creates, the handler it applies to and the zoo scenario that shows it.
+ * variant_parse() returns the bit or 0 for an unknown name. */
 #ifndef UFFDLAB_VARIANTS_H
 #define UFFDLAB_VARIANTS_H
 
@@ -14,13 +15,22 @@ enum variant {
 	VARIANT_NO_WAKE_PIPE = 1u << 2,           /* B6 */
 	VARIANT_EAGAIN_FATAL = 1u << 3,           /* B13 */
 	VARIANT_PREFAULT_UNLOCKED = 1u << 4,      /* B3 */
+	/* take one of reference's fixes back out (handler/README.md) */
+	VARIANT_NO_READ_GATE = 1u << 5,
+	VARIANT_NO_WAKE_DEFERRED = 1u << 6,
+	VARIANT_NO_YIELD_ON_RETRY = 1u << 7,
+	VARIANT_SHORT_CIRCUIT = 1u << 8,
 };
 
 struct variant_info {
 	const char *name;
 	uint64_t bit;
-	const char *bug;   /* HANDLER.md id */
-	const char *what;  /* one line */
+	const char *bug;      /* HANDLER.md id, or the reference fix it undoes */
+	const char *what;     /* one line */
+	const char *handler;  /* the handler it puts the bug back into */
+	const char *scenario; /* the zoo scenario that shows it */
+	const char *expect;   /* the invariant it breaks there (model/world.h) */
+	int pct;              /* found faster (or only) under pct */
 };
 
 /* NULL-name-terminated table. */

@@ -7,7 +7,8 @@
  * are reset, not reallocated). The same options give the same verdict and
  * the same step sink output, byte for byte. Verdict names are stable words:
  * stale-data, install-into-removed, tracker-disagrees, lost-wake, deadlock,
- * madvise-blocked, livelock, handler-exit, setup.
+ * madvise-blocked, busy-spin, livelock, handler-exit, setup,
+ * replay-diverged.
  */
 #ifndef UFFDLAB_WORLD_H
 #define UFFDLAB_WORLD_H
