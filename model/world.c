@@ -120,33 +120,31 @@ static uint64_t write_tag(int tidx, int oidx)
 	return MK_WRITE((uint64_t)tidx * SCN_MAX_OPS + (uint64_t)oidx + 1);
 }
 
-static void do_read(struct world *w, int tidx, int page)
+/* A guest read of page, checked against the sequential spec (unless the
+ * scenario breaks the contract). who names the reader in messages. */
+static void checked_read(struct world *w, const char *who, int page)
 {
 	uint64_t start = sched_steps(w->s);
 	mk_content got = mk_guest_read(w->k, page);
 	uint64_t end = sched_steps(w->s);
-	if (sched_labels_on(w->s)) {
-		char cs[48];
-		fmt_content(cs, sizeof cs, got);
-		sched_label(w->s, "%s read %d -> %s", tname(w, tidx), page, cs);
-	}
-	if (w->scn->contract == SCN_CONTRACT_BREAKS)
+	char gs[48];
+	fmt_content(gs, sizeof gs, got);
+	if (sched_labels_on(w->s))
+		sched_label(w->s, "%s read %d -> %s", who, page, gs);
+	if (w->scn->contract == SCN_CONTRACT_BREAKS ||
+	    oracle_read_ok(&w->orc, page, got, start, end))
 		return;
-	if (!oracle_read_ok(&w->orc, page, got, start, end)) {
-		uint64_t c[8];
-		int n = oracle_candidates(&w->orc, page, start, end, c, 8);
-		char gs[48], want[200] = "";
-		fmt_content(gs, sizeof gs, got);
-		for (int i = 0; i < n; i++) {
-			char cs[48];
-			fmt_content(cs, sizeof cs, c[i]);
-			snprintf(want + strlen(want), sizeof want - strlen(want),
-				 "%s%s", i ? " or " : "", cs);
-		}
-		violate(w, "stale-data",
-			"%s read page %d as %s, but the sequential spec allows only %s",
-			tname(w, tidx), page, gs, want);
+	uint64_t c[8];
+	int n = oracle_candidates(&w->orc, page, start, end, c, 8);
+	char want[200] = "";
+	for (int i = 0; i < n; i++) {
+		char cs[48];
+		fmt_content(cs, sizeof cs, c[i]);
+		snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+			 i ? " or " : "", cs);
 	}
+	violate(w, "stale-data", "%s read page %d as %s, but the sequential spec allows only %s",
+		who, page, gs, want);
 }
 
 static void do_prefetch(struct world *w, int first, int last)
@@ -170,7 +168,7 @@ static void run_op(struct world *w, int tidx, int oidx)
 	int a = (int)op->a, b = (int)op->b;
 	switch (op->kind) {
 	case SCN_READ:
-		do_read(w, tidx, a);
+		checked_read(w, tname(w, tidx), a);
 		break;
 	case SCN_WRITE: {
 		uint64_t tag = write_tag(tidx, oidx);
@@ -238,32 +236,8 @@ static int role_kind(enum scn_role r)
 static void final_reads(void *arg)
 {
 	struct world *w = arg;
-	for (int p = 0; p < w->scn->pages && !w->v->violated; p++) {
-		uint64_t start = sched_steps(w->s);
-		mk_content got = mk_guest_read(w->k, p);
-		uint64_t end = sched_steps(w->s);
-		if (sched_labels_on(w->s)) {
-			char cs[48];
-			fmt_content(cs, sizeof cs, got);
-			sched_label(w->s, "final read %d -> %s", p, cs);
-		}
-		if (w->scn->contract == SCN_CONTRACT_BREAKS ||
-		    oracle_read_ok(&w->orc, p, got, start, end))
-			continue;
-		uint64_t c[8];
-		int n = oracle_candidates(&w->orc, p, start, end, c, 8);
-		char gs[48], want[200] = "";
-		fmt_content(gs, sizeof gs, got);
-		for (int i = 0; i < n; i++) {
-			char cs[48];
-			fmt_content(cs, sizeof cs, c[i]);
-			snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
-				 i ? " or " : "", cs);
-		}
-		violate(w, "stale-data",
-			"after every operation ended, page %d reads as %s, but the sequential spec allows only %s",
-			p, gs, want);
-	}
+	for (int p = 0; p < w->scn->pages && !w->v->violated; p++)
+		checked_read(w, "final", p);
 }
 
 /* After the handler stopped: a page the tracker marks removed must not hold
