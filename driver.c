@@ -415,6 +415,8 @@ int drive_explore(const struct explore_args *a)
 		       ",\"elapsed_s\":%.3f,\"schedules_per_s\":%.0f,\"steps_per_s\":%.0f",
 		       strategy_name(id.strategy), done, total_steps, el,
 		       el > 0 ? (double)done / el : 0, el > 0 ? (double)total_steps / el : 0);
+		if (id.strategy == SCHED_PCT)
+			printf(",\"pct_depth\":%d,\"pct_k\":%" PRIu64, id.depth, id.pct_k);
 		if (status == 1) {
 			printf(",\"violation\":{\"name\":");
 			json_str(stdout, v.name);
@@ -442,9 +444,12 @@ int drive_explore(const struct explore_args *a)
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", trace_path);
 	} else if (status == 0) {
-		printf("%s: %s%s%s: no violation in %" PRIu64 " runs (%s, %.3f s, %.0f schedules/s, %.0f steps/s)\n",
+		char params[64] = "";
+		if (id.strategy == SCHED_PCT)
+			snprintf(params, sizeof params, " d=%d k=%" PRIu64, id.depth, id.pct_k);
+		printf("%s: %s%s%s: no violation in %" PRIu64 " runs (%s%s, %.3f s, %.0f schedules/s, %.0f steps/s)\n",
 		       scn.name, handler, id.variant[0] ? " --variant " : "", id.variant, done,
-		       strategy_name(id.strategy), el, el > 0 ? (double)done / el : 0,
+		       strategy_name(id.strategy), params, el, el > 0 ? (double)done / el : 0,
 		       el > 0 ? (double)total_steps / el : 0);
 	}
 	world_free(w);
