@@ -8,6 +8,7 @@
 
 #include "driver.h"
 #include "handler/variants.h"
+#include "real/confirm.h"
 #include "real/shapes.h"
 #include "scenarios/scenario.h"
 
@@ -114,6 +115,19 @@ int cmd_run(int argc, char **argv)
 	printf("== real kernel: upstream shapes on e2b-ref\n");
 	fflush(stdout);
 	int failed = real_run_shapes(stdout, 0);
-	printf("== real kernel: %d shape(s) failed\n", failed);
+	printf("== real kernel: %d shape(s) failed\n\n", failed);
+	printf("== real kernel: the simulator's copy-after-zap interleaving, forced with a barrier\n");
+	static const char *const hs[] = {"e2b-ref", "reference"};
+	for (int i = 0; i < 2; i++)
+		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
+			struct real_shape_result r;
+			real_confirm_copy_after_zap(hs[i], ps, &r);
+			printf("real copy-after-zap %s %s: %s: %s\n", hs[i], ps == 4096 ? "4k" : "2m",
+			       r.status == REAL_SHAPE_PASSED   ? "zeros"
+			       : r.status == REAL_SHAPE_FAILED ? "STALE"
+							       : "skipped",
+			       r.why);
+			fflush(stdout);
+		}
 	return t.bad ? 2 : 0;
 }
