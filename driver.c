@@ -16,6 +16,7 @@
 #include "handler/variants.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
+#include "sched/shrink.h"
 #include "sched/trace.h"
 
 static double now_s(void)
@@ -31,6 +32,7 @@ static const char *strategy_name(enum sched_strategy s)
 	case SCHED_RANDOM: return "random";
 	case SCHED_PCT: return "pct";
 	case SCHED_REPLAY: return "replay";
+	case SCHED_GUIDED: return "guided";
 	}
 	return "?";
 }
@@ -128,6 +130,7 @@ struct run_id {
 	int depth;
 	uint64_t pct_k;
 	uint64_t max_steps;
+	char shrunk[128];    /* "" or how the schedule was shrunk */
 };
 
 static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
@@ -148,6 +151,8 @@ static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
 		trace_kv(&tw, "pct-k", "%" PRIu64, id->pct_k);
 	}
 	trace_kv(&tw, "max-steps", "%" PRIu64, id->max_steps);
+	if (id->shrunk[0])
+		trace_kv(&tw, "shrunk", "%s", id->shrunk);
 	for (int t = 0; t < sched_nthreads(s); t++)
 		trace_kv(&tw, "thread", "%d %s %d", t, sched_thread_name(s, t),
 			 sched_thread_kind(s, t));
@@ -240,10 +245,32 @@ static void json_str(FILE *f, const char *s)
 
 /* --- explore ----------------------------------------------------------- */
 
+struct shrink_ctx {
+	struct world *w;
+	const struct run_id *id;
+	const char *want; /* the violated invariant to keep */
+};
+
+static int shrink_cb(void *ctx, const uint32_t *cand, size_t n,
+		     const uint32_t **actual, size_t *nactual)
+{
+	struct shrink_ctx *c = ctx;
+	struct sched_opts o = opts_of(c->id);
+	o.strategy = SCHED_GUIDED;
+	o.replay = cand;
+	o.replay_len = n;
+	struct verdict v;
+	int err = world_run(c->w, &o, NULL, NULL, &v);
+	if (err)
+		return err;
+	*actual = sched_choices(world_sched(c->w), nactual);
+	return v.violated && strcmp(v.name, c->want) == 0;
+}
+
 static int report_violation(struct world *w, const struct explore_args *a,
-			    const struct run_id *id, const struct verdict *first,
-			    const uint32_t *choices, size_t nchoices,
-			    char *trace_path, size_t tplen)
+			    struct run_id *id, const struct verdict *first,
+			    uint32_t **choices, size_t *nchoices,
+			    char *trace_path, size_t tplen, struct verdict *out)
 {
 	struct recording rec = {0};
 	struct verdict v;
@@ -256,14 +283,43 @@ static int report_violation(struct world *w, const struct explore_args *a,
 	}
 	size_t n2;
 	const uint32_t *c2 = sched_choices(world_sched(w), &n2);
-	if (n2 != nchoices || memcmp(c2, choices, n2 * sizeof *c2) ||
+	if (n2 != *nchoices || memcmp(c2, *choices, n2 * sizeof *c2) ||
 	    strcmp(v.name, first->name) || strcmp(v.text, first->text)) {
 		fprintf(stderr,
 			"uffdlab: determinism bug: seed %" PRIu64 " gave '%s' (%zu steps), its re-run gave '%s' (%zu steps)\n",
-			id->seed, first->name, nchoices, v.name, n2);
+			id->seed, first->name, *nchoices, v.name, n2);
 		rec_free(&rec);
 		return 3;
 	}
+	if (!a->no_shrink) {
+		/* fewer steps and switches make a trace a person can read */
+		struct shrink_ctx sc = {.w = w, .id = id, .want = first->name};
+		struct shrink_stats st;
+		unsigned budget = (unsigned)(20000000 / (*nchoices + 1));
+		if (budget > 2000)
+			budget = 2000;
+		err = shrink_run(choices, nchoices, shrink_cb, &sc, budget, &st);
+		if (err) {
+			fprintf(stderr, "uffdlab: shrinking: %s\n", strerror(-err));
+			rec_free(&rec);
+			return 2;
+		}
+		if (st.to_steps < st.from_steps || st.to_switches < st.from_switches) {
+			snprintf(id->shrunk, sizeof id->shrunk,
+				 "%zu steps %zu switches -> %zu steps %zu switches (%u runs)",
+				 st.from_steps, st.from_switches, st.to_steps, st.to_switches,
+				 st.tests);
+			rec_free(&rec);
+			err = record(w, id, *choices, *nchoices, &rec, &v);
+			if (err || strcmp(v.name, first->name)) {
+				fprintf(stderr, "uffdlab: determinism bug: the shrunk schedule %s\n",
+					err ? strerror(-err) : "no longer fails the same way");
+				rec_free(&rec);
+				return 3;
+			}
+		}
+	}
+	*out = v;
 	err = mkdir_p(a->out_dir);
 	if (err) {
 		fprintf(stderr, "uffdlab: %s: %s\n", a->out_dir, strerror(-err));
@@ -346,6 +402,8 @@ int drive_explore(const struct explore_args *a)
 	uint64_t total_steps = 0, done = 0;
 	struct verdict v = {0};
 	int status = 0;
+	size_t trace_steps = 0;
+	uint64_t found_steps = 0;
 	char trace_path[600] = "";
 	for (uint64_t i = 0; i < runs; i++) {
 		id.seed = a->seed + i;
@@ -372,8 +430,11 @@ int drive_explore(const struct explore_args *a)
 			memcpy(copy, c, nc * sizeof *c);
 			if (id.strategy == SCHED_PCT && i == 0 && !a->pct_k)
 				id.pct_k = 0; /* the first run used the default k */
-			status = report_violation(w, a, &id, &v, copy, nc, trace_path,
-						  sizeof trace_path);
+			struct verdict found = v;
+			found_steps = v.steps;
+			status = report_violation(w, a, &id, &found, &copy, &nc, trace_path,
+						  sizeof trace_path, &v);
+			trace_steps = nc;
 			free(copy);
 			break;
 		}
@@ -422,8 +483,10 @@ int drive_explore(const struct explore_args *a)
 			json_str(stdout, v.name);
 			printf(",\"text\":");
 			json_str(stdout, v.text);
-			printf(",\"seed\":%" PRIu64 ",\"steps\":%" PRIu64 ",\"trace\":", id.seed,
-			       v.steps);
+			printf(",\"seed\":%" PRIu64 ",\"steps\":%" PRIu64 ",\"trace_steps\":%zu,\"shrunk\":",
+			       id.seed, found_steps, trace_steps);
+			json_str(stdout, id.shrunk);
+			printf(",\"trace\":");
 			json_str(stdout, trace_path);
 			printf(",\"reproduce\":");
 			json_str(stdout, cmd);
@@ -439,8 +502,9 @@ int drive_explore(const struct explore_args *a)
 		printf("  %s\n", v.text);
 		if (v.relaxed[0])
 			printf("  relaxed: %s\n", v.relaxed);
-		printf("  seed %" PRIu64 ", %" PRIu64 " steps; trace %s\n", id.seed, v.steps,
-		       trace_path);
+		printf("  seed %" PRIu64 ", %" PRIu64 " steps; trace %s (%zu steps%s%s)\n", id.seed,
+		       found_steps, trace_path, trace_steps, id.shrunk[0] ? ", shrunk: " : "",
+		       id.shrunk);
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", trace_path);
 	} else if (status == 0) {
@@ -599,6 +663,9 @@ int drive_replay(const char *path, const char *out_path, int json)
 		}
 		id.depth = (int)d;
 	}
+	const char *shrunk = trace_get(&t, "shrunk");
+	if (shrunk)
+		snprintf(id.shrunk, sizeof id.shrunk, "%s", shrunk);
 	id.handler = handler;
 	w = world_new(&scn, handler, bits);
 	if (!w) {

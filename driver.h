@@ -30,6 +30,7 @@ struct explore_args {
 	int json;
 	const char *out_dir;      /* default "out" */
 	int quiet;                /* print nothing (results in *result) */
+	int no_shrink;            /* report the schedule as found */
 	struct explore_result *result; /* may be NULL */
 };
 

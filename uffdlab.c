@@ -12,7 +12,8 @@
 static const char usage_text[] =
 	"usage: uffdlab explore SCENARIO [--handler NAME] [--variant NAME[,NAME]]\n"
 	"                       [--strategy random|pct] [--seed N] [--runs N | --time SECONDS]\n"
-	"                       [--depth D] [--pct-k K] [--max-steps N] [--json] [--out DIR]\n"
+	"                       [--depth D] [--pct-k K] [--max-steps N] [--no-shrink]\n"
+	"                       [--json] [--out DIR]\n"
 	"       uffdlab replay TRACE [--out FILE] [--json]\n"
 	"       uffdlab list [DIR]\n"
 	"       uffdlab run [--runs N]\n"
@@ -97,6 +98,8 @@ static int cmd_explore(int argc, char **argv)
 			i++;
 		} else if (strcmp(f, "--json") == 0) {
 			a.json = 1;
+		} else if (strcmp(f, "--no-shrink") == 0) {
+			a.no_shrink = 1;
 		} else if (f[0] == '-') {
 			return usage_error("unknown or incomplete option '%s'", f);
 		} else if (!a.scenario) {

@@ -112,7 +112,7 @@ static int normalise(const struct sched_opts *in, struct sched_opts *out)
 
 	*out = in ? *in : zero;
 	if (out->strategy != SCHED_RANDOM && out->strategy != SCHED_PCT &&
-	    out->strategy != SCHED_REPLAY)
+	    out->strategy != SCHED_REPLAY && out->strategy != SCHED_GUIDED)
 		return -EINVAL;
 	if (out->pct_depth == 0)
 		out->pct_depth = PCT_DEPTH_DEFAULT;
@@ -122,8 +122,8 @@ static int normalise(const struct sched_opts *in, struct sched_opts *out)
 		out->pct_steps = PCT_STEPS_DEFAULT;
 	if (out->max_steps == 0)
 		out->max_steps = MAX_STEPS_DEFAULT;
-	if (out->strategy == SCHED_REPLAY && !out->replay &&
-	    out->replay_len > 0)
+	if ((out->strategy == SCHED_REPLAY || out->strategy == SCHED_GUIDED) &&
+	    !out->replay && out->replay_len > 0)
 		return -EINVAL;
 	out->stack_size = coro_stack_round(out->stack_size);
 	out->labels = out->labels != 0;
@@ -292,6 +292,25 @@ static struct thread *choose(sched_t *s)
 		}
 		s->result = SCHED_DIVERGED;
 		return NULL;
+	case SCHED_GUIDED: {
+		if (s->steps < s->opts.replay_len) {
+			uint32_t tid = s->opts.replay[s->steps];
+
+			if (tid < (uint32_t)n &&
+			    th[tid]->state == SCHED_T_RUNNABLE)
+				return th[tid];
+		}
+		if (s->steps > 0) {
+			uint32_t last = s->choices[s->steps - 1];
+
+			if (th[last]->state == SCHED_T_RUNNABLE)
+				return th[last];
+		}
+		for (int i = 0; i < n; i++)
+			if (th[i]->state == SCHED_T_RUNNABLE)
+				return th[i];
+		break;
+	}
 	}
 	/* nrunnable disagrees with the states: a bug here, not in the caller. */
 	fprintf(stderr, "uffdlab sched: runnable count corrupt\n");

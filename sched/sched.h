@@ -19,6 +19,10 @@ enum sched_strategy {
 	SCHED_RANDOM = 0, /* uniform choice among runnable threads */
 	SCHED_PCT = 1,    /* Burckhardt et al. 2010: priorities + d-1 change points */
 	SCHED_REPLAY = 2, /* follow opts.replay exactly */
+	/* follow opts.replay where it names a runnable thread; elsewhere, and
+	 * past its end, keep running the thread of the previous step, else
+	 * the lowest-id runnable one (no preemption): the shrinker's replay */
+	SCHED_GUIDED = 3,
 };
 
 struct sched_opts {
@@ -28,7 +32,7 @@ struct sched_opts {
 	uint64_t pct_steps;      /* k: expected run length; 0 = 1000 */
 	uint64_t max_steps;      /* step bound (livelock); 0 = 100000 */
 	size_t stack_size;       /* per coroutine; 0 = 64 KiB */
-	const uint32_t *replay;  /* SCHED_REPLAY: thread id of every step */
+	const uint32_t *replay;  /* REPLAY, GUIDED: thread id of every step */
 	size_t replay_len;
 	int labels;              /* keep step labels (tracing); off = fast */
 };
