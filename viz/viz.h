@@ -41,12 +41,15 @@ struct viz_opts {
 void viz_opts_init(struct viz_opts *o);
 
 /* Write the DOT picture of t to out (o NULL: defaults). 0, -EINVAL on a bad
- * option, -ENOMEM, or -EIO when out fails. */
-int viz_dot(const struct trace *t, FILE *out, const struct viz_opts *o);
+ * option or a bad "thread" header line, -ENOMEM, or -EIO when out fails;
+ * err (may be NULL) gets the line. */
+int viz_dot(const struct trace *t, FILE *out, const struct viz_opts *o,
+	    char *err, size_t errlen);
 
-/* The same into a malloc'd NUL-terminated string (*len without the NUL). */
+/* The same into a malloc'd NUL-terminated string (*len without the NUL;
+ * len may be NULL); the caller frees *dot. */
 int viz_dot_string(const struct trace *t, const struct viz_opts *o,
-		   char **dot, size_t *len);
+		   char **dot, size_t *len, char *err, size_t errlen);
 
 /* Lay out DOT text (len bytes, need not be NUL-terminated) with dot and
  * write out_path in format "svg" or "png". On error out_path is removed
