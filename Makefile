@@ -85,7 +85,8 @@ tsan: deps
 
 # The simulator under valgrind: its unit tests and a short exploration that
 # finds (and abandons runs of) a bug.
-VG = valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+# graphviz renders in a forked child whose own leaks are not ours
+VG = valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq valgrind >/dev/null; } || { echo "valgrind: not installed"; exit 1; }
 	@$(MAKE) --no-print-directory all

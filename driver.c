@@ -18,6 +18,7 @@
 #include "scenarios/scenario.h"
 #include "sched/shrink.h"
 #include "sched/trace.h"
+#include "viz/viz.h"
 
 static double now_s(void)
 {
@@ -347,6 +348,10 @@ static int report_violation(struct world *w, const struct explore_args *a,
 		fprintf(stderr, "uffdlab: writing %s: %s\n", trace_path, strerror(-err));
 		return 2;
 	}
+	/* the picture beside the trace; the trace stands without it */
+	char verr[700];
+	if (viz_trace_files(trace_path, verr, sizeof verr))
+		fprintf(stderr, "uffdlab: picture: %s\n", verr);
 	return 1;
 }
 

@@ -8,6 +8,7 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "scenarios/scenario.h"
+#include "viz/viz.h"
 
 static const char usage_text[] =
 	"usage: uffdlab explore SCENARIO [--handler NAME] [--variant NAME[,NAME]]\n"
@@ -15,6 +16,7 @@ static const char usage_text[] =
 	"                       [--depth D] [--pct-k K] [--max-steps N] [--no-shrink]\n"
 	"                       [--json] [--out DIR]\n"
 	"       uffdlab replay TRACE [--out FILE] [--json]\n"
+	"       uffdlab viz TRACE [--png] [--all | --head N --tail N]\n"
 	"       uffdlab list [DIR]\n"
 	"       uffdlab run [--runs N]\n"
 	"exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 determinism bug\n";
@@ -159,6 +161,47 @@ static int cmd_list(int argc, char **argv)
 
 int cmd_run(int argc, char **argv);
 
+static int cmd_viz(int argc, char **argv)
+{
+	const char *trace = NULL;
+	int png = 0;
+	struct viz_opts o;
+	viz_opts_init(&o);
+	for (int i = 2; i < argc; i++) {
+		const char *f = argv[i];
+		uint64_t n;
+		if (strcmp(f, "--png") == 0) {
+			png = 1;
+		} else if (strcmp(f, "--all") == 0) {
+			o.head = VIZ_ALL;
+		} else if (strcmp(f, "--head") == 0 || strcmp(f, "--tail") == 0) {
+			if (num_arg(f, i + 1 < argc ? argv[i + 1] : NULL, &n))
+				return 2;
+			if (n > 1000000)
+				return usage_error("%s: at most 1000000 steps", f);
+			if (f[2] == 'h')
+				o.head = n;
+			else
+				o.tail = n;
+			i++;
+		} else if (f[0] == '-') {
+			return usage_error("unknown or incomplete option '%s'", f);
+		} else if (!trace) {
+			trace = f;
+		} else {
+			return usage_error("unexpected argument '%s'", f);
+		}
+	}
+	if (!trace)
+		return usage_error("%s", "viz needs a TRACE file");
+	char err[700];
+	if (viz_trace_to(trace, &o, png ? "png" : "svg", err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -175,5 +218,7 @@ int main(int argc, char **argv)
 		return cmd_list(argc, argv);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc, argv);
+	if (strcmp(argv[1], "viz") == 0)
+		return cmd_viz(argc, argv);
 	return usage_error("unknown command '%s'", argv[1]);
 }

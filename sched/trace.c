@@ -359,15 +359,20 @@ static int parse_step(struct reader *r)
 			     (unsigned long long)tid, TRACE_TID_MAX);
 	if (keep(r, sp2 == end ? "" : sp2 + 1, &off))
 		return -1;
+	size_t cap = r->steps_cap;
+
 	if (grow((void **)&r->steps, &r->steps_cap, r->nsteps + 1,
 		 sizeof(*r->steps)))
 		return rfail(r, "out of memory");
-	/* label_off follows steps_cap: same count, grown together. */
-	size_t *lo = realloc(r->label_off, r->steps_cap * sizeof(*lo));
+	/* label_off follows steps_cap: same count, grown together, and only
+	 * when it grew (a realloc per step is quadratic under ASan). */
+	if (r->steps_cap != cap || !r->label_off) {
+		size_t *lo = realloc(r->label_off, r->steps_cap * sizeof(*lo));
 
-	if (!lo)
-		return rfail(r, "out of memory");
-	r->label_off = lo;
+		if (!lo)
+			return rfail(r, "out of memory");
+		r->label_off = lo;
+	}
 	r->steps[r->nsteps].step = step;
 	r->steps[r->nsteps].tid = (uint32_t)tid;
 	r->steps[r->nsteps].label = NULL;

@@ -12,8 +12,9 @@
  *
  * Errors are returned as negative errno, never printed; functions that take
  * err fill it with one line "path: message" (or "path:line: message" from
- * the trace reader). viz_render* use libgvc, whose error state is
- * process-global: call them from one thread at a time.
+ * the trace reader). viz_render* run libgvc in a forked child process (its
+ * state is process-global and it may exit() or crash): safe to call from
+ * any thread, any number of times.
  */
 #ifndef UFFDLAB_VIZ_H
 #define UFFDLAB_VIZ_H

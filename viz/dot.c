@@ -1,0 +1,528 @@
+/* viz/dot.c — the DOT text of a trace picture.
+ *
+ * Layout: rankdir TB with newrank, so that rank=same may align nodes of
+ * different clusters. Every shown item (step, elided middle, folded
+ * repeats) is chained to the next by an invisible edge: one item per rank,
+ * time running down. Each thread is a cluster (its lane); its consecutive
+ * shown steps are joined by heavy light-grey edges that keep the lane
+ * straight. Happens-before edges have weight 0 so that they never pull a
+ * lane sideways. Lanes are declared guests, balloon, kernel queue, serve,
+ * workers, control — the order a fault travels in, left to right.
+ */
+#include "viz/viz_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WRAP 44          /* bytes per label line */
+#define QWRAP 64         /* per queue line: one message and its sender */
+#define TRACKER_MAX 8    /* tracker notes listed per step */
+#define ELIDED_NAMES 4   /* thread names listed in the elided node */
+
+#define C_VIOLATION "#cc0000"
+#define C_PROGRAM "#c4c4c4"
+
+struct emit {
+	FILE *f;
+	const struct trace *tr;
+	const struct viz_threads *th;
+	const struct viz_window *w;
+	const struct viz_hb *h;
+	const struct viz_opts *o;
+};
+
+static int lane_rank(const struct viz_thread *t)
+{
+	switch (t->kind) {
+	case VIZ_KIND_GUEST: return 0;
+	case VIZ_KIND_BALLOON: return 1;
+	/* 2: the kernel queue */
+	case VIZ_KIND_HANDLER: return strcmp(t->name, "serve") ? 4 : 3;
+	case VIZ_KIND_CONTROL: return 5;
+	}
+	return 6;
+}
+
+static const char *lane_fill(int kind)
+{
+	switch (kind) {
+	case VIZ_KIND_GUEST: return "#eef4fc";
+	case VIZ_KIND_BALLOON: return "#fdf3e7";
+	case VIZ_KIND_HANDLER: return "#eef7ee";
+	case VIZ_KIND_CONTROL: return "#f3f3f3";
+	}
+	return "#f8f8f8";
+}
+
+/* ---- one step's node ---- */
+
+struct tracker_note {
+	uint64_t page;
+	int64_t state;
+};
+
+/* The label less its "note tracker <page> <state>" parts (handler/
+ * handler.h enum page_state), which are drawn as page states instead. */
+static size_t strip_trackers(const char *label, char *out, size_t outsz,
+			     struct tracker_note *tn, size_t *ntn)
+{
+	size_t o = 0;
+
+	*ntn = 0;
+	for (const char *p = label; *p;) {
+		const char *e = strstr(p, "; ");
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		const char *q = strncmp(p, "note tracker ", 13) ? NULL : p + 13;
+		struct tracker_note t;
+
+		if (q && !viz_num(&q, &t.page) &&
+		    *q++ == ' ' && !viz_snum(&q, &t.state) && *ntn < TRACKER_MAX) {
+			tn[(*ntn)++] = t;
+			p += l + (e ? 2 : 0);
+			continue;
+		}
+		if (o && o + 2 < outsz) {
+			memcpy(out + o, "; ", 2);
+			o += 2;
+		}
+		size_t c = l < outsz - 1 - o ? l : outsz - 1 - o;
+
+		memcpy(out + o, p, c);
+		o += c;
+		p += l + (e ? 2 : 0);
+	}
+	out[o] = 0;
+	return o;
+}
+
+static const char *state_name(int64_t s)
+{
+	return s == 0 ? "not-present" : s == 1 ? "dirty" : s == 2 ? "zero" : "?";
+}
+
+static const char *state_color(int64_t s)
+{
+	return s == 1 ? "#b8860b" : s == 2 ? "#2a6fb0" : "#777777";
+}
+
+/* An install's result: 0 ok, 1 failed, -1 not an install. */
+static int install_result(const char *label)
+{
+	const char *p = viz_item(label, "uffd_copy ");
+
+	if (!p)
+		p = viz_item(label, "uffd_zeropage ");
+	if (!p || !(p = strstr(p, " -> ")))
+		return -1;
+	return p[4] == '0' && p[5] == ' ' ? 0 : 1;
+}
+
+static const char *step_fill(const char *l)
+{
+	int r = install_result(l);
+
+	if (r >= 0)
+		return r ? "#fff0b3" : "#d5f0d5";
+	if (viz_item(l, "fault: ") || viz_item(l, "woken: "))
+		return "#d4e3fa";
+	if (strstr(l, " queued (mmap_changing=") || strstr(l, ": resumed,") ||
+	    viz_item(l, "madvise"))
+		return "#fde0c2";
+	if (viz_item(l, "uffd_read ") && !strstr(l, " -> -"))
+		return "#e4dbf6";
+	if (viz_item(l, "spawn "))
+		return "#e2f2e2";
+	return "#ffffff";
+}
+
+/* Steps that only move locks or yield: greyed, so that the eye finds the
+ * uffd traffic. */
+static int quiet(const char *l)
+{
+	static const char *const q[] = {"yield", "mutex_", "cond_", "rdlock",
+					 "rdunlock", "wrlock", "wrunlock",
+					 "atomic_", "sleep "};
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if (!strncmp(l, q[i], strlen(q[i])))
+			return 1;
+	return 0;
+}
+
+static void step_node(const struct emit *e, size_t i)
+{
+	const struct trace_step *s = &e->tr->steps[i];
+	char text[TRACE_LINE_MAX + 64];
+	struct tracker_note tn[TRACKER_MAX];
+	size_t ntn;
+	size_t len = strip_trackers(s->label, text, sizeof(text), tn, &ntn);
+	int viol = e->tr->violation && i + 1 == e->tr->nsteps;
+	FILE *f = e->f;
+
+	if (len > e->o->label_max) {
+		len = e->o->label_max;
+		while (len && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--; /* not inside a UTF-8 sequence */
+		memcpy(text + len, "...", 4);
+		len += 3;
+	}
+	fprintf(f, "    s%zu [label=\"%" PRIu64 ": ", i, s->step);
+	viz_esc_wrapped(f, text, len, WRAP);
+	for (size_t k = 0; k < ntn; k++)
+		fprintf(f, "tracker p%" PRIu64 " := %s\\l", tn[k].page,
+			state_name(tn[k].state));
+	fputc('"', f);
+	if (viol)
+		fprintf(f, ", fillcolor=\"#ffd0d0\", color=\"" C_VIOLATION
+			   "\", fontcolor=\"" C_VIOLATION "\", penwidth=2.5");
+	else if (ntn)
+		fprintf(f, ", fillcolor=\"%s\", color=\"%s\", penwidth=2",
+			step_fill(s->label), state_color(tn[ntn - 1].state));
+	else if (quiet(s->label))
+		fprintf(f, ", fontcolor=\"#808080\", color=\"#c8c8c8\"");
+	else if (strcmp(step_fill(s->label), "#ffffff"))
+		fprintf(f, ", fillcolor=\"%s\"", step_fill(s->label));
+	fprintf(f, ", tooltip=\"");
+	viz_esc(f, s->label, strlen(s->label));
+	fprintf(f, "\"];\n");
+}
+
+/* ---- lanes ---- */
+
+struct lane_step {
+	int rank;
+	uint32_t tid;
+	size_t step;
+};
+
+static int cmp_lane_step(const void *a, const void *b)
+{
+	const struct lane_step *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank - y->rank;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->step < y->step ? -1 : x->step > y->step;
+}
+
+static int emit_lanes(const struct emit *e)
+{
+	size_t n = 0;
+	struct lane_step *ls = malloc((e->w->n ? e->w->n : 1) * sizeof(*ls));
+
+	if (!ls)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->w->n; i++) {
+		const struct viz_item *it = &e->w->it[i];
+
+		if (it->kind != VIZ_IT_STEP)
+			continue;
+		uint32_t tid = e->tr->steps[it->first].tid;
+
+		ls[n++] = (struct lane_step){lane_rank(&e->th->t[tid]), tid,
+					     it->first};
+	}
+	qsort(ls, n, sizeof(*ls), cmp_lane_step);
+	int queue_done = !e->o->queue_lane || !e->h->nq;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (!queue_done && (i == n || ls[i].rank > 2)) {
+			fprintf(e->f, "  subgraph cluster_queue {\n"
+				      "    graph [label=\"kernel queue\\nunread uffd messages\", "
+				      "style=\"filled,rounded\", fillcolor=\"#f5effb\", "
+				      "color=\"#c9b5e3\"];\n");
+			for (size_t k = 0; k < e->h->nq; k++) {
+				const struct viz_qstate *q = &e->h->q[k];
+
+				fprintf(e->f, "    q%zu [label=\"", q->step);
+				if (q->text[0])
+					viz_esc_wrapped(e->f, q->text,
+							strlen(q->text), QWRAP);
+				else
+					fputs("(empty)", e->f);
+				fprintf(e->f, "\", shape=box, style=\"filled\", "
+					      "fillcolor=\"#ffffff\", color=\"#b9a3d9\", "
+					      "fontcolor=\"#5b3d8a\"];\n");
+			}
+			fprintf(e->f, "  }\n");
+			queue_done = 1;
+		}
+		if (i == n)
+			break;
+		if (i == 0 || ls[i].tid != ls[i - 1].tid) {
+			const struct viz_thread *t = &e->th->t[ls[i].tid];
+			char tname[16];
+
+			snprintf(tname, sizeof(tname), "t%u", ls[i].tid);
+			fprintf(e->f, "  subgraph cluster_t%u {\n    graph [label=\"%s",
+				ls[i].tid, tname);
+			/* a thread the header does not name is called tN already */
+			if (strcmp(t->name, tname)) {
+				fputc(' ', e->f);
+				viz_esc(e->f, t->name, strlen(t->name));
+			}
+			fprintf(e->f, "\\n%s\", style=\"filled,rounded\", "
+				      "fillcolor=\"%s\", color=\"#c0c0c0\"];\n",
+				viz_kind_role(t->kind, t->name), lane_fill(t->kind));
+		}
+		step_node(e, ls[i].step);
+		if (i + 1 == n || ls[i + 1].tid != ls[i].tid)
+			fprintf(e->f, "  }\n");
+	}
+	free(ls);
+	return 0;
+}
+
+/* ---- elided and folded items ---- */
+
+struct name_count {
+	const char *name;
+	uint64_t steps, threads;
+};
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	const struct name_count *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_by_steps(const void *a, const void *b)
+{
+	const struct name_count *x = a, *y = b;
+
+	if (x->steps != y->steps)
+		return x->steps > y->steps ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* "who ran the hidden steps": step and thread counts per thread name. */
+static int elided_node(const struct emit *e, const struct viz_item *it)
+{
+	uint32_t nt = e->th->n;
+	uint64_t *cnt = calloc(nt, sizeof(*cnt));
+	struct name_count *nc = malloc(nt * sizeof(*nc));
+	size_t nn = 0, k = 0;
+
+	if (!cnt || !nc) {
+		free(cnt);
+		free(nc);
+		return -ENOMEM;
+	}
+	for (size_t i = it->first; i <= it->last; i++)
+		cnt[e->tr->steps[i].tid]++;
+	for (uint32_t t = 0; t < nt; t++)
+		if (cnt[t])
+			nc[nn++] = (struct name_count){e->th->t[t].name, cnt[t], 1};
+	if (nn)
+		qsort(nc, nn, sizeof(*nc), cmp_by_name);
+	for (size_t i = 0; i < nn; i++) {
+		if (k && !strcmp(nc[k - 1].name, nc[i].name)) {
+			nc[k - 1].steps += nc[i].steps;
+			nc[k - 1].threads++;
+		} else {
+			nc[k++] = nc[i];
+		}
+	}
+	if (k)
+		qsort(nc, k, sizeof(*nc), cmp_by_steps);
+	fprintf(e->f, "  e%zu [label=\"... steps %zu-%zu not shown (%zu steps) ...\\n",
+		it->first, it->first, it->last, it->last - it->first + 1);
+	for (size_t i = 0; i < k && i < ELIDED_NAMES; i++) {
+		viz_esc(e->f, nc[i].name, strlen(nc[i].name));
+		fprintf(e->f, ": %" PRIu64 " steps", nc[i].steps);
+		if (nc[i].threads > 1)
+			fprintf(e->f, " in %" PRIu64 " threads", nc[i].threads);
+		fputs("\\n", e->f);
+	}
+	if (k > ELIDED_NAMES)
+		fprintf(e->f, "and %zu more thread names\\n", k - ELIDED_NAMES);
+	fprintf(e->f, "\", shape=box, style=\"dashed,rounded\", color=\"#888888\", "
+		      "fontcolor=\"#555555\", fontsize=11];\n");
+	free(cnt);
+	free(nc);
+	return 0;
+}
+
+static void fold_node(const struct emit *e, const struct viz_item *it)
+{
+	size_t steps = it->last - it->first + 1;
+
+	fprintf(e->f, "  f%zu [label=\"steps %zu-%zu: the %zu step%s above repeat%s "
+		      "%zu more time%s\", shape=box, style=\"dashed,rounded\", "
+		      "color=\"#888888\", fontcolor=\"#555555\"];\n",
+		it->first, it->first, it->last, it->period,
+		it->period > 1 ? "s" : "", it->period > 1 ? "" : "s",
+		steps / it->period, steps / it->period > 1 ? "s" : "");
+}
+
+static void item_name(const struct viz_item *it, char *buf, size_t n)
+{
+	snprintf(buf, n, "%c%zu",
+		 it->kind == VIZ_IT_STEP ? 's' : it->kind == VIZ_IT_FOLD ? 'f' : 'e',
+		 it->first);
+}
+
+/* ---- edges ---- */
+
+static void hb_style(enum viz_hb_kind k, const char **color, const char **style)
+{
+	*style = "solid";
+	switch (k) {
+	case VIZ_HB_FAULT_READ: *color = "#1f5fbf"; break;
+	case VIZ_HB_READ_SPAWN:
+	case VIZ_HB_SPAWN_INSTALL:
+	case VIZ_HB_READ_INSTALL: *color = "#2e8b3e"; break;
+	case VIZ_HB_WAKE_WOKEN: *color = "#7b3fb5"; break;
+	case VIZ_HB_EVENT_READ:
+	case VIZ_HB_READ_RESUMED:
+	case VIZ_HB_RESUMED_ZAP: *color = "#d2691e"; break;
+	default: *color = "#9a9a9a"; *style = "dashed"; break;
+	}
+}
+
+static int emit_program_order(const struct emit *e)
+{
+	uint32_t nt = e->th->n;
+	int64_t *last_shown = malloc(nt * sizeof(*last_shown));
+	int64_t *last_any = malloc(nt * sizeof(*last_any));
+
+	if (!last_shown || !last_any) {
+		free(last_shown);
+		free(last_any);
+		return -ENOMEM;
+	}
+	for (uint32_t t = 0; t < nt; t++)
+		last_shown[t] = last_any[t] = -1;
+	fputs("  // program order: a thread's shown steps, dashed across hidden ones\n",
+	      e->f);
+	for (size_t i = 0; i < e->tr->nsteps; i++) {
+		uint32_t t = e->tr->steps[i].tid;
+
+		if (e->w->shown[i]) {
+			if (last_shown[t] >= 0)
+				fprintf(e->f, "  s%" PRId64 " -> s%zu [weight=20, "
+					      "arrowhead=none, color=\"" C_PROGRAM "\"%s];\n",
+					last_shown[t], i,
+					last_any[t] != last_shown[t] ? ", style=dashed" : "");
+			last_shown[t] = (int64_t)i;
+		}
+		last_any[t] = (int64_t)i;
+	}
+	free(last_shown);
+	free(last_any);
+	return 0;
+}
+
+static void emit_hb(const struct emit *e)
+{
+	fputs("  // happens-before, derived from the labels\n", e->f);
+	for (size_t i = 0; i < e->h->ne; i++) {
+		const struct viz_edge *d = &e->h->e[i];
+		const char *color, *style;
+
+		hb_style(d->kind, &color, &style);
+		fprintf(e->f, "  s%zu -> s%zu [color=\"%s\", style=%s, penwidth=1.6, "
+			      "weight=0, tooltip=\"%s ",
+			d->from, d->to, color, style, viz_hb_name(d->kind));
+		viz_esc(e->f, d->what, strlen(d->what));
+		fputs("\"];\n", e->f);
+	}
+}
+
+static void emit_title(const struct emit *e)
+{
+	static const char *const keys[] = {"scenario", "handler", "variant",
+					   "strategy", "seed"};
+	FILE *f = e->f;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < e->w->n; i++)
+		shown += e->w->it[i].kind == VIZ_IT_STEP;
+	fputs("  graph [label=\"uffdlab trace:", f);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = trace_get(e->tr, keys[i]);
+
+		if (!v)
+			continue;
+		fprintf(f, "   %s ", keys[i]);
+		viz_esc(f, v, strlen(v));
+	}
+	fprintf(f, "\\l%zu steps, %zu shown", e->tr->nsteps, shown);
+	if (e->tr->violation) {
+		const char *v = e->tr->violation, *c = strchr(v, ':');
+
+		fputs("   VIOLATION ", f);
+		viz_esc(f, v, c ? (size_t)(c - v) : strlen(v));
+	}
+	fputs("\\ledges: blue fault->read   green read->spawn->install   "
+	      "purple install/wake->woken   orange event->read->resumed->zap   "
+	      "grey dashed spawn->start   grey lines: one thread's steps\\l\"];\n", f);
+}
+
+int viz_dot_emit(const struct trace *tr, const struct viz_threads *th,
+		 const struct viz_window *w, const struct viz_hb *h,
+		 const struct viz_opts *o, FILE *out)
+{
+	struct emit e = {out, tr, th, w, h, o};
+	char a[32], b[32];
+	int err;
+
+	fputs("digraph uffdlab {\n"
+	      "  graph [newrank=true, rankdir=TB, nodesep=0.25, ranksep=0.12, "
+	      "fontname=\"Helvetica,Arial,sans-serif\", fontsize=13, labelloc=t, "
+	      "labeljust=l];\n"
+	      "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", "
+	      "color=\"#8a8a8a\", fontname=\"Helvetica,Arial,sans-serif\", "
+	      "fontsize=10, margin=\"0.08,0.03\", height=0.25];\n"
+	      "  edge [arrowsize=0.6];\n", out);
+	emit_title(&e);
+	err = emit_lanes(&e);
+	for (size_t i = 0; !err && i < w->n; i++) {
+		if (w->it[i].kind == VIZ_IT_ELIDED)
+			err = elided_node(&e, &w->it[i]);
+		else if (w->it[i].kind == VIZ_IT_FOLD)
+			fold_node(&e, &w->it[i]);
+	}
+	if (err)
+		return err;
+	fputs("  // time: one shown item per rank, in step order\n", out);
+	for (size_t i = 1; i < w->n; i++) {
+		item_name(&w->it[i - 1], a, sizeof(a));
+		item_name(&w->it[i], b, sizeof(b));
+		fprintf(out, "  %s -> %s [style=invis, weight=0];\n", a, b);
+	}
+	if (o->queue_lane) {
+		/* the lane's own edges matter beyond looks: with newrank, a
+		 * cluster of unconnected nodes rank=same'd into other
+		 * clusters makes graphviz 2.43's agclose() fail */
+		for (size_t i = 0; i < h->nq; i++) {
+			fprintf(out, "  { rank=same; s%zu; q%zu; }\n", h->q[i].step,
+				h->q[i].step);
+			if (i)
+				fprintf(out, "  q%zu -> q%zu [weight=20, arrowhead=none, "
+					     "color=\"#c9b5e3\"];\n",
+					h->q[i - 1].step, h->q[i].step);
+		}
+	}
+	err = emit_program_order(&e);
+	if (err)
+		return err;
+	emit_hb(&e);
+	if (tr->violation && tr->nsteps) {
+		size_t last = tr->nsteps - 1;
+
+		fputs("  violation [shape=note, style=filled, fillcolor=\"#ffe8e8\", "
+		      "color=\"" C_VIOLATION "\", fontcolor=\"" C_VIOLATION "\", "
+		      "fontsize=11, label=\"VIOLATION ", out);
+		viz_esc_wrapped(out, tr->violation, strlen(tr->violation), 56);
+		fprintf(out, "\"];\n  { rank=same; s%zu; violation; }\n"
+			     "  s%zu -> violation [color=\"" C_VIOLATION "\", "
+			     "penwidth=2, weight=0];\n", last, last);
+	}
+	fputs("}\n", out);
+	return 0;
+}
