@@ -107,6 +107,19 @@ static void test_two_processes_write_identical_traces(void **state)
 	assert_int_equal(na, nb);
 	assert_memory_equal(ba, bb, (size_t)na);
 	assert_non_null(strstr(ba, "\nviolation install-into-removed: "));
+	/* the picture is written beside the trace, and is the same too */
+	char sa[600], sb[600];
+	snprintf(sa, sizeof sa, "%s/a/%.*s.dot", tmp, (int)(strlen(name) - 6), name);
+	snprintf(sb, sizeof sb, "%s/b/%.*s.dot", tmp, (int)(strlen(name) - 6), name);
+	na = file_bytes(sa, ba, sizeof ba);
+	nb = file_bytes(sb, bb, sizeof bb);
+	assert_true(na > 100);
+	assert_int_equal(na, nb);
+	assert_memory_equal(ba, bb, (size_t)na);
+	snprintf(sa, sizeof sa, "%s/a/%.*s.svg", tmp, (int)(strlen(name) - 6), name);
+	na = file_bytes(sa, ba, sizeof ba);
+	assert_true(na > 100);
+	assert_non_null(strstr(ba, "<svg"));
 }
 
 static void test_replay_reproduces_byte_for_byte(void **state)
@@ -174,6 +187,10 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 		{"replay", "replay needs a TRACE file"},
 		{"replay /nonexistent.trace", "/nonexistent.trace"},
 		{"frob", "unknown command 'frob'"},
+		{"viz", "viz needs a TRACE file"},
+		{"viz /nonexistent.trace", "/nonexistent.trace"},
+		{"viz " STALE, STALE ":1: "},
+		{"viz x.trace --head", "--head needs a value"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int st = run(NULL, 0, err, sizeof err, "%s %s", bin, cases[i][0]);
