@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "handler/variants.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
 
@@ -64,5 +65,42 @@ int main(void)
 	       (double)steps / el / 1e6);
 	printf("bench: explore_violating_schedules %" PRIu64 " of %" PRIu64 "\n", violations, runs);
 	world_free(w);
+
+	/* time to find: each variant's bug in its zoo scenario, from 20
+	 * different starting seeds (mean runs and wall time to the first hit) */
+	for (const struct variant_info *z = variant_table; z->name; z++) {
+		static struct scenario zs;
+		if (scn_parse_file(z->scenario, &zs, err, sizeof err)) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		struct world *zw = world_new(&zs, z->handler, variant_parse(z->name));
+		if (!zw)
+			return 1;
+		uint64_t total_runs = 0;
+		double t1 = now_s();
+		for (uint64_t start = 0; start < 20; start++) {
+			for (uint64_t i = 0;; i++) {
+				struct sched_opts o = {
+					.strategy = z->pct ? SCHED_PCT : SCHED_RANDOM,
+					.seed = start * 1000003 + i,
+				};
+				struct verdict v;
+				if (world_run(zw, &o, NULL, NULL, &v))
+					return 1;
+				total_runs++;
+				if (v.violated)
+					break;
+				if (i > 1000000) {
+					fprintf(stderr, "bench: %s never found\n", z->name);
+					return 1;
+				}
+			}
+		}
+		double per = (now_s() - t1) / 20;
+		printf("bench: find_%s %.1f runs %.3f ms (%s, %s)\n", z->name,
+		       (double)total_runs / 20, per * 1e3, z->handler, z->pct ? "pct" : "random");
+		world_free(zw);
+	}
 	return 0;
 }
