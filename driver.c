@@ -402,7 +402,7 @@ int drive_explore(const struct explore_args *a)
 		.max_steps = a->max_steps ? a->max_steps : 100000,
 	};
 	uint64_t runs = a->runs ? a->runs : (a->seconds > 0 ? UINT64_MAX : 1000);
-	double t0 = now_s(), last_progress = t0;
+	double t0 = now_s(), last_progress = t0, t_found = 0;
 	int tty = isatty(2) && !a->quiet;
 	uint64_t total_steps = 0, done = 0;
 	struct verdict v = {0};
@@ -425,6 +425,7 @@ int drive_explore(const struct explore_args *a)
 		if (id.strategy == SCHED_PCT && !id.pct_k) /* learn k from the first run */
 			id.pct_k = sched_pct_k(world_sched(w));
 		if (v.violated) {
+			t_found = now_s();
 			size_t nc;
 			const uint32_t *c = sched_choices(world_sched(w), &nc);
 			uint32_t *copy = malloc(nc * sizeof *copy + 1);
@@ -452,7 +453,8 @@ int drive_explore(const struct explore_args *a)
 		if (a->seconds > 0 && t - t0 >= a->seconds)
 			break;
 	}
-	double el = now_s() - t0;
+	/* time to find, not to shrink and draw */
+	double el = (t_found > 0 ? t_found : now_s()) - t0;
 	if (tty)
 		fprintf(stderr, "\r\033[K");
 	char cmd[700] = "";
