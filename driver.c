@@ -16,6 +16,7 @@
 #include "handler/variants.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
+#include "sched/dfs.h"
 #include "sched/shrink.h"
 #include "sched/trace.h"
 #include "viz/viz.h"
@@ -132,7 +133,14 @@ struct run_id {
 	uint64_t pct_k;
 	uint64_t max_steps;
 	char shrunk[128];    /* "" or how the schedule was shrunk */
+	int dfs;             /* strategy dfs: guided runs, bounded deviations */
+	unsigned bound;
 };
+
+static const char *id_strategy(const struct run_id *id)
+{
+	return id->dfs ? "dfs" : strategy_name(id->strategy);
+}
 
 static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
 		       const struct recording *rec, const struct verdict *v)
@@ -145,7 +153,9 @@ static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
 	trace_kv(&tw, "scenario-hash", "%016" PRIx64, id->scn->hash);
 	trace_kv(&tw, "handler", "%s", id->handler);
 	trace_kv(&tw, "variant", "%s", id->variant[0] ? id->variant : "none");
-	trace_kv(&tw, "strategy", "%s", strategy_name(id->strategy));
+	trace_kv(&tw, "strategy", "%s", id_strategy(id));
+	if (id->dfs)
+		trace_kv(&tw, "dfs-bound", "%u", id->bound);
 	trace_kv(&tw, "seed", "%" PRIu64, id->seed);
 	if (id->strategy == SCHED_PCT) {
 		trace_kv(&tw, "pct-depth", "%d", id->depth);
@@ -275,7 +285,9 @@ static int report_violation(struct world *w, const struct explore_args *a,
 {
 	struct recording rec = {0};
 	struct verdict v;
-	int err = record(w, id, NULL, 0, &rec, &v);
+	/* a dfs run is guided, not seeded: it is re-run from its choices */
+	int err = id->dfs ? record(w, id, *choices, *nchoices, &rec, &v)
+			  : record(w, id, NULL, 0, &rec, &v);
 	if (err) {
 		fprintf(stderr, "uffdlab: re-running the failing schedule: %s\n",
 			strerror(-err));
@@ -329,7 +341,7 @@ static int report_violation(struct world *w, const struct explore_args *a,
 	}
 	if (snprintf(trace_path, tplen, "%s/%s-%s%s%s-%s-%" PRIu64 ".trace", a->out_dir,
 		     id->scn->name, id->handler, id->variant[0] ? "-" : "", id->variant,
-		     strategy_name(id->strategy), id->seed) >= (int)tplen) {
+		     id_strategy(id), id->seed) >= (int)tplen) {
 		fprintf(stderr, "uffdlab: %s: output path too long\n", a->out_dir);
 		rec_free(&rec);
 		return 2;
@@ -355,12 +367,43 @@ static int report_violation(struct world *w, const struct explore_args *a,
 	return 1;
 }
 
+struct dfs_ctx {
+	struct world *w;
+	const struct run_id *id;
+	struct verdict v;
+	uint64_t steps;
+};
+
+static int dfs_cb(void *ctx, const uint32_t *prefix, size_t n, const uint32_t **choices,
+		  const uint64_t **masks, size_t *nsteps, int *wide)
+{
+	struct dfs_ctx *c = ctx;
+	struct sched_opts o = opts_of(c->id);
+	o.strategy = SCHED_GUIDED;
+	o.replay = prefix;
+	o.replay_len = n;
+	o.record_runnable = 1;
+	int err = world_run(c->w, &o, NULL, NULL, &c->v);
+	if (err)
+		return err;
+	size_t nm;
+	*choices = sched_choices(world_sched(c->w), nsteps);
+	*masks = sched_runnable_masks(world_sched(c->w), &nm, wide);
+	c->steps += c->v.steps;
+	return c->v.violated;
+}
+
 static void reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 {
 	int k = snprintf(buf, n, "uffdlab explore %s --handler %s", id->scn->path,
 			 id->handler);
 	if (id->variant[0])
 		k += snprintf(buf + k, n - (size_t)k, " --variant %s", id->variant);
+	if (id->dfs) {
+		snprintf(buf + k, n - (size_t)k, " --strategy dfs --bound %u --seed %" PRIu64,
+			 id->bound, id->seed);
+		return;
+	}
 	k += snprintf(buf + k, n - (size_t)k, " --strategy %s --seed %" PRIu64 " --runs 1",
 		      strategy_name(id->strategy), id->seed);
 	if (id->strategy == SCHED_PCT)
@@ -401,6 +444,8 @@ int drive_explore(const struct explore_args *a)
 		.pct_k = a->pct_k,
 		.max_steps = a->max_steps ? a->max_steps : 100000,
 	};
+	id.dfs = a->dfs;
+	id.bound = a->bound;
 	uint64_t runs = a->runs ? a->runs : (a->seconds > 0 ? UINT64_MAX : 1000);
 	double t0 = now_s(), last_progress = t0, t_found = 0;
 	int tty = isatty(2) && !a->quiet;
@@ -410,6 +455,29 @@ int drive_explore(const struct explore_args *a)
 	size_t trace_steps = 0;
 	uint64_t found_steps = 0;
 	char trace_path[600] = "";
+	struct dfs_stats ds = {0};
+	if (id.dfs) {
+		id.seed = a->seed;
+		struct dfs_ctx dc = {.w = w, .id = &id};
+		uint32_t *fail;
+		size_t nfail;
+		int r = dfs_run(id.bound, a->runs, dfs_cb, &dc, &ds, &fail, &nfail);
+		done = ds.runs;
+		total_steps = dc.steps;
+		if (r < 0) {
+			fprintf(stderr, "uffdlab: dfs: %s\n", strerror(-r));
+			status = 2;
+		} else if (r == 1) {
+			t_found = now_s();
+			struct verdict found = dc.v;
+			found_steps = dc.v.steps;
+			status = report_violation(w, a, &id, &found, &fail, &nfail, trace_path,
+						  sizeof trace_path, &v);
+			trace_steps = nfail;
+			free(fail);
+		}
+		runs = 0; /* the loop below is for the seeded strategies */
+	}
 	for (uint64_t i = 0; i < runs; i++) {
 		id.seed = a->seed + i;
 		struct sched_opts o = opts_of(&id);
@@ -481,10 +549,13 @@ int drive_explore(const struct explore_args *a)
 		json_str(stdout, id.variant);
 		printf(",\"strategy\":\"%s\",\"runs\":%" PRIu64 ",\"steps\":%" PRIu64
 		       ",\"elapsed_s\":%.3f,\"schedules_per_s\":%.0f,\"steps_per_s\":%.0f",
-		       strategy_name(id.strategy), done, total_steps, el,
+		       id_strategy(&id), done, total_steps, el,
 		       el > 0 ? (double)done / el : 0, el > 0 ? (double)total_steps / el : 0);
 		if (id.strategy == SCHED_PCT)
 			printf(",\"pct_depth\":%d,\"pct_k\":%" PRIu64, id.depth, id.pct_k);
+		if (id.dfs)
+			printf(",\"dfs_bound\":%u,\"exhausted\":%s", id.bound,
+			       ds.exhausted ? "true" : "false");
 		if (status == 1) {
 			printf(",\"violation\":{\"name\":");
 			json_str(stdout, v.name);
@@ -515,12 +586,16 @@ int drive_explore(const struct explore_args *a)
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", trace_path);
 	} else if (status == 0) {
-		char params[64] = "";
+		char params[96] = "";
 		if (id.strategy == SCHED_PCT)
 			snprintf(params, sizeof params, " d=%d k=%" PRIu64, id.depth, id.pct_k);
+		if (id.dfs)
+			snprintf(params, sizeof params, " bound %u, %s", id.bound,
+				 ds.exhausted ? "exhausted: every schedule within the bound"
+					      : "NOT exhausted (--runs limit)");
 		printf("%s: %s%s%s: no violation in %" PRIu64 " runs (%s%s, %.3f s, %.0f schedules/s, %.0f steps/s)\n",
 		       scn.name, handler, id.variant[0] ? " --variant " : "", id.variant, done,
-		       strategy_name(id.strategy), params, el, el > 0 ? (double)done / el : 0,
+		       id_strategy(&id), params, el, el > 0 ? (double)done / el : 0,
 		       el > 0 ? (double)total_steps / el : 0);
 	}
 	world_free(w);
@@ -652,7 +727,16 @@ int drive_replay(const char *path, const char *out_path, int json)
 		status = bad_trace(path, &t, "variant", "unknown variant '%s'", bad);
 		goto out;
 	}
-	if (strategy_parse(strategy, &id.strategy)) {
+	if (strcmp(strategy, "dfs") == 0) {
+		uint64_t b;
+		if (parse_u64(trace_get(&t, "dfs-bound"), &b) || b > 1000) {
+			status = bad_trace(path, &t, "dfs-bound", "bad or missing dfs-bound");
+			goto out;
+		}
+		id.dfs = 1;
+		id.bound = (unsigned)b;
+		id.strategy = SCHED_GUIDED;
+	} else if (strategy_parse(strategy, &id.strategy)) {
 		status = bad_trace(path, &t, "strategy", "unknown strategy '%s'", strategy);
 		goto out;
 	}

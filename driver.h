@@ -31,6 +31,8 @@ struct explore_args {
 	const char *out_dir;      /* default "out" */
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
+	int dfs;                  /* exhaustive, bounded by deviations */
+	unsigned bound;           /* dfs: deviations from the default schedule */
 	struct explore_result *result; /* may be NULL */
 };
 

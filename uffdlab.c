@@ -47,6 +47,7 @@ static int num_arg(const char *flag, const char *s, uint64_t *out)
 static int cmd_explore(int argc, char **argv)
 {
 	struct explore_args a = {.handler = "e2b-ref", .out_dir = "out", .depth = 3};
+	int bound_set = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t n;
@@ -61,8 +62,10 @@ static int cmd_explore(int argc, char **argv)
 				a.strategy = SCHED_RANDOM;
 			else if (strcmp(v, "pct") == 0)
 				a.strategy = SCHED_PCT;
+			else if (strcmp(v, "dfs") == 0)
+				a.dfs = 1;
 			else
-				return usage_error("unknown strategy '%s' (random or pct)", v);
+				return usage_error("unknown strategy '%s' (random, pct or dfs)", v);
 			i++;
 		} else if (strcmp(f, "--seed") == 0) {
 			if (num_arg(f, v, &a.seed))
@@ -86,6 +89,14 @@ static int cmd_explore(int argc, char **argv)
 			if (n < 1 || n > 100)
 				return usage_error("%s must be between 1 and 100", f);
 			a.depth = (int)n;
+			i++;
+		} else if (strcmp(f, "--bound") == 0) {
+			if (num_arg(f, v, &n))
+				return 2;
+			if (n > 8)
+				return usage_error("%s must be at most 8", f);
+			a.bound = (unsigned)n;
+			bound_set = 1;
 			i++;
 		} else if (strcmp(f, "--pct-k") == 0) {
 			if (num_arg(f, v, &a.pct_k))
@@ -114,6 +125,10 @@ static int cmd_explore(int argc, char **argv)
 		return usage_error("%s", "explore needs a SCENARIO file");
 	if (a.runs && a.seconds > 0)
 		return usage_error("%s", "--runs and --time exclude each other");
+	if (a.dfs && a.seconds > 0)
+		return usage_error("%s", "--strategy dfs takes --runs, not --time");
+	if (a.dfs && !bound_set)
+		a.bound = 2;
 	return drive_explore(&a);
 }
 

@@ -85,6 +85,9 @@ struct sched {
 	uint64_t steps;
 	uint32_t *choices;
 	uint64_t choices_cap;
+	uint64_t *masks;          /* runnable set per step (record_runnable) */
+	uint64_t masks_cap;
+	int masks_wide;
 	uint64_t gen;
 	struct rng strat_rng;     /* the strategy's decisions */
 	struct rng user_rng;      /* sched_random(): survives replay */
@@ -159,6 +162,34 @@ static void choices_grow(sched_t *s)
 			(unsigned long long)s->steps);
 		abort();
 	}
+}
+
+/* The runnable set of step s->steps, for a DFS over alternatives. */
+static void record_mask(sched_t *s)
+{
+	if (s->steps >= s->masks_cap) {
+		uint64_t want = s->masks_cap ? s->masks_cap * 2 : 1024;
+		uint64_t *m = realloc(s->masks, want * sizeof *m);
+
+		if (!m) {
+			fprintf(stderr, "uffdlab sched: out of memory recording step %llu\n",
+				(unsigned long long)s->steps);
+			abort();
+		}
+		s->masks = m;
+		s->masks_cap = want;
+	}
+	uint64_t mask = 0;
+
+	for (int i = 0; i < s->nthreads; i++) {
+		if (s->threads[i]->state != SCHED_T_RUNNABLE)
+			continue;
+		if (i < 64)
+			mask |= UINT64_C(1) << i;
+		else
+			s->masks_wide = 1;
+	}
+	s->masks[s->steps] = mask;
 }
 
 static void release_zombie(sched_t *s)
@@ -262,6 +293,9 @@ static struct thread *choose(sched_t *s)
 	}
 	struct thread **th = s->threads;
 	int n = s->nthreads;
+
+	if (s->opts.record_runnable)
+		record_mask(s);
 
 	switch (s->opts.strategy) {
 	case SCHED_RANDOM: {
@@ -440,6 +474,7 @@ void sched_free(sched_t *s)
 	}
 	free(s->threads);
 	free(s->choices);
+	free(s->masks);
 	free(s);
 }
 
@@ -465,6 +500,7 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 	s->nrunnable = 0;
 	s->nalive = 0;
 	s->steps = 0;
+	s->masks_wide = 0;
 	s->gen++;
 	s->result = SCHED_DONE;
 	s->ran = 0;
@@ -772,6 +808,14 @@ const uint32_t *sched_choices(const sched_t *s, size_t *n)
 	if (n)
 		*n = (size_t)s->steps;
 	return s->choices;
+}
+
+const uint64_t *sched_runnable_masks(const sched_t *s, size_t *n, int *wide)
+{
+	*n = s->opts.record_runnable ? (size_t)s->steps : 0;
+	if (wide)
+		*wide = s->masks_wide;
+	return s->masks;
 }
 
 uint64_t sched_random(sched_t *s)

@@ -35,6 +35,7 @@ struct sched_opts {
 	const uint32_t *replay;  /* REPLAY, GUIDED: thread id of every step */
 	size_t replay_len;
 	int labels;              /* keep step labels (tracing); off = fast */
+	int record_runnable;     /* keep the runnable set of every step (DFS) */
 };
 
 enum sched_result {
@@ -121,6 +122,10 @@ const char *sched_thread_name(const sched_t *s, int tid);
 int sched_thread_kind(const sched_t *s, int tid);
 /* The choices made so far: the thread id of each step. */
 const uint32_t *sched_choices(const sched_t *s, size_t *n);
+/* With opts.record_runnable: for every step, the set of threads that were
+ * runnable when it was chosen (bit t = thread t; threads >= 64 are not
+ * represented: *wide is set if any existed). */
+const uint64_t *sched_runnable_masks(const sched_t *s, size_t *n, int *wide);
 /* Deterministic random numbers from the run's seed, for the code under test
  * (independent of the strategy's own stream). */
 uint64_t sched_random(sched_t *s);
