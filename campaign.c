@@ -51,6 +51,36 @@ static int cell(const char *path, const char *handler, const char *variant,
 	return 0;
 }
 
+/* reference under dfs bound 2: "exhausted N" or the violation found. */
+static int dfs_cell(const char *path, char *out, size_t n, struct tally *t)
+{
+	struct explore_result r = {0};
+	struct explore_args a = {
+		.scenario = path,
+		.handler = "reference",
+		.dfs = 1,
+		.bound = 2,
+		.out_dir = "out",
+		.quiet = 1,
+		.result = &r,
+	};
+	int rc = drive_explore(&a);
+	t->secs += r.seconds;
+	t->runs += r.runs;
+	if (rc == 1) {
+		snprintf(out, n, "%s", r.name);
+		return 1;
+	}
+	if (rc != 0) {
+		snprintf(out, n, "ERROR");
+		t->bad++;
+		return 0;
+	}
+	snprintf(out, n, "%s %llu", r.exhausted ? "exhausted" : "partial",
+		 (unsigned long long)r.runs);
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	uint64_t runs = 2000;
@@ -76,8 +106,8 @@ int cmd_run(int argc, char **argv)
 	printf("== simulator: %d scenarios, up to %llu schedules per cell (random, then pct);\n"
 	       "   a cell is ok or <violated invariant>@<seed> (trace in out/)\n\n",
 	       n, (unsigned long long)runs);
-	printf("%-44s %-26s %-26s %-26s\n", "scenario", "e2b-ref random", "e2b-ref pct",
-	       "reference random+pct");
+	printf("%-44s %-24s %-24s %-22s %s\n", "scenario", "e2b-ref random", "e2b-ref pct",
+	       "reference random+pct", "reference dfs bound 2");
 	int found = 0, ref_found = 0;
 	struct tally t = {0};
 	for (int i = 0; i < n; i++) {
@@ -87,9 +117,11 @@ int cmd_run(int argc, char **argv)
 		int r = cell(names[i], "reference", NULL, SCHED_RANDOM, runs, c3, sizeof c3, &t);
 		if (!r)
 			r = cell(names[i], "reference", NULL, SCHED_PCT, runs, c3, sizeof c3, &t);
+		char c4[64];
+		r |= dfs_cell(names[i], c4, sizeof c4, &t);
 		found += f;
 		ref_found += r;
-		printf("%-44s %-26s %-26s %-26s\n", names[i], c1, c2, c3);
+		printf("%-44s %-24s %-24s %-22s %s\n", names[i], c1, c2, c3, c4);
 		fflush(stdout);
 	}
 	printf("\n%-24s %-10s %-44s %-22s %s\n", "variant", "into", "scenario", "expected",

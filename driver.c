@@ -534,6 +534,7 @@ int drive_explore(const struct explore_args *a)
 		r->steps = total_steps;
 		r->seconds = el;
 		r->violated = status == 1;
+		r->exhausted = ds.exhausted;
 		snprintf(r->name, sizeof r->name, "%s", status == 1 ? v.name : "");
 		r->seed = id.seed;
 		snprintf(r->trace, sizeof r->trace, "%s", trace_path);

@@ -40,6 +40,7 @@ struct explore_result {
 	uint64_t runs, steps;
 	double seconds;
 	int violated;
+	int exhausted;            /* dfs: every schedule within the bound ran */
 	char name[32];            /* the violated invariant */
 	uint64_t seed;            /* of the failing run */
 	char trace[600];          /* its trace file */
