@@ -183,6 +183,8 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 		{"explore " STALE " --handler nope", "unknown handler 'nope'"},
 		{"explore " STALE " --frobnicate", "unknown or incomplete option '--frobnicate'"},
 		{"explore " STALE " --runs 0", "--runs must be at least 1"},
+		{"explore " STALE " --strategy dfs --time 3", "--strategy dfs takes --runs, not --time"},
+		{"explore " STALE " --strategy dfs --bound 99", "--bound must be at most 8"},
 		{"explore /nonexistent.scn", "/nonexistent.scn"},
 		{"replay", "replay needs a TRACE file"},
 		{"replay /nonexistent.trace", "/nonexistent.trace"},
@@ -224,6 +226,28 @@ static void test_clean_scenario_exits_0_and_list_names_things(void **state)
 	assert_non_null(strstr(out, "zoo/stale-source.scn"));
 }
 
+static void test_dfs_exhausts_or_reports(void **state)
+{
+	(void)state;
+	char out[4096];
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --handler reference --strategy dfs --bound 1 --out %s/d",
+			     bin, STALE, tmp), 0);
+	assert_non_null(strstr(out, "exhausted: every schedule within the bound"));
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --strategy dfs --bound 1 --out %s/d", bin, STALE, tmp), 1);
+	assert_non_null(strstr(out, "VIOLATION lost-wake"));
+	assert_non_null(strstr(out, "--strategy dfs --bound 1 --seed 0"));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s/d/stale-source-e2b-ref-dfs-0.trace",
+			     bin, tmp), 1);
+	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* a run limit leaves the space unexhausted, and says so */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --handler reference --strategy dfs --bound 2 --runs 10 --out %s/d",
+			     bin, STALE, tmp), 0);
+	assert_non_null(strstr(out, "NOT exhausted"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_trace_is_refused_or_diverges),
 		cmocka_unit_test(test_bad_input_is_one_line_exit_2),
 		cmocka_unit_test(test_clean_scenario_exits_0_and_list_names_things),
+		cmocka_unit_test(test_dfs_exhausts_or_reports),
 	};
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
