@@ -8,6 +8,7 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "scenarios/scenario.h"
+#include "real/stress.h"
 #include "viz/viz.h"
 
 static const char usage_text[] =
@@ -17,6 +18,7 @@ static const char usage_text[] =
 	"                       [--json] [--out DIR]\n"
 	"       uffdlab replay TRACE [--out FILE] [--json]\n"
 	"       uffdlab viz TRACE [--png] [--all | --head N --tail N]\n"
+	"       uffdlab real SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]\n"
 	"       uffdlab list [DIR]\n"
 	"       uffdlab run [--runs N]\n"
 	"exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 determinism bug\n";
@@ -176,6 +178,72 @@ static int cmd_list(int argc, char **argv)
 
 int cmd_run(int argc, char **argv);
 
+static int cmd_real(int argc, char **argv)
+{
+	const char *path = NULL, *handler = "e2b-ref", *variant = NULL;
+	uint64_t iterations = 100;
+	for (int i = 2; i < argc; i++) {
+		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(f, "--handler") == 0 && v) {
+			handler = v;
+			i++;
+		} else if (strcmp(f, "--variant") == 0 && v) {
+			variant = v;
+			i++;
+		} else if (strcmp(f, "--iterations") == 0) {
+			if (num_arg(f, v, &iterations))
+				return 2;
+			if (!iterations)
+				return usage_error("%s must be at least 1", f);
+			i++;
+		} else if (f[0] == '-') {
+			return usage_error("unknown or incomplete option '%s'", f);
+		} else if (!path) {
+			path = f;
+		} else {
+			return usage_error("unexpected argument '%s'", f);
+		}
+	}
+	if (!path)
+		return usage_error("%s", "real needs a SCENARIO file");
+	static struct scenario scn;
+	char err[512];
+	if (scn_parse_file(path, &scn, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	int known = 0;
+	for (const char *const *h = handler_names(); *h; h++)
+		known |= strcmp(*h, handler) == 0;
+	if (!known)
+		return usage_error("unknown handler '%s' (see uffdlab list)", handler);
+	uint64_t bits = 0;
+	if (variant) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", variant);
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			uint64_t b = variant_parse(t);
+			if (!b)
+				return usage_error("unknown variant '%s' (see uffdlab list)", t);
+			bits |= b;
+		}
+	}
+	struct real_stress_result r;
+	real_stress_run(&scn, handler, bits, iterations, &r);
+	if (r.skipped) {
+		printf("%s: %s on hardware: skipped: %s\n", scn.name, handler, r.text);
+		return 0;
+	}
+	if (r.violated) {
+		printf("%s: %s on hardware: VIOLATION %s in iteration %llu: %s\n", scn.name, handler,
+		       r.name, (unsigned long long)r.iterations + 1, r.text);
+		return 1;
+	}
+	printf("%s: %s on hardware: no violation in %llu iterations (%llu operations, %.0f ms)\n",
+	       scn.name, handler, (unsigned long long)r.iterations, (unsigned long long)r.ops, r.ms);
+	return 0;
+}
+
 static int cmd_viz(int argc, char **argv)
 {
 	const char *trace = NULL;
@@ -235,5 +303,7 @@ int main(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (strcmp(argv[1], "viz") == 0)
 		return cmd_viz(argc, argv);
+	if (strcmp(argv[1], "real") == 0)
+		return cmd_real(argc, argv);
 	return usage_error("unknown command '%s'", argv[1]);
 }
