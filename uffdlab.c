@@ -165,7 +165,8 @@ static int cmd_list(int argc, char **argv)
 		printf("  %s\n", *h);
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
-		printf("  %-24s %-4s %s\n", v->name, v->bug, v->what);
+		printf("  %-24s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
+		       v->handler, v->scenario, v->expect, v->what);
 	printf("scenarios (%s):\n", dir);
 	if (n < 0) {
 		fprintf(stderr, "uffdlab: %s: %s\n", dir, strerror(-n));
