@@ -207,7 +207,8 @@ static int serve_loop(struct serve *sv)
 			/* gate: no worker may be between its state check and its
 			 * install while a REMOVE is read (reading it lets madvise
 			 * resume and zap) */
-			int gate = !!(h->fixes & FIX_READ_GATE);
+			int gate = !!(h->fixes & FIX_READ_GATE) ||
+				   !!(h->cfg.variants & VARIANT_READ_UNDER_SETTLE); /* B4 */
 			o->mutex_lock(h->sys, h->read_serial);
 			if (gate)
 				o->wrlock(h->sys, h->settle);

@@ -20,6 +20,7 @@ enum variant {
 	VARIANT_NO_WAKE_DEFERRED = 1u << 6,
 	VARIANT_NO_YIELD_ON_RETRY = 1u << 7,
 	VARIANT_SHORT_CIRCUIT = 1u << 8,
+	VARIANT_READ_UNDER_SETTLE = 1u << 9,      /* B4 */
 };
 
 struct variant_info {

@@ -645,3 +645,9 @@ int mk_released(const struct mkern *k)
 {
 	return k->mm[0].ctx.released;
 }
+
+int mk_read_locks_held(const struct mkern *k, int tid)
+{
+	const struct mk_thr *t = tid >= 0 && tid < k->nthr ? k->thr[tid] : NULL;
+	return t ? t->rd_held : 0;
+}

@@ -145,6 +145,9 @@ int mk_waiting_page(const struct mkern *k, int tid, int *msg_read);
 /* 1 if tid is blocked waiting for one of its events to be read. */
 int mk_waiting_event(const struct mkern *k, int tid);
 int mk_released(const struct mkern *k);
+/* How many rwlock read sides thread tid holds (or waits for, once it
+ * asked): lets the oracle see a lock held across a backoff. */
+int mk_read_locks_held(const struct mkern *k, int tid);
 
 /* Callbacks on every page install by COPY/ZEROPAGE (with the installing
  * thread) and on every page of a zapped range (madvise, munmap), mm 0. */
@@ -152,6 +155,8 @@ struct mk_observer {
 	void *ctx;
 	void (*install)(void *ctx, int tid, int page, mk_content c, int wp);
 	void (*zap)(void *ctx, int page);
+	/* a handler thread backs off (sys sleep_ns), after its scheduling point */
+	void (*sleep)(void *ctx, int tid, uint64_t ns);
 };
 void mk_set_observer(struct mkern *k, const struct mk_observer *o);
 

@@ -100,6 +100,7 @@ struct mk_thr {
 	struct mk_thr *eprev, *enext;
 	struct uffd_msg emsg;
 	struct sys_thread handle;
+	int rd_held;             /* read sides of rwlocks held (oracle) */
 };
 
 struct mk_fd {

@@ -139,7 +139,11 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 {
 	struct mkern *k = mk_of_sys(sys);
 
+	struct mk_thr *me = mk_thr_self(k);
+
 	sched_point(k->s);
+	if (me)
+		me->rd_held++;
 	if (!l->writer) {
 		l->readers++;
 		MK_LABEL(k, "rdlock (readers=%d)", l->readers);
@@ -164,6 +168,9 @@ void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
 		return;
 	}
 	l->readers--;
+	struct mk_thr *me = mk_thr_self(k);
+	if (me && me->rd_held > 0)
+		me->rd_held--;
 	MK_LABEL(k, "rdunlock (readers=%d)", l->readers);
 	if (l->readers == 0 && l->announced)
 		sched_wake_one(k->s, &l->wq);

@@ -70,6 +70,8 @@ static void s_sleep_ns(sys_t *sys, uint64_t ns)
 
 	sched_point(k->s);
 	MK_LABEL(k, "sleep %" PRIu64 "ns", ns);
+	if (k->obs.sleep)
+		k->obs.sleep(k->obs.ctx, sched_self(k->s), ns);
 }
 
 static uint64_t s_random(sys_t *sys)

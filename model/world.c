@@ -91,6 +91,29 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 	}
 }
 
+/* A handler thread backs off. If it holds a read lock while a madvise
+ * waits for its REMOVE to be read and the serve loop is blocked, reading
+ * the uffd waits for the handler's I/O retries (B4; HANDLER.md B39). */
+static void on_sleep(void *ctx, int tid, uint64_t ns)
+{
+	struct world *w = ctx;
+	(void)ns;
+	if (mk_read_locks_held(w->k, tid) <= 0)
+		return;
+	int waiting = -1, serve_blocked = 0;
+	for (int t = 0; t < sched_nthreads(w->s); t++) {
+		if (sched_thread_kind(w->s, t) == MK_BALLOON && mk_waiting_event(w->k, t))
+			waiting = t;
+		if (strcmp(sched_thread_name(w->s, t), "serve") == 0 &&
+		    sched_thread_state(w->s, t) == SCHED_T_BLOCKED)
+			serve_blocked = 1;
+	}
+	if (waiting >= 0 && serve_blocked)
+		violate(w, "madvise-blocked",
+			"%s's REMOVE stays unread: the serve loop is blocked while %s, holding the settle read lock, sleeps in a source-retry backoff (madvise waits for the handler's I/O)",
+			sched_thread_name(w->s, waiting), sched_thread_name(w->s, tid));
+}
+
 /* --- scenario threads -------------------------------------------------- */
 
 static void wait_after(struct world *w, const struct scn_op *op)
@@ -456,10 +479,11 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		if (err)
 			return err;
 	}
-	/* invariants are checked where state changes (this install observer,
-	 * every guest read, the end of the run); a violation stops the run at
-	 * the step that caused it, so no per-step hook is needed */
-	struct mk_observer ob = {.ctx = w, .install = on_install};
+	/* invariants are checked where state changes (installs and backoffs
+	 * through this observer, every guest read, the end of the run); a
+	 * violation stops the run at the step that caused it, so no per-step
+	 * hook is needed */
+	struct mk_observer ob = {.ctx = w, .install = on_install, .sleep = on_sleep};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	memset(w->done_ops, 0, sizeof w->done_ops);
