@@ -42,7 +42,7 @@ struct batch {
 /* All memory of a serve hangs off it, so that handler_discard() can free a
  * run the simulator abandoned mid-flight. */
 struct serve {
-	struct handler *h;
+	struct e2b *h;
 	struct batch b;
 	struct uffd_msg *merge;  /* deferred ++ fresh faults */
 	int capmerge;
@@ -54,7 +54,8 @@ struct serve {
 	int err;                 /* Serve's own error (not workers') */
 };
 
-struct handler {
+struct e2b {
+	struct handler base;     /* first: the interface's view */
 	sys_t *sys;
 	const struct sys_ops *o;
 	struct handler_config cfg;
@@ -79,20 +80,23 @@ struct handler {
 	struct handler_stats st; /* updated with sys atomics where racy */
 };
 
+/* The registry's rows (handler/registry.c). */
+extern const struct handler_ops e2b_ref_ops, e2b_reference_ops;
+
 void e2b_serve_release(struct serve *sv); /* frees memory only */
 /* A worker ended: unlink, free, count down. Call with wg_mu held. */
-void e2b_work_done(struct handler *h, struct work *w);
+void e2b_work_done(struct e2b *h, struct work *w);
 int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
-	    struct handler **out);
+	    struct e2b **out);
 void e2b_serve_main(void *arg);
 void e2b_worker_main(void *arg);
-int e2b_prefault(struct handler *h, uint64_t page, const void *data);
+int e2b_prefault(struct e2b *h, uint64_t page, const void *data);
 /* SignalExit of serve sv (idempotent). */
 void e2b_signal_exit(struct serve *sv);
 /* Record the errgroup's first error with a reason. */
-void e2b_fail(struct handler *h, int err, const char *fmt, ...)
+void e2b_fail(struct e2b *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void e2b_stat(struct handler *h, uint64_t *counter);
+void e2b_stat(struct e2b *h, uint64_t *counter);
 
 /* A worker's argument: the fault and, for the stale-source variant, the
  * state the serve loop saw. */

@@ -21,7 +21,7 @@ static void on_failure(const struct fault_req *r)
 }
 
 /* Source read with REF's retries: min(base << k, cap) + jitter [0, d/2). */
-static int read_source(struct handler *h, const struct fault_req *r, void *buf)
+static int read_source(struct e2b *h, const struct fault_req *r, void *buf)
 {
 	const struct sys_ops *o = h->o;
 	int err = 0;
@@ -54,7 +54,7 @@ static int copy_result(int ret, int64_t copied, uint64_t len)
 	return 0;
 }
 
-static int fault_page(struct handler *h, const struct fault_req *r,
+static int fault_page(struct e2b *h, const struct fault_req *r,
 		      enum outcome *out)
 {
 	const struct sys_ops *o = h->o;
@@ -133,7 +133,7 @@ static int fault_page(struct handler *h, const struct fault_req *r,
 
 static void defer(struct serve *sv, const struct uffd_msg *m)
 {
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	const struct sys_ops *o = h->o;
 	o->mutex_lock(h->sys, sv->dmu);
 	if (sv->ndeferred == sv->capdeferred) {
@@ -162,7 +162,7 @@ static void defer(struct serve *sv, const struct uffd_msg *m)
  * lock (which the serve loop needs to read the uffd) is never held across
  * I/O and retries. The state seen here is only a hint: it is re-read under
  * the lock, and a page that became ZERO meanwhile gets zeros. */
-static int read_source_early(struct handler *h, struct work *w, void **buf)
+static int read_source_early(struct e2b *h, struct work *w, void **buf)
 {
 	const struct sys_ops *o = h->o;
 	uint64_t idx = w->offset / h->cfg.page_size;
@@ -192,7 +192,7 @@ static int read_source_early(struct handler *h, struct work *w, void **buf)
 static void worker(struct work *w)
 {
 	struct serve *sv = w->sv;
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	const struct sys_ops *o = h->o;
 	uint64_t addr = h->cfg.base + w->offset;
 	uint64_t idx = w->offset / h->cfg.page_size;
@@ -240,7 +240,7 @@ static void worker(struct work *w)
 	o->rdunlock(h->sys, h->settle);
 }
 
-void e2b_work_done(struct handler *h, struct work *w)
+void e2b_work_done(struct e2b *h, struct work *w)
 {
 	if (w->prev)
 		w->prev->next = w->next;
@@ -256,14 +256,14 @@ void e2b_work_done(struct handler *h, struct work *w)
 void e2b_worker_main(void *arg)
 {
 	struct work *w = arg;
-	struct handler *h = w->sv->h;
+	struct e2b *h = w->sv->h;
 	worker(w);
 	h->o->mutex_lock(h->sys, h->wg_mu);
 	e2b_work_done(h, w);
 	h->o->mutex_unlock(h->sys, h->wg_mu);
 }
 
-int e2b_prefault(struct handler *h, uint64_t page, const void *data)
+int e2b_prefault(struct e2b *h, uint64_t page, const void *data)
 {
 	const struct sys_ops *o = h->o;
 	if (page >= h->pages)

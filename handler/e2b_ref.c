@@ -1,13 +1,14 @@
 /* The e2b-ref handler: lifecycle (new, start, pause, resume, stop, free). */
 #include "e2b.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void e2b_fail(struct handler *h, int err, const char *fmt, ...)
+void e2b_fail(struct e2b *h, int err, const char *fmt, ...)
 {
 	const struct sys_ops *o = h->o;
 	o->mutex_lock(h->sys, h->wg_mu);
@@ -21,7 +22,7 @@ void e2b_fail(struct handler *h, int err, const char *fmt, ...)
 	o->mutex_unlock(h->sys, h->wg_mu);
 }
 
-void e2b_stat(struct handler *h, uint64_t *counter)
+void e2b_stat(struct e2b *h, uint64_t *counter)
 {
 	(void)h; /* statistics only: not a race the testbed explores */
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
@@ -39,13 +40,15 @@ static void defaults(struct handler_config *c)
 		c->backoff_cap_ns = 500ull * 1000 * 1000;
 }
 
+static void e2b_release(struct e2b *h);
+
 int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
-	    struct handler **out)
+	    struct e2b **out)
 {
 	if (!cfg->page_size || cfg->size % cfg->page_size || !cfg->size ||
 	    cfg->base % cfg->page_size)
 		return -EINVAL;
-	struct handler *h = calloc(1, sizeof *h);
+	struct e2b *h = calloc(1, sizeof *h);
 	if (!h)
 		return -ENOMEM;
 	h->sys = sys;
@@ -80,14 +83,14 @@ int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
 	if (!err)
 		h->o->buf_zero(sys, h->zero_buf, h->cfg.page_size);
 	if (err) {
-		handler_free(h);
+		e2b_release(h);
 		return err;
 	}
 	*out = h;
 	return 0;
 }
 
-static int start_serve(struct handler *h)
+static int start_serve(struct e2b *h)
 {
 	const struct sys_ops *o = h->o;
 	struct serve *sv = calloc(1, sizeof *sv);
@@ -114,26 +117,42 @@ static int start_serve(struct handler *h)
 	return 0;
 }
 
-int handler_start(struct handler *h)
+static struct e2b *e2b_of(struct handler *hh)
 {
+	assert(hh);
+	struct e2b *h = (struct e2b *)hh; /* base is the first member */
+	assert(h->pages > 0 && h->pages == h->tr.pages);
+	return h;
+}
+
+static const struct e2b *e2b_of_c(const struct handler *hh)
+{
+	return e2b_of((struct handler *)hh);
+}
+
+static int e2b_start(struct handler *hh)
+{
+	struct e2b *h = e2b_of(hh);
 	if (h->serve)
 		return -EBUSY;
 	return start_serve(h);
 }
 
-int handler_resume(struct handler *h)
+static int e2b_resume(struct handler *hh)
 {
+	struct e2b *h = e2b_of(hh);
 	if (h->serve) /* idempotent, as the harness's Resume (B33 fixed) */
 		return 0;
 	return start_serve(h);
 }
 
-int handler_pause(struct handler *h)
+static int pause_serve(struct e2b *h)
 {
 	const struct sys_ops *o = h->o;
 	struct serve *sv = h->serve;
 	if (!sv)
 		return 0;
+	assert(sv->h == h && h->serve_thr);
 	e2b_signal_exit(sv);
 	int err = o->join(h->sys, h->serve_thr);
 	if (err)
@@ -148,53 +167,84 @@ int handler_pause(struct handler *h)
 	return 0;
 }
 
-int handler_stop(struct handler *h)
+static int e2b_pause(struct handler *hh)
 {
-	int err = handler_pause(h);
+	return pause_serve(e2b_of(hh));
+}
+
+static int e2b_stop(struct handler *hh)
+{
+	struct e2b *h = e2b_of(hh);
+	int err = pause_serve(h);
 	if (err)
 		return err;
+	assert(!h->serve && !h->serve_thr);
 	if (h->last_serve_err)
 		return h->last_serve_err;
 	return h->wg_err;
 }
 
-enum page_state handler_page_state(struct handler *h, uint64_t page)
+static enum hpage view_of(enum page_state s)
 {
+	switch (s) {
+	case PAGE_NOT_PRESENT: return HPAGE_UNKNOWN;
+	case PAGE_DIRTY: return HPAGE_DIRTY;
+	case PAGE_ZERO: return HPAGE_REMOVED; /* REF exports ZERO as removed */
+	}
+	assert(0 && "tracker state out of range");
+	return HPAGE_UNKNOWN;
+}
+
+static enum hpage e2b_page_view(const struct handler *hh, uint64_t page)
+{
+	const struct e2b *h = e2b_of_c(hh);
+	assert(page < h->pages);
+	return view_of(tracker_get(&h->tr, page));
+}
+
+/* REF's export reads the tracker under the settle write lock, so no
+ * worker is between its state check and its commit. */
+static int e2b_export(struct handler *hh, uint64_t first, uint64_t n,
+		      enum hpage *out)
+{
+	struct e2b *h = e2b_of(hh);
+	if (first > h->pages || n > h->pages - first)
+		return -EINVAL;
 	h->o->wrlock(h->sys, h->settle);
-	enum page_state s = tracker_get(&h->tr, page);
+	for (uint64_t i = 0; i < n; i++)
+		out[i] = view_of(tracker_get(&h->tr, first + i));
 	h->o->wrunlock(h->sys, h->settle);
-	return s;
+	return 0;
 }
 
-enum page_state handler_page_state_peek(const struct handler *h, uint64_t page)
+static void e2b_get_stats(const struct handler *hh, struct handler_stats *out)
 {
-	return tracker_get(&h->tr, page);
+	*out = e2b_of_c(hh)->st;
 }
 
-void handler_get_stats(const struct handler *h, struct handler_stats *out)
+static const char *e2b_error(const struct handler *hh)
 {
-	*out = h->st;
-}
-
-const char *handler_error(const struct handler *h)
-{
+	const struct e2b *h = e2b_of_c(hh);
 	if (h->errmsg[0])
 		return h->errmsg;
 	return NULL;
 }
 
-int handler_prefault(struct handler *h, uint64_t page, const void *data)
+static int e2b_prefault_op(struct handler *hh, uint64_t page, const void *data)
 {
+	struct e2b *h = e2b_of(hh);
+	if (page >= h->pages)
+		return -EINVAL;
 	return e2b_prefault(h, page, data);
 }
 
-void handler_free(struct handler *h)
+/* Also frees a half-built handler (e2b_new's error path): every member is
+ * checked before it is released. */
+static void e2b_release(struct e2b *h)
 {
-	if (!h)
-		return;
 	const struct sys_ops *o = h->o;
 	if (h->serve)
-		handler_pause(h);
+		pause_serve(h);
 	if (h->wake_fds[0] >= 0)
 		o->close(h->sys, h->wake_fds[0]);
 	if (h->wake_fds[1] >= 0)
@@ -213,10 +263,16 @@ void handler_free(struct handler *h)
 	free(h);
 }
 
-void handler_discard(struct handler *h)
+static void e2b_free(struct handler *hh)
 {
-	if (!h)
-		return;
+	struct e2b *h = e2b_of(hh);
+	assert(h->wg_alive >= 0);
+	e2b_release(h);
+}
+
+static void e2b_discard(struct handler *hh)
+{
+	struct e2b *h = e2b_of(hh);
 	if (h->serve)
 		e2b_serve_release(h->serve);
 	while (h->live) {
@@ -227,3 +283,41 @@ void handler_discard(struct handler *h)
 	tracker_fini(&h->tr);
 	free(h);
 }
+
+static int ref_create(sys_t *sys, const struct handler_config *cfg,
+		      struct handler **out)
+{
+	struct e2b *h;
+	int err = e2b_new(sys, cfg, 0, &h);
+	if (!err)
+		*out = &h->base;
+	return err;
+}
+
+static int reference_create(sys_t *sys, const struct handler_config *cfg,
+			    struct handler **out)
+{
+	struct e2b *h;
+	int err = e2b_new(sys, cfg, FIX_ALL, &h);
+	if (!err)
+		*out = &h->base;
+	return err;
+}
+
+const struct handler_ops e2b_ref_ops = {
+	.create = ref_create,
+	.start = e2b_start, .pause = e2b_pause, .resume = e2b_resume,
+	.stop = e2b_stop, .prefault = e2b_prefault_op,
+	.page_view = e2b_page_view, .export_pages = e2b_export,
+	.get_stats = e2b_get_stats, .error = e2b_error,
+	.free = e2b_free, .discard = e2b_discard,
+};
+
+const struct handler_ops e2b_reference_ops = {
+	.create = reference_create,
+	.start = e2b_start, .pause = e2b_pause, .resume = e2b_resume,
+	.stop = e2b_stop, .prefault = e2b_prefault_op,
+	.page_view = e2b_page_view, .export_pages = e2b_export,
+	.get_stats = e2b_get_stats, .error = e2b_error,
+	.free = e2b_free, .discard = e2b_discard,
+};

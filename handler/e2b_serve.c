@@ -9,7 +9,7 @@
 
 void e2b_signal_exit(struct serve *sv)
 {
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	if (!h->o->atomic_cas(h->sys, &sv->exit_once, 0, 1))
 		return;
 	char b = 1;
@@ -32,7 +32,7 @@ static int push(struct uffd_msg **a, int *n, int *cap, const struct uffd_msg *m)
 }
 
 /* read_all: one message per read until EAGAIN (REF since #2445). */
-static int read_all(struct handler *h, struct batch *b)
+static int read_all(struct e2b *h, struct batch *b)
 {
 	for (;;) {
 		struct uffd_msg m;
@@ -60,7 +60,7 @@ static int read_all(struct handler *h, struct batch *b)
 }
 
 /* locked: the caller already holds the settle write lock (FIX_READ_GATE) */
-static void apply_removes(struct handler *h, const struct batch *b, int locked)
+static void apply_removes(struct e2b *h, const struct batch *b, int locked)
 {
 	if (!b->nremoves)
 		return;
@@ -86,7 +86,7 @@ static void apply_removes(struct handler *h, const struct batch *b, int locked)
 /* errgroup.Go: blocks the caller while max_workers are alive. */
 static int dispatch(struct serve *sv, const struct uffd_msg *m)
 {
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	const struct sys_ops *o = h->o;
 	uint64_t flags = m->arg.pagefault.flags;
 	uint64_t addr = m->arg.pagefault.address;
@@ -133,7 +133,7 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 	return err;
 }
 
-static void wait_workers(struct handler *h)
+static void wait_workers(struct e2b *h)
 {
 	const struct sys_ops *o = h->o;
 	o->mutex_lock(h->sys, h->wg_mu);
@@ -142,7 +142,7 @@ static void wait_workers(struct handler *h)
 	o->mutex_unlock(h->sys, h->wg_mu);
 }
 
-static void drain_pipe(struct handler *h, int fd)
+static void drain_pipe(struct e2b *h, int fd)
 {
 	char buf[64];
 	while (h->o->read(h->sys, fd, buf, sizeof buf) > 0)
@@ -153,7 +153,7 @@ static void drain_pipe(struct handler *h, int fd)
  * -ENOMEM. The deferred queue is emptied. */
 static int take_deferred(struct serve *sv)
 {
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	struct batch *b = &sv->b;
 	int n = 0;
 	h->o->mutex_lock(h->sys, sv->dmu);
@@ -179,7 +179,7 @@ static int take_deferred(struct serve *sv)
 
 static int serve_loop(struct serve *sv)
 {
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	const struct sys_ops *o = h->o;
 	struct batch *b = &sv->b;
 	int err = 0;
@@ -255,7 +255,7 @@ void e2b_serve_release(struct serve *sv)
 void e2b_serve_main(void *arg)
 {
 	struct serve *sv = arg;
-	struct handler *h = sv->h;
+	struct e2b *h = sv->h;
 	sv->err = serve_loop(sv);
 	wait_workers(h); /* on every return (9272d61, B18) */
 	if (h->fixes & FIX_WAKE_DEFERRED) {

@@ -1,24 +1,118 @@
-/* Handler registry: names to constructors. */
+/* Calls through the handler interface: each checks the object it is given
+ * and dispatches to its row's ops. */
 #include "handler.h"
 
+#include <assert.h>
 #include <errno.h>
-#include <string.h>
+#include <stdlib.h>
 
-#include "e2b.h"
-
-static const char *const names[] = {"e2b-ref", "reference", NULL};
-
-const char *const *handler_names(void)
+static const struct handler_ops *ops_of(const struct handler *h)
 {
-	return names;
+	assert(h && h->desc && h->desc->ops);
+	return h->desc->ops;
+}
+
+const char *hpage_name(enum hpage v)
+{
+	static const char *const names[HPAGE_NKINDS] = {
+		[HPAGE_UNKNOWN] = "unknown",
+		[HPAGE_DIRTY] = "dirty",
+		[HPAGE_REMOVED] = "removed",
+		[HPAGE_ZERO] = "zero",
+	};
+	return (unsigned)v < HPAGE_NKINDS ? names[v] : "invalid";
 }
 
 int handler_new(const char *name, sys_t *sys, const struct handler_config *cfg,
 		struct handler **out)
 {
-	if (strcmp(name, "e2b-ref") == 0)
-		return e2b_new(sys, cfg, 0, out);
-	if (strcmp(name, "reference") == 0)
-		return e2b_new(sys, cfg, FIX_ALL, out);
-	return -ENOENT;
+	const struct handler_desc *d = handler_find(name);
+	if (!d)
+		return -ENOENT;
+	if (cfg->variants & ~d->variants)
+		return -EINVAL;
+	struct handler *h = NULL;
+	int err = d->ops->create(sys, cfg, &h);
+	if (err)
+		return err;
+	assert(h);
+	h->desc = d;
+	*out = h;
+	return 0;
+}
+
+int handler_start(struct handler *h)
+{
+	return ops_of(h)->start(h);
+}
+
+int handler_pause(struct handler *h)
+{
+	return ops_of(h)->pause(h);
+}
+
+int handler_resume(struct handler *h)
+{
+	return ops_of(h)->resume(h);
+}
+
+int handler_stop(struct handler *h)
+{
+	return ops_of(h)->stop(h);
+}
+
+int handler_prefault(struct handler *h, uint64_t page, const void *data)
+{
+	const struct handler_ops *o = ops_of(h);
+	return o->prefault ? o->prefault(h, page, data) : -ENOTSUP;
+}
+
+enum hpage handler_page_view(const struct handler *h, uint64_t page)
+{
+	enum hpage v = ops_of(h)->page_view(h, page);
+	assert((unsigned)v < HPAGE_NKINDS);
+	return v;
+}
+
+int handler_export(struct handler *h, uint64_t first, uint64_t n,
+		   enum hpage *out)
+{
+	int err = ops_of(h)->export_pages(h, first, n, out);
+	for (uint64_t i = 0; !err && i < n; i++)
+		assert((unsigned)out[i] < HPAGE_NKINDS);
+	return err;
+}
+
+enum hpage handler_page_export(struct handler *h, uint64_t page)
+{
+	enum hpage v = HPAGE_UNKNOWN;
+	return handler_export(h, page, 1, &v) ? HPAGE_UNKNOWN : v;
+}
+
+void handler_get_stats(const struct handler *h, struct handler_stats *out)
+{
+	ops_of(h)->get_stats(h, out);
+}
+
+const char *handler_error(const struct handler *h)
+{
+	return ops_of(h)->error(h);
+}
+
+const char *handler_name(const struct handler *h)
+{
+	(void)ops_of(h);
+	return h->desc->name;
+}
+
+void handler_free(struct handler *h)
+{
+	if (h)
+		ops_of(h)->free(h);
+}
+
+void handler_discard(struct handler *h)
+{
+	if (h)
+		ops_of(h)->discard(h);
 }

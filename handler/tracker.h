@@ -10,7 +10,12 @@
 
 #include <stdint.h>
 
-#include "handler.h"
+/* Page tracker states (REF, HANDLER.md 1.6). */
+enum page_state {
+	PAGE_NOT_PRESENT = 0,
+	PAGE_DIRTY = 1,
+	PAGE_ZERO = 2,
+};
 
 struct tracker {
 	uint64_t pages;

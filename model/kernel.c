@@ -646,6 +646,12 @@ int mk_released(const struct mkern *k)
 	return k->mm[0].ctx.released;
 }
 
+int mk_reads_uffd(const struct mkern *k, int tid)
+{
+	const struct mk_thr *t = tid >= 0 && tid < k->nthr ? k->thr[tid] : NULL;
+	return t ? t->reads_uffd : 0;
+}
+
 int mk_read_locks_held(const struct mkern *k, int tid)
 {
 	const struct mk_thr *t = tid >= 0 && tid < k->nthr ? k->thr[tid] : NULL;

@@ -29,16 +29,8 @@
 #include "handler/sys.h"
 #include "sched/sched.h"
 
-typedef uint64_t mk_content;
+#include "model/content.h"
 
-#define MK_TAG_SHIFT 56
-#define MK_TAG_LOW(c) ((uint64_t)(c) & ((UINT64_C(1) << MK_TAG_SHIFT) - 1))
-#define MK_SNAP(p) ((mk_content)(UINT64_C(0x53) << MK_TAG_SHIFT | (uint64_t)(p)))
-#define MK_WRITE(id) ((mk_content)(UINT64_C(0x57) << MK_TAG_SHIFT | (uint64_t)(id)))
-#define MK_IS_SNAP(c) (((uint64_t)(c) >> MK_TAG_SHIFT) == 0x53)
-#define MK_IS_WRITE(c) (((uint64_t)(c) >> MK_TAG_SHIFT) == 0x57)
-#define MK_SNAP_PAGE(c) MK_TAG_LOW(c)
-#define MK_WRITE_ID(c) MK_TAG_LOW(c)
 /* What mk_guest_read() returns instead of data when the access did not
  * complete: the page is not mapped (SIGSEGV), or a fatal signal ended the
  * fault (mk_signal). Use mk_access() to get the errno instead. */
@@ -148,6 +140,9 @@ int mk_released(const struct mkern *k);
 /* How many rwlock read sides thread tid holds (or waits for, once it
  * asked): lets the oracle see a lock held across a backoff. */
 int mk_read_locks_held(const struct mkern *k, int tid);
+/* 1 if thread tid has read the uffd in this run: the handler's serve loop,
+ * known by what it does rather than by its name. */
+int mk_reads_uffd(const struct mkern *k, int tid);
 
 /* Callbacks on every page install by COPY/ZEROPAGE (with the installing
  * thread) and on every page of a zapped range (madvise, munmap), mm 0. */

@@ -101,6 +101,7 @@ struct mk_thr {
 	struct uffd_msg emsg;
 	struct sys_thread handle;
 	int rd_held;             /* read sides of rwlocks held (oracle) */
+	int reads_uffd;          /* it has read the uffd this run (oracle) */
 };
 
 struct mk_fd {

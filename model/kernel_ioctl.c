@@ -53,6 +53,9 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
 		return err;
 	if (max < 1)
 		return -EINVAL; /* count < sizeof(struct uffd_msg) */
+	struct mk_thr *self = mk_thr_self(k);
+	if (self)
+		self->reads_uffd = 1; /* the oracle's "serve loop", by behaviour */
 	int n = 0;
 
 	/* rules 1, 2: every message is the fault queue's head if any, else

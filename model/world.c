@@ -3,6 +3,7 @@
  * oracle watches every read, install and step. */
 #include "world.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -11,11 +12,13 @@
 #include <string.h>
 
 #include "handler/handler.h"
-#include "handler/tracker.h"
+#include "model/invariant.h"
 #include "model/kernel.h"
 #include "model/oracle.h"
 
 #define BASE MK_BASE_DEFAULT
+/* blocked threads named in a stuck report */
+#define SCHED_REPORT_MAX 64
 
 struct targ {
 	struct world *w;
@@ -40,38 +43,45 @@ struct world {
 	struct verdict *v;
 };
 
-static void violate(struct world *w, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void violate(struct world *w, const char *name, const char *fmt, ...)
+static void set_verdict(struct world *w, const char *name, const char *text)
 {
 	struct verdict *v = w->v;
+	assert(inv_known(name));
 	if (v->violated)
 		return; /* the first violation stops the run */
 	v->violated = 1;
 	snprintf(v->name, sizeof v->name, "%s", name);
+	snprintf(v->text, sizeof v->text, "%s", text);
+	sched_stop(w->s);
+	assert(v->violated && v->name[0]);
+}
+
+/* Check one layer's facts against the registry. */
+static void check(struct world *w, const struct inv_facts *f)
+{
+	struct inv_report r;
+	if (!w->v->violated && inv_check(f, &r))
+		set_verdict(w, r.name, r.text);
+}
+
+/* A run outcome that is not an invariant (setup, replay-diverged). */
+static void outcome(struct world *w, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void outcome(struct world *w, const char *name, const char *fmt, ...)
+{
+	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(v->text, sizeof v->text, fmt, ap);
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	sched_stop(w->s);
+	assert(!inv_find(name));
+	set_verdict(w, name, text);
 }
 
 static const char *tname(const struct world *w, int idx)
 {
 	return w->scn->threads[idx].name;
-}
-
-static void fmt_content(char *buf, size_t n, uint64_t c)
-{
-	if (c == 0)
-		snprintf(buf, n, "zeros");
-	else if (MK_IS_SNAP(c))
-		snprintf(buf, n, "snapshot(%" PRIu64 ")", MK_SNAP_PAGE(c));
-	else if (MK_IS_WRITE(c))
-		snprintf(buf, n, "write#%" PRIu64, MK_WRITE_ID(c));
-	else
-		snprintf(buf, n, "0x%" PRIx64, c);
 }
 
 /* --- oracle hooks ------------------------------------------------------ */
@@ -80,38 +90,34 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 {
 	struct world *w = ctx;
 	(void)wp;
-	if (!w->h || c == 0)
+	if (!w->h)
 		return;
-	if (handler_page_state_peek(w->h, (uint64_t)page) == PAGE_ZERO) {
-		char cs[48];
-		fmt_content(cs, sizeof cs, c);
-		violate(w, "install-into-removed",
-			"thread %s installed %s into page %d, which the handler's tracker already marks removed (zero)",
-			sched_thread_name(w->s, tid), cs, page);
-	}
+	struct inv_facts f = {.layer = INV_AT_INSTALL};
+	f.u.install = (struct inv_install){
+		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
+		.view = handler_page_view(w->h, (uint64_t)page)};
+	check(w, &f);
 }
 
-/* A handler thread backs off. If it holds a read lock while a madvise
- * waits for its REMOVE to be read and the serve loop is blocked, reading
- * the uffd waits for the handler's I/O retries (B4; HANDLER.md B39). */
+/* A handler thread backs off: is a madvise waiting on the uffd's reader,
+ * which waits on the sleeper? */
 static void on_sleep(void *ctx, int tid, uint64_t ns)
 {
 	struct world *w = ctx;
 	(void)ns;
-	if (mk_read_locks_held(w->k, tid) <= 0)
-		return;
-	int waiting = -1, serve_blocked = 0;
+	struct inv_facts f = {.layer = INV_AT_BACKOFF};
+	struct inv_backoff *b = &f.u.backoff;
+	b->sleeper = sched_thread_name(w->s, tid);
+	b->read_locks = mk_read_locks_held(w->k, tid);
+	if (b->read_locks <= 0)
+		return; /* the common case, kept cheap */
 	for (int t = 0; t < sched_nthreads(w->s); t++) {
 		if (sched_thread_kind(w->s, t) == MK_BALLOON && mk_waiting_event(w->k, t))
-			waiting = t;
-		if (strcmp(sched_thread_name(w->s, t), "serve") == 0 &&
-		    sched_thread_state(w->s, t) == SCHED_T_BLOCKED)
-			serve_blocked = 1;
+			b->madvise_waiting = sched_thread_name(w->s, t);
+		if (mk_reads_uffd(w->k, t) && sched_thread_state(w->s, t) == SCHED_T_BLOCKED)
+			b->reader_blocked = 1;
 	}
-	if (waiting >= 0 && serve_blocked)
-		violate(w, "madvise-blocked",
-			"%s's REMOVE stays unread: the serve loop is blocked while %s, holding the settle read lock, sleeps in a source-retry backoff (madvise waits for the handler's I/O)",
-			sched_thread_name(w->s, waiting), sched_thread_name(w->s, tid));
+	check(w, &f);
 }
 
 /* --- scenario threads -------------------------------------------------- */
@@ -136,24 +142,16 @@ static void checked_read(struct world *w, const char *who, int page)
 	uint64_t start = sched_steps(w->s);
 	mk_content got = mk_guest_read(w->k, page);
 	uint64_t end = sched_steps(w->s);
-	char gs[48];
-	fmt_content(gs, sizeof gs, got);
-	if (sched_labels_on(w->s))
+	if (sched_labels_on(w->s)) {
+		char gs[48];
+		inv_fmt_content(gs, sizeof gs, got);
 		sched_label(w->s, "%s read %d -> %s", who, page, gs);
-	if (w->scn->contract == SCN_CONTRACT_BREAKS ||
-	    oracle_read_ok(&w->orc, page, got, start, end))
-		return;
-	uint64_t c[8];
-	int n = oracle_candidates(&w->orc, page, start, end, c, 8);
-	char want[200] = "";
-	for (int i = 0; i < n; i++) {
-		char cs[48];
-		fmt_content(cs, sizeof cs, c[i]);
-		snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
-			 i ? " or " : "", cs);
 	}
-	violate(w, "stale-data", "%s read page %d as %s, but the sequential spec allows only %s",
-		who, page, gs, want);
+	struct inv_facts f = {.layer = INV_AT_READ};
+	f.u.read = (struct inv_read){
+		.who = who, .page = page, .got = got, .start = start, .end = end,
+		.orc = &w->orc, .contract_breaks = w->scn->contract == SCN_CONTRACT_BREAKS};
+	check(w, &f);
 }
 
 static void do_prefetch(struct world *w, int first, int last)
@@ -249,27 +247,28 @@ static void final_reads(void *arg)
 		checked_read(w, "final", p);
 }
 
-/* After the handler stopped: a page the tracker marks removed must not hold
- * data (the handler would export it as empty, and serve it as zeros). */
+/* After the handler stopped: a page it would export as removed must not
+ * hold data (the snapshot would lose it, and the next fault read zeros). */
 static void final_checks(struct world *w)
 {
-	for (int p = 0; p < w->scn->pages; p++) {
+	enum hpage views[SCN_MAX_PAGES];
+	int err = handler_export(w->h, 0, (uint64_t)w->scn->pages, views);
+	if (err) {
+		outcome(w, "setup", "the handler's export failed: %s", strerror(-err));
+		return;
+	}
+	for (int p = 0; p < w->scn->pages && !w->v->violated; p++) {
 		struct mk_page_view pv;
 		mk_page_view(w->k, p, &pv);
-		enum page_state st = handler_page_state_peek(w->h, (uint64_t)p);
-		if (st == PAGE_ZERO && pv.present && pv.content != 0) {
-			char cs[48];
-			fmt_content(cs, sizeof cs, pv.content);
-			violate(w, "tracker-disagrees",
-				"page %d is marked removed (zero) but holds %s", p, cs);
-			return;
-		}
+		struct inv_facts f = {.layer = INV_AT_EXPORT};
+		f.u.exp = (struct inv_export){
+			.page = p, .view = views[p], .present = pv.present, .content = pv.content};
+		check(w, &f);
 	}
 }
 
-static void harness(void *arg)
+static int start_handler(struct world *w)
 {
-	struct world *w = arg;
 	const struct scenario *scn = w->scn;
 	struct handler_config hc = {
 		.base = BASE,
@@ -281,39 +280,65 @@ static void harness(void *arg)
 		.source_retries = scn->retries,
 		.variants = w->variants,
 	};
+	assert(!w->h);
 	int err = handler_new(w->handler_name, mk_sys(w->k), &hc, &w->h);
 	if (!err)
 		err = handler_start(w->h);
-	if (err) {
-		violate(w, "setup", "handler %s could not start: %s", w->handler_name,
+	if (err)
+		outcome(w, "setup", "handler %s could not start: %s", w->handler_name,
 			strerror(-err));
-		return;
-	}
+	return err;
+}
+
+/* Every scenario thread, then (unless the handler gave up) the final reads
+ * through the handler. 0, or -1 with the verdict set. */
+static int run_threads(struct world *w)
+{
+	const struct scenario *scn = w->scn;
 	for (int i = 0; i < scn->nthreads; i++) {
 		w->targs[i].w = w;
 		w->targs[i].idx = i;
 		w->tids[i] = sched_spawn(w->s, scn->threads[i].name,
 					 role_kind(scn->threads[i].role),
 					 scenario_thread, &w->targs[i]);
+		if (w->tids[i] < 0) {
+			outcome(w, "setup", "cannot start thread %s: %s", scn->threads[i].name,
+				strerror(-w->tids[i]));
+			return -1;
+		}
 	}
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
-	if (!handler_error(w->h)) {
-		handler_resume(w->h); /* a scenario may end paused */
-		int t = sched_spawn(w->s, "final", MK_GUEST, final_reads, w);
-		if (t < 0) {
-			violate(w, "setup", "cannot start the final reads: %s", strerror(-t));
-			return;
-		}
-		sched_join(w->s, t);
+	if (handler_error(w->h))
+		return 0;
+	int err = handler_resume(w->h); /* a scenario may end paused */
+	if (err) {
+		outcome(w, "setup", "the handler could not resume for the final reads: %s",
+			strerror(-err));
+		return -1;
 	}
-	err = handler_stop(w->h);
-	if (err && !w->exit_allowed) {
-		const char *why = handler_error(w->h);
-		violate(w, "handler-exit", "the handler exited: %s",
-			why ? why : strerror(-err));
+	int t = sched_spawn(w->s, "final", MK_GUEST, final_reads, w);
+	if (t < 0) {
+		outcome(w, "setup", "cannot start the final reads: %s", strerror(-t));
+		return -1;
+	}
+	sched_join(w->s, t);
+	return 0;
+}
+
+static void harness(void *arg)
+{
+	struct world *w = arg;
+	if (start_handler(w) || run_threads(w))
 		return;
+	int err = handler_stop(w->h);
+	if (!w->exit_allowed) {
+		struct inv_facts f = {.layer = INV_AT_STOP};
+		f.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(w->h)};
+		check(w, &f);
 	}
+	if (w->v->violated)
+		return;
 	final_checks(w);
 	if (w->v->violated)
 		return; /* the run ends at the next point: world_run discards h */
@@ -321,80 +346,59 @@ static void harness(void *arg)
 	w->h = NULL;
 }
 
-/* Nothing runnable: say who is stuck and why. */
+/* Nothing runnable: the blocked threads, as the stuck-layer invariants
+ * see them. */
 static void classify_stuck(struct world *w)
 {
-	if (w->h && handler_error(w->h) && w->exit_allowed)
+	const char *why = w->h ? handler_error(w->h) : NULL;
+	if (why && w->exit_allowed)
 		return; /* teardown by design: the sandbox dies with the source */
-	for (int t = 0; t < sched_nthreads(w->s); t++) {
+	static struct inv_blocked bl[SCHED_REPORT_MAX];
+	int n = 0;
+	for (int t = 0; t < sched_nthreads(w->s) && n < SCHED_REPORT_MAX; t++) {
 		if (sched_thread_state(w->s, t) != SCHED_T_BLOCKED)
 			continue;
-		int kind = sched_thread_kind(w->s, t);
-		int read = 0;
+		struct inv_blocked *b = &bl[n++];
+		int kind = sched_thread_kind(w->s, t), read = 0;
+		*b = (struct inv_blocked){.name = sched_thread_name(w->s, t), .fault_page = -1};
 		int page = kind == MK_GUEST ? mk_waiting_page(w->k, t, &read) : -1;
 		if (page >= 0) {
-			const char *why = w->h ? handler_error(w->h) : NULL;
 			struct mk_page_view pv;
 			mk_page_view(w->k, page, &pv);
-			const char *st = w->h ? page_state_name(handler_page_state_peek(w->h, (uint64_t)page))
-					      : "gone";
-			violate(w, why ? "handler-exit" : "lost-wake",
-				"%s is blocked on page %d forever: its fault message was %s and no worker, deferred entry or wake will serve it (tracker: %s, page %s)%s%s",
-				sched_thread_name(w->s, t), page, read ? "read" : "never read", st,
-				pv.present ? "present" : "absent",
-				why ? "; the handler exited: " : "", why ? why : "");
-			return;
+			b->fault_page = page;
+			b->fault_read = read;
+			b->page_present = pv.present;
+			b->have_view = w->h != NULL;
+			b->view = w->h ? handler_page_view(w->h, (uint64_t)page) : HPAGE_UNKNOWN;
 		}
-		if (kind == MK_BALLOON && mk_waiting_event(w->k, t)) {
-			violate(w, "madvise-blocked",
-				"%s is blocked in madvise forever: nobody reads its REMOVE",
-				sched_thread_name(w->s, t));
-			return;
-		}
+		b->event_wait = kind == MK_BALLOON && mk_waiting_event(w->k, t);
 	}
-	char who[256] = "";
-	for (int t = 0; t < sched_nthreads(w->s); t++)
-		if (sched_thread_state(w->s, t) == SCHED_T_BLOCKED)
-			snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s",
-				 who[0] ? ", " : "", sched_thread_name(w->s, t));
-	violate(w, "deadlock", "no thread can run; blocked: %s", who);
+	struct inv_facts f = {.layer = INV_AT_STUCK};
+	f.u.stuck = (struct inv_stuck){.n = n, .t = bl, .handler_error = why};
+	check(w, &f);
+	assert(w->v->violated); /* deadlock catches what nothing else names */
 }
 
-/* The step bound was hit. If a runnable thread was starved for most of the
- * run (the strategy, e.g. PCT, never picked it), the others were spinning
- * on something it would end: with a fair OS scheduler that is wasted CPU,
- * not a hang (B14). Otherwise nothing could make progress: a livelock. */
+static const char *bound_name(void *ctx, int tid)
+{
+	return sched_thread_name(ctx, tid);
+}
+
+static int bound_runnable(void *ctx, int tid)
+{
+	return sched_thread_state(ctx, tid) == SCHED_T_RUNNABLE;
+}
+
+/* The step bound was hit: a spin (busy-spin) or no progress (livelock). */
 static void classify_bound(struct world *w)
 {
-	size_t n;
-	const uint32_t *c = sched_choices(w->s, &n);
-	for (int t = 0; t < sched_nthreads(w->s); t++) {
-		if (sched_thread_state(w->s, t) != SCHED_T_RUNNABLE)
-			continue;
-		size_t last = n;
-		for (size_t i = n; i-- > 0;)
-			if (c[i] == (uint32_t)t) {
-				last = i;
-				break;
-			}
-		size_t idle = last == n ? n : n - 1 - last;
-		if (idle > n / 2) {
-			char spinners[200] = "";
-			for (size_t i = n > 64 ? n - 64 : 0; i < n; i++) {
-				const char *nm = sched_thread_name(w->s, (int)c[i]);
-				if (!strstr(spinners, nm) && strlen(spinners) + strlen(nm) + 3 < sizeof spinners)
-					snprintf(spinners + strlen(spinners),
-						 sizeof spinners - strlen(spinners), "%s%s",
-						 spinners[0] ? ", " : "", nm);
-			}
-			violate(w, "busy-spin",
-				"%s spun for %zu steps without progress while %s, runnable, was not scheduled: a fair scheduler ends it, but the loop burns CPU until then (step bound %zu)",
-				spinners, idle, sched_thread_name(w->s, t), n);
-			return;
-		}
-	}
-	violate(w, "livelock", "no end after %zu steps (step bound) although every runnable thread kept running",
-		n);
+	struct inv_facts f = {.layer = INV_AT_BOUND};
+	f.u.bound = (struct inv_bound){
+		.nthreads = sched_nthreads(w->s), .ctx = w->s,
+		.name = bound_name, .runnable = bound_runnable};
+	f.u.bound.choices = sched_choices(w->s, &f.u.bound.n);
+	check(w, &f);
+	assert(w->v->violated);
 }
 
 struct world *world_new(const struct scenario *scn, const char *handler,
@@ -505,7 +509,7 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		else if (r == SCHED_STEP_BOUND)
 			classify_bound(w);
 		else if (r == SCHED_DIVERGED)
-			violate(w, "replay-diverged",
+			outcome(w, "replay-diverged",
 				"the recorded schedule names a thread that cannot run at step %" PRIu64,
 				v->steps);
 	}

@@ -95,7 +95,7 @@ int real_confirm_copy_after_zap(const char *handler, uint64_t ps,
 		char st[160];
 		snprintf(st, sizeof st, "madvise %s while the worker was parked; tracker: %s",
 			 returned_first ? "returned" : "was held up",
-			 real_state_name(handler_page_state_peek(e->h, 1)));
+			 hpage_name(handler_page_view(e->h, 1)));
 		fail(res, "page 1 reads as %s after madvise(DONTNEED) returned (%s)",
 		     real_content_name(again.seen), st);
 	} else {

@@ -312,13 +312,13 @@ void real_env_close(struct real_env *e)
 	free(e);
 }
 
-int real_env_wait_state(struct real_env *e, uint64_t page, enum page_state want,
+int real_env_wait_state(struct real_env *e, uint64_t page, enum hpage want,
 			int timeout_ms, char *why, size_t whylen)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-	enum page_state s;
+	enum hpage s;
 	for (;;) {
-		s = handler_page_state(e->h, page);
+		s = handler_page_export(e->h, page);
 		if (s == want)
 			return 0;
 		if (now_ms() >= end)
@@ -326,8 +326,8 @@ int real_env_wait_state(struct real_env *e, uint64_t page, enum page_state want,
 		usleep(1000);
 	}
 	snprintf(why, whylen, "page %llu: tracker still %s after %d ms, want %s",
-		 (unsigned long long)page, real_state_name(s), timeout_ms,
-		 real_state_name(want));
+		 (unsigned long long)page, hpage_name(s), timeout_ms,
+		 hpage_name(want));
 	return -ETIMEDOUT;
 }
 
@@ -363,16 +363,6 @@ int real_env_prefault(struct real_env *e, uint64_t page, char *why,
 	return rc;
 }
 
-const char *real_state_name(enum page_state s)
-{
-	switch (s) {
-	case PAGE_NOT_PRESENT: return "NOT_PRESENT";
-	case PAGE_DIRTY: return "DIRTY";
-	case PAGE_ZERO: return "ZERO";
-	}
-	return "?";
-}
-
 const char *real_dirt_name(enum real_dirt d)
 {
 	switch (d) {
@@ -405,14 +395,14 @@ int real_env_expect_dirt(struct real_env *e, uint64_t page, enum real_dirt want,
 }
 
 int real_env_expect_state(struct real_env *e, uint64_t page,
-			  enum page_state want, char *why, size_t whylen)
+			  enum hpage want, char *why, size_t whylen)
 {
-	enum page_state s = handler_page_state(e->h, page);
+	enum hpage s = handler_page_export(e->h, page);
 	if (s == want)
 		return 0;
 	snprintf(why, whylen, "page %llu: tracker says %s, want %s",
-		 (unsigned long long)page, real_state_name(s),
-		 real_state_name(want));
+		 (unsigned long long)page, hpage_name(s),
+		 hpage_name(want));
 	return -1;
 }
 

@@ -74,9 +74,9 @@ void real_env_close(struct real_env *e);
 /* 1 if `rc` from real_env_open means "this machine cannot", not "broken". */
 int real_env_skip_reason(int rc, uint64_t page_size);
 
-/* Poll handler_page_state every millisecond until it is `want`: 0, or
+/* Poll handler_page_export every millisecond until it is `want`: 0, or
  * -ETIMEDOUT with the state last seen in why. */
-int real_env_wait_state(struct real_env *e, uint64_t page, enum page_state want,
+int real_env_wait_state(struct real_env *e, uint64_t page, enum hpage want,
 			int timeout_ms, char *why, size_t whylen);
 /* Wait until no thread the handler spawned is running: its serve loop and
  * workers have all returned. */
@@ -94,10 +94,9 @@ enum real_dirt {
 const char *real_dirt_name(enum real_dirt d);
 int real_env_expect_dirt(struct real_env *e, uint64_t page, enum real_dirt want,
 			 char *why, size_t whylen);
-const char *real_state_name(enum page_state s);
 /* Expect tracker state (read under the settle write lock). */
 int real_env_expect_state(struct real_env *e, uint64_t page,
-			  enum page_state want, char *why, size_t whylen);
+			  enum hpage want, char *why, size_t whylen);
 
 /* --- guest threads --- */
 struct real_guest;

@@ -109,7 +109,7 @@ int sc_wr(struct shape_ctx *c, struct real_env *e, uint64_t p, uint8_t v)
 int sc_applied(struct shape_ctx *c, struct real_env *e, uint64_t p, uint64_t n)
 {
 	for (uint64_t i = p; i < p + n; i++)
-		if (real_env_wait_state(e, i, PAGE_ZERO, REAL_WAIT_MS, WHY))
+		if (real_env_wait_state(e, i, HPAGE_REMOVED, REAL_WAIT_MS, WHY))
 			return sc_failed_in(c, "REMOVE not applied");
 	return 0;
 }
@@ -150,7 +150,7 @@ int sc_all_blocked(struct shape_ctx *c, struct real_guest **g, int n,
 }
 
 int sc_expect_states(struct shape_ctx *c, struct real_env *e,
-			 const enum page_state *want, uint64_t n)
+			 const enum hpage *want, uint64_t n)
 {
 	for (uint64_t p = 0; p < n; p++)
 		if (real_env_expect_state(e, p, want[p], WHY))

@@ -56,7 +56,7 @@ int sc_still_blocked(struct shape_ctx *c, struct real_guest *g, const char *what
 int sc_all_blocked(struct shape_ctx *c, struct real_guest **g, int n, const char *what);
 /* want[p] for every page p < n (dirt: 0 = do not check). */
 int sc_expect_states(struct shape_ctx *c, struct real_env *e,
-		  const enum page_state *want, uint64_t n);
+		  const enum hpage *want, uint64_t n);
 int sc_expect_dirt(struct shape_ctx *c, struct real_env *e, const enum real_dirt *want,
 		uint64_t n);
 int sc_pause(struct shape_ctx *c, struct real_env *e);

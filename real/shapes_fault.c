@@ -29,12 +29,12 @@ static int missing_arm(struct shape_ctx *c, int remove_on, int write)
 	/* "read after read" / "read after write" of the first page */
 	if (write ? sc_rd(c, e, 0, REAL_C_WRITTEN, 1) : sc_rd(c, e, 0, REAL_C_SNAPSHOT, 0))
 		goto out;
-	enum page_state st[32] = {0};
+	enum hpage st[32] = {0};
 	enum real_dirt dt[32];
 	for (uint64_t p = 0; p < pages; p++)
 		dt[p] = REAL_D_ABSENT;
 	for (int i = 0; i < 3; i++) {
-		st[at[i]] = PAGE_DIRTY;
+		st[at[i]] = HPAGE_DIRTY;
 		dt[at[i]] = write ? REAL_D_DIRTY : REAL_D_CLEAN;
 	}
 	if (sc_expect_states(c, e, st, pages) || sc_expect_dirt(c, e, dt, pages))
@@ -112,7 +112,7 @@ static int load_shape(struct shape_ctx *c, int threads, int write, uint64_t page
 	for (uint64_t p = 0; p < pages; p++) {
 		if (write && real_guest_expect(e->r, p, REAL_C_WRITTEN, 0x5A, 1, WHY))
 			goto out;
-		if (real_env_expect_state(e, p, PAGE_DIRTY, WHY)) {
+		if (real_env_expect_state(e, p, HPAGE_DIRTY, WHY)) {
 			sc_failed_in(c, "tracker");
 			goto out;
 		}
@@ -156,7 +156,7 @@ int rshape_prefetch(struct shape_ctx *c)
 			goto out;
 	}
 	for (uint64_t p = 0; p < pages; p++) {
-		enum page_state want = p < half ? PAGE_DIRTY : PAGE_NOT_PRESENT;
+		enum hpage want = p < half ? HPAGE_DIRTY : HPAGE_UNKNOWN;
 		enum real_dirt dw = p < half ? REAL_D_CLEAN : REAL_D_ABSENT;
 		if (real_env_expect_state(e, p, want, WHY))
 			goto out_in_prefault;
@@ -174,7 +174,7 @@ int rshape_prefetch(struct shape_ctx *c)
 	c->res->ops += 2;
 	if (real_env_prefault(e, half, WHY) || real_env_prefault(e, 0, WHY))
 		goto out;
-	if (real_env_expect_state(e, half, PAGE_ZERO, WHY))
+	if (real_env_expect_state(e, half, HPAGE_REMOVED, WHY))
 		goto out_in_prefault;
 	if (sc_rd(c, e, half, REAL_C_ZERO, 0))
 		goto out;

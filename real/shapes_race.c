@@ -38,7 +38,7 @@ int rshape_stale_source(struct shape_ctx *c)
 	if (sc_start(c, e, (struct real_op){.kind = REAL_OP_REMOVE, .page = 1, .n = 1}, &grm) ||
 	    real_guest_check(grm, REAL_WAIT_MS, WHY))
 		goto out;
-	if (real_env_wait_state(e, 1, PAGE_ZERO, REAL_WAIT_MS, WHY))
+	if (real_env_wait_state(e, 1, HPAGE_REMOVED, REAL_WAIT_MS, WHY))
 		goto out;
 	real_barrier_release(e, tok);
 	if (real_guest_check(grd, REAL_WAIT_MS, WHY))

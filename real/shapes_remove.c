@@ -21,7 +21,7 @@ int rshape_remove(struct shape_ctx *c)
 		return -1;
 	if (sc_rd(c, e, 0, REAL_C_SNAPSHOT, 0) || sc_rm(c, e, 0, 1))
 		goto out;
-	if (real_env_expect_state(e, 0, PAGE_ZERO, WHY) ||
+	if (real_env_expect_state(e, 0, HPAGE_REMOVED, WHY) ||
 	    real_env_expect_dirt(e, 0, REAL_D_ABSENT, WHY)) {
 		sc_failed_in(c, "after remove");
 		goto out;
@@ -30,7 +30,7 @@ int rshape_remove(struct shape_ctx *c)
 		goto out;
 	/* REF: a read zero-fill marks the page DIRTY (B24 is later), and it
 	 * is installed write-protected, i.e. clean. */
-	if (real_env_expect_state(e, 0, PAGE_DIRTY, WHY) ||
+	if (real_env_expect_state(e, 0, HPAGE_DIRTY, WHY) ||
 	    real_env_expect_dirt(e, 0, REAL_D_CLEAN, WHY)) {
 		sc_failed_in(c, "after zero-fill");
 		goto out;
@@ -46,7 +46,7 @@ int rshape_remove(struct shape_ctx *c)
 	    sc_rm(c, e, 0, 1))
 		goto out;
 	{
-		enum page_state st[2] = {PAGE_ZERO, PAGE_DIRTY};
+		enum hpage st[2] = {HPAGE_REMOVED, HPAGE_DIRTY};
 		enum real_dirt dt[2] = {REAL_D_ABSENT, REAL_D_DIRTY};
 		if (sc_expect_states(c, e, st, 2) || sc_expect_dirt(c, e, dt, 2))
 			goto out;
@@ -62,8 +62,8 @@ int rshape_remove(struct shape_ctx *c)
 	    sc_rm(c, e, 1, 4))
 		goto out;
 	{
-		enum page_state st[6] = {PAGE_DIRTY, PAGE_ZERO, PAGE_ZERO,
-					 PAGE_ZERO, PAGE_ZERO, PAGE_NOT_PRESENT};
+		enum hpage st[6] = {HPAGE_DIRTY, HPAGE_REMOVED, HPAGE_REMOVED,
+					 HPAGE_REMOVED, HPAGE_REMOVED, HPAGE_UNKNOWN};
 		enum real_dirt dt[6] = {REAL_D_CLEAN, REAL_D_ABSENT, REAL_D_ABSENT,
 					REAL_D_ABSENT, REAL_D_ABSENT, REAL_D_ABSENT};
 		if (sc_expect_states(c, e, st, 6) || sc_expect_dirt(c, e, dt, 6))
@@ -92,7 +92,7 @@ int rshape_remove_then_write(struct shape_ctx *c)
 	if (sc_rd(c, e, 0, REAL_C_SNAPSHOT, 0) || sc_rm(c, e, 0, 1) ||
 	    sc_wr(c, e, 0, 0x41) || sc_rd(c, e, 0, REAL_C_WRITTEN, 0x41))
 		goto out;
-	if (real_env_expect_state(e, 0, PAGE_DIRTY, WHY) ||
+	if (real_env_expect_state(e, 0, HPAGE_DIRTY, WHY) ||
 	    real_env_expect_dirt(e, 0, REAL_D_DIRTY, WHY)) {
 		sc_failed_in(c, "after the write");
 		goto out;
@@ -117,7 +117,7 @@ int rshape_write_then_remove(struct shape_ctx *c)
 	if (sc_wr(c, e, 0, 0x51) || sc_rd(c, e, 0, REAL_C_WRITTEN, 0x51) ||
 	    sc_rm(c, e, 0, 1))
 		goto out;
-	if (real_env_expect_state(e, 0, PAGE_ZERO, WHY) ||
+	if (real_env_expect_state(e, 0, HPAGE_REMOVED, WHY) ||
 	    real_env_expect_dirt(e, 0, REAL_D_ABSENT, WHY)) {
 		sc_failed_in(c, "after remove");
 		goto out;
@@ -159,7 +159,7 @@ int rshape_gated_remove_then_write(struct shape_ctx *c)
 	    sc_applied(c, e, 0, 1))
 		goto out;
 	{
-		enum page_state st[2] = {PAGE_ZERO, PAGE_NOT_PRESENT};
+		enum hpage st[2] = {HPAGE_REMOVED, HPAGE_UNKNOWN};
 		enum real_dirt dt[2] = {REAL_D_ABSENT, REAL_D_ABSENT};
 		if (sc_expect_states(c, e, st, 2) || sc_expect_dirt(c, e, dt, 2))
 			goto out;
@@ -196,7 +196,7 @@ int rshape_gated_write_then_remove(struct shape_ctx *c)
 	    real_guest_check(grm, REAL_WAIT_MS, WHY) || sc_applied(c, e, 0, 1))
 		goto out;
 	{
-		enum page_state st[2] = {PAGE_ZERO, PAGE_DIRTY};
+		enum hpage st[2] = {HPAGE_REMOVED, HPAGE_DIRTY};
 		enum real_dirt dt[2] = {REAL_D_ABSENT, REAL_D_DIRTY};
 		if (sc_expect_states(c, e, st, 2) || sc_expect_dirt(c, e, dt, 2))
 			goto out;
@@ -244,7 +244,7 @@ int rshape_pause_resume(struct shape_ctx *c)
 	if (sc_pause(c, e) || sc_resume(c, e) || sc_resume(c, e))
 		goto out;
 	for (uint64_t p = 0; p < pages; p++)
-		if (real_env_expect_state(e, p, PAGE_DIRTY, WHY)) {
+		if (real_env_expect_state(e, p, HPAGE_DIRTY, WHY)) {
 			sc_failed_in(c, "tracker");
 			goto out;
 		}

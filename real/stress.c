@@ -2,6 +2,7 @@
  * oracle over real-time-ordered operations, bounded waits everywhere. */
 #include "real/stress.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -10,16 +11,19 @@
 #include <time.h>
 
 #include "handler/handler.h"
+#include "model/invariant.h"
+#include "model/content.h"
 #include "model/oracle.h"
 #include "real/harness.h"
 #include "real/snapshot.h"
 #include "real/sys_real.h"
 
 #define STUCK_MS 10000
-/* Content tags for the oracle (it compares them only): snapshot of a page,
- * the bytes of one write of the scenario, 0 for zeros. */
-#define T_SNAP(p) (UINT64_C(0x53) << 56 | (uint64_t)(p))
-#define T_WRITE(id) (UINT64_C(0x57) << 56 | (uint64_t)(id))
+/* Content tags as the simulator's (model/kernel.h), so that the same
+ * invariant functions judge both: snapshot of a page, the bytes of one
+ * write of the scenario, 0 for zeros. */
+#define T_SNAP(p) MK_SNAP(p)
+#define T_WRITE(id) MK_WRITE(id)
 
 struct st_run;
 
@@ -44,21 +48,39 @@ struct st_run {
 	struct st_targ targs[SCN_MAX_THREADS];
 };
 
-static void violate(struct st_run *r, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void violate(struct st_run *r, const char *name, const char *fmt, ...)
+static void set_result(struct st_run *r, const char *name, const char *text)
 {
+	assert(inv_known(name));
 	pthread_mutex_lock(&r->mu);
 	if (!r->res->violated) {
 		r->res->violated = 1;
 		snprintf(r->res->name, sizeof r->res->name, "%s", name);
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(r->res->text, sizeof r->res->text, fmt, ap);
-		va_end(ap);
+		snprintf(r->res->text, sizeof r->res->text, "%s", text);
 	}
 	pthread_mutex_unlock(&r->mu);
+}
+
+/* Check one layer's facts against the invariant registry. */
+static void check(struct st_run *r, const struct inv_facts *f)
+{
+	struct inv_report rep;
+	if (inv_check(f, &rep))
+		set_result(r, rep.name, rep.text);
+}
+
+/* A run outcome that is not an invariant (setup, harness). */
+static void outcome(struct st_run *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void outcome(struct st_run *r, const char *name, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	assert(!inv_find(name));
+	set_result(r, name, text);
 }
 
 static uint64_t now_tick(struct st_run *r)
@@ -103,20 +125,20 @@ static void checked_read(struct st_run *r, const char *who, int page)
 	 * guests into plain memory: what they read then says nothing */
 	if (__atomic_load_n(&r->teardown, __ATOMIC_SEQ_CST))
 		return;
-	if (tag_of(r, page, c, v, &tag)) {
-		violate(r, "stale-data", "%s read page %d as %s (byte 0x%02x): bytes no operation wrote",
-			who, page, real_content_name(c), v);
-		return;
-	}
-	if (r->scn->contract == SCN_CONTRACT_BREAKS)
-		return;
+	if (tag_of(r, page, c, v, &tag))
+		tag = INV_FOREIGN;
+	struct inv_facts f = {.layer = INV_AT_READ};
+	f.u.read = (struct inv_read){
+		.who = who, .page = page, .got = tag, .start = start, .end = end,
+		.orc = &r->orc, .contract_breaks = r->scn->contract == SCN_CONTRACT_BREAKS,
+		.where = " on hardware"};
+	/* the oracle's log is shared with the writers' threads */
 	pthread_mutex_lock(&r->mu);
-	int ok = oracle_read_ok(&r->orc, page, tag, start, end);
+	struct inv_report rep;
+	int bad = inv_check(&f, &rep);
 	pthread_mutex_unlock(&r->mu);
-	if (!ok)
-		violate(r, "stale-data",
-			"%s read page %d as %s on hardware, which the sequential spec does not allow",
-			who, page, real_content_name(c));
+	if (bad)
+		set_result(r, rep.name, rep.text);
 }
 
 static int mut_begin(struct st_run *r, int page, uint64_t value)
@@ -227,17 +249,37 @@ static int final_main(struct real_env *e, void *arg, char *why, size_t whylen)
 	return 0;
 }
 
+/* A scenario thread that made no progress for STUCK_MS, as the stuck
+ * layer sees it: a guest is taken to sleep in a fault (its page unknown),
+ * a balloon in madvise waiting for its REMOVE. */
+static void stuck(struct st_run *r, const char *name, enum scn_role role,
+		  const char *handler_error)
+{
+	struct inv_blocked b = {.name = name, .fault_page = -1};
+	if (role == SCN_BALLOON)
+		b.event_wait = 1;
+	else
+		b.fault_page = INV_PAGE_UNKNOWN;
+	char where[64];
+	snprintf(where, sizeof where, " (on hardware: no progress in %d ms)", STUCK_MS);
+	struct inv_facts f = {.layer = INV_AT_STUCK};
+	f.u.stuck = (struct inv_stuck){.n = 1, .t = &b, .handler_error = handler_error,
+				       .where = handler_error ? "" : where};
+	check(r, &f);
+}
+
 /* Wait for g. A handler that gave up (an error, and no serve loop or
  * worker left; a paused one has no error) ends the wait early: by design
  * where the scenario allows it (1: the sandbox is torn down), else it is
  * the violation. */
-static int wait_guest(struct st_run *r, struct real_guest *g, const char *name)
+static int wait_guest(struct st_run *r, struct real_guest *g, const char *name,
+		      enum scn_role role)
 {
 	for (int ms = 0; ms < STUCK_MS; ms += 10) {
 		if (real_guest_wait(g, 10) == 0) {
 			const char *why = NULL;
 			if (real_guest_result(g, &why)) {
-				violate(r, "harness", "%s", why ? why : name);
+				outcome(r, "harness", "%s", why ? why : name);
 				return -1;
 			}
 			return 0;
@@ -245,28 +287,39 @@ static int wait_guest(struct st_run *r, struct real_guest *g, const char *name)
 		if (real_env_wait_idle(r->e, 0) == 0 && handler_error(r->e->h)) {
 			if (r->exit_allowed)
 				return 1;
-			violate(r, "handler-exit", "%s is blocked forever: the handler exited: %s",
-				name, handler_error(r->e->h));
+			stuck(r, name, role, handler_error(r->e->h));
 			return -1;
 		}
 	}
-	violate(r, "lost-wake", "%s did not finish within %d ms on hardware", name, STUCK_MS);
+	stuck(r, name, role, NULL);
 	return -1;
 }
 
+/* The handler's export against memory, before the final reads fault
+ * every page back in. */
 static void tracker_check(struct st_run *r)
 {
+	enum hpage views[SCN_MAX_PAGES];
+	int err = handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views);
+	if (err) {
+		outcome(r, "setup", "the handler's export failed: %s", strerror(-err));
+		return;
+	}
 	for (int p = 0; p < r->scn->pages; p++) {
 		int present = 0;
-		if (handler_page_state(r->e->h, (uint64_t)p) != PAGE_ZERO ||
-		    real_page_flags(r->e->r, (uint64_t)p, &present, NULL) || !present)
+		if (real_page_flags(r->e->r, (uint64_t)p, &present, NULL))
 			continue;
-		uint8_t v;
-		enum real_content c = real_guest_read(r->e->r, (uint64_t)p, 1, &v);
-		if (c != REAL_C_ZERO)
-			violate(r, "tracker-disagrees",
-				"page %d is marked removed (zero) but holds %s on hardware", p,
-				real_content_name(c));
+		uint8_t v = 0;
+		uint64_t tag = 0;
+		if (present) {
+			enum real_content c = real_guest_read(r->e->r, (uint64_t)p, 1, &v);
+			if (tag_of(r, p, c, v, &tag))
+				tag = INV_FOREIGN;
+		}
+		struct inv_facts f = {.layer = INV_AT_EXPORT};
+		f.u.exp = (struct inv_export){.page = p, .view = views[p], .present = present,
+					      .content = tag, .where = " on hardware"};
+		check(r, &f);
 	}
 }
 
@@ -309,7 +362,7 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 			res->skipped = 1;
 			snprintf(res->text, sizeof res->text, "%s", why);
 		} else {
-			violate(r, "setup", "%s", why);
+			outcome(r, "setup", "%s", why);
 		}
 		return;
 	}
@@ -321,26 +374,27 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 	for (int i = 0; i < scn->nthreads; i++, started++) {
 		r->targs[i] = (struct st_targ){r, i};
 		if (real_guest_start(r->e, scn->threads[i].name, thread_main, &r->targs[i], &g[i])) {
-			violate(r, "setup", "cannot start thread %s", scn->threads[i].name);
+			outcome(r, "setup", "cannot start thread %s", scn->threads[i].name);
 			break;
 		}
 	}
 	int torn_down = 0;
 	for (int i = 0; i < started && !res->violated && !torn_down; i++)
-		torn_down = wait_guest(r, g[i], scn->threads[i].name) == 1;
+		torn_down = wait_guest(r, g[i], scn->threads[i].name, scn->threads[i].role) == 1;
 	if (!res->violated && !torn_down) {
 		tracker_check(r);
 		handler_resume(r->e->h); /* a scenario may end paused */
 		struct real_guest *f;
 		if (!res->violated && real_guest_start(r->e, "final", final_main, r, &f) == 0)
-			wait_guest(r, f, "the final read");
+			wait_guest(r, f, "the final read", SCN_GUEST);
 	}
 	if (torn_down)
 		__atomic_store_n(&r->teardown, 1, __ATOMIC_SEQ_CST);
 	int stop = real_env_stop(r->e);
-	if (stop && !r->exit_allowed && !res->violated) {
-		const char *msg = handler_error(r->e->h);
-		violate(r, "handler-exit", "the handler exited: %s", msg ? msg : strerror(-stop));
+	if (!r->exit_allowed && !res->violated) {
+		struct inv_facts f = {.layer = INV_AT_STOP};
+		f.u.stop = (struct inv_stop){.err = stop, .handler_error = handler_error(r->e->h)};
+		check(r, &f);
 	}
 	real_env_close(r->e);
 	r->e = NULL;

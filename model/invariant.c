@@ -1,0 +1,295 @@
+/* The invariant registry: one check function per invariant, one row each.
+ * The texts name the threads and pages of the run so that a report can be
+ * read without the trace. */
+#include "model/invariant.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/content.h"
+
+#define AT(l) (1u << (l))
+
+void inv_fmt_content(char *buf, size_t n, uint64_t c)
+{
+	if (c == 0)
+		snprintf(buf, n, "zeros");
+	else if (c == INV_FOREIGN)
+		snprintf(buf, n, "foreign bytes");
+	else if (MK_IS_SNAP(c))
+		snprintf(buf, n, "snapshot(%" PRIu64 ")", MK_SNAP_PAGE(c));
+	else if (MK_IS_WRITE(c))
+		snprintf(buf, n, "write#%" PRIu64, MK_WRITE_ID(c));
+	else
+		snprintf(buf, n, "0x%" PRIx64, c);
+}
+
+static int stale_data(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_read *x = &f->u.read;
+	/* no contract makes bytes appear that nothing wrote */
+	if (x->got != INV_FOREIGN &&
+	    (x->contract_breaks || /* relaxed: the trace's header says so */
+	     oracle_read_ok(x->orc, x->page, x->got, x->start, x->end)))
+		return 0;
+	uint64_t c[8];
+	int n = oracle_candidates(x->orc, x->page, x->start, x->end, c, 8);
+	char want[200] = "", gs[48];
+	for (int i = 0; i < n; i++) {
+		char cs[48];
+		inv_fmt_content(cs, sizeof cs, c[i]);
+		snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+			 i ? " or " : "", cs);
+	}
+	inv_fmt_content(gs, sizeof gs, x->got);
+	snprintf(r->text, sizeof r->text,
+		 "%s read page %d as %s%s, but the sequential spec allows only %s",
+		 x->who, x->page, gs, x->where ? x->where : "", want);
+	return 1;
+}
+
+static int install_into_removed(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_install *x = &f->u.install;
+	if (x->content == 0 || x->view != HPAGE_REMOVED)
+		return 0;
+	char cs[48];
+	inv_fmt_content(cs, sizeof cs, x->content);
+	snprintf(r->text, sizeof r->text,
+		 "thread %s installed %s into page %d, which the handler already marks removed",
+		 x->who, cs, x->page);
+	return 1;
+}
+
+/* A handler thread backs off holding a read lock while a madvise waits for
+ * its REMOVE to be read and the uffd's reader is blocked: reading the uffd
+ * waits for the handler's I/O retries (B4; docs/HANDLER.md B39). */
+static int madvise_blocked_backoff(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_backoff *x = &f->u.backoff;
+	if (x->read_locks <= 0 || !x->madvise_waiting || !x->reader_blocked)
+		return 0;
+	snprintf(r->text, sizeof r->text,
+		 "%s's REMOVE stays unread: the serve loop is blocked while %s, holding the settle read lock, sleeps in a source-retry backoff (madvise waits for the handler's I/O)",
+		 x->madvise_waiting, x->sleeper);
+	return 1;
+}
+
+static int tracker_disagrees(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_export *x = &f->u.exp;
+	if (x->view != HPAGE_REMOVED || !x->present || x->content == 0)
+		return 0;
+	char cs[48];
+	inv_fmt_content(cs, sizeof cs, x->content);
+	snprintf(r->text, sizeof r->text, "page %d is marked removed but holds %s%s",
+		 x->page, cs, x->where ? x->where : "");
+	return 1;
+}
+
+/* The first thread that waits on the handler (a fault) or on the uffd's
+ * reader (an event): the one a stuck run is reported for. */
+static const struct inv_blocked *first_waiter(const struct inv_stuck *x)
+{
+	for (int i = 0; i < x->n; i++)
+		if (x->t[i].fault_page != -1 || x->t[i].event_wait)
+			return &x->t[i];
+	return NULL;
+}
+
+static void fault_text(const struct inv_stuck *x, const struct inv_blocked *b,
+		       struct inv_report *r)
+{
+	const char *why = x->handler_error;
+	char page[32] = "a page";
+	if (b->fault_page >= 0)
+		snprintf(page, sizeof page, "page %d", b->fault_page);
+	snprintf(r->text, sizeof r->text,
+		 "%s is blocked on %s forever%s: its fault message was %s and no worker, deferred entry or wake will serve it (handler's view: %s, page %s)%s%s",
+		 b->name, page, x->where ? x->where : "",
+		 b->fault_page == INV_PAGE_UNKNOWN ? "maybe" : b->fault_read ? "read" : "never read",
+		 b->have_view ? hpage_name(b->view) : "gone",
+		 b->fault_page == INV_PAGE_UNKNOWN ? "unknown" : b->page_present ? "present" : "absent",
+		 why ? "; the handler exited: " : "", why ? why : "");
+}
+
+static int handler_exit_stuck(const struct inv_stuck *x, struct inv_report *r)
+{
+	const struct inv_blocked *b = first_waiter(x);
+	if (!b || b->fault_page == -1 || !x->handler_error)
+		return 0;
+	fault_text(x, b, r);
+	return 1;
+}
+
+static int handler_exit(const struct inv_facts *f, struct inv_report *r)
+{
+	if (f->layer == INV_AT_STUCK)
+		return handler_exit_stuck(&f->u.stuck, r);
+	const struct inv_stop *x = &f->u.stop;
+	if (!x->err)
+		return 0;
+	snprintf(r->text, sizeof r->text, "the handler exited: %s",
+		 x->handler_error ? x->handler_error : strerror(-x->err));
+	return 1;
+}
+
+static int lost_wake(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_stuck *x = &f->u.stuck;
+	const struct inv_blocked *b = first_waiter(x);
+	if (!b || b->fault_page == -1 || x->handler_error)
+		return 0;
+	fault_text(x, b, r);
+	return 1;
+}
+
+static int madvise_blocked(const struct inv_facts *f, struct inv_report *r)
+{
+	if (f->layer == INV_AT_BACKOFF)
+		return madvise_blocked_backoff(f, r);
+	const struct inv_stuck *x = &f->u.stuck;
+	const struct inv_blocked *b = first_waiter(x);
+	if (!b || b->fault_page != -1)
+		return 0;
+	assert(b->event_wait);
+	snprintf(r->text, sizeof r->text,
+		 "%s is blocked in madvise forever%s: nobody reads its REMOVE", b->name,
+		 x->where ? x->where : "");
+	return 1;
+}
+
+static int deadlock(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_stuck *x = &f->u.stuck;
+	if (first_waiter(x))
+		return 0; /* reported as a lost wake or a blocked madvise */
+	char who[256] = "";
+	for (int i = 0; i < x->n; i++)
+		snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s",
+			 who[0] ? ", " : "", x->t[i].name);
+	snprintf(r->text, sizeof r->text, "no thread can run; blocked: %s", who);
+	return 1;
+}
+
+/* Steps since tid last ran, or n if it never did. */
+static size_t idle_steps(const struct inv_bound *x, int tid)
+{
+	for (size_t i = x->n; i-- > 0;)
+		if (x->choices[i] == (uint32_t)tid)
+			return x->n - 1 - i;
+	return x->n;
+}
+
+/* If a runnable thread was starved for most of the run (the strategy never
+ * picked it), the others spun on something it would end: with a fair OS
+ * scheduler that is wasted CPU, not a hang (B14). */
+static int busy_spin(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_bound *x = &f->u.bound;
+	for (int t = 0; t < x->nthreads; t++) {
+		if (!x->runnable(x->ctx, t))
+			continue;
+		size_t idle = idle_steps(x, t);
+		if (idle <= x->n / 2)
+			continue;
+		char spinners[200] = "";
+		for (size_t i = x->n > 64 ? x->n - 64 : 0; i < x->n; i++) {
+			const char *nm = x->name(x->ctx, (int)x->choices[i]);
+			if (!strstr(spinners, nm) && strlen(spinners) + strlen(nm) + 3 < sizeof spinners)
+				snprintf(spinners + strlen(spinners), sizeof spinners - strlen(spinners),
+					 "%s%s", spinners[0] ? ", " : "", nm);
+		}
+		snprintf(r->text, sizeof r->text,
+			 "%s spun for %zu steps without progress while %s, runnable, was not scheduled: a fair scheduler ends it, but the loop burns CPU until then (step bound %zu)",
+			 spinners, idle, x->name(x->ctx, t), x->n);
+		return 1;
+	}
+	return 0;
+}
+
+static int livelock(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_bound *x = &f->u.bound;
+	snprintf(r->text, sizeof r->text,
+		 "no end after %zu steps (step bound) although every runnable thread kept running",
+		 x->n);
+	return 1; /* after busy-spin: hitting the bound is itself the failure */
+}
+
+const struct invariant inv_table[] = {
+	{"stale-data", "a guest read returns a value the per-page sequential specification allows",
+	 AT(INV_AT_READ), stale_data},
+	{"install-into-removed", "no data is installed into a page the handler marks removed",
+	 AT(INV_AT_INSTALL), install_into_removed},
+	{"tracker-disagrees", "after the handler stopped, a page it would export as removed holds no data",
+	 AT(INV_AT_EXPORT), tracker_disagrees},
+	{"handler-exit", "the handler does not exit with an error (unless the scenario's source fails for good)",
+	 AT(INV_AT_STUCK) | AT(INV_AT_STOP), handler_exit},
+	{"lost-wake", "every guest fault is eventually served and its thread woken",
+	 AT(INV_AT_STUCK), lost_wake},
+	{"madvise-blocked", "a madvise's REMOVE is read without waiting for the handler's I/O",
+	 AT(INV_AT_STUCK) | AT(INV_AT_BACKOFF), madvise_blocked},
+	{"deadlock", "some thread can always run until every thread ends",
+	 AT(INV_AT_STUCK), deadlock},
+	{"busy-spin", "no handler loop spins while the thread it waits for is runnable",
+	 AT(INV_AT_BOUND), busy_spin},
+	{"livelock", "the run ends within the step bound",
+	 AT(INV_AT_BOUND), livelock},
+	{NULL, NULL, 0, NULL},
+};
+
+const struct inv_outcome inv_outcomes[] = {
+	{"setup", "the run could not be set up (the handler or a thread did not start)"},
+	{"replay-diverged", "a recorded schedule names a thread that cannot run"},
+	{"harness", "a scenario thread failed on hardware for a reason of its own"},
+	{NULL, NULL},
+};
+
+int inv_check(const struct inv_facts *f, struct inv_report *r)
+{
+	assert((unsigned)f->layer < INV_NLAYERS);
+	for (const struct invariant *i = inv_table; i->name; i++) {
+		if (!(i->layers & AT(f->layer)))
+			continue;
+		r->text[0] = '\0';
+		if (i->check(f, r)) {
+			assert(r->text[0]);
+			r->name = i->name;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+const struct invariant *inv_find(const char *name)
+{
+	for (const struct invariant *i = inv_table; i->name; i++)
+		if (strcmp(i->name, name) == 0)
+			return i;
+	return NULL;
+}
+
+const char *inv_known(const char *name)
+{
+	const struct invariant *i = inv_find(name);
+	if (i)
+		return i->name;
+	for (const struct inv_outcome *o = inv_outcomes; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o->name;
+	return NULL;
+}
+
+const char *inv_layer_name(enum inv_layer l)
+{
+	static const char *const names[INV_NLAYERS] = {
+		[INV_AT_READ] = "read", [INV_AT_INSTALL] = "install",
+		[INV_AT_BACKOFF] = "backoff", [INV_AT_EXPORT] = "export",
+		[INV_AT_STUCK] = "stuck", [INV_AT_STOP] = "stop",
+		[INV_AT_BOUND] = "bound",
+	};
+	return (unsigned)l < INV_NLAYERS ? names[l] : "?";
+}
