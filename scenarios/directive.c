@@ -1,10 +1,15 @@
 /* scenarios/directive.c — the header directives: memory, snapshot,
- * features, handler, contract, expect. Each may appear once (snapshot:
- * repeatable), only before the first thread. See scenarios/README.md.
+ * features, handler, contract, expect. Each may appear once (snapshot and
+ * expect: repeatable), only before the first thread. See scenarios/README.md.
  */
 #include <string.h>
 #include <strings.h>
 
+#include <stdio.h>
+
+#include "handler/handler.h"
+#include "handler/variants.h"
+#include "model/invariant.h"
 #include "scenarios/parse.h"
 
 static int d_memory(struct scn_ctx *c)
@@ -166,24 +171,55 @@ static int d_contract(struct scn_ctx *c)
 	return scn_no_more(c, 2);
 }
 
+/* One WHO of an expect line: a registered handler, or handler/variant
+ * with a variant that handler accepts. */
+static int expect_who(struct scn_ctx *c, const struct scn_tok *t, struct scn_expect *e)
+{
+	char name[48];
+	const char *slash = strchr(t->s, '/');
+	size_t hn = slash ? (size_t)(slash - t->s) : strlen(t->s);
+	if (hn == 0 || hn >= sizeof name || (slash && strlen(slash + 1) >= sizeof name))
+		return scn_fail_at(c, t, "expected HANDLER or HANDLER/VARIANT, got '%.40s'", t->s);
+	memcpy(name, t->s, hn);
+	name[hn] = '\0';
+	const struct handler_desc *d = handler_find(name);
+	if (!d)
+		return scn_fail_at(c, t, "unknown handler '%.40s'", name);
+	uint64_t bit = slash ? variant_parse(slash + 1) : 0;
+	if (slash && !(bit & d->variants))
+		return scn_fail_at(c, t, "'%.40s' is not a variant of %s (uffdlab list)",
+				   slash + 1, name);
+	if (e->nwho >= SCN_MAX_WHO)
+		return scn_fail_at(c, t, "too many handlers on one expect line (max %d)",
+				   SCN_MAX_WHO);
+	snprintf(e->who[e->nwho].handler, sizeof e->who[0].handler, "%s", name);
+	snprintf(e->who[e->nwho].variant, sizeof e->who[0].variant, "%s",
+		 slash ? slash + 1 : "");
+	e->nwho++;
+	return 0;
+}
+
 static int d_expect(struct scn_ctx *c)
 {
 	const struct scn_tok *t = c->l.tok;
-	size_t n;
-
 	if (c->l.ntok < 2)
 		return scn_fail_after(c, &t[0], "expected an invariant name");
-	n = strspn(t[1].s, "abcdefghijklmnopqrstuvwxyz-");
-	if (t[1].s[n] != '\0')
-		return scn_fail_at(c, &t[1],
-				   "invalid invariant name '%.40s' (expected [a-z-]+)",
+	const struct invariant *inv = inv_find(t[1].s);
+	if (!inv)
+		return scn_fail_at(c, &t[1], "unknown invariant '%.40s' (uffdlab list names them)",
 				   t[1].s);
-	if (n >= sizeof(c->s->expect))
-		return scn_fail_at(c, &t[1],
-				   "invariant name too long (%zu bytes, max %zu)",
-				   n, sizeof(c->s->expect) - 1);
-	memcpy(c->s->expect, t[1].s, n + 1);
-	return scn_no_more(c, 2);
+	if (c->s->nexpect >= SCN_MAX_EXPECT)
+		return scn_fail_at(c, &t[0], "too many expect lines (max %d)", SCN_MAX_EXPECT);
+	struct scn_expect *e = &c->s->expects[c->s->nexpect];
+	memset(e, 0, sizeof *e);
+	snprintf(e->invariant, sizeof e->invariant, "%s", inv->name);
+	e->line = c->l.no;
+	for (int i = 2; i < c->l.ntok; i++)
+		if (expect_who(c, &t[i], e))
+			return -1;
+	if (c->s->nexpect++ == 0)
+		snprintf(c->s->expect, sizeof c->s->expect, "%s", inv->name);
+	return 0;
 }
 
 static const struct directive {
@@ -196,7 +232,7 @@ static const struct directive {
 	{"features", SCN_D_FEATURES, d_features},
 	{"handler", SCN_D_HANDLER, d_handler},
 	{"contract", SCN_D_CONTRACT, d_contract},
-	{"expect", SCN_D_EXPECT, d_expect},
+	{"expect", -1, d_expect},
 };
 
 int scn_parse_directive(struct scn_ctx *c)

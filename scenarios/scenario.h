@@ -65,6 +65,19 @@ enum scn_fill {
 	SCN_FILL_SENTINEL = 2, /* pattern with byte 0 = sentinel (0xC3) */
 };
 
+#define SCN_MAX_EXPECT 8
+#define SCN_MAX_WHO 8
+
+struct scn_expect {
+	char invariant[32];
+	int line;            /* where it was said */
+	int nwho;
+	struct {
+		char handler[48];
+		char variant[48]; /* "" = the handler as written */
+	} who[SCN_MAX_WHO];
+};
+
 struct scenario {
 	char path[256];
 	char name[64];       /* file name without directory and .scn */
@@ -80,9 +93,12 @@ struct scenario {
 	int workers;         /* 0 = default */
 	int retries;         /* -1 = default */
 	enum scn_contract contract;
-	/* expectation, for the zoo: "" = none, else the invariant name that
-	 * the buggy variant must violate */
-	char expect[64];
+	/* expectations, for the zoo: `expect INVARIANT [WHO...]`, WHO being
+	 * a handler or handler/variant whose exploration of this scenario
+	 * must break INVARIANT (a registered one, model/invariant.h) */
+	char expect[64];     /* the first expectation's invariant, "" = none */
+	int nexpect;
+	struct scn_expect expects[SCN_MAX_EXPECT];
 	int nthreads;
 	struct scn_thread threads[SCN_MAX_THREADS];
 };

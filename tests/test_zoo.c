@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler/handler.h"
 #include "handler/variants.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
@@ -162,28 +163,92 @@ static void test_baseline_survives_the_fixed_bugs(void **state)
 	}
 }
 
-/* e2b-ref's own defects, shown by the simulator (README "What it found"). */
-static void test_e2b_ref_defects_are_found(void **state)
+static const struct scn_expect *expect_for(const struct scenario *scn, const char *handler,
+					  const char *variant)
+{
+	for (int e = 0; e < scn->nexpect; e++)
+		for (int k = 0; k < scn->expects[e].nwho; k++)
+			if (!strcmp(scn->expects[e].who[k].handler, handler) &&
+			    !strcmp(scn->expects[e].who[k].variant, variant))
+				return &scn->expects[e];
+	return NULL;
+}
+
+/* One truth for what a variant breaks: the variant table and the expect
+ * lines of its scenario agree, both ways, and the handler registry
+ * accepts every variant for the handler the table puts it into. */
+static void test_variant_table_matches_scenario_expects(void **state)
 {
 	(void)state;
 	static struct scenario scn;
-	struct verdict v;
-	/* copy after the zap, with the guest keeping the contract */
-	long at = explore("scenarios/zoo/prefault-remove.scn", NULL, SCHED_RANDOM, 20000, &v, &scn);
-	assert_true(at >= 0);
-	assert_string_equal(v.name, "stale-data");
-	/* the same window for a demand fault */
-	at = explore("scenarios/zoo/stale-source.scn", NULL, SCHED_RANDOM, 20000, &v, &scn);
-	assert_true(at >= 0);
-	assert_string_equal(v.name, "tracker-disagrees");
-	/* a pause drops the deferred queue (REF keeps it in a local of Serve) */
-	at = explore("scenarios/zoo/pause-drops-deferred.scn", NULL, SCHED_RANDOM, 20000, &v, &scn);
-	assert_true(at >= 0);
-	assert_string_equal(v.name, scn.expect);
-	/* B14: the deferred-retry spin, under an unfair (PCT) schedule */
-	at = explore("scenarios/zoo/deferred-spin.scn", NULL, SCHED_PCT, 2000, &v, &scn);
-	assert_true(at >= 0);
-	assert_string_equal(v.name, scn.expect);
+	char err[256];
+	for (const struct variant_info *z = variant_table; z->name; z++) {
+		const struct handler_desc *d = handler_find(z->handler);
+		assert_non_null(d);
+		assert_true(d->variants & z->bit);
+		assert_int_equal(scn_parse_file(z->scenario, &scn, err, sizeof err), 0);
+		const struct scn_expect *e = expect_for(&scn, z->handler, z->name);
+		if (!e)
+			fail_msg("%s names no 'expect ... %s/%s'", z->scenario, z->handler, z->name);
+		if (strcmp(e->invariant, z->expect))
+			fail_msg("%s:%d expects %s of %s/%s, handler/variants.c says %s", z->scenario,
+				 e->line, e->invariant, z->handler, z->name, z->expect);
+	}
+	static char names[64][256];
+	int n = scn_list_dir("scenarios", names, 64);
+	assert_true(n >= 20);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(scn_parse_file(names[i], &scn, err, sizeof err), 0);
+		for (int e = 0; e < scn.nexpect; e++)
+			for (int k = 0; k < scn.expects[e].nwho; k++) {
+				const char *var = scn.expects[e].who[k].variant;
+				if (!var[0])
+					continue;
+				const struct variant_info *z = variant_table;
+				while (z->name && strcmp(z->name, var))
+					z++;
+				assert_non_null(z->name);
+				if (strcmp(z->scenario, names[i]) || strcmp(z->expect, scn.expects[e].invariant))
+					fail_msg("%s:%d: %s/%s is not in handler/variants.c with this scenario and %s",
+						 names[i], scn.expects[e].line, scn.expects[e].who[k].handler,
+						 var, scn.expects[e].invariant);
+			}
+	}
+}
+
+/* The handlers' own defects that scenarios name (`expect INV HANDLER`, no
+ * variant): random schedules find them, or PCT for those that need an
+ * unfair scheduler (B14's spin); the first violation is the one named. */
+static void test_handler_defects_named_by_scenarios_are_found(void **state)
+{
+	(void)state;
+	static char names[64][256];
+	static struct scenario scn;
+	char err[256];
+	int n = scn_list_dir("scenarios", names, 64), checked = 0;
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(scn_parse_file(names[i], &scn, err, sizeof err), 0);
+		for (int e = 0; e < scn.nexpect; e++)
+			for (int k = 0; k < scn.expects[e].nwho; k++) {
+				if (scn.expects[e].who[k].variant[0])
+					continue;
+				char h[48], want[32];
+				snprintf(h, sizeof h, "%s", scn.expects[e].who[k].handler);
+				snprintf(want, sizeof want, "%s", scn.expects[e].invariant);
+				struct verdict v;
+				long at = explore_h(h, names[i], NULL, SCHED_RANDOM, 20000, &v, &scn);
+				if (at < 0)
+					at = explore_h(h, names[i], NULL, SCHED_PCT, 2000, &v, &scn);
+				if (at < 0)
+					fail_msg("%s on %s: no violation, expected %s", h, names[i], want);
+				if (strcmp(v.name, want))
+					fail_msg("%s on %s: found %s (%s), expected %s", h, names[i], v.name,
+						 v.text, want);
+				checked++;
+				assert_int_equal(scn_parse_file(names[i], &scn, err, sizeof err), 0);
+			}
+	}
+	assert_true(checked >= 4);
 }
 
 /* The upstream shapes keep the contract and avoid the windows above: the
@@ -215,7 +280,8 @@ int main(void)
 		cmocka_unit_test(test_reference_survives_the_library),
 		cmocka_unit_test(test_reference_exhausts_library_at_bound_2),
 		cmocka_unit_test(test_baseline_survives_the_fixed_bugs),
-		cmocka_unit_test(test_e2b_ref_defects_are_found),
+		cmocka_unit_test(test_variant_table_matches_scenario_expects),
+		cmocka_unit_test(test_handler_defects_named_by_scenarios_are_found),
 		cmocka_unit_test(test_library_shapes_pass_on_e2b_ref),
 	};
 	return cmocka_run_group_tests_name("zoo", tests, NULL, NULL);
