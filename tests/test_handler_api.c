@@ -1,0 +1,263 @@
+/* The handler interface from outside handler/: a minimal handler defined
+ * here, registered with handler_register() and explored through the
+ * interface alone. It serves every fault from the snapshot and ignores
+ * REMOVE, so a page removed by the balloon comes back with its old bytes:
+ * the oracle must say stale-data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler/handler.h"
+#include "handler/sys.h"
+#include "model/world.h"
+#include "scenarios/scenario.h"
+
+struct naive {
+	struct handler base; /* first, as the interface requires */
+	sys_t *sys;
+	struct handler_config cfg;
+	int exit_fds[2];
+	sys_thread_t *loop;
+	void *buf;
+	char err[128];
+};
+
+static struct naive *of(struct handler *h)
+{
+	return (struct naive *)h;
+}
+
+static int serve_one(struct naive *n, const struct uffd_msg *m)
+{
+	const struct sys_ops *o = n->sys->ops;
+	if (m->event != UFFD_EVENT_PAGEFAULT)
+		return 0; /* the bug under test: REMOVE is ignored */
+	uint64_t ps = n->cfg.page_size;
+	uint64_t addr = m->arg.pagefault.address & ~(ps - 1);
+	int err = o->source_read(n->sys, addr - n->cfg.base, n->buf, ps);
+	if (err)
+		return err;
+	int64_t done;
+	err = o->uffd_copy(n->sys, n->cfg.uffd, addr, n->buf, ps, 0, &done);
+	if (err == -EEXIST)
+		err = o->uffd_wake(n->sys, n->cfg.uffd, addr, ps);
+	return err;
+}
+
+static void loop_main(void *arg)
+{
+	struct naive *n = arg;
+	const struct sys_ops *o = n->sys->ops;
+	for (;;) {
+		struct sys_pollfd p[2] = {{n->cfg.uffd, SYS_POLLIN, 0},
+					  {n->exit_fds[0], SYS_POLLIN, 0}};
+		if (o->poll(n->sys, p, 2, -1) < 0 || p[1].revents)
+			return;
+		struct uffd_msg m;
+		int r;
+		while ((r = o->uffd_read(n->sys, n->cfg.uffd, &m, 1)) == 1) {
+			int err = serve_one(n, &m);
+			if (err) {
+				snprintf(n->err, sizeof n->err, "serve: %s", strerror(-err));
+				return;
+			}
+		}
+	}
+}
+
+static int naive_create(sys_t *sys, const struct handler_config *cfg, struct handler **out)
+{
+	struct naive *n = calloc(1, sizeof *n);
+	if (!n)
+		return -ENOMEM;
+	n->sys = sys;
+	n->cfg = *cfg;
+	int err = sys->ops->pipe(sys, n->exit_fds);
+	if (!err && !(n->buf = sys->ops->buf_alloc(sys, cfg->page_size)))
+		err = -ENOMEM;
+	if (err) {
+		free(n);
+		return err;
+	}
+	*out = &n->base;
+	return 0;
+}
+
+static int naive_start(struct handler *h)
+{
+	struct naive *n = of(h);
+	return n->sys->ops->spawn(n->sys, &n->loop, "loop", loop_main, n);
+}
+
+static int naive_pause(struct handler *h)
+{
+	struct naive *n = of(h);
+	if (!n->loop)
+		return 0;
+	char c = 1;
+	long w = n->sys->ops->write(n->sys, n->exit_fds[1], &c, 1);
+	if (w != 1)
+		return w < 0 ? (int)w : -EIO;
+	int err = n->sys->ops->join(n->sys, n->loop);
+	n->loop = NULL;
+	n->sys->ops->read(n->sys, n->exit_fds[0], &c, 1);
+	return err;
+}
+
+static int naive_resume(struct handler *h)
+{
+	return of(h)->loop ? 0 : naive_start(h);
+}
+
+static int naive_stop(struct handler *h)
+{
+	int err = naive_pause(h);
+	return err ? err : of(h)->err[0] ? -EIO : 0;
+}
+
+static enum hpage naive_view(const struct handler *h, uint64_t page)
+{
+	(void)h;
+	(void)page;
+	return HPAGE_UNKNOWN; /* it keeps no record at all */
+}
+
+static int naive_export(struct handler *h, uint64_t first, uint64_t n, enum hpage *out)
+{
+	(void)h;
+	for (uint64_t i = 0; i < n; i++)
+		out[i] = naive_view(h, first + i);
+	return 0;
+}
+
+static void naive_stats(const struct handler *h, struct handler_stats *out)
+{
+	(void)h;
+	memset(out, 0, sizeof *out);
+}
+
+static const char *naive_error(const struct handler *h)
+{
+	const struct naive *n = (const struct naive *)h;
+	return n->err[0] ? n->err : NULL;
+}
+
+static void naive_free(struct handler *h)
+{
+	struct naive *n = of(h);
+	naive_pause(h);
+	n->sys->ops->close(n->sys, n->exit_fds[0]);
+	n->sys->ops->close(n->sys, n->exit_fds[1]);
+	n->sys->ops->buf_free(n->sys, n->buf, n->cfg.page_size);
+	free(n);
+}
+
+static void naive_discard(struct handler *h)
+{
+	free(of(h));
+}
+
+static const struct handler_ops naive_ops = {
+	.create = naive_create, .start = naive_start, .pause = naive_pause,
+	.resume = naive_resume, .stop = naive_stop, .prefault = NULL,
+	.page_view = naive_view, .export_pages = naive_export,
+	.get_stats = naive_stats, .error = naive_error, .free = naive_free,
+	.discard = naive_discard,
+};
+
+static const struct handler_desc naive_desc = {
+	"naive", "serves every fault from the snapshot, ignores REMOVE (test)", 0, &naive_ops,
+};
+
+static const char scenario_text[] =
+	"memory 4k 2\n"
+	"features remove\n"
+	"thread g guest\n"
+	"  read 0\n"
+	"thread b balloon\n"
+	"  remove 0 after g.1\n"
+	"thread g2 guest\n"
+	"  read 0 after b.1\n";
+
+static int setup(void **state)
+{
+	(void)state;
+	return handler_register(&naive_desc) == 0 ? 0 : -1;
+}
+
+static void test_registry_takes_the_row(void **state)
+{
+	(void)state;
+	assert_ptr_equal(handler_find("naive"), &naive_desc);
+	assert_int_equal(handler_register(&naive_desc), -EEXIST);
+	struct handler_desc bad = naive_desc;
+	bad.name = "Bad Name";
+	assert_int_equal(handler_register(&bad), -EINVAL);
+	struct handler_ops half = naive_ops;
+	half.export_pages = NULL;
+	bad.name = "half";
+	bad.ops = &half;
+	assert_int_equal(handler_register(&bad), -EINVAL);
+	int n;
+	const struct handler_desc *const *all = handler_list(&n);
+	assert_true(n >= 3);
+	assert_ptr_equal(all[n - 1], &naive_desc);
+	assert_string_equal(handler_names()[n - 1], "naive");
+	assert_null(handler_names()[n]);
+}
+
+static long explore(const char *handler, struct verdict *v)
+{
+	static struct scenario scn;
+	char err[256];
+	assert_int_equal(scn_parse_string("naive.scn", scenario_text, &scn, err, sizeof err), 0);
+	struct world *w = world_new(&scn, handler, 0);
+	assert_non_null(w);
+	long found = -1;
+	for (long i = 0; i < 200 && found < 0; i++) {
+		struct sched_opts o = {.strategy = SCHED_RANDOM, .seed = (uint64_t)i};
+		assert_int_equal(world_run(w, &o, NULL, NULL, v), 0);
+		if (v->violated)
+			found = i;
+	}
+	world_free(w);
+	return found;
+}
+
+/* The oracle sees the bug through the interface alone: every schedule of
+ * this sequential scenario re-serves the removed page from the snapshot. */
+static void test_oracle_finds_the_naive_handlers_bug(void **state)
+{
+	(void)state;
+	struct verdict v;
+	assert_int_equal(explore("naive", &v), 0);
+	assert_string_equal(v.name, "stale-data");
+	assert_non_null(strstr(v.text, "g2 read page 0 as snapshot(0)"));
+	assert_non_null(strstr(v.text, "allows only zeros"));
+}
+
+/* The same scenario on the in-tree reference handler: no violation, so the
+ * finding above is the naive handler's, not the scenario's. */
+static void test_reference_passes_the_same_scenario(void **state)
+{
+	(void)state;
+	struct verdict v;
+	assert_int_equal(explore("reference", &v), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry_takes_the_row),
+		cmocka_unit_test(test_oracle_finds_the_naive_handlers_bug),
+		cmocka_unit_test(test_reference_passes_the_same_scenario),
+	};
+	return cmocka_run_group_tests_name("handler_api", tests, setup, NULL);
+}
