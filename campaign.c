@@ -1,12 +1,14 @@
-/* `uffdlab run`: the main job. Explores every bundled scenario with e2b-ref
- * and reference, then each bug variant in the zoo scenario that shows it;
- * prints what was found as tables (traces in out/), then runs the upstream
- * shapes on the real kernel. */
+/* `uffdlab run`: the main job. Explores every bundled scenario with every
+ * registered handler, then each bug variant in the zoo scenario that shows
+ * it; prints what was found as tables (traces in out/), then runs the
+ * upstream shapes on the real kernel. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver.h"
+#include "handler/handler.h"
 #include "handler/variants.h"
 #include "real/confirm.h"
 #include "real/shapes.h"
@@ -52,13 +54,14 @@ static int cell(const char *path, const char *handler, const char *variant,
 	return 0;
 }
 
-/* reference under dfs bound 2: "exhausted N" or the violation found. */
-static int dfs_cell(const char *path, char *out, size_t n, struct tally *t)
+/* dfs bound 2: "exhausted N" or the violation found. */
+static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
+		    struct tally *t)
 {
 	struct explore_result r = {0};
 	struct explore_args a = {
 		.scenario = path,
-		.handler = "reference",
+		.handler = handler,
 		.dfs = 1,
 		.bound = 2,
 		.out_dir = "out",
@@ -82,7 +85,43 @@ static int dfs_cell(const char *path, char *out, size_t n, struct tally *t)
 	return 0;
 }
 
-static const char *const hs_stress[] = {"e2b-ref", "reference"};
+/* Random schedules, then PCT if random found nothing: one cell. */
+static int sim_cell(const char *path, const char *handler, uint64_t runs, char *out,
+		    size_t n, struct tally *t)
+{
+	if (cell(path, handler, NULL, SCHED_RANDOM, runs, out, n, t))
+		return 1;
+	return cell(path, handler, NULL, SCHED_PCT, runs, out, n, t);
+}
+
+/* One row per scenario, two columns per registered handler. Returns how
+ * many scenarios each handler breaks, in found[]. */
+static void sim_table(char (*names)[256], int n, uint64_t runs, int *found, struct tally *t)
+{
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	assert(nh > 0 && nh <= 32);
+	printf("%-44s", "scenario");
+	for (int h = 0; h < nh; h++) {
+		char c1[64], c2[64];
+		snprintf(c1, sizeof c1, "%s random+pct", hs[h]->name);
+		snprintf(c2, sizeof c2, "%s dfs bound 2", hs[h]->name);
+		printf(" %-24s %-24s", c1, c2);
+	}
+	printf("\n");
+	for (int i = 0; i < n; i++) {
+		printf("%-44s", names[i]);
+		for (int h = 0; h < nh; h++) {
+			char c1[64], c2[64];
+			int f = sim_cell(names[i], hs[h]->name, runs, c1, sizeof c1, t);
+			f |= dfs_cell(names[i], hs[h]->name, c2, sizeof c2, t);
+			found[h] += f;
+			printf(" %-24s %-24s", c1, c2);
+		}
+		printf("\n");
+		fflush(stdout);
+	}
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -109,24 +148,9 @@ int cmd_run(int argc, char **argv)
 	printf("== simulator: %d scenarios, up to %llu schedules per cell (random, then pct);\n"
 	       "   a cell is ok or <violated invariant>@<seed> (trace in out/)\n\n",
 	       n, (unsigned long long)runs);
-	printf("%-44s %-24s %-24s %-22s %s\n", "scenario", "e2b-ref random", "e2b-ref pct",
-	       "reference random+pct", "reference dfs bound 2");
-	int found = 0, ref_found = 0;
+	int found[32] = {0}; /* HANDLERS_MAX in handler/registry.c */
 	struct tally t = {0};
-	for (int i = 0; i < n; i++) {
-		char c1[64], c2[64], c3[64];
-		int f = cell(names[i], "e2b-ref", NULL, SCHED_RANDOM, runs, c1, sizeof c1, &t);
-		f |= cell(names[i], "e2b-ref", NULL, SCHED_PCT, runs, c2, sizeof c2, &t);
-		int r = cell(names[i], "reference", NULL, SCHED_RANDOM, runs, c3, sizeof c3, &t);
-		if (!r)
-			r = cell(names[i], "reference", NULL, SCHED_PCT, runs, c3, sizeof c3, &t);
-		char c4[64];
-		r |= dfs_cell(names[i], c4, sizeof c4, &t);
-		found += f;
-		ref_found += r;
-		printf("%-44s %-24s %-24s %-22s %s\n", names[i], c1, c2, c3, c4);
-		fflush(stdout);
-	}
+	sim_table(names, n, runs, found, &t);
 	printf("\n%-24s %-10s %-44s %-22s %s\n", "variant", "into", "scenario", "expected",
 	       "found");
 	int missed = 0;
@@ -141,13 +165,17 @@ int cmd_run(int argc, char **argv)
 		       c, as_expected ? "" : "  <-- NOT AS EXPECTED");
 		fflush(stdout);
 	}
-	printf("\n== simulator: e2b-ref violates an invariant in %d of %d scenarios, reference in %d;\n"
-	       "   %d of the variants' bugs not found as expected; %llu schedules in %.2f s (%.0f schedules/s)\n",
-	       found, n, ref_found, missed, (unsigned long long)t.runs, t.secs,
-	       t.secs > 0 ? (double)t.runs / t.secs : 0);
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	printf("\n== simulator:");
+	for (int h = 0; h < nh; h++)
+		printf("%s %s violates an invariant in %d of %d scenarios", h ? "," : "",
+		       hs[h]->name, found[h], n);
+	printf(";\n   %d of the variants' bugs not found as expected; %llu schedules in %.2f s (%.0f schedules/s)\n",
+	       missed, (unsigned long long)t.runs, t.secs, t.secs > 0 ? (double)t.runs / t.secs : 0);
 	printf("   reproduce any cell: uffdlab explore SCENARIO --handler H [--variant V] "
 	       "--strategy S --seed SEED --runs 1\n\n");
-	printf("== real kernel: upstream shapes on e2b-ref\n");
+	printf("== real kernel: upstream shapes on %s\n", handler_default());
 	fflush(stdout);
 	int failed = real_run_shapes(stdout, 0);
 	printf("== real kernel: %d shape(s) failed\n\n", failed);
@@ -164,10 +192,10 @@ int cmd_run(int argc, char **argv)
 			t.bad++;
 			continue;
 		}
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < nh; i++) {
 			struct real_stress_result r;
-			real_stress_run(&scn, hs_stress[i], 0, 300, &r);
-			printf("real stress %-24s %-9s: ", zoo[z], hs_stress[i]);
+			real_stress_run(&scn, hs[i]->name, 0, 300, &r);
+			printf("real stress %-24s %-9s: ", zoo[z], hs[i]->name);
 			if (r.skipped)
 				printf("skipped: %s\n", r.text);
 			else if (r.violated)
@@ -179,12 +207,11 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	printf("\n== real kernel: the simulator's copy-after-zap interleaving, forced with a barrier\n");
-	static const char *const hs[] = {"e2b-ref", "reference"};
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < nh; i++)
 		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
 			struct real_shape_result r;
-			real_confirm_copy_after_zap(hs[i], ps, &r);
-			printf("real copy-after-zap %s %s: %s: %s\n", hs[i], ps == 4096 ? "4k" : "2m",
+			real_confirm_copy_after_zap(hs[i]->name, ps, &r);
+			printf("real copy-after-zap %s %s: %s: %s\n", hs[i]->name, ps == 4096 ? "4k" : "2m",
 			       r.status == REAL_SHAPE_PASSED   ? "zeros"
 			       : r.status == REAL_SHAPE_FAILED ? "STALE"
 							       : "skipped",

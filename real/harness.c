@@ -247,7 +247,7 @@ int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		.backoff_cap_ns = o->backoff_cap_ns,
 		.variants = o->variants,
 	};
-	const char *name = o->handler ? o->handler : "e2b-ref";
+	const char *name = o->handler ? o->handler : handler_default();
 	rc = handler_new(name, e->sys, &e->cfg, &e->h);
 	if (rc) {
 		snprintf(why, whylen, "handler_new(%s): %s", name, strerror(-rc));
