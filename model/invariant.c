@@ -245,6 +245,7 @@ const struct inv_outcome inv_outcomes[] = {
 	{"setup", "the run could not be set up (the handler or a thread did not start)"},
 	{"replay-diverged", "a recorded schedule names a thread that cannot run"},
 	{"harness", "a scenario thread failed on hardware for a reason of its own"},
+	{"op-failed", "a scenario operation returned an error, so the run is not the one written"},
 	{NULL, NULL},
 };
 

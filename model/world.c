@@ -154,67 +154,75 @@ static void checked_read(struct world *w, const char *who, int page)
 	check(w, &f);
 }
 
-static void do_prefetch(struct world *w, int first, int last)
+/* Prefault each page the source can read; a page whose source read fails
+ * is skipped (the prefetcher's choice). 0 or -errno. */
+static int do_prefetch(struct world *w, int first, int last)
 {
 	sys_t *sys = mk_sys(w->k);
 	uint64_t ps = w->scn->page_size;
 	for (int p = first; p <= last; p++) {
 		void *buf = sys->ops->buf_alloc(sys, ps);
 		if (!buf)
-			return;
-		/* the prefetcher skips a page whose source read fails */
+			return -ENOMEM;
+		int err = 0;
 		if (sys->ops->source_read(sys, (uint64_t)p * ps, buf, ps) == 0)
-			handler_prefault(w->h, (uint64_t)p, buf);
+			err = handler_prefault(w->h, (uint64_t)p, buf);
 		sys->ops->buf_free(sys, buf, ps);
+		if (err)
+			return err;
 	}
+	return 0;
 }
 
-static void run_op(struct world *w, int tidx, int oidx)
+/* A mutation of pages a..b as the oracle's log records it, around the
+ * kernel call that performs it. */
+static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int oidx)
+{
+	int hd[SCN_MAX_PAGES];
+	assert(a >= 0 && a <= b && b < w->scn->pages);
+	for (int p = a; p <= b; p++)
+		if ((hd[p] = oracle_begin(&w->orc, p, value, sched_steps(w->s))) < 0)
+			return -ENOSPC; /* the log would lose it: no verdict is sound */
+	int err = w->scn->threads[tidx].ops[oidx].kind == SCN_WRITE
+			  ? mk_guest_write(w->k, a, value)
+			  : mk_madvise_dontneed(w->k, a, b);
+	for (int p = a; p <= b; p++)
+		oracle_end(&w->orc, hd[p], sched_steps(w->s));
+	return err;
+}
+
+static int run_op(struct world *w, int tidx, int oidx)
 {
 	const struct scn_op *op = &w->scn->threads[tidx].ops[oidx];
 	int a = (int)op->a, b = (int)op->b;
 	switch (op->kind) {
 	case SCN_READ:
 		checked_read(w, tname(w, tidx), a);
-		break;
-	case SCN_WRITE: {
-		uint64_t tag = write_tag(tidx, oidx);
-		int hd = oracle_begin(&w->orc, a, tag, sched_steps(w->s));
-		mk_guest_write(w->k, a, tag);
-		oracle_end(&w->orc, hd, sched_steps(w->s));
-		break;
-	}
-	case SCN_REMOVE: {
-		int hd[SCN_MAX_PAGES];
-		for (int p = a; p <= b; p++)
-			hd[p] = oracle_begin(&w->orc, p, 0, sched_steps(w->s));
-		mk_madvise_dontneed(w->k, a, b);
-		for (int p = a; p <= b; p++)
-			oracle_end(&w->orc, hd[p], sched_steps(w->s));
-		break;
-	}
+		return 0;
+	case SCN_WRITE:
+		return mutate(w, a, a, write_tag(tidx, oidx), tidx, oidx);
+	case SCN_REMOVE:
+		return mutate(w, a, b, 0, tidx, oidx);
 	case SCN_PAUSE:
-		handler_pause(w->h);
-		break;
+		return handler_pause(w->h);
 	case SCN_RESUME:
-		handler_resume(w->h);
-		break;
+		return handler_resume(w->h);
 	case SCN_PREFETCH:
-		do_prefetch(w, a, b);
-		break;
+		return do_prefetch(w, a, b);
 	case SCN_SOURCE_FAIL:
 		mk_source_fail(w->k, a, b);
-		break;
+		return 0;
 	case SCN_UNMAP:
-		mk_munmap(w->k, a, b);
-		break;
+		return mk_munmap(w->k, a, b);
 	case SCN_REMAP:
-		mk_mremap(w->k, a, b);
-		break;
-	case SCN_FORK:
-		mk_fork(w->k);
-		break;
+		return mk_mremap(w->k, a, b);
+	case SCN_FORK: {
+		int child = mk_fork(w->k);
+		return child < 0 ? child : 0;
 	}
+	}
+	assert(0 && "scenario op out of range");
+	return -EINVAL;
 }
 
 static void scenario_thread(void *arg)
@@ -222,9 +230,16 @@ static void scenario_thread(void *arg)
 	struct targ *t = arg;
 	struct world *w = t->w;
 	const struct scn_thread *th = &w->scn->threads[t->idx];
-	for (int i = 0; i < th->nops; i++) {
+	for (int i = 0; i < th->nops && !w->v->violated; i++) {
 		wait_after(w, &th->ops[i]);
-		run_op(w, t->idx, i);
+		int err = run_op(w, t->idx, i);
+		if (err) {
+			outcome(w, "op-failed", "%s: %s (op %d): %s", th->name,
+				scn_op_name(th->ops[i].kind), i + 1,
+				err == -ENOSPC ? "the oracle's log is full" : strerror(-err));
+			return;
+		}
+		assert(w->done_ops[t->idx] == i);
 		w->done_ops[t->idx]++;
 		sched_wake_all(w->s, &w->progress);
 	}
