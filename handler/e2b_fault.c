@@ -1,6 +1,7 @@
 /* e2b-ref: the worker, fault_page and Prefault (HANDLER.md 1.5, 1.10, 1.11). */
 #include "e2b.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,8 @@ static void defer(struct serve *sv, const struct uffd_msg *m)
 		sv->capdeferred = nc;
 	}
 	sv->deferred[sv->ndeferred++] = *m;
+	assert(sv->ndeferred <= sv->capdeferred);
+	assert(m->event == UFFD_EVENT_PAGEFAULT);
 	o->mutex_unlock(h->sys, sv->dmu);
 	e2b_stat(h, &h->st.deferred);
 	o->note(h->sys, SYS_NOTE_DEFER, m->arg.pagefault.address, 0);
@@ -196,6 +199,7 @@ static void worker(struct work *w)
 	const struct sys_ops *o = h->o;
 	uint64_t addr = h->cfg.base + w->offset;
 	uint64_t idx = w->offset / h->cfg.page_size;
+	assert(idx < h->pages && w->offset % h->cfg.page_size == 0);
 	void *early = NULL;
 	if ((h->fixes & FIX_READ_GATE) && read_source_early(h, w, &early))
 		return;
@@ -242,6 +246,8 @@ static void worker(struct work *w)
 
 void e2b_work_done(struct e2b *h, struct work *w)
 {
+	assert(h->wg_alive > 0 && h->live);
+	assert(w->prev ? w->prev->next == w : h->live == w);
 	if (w->prev)
 		w->prev->next = w->next;
 	else

@@ -3,6 +3,7 @@
  * write lock, then hand each fault (deferred ones first) to a worker. */
 #include "e2b.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ void e2b_signal_exit(struct serve *sv)
 
 static int push(struct uffd_msg **a, int *n, int *cap, const struct uffd_msg *m)
 {
+	assert(*n >= 0 && *n <= *cap && (*cap == 0 || *a));
 	if (*n == *cap) {
 		int nc = *cap ? *cap * 2 : 8;
 		struct uffd_msg *na = realloc(*a, (size_t)nc * sizeof **a);
@@ -28,6 +30,7 @@ static int push(struct uffd_msg **a, int *n, int *cap, const struct uffd_msg *m)
 		*cap = nc;
 	}
 	(*a)[(*n)++] = *m;
+	assert(*n <= *cap);
 	return 0;
 }
 
@@ -75,6 +78,7 @@ static void apply_removes(struct e2b *h, const struct batch *b, int locked)
 		uint64_t first = off / h->cfg.page_size;
 		/* REF assumes page alignment (B23): length / page size */
 		uint64_t last = first + (end - start) / h->cfg.page_size;
+		assert(end >= start && first <= last);
 		tracker_set_range(&h->tr, first, last, PAGE_ZERO);
 		h->o->note(h->sys, SYS_NOTE_TRACKER, first, PAGE_ZERO);
 		e2b_stat(h, &h->st.removes);
@@ -117,6 +121,7 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 	while (h->wg_alive >= h->cfg.max_workers)
 		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
 	h->wg_alive++;
+	assert(h->wg_alive <= h->cfg.max_workers && w->offset < h->cfg.size);
 	w->next = h->live;
 	if (h->live)
 		h->live->prev = w;
@@ -139,6 +144,7 @@ static void wait_workers(struct e2b *h)
 	o->mutex_lock(h->sys, h->wg_mu);
 	while (h->wg_alive > 0)
 		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
+	assert(h->wg_alive == 0 && !h->live); /* every worker unlinked itself */
 	o->mutex_unlock(h->sys, h->wg_mu);
 }
 
@@ -157,6 +163,7 @@ static int take_deferred(struct serve *sv)
 	struct batch *b = &sv->b;
 	int n = 0;
 	h->o->mutex_lock(h->sys, sv->dmu);
+	assert(sv->ndeferred >= 0 && sv->ndeferred <= sv->capdeferred);
 	int need = sv->ndeferred + b->nfaults;
 	if (need > sv->capmerge) {
 		struct uffd_msg *m = realloc(sv->merge, (size_t)need * sizeof *m);
@@ -174,6 +181,7 @@ static int take_deferred(struct serve *sv)
 	h->o->mutex_unlock(h->sys, sv->dmu);
 	if (b->nfaults)
 		memcpy(sv->merge + n, b->faults, (size_t)b->nfaults * sizeof *sv->merge);
+	assert(n + b->nfaults <= sv->capmerge || n + b->nfaults == 0);
 	return n + b->nfaults;
 }
 
@@ -268,4 +276,5 @@ void e2b_serve_main(void *arg)
 		}
 		sv->ndeferred = 0;
 	}
+	assert(h->wg_alive == 0);
 }

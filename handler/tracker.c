@@ -1,5 +1,6 @@
 #include "tracker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -21,11 +22,14 @@ enum page_state tracker_get(const struct tracker *t, uint64_t page)
 {
 	if (page >= t->pages)
 		return PAGE_NOT_PRESENT;
-	return (enum page_state)__atomic_load_n(&t->state[page], __ATOMIC_SEQ_CST);
+	unsigned char v = __atomic_load_n(&t->state[page], __ATOMIC_SEQ_CST);
+	assert(v <= PAGE_ZERO);
+	return (enum page_state)v;
 }
 
 void tracker_set(struct tracker *t, uint64_t page, enum page_state s)
 {
+	assert(t->state && (unsigned)s <= PAGE_ZERO);
 	if (page < t->pages)
 		__atomic_store_n(&t->state[page], (unsigned char)s, __ATOMIC_SEQ_CST);
 }
@@ -33,6 +37,7 @@ void tracker_set(struct tracker *t, uint64_t page, enum page_state s)
 void tracker_set_range(struct tracker *t, uint64_t first, uint64_t last,
 		       enum page_state s)
 {
+	assert(t->state);
 	if (last > t->pages)
 		last = t->pages;
 	for (uint64_t p = first; p < last; p++)
