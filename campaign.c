@@ -179,8 +179,9 @@ int cmd_run(int argc, char **argv)
 	fflush(stdout);
 	int failed = real_run_shapes(stdout, 0);
 	printf("== real kernel: %d shape(s) failed\n\n", failed);
-	printf("== real kernel: the zoo scenarios where the simulator showed e2b-ref wrong, stressed\n"
-	       "   (real threads, no barriers; up to 300 iterations; a lost wake takes 10 s to call)\n");
+	printf("== real kernel: the zoo scenarios where the simulator showed %s wrong, stressed\n"
+	       "   (real threads, no barriers; up to 300 iterations; a lost wake takes 10 s to call)\n",
+	       handler_default());
 	static const char *const zoo[] = {"prefault-remove", "stale-source", "madvise-inflight-copy",
 					  "pause-drops-deferred"};
 	for (size_t z = 0; z < sizeof zoo / sizeof zoo[0]; z++) {

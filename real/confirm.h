@@ -2,8 +2,8 @@
  *
  * Contract: real_confirm_copy_after_zap() re-creates on hardware, with a
  * fault barrier instead of a schedule, the interleaving the simulator found
- * in e2b-ref (zoo/prefault-remove.scn seed 16, zoo/stale-source.scn seed
- * 83): a worker holds the settle read lock with "snapshot" chosen; the
+ * in E2B's REF handler (zoo/prefault-remove.scn seed 16, zoo/stale-source.scn
+ * seed 83): a worker holds the settle read lock with "snapshot" chosen; the
  * balloon's madvise(DONTNEED) of that page is started; once madvise has
  * returned (or after 500 ms if it is held up) the worker is released; after
  * both ended a fresh read of the page must see zeros. res->status is PASSED

@@ -34,7 +34,7 @@
 #define REAL_BLOCKED_MS 100
 
 struct real_env_opts {
-	const char *handler;        /* NULL = "e2b-ref" */
+	const char *handler;        /* NULL = handler_default() */
 	uint64_t page_size;
 	uint64_t pages;
 	int event_remove;           /* UFFD_FEATURE_EVENT_REMOVE */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "handler/handler.h"
 #include "real/shape_ctx.h"
 #include "real/watchdog.h"
 
@@ -84,8 +85,8 @@ int real_run_shapes(FILE *out, int verbose)
 	char huge_why[256] = "";
 	int huge_ok = uffd_ok && real_hugetlb_available(huge_why, sizeof huge_why) == 0;
 	if (verbose)
-		fprintf(out, "real: e2b-ref on this kernel, %zu upstream test shapes\n",
-			NSHAPES);
+		fprintf(out, "real: %s on this kernel, %zu upstream test shapes\n",
+			handler_default(), NSHAPES);
 	for (int s = 0; s < 2; s++) {
 		uint64_t ps = s ? REAL_HUGE_2M : K4;
 		const char *tag = s ? "2m" : "4k";

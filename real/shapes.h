@@ -1,4 +1,4 @@
-/* real/shapes.h — the upstream E2B test shapes, run by e2b-ref (or any
+/* real/shapes.h — the upstream E2B test shapes, run by the default handler (or any
  * handler) on the real kernel.
  *
  * Contract: each shape builds its own environment(s) (real/harness.h), runs
@@ -36,7 +36,7 @@ struct real_shape_result {
 };
 
 struct real_shape_opts {
-	const char *handler; /* NULL = "e2b-ref" */
+	const char *handler; /* NULL = handler_default() */
 	uint64_t variants;   /* put bugs back (handler/variants.h) */
 };
 
