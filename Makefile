@@ -6,10 +6,13 @@ PKGS      := libcmocka-dev libjemalloc-dev uthash-dev graphviz libgraphviz-dev p
 CC        ?= cc
 BUILD     ?= build
 SAN       ?=
-CFLAGS_BASE := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SAN)
+# What the build needs whatever the user passes: `make CFLAGS=-O0` replaces
+# only the optimisation and debug flags, never the language, warnings,
+# include path or feature macros.
+REQ_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I.
+CFLAGS    ?= -O2 -g
 PKGCFG     = $(shell pkg-config --cflags cmocka libgvc 2>/dev/null)
-CFLAGS    ?=
-CFLAGS    += $(CFLAGS_BASE) $(PKGCFG)
+ALL_CFLAGS = $(REQ_CFLAGS) $(CFLAGS) $(SAN) $(PKGCFG)
 LDLIBS_GV  = $(shell pkg-config --libs libgvc 2>/dev/null)
 LDLIBS_CM  = $(shell pkg-config --libs cmocka 2>/dev/null)
 # jemalloc is the explorer's allocator; sanitizer builds keep the libc one.
@@ -46,7 +49,7 @@ deps:
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
@@ -57,11 +60,11 @@ $(BUILD)/libuffdlab.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/uffdlab: uffdlab.c $(BUILD)/libuffdlab.a $(HDRS)
-	$(CC) $(CFLAGS) uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/libuffdlab.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(TEST_HOBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $< $(TEST_HOBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
