@@ -2,6 +2,7 @@
  * + seed -> runs of the simulator, traces of failures, byte-exact replay. */
 #include "driver.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -85,9 +86,19 @@ struct rec_step {
 	char *label;
 };
 
+struct rec_thread {
+	char *name;
+	int kind;
+};
+
+/* The steps and the threads of one run, copied out of the scheduler: the
+ * world's scheduler is reused by every later run (a shrink candidate), and
+ * the trace must describe this one. */
 struct recording {
 	struct rec_step *steps;
 	size_t n, cap;
+	struct rec_thread *threads;
+	int nthreads;
 	int oom;
 };
 
@@ -114,11 +125,33 @@ static void rec_sink(void *ctx, uint64_t step, int tid, const char *label)
 	r->n++;
 }
 
+/* Copy the thread table of the run that just ended. 0 or -ENOMEM. */
+static int rec_threads(struct recording *r, const sched_t *s)
+{
+	int n = sched_nthreads(s);
+	assert(r->threads == NULL && r->nthreads == 0);
+	r->threads = calloc((size_t)n + 1, sizeof *r->threads);
+	if (!r->threads)
+		return -ENOMEM;
+	for (int t = 0; t < n; t++) {
+		r->threads[t].name = strdup(sched_thread_name(s, t));
+		r->threads[t].kind = sched_thread_kind(s, t);
+		r->nthreads = t + 1;
+		if (!r->threads[t].name)
+			return -ENOMEM;
+	}
+	assert(r->nthreads == n);
+	return 0;
+}
+
 static void rec_free(struct recording *r)
 {
 	for (size_t i = 0; i < r->n; i++)
 		free(r->steps[i].label);
 	free(r->steps);
+	for (int t = 0; t < r->nthreads; t++)
+		free(r->threads[t].name);
+	free(r->threads);
 	memset(r, 0, sizeof *r);
 }
 
@@ -142,11 +175,10 @@ static const char *id_strategy(const struct run_id *id)
 	return id->dfs ? "dfs" : strategy_name(id->strategy);
 }
 
-static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
+static int write_trace(FILE *f, const struct run_id *id,
 		       const struct recording *rec, const struct verdict *v)
 {
 	struct trace_writer tw;
-	const sched_t *s = world_sched(w);
 	trace_writer_open(&tw, f);
 	trace_kv(&tw, "tool", "uffdlab %s", UFFDLAB_VERSION);
 	trace_kv(&tw, "scenario", "%s", id->scn->path);
@@ -164,9 +196,9 @@ static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
 	trace_kv(&tw, "max-steps", "%" PRIu64, id->max_steps);
 	if (id->shrunk[0])
 		trace_kv(&tw, "shrunk", "%s", id->shrunk);
-	for (int t = 0; t < sched_nthreads(s); t++)
-		trace_kv(&tw, "thread", "%d %s %d", t, sched_thread_name(s, t),
-			 sched_thread_kind(s, t));
+	for (int t = 0; t < rec->nthreads; t++)
+		trace_kv(&tw, "thread", "%d %s %d", t, rec->threads[t].name,
+			 rec->threads[t].kind);
 	if (v->relaxed[0])
 		trace_kv(&tw, "relaxed", "%s", v->relaxed);
 	trace_steps_begin(&tw);
@@ -204,10 +236,12 @@ static int record(struct world *w, const struct run_id *id,
 	int err = world_run(w, &o, rec_sink, rec, v);
 	if (!err && rec->oom)
 		err = -ENOMEM;
+	if (!err)
+		err = rec_threads(rec, world_sched(w));
 	return err;
 }
 
-static char *trace_text(const struct run_id *id, const struct world *w,
+static char *trace_text(const struct run_id *id,
 			const struct recording *rec, const struct verdict *v,
 			size_t *len)
 {
@@ -215,7 +249,7 @@ static char *trace_text(const struct run_id *id, const struct world *w,
 	FILE *f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	int err = write_trace(f, id, w, rec, v);
+	int err = write_trace(f, id, rec, v);
 	if (fclose(f) || err) {
 		free(buf);
 		return NULL;
@@ -352,7 +386,7 @@ static int report_violation(struct world *w, const struct explore_args *a,
 		rec_free(&rec);
 		return 2;
 	}
-	err = write_trace(f, id, w, &rec, &v);
+	err = write_trace(f, id, &rec, &v);
 	if (fclose(f) && !err)
 		err = -EIO;
 	rec_free(&rec);
@@ -775,7 +809,7 @@ int drive_replay(const char *path, const char *out_path, int json)
 		goto out;
 	}
 	size_t newlen = 0, oldlen = 0;
-	char *newtext = trace_text(&id, w, &rec, &v, &newlen);
+	char *newtext = trace_text(&id, &rec, &v, &newlen);
 	char *oldtext = NULL;
 	rec_free(&rec);
 	if (!newtext || read_file(path, &oldtext, &oldlen)) {
