@@ -19,6 +19,7 @@
 #include "scenarios/scenario.h"
 #include "sched/dfs.h"
 #include "sched/shrink.h"
+#include "sched/strategy.h"
 #include "sched/trace.h"
 #include "viz/viz.h"
 
@@ -27,28 +28,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *strategy_name(enum sched_strategy s)
-{
-	switch (s) {
-	case SCHED_RANDOM: return "random";
-	case SCHED_PCT: return "pct";
-	case SCHED_REPLAY: return "replay";
-	case SCHED_GUIDED: return "guided";
-	}
-	return "?";
-}
-
-static int strategy_parse(const char *s, enum sched_strategy *out)
-{
-	if (strcmp(s, "random") == 0)
-		*out = SCHED_RANDOM;
-	else if (strcmp(s, "pct") == 0)
-		*out = SCHED_PCT;
-	else
-		return -1;
-	return 0;
 }
 
 /* "a,b" -> bits; on an unknown name, -1 and *bad names it. */
@@ -166,13 +145,25 @@ struct run_id {
 	uint64_t pct_k;
 	uint64_t max_steps;
 	char shrunk[128];    /* "" or how the schedule was shrunk */
-	int dfs;             /* strategy dfs: guided runs, bounded deviations */
-	unsigned bound;
+	unsigned bound;      /* dfs: deviations */
 };
+
+static const struct sched_strategy_ops *id_ops(const struct run_id *id)
+{
+	const struct sched_strategy_ops *o = sched_strategy_of(id->strategy);
+	assert(o); /* ids come from the table */
+	return o;
+}
 
 static const char *id_strategy(const struct run_id *id)
 {
-	return id->dfs ? "dfs" : strategy_name(id->strategy);
+	return id_ops(id)->name;
+}
+
+/* The strategy takes --depth/--pct-k (pct), --bound (dfs). */
+static int id_takes(const struct run_id *id, unsigned opt)
+{
+	return (id_ops(id)->opts & opt) != 0;
 }
 
 static int write_trace(FILE *f, const struct run_id *id,
@@ -186,10 +177,10 @@ static int write_trace(FILE *f, const struct run_id *id,
 	trace_kv(&tw, "handler", "%s", id->handler);
 	trace_kv(&tw, "variant", "%s", id->variant[0] ? id->variant : "none");
 	trace_kv(&tw, "strategy", "%s", id_strategy(id));
-	if (id->dfs)
+	if (id_takes(id, STRATEGY_OPT_BOUND))
 		trace_kv(&tw, "dfs-bound", "%u", id->bound);
 	trace_kv(&tw, "seed", "%" PRIu64, id->seed);
-	if (id->strategy == SCHED_PCT) {
+	if (id_takes(id, STRATEGY_OPT_DEPTH)) {
 		trace_kv(&tw, "pct-depth", "%d", id->depth);
 		trace_kv(&tw, "pct-k", "%" PRIu64, id->pct_k);
 	}
@@ -320,7 +311,8 @@ static int report_violation(struct world *w, const struct explore_args *a,
 	struct recording rec = {0};
 	struct verdict v;
 	/* a dfs run is guided, not seeded: it is re-run from its choices */
-	int err = id->dfs ? record(w, id, *choices, *nchoices, &rec, &v)
+	int err = !(id_ops(id)->flags & STRATEGY_SEEDED)
+			  ? record(w, id, *choices, *nchoices, &rec, &v)
 			  : record(w, id, NULL, 0, &rec, &v);
 	if (err) {
 		fprintf(stderr, "uffdlab: re-running the failing schedule: %s\n",
@@ -412,8 +404,7 @@ static int dfs_cb(void *ctx, const uint32_t *prefix, size_t n, const uint32_t **
 		  const uint64_t **masks, size_t *nsteps, int *wide)
 {
 	struct dfs_ctx *c = ctx;
-	struct sched_opts o = opts_of(c->id);
-	o.strategy = SCHED_GUIDED;
+	struct sched_opts o = opts_of(c->id); /* SCHED_DFS: guided by prefix */
 	o.replay = prefix;
 	o.replay_len = n;
 	o.record_runnable = 1;
@@ -433,14 +424,14 @@ static void reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 			 id->handler);
 	if (id->variant[0])
 		k += snprintf(buf + k, n - (size_t)k, " --variant %s", id->variant);
-	if (id->dfs) {
-		snprintf(buf + k, n - (size_t)k, " --strategy dfs --bound %u --seed %" PRIu64,
-			 id->bound, id->seed);
+	if (id_takes(id, STRATEGY_OPT_BOUND)) {
+		snprintf(buf + k, n - (size_t)k, " --strategy %s --bound %u --seed %" PRIu64,
+			 id_strategy(id), id->bound, id->seed);
 		return;
 	}
 	k += snprintf(buf + k, n - (size_t)k, " --strategy %s --seed %" PRIu64 " --runs 1",
-		      strategy_name(id->strategy), id->seed);
-	if (id->strategy == SCHED_PCT)
+		      id_strategy(id), id->seed);
+	if (id_takes(id, STRATEGY_OPT_DEPTH))
 		snprintf(buf + k, n - (size_t)k, " --depth %d --pct-k %" PRIu64, id->depth,
 			 id->pct_k);
 }
@@ -478,8 +469,12 @@ int drive_explore(const struct explore_args *a)
 		.pct_k = a->pct_k,
 		.max_steps = a->max_steps ? a->max_steps : 100000,
 	};
-	id.dfs = a->dfs;
 	id.bound = a->bound;
+	if (!sched_strategy_of(a->strategy)) {
+		fprintf(stderr, "uffdlab: unknown strategy %d\n", (int)a->strategy);
+		world_free(w);
+		return 2;
+	}
 	uint64_t runs = a->runs ? a->runs : (a->seconds > 0 ? UINT64_MAX : 1000);
 	double t0 = now_s(), last_progress = t0, t_found = 0;
 	int tty = isatty(2) && !a->quiet;
@@ -490,7 +485,7 @@ int drive_explore(const struct explore_args *a)
 	uint64_t found_steps = 0;
 	char trace_path[600] = "";
 	struct dfs_stats ds = {0};
-	if (id.dfs) {
+	if (id_ops(&id)->flags & STRATEGY_EXHAUSTIVE) {
 		id.seed = a->seed;
 		struct dfs_ctx dc = {.w = w, .id = &id};
 		uint32_t *fail;
@@ -524,7 +519,7 @@ int drive_explore(const struct explore_args *a)
 		}
 		done++;
 		total_steps += v.steps;
-		if (id.strategy == SCHED_PCT && !id.pct_k) /* learn k from the first run */
+		if (id_takes(&id, STRATEGY_OPT_PCT_K) && !id.pct_k) /* learn k from the first run */
 			id.pct_k = sched_pct_k(world_sched(w));
 		if (v.violated) {
 			t_found = now_s();
@@ -536,7 +531,7 @@ int drive_explore(const struct explore_args *a)
 				break;
 			}
 			memcpy(copy, c, nc * sizeof *c);
-			if (id.strategy == SCHED_PCT && i == 0 && !a->pct_k)
+			if (id_takes(&id, STRATEGY_OPT_PCT_K) && i == 0 && !a->pct_k)
 				id.pct_k = 0; /* the first run used the default k */
 			struct verdict found = v;
 			found_steps = v.steps;
@@ -586,9 +581,9 @@ int drive_explore(const struct explore_args *a)
 		       ",\"elapsed_s\":%.3f,\"schedules_per_s\":%.0f,\"steps_per_s\":%.0f",
 		       id_strategy(&id), done, total_steps, el,
 		       el > 0 ? (double)done / el : 0, el > 0 ? (double)total_steps / el : 0);
-		if (id.strategy == SCHED_PCT)
+		if (id_takes(&id, STRATEGY_OPT_DEPTH))
 			printf(",\"pct_depth\":%d,\"pct_k\":%" PRIu64, id.depth, id.pct_k);
-		if (id.dfs)
+		if (id_takes(&id, STRATEGY_OPT_BOUND))
 			printf(",\"dfs_bound\":%u,\"exhausted\":%s", id.bound,
 			       ds.exhausted ? "true" : "false");
 		if (status == 1) {
@@ -622,9 +617,9 @@ int drive_explore(const struct explore_args *a)
 		printf("  replay:    uffdlab replay %s\n", trace_path);
 	} else if (status == 0) {
 		char params[96] = "";
-		if (id.strategy == SCHED_PCT)
+		if (id_takes(&id, STRATEGY_OPT_DEPTH))
 			snprintf(params, sizeof params, " d=%d k=%" PRIu64, id.depth, id.pct_k);
-		if (id.dfs)
+		if (id_takes(&id, STRATEGY_OPT_BOUND))
 			snprintf(params, sizeof params, " bound %u, %s", id.bound,
 				 ds.exhausted ? "exhausted: every schedule within the bound"
 					      : "NOT exhausted (--runs limit)");
@@ -762,25 +757,26 @@ int drive_replay(const char *path, const char *out_path, int json)
 		status = bad_trace(path, &t, "variant", "unknown variant '%s'", bad);
 		goto out;
 	}
-	if (strcmp(strategy, "dfs") == 0) {
+	const struct sched_strategy_ops *ops = sched_strategy_find(strategy);
+	if (!ops || !(ops->flags & STRATEGY_CLI)) {
+		status = bad_trace(path, &t, "strategy", "unknown strategy '%s'", strategy);
+		goto out;
+	}
+	id.strategy = ops->id;
+	if (ops->opts & STRATEGY_OPT_BOUND) {
 		uint64_t b;
 		if (parse_u64(trace_get(&t, "dfs-bound"), &b) || b > 1000) {
 			status = bad_trace(path, &t, "dfs-bound", "bad or missing dfs-bound");
 			goto out;
 		}
-		id.dfs = 1;
 		id.bound = (unsigned)b;
-		id.strategy = SCHED_GUIDED;
-	} else if (strategy_parse(strategy, &id.strategy)) {
-		status = bad_trace(path, &t, "strategy", "unknown strategy '%s'", strategy);
-		goto out;
 	}
 	if (parse_u64(trace_get(&t, "seed"), &id.seed) ||
 	    parse_u64(trace_get(&t, "max-steps"), &id.max_steps)) {
 		status = bad_trace(path, &t, "seed", "bad or missing seed / max-steps");
 		goto out;
 	}
-	if (id.strategy == SCHED_PCT) {
+	if (ops->opts & STRATEGY_OPT_DEPTH) {
 		uint64_t d;
 		if (parse_u64(trace_get(&t, "pct-depth"), &d) ||
 		    parse_u64(trace_get(&t, "pct-k"), &id.pct_k) || d < 1 || d > 1000) {

@@ -14,6 +14,7 @@
 
 #include "driver.h"
 #include "handler/variants.h"
+#include "sched/strategy.h"
 
 static char tmp[256];
 
@@ -35,7 +36,6 @@ static int teardown(void **state)
 struct cell {
 	const char *scenario, *handler, *variant;
 	enum sched_strategy strategy;
-	int dfs;
 	uint64_t seed, runs, pct_k;
 };
 
@@ -58,11 +58,10 @@ static int explore_and_replay(const struct cell *c, int no_shrink)
 		.out_dir = out,
 		.quiet = 1,
 		.no_shrink = no_shrink,
-		.dfs = c->dfs,
 		.bound = 2,
 		.result = &r,
 	};
-	const char *sname = c->dfs ? "dfs" : c->strategy == SCHED_PCT ? "pct" : "random";
+	const char *sname = sched_strategy_of(c->strategy)->name;
 	int rc = drive_explore(&a);
 	if (rc != 0 && rc != 1)
 		fail_msg("explore %s --handler %s --variant %s --strategy %s --seed %llu: exit %d",
@@ -83,9 +82,9 @@ static void test_every_variant_strategy_trace_replays(void **state)
 	int traces = 0, cells = 0;
 	for (const struct variant_info *v = variant_table; v->name; v++) {
 		const struct cell cs[] = {
-			{v->scenario, v->handler, v->name, SCHED_RANDOM, 0, 1, 300, 0},
-			{v->scenario, v->handler, v->name, SCHED_PCT, 0, 1, 300, 0},
-			{v->scenario, v->handler, v->name, SCHED_GUIDED, 1, 0, 300, 0},
+			{v->scenario, v->handler, v->name, SCHED_RANDOM, 1, 300, 0},
+			{v->scenario, v->handler, v->name, SCHED_PCT, 1, 300, 0},
+			{v->scenario, v->handler, v->name, SCHED_DFS, 0, 300, 0},
 		};
 		for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
 			for (int ns = 0; ns <= 1; ns++, cells++)
@@ -101,12 +100,12 @@ static void test_issue_7_shrunk_traces_replay(void **state)
 {
 	(void)state;
 	static const struct cell cs[] = {
-		{"scenarios/zoo/deferred-spin.scn", "e2b-ref", NULL, SCHED_PCT, 0, 94, 1, 68},
+		{"scenarios/zoo/deferred-spin.scn", "e2b-ref", NULL, SCHED_PCT, 94, 1, 68},
 		{"scenarios/zoo/deferred-spin.scn", "reference", "no-yield-on-retry", SCHED_PCT,
-		 0, 94, 1, 68},
-		{"scenarios/zoo/eagain-fatal.scn", "e2b-ref", "eagain-fatal", SCHED_PCT, 0, 94, 1, 68},
+		 94, 1, 68},
+		{"scenarios/zoo/eagain-fatal.scn", "e2b-ref", "eagain-fatal", SCHED_PCT, 94, 1, 68},
 		{"scenarios/zoo/orphaned-deferred.scn", "e2b-ref", "no-wake-pipe", SCHED_PCT,
-		 0, 94, 1, 68},
+		 94, 1, 68},
 	};
 	for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
 		for (int ns = 0; ns <= 1; ns++)
