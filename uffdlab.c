@@ -48,6 +48,69 @@ static int num_arg(const char *flag, const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The options of explore that belong to a strategy: --time, --depth,
+ * --bound, --pct-k (bit in *given). 1 if f is one of them and was taken
+ * with its value v, 0 if f is another option, 2 after an error line. */
+static int strategy_opt(struct explore_args *a, unsigned *given, const char *f,
+			const char *v)
+{
+	uint64_t n;
+	if (strcmp(f, "--time") == 0 && v) {
+		char *end;
+		a->seconds = strtod(v, &end);
+		if (*end || a->seconds <= 0 || a->seconds > 1e7)
+			return usage_error("--time: '%s' is not a positive number of seconds", v);
+		*given |= STRATEGY_OPT_TIME;
+	} else if (strcmp(f, "--depth") == 0) {
+		if (num_arg(f, v, &n))
+			return 2;
+		if (n < 1 || n > 100)
+			return usage_error("%s must be between 1 and 100", f);
+		a->depth = (int)n;
+		*given |= STRATEGY_OPT_DEPTH;
+	} else if (strcmp(f, "--bound") == 0) {
+		if (num_arg(f, v, &n))
+			return 2;
+		if (n > 8)
+			return usage_error("%s must be at most 8", f);
+		a->bound = (unsigned)n;
+		*given |= STRATEGY_OPT_BOUND;
+	} else if (strcmp(f, "--pct-k") == 0) {
+		if (num_arg(f, v, &a->pct_k))
+			return 2;
+		*given |= STRATEGY_OPT_PCT_K;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Every other option of explore taking a value: 1 taken, 0 not one, 2 error. */
+static int explore_opt(struct explore_args *a, const char **strategy, const char *f,
+		       const char *v)
+{
+	if (strcmp(f, "--handler") == 0 && v)
+		a->handler = v;
+	else if (strcmp(f, "--variant") == 0 && v)
+		a->variant = v;
+	else if (strcmp(f, "--strategy") == 0 && v)
+		*strategy = v;
+	else if (strcmp(f, "--out") == 0 && v)
+		a->out_dir = v;
+	else if (strcmp(f, "--seed") == 0)
+		return num_arg(f, v, &a->seed) ? 2 : 1;
+	else if (strcmp(f, "--max-steps") == 0)
+		return num_arg(f, v, &a->max_steps) ? 2 : 1;
+	else if (strcmp(f, "--runs") == 0) {
+		if (num_arg(f, v, &a->runs))
+			return 2;
+		if (!a->runs)
+			return usage_error("%s must be at least 1", f);
+	} else
+		return 0;
+	return 1;
+}
+
 static int cmd_explore(int argc, char **argv)
 {
 	struct explore_args a = {.handler = "e2b-ref", .out_dir = "out", .depth = 3, .bound = 2};
@@ -55,72 +118,23 @@ static int cmd_explore(int argc, char **argv)
 	unsigned given = 0; /* the strategy options given (sched/strategy.h) */
 	for (int i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t n;
-		if (strcmp(f, "--handler") == 0 && v) {
-			a.handler = v;
+		int r = explore_opt(&a, &strategy, f, v);
+		if (!r)
+			r = strategy_opt(&a, &given, f, v);
+		if (r == 2)
+			return 2;
+		if (r == 1)
 			i++;
-		} else if (strcmp(f, "--variant") == 0 && v) {
-			a.variant = v;
-			i++;
-		} else if (strcmp(f, "--strategy") == 0 && v) {
-			strategy = v;
-			i++;
-		} else if (strcmp(f, "--seed") == 0) {
-			if (num_arg(f, v, &a.seed))
-				return 2;
-			i++;
-		} else if (strcmp(f, "--runs") == 0) {
-			if (num_arg(f, v, &a.runs))
-				return 2;
-			if (!a.runs)
-				return usage_error("%s must be at least 1", f);
-			i++;
-		} else if (strcmp(f, "--time") == 0 && v) {
-			char *end;
-			a.seconds = strtod(v, &end);
-			if (*end || a.seconds <= 0 || a.seconds > 1e7)
-				return usage_error("--time: '%s' is not a positive number of seconds", v);
-			given |= STRATEGY_OPT_TIME;
-			i++;
-		} else if (strcmp(f, "--depth") == 0) {
-			if (num_arg(f, v, &n))
-				return 2;
-			if (n < 1 || n > 100)
-				return usage_error("%s must be between 1 and 100", f);
-			a.depth = (int)n;
-			given |= STRATEGY_OPT_DEPTH;
-			i++;
-		} else if (strcmp(f, "--bound") == 0) {
-			if (num_arg(f, v, &n))
-				return 2;
-			if (n > 8)
-				return usage_error("%s must be at most 8", f);
-			a.bound = (unsigned)n;
-			given |= STRATEGY_OPT_BOUND;
-			i++;
-		} else if (strcmp(f, "--pct-k") == 0) {
-			if (num_arg(f, v, &a.pct_k))
-				return 2;
-			given |= STRATEGY_OPT_PCT_K;
-			i++;
-		} else if (strcmp(f, "--max-steps") == 0) {
-			if (num_arg(f, v, &a.max_steps))
-				return 2;
-			i++;
-		} else if (strcmp(f, "--out") == 0 && v) {
-			a.out_dir = v;
-			i++;
-		} else if (strcmp(f, "--json") == 0) {
+		else if (strcmp(f, "--json") == 0)
 			a.json = 1;
-		} else if (strcmp(f, "--no-shrink") == 0) {
+		else if (strcmp(f, "--no-shrink") == 0)
 			a.no_shrink = 1;
-		} else if (f[0] == '-') {
+		else if (f[0] == '-')
 			return usage_error("unknown or incomplete option '%s'", f);
-		} else if (!a.scenario) {
+		else if (!a.scenario)
 			a.scenario = f;
-		} else {
+		else
 			return usage_error("unexpected argument '%s'", f);
-		}
 	}
 	if (!a.scenario)
 		return usage_error("%s", "explore needs a SCENARIO file");

@@ -135,6 +135,11 @@ static void test_replay_reproduces_byte_for_byte(void **state)
 	assert_int_equal(sscanf(p + strlen("replay:    uffdlab replay "), "%511s", trace), 1);
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
 	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* --json: the same schema as explore's */
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --json", bin, trace), 1);
+	assert_true(strncmp(out, "{\"schema\":1,\"trace\":", strlen("{\"schema\":1,\"trace\":")) == 0);
+	assert_non_null(strstr(out, "\"identical\":true,"));
+	assert_non_null(strstr(out, "\"violation\":{\"name\":\"install-into-removed\""));
 	/* the regenerated trace is the same file */
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --out %s/again; cmp %s %s/again",
 			     bin, trace, tmp, trace, tmp), 0);
@@ -222,6 +227,7 @@ static void test_clean_scenario_exits_0_and_list_names_things(void **state)
 	assert_non_null(strstr(out, "no violation in 500 runs"));
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore scenarios/missing.scn --runs 50 --json --out %s/m",
 			     bin, tmp), 0);
+	assert_true(strncmp(out, "{\"schema\":1,", strlen("{\"schema\":1,")) == 0);
 	assert_non_null(strstr(out, "\"runs\":50,"));
 	assert_non_null(strstr(out, "\"violation\":null"));
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s list", bin), 0);
