@@ -271,7 +271,7 @@ int drive_explore(const struct explore_args *a)
 		.strategy = a->strategy,
 		.depth = a->depth ? a->depth : 3,
 		.pct_k = a->pct_k,
-		.max_steps = a->max_steps ? a->max_steps : 100000,
+		.max_steps = a->max_steps ? a->max_steps : RUN_MAX_STEPS_DEFAULT,
 		.bound = a->bound,
 	};
 	struct explored x = {.t0 = drv_now()};

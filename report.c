@@ -170,6 +170,9 @@ void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 			 id->handler);
 	if (id->variant[0])
 		k += snprintf(buf + k, n - (size_t)k, " --variant %s", id->variant);
+	/* the step bound is part of the run: a busy-spin ends at it */
+	if (id->max_steps != RUN_MAX_STEPS_DEFAULT)
+		k += snprintf(buf + k, n - (size_t)k, " --max-steps %" PRIu64, id->max_steps);
 	if (run_takes(id, STRATEGY_OPT_BOUND)) {
 		snprintf(buf + k, n - (size_t)k, " --strategy %s --bound %u --seed %" PRIu64,
 			 run_strategy(id), id->bound, id->seed);

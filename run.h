@@ -41,6 +41,8 @@ struct recording {
 	int oom;
 };
 
+#define RUN_MAX_STEPS_DEFAULT 100000 /* explore without --max-steps */
+
 /* What identifies a run: written as the trace header. */
 struct run_id {
 	const struct scenario *scn;

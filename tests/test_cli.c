@@ -135,6 +135,12 @@ static void test_replay_reproduces_byte_for_byte(void **state)
 	assert_int_equal(sscanf(p + strlen("replay:    uffdlab replay "), "%511s", trace), 1);
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
 	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* a step bound other than the default is part of the reproduce line */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --max-steps 5000 --out %s/r",
+			     bin, STALE, tmp), 1);
+	assert_non_null(strstr(out, " --max-steps 5000 --strategy random --seed "));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
 	/* --json: the same schema as explore's */
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --json", bin, trace), 1);
 	assert_true(strncmp(out, "{\"schema\":1,\"trace\":", strlen("{\"schema\":1,\"trace\":")) == 0);
