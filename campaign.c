@@ -62,7 +62,7 @@ static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
 	struct explore_args a = {
 		.scenario = path,
 		.handler = handler,
-		.dfs = 1,
+		.strategy = SCHED_DFS,
 		.bound = 2,
 		.out_dir = "out",
 		.quiet = 1,
