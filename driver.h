@@ -18,7 +18,7 @@
 
 struct explore_args {
 	const char *scenario;
-	const char *handler;      /* default e2b-ref */
+	const char *handler;      /* NULL: handler_default() */
 	const char *variant;      /* NULL: none; names joined by ',' */
 	enum sched_strategy strategy; /* random, pct or dfs (sched/strategy.h) */
 	uint64_t seed;

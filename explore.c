@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "handler/handler.h"
+#include "handler/variants.h"
 #include "json.h"
 #include "sched/dfs.h"
 
@@ -237,15 +239,11 @@ static struct world *explore_world(const struct explore_args *a, struct scenario
 		fprintf(stderr, "%s\n", err);
 		return NULL;
 	}
-	const char *handler = a->handler ? a->handler : "e2b-ref";
-	if (!drv_handler_known(handler)) {
-		fprintf(stderr, "uffdlab: unknown handler '%s' (see uffdlab list)\n", handler);
-		return NULL;
-	}
+	const char *handler = a->handler ? a->handler : handler_default();
 	uint64_t bits;
-	char bad[64];
-	if (drv_variants_parse(a->variant, &bits, bad, sizeof bad)) {
-		fprintf(stderr, "uffdlab: unknown variant '%s' (see uffdlab list)\n", bad);
+	char msg[160];
+	if (variant_parse_list(handler, a->variant, &bits, msg, sizeof msg)) {
+		fprintf(stderr, "uffdlab: %s\n", msg);
 		return NULL;
 	}
 	if (!sched_strategy_of(a->strategy)) {
@@ -266,7 +264,7 @@ int drive_explore(const struct explore_args *a)
 		return 2;
 	struct run_id id = {
 		.scn = &scn,
-		.handler = a->handler ? a->handler : "e2b-ref",
+		.handler = a->handler ? a->handler : handler_default(),
 		.variant = a->variant ? a->variant : "",
 		.strategy = a->strategy,
 		.depth = a->depth ? a->depth : 3,

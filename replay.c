@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler/handler.h"
+#include "handler/variants.h"
 #include "json.h"
 #include "sched/trace.h"
 
@@ -88,7 +90,7 @@ static int header_run(const char *path, const struct trace *t, struct scenario *
 	const char *tool = trace_get(t, "tool"), *spath = trace_get(t, "scenario");
 	const char *shash = trace_get(t, "scenario-hash"), *handler = trace_get(t, "handler");
 	const char *variant = trace_get(t, "variant");
-	char want_tool[64], err[600], hash[17], bad[64];
+	char want_tool[64], err[600], hash[17];
 	snprintf(want_tool, sizeof want_tool, "uffdlab %s", UFFDLAB_VERSION);
 	if (!tool || strcmp(tool, want_tool))
 		return bad_trace(path, t, "tool",
@@ -104,12 +106,13 @@ static int header_run(const char *path, const struct trace *t, struct scenario *
 		return bad_trace(path, t, "scenario-hash",
 				 "scenario %s changed since the trace was recorded (hash %s, now %s)",
 				 spath, shash, hash);
-	if (!drv_handler_known(handler))
-		return bad_trace(path, t, "handler", "unknown handler '%s'", handler);
 	id->handler = handler;
 	id->variant = strcmp(variant, "none") ? variant : "";
-	if (drv_variants_parse(id->variant, bits, bad, sizeof bad))
-		return bad_trace(path, t, "variant", "unknown variant '%s'", bad);
+	char msg[160];
+	if (!handler_find(handler))
+		return bad_trace(path, t, "handler", "unknown handler '%s'", handler);
+	if (variant_parse_list(handler, id->variant, bits, msg, sizeof msg))
+		return bad_trace(path, t, "variant", "%s", msg);
 	return 0;
 }
 

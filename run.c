@@ -19,33 +19,6 @@ double drv_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int drv_variants_parse(const char *list, uint64_t *bits, char *bad, size_t n)
-{
-	*bits = 0;
-	if (!list || !*list)
-		return 0;
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", list);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		uint64_t b = variant_parse(tok);
-		if (!b) {
-			snprintf(bad, n, "%s", tok);
-			return -1;
-		}
-		*bits |= b;
-	}
-	return 0;
-}
-
-int drv_handler_known(const char *name)
-{
-	for (const char *const *n = handler_names(); *n; n++)
-		if (strcmp(*n, name) == 0)
-			return 1;
-	return 0;
-}
-
 static void rec_sink(void *ctx, uint64_t step, int tid, const char *label)
 {
 	struct recording *r = ctx;

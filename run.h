@@ -59,8 +59,6 @@ struct run_id {
 
 double drv_now(void);
 /* "a,b" -> bits; on an unknown name, -1 and *bad names it. */
-int drv_variants_parse(const char *list, uint64_t *bits, char *bad, size_t n);
-int drv_handler_known(const char *name);
 
 const struct sched_strategy_ops *run_ops(const struct run_id *id);
 const char *run_strategy(const struct run_id *id);

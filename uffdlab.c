@@ -7,6 +7,7 @@
 #include "driver.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
+#include "model/invariant.h"
 #include "scenarios/scenario.h"
 #include "sched/strategy.h"
 #include "real/stress.h"
@@ -91,6 +92,8 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 {
 	if (strcmp(f, "--handler") == 0 && v)
 		a->handler = v;
+	else if (strcmp(f, "--variant") == 0 && v && !*v)
+		return usage_error("%s needs a variant name (uffdlab list)", f), 2;
 	else if (strcmp(f, "--variant") == 0 && v)
 		a->variant = v;
 	else if (strcmp(f, "--strategy") == 0 && v)
@@ -113,7 +116,7 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 
 static int cmd_explore(int argc, char **argv)
 {
-	struct explore_args a = {.handler = "e2b-ref", .out_dir = "out", .depth = 3, .bound = 2};
+	struct explore_args a = {.handler = NULL, .out_dir = "out", .depth = 3, .bound = 2};
 	const char *strategy = "random";
 	unsigned given = 0; /* the strategy options given (sched/strategy.h) */
 	for (int i = 2; i < argc; i++) {
@@ -184,9 +187,23 @@ static int cmd_list(int argc, char **argv)
 	const char *dir = argc > 2 ? argv[2] : "scenarios";
 	static char names[512][256];
 	int n = scn_list_dir(dir, names, 512);
-	printf("handlers:\n");
-	for (const char *const *h = handler_names(); *h; h++)
-		printf("  %s\n", *h);
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	printf("handlers (the first is the default):\n");
+	for (int h = 0; h < nh; h++)
+		printf("  %-24s %s\n", hs[h]->name, hs[h]->what);
+	printf("invariants (model/invariant.c; checked at the layers named):\n");
+	for (const struct invariant *i = inv_table; i->name; i++) {
+		char layers[96] = "";
+		for (int l = 0; l < INV_NLAYERS; l++)
+			if (i->layers & (1u << l))
+				snprintf(layers + strlen(layers), sizeof layers - strlen(layers), "%s%s",
+					 layers[0] ? "," : "", inv_layer_name((enum inv_layer)l));
+		printf("  %-24s %-14s %s\n", i->name, layers, i->meaning);
+	}
+	printf("outcomes (not invariants):\n");
+	for (const struct inv_outcome *o = inv_outcomes; o->name; o++)
+		printf("  %-24s %s\n", o->name, o->meaning);
 	print_strategies("strategies:\n");
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
@@ -206,7 +223,7 @@ int cmd_run(int argc, char **argv);
 
 static int cmd_real(int argc, char **argv)
 {
-	const char *path = NULL, *handler = "e2b-ref", *variant = NULL;
+	const char *path = NULL, *handler = handler_default(), *variant = NULL;
 	uint64_t iterations = 100;
 	for (int i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -214,6 +231,8 @@ static int cmd_real(int argc, char **argv)
 			handler = v;
 			i++;
 		} else if (strcmp(f, "--variant") == 0 && v) {
+			if (!*v)
+				return usage_error("%s needs a variant name (uffdlab list)", f);
 			variant = v;
 			i++;
 		} else if (strcmp(f, "--iterations") == 0) {
@@ -238,22 +257,10 @@ static int cmd_real(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	int known = 0;
-	for (const char *const *h = handler_names(); *h; h++)
-		known |= strcmp(*h, handler) == 0;
-	if (!known)
-		return usage_error("unknown handler '%s' (see uffdlab list)", handler);
 	uint64_t bits = 0;
-	if (variant) {
-		char buf[256];
-		snprintf(buf, sizeof buf, "%s", variant);
-		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			uint64_t b = variant_parse(t);
-			if (!b)
-				return usage_error("unknown variant '%s' (see uffdlab list)", t);
-			bits |= b;
-		}
-	}
+	char msg[160];
+	if (variant_parse_list(handler, variant, &bits, msg, sizeof msg))
+		return usage_error("%s", msg);
 	struct real_stress_result r;
 	real_stress_run(&scn, handler, bits, iterations, &r);
 	if (r.skipped) {

@@ -7,6 +7,7 @@
 #ifndef UFFDLAB_VARIANTS_H
 #define UFFDLAB_VARIANTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum variant {
@@ -37,6 +38,12 @@ struct variant_info {
 /* NULL-name-terminated table. */
 extern const struct variant_info variant_table[];
 uint64_t variant_parse(const char *name);
+/* A comma-separated list of variants for handler `handler`: 0 with *bits
+ * set, or -1 with one line in msg: an unknown handler, an empty or unknown
+ * name, or a variant that puts its bug into another handler. NULL or "" is
+ * the handler as written. */
+int variant_parse_list(const char *handler, const char *list, uint64_t *bits,
+		       char *msg, size_t n);
 const char *variant_name(uint64_t bit);
 
 #endif
