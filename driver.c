@@ -14,6 +14,7 @@
 
 #include "handler/handler.h"
 #include "handler/variants.h"
+#include "model/event.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
 #include "sched/dfs.h"
@@ -83,20 +84,26 @@ static int handler_known(const char *name)
 struct rec_step {
 	int tid;
 	char *label;
+	struct sched_event *ev;
+	size_t nev;
 };
 
 struct recording {
 	struct rec_step *steps;
 	size_t n, cap;
 	int oom;
+	int lost;            /* a step had more events than sched keeps */
 };
 
-static void rec_sink(void *ctx, uint64_t step, int tid, const char *label)
+static void rec_sink(void *ctx, const struct sched_step_info *st)
 {
 	struct recording *r = ctx;
-	(void)step;
+	int tid = st->tid;
+	const char *label = st->label;
 	if (r->oom)
 		return;
+	if (st->ev_lost)
+		r->lost = 1;
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 256;
 		struct rec_step *ns = realloc(r->steps, nc * sizeof *ns);
@@ -109,15 +116,24 @@ static void rec_sink(void *ctx, uint64_t step, int tid, const char *label)
 	}
 	r->steps[r->n].tid = tid;
 	r->steps[r->n].label = strdup(label ? label : "");
-	if (!r->steps[r->n].label)
+	r->steps[r->n].nev = st->nev;
+	r->steps[r->n].ev = NULL;
+	if (st->nev) {
+		r->steps[r->n].ev = malloc(st->nev * sizeof *st->ev);
+		if (r->steps[r->n].ev)
+			memcpy(r->steps[r->n].ev, st->ev, st->nev * sizeof *st->ev);
+	}
+	if (!r->steps[r->n].label || (st->nev && !r->steps[r->n].ev))
 		r->oom = 1;
 	r->n++;
 }
 
 static void rec_free(struct recording *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->steps[i].label);
+		free(r->steps[i].ev);
+	}
 	free(r->steps);
 	memset(r, 0, sizeof *r);
 }
@@ -148,6 +164,7 @@ static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
 	struct trace_writer tw;
 	const sched_t *s = world_sched(w);
 	trace_writer_open(&tw, f);
+	trace_writer_schema(&tw, &mev_schema);
 	trace_kv(&tw, "tool", "uffdlab %s", UFFDLAB_VERSION);
 	trace_kv(&tw, "scenario", "%s", id->scn->path);
 	trace_kv(&tw, "scenario-hash", "%016" PRIx64, id->scn->hash);
@@ -171,7 +188,8 @@ static int write_trace(FILE *f, const struct run_id *id, const struct world *w,
 		trace_kv(&tw, "relaxed", "%s", v->relaxed);
 	trace_steps_begin(&tw);
 	for (size_t i = 0; i < rec->n; i++)
-		trace_step(&tw, i, rec->steps[i].tid, rec->steps[i].label);
+		trace_step_events(&tw, i, rec->steps[i].tid, rec->steps[i].ev,
+				  rec->steps[i].nev, rec->steps[i].label);
 	char viol[700];
 	snprintf(viol, sizeof viol, "%s: %s", v->name, v->text);
 	return trace_end(&tw, v->violated ? viol : NULL);
@@ -204,6 +222,8 @@ static int record(struct world *w, const struct run_id *id,
 	int err = world_run(w, &o, rec_sink, rec, v);
 	if (!err && rec->oom)
 		err = -ENOMEM;
+	if (!err && rec->lost)
+		err = -E2BIG;
 	return err;
 }
 
@@ -678,7 +698,7 @@ int drive_replay(const char *path, const char *out_path, int json)
 {
 	struct trace t;
 	char err[600];
-	if (trace_read(path, &t, err, sizeof err)) {
+	if (trace_read(path, &mev_schema, &t, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}

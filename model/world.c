@@ -12,6 +12,7 @@
 
 #include "handler/handler.h"
 #include "handler/tracker.h"
+#include "model/event.h"
 #include "model/kernel.h"
 #include "model/oracle.h"
 
@@ -140,6 +141,7 @@ static void checked_read(struct world *w, const char *who, int page)
 	fmt_content(gs, sizeof gs, got);
 	if (sched_labels_on(w->s))
 		sched_label(w->s, "%s read %d -> %s", who, page, gs);
+	MEV(w->s, MEV_CHECKED_READ, page, (int64_t)got);
 	if (w->scn->contract == SCN_CONTRACT_BREAKS ||
 	    oracle_read_ok(&w->orc, page, got, start, end))
 		return;
