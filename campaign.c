@@ -59,7 +59,7 @@ static int dfs_cell(const char *path, char *out, size_t n, struct tally *t)
 	struct explore_args a = {
 		.scenario = path,
 		.handler = "reference",
-		.dfs = 1,
+		.strategy = SCHED_DFS,
 		.bound = 2,
 		.out_dir = "out",
 		.quiet = 1,

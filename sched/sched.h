@@ -18,6 +18,7 @@
 
 #include "sched/event.h"
 
+/* Each is implemented behind struct sched_strategy_ops (sched/strategy.h). */
 enum sched_strategy {
 	SCHED_RANDOM = 0, /* uniform choice among runnable threads */
 	SCHED_PCT = 1,    /* Burckhardt et al. 2010: priorities + d-1 change points */
@@ -26,6 +27,8 @@ enum sched_strategy {
 	 * past its end, keep running the thread of the previous step, else
 	 * the lowest-id runnable one (no preemption): the shrinker's replay */
 	SCHED_GUIDED = 3,
+	/* one run of the dfs search (sched/dfs.c): guided by its prefix */
+	SCHED_DFS = 4,
 };
 
 struct sched_opts {

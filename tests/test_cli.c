@@ -135,6 +135,17 @@ static void test_replay_reproduces_byte_for_byte(void **state)
 	assert_int_equal(sscanf(p + strlen("replay:    uffdlab replay "), "%511s", trace), 1);
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
 	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* a step bound other than the default is part of the reproduce line */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --max-steps 5000 --out %s/r",
+			     bin, STALE, tmp), 1);
+	assert_non_null(strstr(out, " --max-steps 5000 --strategy random --seed "));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
+	/* --json: the same schema as explore's */
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --json", bin, trace), 1);
+	assert_true(strncmp(out, "{\"schema\":1,\"trace\":", strlen("{\"schema\":1,\"trace\":")) == 0);
+	assert_non_null(strstr(out, "\"identical\":true,"));
+	assert_non_null(strstr(out, "\"violation\":{\"name\":\"install-into-removed\""));
 	/* the regenerated trace is the same file */
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --out %s/again; cmp %s %s/again",
 			     bin, trace, tmp, trace, tmp), 0);
@@ -185,6 +196,10 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 		{"explore " STALE " --runs 0", "--runs must be at least 1"},
 		{"explore " STALE " --strategy dfs --time 3", "--strategy dfs takes --runs, not --time"},
 		{"explore " STALE " --strategy dfs --bound 99", "--bound must be at most 8"},
+		{"explore " STALE " --bound 1", "--bound is only for --strategy dfs, not --strategy random"},
+		{"explore " STALE " --strategy pct --bound 1", "--bound is only for --strategy dfs"},
+		{"explore " STALE " --depth 2", "--depth is only for --strategy pct, not --strategy random"},
+		{"explore " STALE " --strategy dfs --pct-k 9", "--pct-k is only for --strategy pct"},
 		{"explore /nonexistent.scn", "/nonexistent.scn"},
 		{"replay", "replay needs a TRACE file"},
 		{"replay /nonexistent.trace", "/nonexistent.trace"},
@@ -218,6 +233,7 @@ static void test_clean_scenario_exits_0_and_list_names_things(void **state)
 	assert_non_null(strstr(out, "no violation in 500 runs"));
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore scenarios/missing.scn --runs 50 --json --out %s/m",
 			     bin, tmp), 0);
+	assert_true(strncmp(out, "{\"schema\":1,", strlen("{\"schema\":1,")) == 0);
 	assert_non_null(strstr(out, "\"runs\":50,"));
 	assert_non_null(strstr(out, "\"violation\":null"));
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s list", bin), 0);
