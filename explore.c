@@ -231,11 +231,13 @@ static void summarise(const struct explore_args *a, const struct run_id *id,
 		print_text(id, x, el, cmd);
 }
 
-/* The world of a (scenario, handler, variant); NULL after one error line. */
-static struct world *explore_world(const struct explore_args *a, struct scenario *scn)
+/* The world of a (scenario, handler, variant); NULL after one error line.
+ * *text: the scenario's bytes, for the traces to embed. */
+static struct world *explore_world(const struct explore_args *a, struct scenario *scn,
+				   char **text, size_t *len)
 {
 	char err[512];
-	if (scn_parse_file(a->scenario, scn, err, sizeof err)) {
+	if (run_load_scenario(a->scenario, scn, text, len, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return NULL;
 	}
@@ -259,9 +261,13 @@ static struct world *explore_world(const struct explore_args *a, struct scenario
 int drive_explore(const struct explore_args *a)
 {
 	static struct scenario scn; /* large; one per process */
-	struct world *w = explore_world(a, &scn);
-	if (!w)
+	char *text = NULL;
+	size_t len = 0;
+	struct world *w = explore_world(a, &scn, &text, &len);
+	if (!w) {
+		free(text);
 		return 2;
+	}
 	struct run_id id = {
 		.scn = &scn,
 		.handler = a->handler ? a->handler : handler_default(),
@@ -271,6 +277,8 @@ int drive_explore(const struct explore_args *a)
 		.pct_k = a->pct_k,
 		.max_steps = a->max_steps ? a->max_steps : RUN_MAX_STEPS_DEFAULT,
 		.bound = a->bound,
+		.scn_text = text,
+		.scn_len = len,
 	};
 	struct explored x = {.t0 = drv_now()};
 	if (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE)
@@ -279,5 +287,6 @@ int drive_explore(const struct explore_args *a)
 		explore_seeded(w, a, &id, &x);
 	summarise(a, &id, &x);
 	world_free(w);
+	free(text);
 	return x.status;
 }

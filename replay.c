@@ -11,6 +11,8 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "json.h"
+#include "model/event.h"
+#include "model/version.h"
 #include "sched/trace.h"
 
 static int bad_trace(const char *path, const struct trace *t, const char *key,
@@ -82,30 +84,63 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The header's tool, scenario (loaded into scn, hash checked), handler and
- * variant. 0, or 2 after one error line. */
+/* The scenario embedded in the trace (into scn and id->scn_text, which the
+ * caller frees): its hash must be scenario-hash, and a file still at the
+ * recorded path must be the same text. 0, or 2 after one error line. */
+static int header_scenario(const char *path, const struct trace *t,
+			   struct scenario *scn, struct run_id *id)
+{
+	const char *spath = trace_get(t, "scenario"), *shash = trace_get(t, "scenario-hash");
+	char *text = NULL, *file = NULL, err[600], hash[17];
+	size_t len = 0, flen = 0, bad_line = 0;
+	int e = run_embedded_scenario(t, &text, &len, &bad_line);
+	if (e == -EINVAL) {
+		fprintf(stderr, "%s:%zu: bad escape in scenario-text\n", path, bad_line);
+		return 2;
+	}
+	if (e)
+		return bad_trace(path, t, "scenario", e == -ENOENT ?
+				 "trace embeds no scenario-text" : "out of memory");
+	id->scn_text = text;
+	id->scn_len = len;
+	snprintf(hash, sizeof hash, "%016" PRIx64, scn_hash_bytes(text, len));
+	if (strcmp(hash, shash))
+		return bad_trace(path, t, "scenario-hash",
+				 "the embedded scenario-text has hash %s, not %s", hash, shash);
+	if (read_file(spath, &file, &flen) == 0) {
+		snprintf(hash, sizeof hash, "%016" PRIx64, scn_hash_bytes(file, flen));
+		free(file);
+		if (strcmp(hash, shash))
+			return bad_trace(path, t, "scenario-hash",
+					 "scenario %s changed since the trace was recorded (hash %s, now %s)",
+					 spath, shash, hash);
+	}
+	if (scn_parse_bytes(spath, text, len, scn, err, sizeof err))
+		return bad_trace(path, t, "scenario-text",
+				 "the embedded scenario does not parse: %s", err);
+	return 0;
+}
+
+/* The header's semantics, scenario (embedded; checked against the file),
+ * handler and variant. 0, or 2 after one error line. */
 static int header_run(const char *path, const struct trace *t, struct scenario *scn,
 		      struct run_id *id, uint64_t *bits)
 {
-	const char *tool = trace_get(t, "tool"), *spath = trace_get(t, "scenario");
+	const char *sem = trace_get(t, "semantics"), *spath = trace_get(t, "scenario");
 	const char *shash = trace_get(t, "scenario-hash"), *handler = trace_get(t, "handler");
 	const char *variant = trace_get(t, "variant");
-	char want_tool[64], err[600], hash[17];
-	snprintf(want_tool, sizeof want_tool, "uffdlab %s", UFFDLAB_VERSION);
-	if (!tool || strcmp(tool, want_tool))
-		return bad_trace(path, t, "tool",
-				 "trace written by '%s', this is %s: refusing to replay",
-				 tool ? tool : "(none)", want_tool);
+	char want[16];
+	snprintf(want, sizeof want, "%d", UFFDLAB_SEMANTICS);
+	if (!sem || strcmp(sem, want))
+		return bad_trace(path, t, sem ? "semantics" : "scenario",
+				 "trace of semantics %s, this uffdlab is semantics %s: refusing to replay (the model, a handler or the format changed)",
+				 sem ? sem : "(none)", want);
 	if (!spath || !shash || !handler || !variant || !trace_get(t, "strategy"))
-		return bad_trace(path, t, "tool",
+		return bad_trace(path, t, "semantics",
 				 "trace header lacks scenario, scenario-hash, handler, variant or strategy");
-	if (scn_parse_file(spath, scn, err, sizeof err))
-		return bad_trace(path, t, "scenario", "cannot load the scenario: %s", err);
-	snprintf(hash, sizeof hash, "%016" PRIx64, scn->hash);
-	if (strcmp(hash, shash))
-		return bad_trace(path, t, "scenario-hash",
-				 "scenario %s changed since the trace was recorded (hash %s, now %s)",
-				 spath, shash, hash);
+	int st = header_scenario(path, t, scn, id);
+	if (st)
+		return st;
 	id->handler = handler;
 	id->variant = strcmp(variant, "none") ? variant : "";
 	char msg[160];
@@ -226,7 +261,7 @@ int drive_replay(const char *path, const char *out_path, int json)
 {
 	struct trace t;
 	char err[600];
-	if (trace_read(path, &t, err, sizeof err)) {
+	if (trace_read(path, &mev_schema, &t, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -249,6 +284,7 @@ int drive_replay(const char *path, const char *out_path, int json)
 		print_replay(path, &r, json);
 	}
 	world_free(w);
+	free((char *)id.scn_text);
 	trace_free(&t);
 	return status;
 }

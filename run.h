@@ -19,10 +19,13 @@
 #include "model/world.h"
 #include "scenarios/scenario.h"
 #include "sched/strategy.h"
+#include "sched/trace.h"
 
 struct rec_step {
 	int tid;
 	char *label;
+	struct sched_event *ev; /* the step's typed events (model/event.h) */
+	size_t nev;
 };
 
 struct rec_thread {
@@ -39,6 +42,7 @@ struct recording {
 	struct rec_thread *threads;
 	int nthreads;
 	int oom;
+	int lost;            /* a step had more events than sched keeps */
 };
 
 #define RUN_MAX_STEPS_DEFAULT 100000 /* explore without --max-steps */
@@ -55,9 +59,21 @@ struct run_id {
 	uint64_t max_steps;
 	char shrunk[128];    /* "" or how the schedule was shrunk */
 	unsigned bound;      /* dfs: deviations */
+	const char *scn_text; /* the scenario's bytes, embedded in the trace */
+	size_t scn_len;
 };
 
 double drv_now(void);
+/* Read and parse the scenario file at path; its bytes in *text (malloc'd,
+ * NUL-terminated, *len without the NUL) for the trace to embed. 0, or -1
+ * with one line in err. */
+int run_load_scenario(const char *path, struct scenario *scn, char **text,
+		      size_t *len, char *err, size_t errlen);
+/* The scenario text embedded in a trace ("scenario-text" lines joined by
+ * newlines, escapes undone): 0 and malloc'd *text, -ENOENT when there is
+ * none, or -EINVAL with *bad_line the 1-based line of a bad escape. */
+int run_embedded_scenario(const struct trace *t, char **text, size_t *len,
+			  size_t *bad_line);
 /* "a,b" -> bits; on an unknown name, -1 and *bad names it. */
 
 const struct sched_strategy_ops *run_ops(const struct run_id *id);

@@ -44,7 +44,8 @@ short mk_uffd_revents(const struct mkern *k, int mmi)
 /* ------------------------------------------------------------------ */
 /* read                                                                */
 
-int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
+int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
+		 int64_t *ids, int nids)
 {
 	int err = 0, mmi = 0;
 	struct mk_ctx *c = fd_ctx(k, fd, -EINVAL, &err, &mmi);
@@ -65,6 +66,8 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
 			struct mk_thr *t = c->fpend.head;
 
 			mk_fault_to_read(t); /* rule 3: it sleeps on */
+			if (ids && n < nids)
+				ids[n] = t->fmsg_id;
 			msgs[n++] = t->fmsg;
 			continue;
 		}
@@ -90,6 +93,8 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
 		mk_event_unlink(t);
 		t->est = MK_EV_DONE;
 		sched_wake_one(k->s, &t->q);
+		if (ids && n < nids)
+			ids[n] = t->emsg_id;
 		msgs[n++] = m;
 	}
 	return n ? n : -EAGAIN;

@@ -16,7 +16,7 @@
  * next one (a stale queue is detected and treated as empty, never walked).
  *
  * The step sink is called after every step, labels on or off; with labels
- * off every step reads "yield". The hook and the sink survive sched_reset().
+ * off every step reads "yield" and carries no events. The hook and the sink survive sched_reset().
  * Functions meant for inside a coroutine are no-ops outside one. When a
  * step ends, the run's end is decided in this order: sched_stop(), then no
  * runnable thread (DONE or STUCK), then the step bound, then the strategy
@@ -106,6 +106,8 @@ struct sched {
 	size_t label_len;
 	int label_full;
 	char label[LABEL_MAX];
+	size_t nev, ev_lost;      /* the current step's events */
+	struct sched_event ev[SCHED_STEP_EVENTS];
 };
 
 /* ------------------------------------------------------------------ */
@@ -327,12 +329,20 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 
 		s->strat->step_end(s->strat_state, &v, cur->tid);
 	}
-	if (s->sink)
-		s->sink(s->sink_ctx, step, cur->tid,
-			s->label_len ? s->label : "yield");
+	if (s->sink) {
+		struct sched_step_info si = {
+			.step = step, .tid = cur->tid,
+			.label = s->label_len ? s->label : "yield",
+			.ev = s->ev, .nev = s->nev, .ev_lost = s->ev_lost,
+		};
+
+		s->sink(s->sink_ctx, &si);
+	}
 	s->label_len = 0;
 	s->label_full = 0;
 	s->label[0] = '\0';
+	s->nev = 0;
+	s->ev_lost = 0;
 	if (s->hook)
 		s->hook(s->hook_ctx, s, cur->tid);
 	return choose(s);
@@ -494,6 +504,8 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 	s->label_len = 0;
 	s->label_full = 0;
 	s->label[0] = '\0';
+	s->nev = 0;
+	s->ev_lost = 0;
 	memset(&s->main, 0, sizeof(s->main));
 
 	/* One splitmix sequence feeds both streams: the strategy's first,
@@ -758,6 +770,24 @@ void sched_label(sched_t *s, const char *fmt, ...)
 		label_truncate(s);
 	else
 		s->label_len = len + (size_t)n;
+}
+
+void sched_event(sched_t *s, unsigned kind, unsigned nf, const int64_t *f)
+{
+	if (!s->opts.labels)
+		return;
+	if (s->nev == SCHED_STEP_EVENTS || nf > SCHED_EV_FIELDS ||
+	    kind > UINT16_MAX) {
+		s->ev_lost++; /* the writer refuses the step: never half a trace */
+		return;
+	}
+	struct sched_event *e = &s->ev[s->nev++];
+
+	e->kind = (uint16_t)kind;
+	e->nf = (uint16_t)nf;
+	for (unsigned i = 0; i < nf; i++)
+		e->f[i] = f[i];
+	assert(s->nev <= SCHED_STEP_EVENTS);
 }
 
 void sched_set_step_hook(sched_t *s, sched_step_hook hook, void *ctx)

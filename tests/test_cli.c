@@ -158,18 +158,37 @@ static void test_tampered_trace_is_refused_or_diverges(void **state)
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --out %s/t",
 			     bin, STALE, tmp), 1);
-	/* a changed scenario: the hash no longer matches */
+	/* a changed scenario file at the recorded path: refused */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' %s/t/" TRACE_A "*.trace > %s/h.trace && %s replay %s/h.trace",
+			     "(cat %s; echo '# changed') > %s/s.scn && "
+			     "sed 's|^scenario .*|scenario %s/s.scn|' %s/t/" TRACE_A "*.trace > %s/h.trace && %s replay %s/h.trace",
+			     STALE, tmp, tmp, tmp, tmp, bin, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "/h.trace:5: scenario "));
+	assert_non_null(strstr(err, "/s.scn changed since the trace was recorded"));
+	/* no file there: the embedded text replays it */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "sed 's|^scenario .*|scenario %s/gone.scn|' %s/t/" TRACE_A "*.trace > %s/n.trace && %s replay %s/n.trace",
+			     tmp, tmp, tmp, bin, tmp), 1);
+	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* embedded text and hash disagree */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' %s/t/" TRACE_A "*.trace > %s/x.trace && %s replay %s/x.trace",
 			     tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
-	assert_non_null(strstr(err, "/h.trace:4: scenario " STALE " changed"));
-	/* another tool version */
+	assert_non_null(strstr(err, "/x.trace:5: the embedded scenario-text has hash"));
+	/* another semantics version */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/^tool .*/tool uffdlab 9.9.9/' %s/t/" TRACE_A "*.trace > %s/v.trace && %s replay %s/v.trace",
+			     "sed 's/^semantics .*/semantics 1/' %s/t/" TRACE_A "*.trace > %s/v.trace && %s replay %s/v.trace",
 			     tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
-	assert_non_null(strstr(err, "/v.trace:2: trace written by 'uffdlab 9.9.9'"));
+	assert_non_null(strstr(err, "/v.trace:2: trace of semantics 1, this uffdlab is semantics"));
+	/* a typed field that is not the kind's */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/ fault mm=/ fault mmm=/' %s/t/" TRACE_A "*.trace > %s/f.trace && %s replay %s/f.trace",
+			     tmp, tmp, bin, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "event 'fault' needs 'mm=' as field 1"));
 	/* a schedule that names the wrong thread: the replay diverges */
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "sed 's/^4 2 /4 0 /' %s/t/" TRACE_A "*.trace > %s/d.trace && %s replay %s/d.trace",

@@ -67,7 +67,7 @@ int viz_trace_to(const char *trace_path, const struct viz_opts *o,
 			snprintf(err, errlen, "%s: %s", trace_path, strerror(e));
 		return -e;
 	}
-	e = trace_read_stream(f, trace_path, &tr, err, errlen);
+	e = trace_read_stream(f, trace_path, &mev_schema, &tr, err, errlen);
 	fclose(f);
 	if (e)
 		return -EINVAL; /* err holds the reader's "path:line: ..." */
