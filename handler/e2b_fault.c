@@ -1,4 +1,4 @@
-/* e2b-ref: the worker, fault_page and Prefault (HANDLER.md 1.5, 1.10, 1.11). */
+/* e2b-ref: the worker, fault_page and Prefault (docs/HANDLER.md 1.5, 1.10, 1.11). */
 #include "e2b.h"
 
 #include <assert.h>

@@ -1,7 +1,7 @@
 /* handler/variants.h — run-time switches that put one historical bug back.
  *
  * Contract: each variant is one bit in handler_config.variants, named as on
- * the command line (`--variant NAME`), with the HANDLER.md zoo entry it
+ * the command line (`--variant NAME`), with the docs/HANDLER.md zoo entry it
  * re-creates, the handler it applies to and the zoo scenario that shows it.
  * variant_parse() returns the bit or 0 for an unknown name. */
 #ifndef UFFDLAB_VARIANTS_H
@@ -27,7 +27,7 @@ enum variant {
 struct variant_info {
 	const char *name;
 	uint64_t bit;
-	const char *bug;      /* HANDLER.md id, or the reference fix it undoes */
+	const char *bug;      /* docs/HANDLER.md id, or the reference fix it undoes */
 	const char *what;     /* one line */
 	const char *handler;  /* the handler it puts the bug back into */
 	const char *scenario; /* the zoo scenario that shows it */

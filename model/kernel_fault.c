@@ -1,6 +1,6 @@
 /* model/kernel_fault.c — guest accesses, page faults and their wake-ups.
  *
- * KERNEL.md rules 6-12 (faults, messages, wakes, signals, kernel-mode
+ * docs/KERNEL.md rules 6-12 (faults, messages, wakes, signals, kernel-mode
  * accesses), 18 (writes to the zero page), 33-36 (write-protect faults) and
  * 41 (SIGBUS). A faulting thread queues its message and sleeps on its own
  * wait queue in one step: handle_userfault() queues and re-checks the PTE

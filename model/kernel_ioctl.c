@@ -1,7 +1,7 @@
 /* model/kernel_ioctl.c — what the handler does to a uffd: read() and the
  * UFFDIO_COPY / ZEROPAGE / WAKE / WRITEPROTECT ioctls, and poll readiness.
  *
- * KERNEL.md rules 1-5 (read order, batches, completion of events, poll) and
+ * docs/KERNEL.md rules 1-5 (read order, batches, completion of events, poll) and
  * 13-19, 30, 33, 35 (ioctl semantics). Each function is one step body: the
  * sys layer passed its scheduling point before calling it, and nothing here
  * sleeps, so a fill is atomic with respect to a REMOVE being queued

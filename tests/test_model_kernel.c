@@ -1,4 +1,4 @@
-/* tests/test_model_kernel.c — the simulated kernel against KERNEL.md's
+/* tests/test_model_kernel.c — the simulated kernel against docs/KERNEL.md's
  * Model rules, one test per rule (r01 ... r41).
  *
  * Each test runs small coroutine programs (guest, balloon, handler) on the
@@ -6,7 +6,7 @@
  * a program can observe: return codes, output fields, message order, page
  * contents, whether a thread is blocked. Threads order themselves with
  * `until(cond)` spin-waits on observable state, so the assertions hold on
- * every schedule; the expected values are those KERNEL.md's probes saw on
+ * every schedule; the expected values are those docs/KERNEL.md's probes saw on
  * a real 6.18 kernel. r25 instead explores seeds until all three outcomes
  * of a COPY racing madvise's steps have been seen.
  */
