@@ -289,10 +289,10 @@ static void test_one_lane_per_thread_every_step_in_order(void **state)
 	assert_int_equal(strncmp(dot, "digraph uffdlab {\n", 18), 0);
 	assert_int_equal(count(dot, "subgraph cluster_t"), 5);
 	has(dot, "subgraph cluster_t0 {\n    graph [label=\"t0 harness\\nharness / control\"");
-	has(dot, "subgraph cluster_t1 {\n    graph [label=\"t1 serve\\nhandler: serve loop\"");
+	has(dot, "subgraph cluster_t1 {\n    graph [label=\"t1 serve\\nhandler: serve loop (reads the uffd)\"");
 	has(dot, "subgraph cluster_t2 {\n    graph [label=\"t2 g0\\nguest vCPU\"");
 	has(dot, "subgraph cluster_t3 {\n    graph [label=\"t3 b0\\nballoon / madvise\"");
-	has(dot, "subgraph cluster_t4 {\n    graph [label=\"t4 worker\\nhandler: worker\"");
+	has(dot, "subgraph cluster_t4 {\n    graph [label=\"t4 worker\\nhandler thread\"");
 	/* every step, labelled "step: label", in its thread's cluster */
 	for (size_t i = 0; i < NSTALE; i++) {
 		char node[64];

@@ -39,7 +39,7 @@ static int lane_rank(const struct viz_thread *t)
 	case VIZ_KIND_GUEST: return 0;
 	case VIZ_KIND_BALLOON: return 1;
 	/* 2: the kernel queue */
-	case VIZ_KIND_HANDLER: return strcmp(t->name, "serve") ? 4 : 3;
+	case VIZ_KIND_HANDLER: return t->reads_uffd ? 3 : 4;
 	case VIZ_KIND_CONTROL: return 5;
 	}
 	return 6;
@@ -265,7 +265,7 @@ static int emit_lanes(const struct emit *e)
 			}
 			fprintf(e->f, "\\n%s\", style=\"filled,rounded\", "
 				      "fillcolor=\"%s\", color=\"#c0c0c0\"];\n",
-				viz_kind_role(t->kind, t->name), lane_fill(t->kind));
+				viz_kind_role(t), lane_fill(t->kind));
 		}
 		step_node(e, ls[i].step);
 		if (i + 1 == n || ls[i + 1].tid != ls[i].tid)

@@ -52,6 +52,8 @@ struct viz_thread {
 	char *name;      /* from the header; "t<tid>" when it has none */
 	int kind;        /* 0 when unknown */
 	uint64_t nsteps; /* steps it ran */
+	int reads_uffd;  /* it read the uffd: the handler's serve loop, known
+			  * by what it does, not by its name */
 };
 
 struct viz_threads {
@@ -64,7 +66,7 @@ int viz_threads_build(const struct trace *tr, const char *name_for_err,
 		      struct viz_threads *th, char *err, size_t errlen);
 void viz_threads_free(struct viz_threads *th);
 /* "guest vCPU", "serve loop", ... for a lane title. */
-const char *viz_kind_role(int kind, const char *name);
+const char *viz_kind_role(const struct viz_thread *t);
 
 /* ---- window.c ---- */
 
