@@ -13,6 +13,7 @@
 #include "real/confirm.h"
 #include "real/shapes.h"
 #include "real/stress.h"
+#include "scenarios/lex.h"
 #include "scenarios/scenario.h"
 
 int cmd_run(int argc, char **argv);
@@ -199,10 +200,8 @@ static void real_confirm_all(void)
 static int run_args(int argc, char **argv, uint64_t *runs)
 {
 	for (int i = 2; i < argc; i++) {
-		char *end;
 		if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			*runs = strtoull(argv[++i], &end, 10);
-			if (*end || !*runs || argv[i][0] < '0' || argv[i][0] > '9') {
+			if (scn_parse_u64(argv[++i], runs) || !*runs) {
 				fprintf(stderr, "uffdlab: --runs: '%s' is not a positive integer\n", argv[i]);
 				return 2;
 			}

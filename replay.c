@@ -11,8 +11,10 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "json.h"
+#include "scenarios/lex.h"
 #include "model/event.h"
 #include "model/version.h"
+#include "sched/input.h"
 #include "sched/trace.h"
 
 static int bad_trace(const char *path, const struct trace *t, const char *key,
@@ -39,9 +41,10 @@ static int bad_trace(const char *path, const struct trace *t, const char *key,
 
 static int read_file(const char *path, char **buf, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	int err = 0;
+	FILE *f = input_open(path, &err);
 	if (!f)
-		return -errno;
+		return err;
 	char *b = NULL;
 	size_t n = 0, cap = 0;
 	for (;;) {
@@ -73,15 +76,10 @@ static int read_file(const char *path, char **buf, size_t *len)
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-	if (!s || !*s)
+	/* the writer prints canonical decimal: anything else was edited */
+	if (!s || !*s || (s[0] == '0' && s[1]) || strspn(s, "0123456789") != strlen(s))
 		return -1;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || *s == '-')
-		return -1;
-	*out = v;
-	return 0;
+	return scn_parse_u64(s, out) ? -1 : 0;
 }
 
 /* The scenario embedded in the trace (into scn and id->scn_text, which the

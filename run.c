@@ -1,5 +1,6 @@
 /* The identity, recording and trace text of a run (run.h). */
 #include "run.h"
+#include "sched/input.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -218,11 +219,12 @@ char *run_trace_text(const struct run_id *id, const struct recording *rec,
 int run_load_scenario(const char *path, struct scenario *scn, char **text,
 		      size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	int oerr = 0;
+	FILE *f = input_open(path, &oerr);
 	char *b = NULL;
 	size_t n = 0, cap = 0;
 	if (!f) {
-		snprintf(err, errlen, "%s:1:1: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s:1:1: cannot open: %s", path, input_strerror(oerr));
 		return -1;
 	}
 	for (size_t r = 1; r;) {

@@ -8,6 +8,7 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "model/invariant.h"
+#include "scenarios/lex.h"
 #include "scenarios/scenario.h"
 #include "sched/strategy.h"
 #include "real/stress.h"
@@ -34,19 +35,37 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* Decimal or 0x hex digits only, as the scenario language: no sign, no
+ * space, no octal (strtoull alone takes " -1" as 2^64-1 and 040 as 32). */
 static int num_arg(const char *flag, const char *s, uint64_t *out)
 {
-	char *end;
 	if (!s)
 		return usage_error("%s needs a value", flag);
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || !*s || *s == '-') {
-		fprintf(stderr, "uffdlab: %s: '%s' is not a non-negative integer\n", flag, s);
+	int r = scn_parse_u64(s, out);
+	if (r == -2) {
+		fprintf(stderr, "uffdlab: %s: '%s' is out of range (at most 2^64-1)\n", flag, s);
 		return 2;
 	}
-	*out = v;
+	if (r) {
+		fprintf(stderr, "uffdlab: %s: '%s' is not a non-negative integer (decimal or 0x hex)\n",
+			flag, s);
+		return 2;
+	}
 	return 0;
+}
+
+/* Seconds: digits with at most one '.', finite, in (0, 1e7]. */
+static int seconds_arg(const char *s, double *out)
+{
+	size_t digits = strspn(s, "0123456789"), dot = s[digits] == '.';
+	size_t frac = dot ? strspn(s + digits + 1, "0123456789") : 0;
+	if (!digits && !frac)
+		return -1;
+	if (s[digits + dot + frac] != '\0')
+		return -1;
+	char *end;
+	*out = strtod(s, &end);
+	return *end || !(*out > 0 && *out <= 1e7) ? -1 : 0;
 }
 
 /* The options of explore that belong to a strategy: --time, --depth,
@@ -57,10 +76,8 @@ static int strategy_opt(struct explore_args *a, unsigned *given, const char *f,
 {
 	uint64_t n;
 	if (strcmp(f, "--time") == 0 && v) {
-		char *end;
-		a->seconds = strtod(v, &end);
-		if (*end || a->seconds <= 0 || a->seconds > 1e7)
-			return usage_error("--time: '%s' is not a positive number of seconds", v);
+		if (seconds_arg(v, &a->seconds))
+			return usage_error("--time: '%s' is not a positive number of seconds (at most 1e7)", v);
 		*given |= STRATEGY_OPT_TIME;
 	} else if (strcmp(f, "--depth") == 0) {
 		if (num_arg(f, v, &n))

@@ -1,5 +1,6 @@
 /* sched/trace.c — trace file writer and reader (format in sched/trace.h). */
 #include "sched/trace.h"
+#include "sched/input.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -765,16 +766,15 @@ int trace_read_stream(FILE *f, const char *name,
 int trace_read(const char *path, const struct sched_ev_schema *schema,
 	       struct trace *out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	int e = 0;
+	FILE *f = input_open(path, &e);
 	int rc;
 
 	if (!f) {
-		int e = errno;
-
 		memset(out, 0, sizeof(*out));
 		if (err && errlen)
-			snprintf(err, errlen, "%s:0: cannot open: %s", path,
-				 strerror(e));
+			snprintf(err, errlen, "%s:1: cannot open: %s", path,
+				 input_strerror(e));
 		return -1;
 	}
 	rc = trace_read_stream(f, path, schema, out, err, errlen);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,6 +210,18 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 	static const char *const cases[][2] = {
 		{"explore", "no such"},
 		{"explore " STALE " --seed abc", "--seed: 'abc' is not a non-negative integer"},
+		/* decimal or 0x hex only: no sign, no space, no octal, no NaN */
+		{"explore " STALE " --seed ' -1'", "--seed: ' -1' is not a non-negative integer"},
+		{"explore " STALE " --runs ' 5'", "--runs: ' 5' is not a non-negative integer"},
+		{"explore " STALE " --seed 99999999999999999999", "is out of range"},
+		{"explore " STALE " --time nan", "--time: 'nan' is not a positive number"},
+		{"explore " STALE " --time ' 1'", "is not a positive number"},
+		{"explore " STALE " --time inf", "is not a positive number"},
+		{"run --runs -1", "--runs: '-1' is not a positive integer"},
+		/* a FIFO as input would block an open() forever */
+		{"explore /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
+		{"replay /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
+		{"replay /nonexistent.trace", "/nonexistent.trace:1: cannot open"},
 		{"explore " STALE " --strategy bogus", "unknown strategy 'bogus'"},
 		{"explore " STALE " --variant nope", "unknown variant 'nope'"},
 		{"explore " STALE " --handler nope", "unknown handler 'nope'"},
@@ -237,12 +251,20 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 		{"viz " STALE, STALE ":1: "},
 		{"viz x.trace --head", "--head needs a value"},
 	};
+	unlink("/tmp/uffdlab-cli-fifo.scn");
+	assert_int_equal(mkfifo("/tmp/uffdlab-cli-fifo.scn", 0600), 0);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int st = run(NULL, 0, err, sizeof err, "%s %s", bin, cases[i][0]);
+		int st = run(NULL, 0, err, sizeof err, "timeout 20 %s %s", bin, cases[i][0]);
 		if (st != 2 || count_lines(err) != 1 ||
 		    (strcmp(cases[i][1], "no such") && !strstr(err, cases[i][1])))
 			fail_msg("'uffdlab %s' -> exit %d, stderr '%s'", cases[i][0], st, err);
 	}
+	unlink("/tmp/uffdlab-cli-fifo.scn");
+	/* 032 is thirty-two, as in the scenario language (strtoull base 0: 26) */
+	char out[4096];
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore " STALE " --variant stale-source "
+			     "--seed 032 --runs 1 --no-shrink --out %s/s40", bin, tmp), 1);
+	assert_non_null(strstr(out, "--seed 32 --runs 1"));
 	/* a broken scenario names file:line:col */
 	int st = run(NULL, 0, err, sizeof err,
 		     "printf 'memory 4k 2\\nthread g0 guest\\n  read 7\\n' > %s/bad.scn && %s explore %s/bad.scn",

@@ -971,7 +971,7 @@ static void test_bad_input_one_error_line(void **state)
 	/* no such file */
 	path_in(f, "missing.trace", p, sizeof(p));
 	assert_int_equal(viz_trace_files(p, err, sizeof(err)), -ENOENT);
-	snprintf(prefix, sizeof(prefix), "%s: ", p);
+	snprintf(prefix, sizeof(prefix), "%s:1: cannot open: ", p);
 	one_line(err, prefix, "No such file");
 
 	/* bad DOT: nothing written */

@@ -1,5 +1,6 @@
 /* viz/files.c — a trace file -> its .dot and .svg/.png beside it. */
 #include "viz/viz_impl.h"
+#include "sched/input.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -59,13 +60,12 @@ int viz_trace_to(const char *trace_path, const struct viz_opts *o,
 				 trace_path, format);
 		return -EINVAL;
 	}
-	f = fopen(trace_path, "r");
+	f = input_open(trace_path, &e);
 
 	if (!f) {
-		e = errno;
 		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", trace_path, strerror(e));
-		return -e;
+			snprintf(err, errlen, "%s:1: cannot open: %s", trace_path, input_strerror(e));
+		return e;
 	}
 	e = trace_read_stream(f, trace_path, &mev_schema, &tr, err, errlen);
 	fclose(f);
