@@ -14,7 +14,7 @@
 #include "scenarios/lex.h"
 #include "model/event.h"
 #include "model/version.h"
-#include "sched/input.h"
+#include "sched/files.h"
 #include "sched/trace.h"
 
 static int bad_trace(const char *path, const struct trace *t, const char *key,
@@ -37,6 +37,21 @@ static int bad_trace(const char *path, const struct trace *t, const char *key,
 	va_end(ap);
 	fputc('\n', stderr);
 	return 2;
+}
+
+/* The regenerated trace, all of it or nothing (sched/files.h). */
+static int write_out(const char *path, const char *text, size_t len)
+{
+	struct output o;
+	int e = output_open(&o, path);
+	if (e)
+		return e;
+	if (fwrite(text, 1, len, o.f) != len) {
+		e = errno ? -errno : -EIO;
+		output_abort(&o);
+		return e;
+	}
+	return output_commit(&o);
 }
 
 static int read_file(const char *path, char **buf, size_t *len)
@@ -211,12 +226,9 @@ static int regenerate(struct world *w, const struct run_id *id, const struct tra
 		for (size_t i = 0; !r->same && i < newlen && i < oldlen && newtext[i] == oldtext[i];)
 			if (newtext[i++] == '\n')
 				r->line++;
-		FILE *f = out_path ? fopen(out_path, "w") : NULL;
-		int bad = out_path && (!f || fwrite(newtext, 1, newlen, f) != newlen);
-		if (f && fclose(f))
-			bad = 1;
-		if (bad) {
-			fprintf(stderr, "uffdlab: %s: %s\n", out_path, strerror(errno));
+		int e = out_path ? write_out(out_path, newtext, newlen) : 0;
+		if (e) {
+			fprintf(stderr, "uffdlab: %s: %s\n", out_path, strerror(-e));
 			status = 2;
 		}
 	}

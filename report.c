@@ -2,6 +2,7 @@
  * is the same run, shrink its schedule, write its trace and picture, and
  * the command that reproduces it. */
 #include "run.h"
+#include "sched/files.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -127,14 +128,17 @@ static int write_files(const struct explore_args *a, const struct run_id *id,
 		fprintf(stderr, "uffdlab: %s: output path too long\n", a->out_dir);
 		return 2;
 	}
-	FILE *f = fopen(trace_path, "w");
-	if (!f) {
-		fprintf(stderr, "uffdlab: %s: %s\n", trace_path, strerror(errno));
+	struct output out;
+	err = output_open(&out, trace_path);
+	if (err) {
+		fprintf(stderr, "uffdlab: %s: %s\n", trace_path, strerror(-err));
 		return 2;
 	}
-	err = run_write_trace(f, id, rec, v);
-	if (fclose(f) && !err)
-		err = -EIO;
+	err = run_write_trace(out.f, id, rec, v);
+	if (err)
+		output_abort(&out);
+	else
+		err = output_commit(&out); /* the real errno, e.g. ENOSPC */
 	if (err) {
 		fprintf(stderr, "uffdlab: writing %s: %s\n", trace_path, strerror(-err));
 		return 2;

@@ -1,6 +1,6 @@
 /* The identity, recording and trace text of a run (run.h). */
 #include "run.h"
-#include "sched/input.h"
+#include "sched/files.h"
 
 #include <assert.h>
 #include <errno.h>

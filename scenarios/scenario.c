@@ -5,7 +5,7 @@
  * in scenarios/README.md. See scenario.h for the contract.
  */
 #include "scenarios/scenario.h"
-#include "sched/input.h"
+#include "sched/files.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* sched/trace.c — trace file writer and reader (format in sched/trace.h). */
 #include "sched/trace.h"
-#include "sched/input.h"
+#include "sched/files.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -25,6 +25,13 @@ static int w_fail(struct trace_writer *w, int err)
 	return w->err;
 }
 
+/* A stdio write failed: keep what the kernel said (ENOSPC on a full disk),
+ * EIO only when stdio left no errno. */
+static int w_io(struct trace_writer *w)
+{
+	return w_fail(w, errno ? -errno : -EIO);
+}
+
 /* Write `head` then `text` with control characters turned into spaces, so
  * that no text can split a line; then the newline. */
 static int w_line(struct trace_writer *w, const char *head, const char *text)
@@ -34,15 +41,15 @@ static int w_line(struct trace_writer *w, const char *head, const char *text)
 	if (hl + tl > TRACE_LINE_MAX)
 		return w_fail(w, -E2BIG);
 	if (fputs(head, w->f) == EOF)
-		return w_fail(w, -EIO);
+		return w_io(w);
 	for (size_t i = 0; i < tl; i++) {
 		unsigned char c = (unsigned char)text[i];
 
 		if (putc(is_ctl(c) ? ' ' : c, w->f) == EOF)
-			return w_fail(w, -EIO);
+			return w_io(w);
 	}
 	if (putc('\n', w->f) == EOF)
-		return w_fail(w, -EIO);
+		return w_io(w);
 	return 0;
 }
 
@@ -207,11 +214,11 @@ int trace_step_events(struct trace_writer *w, uint64_t step, int tid,
 	if ((size_t)hl + el + 2 + (ll ? ll + 1 : 0) > TRACE_LINE_MAX)
 		return w_fail(w, -E2BIG);
 	if (fputs(head, w->f) == EOF)
-		return w_fail(w, -EIO);
+		return w_io(w);
 	for (size_t i = 0; i < nev; i++) {
 		fmt_event(w->schema, &ev[i], buf, sizeof(buf));
 		if ((i && fputs(" ;", w->f) == EOF) || fputs(buf, w->f) == EOF)
-			return w_fail(w, -EIO);
+			return w_io(w);
 	}
 	err = w_line(w, ll ? " | " : " |", ll ? label : NULL);
 	if (!err)
@@ -253,7 +260,7 @@ int trace_end(struct trace_writer *w, const char *violation)
 		return err;
 	w->state = W_ENDED;
 	if (fflush(w->f) == EOF || ferror(w->f))
-		return w_fail(w, -EIO);
+		return w_io(w);
 	return 0;
 }
 

@@ -74,7 +74,7 @@ int trace_step_events(struct trace_writer *w, uint64_t step, int tid,
  * a step that lost events is -E2BIG. Errors are kept for trace_end. */
 void trace_step_sink(void *w, const struct sched_step_info *st);
 /* The optional violation line, "end", and a flush: 0 or the first error of
- * the whole write (-EIO when the FILE failed). */
+ * the whole write (the errno of the failed write, e.g. -ENOSPC; -EIO if stdio gave none). */
 int trace_end(struct trace_writer *w, const char *violation);
 
 /* ---- reading ---- */

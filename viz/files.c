@@ -1,6 +1,6 @@
 /* viz/files.c — a trace file -> its .dot and .svg/.png beside it. */
 #include "viz/viz_impl.h"
-#include "sched/input.h"
+#include "sched/files.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,22 +25,18 @@ static char *sibling(const char *path, const char *ext)
 static int write_file(const char *path, const char *buf, size_t len,
 		      char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
-	int e = 0;
+	struct output o;
+	int e = output_open(&o, path);
 
-	if (!f)
-		e = errno;
-	else if (fwrite(buf, 1, len, f) != len)
-		e = errno ? errno : EIO;
-	if (f && fclose(f) && !e)
-		e = errno;
-	if (e) {
-		if (f)
-			unlink(path);
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
+	if (!e && fwrite(buf, 1, len, o.f) != len) {
+		e = errno ? -errno : -EIO;
+		output_abort(&o);
+	} else if (!e) {
+		e = output_commit(&o);
 	}
-	return -e;
+	if (e && err && errlen)
+		snprintf(err, errlen, "%s: %s", path, strerror(-e));
+	return e;
 }
 
 int viz_trace_to(const char *trace_path, const struct viz_opts *o,
