@@ -20,17 +20,20 @@
 static int bad_trace(const char *path, const struct trace *t, const char *key,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The line of key's first header line (the magic line is line 1). */
+static size_t key_line(const struct trace *t, const char *key)
+{
+	for (size_t i = 0; i < t->nkv; i++)
+		if (strcmp(t->kv[i].key, key) == 0)
+			return i + 2;
+	return 1;
+}
+
 /* One line naming the header line of key. */
 static int bad_trace(const char *path, const struct trace *t, const char *key,
 		     const char *fmt, ...)
 {
-	size_t line = 1;
-	for (size_t i = 0; i < t->nkv; i++)
-		if (strcmp(t->kv[i].key, key) == 0) {
-			line = i + 2;
-			break;
-		}
-	fprintf(stderr, "%s:%zu: ", path, line);
+	fprintf(stderr, "%s:%zu: ", path, key_line(t, key));
 	va_list ap;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -200,6 +203,30 @@ struct replayed {
 	size_t line;              /* the first line that differs, if !same */
 };
 
+/* The line (of the old text) from which a and b differ, in the steps
+ * first: an edited step changes the thread table the replay writes in the
+ * header, and the step is what the user changed. 1-based. */
+static size_t first_difference(const char *a, size_t na, const char *b, size_t nb)
+{
+	const char *sa = memmem(a, na, "\nsteps\n", 7), *sb = memmem(b, nb, "\nsteps\n", 7);
+	size_t from_a = 0, from_b = 0, line = 1;
+	if (sa && sb) {
+		size_t ra = na - (size_t)(sa - a), rb = nb - (size_t)(sb - b);
+		size_t k = 0;
+		while (k < ra && k < rb && sa[k] == sb[k])
+			k++;
+		if (k < ra || k < rb) { /* the steps differ */
+			from_a = (size_t)(sa - a);
+			from_b = (size_t)(sb - b);
+		}
+	}
+	for (size_t i = 0; i < from_a; i++)
+		line += a[i] == '\n';
+	for (size_t i = from_a, j = from_b; i < na && j < nb && a[i] == b[j]; i++, j++)
+		line += a[i] == '\n';
+	return line;
+}
+
 /* Replay t's choices, regenerate the trace, compare it with the file (and
  * write it to out_path). 0, or 2 after one error line. */
 static int regenerate(struct world *w, const struct run_id *id, const struct trace *t,
@@ -222,10 +249,7 @@ static int regenerate(struct world *w, const struct run_id *id, const struct tra
 		status = 2;
 	} else {
 		r->same = newlen == oldlen && memcmp(newtext, oldtext, newlen) == 0;
-		r->line = 1;
-		for (size_t i = 0; !r->same && i < newlen && i < oldlen && newtext[i] == oldtext[i];)
-			if (newtext[i++] == '\n')
-				r->line++;
+		r->line = r->same ? 0 : first_difference(oldtext, oldlen, newtext, newlen);
 		int e = out_path ? write_out(out_path, newtext, newlen) : 0;
 		if (e) {
 			fprintf(stderr, "uffdlab: %s: %s\n", out_path, strerror(-e));
@@ -267,6 +291,73 @@ static void print_replay(const char *path, const struct replayed *r, int json)
 	}
 }
 
+/* The seed must still make the run the trace says it made: for random and
+ * PCT, the seed's own run (not the recorded choices) breaks the same
+ * invariant, and makes exactly the recorded choices if nothing shrank
+ * them. DFS has no seed. 0, or -1 with why filled. */
+static int seed_check(struct world *w, const struct run_id *id, const struct trace *t,
+		      const struct replayed *r, char *why, size_t n)
+{
+	if (id->strategy != SCHED_RANDOM && id->strategy != SCHED_PCT)
+		return 0;
+	struct sched_opts o = run_opts(id);
+	struct verdict v;
+	if (world_run(w, &o, NULL, NULL, &v)) {
+		snprintf(why, n, "the seed's run could not start");
+		return -1;
+	}
+	if (v.violated != r->v.violated || strcmp(v.name, r->v.name)) {
+		snprintf(why, n, "seed %" PRIu64 " now gives %s, the trace says %s", id->seed,
+			 v.violated ? v.name : "no violation",
+			 r->v.violated ? r->v.name : "no violation");
+		return -1;
+	}
+	size_t na, nb;
+	const uint32_t *a = sched_choices(world_sched(w), &na), *b = trace_choices(t, &nb);
+	if (!id->shrunk[0] && (na != nb || memcmp(a, b, na * sizeof *a))) {
+		snprintf(why, n, "seed %" PRIu64 " now makes other choices than the trace records",
+			 id->seed);
+		return -1;
+	}
+	return 0;
+}
+
+/* An edited trace: the first line that differs from its replay; if only
+ * the checksum line does, the edit left the replay alone, and the seed
+ * check may still see it (an edited seed). Always 2. */
+static int edited(struct world *w, const struct run_id *id, const struct trace *t,
+		  const char *path, const struct replayed *r)
+{
+	const char *how = t->checksum ? "its checksum does not match" : "it has no checksum line";
+	char why[200];
+	size_t line = r->line;
+	if (t->checksum && line == t->checksum_line && seed_check(w, id, t, r, why, sizeof why)) {
+		fprintf(stderr, "%s:%zu: the trace was edited (%s): %s\n", path,
+			key_line(t, "seed"), how, why);
+		return 2;
+	}
+	fprintf(stderr, "%s:%zu: the trace was edited (%s): this line differs from its replay\n",
+		path, line, how);
+	return 2;
+}
+
+/* After the replay: an edited trace is bad input (2); an authentic one
+ * that does not replay, or whose seed no longer makes its run, is a
+ * determinism bug (3). */
+static int verdict_of(struct world *w, const struct run_id *id, const struct trace *t,
+		      const char *path, const struct replayed *r, int json)
+{
+	if (t->checksum != 1)
+		return edited(w, id, t, path, r);
+	char why[200];
+	if (r->same && seed_check(w, id, t, r, why, sizeof why)) {
+		printf("%s:%zu: determinism bug: %s\n", path, key_line(t, "seed"), why);
+		return 3;
+	}
+	print_replay(path, r, json);
+	return r->same ? (r->v.violated ? 1 : 0) : 3;
+}
+
 int drive_replay(const char *path, const char *out_path, int json)
 {
 	struct trace t;
@@ -289,10 +380,8 @@ int drive_replay(const char *path, const char *out_path, int json)
 	struct replayed r = {0};
 	if (!status)
 		status = regenerate(w, &id, &t, path, out_path, &r);
-	if (!status) {
-		status = r.same ? (r.v.violated ? 1 : 0) : 3;
-		print_replay(path, &r, json);
-	}
+	if (!status)
+		status = verdict_of(w, &id, &t, path, &r, json);
 	world_free(w);
 	free((char *)id.scn_text);
 	trace_free(&t);

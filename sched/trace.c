@@ -34,23 +34,44 @@ static int w_io(struct trace_writer *w)
 
 /* Write `head` then `text` with control characters turned into spaces, so
  * that no text can split a line; then the newline. */
+#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t fnv_byte(uint64_t h, unsigned char c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+/* One byte to the stream and the running checksum. */
+static int w_put(struct trace_writer *w, unsigned char c)
+{
+	w->sum = fnv_byte(w->sum, c);
+	return putc(c, w->f) == EOF ? w_io(w) : 0;
+}
+
+static int w_str(struct trace_writer *w, const char *s)
+{
+	for (; *s; s++)
+		if (w_put(w, (unsigned char)*s))
+			return w->err;
+	return 0;
+}
+
 static int w_line(struct trace_writer *w, const char *head, const char *text)
 {
 	size_t hl = strlen(head), tl = text ? strlen(text) : 0;
 
 	if (hl + tl > TRACE_LINE_MAX)
 		return w_fail(w, -E2BIG);
-	if (fputs(head, w->f) == EOF)
-		return w_io(w);
+	if (w_str(w, head))
+		return w->err;
 	for (size_t i = 0; i < tl; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (putc(is_ctl(c) ? ' ' : c, w->f) == EOF)
-			return w_io(w);
+		if (w_put(w, is_ctl(c) ? ' ' : c))
+			return w->err;
 	}
-	if (putc('\n', w->f) == EOF)
-		return w_io(w);
-	return 0;
+	return w_put(w, '\n');
 }
 
 int trace_writer_open(struct trace_writer *w, FILE *f)
@@ -62,6 +83,7 @@ int trace_writer_open(struct trace_writer *w, FILE *f)
 		return w_fail(w, -EINVAL);
 	w->f = f;
 	w->state = W_HEADER;
+	w->sum = FNV_BASIS;
 	snprintf(magic, sizeof(magic), "%s %d", TRACE_MAGIC, TRACE_VERSION);
 	return w_line(w, magic, NULL);
 }
@@ -213,12 +235,12 @@ int trace_step_events(struct trace_writer *w, uint64_t step, int tid,
 
 	if ((size_t)hl + el + 2 + (ll ? ll + 1 : 0) > TRACE_LINE_MAX)
 		return w_fail(w, -E2BIG);
-	if (fputs(head, w->f) == EOF)
-		return w_io(w);
+	if (w_str(w, head))
+		return w->err;
 	for (size_t i = 0; i < nev; i++) {
 		fmt_event(w->schema, &ev[i], buf, sizeof(buf));
-		if ((i && fputs(" ;", w->f) == EOF) || fputs(buf, w->f) == EOF)
-			return w_io(w);
+		if ((i && w_str(w, " ;")) || w_str(w, buf))
+			return w->err;
 	}
 	err = w_line(w, ll ? " | " : " |", ll ? label : NULL);
 	if (!err)
@@ -256,6 +278,10 @@ int trace_end(struct trace_writer *w, const char *violation)
 		return err;
 	if (violation && (err = w_line(w, "violation ", violation)))
 		return err;
+	char sum[40];
+	snprintf(sum, sizeof sum, "checksum %016llx", (unsigned long long)w->sum);
+	if ((err = w_line(w, sum, NULL)))
+		return err;
 	if ((err = w_line(w, "end", NULL)))
 		return err;
 	w->state = W_ENDED;
@@ -267,7 +293,7 @@ int trace_end(struct trace_writer *w, const char *violation)
 /* ------------------------------------------------------------------ */
 /* reader                                                              */
 
-enum { R_MAGIC, R_HEADER, R_STEPS, R_VIOLATION, R_ENDED };
+enum { R_MAGIC, R_HEADER, R_STEPS, R_VIOLATION, R_SUMMED, R_ENDED };
 
 struct kv_off {
 	size_t key, value;
@@ -299,6 +325,9 @@ struct reader {
 	const struct sched_ev_schema *schema;
 	struct sched_event *ev; /* every step's events, in order */
 	size_t nev, ev_cap;
+	uint64_t sum;           /* FNV-1a 64 of the lines before this one */
+	int checksum;           /* as struct trace's */
+	unsigned long checksum_line;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -638,48 +667,90 @@ static int parse_step(struct reader *r)
 	return 0;
 }
 
-static int parse_lines(struct reader *r, struct trace *out)
+/* "checksum <16 hex>": compared with the lines before it. */
+static int parse_checksum(struct reader *r)
+{
+	static const char key[] = "checksum ";
+	const char *h = r->line + sizeof(key) - 1;
+	unsigned long long want = 0;
+
+	if (strlen(h) != 16 || strspn(h, "0123456789abcdef") != 16)
+		return rfail(r, "bad checksum line (expected 16 lowercase hex digits)");
+	for (int i = 0; i < 16; i++)
+		want = want << 4 | (unsigned long long)(h[i] <= '9' ? h[i] - '0' : h[i] - 'a' + 10);
+	r->checksum = want == r->sum ? 1 : -1;
+	r->checksum_line = r->lineno;
+	return 0;
+}
+
+static int is_checksum(const struct reader *r)
+{
+	return strncmp(r->line, "checksum ", 9) == 0;
+}
+
+/* A line after "steps": a step, the violation, the checksum or the end. */
+static int body_line(struct reader *r, int *state)
 {
 	static const char viol[] = "violation ";
+
+	if (*state == R_STEPS && strncmp(r->line, viol, sizeof(viol) - 1) == 0) {
+		size_t off;
+
+		if (keep(r, r->line + sizeof(viol) - 1, &off))
+			return -1;
+		r->violation = off + 1;
+		*state = R_VIOLATION;
+		return 0;
+	}
+	if (*state != R_SUMMED && is_checksum(r)) {
+		*state = R_SUMMED;
+		return parse_checksum(r);
+	}
+	if (strcmp(r->line, "end") == 0) {
+		*state = R_ENDED;
+		return 0;
+	}
+	if (*state == R_STEPS)
+		return parse_step(r);
+	return rfail(r, *state == R_VIOLATION
+				? "expected 'checksum' or 'end' after 'violation'"
+				: "expected 'end' after 'checksum'");
+}
+
+static int parse_lines(struct reader *r, struct trace *out)
+{
 	int state = R_MAGIC, got;
 
+	r->sum = FNV_BASIS;
 	while ((got = read_line(r)) == 1) {
+		int bad = 0;
+		/* hashed before parsing, which may cut the line in place */
+		uint64_t next = r->sum;
+
+		for (size_t k = 0; k < r->len; k++)
+			next = fnv_byte(next, (unsigned char)r->line[k]);
+		next = fnv_byte(next, '\n');
+
 		switch (state) {
 		case R_MAGIC:
-			if (parse_magic(r, out))
-				return -1;
+			bad = parse_magic(r, out);
 			state = R_HEADER;
 			break;
 		case R_HEADER:
 			if (strcmp(r->line, "steps") == 0)
 				state = R_STEPS;
-			else if (parse_header(r))
-				return -1;
-			break;
-		case R_STEPS:
-			if (strcmp(r->line, "end") == 0) {
-				state = R_ENDED;
-			} else if (strncmp(r->line, viol, sizeof(viol) - 1) ==
-				   0) {
-				size_t off;
-
-				if (keep(r, r->line + sizeof(viol) - 1, &off))
-					return -1;
-				r->violation = off + 1;
-				state = R_VIOLATION;
-			} else if (parse_step(r)) {
-				return -1;
-			}
-			break;
-		case R_VIOLATION:
-			if (strcmp(r->line, "end") != 0)
-				return rfail(r, "expected 'end' after "
-						"'violation'");
-			state = R_ENDED;
+			else
+				bad = parse_header(r);
 			break;
 		case R_ENDED:
 			return rfail(r, "data after 'end'");
+		default:
+			bad = body_line(r, &state);
+			break;
 		}
+		if (bad)
+			return -1;
+		r->sum = next;
 	}
 	if (got < 0)
 		return -1;
@@ -692,6 +763,7 @@ static int parse_lines(struct reader *r, struct trace *out)
 				"line");
 	case R_STEPS:
 	case R_VIOLATION:
+	case R_SUMMED:
 		return rfail(r, "unexpected end of file: missing 'end' line "
 				"(truncated trace?)");
 	}
@@ -737,6 +809,8 @@ static int finish(struct reader *r, struct trace *out)
 	r->steps = NULL;
 	out->nsteps = r->nsteps;
 	out->violation = r->violation ? out->strings + r->violation - 1 : NULL;
+	out->checksum = r->checksum;
+	out->checksum_line = r->checksum_line;
 	return 0;
 }
 

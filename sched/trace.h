@@ -7,6 +7,7 @@
  *     <step> <tid>[ <event>[ ; <event>]...] |[ <label>]
  *                              step numbers 0, 1, 2, ... consecutive
  *     violation <text>         optional, at most one
+ *     checksum <16 hex digits> FNV-1a 64 of every byte before this line
  *     end
  * where <event> is "<kind>[ <key>=<value>]..." with exactly the kind's keys
  * in the schema's order (sched/event.h): decimal, 0x-hex or a symbol as the
@@ -15,6 +16,9 @@
  * control characters (the writer turns any it is given into spaces; the
  * reader rejects them). Nothing here knows what the keys, kinds or labels
  * mean: the caller passes the schema to both the writer and the reader.
+ * The writer always writes the checksum; the reader accepts a trace without
+ * one (hand-made inputs) and says in trace.checksum whether it matched, so
+ * that a replay can tell an edited trace (bad input) from a determinism bug.
  *
  * The writer streams to a FILE; its first error is sticky and every later
  * call returns it, so a caller may check only trace_end(). The reader
@@ -46,6 +50,7 @@ struct trace_writer {
 	uint64_t next_step; /* the step number trace_step expects */
 	int err;            /* first error (negative errno), sticky */
 	const struct sched_ev_schema *schema; /* NULL: steps carry no events */
+	uint64_t sum;       /* FNV-1a 64 of every byte written so far */
 };
 
 /* Write the magic line. 0 or -errno. */
@@ -100,6 +105,8 @@ struct trace {
 	struct trace_step *steps;
 	uint32_t *choices;       /* steps[i].tid, for sched_opts.replay */
 	const char *violation;   /* NULL when the trace has none */
+	int checksum;            /* 1 it matches, -1 it does not, 0 none */
+	unsigned long checksum_line; /* the checksum line's number, or 0 */
 	char *strings;           /* private: storage of every string above */
 	struct sched_event *events; /* private: storage of every step's events */
 };

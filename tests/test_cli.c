@@ -153,48 +153,95 @@ static void test_replay_reproduces_byte_for_byte(void **state)
 			     bin, trace, tmp, trace, tmp), 0);
 }
 
+/* What a determinism bug would look like: the trace's schedule changed and
+ * its checksum made to fit again (FNV-1a 64 of the bytes before the
+ * "checksum" line), so that the trace is authentic but does not replay. */
+static void refit_checksum(const char *path)
+{
+	char buf[1 << 20];
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *c = strstr(buf, "\nchecksum ");
+	assert_non_null(c);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (char *p = buf; p <= c; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	char hex[17];
+	snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+	memcpy(c + strlen("\nchecksum "), hex, 16);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+}
+
 static void test_tampered_trace_is_refused_or_diverges(void **state)
 {
 	(void)state;
 	char out[4096], err[4096];
+	/* the scenario at a path of its own, to change and remove it later */
 	assert_int_equal(run(out, sizeof out, NULL, 0,
-			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --out %s/t",
-			     bin, STALE, tmp), 1);
+			     "cp %s %s/own.scn && %s explore %s/own.scn --variant stale-source --seed 1 "
+			     "--runs 5000 --out %s/t", STALE, tmp, bin, tmp, tmp), 1);
+#define OWN_T "%s/t/own-e2b-ref-stale-source-random-*.trace"
 	/* a changed scenario file at the recorded path: refused */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "(cat %s; echo '# changed') > %s/s.scn && "
-			     "sed 's|^scenario .*|scenario %s/s.scn|' %s/t/" TRACE_A "*.trace > %s/h.trace && %s replay %s/h.trace",
-			     STALE, tmp, tmp, tmp, tmp, bin, tmp), 2);
+			     "cp %s/own.scn %s/keep.scn && echo '# changed' >> %s/own.scn && "
+			     "%s replay " OWN_T "; st=$?; cp %s/keep.scn %s/own.scn; exit $st",
+			     tmp, tmp, tmp, bin, tmp, tmp, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
-	assert_non_null(strstr(err, "/h.trace:5: scenario "));
-	assert_non_null(strstr(err, "/s.scn changed since the trace was recorded"));
+	assert_non_null(strstr(err, ".trace:5: scenario "));
+	assert_non_null(strstr(err, "/own.scn changed since the trace was recorded"));
 	/* no file there: the embedded text replays it */
-	assert_int_equal(run(out, sizeof out, NULL, 0,
-			     "sed 's|^scenario .*|scenario %s/gone.scn|' %s/t/" TRACE_A "*.trace > %s/n.trace && %s replay %s/n.trace",
-			     tmp, tmp, tmp, bin, tmp), 1);
+	assert_int_equal(run(out, sizeof out, NULL, 0, "rm %s/own.scn && %s replay " OWN_T
+			     "; st=$?; cp %s/keep.scn %s/own.scn; exit $st", tmp, bin, tmp, tmp, tmp), 1);
 	assert_non_null(strstr(out, "reproduced byte for byte"));
 	/* embedded text and hash disagree */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' %s/t/" TRACE_A "*.trace > %s/x.trace && %s replay %s/x.trace",
-			     tmp, tmp, bin, tmp), 2);
+			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' " OWN_T
+			     " > %s/x.trace && %s replay %s/x.trace", tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
 	assert_non_null(strstr(err, "/x.trace:5: the embedded scenario-text has hash"));
 	/* another semantics version */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/^semantics .*/semantics 1/' %s/t/" TRACE_A "*.trace > %s/v.trace && %s replay %s/v.trace",
+			     "sed 's/^semantics .*/semantics 1/' " OWN_T " > %s/v.trace && %s replay %s/v.trace",
 			     tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
 	assert_non_null(strstr(err, "/v.trace:2: trace of semantics 1, this uffdlab is semantics"));
 	/* a typed field that is not the kind's */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/ fault mm=/ fault mmm=/' %s/t/" TRACE_A "*.trace > %s/f.trace && %s replay %s/f.trace",
+			     "sed 's/ fault mm=/ fault mmm=/' " OWN_T " > %s/f.trace && %s replay %s/f.trace",
 			     tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
 	assert_non_null(strstr(err, "event 'fault' needs 'mm=' as field 1"));
-	/* a schedule that names the wrong thread: the replay diverges */
-	assert_int_equal(run(out, sizeof out, NULL, 0,
-			     "sed 's/^4 2 /4 0 /' %s/t/" TRACE_A "*.trace > %s/d.trace && %s replay %s/d.trace",
-			     tmp, tmp, bin, tmp), 3);
+	/* an edited step (the schedule names another thread): bad input,
+	 * naming the edited line, not a determinism bug */
+	char path[512];
+	snprintf(path, sizeof path, "%s/d.trace", tmp);
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^4 2 /4 0 /' " OWN_T " > %s && %s replay %s", tmp, path, bin, path), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "the trace was edited (its checksum does not match)"));
+	int edited_line = 0;
+	assert_int_equal(run(out, sizeof out, NULL, 0, "grep -n '^4 0 ' %s | cut -d: -f1", path), 0);
+	edited_line = atoi(out);
+	char want[64];
+	snprintf(want, sizeof want, "/d.trace:%d: ", edited_line);
+	assert_non_null(strstr(err, want));
+	/* an edited seed: the replay follows the choices, the seed check sees it */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^seed .*/seed 2/' " OWN_T " > %s/s.trace && %s replay %s/s.trace",
+			     tmp, tmp, bin, tmp), 2);
+	assert_non_null(strstr(err, "the trace was edited"));
+	assert_non_null(strstr(err, "seed 2 now gives"));
+	/* the same edit with the checksum refitted: authentic, yet it does not
+	 * replay: a determinism bug (3), named at the first differing line */
+	refit_checksum(path);
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, path), 3);
+	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "determinism bug"));
 	/* garbage */
 	assert_int_equal(run(NULL, 0, err, sizeof err, "printf 'hello\\n' > %s/g.trace && %s replay %s/g.trace",

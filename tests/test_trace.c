@@ -145,6 +145,7 @@ static void test_round_trip(void **state)
 		"2 0 |\n"
 		"3 1 | two lines and tab\n"
 		"violation lost-wake: guest g0 blocked on page 1 forever\n"
+		"checksum 470cd1ea13382200\n" /* FNV-1a 64 of every byte above */
 		"end\n";
 	char *got = slurp(f->path, &n);
 
@@ -195,6 +196,62 @@ static void test_round_trip(void **state)
 	trace_free(&t); /* idempotent */
 }
 
+static void check_err(const char *err, const char *path, unsigned line,
+		      const char *msg);
+
+/* The checksum line: it matches what was written, it tells an edited
+ * byte, it may be absent (hand-made traces), and a malformed one is an
+ * error like any other bad line. */
+static void test_checksum(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	char err[256];
+	static const char good[] = "uffdlab-trace 2\nsteps\n0 0 |\nchecksum %s\nend\n";
+	char buf[256];
+	/* the writer's sum of "uffdlab-trace 2\nsteps\n0 0 |\n" */
+	char text[256];
+	size_t n;
+	FILE *fp = fmemopen(buf, sizeof(buf), "w");
+	struct trace_writer w;
+
+	assert_int_equal(trace_writer_open(&w, fp), 0);
+	/* a header line too: the reader cuts it in place while parsing, and
+	 * must hash it as it was */
+	assert_int_equal(trace_kv(&w, "seed", "%d", 7), 0);
+	assert_int_equal(trace_step(&w, 0, 0, NULL), 0);
+	assert_int_equal(trace_end(&w, NULL), 0);
+	n = (size_t)ftell(fp);
+	fclose(fp);
+	put_file(f, "sum.trace", buf, n);
+	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.checksum, 1);
+	assert_int_equal(t.checksum_line, 5);
+	trace_free(&t);
+	/* one byte edited in a step: still a valid trace, the sum differs */
+	memcpy(text, buf, n);
+	text[strlen("uffdlab-trace 2\nseed 7\nsteps\n0 ")] = '1';
+	put_file(f, "edited.trace", text, n);
+	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.checksum, -1);
+	trace_free(&t);
+	/* no checksum line at all */
+	static const char none[] = "uffdlab-trace 2\nsteps\n0 0 |\nend\n";
+	put_file(f, "none.trace", none, strlen(none));
+	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.checksum, 0);
+	trace_free(&t);
+	/* malformed */
+	snprintf(text, sizeof text, good, "12AB");
+	put_file(f, "bad.trace", text, strlen(text));
+	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), -1);
+	check_err(err, f->path, 4, "bad checksum line");
+	snprintf(text, sizeof text, "uffdlab-trace 2\nsteps\nchecksum 0123456789abcdef\n0 0 |\nend\n");
+	put_file(f, "late.trace", text, strlen(text));
+	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), -1);
+	check_err(err, f->path, 4, "expected 'end' after 'checksum'");
+}
+
 static void test_round_trip_minimal(void **state)
 {
 	struct fixture *f = *state;
@@ -211,7 +268,7 @@ static void test_round_trip_minimal(void **state)
 	long len = ftell(fp);
 
 	fclose(fp);
-	assert_string_equal(buf, "uffdlab-trace 2\nsteps\nend\n");
+	assert_string_equal(buf, "uffdlab-trace 2\nsteps\nchecksum 3586e7d1c5519e3e\nend\n");
 	put_file(f, "min.trace", buf, (size_t)len);
 	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), 0);
 	assert_int_equal(t.nkv, 0);
@@ -475,9 +532,9 @@ static const struct bad bad_inputs[] = {
 	{"tid-huge", HDR "steps\n0 18446744073709551616 | a\nend\n", 0, 3,
 	 "bad thread id"},
 	{"step-after-violation", HDR "steps\n0 0 | a\nviolation v\n1 0 | b\nend\n",
-	 0, 5, "expected 'end' after 'violation'"},
+	 0, 5, "expected 'checksum' or 'end' after 'violation'"},
 	{"two-violations", HDR "steps\nviolation a\nviolation b\nend\n", 0, 4,
-	 "expected 'end' after 'violation'"},
+	 "expected 'checksum' or 'end' after 'violation'"},
 	{"data-after-end", HDR "steps\n0 0 | a\nend\nmore\n", 0, 5,
 	 "data after 'end'"},
 	{"second-trace-after-end", HDR "steps\nend\n" HDR "steps\nend\n", 0,
@@ -706,6 +763,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_checksum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip_minimal, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_errors, setup,
