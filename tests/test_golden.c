@@ -125,11 +125,59 @@ static void test_every_golden_trace_replays(void **state)
 	assert_true(n >= 3);
 }
 
+/* Draw tests/golden/<name>.trace in a fresh directory with `uffdlab viz`,
+ * in a process whose memory layout is shifted (env, a perturbing malloc,
+ * ASLR on or off); 0 if the SVG equals the stored one byte for byte. */
+static int draw_matches(const char *name, const char *how)
+{
+	const char *b = getenv("BUILD");
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd,
+		 "d=$(mktemp -d) && cp tests/golden/%s.trace $d/ && "
+		 "%s ./%s/uffdlab viz $d/%s.trace >/dev/null 2>&1 && "
+		 "cmp -s $d/%s.svg tests/golden/%s.svg; st=$?; rm -rf $d; exit $st",
+		 name, how, b ? b : "build", name, name, name);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The pictures beside the golden traces are what viz draws, in any
+ * process: graphviz must not see pointer order (issue 7 item 8). */
+static void test_golden_pictures_are_byte_stable(void **state)
+{
+	(void)state;
+	static const char *const layouts[] = {
+		"",
+		"env UFFDLAB_PAD=$(head -c 6000 /dev/zero | tr '\\0' x) MALLOC_PERTURB_=165",
+		"setarch -R", /* no ASLR: another placement of every mapping */
+	};
+	DIR *d = opendir("tests/golden");
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (len < 7 || strcmp(e->d_name + len - 6, ".trace"))
+			continue;
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(len - 6), e->d_name);
+		for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+			if (l == 2 && system("setarch -R true >/dev/null 2>&1") != 0)
+				continue; /* setarch cannot drop ASLR here */
+			if (draw_matches(name, layouts[l]))
+				fail_msg("%s.svg differs when drawn with '%s'", name, layouts[l]);
+		}
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_golden_trace_replays),
 		cmocka_unit_test(test_goldens_change_only_with_the_version),
+		cmocka_unit_test(test_golden_pictures_are_byte_stable),
 	};
 	return cmocka_run_group_tests_name("golden", tests, NULL, NULL);
 }
