@@ -91,7 +91,7 @@ int trace_writer_open(struct trace_writer *w, FILE *f)
 static int key_ok(const char *key)
 {
 	static const char *const reserved[] = {"steps", "end", "violation",
-					       TRACE_MAGIC};
+					       "checksum", TRACE_MAGIC};
 
 	if (!key || !*key)
 		return 0;
@@ -464,6 +464,10 @@ static int parse_header(struct reader *r)
 		return rfail(r, "bad header line, expected 'key value' or "
 				"'steps'");
 	*sp = '\0';
+	/* what the writer would refuse to write is not a header line */
+	if (!key_ok(r->line))
+		return rfail(r, "'%.40s' is not a header key (reserved, or not printable ASCII)",
+			     r->line);
 	if (keep(r, r->line, &kv.key) || keep(r, sp + 1, &kv.value))
 		return -1;
 	if (grow((void **)&r->kv, &r->kv_cap, r->nkv + 1, sizeof(*r->kv)))

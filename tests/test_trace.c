@@ -535,6 +535,17 @@ static const struct bad bad_inputs[] = {
 	 0, 5, "expected 'checksum' or 'end' after 'violation'"},
 	{"two-violations", HDR "steps\nviolation a\nviolation b\nend\n", 0, 4,
 	 "expected 'checksum' or 'end' after 'violation'"},
+	/* header keys the writer refuses are refused on reading too (fuzzing
+	 * found a reader that took them, so trace_get("violation") was
+	 * header text) */
+	{"reserved-key", HDR "violation x\nsteps\nend\n", 0, 2,
+	 "'violation' is not a header key"},
+	{"reserved-checksum", HDR "checksum 0\nsteps\nend\n", 0, 2,
+	 "'checksum' is not a header key"},
+	{"magic-as-key", HDR "uffdlab-trace 1\nsteps\nend\n", 0, 2,
+	 "'uffdlab-trace' is not a header key"},
+	{"non-ascii-key", HDR "k\xc3\xa9y v\nsteps\nend\n", 0, 2,
+	 "is not a header key"},
 	{"data-after-end", HDR "steps\n0 0 | a\nend\nmore\n", 0, 5,
 	 "data after 'end'"},
 	{"second-trace-after-end", HDR "steps\nend\n" HDR "steps\nend\n", 0,
