@@ -74,6 +74,8 @@ struct e2b {
 	/* the running Serve, if any */
 	struct serve *serve;
 	sys_thread_t *serve_thr;
+	struct serve *starting;  /* a Serve being set up, not yet h->serve */
+	struct work *pending;    /* a worker allocated, not yet on live */
 	int last_serve_err;
 	void *zero_buf;          /* one page of zeros for hugetlb zero-fill */
 	struct work *live;       /* workers alive, under wg_mu */
@@ -86,8 +88,6 @@ extern const struct handler_ops e2b_ref_ops, e2b_reference_ops;
 void e2b_serve_release(struct serve *sv); /* frees memory only */
 /* A worker ended: unlink, free, count down. Call with wg_mu held. */
 void e2b_work_done(struct e2b *h, struct work *w);
-int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
-	    struct e2b **out);
 void e2b_serve_main(void *arg);
 void e2b_worker_main(void *arg);
 int e2b_prefault(struct e2b *h, uint64_t page, const void *data);

@@ -40,19 +40,17 @@ static void defaults(struct handler_config *c)
 		c->backoff_cap_ns = 500ull * 1000 * 1000;
 }
 
-static void e2b_release(struct e2b *h);
-
-int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
-	    struct e2b **out)
+/* h is the registry's zeroed object: every member is set before the sys
+ * call that might be the last one of an abandoned run. */
+static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
+		    uint64_t fixes)
 {
+	h->wake_fds[0] = h->wake_fds[1] = -1;
+	h->sys = sys;
+	h->o = sys->ops;
 	if (!cfg->page_size || cfg->size % cfg->page_size || !cfg->size ||
 	    cfg->base % cfg->page_size)
 		return -EINVAL;
-	struct e2b *h = calloc(1, sizeof *h);
-	if (!h)
-		return -ENOMEM;
-	h->sys = sys;
-	h->o = sys->ops;
 	h->cfg = *cfg;
 	/* a variant may take one of reference's fixes back out */
 	if (cfg->variants & VARIANT_NO_READ_GATE)
@@ -66,7 +64,6 @@ int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
 	h->fixes = fixes;
 	defaults(&h->cfg);
 	h->pages = cfg->size / cfg->page_size;
-	h->wake_fds[0] = h->wake_fds[1] = -1;
 	int err = tracker_init(&h->tr, h->pages);
 	if (!err)
 		err = h->o->rwlock_new(sys, &h->settle);
@@ -82,12 +79,8 @@ int e2b_new(sys_t *sys, const struct handler_config *cfg, uint64_t fixes,
 		err = -ENOMEM;
 	if (!err)
 		h->o->buf_zero(sys, h->zero_buf, h->cfg.page_size);
-	if (err) {
-		e2b_release(h);
-		return err;
-	}
-	*out = h;
-	return 0;
+	assert(err || (h->settle && h->wg_mu && h->zero_buf));
+	return err; /* on an error the registry calls e2b_free */
 }
 
 static int start_serve(struct e2b *h)
@@ -96,9 +89,12 @@ static int start_serve(struct e2b *h)
 	struct serve *sv = calloc(1, sizeof *sv);
 	if (!sv)
 		return -ENOMEM;
+	assert(!h->starting);
+	h->starting = sv; /* reachable for discard while it is set up */
 	sv->h = h;
 	int err = o->pipe(h->sys, sv->exit_fds);
 	if (err) {
+		h->starting = NULL;
 		e2b_serve_release(sv);
 		return err;
 	}
@@ -110,10 +106,12 @@ static int start_serve(struct e2b *h)
 			o->mutex_free(h->sys, sv->dmu);
 		o->close(h->sys, sv->exit_fds[0]);
 		o->close(h->sys, sv->exit_fds[1]);
+		h->starting = NULL;
 		e2b_serve_release(sv);
 		return err;
 	}
 	h->serve = sv;
+	h->starting = NULL;
 	return 0;
 }
 
@@ -121,7 +119,7 @@ static struct e2b *e2b_of(struct handler *hh)
 {
 	assert(hh);
 	struct e2b *h = (struct e2b *)hh; /* base is the first member */
-	assert(h->pages > 0 && h->pages == h->tr.pages);
+	assert(h->pages == h->tr.pages);
 	return h;
 }
 
@@ -157,12 +155,14 @@ static int pause_serve(struct e2b *h)
 	int err = o->join(h->sys, h->serve_thr);
 	if (err)
 		return err;
-	h->serve = NULL;
-	h->serve_thr = NULL;
 	h->last_serve_err = sv->err;
+	/* sv stays reachable (h->serve) across these sys calls: a run
+	 * abandoned in one of them must still find it to free it */
 	o->close(h->sys, sv->exit_fds[0]);
 	o->close(h->sys, sv->exit_fds[1]);
 	o->mutex_free(h->sys, sv->dmu);
+	h->serve = NULL;
+	h->serve_thr = NULL;
 	e2b_serve_release(sv);
 	return 0;
 }
@@ -238,7 +238,7 @@ static int e2b_prefault_op(struct handler *hh, uint64_t page, const void *data)
 	return e2b_prefault(h, page, data);
 }
 
-/* Also frees a half-built handler (e2b_new's error path): every member is
+/* Also releases a half-built handler (e2b_init's error path): every member is
  * checked before it is released. */
 static void e2b_release(struct e2b *h)
 {
@@ -260,7 +260,6 @@ static void e2b_release(struct e2b *h)
 	if (h->settle)
 		o->rwlock_free(h->sys, h->settle);
 	tracker_fini(&h->tr);
-	free(h);
 }
 
 static void e2b_free(struct handler *hh)
@@ -275,37 +274,29 @@ static void e2b_discard(struct handler *hh)
 	struct e2b *h = e2b_of(hh);
 	if (h->serve)
 		e2b_serve_release(h->serve);
+	if (h->starting)
+		e2b_serve_release(h->starting);
 	while (h->live) {
 		struct work *w = h->live;
 		h->live = w->next;
 		free(w);
 	}
+	free(h->pending); /* a worker allocated, not yet on the live list */
 	tracker_fini(&h->tr);
-	free(h);
 }
 
-static int ref_create(sys_t *sys, const struct handler_config *cfg,
-		      struct handler **out)
+static int ref_init(struct handler *hh, sys_t *sys, const struct handler_config *cfg)
 {
-	struct e2b *h;
-	int err = e2b_new(sys, cfg, 0, &h);
-	if (!err)
-		*out = &h->base;
-	return err;
+	return e2b_init((struct e2b *)hh, sys, cfg, 0);
 }
 
-static int reference_create(sys_t *sys, const struct handler_config *cfg,
-			    struct handler **out)
+static int reference_init(struct handler *hh, sys_t *sys, const struct handler_config *cfg)
 {
-	struct e2b *h;
-	int err = e2b_new(sys, cfg, FIX_ALL, &h);
-	if (!err)
-		*out = &h->base;
-	return err;
+	return e2b_init((struct e2b *)hh, sys, cfg, FIX_ALL);
 }
 
 const struct handler_ops e2b_ref_ops = {
-	.create = ref_create,
+	.init = ref_init,
 	.start = e2b_start, .pause = e2b_pause, .resume = e2b_resume,
 	.stop = e2b_stop, .prefault = e2b_prefault_op,
 	.page_view = e2b_page_view, .export_pages = e2b_export,
@@ -314,7 +305,7 @@ const struct handler_ops e2b_ref_ops = {
 };
 
 const struct handler_ops e2b_reference_ops = {
-	.create = reference_create,
+	.init = reference_init,
 	.start = e2b_start, .pause = e2b_pause, .resume = e2b_resume,
 	.stop = e2b_stop, .prefault = e2b_prefault_op,
 	.page_view = e2b_page_view, .export_pages = e2b_export,

@@ -110,6 +110,8 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 	struct work *w = malloc(sizeof *w);
 	if (!w)
 		return -ENOMEM;
+	assert(!h->pending);
+	h->pending = w; /* reachable while dispatch waits for a worker slot */
 	w->prev = NULL;
 	w->sv = sv;
 	w->msg = *m;
@@ -122,6 +124,7 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
 	h->wg_alive++;
 	assert(h->wg_alive <= h->cfg.max_workers && w->offset < h->cfg.size);
+	h->pending = NULL;
 	w->next = h->live;
 	if (h->live)
 		h->live->prev = w;

@@ -31,14 +31,20 @@ int handler_new(const char *name, sys_t *sys, const struct handler_config *cfg,
 		return -ENOENT;
 	if (cfg->variants & ~d->variants)
 		return -EINVAL;
-	struct handler *h = NULL;
-	int err = d->ops->create(sys, cfg, &h);
-	if (err)
-		return err;
-	assert(h);
+	assert(d->size >= sizeof(struct handler));
+	struct handler *h = calloc(1, d->size);
+	if (!h)
+		return -ENOMEM;
 	h->desc = d;
-	*out = h;
-	return 0;
+	*out = h; /* reachable before init's first sys call */
+	int err = d->ops->init(h, sys, cfg);
+	if (err) {
+		d->ops->free(h);
+		free(h);
+		*out = NULL;
+	}
+	assert(err || *out == h);
+	return err;
 }
 
 int handler_start(struct handler *h)
@@ -107,12 +113,16 @@ const char *handler_name(const struct handler *h)
 
 void handler_free(struct handler *h)
 {
-	if (h)
-		ops_of(h)->free(h);
+	if (!h)
+		return;
+	ops_of(h)->free(h);
+	free(h);
 }
 
 void handler_discard(struct handler *h)
 {
-	if (h)
-		ops_of(h)->discard(h);
+	if (!h)
+		return;
+	ops_of(h)->discard(h);
+	free(h);
 }

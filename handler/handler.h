@@ -4,9 +4,12 @@
  * uffd that the backend created and registered. Each handler implements
  * struct handler_ops and is one row of the registry (handler/registry.c, or
  * handler_register() for a handler built outside the tree). Its object starts
- * with `struct handler` (the registry fills `desc`), so drivers and the
- * oracle reach it only through the calls below, never through its internals
- * or its thread names. create() builds it (no thread yet); start() runs the
+ * with `struct handler`; the registry allocates it (the row's size, zeroed),
+ * fills `desc` and hands it out before init() makes its first sys call, so
+ * that a simulated run abandoned anywhere, even inside init(), can discard
+ * it. Drivers and the oracle reach it only through the calls below, never
+ * through its internals or its thread names. init() builds it (no thread
+ * yet); start() runs the
  * serve loop on a new sys thread; pause() signals exit and waits for the loop
  * and its workers (state kept); resume() starts a fresh loop; stop() = pause
  * + release, and returns the loop's first error. prefault() may be called
@@ -67,8 +70,9 @@ struct handler {
 };
 
 struct handler_ops {
-	int (*create)(sys_t *sys, const struct handler_config *cfg,
-		      struct handler **out);
+	/* h is zeroed but for desc. On an error, the registry calls free(h):
+	 * free must take an object whose init stopped part-way. */
+	int (*init)(struct handler *h, sys_t *sys, const struct handler_config *cfg);
 	int (*start)(struct handler *h);
 	int (*pause)(struct handler *h);
 	int (*resume)(struct handler *h);
@@ -86,10 +90,12 @@ struct handler_ops {
 			    enum hpage *out);
 	void (*get_stats)(const struct handler *h, struct handler_stats *out);
 	const char *(*error)(const struct handler *h);
+	/* Release everything the handler holds; the registry frees h. */
 	void (*free)(struct handler *h);
-	/* Free only the handler's own memory, calling no sys op: for a run
+	/* Release only the handler's own memory, calling no sys op: for a run
 	 * the simulator abandoned mid-flight, whose backend reclaims sys
-	 * objects itself. No thread of the handler may run again. */
+	 * objects itself. No thread of the handler may run again. Every
+	 * allocation must be reachable from h at every sys call. */
 	void (*discard)(struct handler *h);
 };
 
@@ -97,6 +103,7 @@ struct handler_desc {
 	const char *name;        /* [a-z0-9-]+, as on the command line */
 	const char *what;        /* one line */
 	uint64_t variants;       /* the enum variant bits it accepts */
+	size_t size;             /* of its object, >= sizeof(struct handler) */
 	const struct handler_ops *ops;
 };
 
@@ -116,7 +123,8 @@ const char *const *handler_names(void);
 
 /* ---- calls through the interface ---- */
 
-/* -ENOENT for an unknown name, -EINVAL for a variant it does not accept. */
+/* -ENOENT for an unknown name, -EINVAL for a variant it does not accept.
+ * *out is set before init runs (NULL again if it fails). */
 int handler_new(const char *name, sys_t *sys, const struct handler_config *cfg,
 		struct handler **out);
 int handler_start(struct handler *h);

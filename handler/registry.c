@@ -22,9 +22,9 @@
 
 static const struct handler_desc builtins[] = {
 	{"e2b-ref", "E2B's orchestrator handler at REF b01a6a1, warts included (docs/HANDLER.md 1)",
-	 E2B_REF_VARIANTS, &e2b_ref_ops},
+	 E2B_REF_VARIANTS, sizeof(struct e2b), &e2b_ref_ops},
 	{"reference", "e2b-ref plus the fixes the testbed showed it needs (handler/README.md)",
-	 REFERENCE_VARIANTS, &e2b_reference_ops},
+	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops},
 };
 
 static struct {
@@ -81,7 +81,7 @@ static int name_ok(const char *s)
 
 static int ops_complete(const struct handler_ops *o)
 {
-	return o && o->create && o->start && o->pause && o->resume && o->stop &&
+	return o && o->init && o->start && o->pause && o->resume && o->stop &&
 	       o->page_view && o->export_pages && o->get_stats && o->error &&
 	       o->free && o->discard;
 }
@@ -89,7 +89,8 @@ static int ops_complete(const struct handler_ops *o)
 int handler_register(const struct handler_desc *d)
 {
 	init_builtins();
-	if (!d || !d->name || !name_ok(d->name) || !d->what || !ops_complete(d->ops))
+	if (!d || !d->name || !name_ok(d->name) || !d->what || !ops_complete(d->ops) ||
+	    d->size < sizeof(struct handler))
 		return -EINVAL;
 	if (handler_find(d->name))
 		return -EEXIST;

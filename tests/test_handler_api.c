@@ -72,22 +72,16 @@ static void loop_main(void *arg)
 	}
 }
 
-static int naive_create(sys_t *sys, const struct handler_config *cfg, struct handler **out)
+static int naive_init(struct handler *h, sys_t *sys, const struct handler_config *cfg)
 {
-	struct naive *n = calloc(1, sizeof *n);
-	if (!n)
-		return -ENOMEM;
+	struct naive *n = of(h);
 	n->sys = sys;
 	n->cfg = *cfg;
+	n->exit_fds[0] = n->exit_fds[1] = -1;
 	int err = sys->ops->pipe(sys, n->exit_fds);
 	if (!err && !(n->buf = sys->ops->buf_alloc(sys, cfg->page_size)))
 		err = -ENOMEM;
-	if (err) {
-		free(n);
-		return err;
-	}
-	*out = &n->base;
-	return 0;
+	return err; /* the registry calls naive_free on an error */
 }
 
 static int naive_start(struct handler *h)
@@ -153,19 +147,20 @@ static void naive_free(struct handler *h)
 {
 	struct naive *n = of(h);
 	naive_pause(h);
-	n->sys->ops->close(n->sys, n->exit_fds[0]);
-	n->sys->ops->close(n->sys, n->exit_fds[1]);
-	n->sys->ops->buf_free(n->sys, n->buf, n->cfg.page_size);
-	free(n);
+	for (int i = 0; i < 2; i++)
+		if (n->exit_fds[i] >= 0)
+			n->sys->ops->close(n->sys, n->exit_fds[i]);
+	if (n->buf)
+		n->sys->ops->buf_free(n->sys, n->buf, n->cfg.page_size);
 }
 
 static void naive_discard(struct handler *h)
 {
-	free(of(h));
+	(void)h; /* nothing of its own: the backend reclaims fds and buffers */
 }
 
 static const struct handler_ops naive_ops = {
-	.create = naive_create, .start = naive_start, .pause = naive_pause,
+	.init = naive_init, .start = naive_start, .pause = naive_pause,
 	.resume = naive_resume, .stop = naive_stop, .prefault = NULL,
 	.page_view = naive_view, .export_pages = naive_export,
 	.get_stats = naive_stats, .error = naive_error, .free = naive_free,
@@ -173,7 +168,8 @@ static const struct handler_ops naive_ops = {
 };
 
 static const struct handler_desc naive_desc = {
-	"naive", "serves every fault from the snapshot, ignores REMOVE (test)", 0, &naive_ops,
+	"naive", "serves every fault from the snapshot, ignores REMOVE (test)", 0,
+	sizeof(struct naive), &naive_ops,
 };
 
 static const char scenario_text[] =
