@@ -147,6 +147,7 @@ static int choices_reserve(sched_t *s, uint64_t want)
 		return -ENOMEM;
 	s->choices = c;
 	s->choices_cap = want;
+	assert(s->choices_cap >= want && s->choices);
 	return 0;
 }
 
@@ -158,6 +159,7 @@ static void choices_grow(sched_t *s)
 {
 	uint64_t want = s->choices_cap ? s->choices_cap * 2 : 1024;
 
+	assert(s->steps >= s->choices_cap);
 	if (choices_reserve(s, want) != 0) {
 		fprintf(stderr,
 			"uffdlab sched: out of memory recording step %llu\n",
@@ -181,6 +183,7 @@ static void record_mask(sched_t *s)
 		s->masks = m;
 		s->masks_cap = want;
 	}
+	assert(s->steps < s->masks_cap && s->nrunnable > 0);
 	uint64_t mask = 0;
 
 	for (int k = 0; k < s->nrunnable; k++) {
@@ -199,6 +202,7 @@ static void release_zombie(sched_t *s)
 	struct thread *z = s->zombie;
 
 	if (z) {
+		assert(z->state == SCHED_T_DONE && z != s->cur);
 		coro_pool_put(&s->pool, z->stack);
 		z->stack = NULL;
 		s->zombie = NULL;
@@ -218,6 +222,7 @@ static int set_name(struct thread *t, const char *name)
 		t->name_cap = len + 1;
 	}
 	memcpy(t->name, name ? name : "", len + 1);
+	assert(t->name_cap > len && t->name[len] == '\0');
 	return 0;
 }
 
@@ -237,6 +242,7 @@ static int runnable_pos(const sched_t *s, int tid)
 		else
 			hi = mid;
 	}
+	assert(lo >= 0 && lo <= s->nrunnable);
 	return lo;
 }
 
@@ -246,13 +252,17 @@ static void runnable_add(sched_t *s, struct thread *t)
 {
 	int i = runnable_pos(s, t->tid);
 
-	assert(s->nrunnable < s->runnable_cap);
+	assert(t->state == SCHED_T_BLOCKED);
+	assert(s->nrunnable < s->runnable_cap && s->nrunnable <= s->nalive);
 	assert(i == s->nrunnable || s->runnable[i] != t->tid);
 	memmove(s->runnable + i + 1, s->runnable + i,
 		(size_t)(s->nrunnable - i) * sizeof *s->runnable);
 	s->runnable[i] = t->tid;
 	s->nrunnable++;
 	t->state = SCHED_T_RUNNABLE;
+	/* kept in ascending order: the neighbours bracket the new id */
+	assert(i == 0 || s->runnable[i - 1] < t->tid);
+	assert(i + 1 == s->nrunnable || s->runnable[i + 1] > t->tid);
 }
 
 static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
@@ -265,6 +275,9 @@ static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
 		(size_t)(s->nrunnable - i - 1) * sizeof *s->runnable);
 	s->nrunnable--;
 	t->state = st;
+	assert(s->nrunnable >= 0 && s->nrunnable < s->nalive);
+	assert(i == s->nrunnable || i == 0 ||
+	       s->runnable[i - 1] < s->runnable[i]);
 }
 
 static struct sched_view view_of(sched_t *s)
@@ -302,6 +315,7 @@ static struct thread *choose(sched_t *s)
 	}
 	if (s->opts.record_runnable)
 		record_mask(s);
+	assert(s->nrunnable <= s->nalive && s->nalive <= s->nthreads);
 
 	struct sched_view v = view_of(s);
 	int tid = s->strat->choose(s->strat_state, &v);
@@ -320,6 +334,8 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 {
 	uint64_t step = s->steps;
 
+	assert(cur == s->cur && s->running);
+	assert(step < s->opts.max_steps);
 	if (step >= s->choices_cap)
 		choices_grow(s);
 	s->choices[step] = (uint32_t)cur->tid;
@@ -345,11 +361,17 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 	s->ev_lost = 0;
 	if (s->hook)
 		s->hook(s->hook_ctx, s, cur->tid);
-	return choose(s);
+	struct thread *next = choose(s);
+
+	assert(s->steps == step + 1);
+	assert(next || s->result != SCHED_DONE || s->nalive == 0);
+	return next;
 }
 
 static void switch_to(sched_t *s, struct thread *cur, struct thread *next)
 {
+	assert(cur != next && cur->stack);
+	assert(!next || next->state == SCHED_T_RUNNABLE);
 	s->cur = next;
 	coro_switch(&cur->ctx, next ? &next->ctx : &s->main);
 	if (CORO_REAP_ABANDONED && s->reaping)
@@ -372,14 +394,17 @@ static void thread_main(void *arg)
 	sched_t *s = t->s;
 
 	coro_begin(&t->ctx);
+	assert(!t->started && t->stack);
 	t->started = 1;
 	if (CORO_REAP_ABANDONED && s->reaping)
 		coro_exit_to(&t->ctx, &s->main);
 	release_zombie(s);
 	t->fn(t->arg);
 
+	assert(s->cur == t && t->state == SCHED_T_RUNNABLE);
 	runnable_del(s, t, SCHED_T_DONE);
 	s->nalive--;
+	assert(s->nalive >= s->nrunnable && s->zombie == NULL);
 	sched_wake_all(s, &t->joiners);
 	struct thread *next = end_step(s, t);
 
@@ -428,6 +453,7 @@ static void drop_threads(sched_t *s)
 		t->stack = NULL;
 	}
 	s->nthreads = 0;
+	assert(s->zombie == NULL && !s->reaping);
 }
 
 void sched_free(sched_t *s)
@@ -468,6 +494,7 @@ static int strategy_switch(sched_t *s, const struct sched_strategy_ops *ops)
 	}
 	s->strat = ops;
 	s->strat_state = *st;
+	assert(!ops->create || s->strat_state);
 	return 0;
 }
 
@@ -521,22 +548,16 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 
 		s->strat->reset(s->strat_state, &v);
 	}
-	assert(s->nthreads == 0 && s->nrunnable == 0);
+	assert(s->nthreads == 0 && s->nrunnable == 0 && s->nalive == 0);
+	assert(s->choices_cap >= (o.max_steps < CHOICES_RESERVE ?
+				  o.max_steps : CHOICES_RESERVE));
 	return 0;
 }
 
-int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
-		void *arg)
+/* Room for one more thread: a struct in threads[nthreads] and a slot in
+ * the runnable set (waking never allocates). 0 or -errno. */
+static int spawn_reserve(sched_t *s)
 {
-	struct thread *t;
-	int err;
-
-	if (!fn)
-		return -EINVAL;
-	if (s->ran && !s->running)
-		return -EBUSY; /* the run is over: it would never be scheduled */
-	if (s->nthreads == INT_MAX)
-		return -EAGAIN;
 	if (s->nthreads == s->nalloc) {
 		if (s->nalloc == s->threads_cap) {
 			int cap = s->threads_cap ? s->threads_cap * 2 : 8;
@@ -550,7 +571,8 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 			s->threads = a;
 			s->threads_cap = cap;
 		}
-		t = calloc(1, sizeof(*t));
+		struct thread *t = calloc(1, sizeof(*t));
+
 		if (!t)
 			return -ENOMEM;
 		s->threads[s->nalloc++] = t;
@@ -564,7 +586,27 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 		s->runnable = r;
 		s->runnable_cap = cap;
 	}
-	t = s->threads[s->nthreads];
+	assert(s->nthreads < s->nalloc && s->nalloc <= s->threads_cap);
+	assert(s->nthreads < s->runnable_cap);
+	return 0;
+}
+
+int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
+		void *arg)
+{
+	int err;
+
+	if (!fn)
+		return -EINVAL;
+	if (s->ran && !s->running)
+		return -EBUSY; /* the run is over: it would never be scheduled */
+	if (s->nthreads == INT_MAX)
+		return -EAGAIN;
+	err = spawn_reserve(s);
+	if (err)
+		return err;
+	struct thread *t = s->threads[s->nthreads];
+
 	err = set_name(t, name);
 	if (err)
 		return err;
@@ -573,6 +615,7 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	err = coro_pool_get(&s->pool, &st);
 	if (err)
 		return err;
+	assert(st && st->size == s->pool.stack_size);
 
 	t->stack = st;
 	t->s = s;
@@ -600,6 +643,7 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	runnable_add(s, t);
 	s->nalive++;
 	assert(s->nthreads <= s->runnable_cap);
+	assert(s->nalive <= s->nthreads && s->runnable[s->nrunnable - 1] == t->tid);
 	return t->tid;
 }
 
@@ -616,6 +660,8 @@ enum sched_result sched_run(sched_t *s)
 		coro_switch(&s->main, &next->ctx);
 		release_zombie(s);
 	}
+	assert(s->zombie == NULL);
+	assert(s->result != SCHED_DONE || (s->nalive == 0 && s->nrunnable == 0));
 	s->cur = NULL;
 	s->running = 0;
 	return s->result;
@@ -667,6 +713,9 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 	waitq_check(s, q, q->tail);
 	struct sched_wnode *n = &cur->wnode;
 
+	/* a running thread is on no queue: it was spawned or woken */
+	assert(n->q == NULL && n->t == cur && cur->state == SCHED_T_RUNNABLE);
+	assert(!q->tail || (q->head && q->tail->next == NULL));
 	n->next = NULL;
 	n->q = q;
 	n->gen = s->gen;
@@ -677,6 +726,8 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 	q->tail = n;
 	runnable_del(s, cur, SCHED_T_BLOCKED);
 	reschedule(s, cur);
+	/* woken: off the queue, runnable, and the running thread again */
+	assert(n->q == NULL && cur->state == SCHED_T_RUNNABLE && s->cur == cur);
 }
 
 int sched_wake_one(sched_t *s, sched_waitq_t *q)
@@ -686,6 +737,7 @@ int sched_wake_one(sched_t *s, sched_waitq_t *q)
 
 	if (!n)
 		return 0;
+	assert(n->q == q && n->gen == s->gen);
 	q->head = n->next;
 	if (!q->head)
 		q->tail = NULL;
@@ -693,6 +745,7 @@ int sched_wake_one(sched_t *s, sched_waitq_t *q)
 	n->q = NULL;
 	assert(n->t->state == SCHED_T_BLOCKED);
 	runnable_add(s, n->t);
+	assert(!q->head || q->tail);
 	return 1;
 }
 
