@@ -307,6 +307,18 @@ static void remove_with_event(struct mkern *k, int mmi, struct mk_ctx *c,
 	MEV(k->s, MEV_ZAP, mmi, (int64_t)rs, (int64_t)re);
 }
 
+/* The first VMA (in address order) that ends after addr, or -1. */
+static int vma_ending_after(const struct mkern *k, const struct mk_mm *mm,
+			    uint64_t addr)
+{
+	for (int i = 0; i < mm->nvmas; i++)
+		if (mk_vma_end(&mm->vmas[i], k->ps) > addr) {
+			assert(i == 0 || mk_vma_end(&mm->vmas[i - 1], k->ps) <= addr);
+			return i;
+		}
+	return -1;
+}
+
 int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 {
 	if (mmi < 0 || mmi >= MK_MAX_MM || !k->mm[mmi].used)
@@ -335,20 +347,14 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 	 * afresh after every sleep, as the kernel does after retaking
 	 * mmap_lock */
 	while (addr < end) {
-		int vi = -1;
+		int vi = vma_ending_after(k, mm, addr);
 
-		for (int i = 0; i < mm->nvmas; i++)
-			if (mk_vma_end(&mm->vmas[i], k->ps) > addr) {
-				vi = i;
-				break;
-			}
 		if (vi < 0 || mm->vmas[vi].start >= end) {
 			unmapped = 1;
 			break;
 		}
 		const struct mk_vma *v = &mm->vmas[vi];
 
-		assert(vi < mm->nvmas && mk_vma_end(v, k->ps) > addr);
 		if (v->start > addr) {
 			unmapped = 1;
 			addr = v->start;
