@@ -29,9 +29,6 @@ static struct mk_ctx *fd_ctx(struct mkern *k, int fd, int notty, int *err,
 		*err = notty;
 		return NULL;
 	}
-	/* an open uffd fd holds a reference: its context is alive */
-	assert(f->idx >= 0 && f->idx < MK_MAX_MM && k->mm[f->idx].used);
-	assert(k->mm[f->idx].ctx.refs > 0 && k->mm[f->idx].ctx.live);
 	*mmi = f->idx;
 	return &k->mm[f->idx].ctx;
 }
@@ -58,6 +55,7 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
 
 	if (!c)
 		return err;
+	assert(c->live); /* an open uffd fd holds a reference */
 	if (max < 1)
 		return -EINVAL; /* count < sizeof(struct uffd_msg) */
 	struct mk_thr *self = mk_thr_self(k);
@@ -187,6 +185,7 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 
 	if (!c)
 		return err;
+	assert(c->live && mmi < MK_MAX_MM);
 	/* rule 13: refused first, field = -EAGAIN (6.15+) */
 	if (c->mmap_changing) {
 		*field = -EAGAIN;

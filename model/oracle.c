@@ -13,8 +13,7 @@ void oracle_reset(struct oracle *o, int pages, const uint64_t *initial)
 
 int oracle_begin(struct oracle *o, int page, uint64_t value, uint64_t now)
 {
-	assert(page >= 0 && page < o->pages && now != ORACLE_OPEN);
-	assert(o->nmuts >= 0 && o->nmuts <= ORACLE_MAX_MUTS);
+	assert(page >= 0 && page < o->pages && o->nmuts <= ORACLE_MAX_MUTS);
 	if (o->nmuts == ORACLE_MAX_MUTS)
 		return -1;
 	struct oracle_mut *m = &o->muts[o->nmuts];

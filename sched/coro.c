@@ -73,8 +73,7 @@ int coro_pool_get(struct coro_pool *p, struct coro_stack **out)
 
 	if (st) {
 		/* the free list holds only stacks of the pool's size */
-		assert(p->nfree > 0 && p->nfree <= p->nstacks);
-		assert(st->size == p->stack_size && st->lo);
+		assert(p->nfree > 0 && st->size == p->stack_size);
 		p->free = st->next;
 		p->nfree--;
 		st->next = NULL;
@@ -123,7 +122,7 @@ void coro_pool_put(struct coro_pool *p, struct coro_stack *st)
 {
 	if (!st)
 		return;
-	assert(p->nstacks > p->nfree && st != p->free);
+	assert(p->nstacks > p->nfree);
 	if (st->size != p->stack_size) {
 		/* Made before a resize: not reusable at the new size. */
 		stack_unmap(st);
@@ -133,7 +132,6 @@ void coro_pool_put(struct coro_pool *p, struct coro_stack *st)
 	st->next = p->free;
 	p->free = st;
 	p->nfree++;
-	assert(p->nfree <= p->nstacks);
 }
 
 void coro_pool_drain(struct coro_pool *p)
@@ -169,8 +167,7 @@ void coro_make(struct coro *c, struct coro_stack *st, void (*entry)(void *),
 	 * uffdlab_coro_boot rsp = top - 16 is 16-byte aligned for its call. */
 	uint64_t *frame = (uint64_t *)(top - 24) - 7;
 
-	/* the first frame fits in the stack, 16-byte aligned above it */
-	assert(st->lo && st->size >= CORO_STACK_MIN && top % 16 == 0);
+	/* the first frame fits in the stack, below its top */
 	assert((uintptr_t)frame >= (uintptr_t)st->lo &&
 	       top <= (uintptr_t)st->lo + st->size);
 
@@ -192,7 +189,6 @@ void coro_make(struct coro *c, struct coro_stack *st, void (*entry)(void *),
 	c->sp = frame;
 	c->stack_lo = st->lo;
 	c->stack_size = st->size;
-	assert(c->sp && !c->resumer);
 }
 
 #ifdef CORO_ASAN
@@ -213,18 +209,16 @@ static void asan_landed(struct coro *self, void *fake)
 }
 #endif
 
-/* A suspended context's saved stack pointer lies in its stack (the OS
- * thread's own context has no bounds until ASan tells it). */
-static inline int sp_in_stack(const struct coro *c)
+/* addr is in c's stack, or c has no bounds (the OS thread's context). */
+static int frame_in_stack(const struct coro *c, const void *addr)
 {
-	return c->sp && (!c->stack_lo ||
-			 ((uintptr_t)c->sp >= (uintptr_t)c->stack_lo &&
-			  (uintptr_t)c->sp < (uintptr_t)c->stack_lo + c->stack_size));
+	return !c->stack_lo ||
+	       ((uintptr_t)addr >= (uintptr_t)c->stack_lo &&
+		(uintptr_t)addr < (uintptr_t)c->stack_lo + c->stack_size);
 }
 
 void coro_switch(struct coro *from, struct coro *to)
 {
-	assert(from != to && sp_in_stack(to));
 #ifdef CORO_ASAN
 	to->resumer = from;
 	__sanitizer_start_switch_fiber(&from->asan_fake, to->stack_lo,
@@ -234,13 +228,10 @@ void coro_switch(struct coro *from, struct coro *to)
 #else
 	uffdlab_coro_swap(&from->sp, to->sp);
 #endif
-	/* resumed: someone switched back to us */
-	assert(sp_in_stack(from));
 }
 
 void coro_exit_to(struct coro *from, struct coro *to)
 {
-	assert(from != to && sp_in_stack(to));
 #ifdef CORO_ASAN
 	to->resumer = from;
 	/* NULL: this fiber is over, ASan may free its fake stack. */
@@ -252,9 +243,9 @@ void coro_exit_to(struct coro *from, struct coro *to)
 
 void coro_begin(struct coro *self)
 {
+	/* running on the stack coro_make gave it */
+	assert(self->stack_lo && frame_in_stack(self, __builtin_frame_address(0)));
 #ifdef CORO_ASAN
 	asan_landed(self, NULL);
-#else
-	(void)self;
 #endif
 }

@@ -202,7 +202,6 @@ static void release_zombie(sched_t *s)
 	struct thread *z = s->zombie;
 
 	if (z) {
-		assert(z->state == SCHED_T_DONE && z != s->cur);
 		coro_pool_put(&s->pool, z->stack);
 		z->stack = NULL;
 		s->zombie = NULL;
@@ -242,7 +241,6 @@ static int runnable_pos(const sched_t *s, int tid)
 		else
 			hi = mid;
 	}
-	assert(lo >= 0 && lo <= s->nrunnable);
 	return lo;
 }
 
@@ -252,8 +250,7 @@ static void runnable_add(sched_t *s, struct thread *t)
 {
 	int i = runnable_pos(s, t->tid);
 
-	assert(t->state == SCHED_T_BLOCKED);
-	assert(s->nrunnable < s->runnable_cap && s->nrunnable <= s->nalive);
+	assert(s->nrunnable < s->runnable_cap);
 	assert(i == s->nrunnable || s->runnable[i] != t->tid);
 	memmove(s->runnable + i + 1, s->runnable + i,
 		(size_t)(s->nrunnable - i) * sizeof *s->runnable);
@@ -261,8 +258,8 @@ static void runnable_add(sched_t *s, struct thread *t)
 	s->nrunnable++;
 	t->state = SCHED_T_RUNNABLE;
 	/* kept in ascending order: the neighbours bracket the new id */
-	assert(i == 0 || s->runnable[i - 1] < t->tid);
-	assert(i + 1 == s->nrunnable || s->runnable[i + 1] > t->tid);
+	assert((i == 0 || s->runnable[i - 1] < t->tid) &&
+	       (i + 1 == s->nrunnable || s->runnable[i + 1] > t->tid));
 }
 
 static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
@@ -275,9 +272,7 @@ static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
 		(size_t)(s->nrunnable - i - 1) * sizeof *s->runnable);
 	s->nrunnable--;
 	t->state = st;
-	assert(s->nrunnable >= 0 && s->nrunnable < s->nalive);
-	assert(i == s->nrunnable || i == 0 ||
-	       s->runnable[i - 1] < s->runnable[i]);
+	assert(s->nrunnable < s->nalive); /* t is alive and out of the set */
 }
 
 static struct sched_view view_of(sched_t *s)
@@ -315,7 +310,6 @@ static struct thread *choose(sched_t *s)
 	}
 	if (s->opts.record_runnable)
 		record_mask(s);
-	assert(s->nrunnable <= s->nalive && s->nalive <= s->nthreads);
 
 	struct sched_view v = view_of(s);
 	int tid = s->strat->choose(s->strat_state, &v);
@@ -334,8 +328,6 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 {
 	uint64_t step = s->steps;
 
-	assert(cur == s->cur && s->running);
-	assert(step < s->opts.max_steps);
 	if (step >= s->choices_cap)
 		choices_grow(s);
 	s->choices[step] = (uint32_t)cur->tid;
@@ -361,17 +353,11 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 	s->ev_lost = 0;
 	if (s->hook)
 		s->hook(s->hook_ctx, s, cur->tid);
-	struct thread *next = choose(s);
-
-	assert(s->steps == step + 1);
-	assert(next || s->result != SCHED_DONE || s->nalive == 0);
-	return next;
+	return choose(s);
 }
 
 static void switch_to(sched_t *s, struct thread *cur, struct thread *next)
 {
-	assert(cur != next && cur->stack);
-	assert(!next || next->state == SCHED_T_RUNNABLE);
 	s->cur = next;
 	coro_switch(&cur->ctx, next ? &next->ctx : &s->main);
 	if (CORO_REAP_ABANDONED && s->reaping)
@@ -404,6 +390,7 @@ static void thread_main(void *arg)
 	assert(s->cur == t && t->state == SCHED_T_RUNNABLE);
 	runnable_del(s, t, SCHED_T_DONE);
 	s->nalive--;
+	/* the last zombie went back to the pool when t was resumed */
 	assert(s->nalive >= s->nrunnable && s->zombie == NULL);
 	sched_wake_all(s, &t->joiners);
 	struct thread *next = end_step(s, t);
@@ -586,8 +573,7 @@ static int spawn_reserve(sched_t *s)
 		s->runnable = r;
 		s->runnable_cap = cap;
 	}
-	assert(s->nthreads < s->nalloc && s->nalloc <= s->threads_cap);
-	assert(s->nthreads < s->runnable_cap);
+	assert(s->nthreads < s->nalloc && s->nthreads < s->runnable_cap);
 	return 0;
 }
 
@@ -615,7 +601,6 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	err = coro_pool_get(&s->pool, &st);
 	if (err)
 		return err;
-	assert(st && st->size == s->pool.stack_size);
 
 	t->stack = st;
 	t->s = s;
@@ -643,7 +628,6 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	runnable_add(s, t);
 	s->nalive++;
 	assert(s->nthreads <= s->runnable_cap);
-	assert(s->nalive <= s->nthreads && s->runnable[s->nrunnable - 1] == t->tid);
 	return t->tid;
 }
 
@@ -714,8 +698,7 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 	struct sched_wnode *n = &cur->wnode;
 
 	/* a running thread is on no queue: it was spawned or woken */
-	assert(n->q == NULL && n->t == cur && cur->state == SCHED_T_RUNNABLE);
-	assert(!q->tail || (q->head && q->tail->next == NULL));
+	assert(n->q == NULL);
 	n->next = NULL;
 	n->q = q;
 	n->gen = s->gen;
@@ -726,8 +709,6 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 	q->tail = n;
 	runnable_del(s, cur, SCHED_T_BLOCKED);
 	reschedule(s, cur);
-	/* woken: off the queue, runnable, and the running thread again */
-	assert(n->q == NULL && cur->state == SCHED_T_RUNNABLE && s->cur == cur);
 }
 
 int sched_wake_one(sched_t *s, sched_waitq_t *q)
@@ -737,7 +718,6 @@ int sched_wake_one(sched_t *s, sched_waitq_t *q)
 
 	if (!n)
 		return 0;
-	assert(n->q == q && n->gen == s->gen);
 	q->head = n->next;
 	if (!q->head)
 		q->tail = NULL;
@@ -745,7 +725,6 @@ int sched_wake_one(sched_t *s, sched_waitq_t *q)
 	n->q = NULL;
 	assert(n->t->state == SCHED_T_BLOCKED);
 	runnable_add(s, n->t);
-	assert(!q->head || q->tail);
 	return 1;
 }
 
