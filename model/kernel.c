@@ -5,6 +5,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdalign.h>
@@ -89,6 +90,7 @@ static int pool_grow(struct mk_pool *p)
 		o->u.h.next = p->free;
 		p->free = o;
 	}
+	assert(p->free == chunk_obj(c, 0) && p->chunks);
 	return 0;
 }
 
@@ -98,6 +100,8 @@ void *mk_pool_get(struct mk_pool *p)
 		return NULL;
 	struct mk_pool_obj *o = p->free;
 
+	/* a free object of this pool: never handed out twice */
+	assert(o->u.h.magic == p->magic && !o->u.h.live);
 	p->free = o->u.h.next;
 	o->u.h.next = NULL;
 	o->u.h.live = 1;
@@ -130,9 +134,11 @@ int mk_pool_put(struct mk_pool *p, void *obj)
 		return -EINVAL;
 	struct mk_pool_obj *o = (struct mk_pool_obj *)obj - 1;
 
+	assert(o->u.h.live && o->u.h.magic == p->magic);
 	o->u.h.live = 0;
 	o->u.h.next = p->free;
 	p->free = o;
+	assert(p->free == o && !o->u.h.live);
 	return 0;
 }
 
@@ -149,6 +155,7 @@ void mk_pool_reclaim(struct mk_pool *p)
 			tail = &o->u.h.next;
 		}
 	*tail = NULL;
+	assert(!p->chunks == !p->free);
 }
 
 void mk_pool_destroy(struct mk_pool *p)
@@ -213,28 +220,11 @@ static void reset_ctx(struct mk_ctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Everything a schedule starts from. keep_snap: a reset with the same
- * config keeps the snapshot tags copied at creation. */
-static int configure(struct mkern *k, const struct mk_config *cfg,
-		     int keep_snap)
+/* Every mm empty but mm 0: one VMA over the region, registered to its
+ * uffd, whose context is returned. */
+static struct mk_ctx *configure_mms(struct mkern *k,
+				    const struct mk_config *cfg)
 {
-	int err = ensure_pages(k, cfg->pages);
-
-	if (err)
-		return err;
-	k->cfg = *cfg;
-	k->cfg.snapshot = NULL; /* copied below; the caller's may go away */
-	if (!k->cfg.base)
-		k->cfg.base = MK_BASE_DEFAULT;
-	k->ps = cfg->page_size;
-	k->huge = cfg->page_size == MK_HUGE_PAGE;
-	k->npages = cfg->pages;
-	if (!keep_snap)
-		for (int p = 0; p < k->npages; p++)
-			k->snap[p] = cfg->snapshot ? cfg->snapshot[p] :
-						     MK_SNAP((uint64_t)p);
-	memset(k->src_fail, 0, (size_t)k->npages * sizeof(*k->src_fail));
-
 	for (int i = 0; i < MK_MAX_MM; i++) {
 		struct mk_mm *mm = &k->mm[i];
 
@@ -261,6 +251,34 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	if (c->features & UFFD_FEATURE_WP_ASYNC)
 		c->features |= UFFD_FEATURE_WP_UNPOPULATED;
 	c->user_mode_only = cfg->user_mode_only;
+	assert(k->npages == cfg->pages && k->npages <= k->pages_cap);
+	assert(!c->events.head && !c->fpend.head && !c->fread.head);
+	return c;
+}
+
+/* Everything a schedule starts from. keep_snap: a reset with the same
+ * config keeps the snapshot tags copied at creation. */
+static int configure(struct mkern *k, const struct mk_config *cfg,
+		     int keep_snap)
+{
+	int err = ensure_pages(k, cfg->pages);
+
+	if (err)
+		return err;
+	k->cfg = *cfg;
+	k->cfg.snapshot = NULL; /* copied below; the caller's may go away */
+	if (!k->cfg.base)
+		k->cfg.base = MK_BASE_DEFAULT;
+	k->ps = cfg->page_size;
+	k->huge = cfg->page_size == MK_HUGE_PAGE;
+	k->npages = cfg->pages;
+	if (!keep_snap)
+		for (int p = 0; p < k->npages; p++)
+			k->snap[p] = cfg->snapshot ? cfg->snapshot[p] :
+						     MK_SNAP((uint64_t)p);
+	memset(k->src_fail, 0, (size_t)k->npages * sizeof(*k->src_fail));
+
+	struct mk_ctx *c = configure_mms(k, cfg);
 
 	for (int fd = 0; fd < k->nfds; fd++)
 		k->fds[fd].kind = MK_FD_FREE;
@@ -288,6 +306,9 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 		return fd;
 	c->refs++;
 	k->uffd_fd = fd;
+	/* the guest process and the handler's fd hold the one uffd */
+	assert(fd == MK_FD_FIRST && c->refs == 2 && c->live);
+	assert(!c->nfpend && !c->nevents && !c->mmap_changing);
 	return 0;
 }
 
@@ -378,6 +399,7 @@ void mk_source_fail(struct mkern *k, int page, int n)
 	if (page < 0 || page >= k->npages)
 		return;
 	k->src_fail[page] = n > 0 ? n : n == 0 ? -1 : 0;
+	assert(k->src_fail[page] >= -1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -418,6 +440,9 @@ int mk_fd_alloc(struct mkern *k, int kind, int idx)
 {
 	int fd = MK_FD_FIRST;
 
+	assert(kind == MK_FD_UFFD || kind == MK_FD_PIPE_R || kind == MK_FD_PIPE_W);
+	assert(idx >= 0 && (kind != MK_FD_UFFD || idx < MK_MAX_MM));
+
 	while (fd < k->nfds && k->fds[fd].kind != MK_FD_FREE)
 		fd++;
 	if (fd >= k->nfds) {
@@ -436,6 +461,7 @@ int mk_fd_alloc(struct mkern *k, int kind, int idx)
 	}
 	k->fds[fd].kind = kind;
 	k->fds[fd].idx = idx;
+	assert(fd >= MK_FD_FIRST && fd < k->nfds);
 	return fd;
 }
 
@@ -443,6 +469,9 @@ struct mk_fd *mk_fd_get(struct mkern *k, int fd)
 {
 	if (fd < 0 || fd >= k->nfds || k->fds[fd].kind == MK_FD_FREE)
 		return NULL;
+	/* an open fd is of a known kind and names a slot (ranges: fd_ctx,
+	 * fd_pipe, mk_fd_alloc) */
+	assert(k->fds[fd].kind <= MK_FD_PIPE_W);
 	return &k->fds[fd];
 }
 
@@ -489,6 +518,8 @@ int mk_vma_split(struct mk_mm *mm, uint64_t ps, uint64_t addr)
 	struct mk_vma *v = &mm->vmas[i];
 	int left = (int)((addr - v->start) / ps);
 
+	assert(!((addr - v->start) % ps) && left > 0 && left < v->npages);
+
 	memmove(&mm->vmas[i + 2], &mm->vmas[i + 1],
 		(size_t)(mm->nvmas - i - 1) * sizeof(*v));
 	mm->vmas[i + 1] = *v;
@@ -497,14 +528,19 @@ int mk_vma_split(struct mk_mm *mm, uint64_t ps, uint64_t addr)
 	mm->vmas[i + 1].npages = v->npages - left;
 	v->npages = left;
 	mm->nvmas++;
+	/* two adjacent pieces, addr the boundary */
+	assert(mk_vma_end(v, ps) == addr && mm->vmas[i + 1].npages > 0);
+	assert(mm->nvmas <= MK_MAX_VMAS);
 	return 0;
 }
 
 void mk_vma_remove(struct mk_mm *mm, int i)
 {
+	assert(i >= 0 && i < mm->nvmas);
 	memmove(&mm->vmas[i], &mm->vmas[i + 1],
 		(size_t)(mm->nvmas - i - 1) * sizeof(mm->vmas[0]));
 	mm->nvmas--;
+	assert(mm->nvmas >= 0);
 }
 
 void mk_vma_sort(struct mk_mm *mm)
@@ -519,6 +555,8 @@ void mk_vma_sort(struct mk_mm *mm)
 		}
 		mm->vmas[j] = v;
 	}
+	for (int i = 1; i < mm->nvmas; i++)
+		assert(mm->vmas[i - 1].start < mm->vmas[i].start);
 }
 
 int mk_page_addr(const struct mkern *k, int mm, int page, uint64_t *addr)
@@ -532,6 +570,7 @@ int mk_page_addr(const struct mkern *k, int mm, int page, uint64_t *addr)
 		return -EFAULT;
 	const struct mk_vma *v = &k->mm[mm].vmas[i];
 
+	assert(page >= v->first && page - v->first < v->npages);
 	*addr = v->start + (uint64_t)(page - v->first) * k->ps;
 	return 0;
 }

@@ -22,6 +22,8 @@
 
 static void elist_append(struct mk_list *l, struct mk_thr *t)
 {
+	assert(!t->eprev && !t->enext && l->head != t);
+	assert(!l->head == !l->tail && (!l->tail || !l->tail->enext));
 	t->enext = NULL;
 	t->eprev = l->tail;
 	if (l->tail)
@@ -29,6 +31,7 @@ static void elist_append(struct mk_list *l, struct mk_thr *t)
 	else
 		l->head = t;
 	l->tail = t;
+	assert(l->tail == t && (!t->eprev || t->eprev->enext == t));
 }
 
 void mk_event_unlink(struct mk_thr *t)
@@ -37,6 +40,10 @@ void mk_event_unlink(struct mk_thr *t)
 
 	if (t->est != MK_EV_QUEUED)
 		return;
+	/* queued on its context: the links point back, the count covers it */
+	assert(c && c->nevents > 0);
+	assert(t->eprev ? t->eprev->enext == t : c->events.head == t);
+	assert(t->enext ? t->enext->eprev == t : c->events.tail == t);
 	if (t->eprev)
 		t->eprev->enext = t->enext;
 	else
@@ -47,6 +54,8 @@ void mk_event_unlink(struct mk_thr *t)
 		c->events.tail = t->eprev;
 	t->eprev = t->enext = NULL;
 	c->nevents--;
+	assert(c->nevents >= 0 && !c->events.head == !c->events.tail);
+	assert(c->nevents > 0 || !c->events.head);
 }
 
 static void ev_queued(struct mkern *k, const struct mk_thr *t, int mc)
@@ -75,12 +84,17 @@ static void ev_queued(struct mkern *k, const struct mk_thr *t, int mc)
 int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 		  const struct uffd_msg *msg)
 {
+	/* one wait at a time; the caller raised mmap_changing first (rule 29) */
+	assert(t->est == MK_EV_NONE && t->flist == MK_FL_NONE);
+	assert(ctx->mmap_changing > ctx->nevents);
+	assert(ctx->live); /* a released uffd has no reader: it would sleep for good */
 	t->emsg = *msg;
 	t->emsg_id = ++k->msg_seq;
 	t->ectx = ctx;
 	t->est = MK_EV_QUEUED;
 	elist_append(&ctx->events, t);
 	ctx->nevents++;
+	assert(ctx->events.tail == t && ctx->nevents <= ctx->mmap_changing);
 	mk_ready(k);
 	if (sched_labels_on(k->s)) {
 		char ms[80];
@@ -92,6 +106,9 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 	}
 	while (t->est == MK_EV_QUEUED)
 		sched_block(k->s, &t->q);
+	/* rule 4 / 28, 40: read, or withdrawn; either way off the queue */
+	assert(t->est == MK_EV_DONE || t->est == MK_EV_WITHDRAWN);
+	assert(!t->eprev && !t->enext && ctx->events.head != t);
 	int r = t->est == MK_EV_DONE ? 0 : -EINTR;
 
 	t->est = MK_EV_NONE;
@@ -103,7 +120,10 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 static void event_done(struct mkern *k, struct mk_ctx *c, const char *what,
 		       int type, int r)
 {
+	/* the counter still covers this caller's event */
+	assert(c->mmap_changing > 0 && c->mmap_changing > c->nevents);
 	c->mmap_changing--;
+	assert(c->mmap_changing >= c->nevents);
 	MK_LABEL(k, "%s %s: resumed, mmap_changing=%d", what,
 		 r ? "withdrawn" : "read", c->mmap_changing);
 	if (sched_labels_on(k->s)) {
@@ -128,6 +148,8 @@ static void clear_wp(struct mk_mm *mm, const struct mk_vma *v)
  * uffd-wp state goes with them; hugetlb keeps a WP marker (rule 32). */
 void mk_zap(struct mkern *k, int mmi, uint64_t start, uint64_t end)
 {
+	assert(mmi >= 0 && mmi < MK_MAX_MM && k->mm[mmi].used);
+	assert(start <= end);
 	struct mk_mm *mm = &k->mm[mmi];
 
 	for (int i = 0; i < mm->nvmas; i++) {
@@ -141,6 +163,7 @@ void mk_zap(struct mkern *k, int mmi, uint64_t start, uint64_t end)
 			int p = v->first + (int)((a - v->start) / k->ps);
 			struct mk_page *pg = &mm->pages[p];
 
+			assert(p >= v->first && p < v->first + v->npages);
 			pg->present = 0;
 			pg->content = 0;
 			if (!k->huge)
@@ -158,8 +181,13 @@ static int split_range(struct mkern *k, struct mk_mm *mm, uint64_t start,
 {
 	if (mm->nvmas + 2 > MK_MAX_VMAS)
 		return -ENOMEM;
-	mk_vma_split(mm, k->ps, start);
-	mk_vma_split(mm, k->ps, end);
+	int e1 = mk_vma_split(mm, k->ps, start);
+	int e2 = mk_vma_split(mm, k->ps, end);
+
+	/* room was checked: both splits succeed */
+	assert(e1 == 0 && e2 == 0 && mm->nvmas <= MK_MAX_VMAS);
+	(void)e1;
+	(void)e2;
 	return 0;
 }
 
@@ -179,6 +207,7 @@ static int pages_range(struct mkern *k, int first, int last, uint64_t *start,
 	if (err)
 		return err == -EFAULT ? -EINVAL : err;
 	*end = *start + (uint64_t)(last - first + 1) * k->ps;
+	assert(*end > *start && !(*start & (k->ps - 1)));
 	return 0;
 }
 
@@ -190,6 +219,7 @@ static void ctx_release(struct mkern *k, int mmi)
 	struct mk_mm *mm = &k->mm[mmi];
 	struct mk_ctx *c = &mm->ctx;
 
+	assert(c->live && !c->released);
 	c->live = 0;
 	c->released = 1;
 	/* userfaultfd_release_all(): every VMA unregistered, WP cleared */
@@ -213,6 +243,9 @@ static void ctx_release(struct mkern *k, int mmi)
 		if (t->emsg.event == UFFD_EVENT_FORK && k->mm[t->efork].ctx.live)
 			ctx_release(k, t->efork);
 	}
+	/* nothing waits on a released uffd any more */
+	assert(!c->events.head && !c->nevents && !c->nfpend);
+	assert(!c->fpend.head && !c->fread.head && ne >= 0 && nf >= 0);
 	mk_ready(k);
 	MK_LABEL(k, "uffd of mm%d released: %d fault waiters, %d event waiters woken",
 		 mmi, nf, ne);
@@ -223,8 +256,10 @@ void mk_ctx_put(struct mkern *k, int mmi)
 {
 	struct mk_ctx *c = &k->mm[mmi].ctx;
 
+	assert(c->refs > 0);
 	if (--c->refs == 0 && c->live)
 		ctx_release(k, mmi);
+	assert(c->refs >= 0 && (c->refs > 0 || !c->live));
 }
 
 void mk_release(struct mkern *k)
@@ -236,8 +271,10 @@ void mk_release(struct mkern *k)
 	MEV0(k->s, MEV_PROC_CLOSE);
 	if (!c->proc_ref)
 		return;
+	assert(c->refs > 0);
 	c->proc_ref = 0;
 	mk_ctx_put(k, 0);
+	assert(!c->proc_ref);
 }
 
 /* ------------------------------------------------------------------ */
@@ -254,6 +291,7 @@ static void remove_with_event(struct mkern *k, int mmi, struct mk_ctx *c,
 	m.event = UFFD_EVENT_REMOVE;
 	m.arg.remove.start = rs;
 	m.arg.remove.end = re;
+	assert(c->live && (c->features & UFFD_FEATURE_EVENT_REMOVE) && rs < re);
 	/* (a) the whole ioctl that might race it already ran: one step */
 	c->mmap_changing++;
 	int r = mk_event_wait(k, c, t, &m);
@@ -262,10 +300,23 @@ static void remove_with_event(struct mkern *k, int mmi, struct mk_ctx *c,
 	event_done(k, c, "REMOVE", MEV_T_REMOVE, r);
 	/* (c) a later step: mmap_read_lock, find the VMA again, zap */
 	sched_point(k->s);
+	assert(t->est == MK_EV_NONE);
 	mk_zap(k, mmi, rs, re);
 	MK_LABEL(k, "madvise zaps 0x%llx-0x%llx", (unsigned long long)rs,
 		 (unsigned long long)re);
 	MEV(k->s, MEV_ZAP, mmi, (int64_t)rs, (int64_t)re);
+}
+
+/* The first VMA (in address order) that ends after addr, or -1. */
+static int vma_ending_after(const struct mkern *k, const struct mk_mm *mm,
+			    uint64_t addr)
+{
+	for (int i = 0; i < mm->nvmas; i++)
+		if (mk_vma_end(&mm->vmas[i], k->ps) > addr) {
+			assert(i == 0 || mk_vma_end(&mm->vmas[i - 1], k->ps) <= addr);
+			return i;
+		}
+	return -1;
 }
 
 int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
@@ -296,13 +347,8 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 	 * afresh after every sleep, as the kernel does after retaking
 	 * mmap_lock */
 	while (addr < end) {
-		int vi = -1;
+		int vi = vma_ending_after(k, mm, addr);
 
-		for (int i = 0; i < mm->nvmas; i++)
-			if (mk_vma_end(&mm->vmas[i], k->ps) > addr) {
-				vi = i;
-				break;
-			}
 		if (vi < 0 || mm->vmas[vi].start >= end) {
 			unmapped = 1;
 			break;
@@ -336,6 +382,7 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 			mk_zap(k, mmi, rs, re); /* rule 27 */
 		addr = next;
 	}
+	assert(t->est == MK_EV_NONE && mm->nvmas <= MK_MAX_VMAS);
 	MK_LABEL(k, "madvise -> %d", unmapped ? -ENOMEM : 0);
 	MEV(k->s, MEV_MADVISE_RET, unmapped ? -ENOMEM : 0);
 	return unmapped ? -ENOMEM : 0;
@@ -393,6 +440,7 @@ int mk_munmap(struct mkern *k, int first, int last)
 				mm->pages[p].wp = 0;
 			mk_vma_remove(mm, i);
 		}
+	assert(mk_vma_at(mm, k->ps, start) < 0 && mm->nvmas >= 0);
 	if (ev) {
 		struct uffd_msg m;
 
@@ -402,7 +450,45 @@ int mk_munmap(struct mkern *k, int first, int last)
 		m.arg.remove.end = end;
 		event_done(k, c, "UNMAP", MEV_T_UNMAP, mk_event_wait(k, c, t, &m));
 	}
+	assert(t->est == MK_EV_NONE);
 	return 0;
+}
+
+/* The target of a move: page-aligned, no wrap, free (no MREMAP_FIXED
+ * implicit unmap in the model). 0 or -EINVAL. */
+static int mremap_target_ok(const struct mkern *k, const struct mk_mm *mm,
+			    uint64_t to, uint64_t len)
+{
+	if ((to & (k->ps - 1)) || to + len < to)
+		return -EINVAL;
+	for (int i = 0; i < mm->nvmas; i++)
+		if (mm->vmas[i].start < to + len &&
+		    mk_vma_end(&mm->vmas[i], k->ps) > to)
+			return -EINVAL;
+	return 0;
+}
+
+/* Move the VMAs of [start, end) to `to`; without EVENT_REMAP they arrive
+ * unregistered (rule 38). */
+static void mremap_move(struct mkern *k, struct mk_mm *mm, uint64_t start,
+			uint64_t end, uint64_t to, int remap_ev)
+{
+	for (int i = 0; i < mm->nvmas; i++) {
+		struct mk_vma *v = &mm->vmas[i];
+
+		if (!inside(v, k->ps, start, end))
+			continue;
+		v->start = to + (v->start - start);
+		if (!remap_ev) {
+			if (v->flags & MK_VM_WP)
+				clear_wp(mm, v);
+			v->flags = 0;
+		}
+	}
+	mk_vma_sort(mm);
+	/* the old range is empty, the table sorted again */
+	assert(mk_vma_at(mm, k->ps, start) < 0);
+	assert(mm->nvmas < 2 || mm->vmas[0].start < mm->vmas[1].start);
 }
 
 int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
@@ -431,13 +517,9 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 		to = k->next_map;
 		k->next_map += (len + MK_GIB - 1) / MK_GIB * MK_GIB + MK_GIB;
 	}
-	if ((to & (k->ps - 1)) || to + len < to)
-		return -EINVAL;
-	/* no MREMAP_FIXED implicit unmap in the model: the target is free */
-	for (int i = 0; i < mm->nvmas; i++)
-		if (mm->vmas[i].start < to + len &&
-		    mk_vma_end(&mm->vmas[i], k->ps) > to)
-			return -EINVAL;
+	err = mremap_target_ok(k, mm, to, len);
+	if (err)
+		return err;
 	err = split_range(k, mm, start, end);
 	if (err)
 		return err;
@@ -452,20 +534,7 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 		c->mmap_changing++; /* mremap_userfaultfd_prep() */
 	if (unmap_ev)
 		c->mmap_changing++; /* unmap_prep of the old range */
-	for (int i = 0; i < mm->nvmas; i++) {
-		struct mk_vma *v = &mm->vmas[i];
-
-		if (!inside(v, k->ps, start, end))
-			continue;
-		v->start = to + (v->start - start);
-		/* rule 38: without EVENT_REMAP the moved VMA is unregistered */
-		if (!remap_ev) {
-			if (v->flags & MK_VM_WP)
-				clear_wp(mm, v);
-			v->flags = 0;
-		}
-	}
-	mk_vma_sort(mm);
+	mremap_move(k, mm, start, end, to, remap_ev);
 	struct uffd_msg m;
 
 	if (remap_ev) {
@@ -483,6 +552,7 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 		m.arg.remove.end = end;
 		event_done(k, c, "UNMAP", MEV_T_UNMAP, mk_event_wait(k, c, t, &m));
 	}
+	assert(t->est == MK_EV_NONE);
 	return 0;
 }
 
@@ -508,6 +578,7 @@ int mk_fork(struct mkern *k)
 	struct mk_ctx *pc = &p->ctx;
 	int registered = 0;
 
+	assert(ci >= 1 && !ch->used && p->used);
 	ch->used = 1;
 	memcpy(ch->pages, p->pages, (size_t)k->npages * sizeof(*ch->pages));
 	memcpy(ch->vmas, p->vmas, sizeof(p->vmas));
@@ -545,6 +616,9 @@ int mk_fork(struct mkern *k)
 	event_done(k, pc, "FORK", MEV_T_FORK, r);
 	if (r && ch->ctx.live)
 		ctx_release(k, ci);
+	/* read: the child's uffd has an fd (refs 2); withdrawn: released */
+	assert(r ? !ch->ctx.live : ch->ctx.refs >= 1);
+	assert(ch->used && t->est == MK_EV_NONE);
 	return ci;
 }
 
@@ -581,6 +655,7 @@ int mk_unregister(struct mkern *k, int first, int last)
 			clear_wp(mm, v);
 		v->flags = 0;
 	}
+	assert(mm->nvmas <= MK_MAX_VMAS);
 	return 0;
 }
 
@@ -610,6 +685,7 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode)
 				  MK_VM_MISSING : 0) |
 			 ((mode & UFFDIO_REGISTER_MODE_WP) ? MK_VM_WP : 0);
 
+	assert(flags && mm->nvmas <= MK_MAX_VMAS);
 	for (int i = 0; i < mm->nvmas; i++) {
 		struct mk_vma *v = &mm->vmas[i];
 

@@ -10,6 +10,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 
 static void flist_append(struct mk_list *l, struct mk_thr *t)
 {
+	/* on no list yet; the list's ends agree */
+	assert(!t->fprev && !t->fnext && !l->head == !l->tail);
 	t->fnext = NULL;
 	t->fprev = l->tail;
 	if (l->tail)
@@ -30,6 +33,9 @@ static void flist_append(struct mk_list *l, struct mk_thr *t)
 
 static void flist_remove(struct mk_list *l, struct mk_thr *t)
 {
+	/* t is on l: its neighbours point back at it */
+	assert(t->fprev ? t->fprev->fnext == t : l->head == t);
+	assert(t->fnext ? t->fnext->fprev == t : l->tail == t);
 	if (t->fprev)
 		t->fprev->fnext = t->fnext;
 	else
@@ -46,6 +52,7 @@ void mk_fault_unlink(struct mk_thr *t)
 	struct mk_ctx *c = t->fctx;
 
 	if (t->flist == MK_FL_PENDING) {
+		assert(c->nfpend > 0);
 		flist_remove(&c->fpend, t);
 		c->nfpend--;
 	} else if (t->flist == MK_FL_READ) {
@@ -58,14 +65,17 @@ void mk_fault_to_read(struct mk_thr *t)
 {
 	struct mk_ctx *c = t->fctx;
 
+	assert(t->flist == MK_FL_PENDING && c && c->nfpend > 0);
 	flist_remove(&c->fpend, t);
 	c->nfpend--;
 	flist_append(&c->fread, t);
 	t->flist = MK_FL_READ;
+	assert(c->nfpend > 0 || !c->fpend.head); /* the count follows the list */
 }
 
-static int wake_list(struct mkern *k, struct mk_list *l, uint64_t start,
-		     uint64_t len)
+/* l holds the faults in state `want` (MK_FL_PENDING or MK_FL_READ) */
+static int wake_list(struct mkern *k, struct mk_list *l, int want,
+		     uint64_t start, uint64_t len)
 {
 	int n = 0;
 
@@ -73,12 +83,17 @@ static int wake_list(struct mkern *k, struct mk_list *l, uint64_t start,
 		uint64_t a = t->fmsg.arg.pagefault.address;
 
 		next = t->fnext;
+		/* membership matches the state: fpend holds PENDING ones */
+		assert(t->flist == want);
 		/* userfaultfd_wake_function(): start <= address < start+len,
 		 * len 0 = everything */
 		if (len && (a < start || a - start >= len))
 			continue;
 		mk_fault_unlink(t);
-		sched_wake_one(k->s, &t->q);
+		int woke = sched_wake_one(k->s, &t->q);
+
+		assert(woke == 1); /* a listed fault's thread sleeps on t->q */
+		(void)woke;
 		n++;
 	}
 	return n;
@@ -88,8 +103,12 @@ static int wake_list(struct mkern *k, struct mk_list *l, uint64_t start,
 int mk_wake_range(struct mkern *k, struct mk_ctx *ctx, uint64_t start,
 		  uint64_t len)
 {
-	return wake_list(k, &ctx->fpend, start, len) +
-	       wake_list(k, &ctx->fread, start, len);
+	int n = wake_list(k, &ctx->fpend, MK_FL_PENDING, start, len) +
+		wake_list(k, &ctx->fread, MK_FL_READ, start, len);
+
+	/* len 0 (release) wakes everyone */
+	assert(len || (!ctx->fpend.head && !ctx->fread.head && !ctx->nfpend));
+	return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -119,6 +138,7 @@ static int try_access(struct mkern *k, struct mk_mm *mm, int page, int write,
 {
 	int vi = mk_vma_of_page(mm, page);
 
+	assert(page >= 0 && page < k->npages);
 	if (vi < 0)
 		return -EFAULT;
 	const struct mk_vma *vma = &mm->vmas[vi];
@@ -151,7 +171,48 @@ static int try_access(struct mkern *k, struct mk_mm *mm, int page, int write,
 	}
 	if (write)
 		pg->content = v;
+	assert(pg->present && (!write || pg->content == v));
 	return 0;
+}
+
+/* Rules 6, 7: queue t's PAGEFAULT on ctx's unread list; the caller sleeps
+ * in the same step. Accesses are page-granular here, so EXACT_ADDRESS
+ * changes nothing: the exact address is the page's start. */
+static void fault_queue(struct mkern *k, struct mk_thr *t,
+			struct mk_ctx *ctx, int mmi, int page, int write,
+			mk_content v, uint64_t addr, unsigned reason)
+{
+	/* a thread waits for one thing at a time */
+	assert(t->flist == MK_FL_NONE && t->est == MK_EV_NONE);
+	assert(ctx && ctx->live);
+	memset(&t->fmsg, 0, sizeof(t->fmsg));
+	t->fmsg.event = UFFD_EVENT_PAGEFAULT;
+	t->fmsg.arg.pagefault.address = addr;
+	t->fmsg.arg.pagefault.flags =
+		(write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
+		(reason == MK_VM_WP ? UFFD_PAGEFAULT_FLAG_WP : 0);
+	if (ctx->features & UFFD_FEATURE_THREAD_ID)
+		t->fmsg.arg.pagefault.feat.ptid = (uint32_t)t->tid;
+	t->fmsg_id = ++k->msg_seq;
+	t->fctx = ctx;
+	t->fmm = mmi;
+	t->fpage = page;
+	t->fkilled = 0;
+	flist_append(&ctx->fpend, t);
+	ctx->nfpend++;
+	t->flist = MK_FL_PENDING;
+	assert(ctx->fpend.tail == t && ctx->nfpend > 0);
+	mk_ready(k);
+	if (sched_labels_on(k->s)) {
+		char ms[64];
+
+		mk_fmt_msg(ms, sizeof(ms), &t->fmsg);
+		label_access(k, mmi, page, write, "", write, v);
+		sched_label(k->s, "fault: %s queued, sleeps", ms);
+		MEV(k->s, MEV_FAULT, mmi, page, (int64_t)addr,
+		    t->fmsg.arg.pagefault.flags,
+		    write ? (int64_t)v : 0, t->fmsg_id);
+	}
 }
 
 int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
@@ -200,37 +261,11 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			if (!t)
 				return -ENOMEM;
 		}
-		/* rules 6, 7: one message per thread per attempt. Accesses
-		 * are page-granular here, so EXACT_ADDRESS changes nothing:
-		 * the exact address is the page's start. */
-		memset(&t->fmsg, 0, sizeof(t->fmsg));
-		t->fmsg.event = UFFD_EVENT_PAGEFAULT;
-		t->fmsg.arg.pagefault.address = addr;
-		t->fmsg.arg.pagefault.flags =
-			(write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
-			(reason == MK_VM_WP ? UFFD_PAGEFAULT_FLAG_WP : 0);
-		if (ctx->features & UFFD_FEATURE_THREAD_ID)
-			t->fmsg.arg.pagefault.feat.ptid = (uint32_t)t->tid;
-		t->fmsg_id = ++k->msg_seq;
-		t->fctx = ctx;
-		t->fmm = mmi;
-		t->fpage = page;
-		t->fkilled = 0;
-		flist_append(&ctx->fpend, t);
-		ctx->nfpend++;
-		t->flist = MK_FL_PENDING;
-		mk_ready(k);
-		if (sched_labels_on(k->s)) {
-			char ms[64];
-
-			mk_fmt_msg(ms, sizeof(ms), &t->fmsg);
-			label_access(k, mmi, page, write, "", write, v);
-			sched_label(k->s, "fault: %s queued, sleeps", ms);
-			MEV(k->s, MEV_FAULT, mmi, page, (int64_t)addr,
-			    t->fmsg.arg.pagefault.flags,
-			    write ? (int64_t)v : 0, t->fmsg_id);
-		}
+		fault_queue(k, t, ctx, mmi, page, write, v, addr, reason);
 		sched_block(k->s, &t->q);
+		/* rule 9: whoever woke it took its message off the queues
+		 * (a COPY/WAKE after or before the read, a signal, release) */
+		assert(t->flist == MK_FL_NONE && t->est == MK_EV_NONE);
 		if (t->fkilled) {
 			t->fkilled = 0;
 			label_access(k, mmi, page, write, "-> killed", 0, 0);
@@ -272,16 +307,24 @@ int mk_signal(struct mkern *k, int tid, int fatal)
 	/* rule 10: a fault sleeps interruptibly; its message is dropped
 	 * and the retried access queues a new one */
 	if (t->flist != MK_FL_NONE) {
+		assert(t->est == MK_EV_NONE && tid != sched_self(k->s));
 		mk_fault_unlink(t);
 		t->fkilled = fatal != 0;
-		sched_wake_one(k->s, &t->q);
+		int woke = sched_wake_one(k->s, &t->q);
+
+		assert(woke == 1 && t->flist == MK_FL_NONE);
+		(void)woke;
 		return 1;
 	}
 	/* rule 28: an event wait is killable only */
 	if (t->est == MK_EV_QUEUED && fatal) {
+		assert(tid != sched_self(k->s));
 		mk_event_unlink(t);
 		t->est = MK_EV_WITHDRAWN;
-		sched_wake_one(k->s, &t->q);
+		int woke = sched_wake_one(k->s, &t->q);
+
+		assert(woke == 1 && !t->eprev && !t->enext);
+		(void)woke;
 		return 1;
 	}
 	return 0;

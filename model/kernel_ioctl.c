@@ -10,6 +10,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -34,8 +35,10 @@ static struct mk_ctx *fd_ctx(struct mkern *k, int fd, int notty, int *err,
 
 short mk_uffd_revents(const struct mkern *k, int mmi)
 {
+	assert(mmi >= 0 && mmi < MK_MAX_MM);
 	const struct mk_ctx *c = &k->mm[mmi].ctx;
 
+	assert(c->nfpend >= 0 && c->nevents >= 0);
 	/* rule 5: unread faults or queued events; read-but-waiting faults
 	 * do not count. The model's uffds are all O_NONBLOCK. */
 	return c->nfpend || c->nevents ? SYS_POLLIN : 0;
@@ -52,6 +55,7 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
 
 	if (!c)
 		return err;
+	assert(c->live); /* an open uffd fd holds a reference */
 	if (max < 1)
 		return -EINVAL; /* count < sizeof(struct uffd_msg) */
 	struct mk_thr *self = mk_thr_self(k);
@@ -65,6 +69,7 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
 		if (c->fpend.head) {
 			struct mk_thr *t = c->fpend.head;
 
+			assert(t->flist == MK_FL_PENDING && t->fctx == c);
 			mk_fault_to_read(t); /* rule 3: it sleeps on */
 			if (ids && n < nids)
 				ids[n] = t->fmsg_id;
@@ -75,6 +80,7 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
 
 		if (!t)
 			break;
+		assert(t->est == MK_EV_QUEUED && t->ectx == c && c->nevents > 0);
 		struct uffd_msg m = t->emsg;
 
 		if (m.event == UFFD_EVENT_FORK) {
@@ -86,17 +92,22 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
 					break;
 				return cfd;
 			}
+			assert(k->mm[t->efork].ctx.live);
 			k->mm[t->efork].ctx.refs++;
 			m.arg.fork.ufd = (uint32_t)cfd;
 		}
 		/* rule 4: reading completes the event; its caller runs again */
 		mk_event_unlink(t);
 		t->est = MK_EV_DONE;
-		sched_wake_one(k->s, &t->q);
+		int woke = sched_wake_one(k->s, &t->q);
+
+		assert(woke == 1); /* its caller sleeps in mk_event_wait */
+		(void)woke;
 		if (ids && n < nids)
 			ids[n] = t->emsg_id;
 		msgs[n++] = m;
 	}
+	assert(n <= max && (n == max || (!c->fpend.head && !c->nfpend)));
 	return n ? n : -EAGAIN;
 }
 
@@ -144,6 +155,7 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 		int p = v->first + (int)((a - v->start) / k->ps);
 		struct mk_page *pg = &mm->pages[p];
 
+		assert(p >= v->first && p < v->first + v->npages);
 		/* COPY: any non-none PTE; a WP marker is none enough
 		 * (pte_none_mostly, rule 32). ZEROPAGE wants pte_none():
 		 * it fails on a marker too, and leaves it. */
@@ -159,6 +171,7 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 		/* on a small page, done grows by 4 KiB; on hugetlb by 2 MiB */
 		done += (int64_t)k->ps;
 	}
+	assert(done > 0 && (uint64_t)done == len); /* every page filled */
 	return done;
 }
 
@@ -172,6 +185,7 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 
 	if (!c)
 		return err;
+	assert(c->live && mmi < MK_MAX_MM);
 	/* rule 13: refused first, field = -EAGAIN (6.15+) */
 	if (c->mmap_changing) {
 		*field = -EAGAIN;
@@ -189,6 +203,8 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 	int wp = !zeropage && (mode & UFFDIO_COPY_MODE_WP);
 	int64_t r = mfill(k, mmi, dst, len, tag, zeropage, wp);
 
+	/* bytes done, whole pages of this memory; never past the range */
+	assert(r < 0 || ((uint64_t)r <= len && r % (int64_t)k->ps == 0));
 	*field = r;
 	if (r < 0)
 		return (int)r;
@@ -242,9 +258,10 @@ static void wp_range(struct mkern *k, struct mk_mm *mm, struct mk_ctx *c,
 	if (ve > end)
 		ve = end;
 	for (uint64_t a = vs; a < ve; a += k->ps) {
-		struct mk_page *pg =
-			&mm->pages[v->first + (int)((a - v->start) / k->ps)];
+		int p = v->first + (int)((a - v->start) / k->ps);
+		struct mk_page *pg = &mm->pages[p];
 
+		assert(p >= v->first && p < v->first + v->npages);
 		if (!enable)
 			pg->wp = 0;
 		else if (pg->present || markers)
@@ -279,6 +296,7 @@ int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 	struct mk_mm *mm = &k->mm[mmi];
 	uint64_t end = start + len;
 
+	assert(end > start && mm->nvmas <= MK_MAX_VMAS);
 	err = -ENOENT;
 	for (int i = 0; i < mm->nvmas; i++) {
 		const struct mk_vma *v = &mm->vmas[i];

@@ -1,14 +1,19 @@
 #include "oracle.h"
 
+#include <assert.h>
+
 void oracle_reset(struct oracle *o, int pages, const uint64_t *initial)
 {
+	assert(pages >= 0 && (initial || pages == 0));
 	o->pages = pages;
 	o->initial = initial;
 	o->nmuts = 0;
+	assert(o->nmuts == 0 && o->pages == pages);
 }
 
 int oracle_begin(struct oracle *o, int page, uint64_t value, uint64_t now)
 {
+	assert(page >= 0 && page < o->pages && o->nmuts <= ORACLE_MAX_MUTS);
 	if (o->nmuts == ORACLE_MAX_MUTS)
 		return -1;
 	struct oracle_mut *m = &o->muts[o->nmuts];
@@ -21,8 +26,12 @@ int oracle_begin(struct oracle *o, int page, uint64_t value, uint64_t now)
 
 void oracle_end(struct oracle *o, int handle, uint64_t now)
 {
-	if (handle >= 0 && handle < o->nmuts)
+	if (handle >= 0 && handle < o->nmuts) {
+		/* ended once, not before it began */
+		assert(o->muts[handle].end == ORACLE_OPEN);
+		assert(now >= o->muts[handle].start && now != ORACLE_OPEN);
 		o->muts[handle].end = now;
+	}
 }
 
 /* Is there a mutation of the page wholly after m and wholly before `before`? */
@@ -43,6 +52,7 @@ int oracle_candidates(const struct oracle *o, int page, uint64_t start,
 		      uint64_t end, uint64_t *out, int max)
 {
 	int n = 0, any_before = 0;
+	assert(page >= 0 && page < o->pages && max >= 0);
 	for (int i = 0; i < o->nmuts; i++) {
 		const struct oracle_mut *m = &o->muts[i];
 		if (m->page != page)

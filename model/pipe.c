@@ -13,6 +13,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 static int pipe_alloc(struct mkern *k)
 {
+	assert(k->npipes >= 0);
 	for (int i = 0; i < k->npipes; i++)
 		if (!k->pipes[i].used)
 			return i;
@@ -34,6 +36,7 @@ static int pipe_alloc(struct mkern *k)
 	int idx = k->npipes;
 
 	k->npipes = n;
+	assert(idx < k->npipes && !k->pipes[idx].used);
 	return idx;
 }
 
@@ -64,6 +67,9 @@ int mk_sys_pipe(sys_t *sys, int fds[2])
 	p->wr_open = 1;
 	fds[0] = rfd;
 	fds[1] = wfd;
+	assert(rfd != wfd && k->fds[rfd].kind == MK_FD_PIPE_R &&
+	       k->fds[wfd].kind == MK_FD_PIPE_W);
+	assert(k->fds[rfd].idx == idx && k->fds[wfd].idx == idx && !p->len);
 	MK_LABEL(k, "pipe -> [%d, %d]", rfd, wfd);
 	MEV(k->s, MEV_PIPE, rfd, wfd);
 	return 0;
@@ -83,7 +89,11 @@ static struct mk_pipe *fd_pipe(struct mkern *k, int fd, int kind, int *err)
 		*err = f->kind == MK_FD_UFFD ? -EINVAL : -EBADF;
 		return NULL;
 	}
-	return &k->pipes[f->idx];
+	struct mk_pipe *p = &k->pipes[f->idx];
+
+	/* an open end of a pipe: the pipe is in use and that end open */
+	assert(p->used && (kind == MK_FD_PIPE_R ? p->rd_open : p->wr_open));
+	return p;
 }
 
 long mk_sys_write(sys_t *sys, int fd, const void *buf, size_t len)
@@ -113,6 +123,7 @@ long mk_sys_write(sys_t *sys, int fd, const void *buf, size_t len)
 				((const unsigned char *)buf)[i];
 		p->len += (int)n;
 		r = (long)n;
+		assert(n > 0 && p->len <= MK_PIPE_CAP);
 		mk_ready(k);
 	}
 	MK_LABEL(k, "write %d %zu -> %ld", fd, len, r);
@@ -146,6 +157,7 @@ long mk_sys_read(sys_t *sys, int fd, void *buf, size_t len)
 		p->head = (p->head + (int)n) % MK_PIPE_CAP;
 		p->len -= (int)n;
 		r = (long)n;
+		assert(n > 0 && p->len >= 0 && p->head < MK_PIPE_CAP);
 		mk_ready(k); /* room for a writer polling POLLOUT */
 	}
 	MK_LABEL(k, "read %d %zu -> %ld", fd, len, r);
@@ -173,6 +185,8 @@ int mk_sys_close(sys_t *sys, int fd)
 	}
 	struct mk_pipe *p = &k->pipes[idx];
 
+	/* the end being closed was open (one fd per end, no dup) */
+	assert(p->used && (kind == MK_FD_PIPE_R ? p->rd_open : p->wr_open));
 	if (kind == MK_FD_PIPE_R)
 		p->rd_open = 0;
 	else
@@ -198,6 +212,7 @@ static short fd_revents(struct mkern *k, int fd, short events)
 	} else {
 		const struct mk_pipe *p = &k->pipes[f->idx];
 
+		assert(p->used && p->len >= 0 && p->len <= MK_PIPE_CAP);
 		if (f->kind == MK_FD_PIPE_R) {
 			if (p->len)
 				r |= SYS_POLLIN;
@@ -240,6 +255,7 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 			fds[i].revents = fd_revents(k, fds[i].fd, fds[i].events);
 			n += fds[i].revents != 0;
 		}
+		assert(n >= 0 && n <= nfds);
 		if (n || timeout_ms >= 0) {
 			if (sched_labels_on(k->s)) {
 				char rs[128] = "";

@@ -16,6 +16,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 
 struct sys_mutex {
@@ -65,8 +66,10 @@ int mk_sys_mutex_new(sys_t *sys, sys_mutex_t **out)
 
 	if (!m)
 		return -ENOMEM;
+	assert(!m->owner && sched_waitq_empty(&m->q)); /* pools hand out zeroes */
 	m->id = ++k->obj_seq;
 	*out = m;
+	assert(m->id > 0 && m->id == k->obj_seq);
 	return 0;
 }
 
@@ -84,6 +87,7 @@ static void mutex_acquire(struct mkern *k, struct sys_mutex *m)
 {
 	int me = sched_self(k->s) + 1;
 
+	assert(me >= 1 && m->owner >= 0); /* from a coroutine */
 	while (m->owner)
 		sched_block(k->s, &m->q);
 	m->owner = me;
@@ -91,6 +95,10 @@ static void mutex_acquire(struct mkern *k, struct sys_mutex *m)
 
 static void mutex_release(struct mkern *k, struct sys_mutex *m)
 {
+	/* Not asserted: that the caller owns m. Unlocking another thread's
+	 * mutex is a handler bug the model records and lets happen (see the
+	 * contract above), so that the run ends in a verdict. */
+	assert(m->owner >= 0);
 	m->owner = 0;
 	/* a woken waiter re-checks: a thread that runs first may barge in,
 	 * as with a futex-based mutex */
@@ -131,8 +139,10 @@ int mk_sys_rwlock_new(sys_t *sys, sys_rwlock_t **out)
 
 	if (!l)
 		return -ENOMEM;
+	assert(!l->readers && !l->writer && !l->announced && !l->blocked_readers);
 	l->id = ++k->obj_seq;
 	*out = l;
+	assert(l->id > 0 && l->id == k->obj_seq);
 	return 0;
 }
 
@@ -153,10 +163,12 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	struct mk_thr *me = mk_thr_self(k);
 
 	sched_point(k->s);
+	assert(!l->announced || l->writer); /* only a writer announces */
 	if (me)
 		me->rd_held++;
 	if (!l->writer) {
 		l->readers++;
+		assert(l->readers > 0 && !l->announced);
 		MK_LABEL(k, "rdlock (readers=%d)", l->readers);
 		MEV(k->s, MEV_RDLOCK, l->id, l->readers);
 		return;
@@ -168,6 +180,8 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	MEV(k->s, MEV_RDLOCK_WAIT, l->id, l->writer - 1, l->announced != 0);
 	l->blocked_readers++;
 	sched_block(k->s, &l->rq);
+	/* admitted by the writer's unlock, which counted it in readers */
+	assert(l->readers >= 0 && l->blocked_readers >= 0);
 	MK_LABEL(k, "rdlock acquired (readers=%d)", l->readers);
 	MEV(k->s, MEV_RDLOCK_ACQ, l->id, l->readers);
 }
@@ -183,9 +197,11 @@ void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
 		return;
 	}
 	l->readers--;
+	assert(l->readers >= 0);
 	struct mk_thr *me = mk_thr_self(k);
 	if (me && me->rd_held > 0)
 		me->rd_held--;
+	assert(!me || me->rd_held >= 0);
 	MK_LABEL(k, "rdunlock (readers=%d)", l->readers);
 	MEV(k->s, MEV_RDUNLOCK, l->id, l->readers, 0);
 	if (l->readers == 0 && l->announced)
@@ -203,9 +219,13 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	MEV(k->s, MEV_WRLOCK, l->id, l->writer ? MEV_WAIT_WRITER :
 				     l->readers ? MEV_WAIT_READERS :
 						  MEV_WAIT_NONE);
+	/* not asserted: l->writer != me (a recursive Lock deadlocks, a
+	 * handler bug that ends in a verdict) */
+	assert(me >= 1 && l->readers >= 0);
 	/* Go: w.Lock() serialises writers ... */
 	while (l->writer)
 		sched_block(k->s, &l->wmq);
+	assert(!l->announced);
 	l->writer = me;
 	/* ... then the writer announces itself and waits for the readers
 	 * inside to leave */
@@ -213,6 +233,8 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	while (l->readers > 0)
 		sched_block(k->s, &l->wq);
 	l->announced = 0;
+	/* the writer excludes every reader */
+	assert(l->writer == me && l->readers == 0);
 	if (sched_labels_on(k->s))
 		sched_label(k->s, "wrlock acquired");
 	MEV(k->s, MEV_WRLOCK_ACQ, l->id);
@@ -230,10 +252,19 @@ void mk_sys_wrunlock(sys_t *sys, sys_rwlock_t *l)
 	}
 	MK_LABEL(k, "wrunlock (admits %d readers)", l->blocked_readers);
 	MEV(k->s, MEV_WRUNLOCK, l->id, l->blocked_readers, 0);
+	/* inside, the writer has stopped announcing: no reader is in */
+	assert(!l->announced && l->blocked_readers >= 0);
 	/* readers that queued behind this writer enter first */
+	int admitted = l->blocked_readers;
+
 	l->readers += l->blocked_readers;
 	l->blocked_readers = 0;
-	sched_wake_all(k->s, &l->rq);
+	int woke = sched_wake_all(k->s, &l->rq);
+
+	/* every reader counted as blocked sleeps on rq, and only there */
+	assert(woke == admitted && l->readers >= admitted);
+	(void)woke;
+	(void)admitted;
 	l->writer = 0;
 	sched_wake_one(k->s, &l->wmq);
 }
@@ -248,8 +279,10 @@ int mk_sys_cond_new(sys_t *sys, sys_cond_t **out)
 
 	if (!c)
 		return -ENOMEM;
+	assert(sched_waitq_empty(&c->q));
 	c->id = ++k->obj_seq;
 	*out = c;
+	assert(c->id > 0 && c->id == k->obj_seq);
 	return 0;
 }
 
@@ -274,6 +307,7 @@ void mk_sys_cond_wait(sys_t *sys, sys_cond_t *c, sys_mutex_t *m)
 	mutex_release(k, m);
 	sched_block(k->s, &c->q);
 	mutex_acquire(k, m);
+	assert(m->owner >= 1); /* re-acquired after the wait */
 }
 
 void mk_sys_cond_signal(sys_t *sys, sys_cond_t *c)
@@ -283,6 +317,7 @@ void mk_sys_cond_signal(sys_t *sys, sys_cond_t *c)
 	sched_point(k->s);
 	int n = sched_wake_one(k->s, &c->q);
 
+	assert(n == 0 || n == 1);
 	MK_LABEL(k, "cond_signal (%d woken)", n);
 	MEV(k->s, MEV_COND_SIGNAL, c->id, n);
 }
@@ -294,6 +329,7 @@ void mk_sys_cond_broadcast(sys_t *sys, sys_cond_t *c)
 	sched_point(k->s);
 	int n = sched_wake_all(k->s, &c->q);
 
+	assert(n >= 0 && sched_waitq_empty(&c->q));
 	MK_LABEL(k, "cond_broadcast (%d woken)", n);
 	MEV(k->s, MEV_COND_BROADCAST, c->id, n);
 }

@@ -5,6 +5,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ static int s_spawn(sys_t *sys, sys_thread_t **out, const char *name,
 	if (tid < 0)
 		return tid;
 	if (out) {
+		/* the handle was reserved under the id the thread got */
+		assert(t->tid == tid && tid == sched_nthreads(k->s) - 1);
 		t->handle.tid = tid;
 		t->handle.joinable = 1;
 		*out = &t->handle;
@@ -55,10 +58,12 @@ static int s_join(sys_t *sys, sys_thread_t *th)
 		MEV(k->s, MEV_JOIN, -1, -EINVAL);
 		return -EINVAL;
 	}
+	assert(th->tid >= 0 && th->tid < sched_nthreads(k->s));
 	MK_LABEL(k, "join t%d", th->tid);
 	MEV(k->s, MEV_JOIN, th->tid, 0);
 	th->joinable = 0;
 	sched_join(k->s, th->tid);
+	assert(sched_thread_state(k->s, th->tid) == SCHED_T_DONE);
 	return 0;
 }
 
@@ -172,6 +177,8 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 			     sched_labels_on(k->s) ? ids : NULL,
 			     SCHED_STEP_EVENTS);
 
+	assert(r < 0 || (r >= 1 && r <= max)); /* never 0: -EAGAIN instead */
+
 	if (sched_labels_on(k->s)) {
 		char buf[400];
 		size_t o = (size_t)snprintf(buf, sizeof(buf),
@@ -229,6 +236,9 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	}
 	if (field == MK_FIELD_UNSET)
 		field = r;
+	/* a full copy reports len; otherwise the bytes done or -errno */
+	assert(r != 0 || (uint64_t)field == len);
+	assert(r == 0 || field < 0 || (uint64_t)field < len);
 	if (copied)
 		*copied = field;
 	label_fill(k, "uffd_copy", "copied", dst, len, mode, cs, r, field);
@@ -248,6 +258,8 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 
 	if (field == MK_FIELD_UNSET)
 		field = r;
+	assert(r != 0 || (uint64_t)field == len);
+	assert(r == 0 || field < 0 || (uint64_t)field < len);
 	if (zeroed)
 		*zeroed = field;
 	label_fill(k, "uffd_zeropage", "zeroed", dst, len, mode, "", r, field);
@@ -289,8 +301,10 @@ static void *s_buf_alloc(sys_t *sys, uint64_t len)
 {
 	struct mk_buf *b = mk_pool_get(&mk_of_sys(sys)->bufs);
 
-	if (b)
+	if (b) {
+		assert(b->tag == 0); /* a fresh buffer reads as zeros */
 		b->len = len;
+	}
 	return b;
 }
 
@@ -330,6 +344,8 @@ static int s_source_read(sys_t *sys, uint64_t offset, void *buf,
 		page = (int64_t)((offset - k->cfg.src_offset) / k->ps);
 		int *f = &k->src_fail[page];
 
+		assert(page >= 0 && page < k->npages && *f >= -1);
+
 		if (*f < 0) {
 			r = -EIO;
 		} else if (*f > 0) {
@@ -364,6 +380,7 @@ int mk_buf_set(struct mkern *k, void *buf, mk_content tag)
 	if (!mk_pool_owns(&k->bufs, buf))
 		return -EINVAL;
 	((struct mk_buf *)buf)->tag = tag;
+	assert(mk_buf_tag(k, buf) == tag);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * switch around the assembly in coro_x86_64.S. */
 #include "sched/coro.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,13 +42,17 @@ size_t coro_stack_round(size_t stack_size)
 		stack_size = CORO_STACK_MIN;
 	if (stack_size > SIZE_MAX - ps)
 		stack_size = SIZE_MAX - ps;
-	return (stack_size + ps - 1) / ps * ps;
+	size_t r = (stack_size + ps - 1) / ps * ps;
+
+	assert(r >= CORO_STACK_MIN && r % ps == 0);
+	return r;
 }
 
 void coro_pool_init(struct coro_pool *p, size_t stack_size)
 {
 	memset(p, 0, sizeof(*p));
 	p->stack_size = coro_stack_round(stack_size);
+	assert(!p->free && !p->nstacks && p->stack_size >= CORO_STACK_MIN);
 }
 
 static void stack_unmap(struct coro_stack *st)
@@ -67,6 +72,8 @@ int coro_pool_get(struct coro_pool *p, struct coro_stack **out)
 	struct coro_stack *st = p->free;
 
 	if (st) {
+		/* the free list holds only stacks of the pool's size */
+		assert(p->nfree > 0 && st->size == p->stack_size);
 		p->free = st->next;
 		p->nfree--;
 		st->next = NULL;
@@ -104,6 +111,9 @@ int coro_pool_get(struct coro_pool *p, struct coro_stack **out)
 	st->size = p->stack_size;
 	st->vg_id = VALGRIND_STACK_REGISTER(st->lo, (char *)st->lo + st->size);
 	p->nstacks++;
+	/* the usable stack lies inside the mapping, above its guard */
+	assert((char *)st->lo + st->size == (char *)st->map + st->map_len);
+	assert(p->nfree < p->nstacks);
 	*out = st;
 	return 0;
 }
@@ -112,6 +122,7 @@ void coro_pool_put(struct coro_pool *p, struct coro_stack *st)
 {
 	if (!st)
 		return;
+	assert(p->nstacks > p->nfree);
 	if (st->size != p->stack_size) {
 		/* Made before a resize: not reusable at the new size. */
 		stack_unmap(st);
@@ -129,10 +140,12 @@ void coro_pool_drain(struct coro_pool *p)
 		struct coro_stack *st = p->free;
 
 		p->free = st->next;
+		assert(p->nfree > 0 && p->nstacks > 0);
 		stack_unmap(st);
 		p->nfree--;
 		p->nstacks--;
 	}
+	assert(p->nfree == 0);
 }
 
 void coro_pool_resize(struct coro_pool *p, size_t stack_size)
@@ -143,6 +156,7 @@ void coro_pool_resize(struct coro_pool *p, size_t stack_size)
 		return;
 	coro_pool_drain(p);
 	p->stack_size = sz;
+	assert(!p->free && p->stack_size == sz);
 }
 
 void coro_make(struct coro *c, struct coro_stack *st, void (*entry)(void *),
@@ -152,6 +166,10 @@ void coro_make(struct coro *c, struct coro_stack *st, void (*entry)(void *),
 	/* The return address sits at top - 24, so that after the `ret` into
 	 * uffdlab_coro_boot rsp = top - 16 is 16-byte aligned for its call. */
 	uint64_t *frame = (uint64_t *)(top - 24) - 7;
+
+	/* the first frame fits in the stack, below its top */
+	assert((uintptr_t)frame >= (uintptr_t)st->lo &&
+	       top <= (uintptr_t)st->lo + st->size);
 
 #ifdef CORO_ASAN
 	__asan_unpoison_memory_region(st->lo, st->size);
@@ -191,6 +209,14 @@ static void asan_landed(struct coro *self, void *fake)
 }
 #endif
 
+/* addr is in c's stack, or c has no bounds (the OS thread's context). */
+static int frame_in_stack(const struct coro *c, const void *addr)
+{
+	return !c->stack_lo ||
+	       ((uintptr_t)addr >= (uintptr_t)c->stack_lo &&
+		(uintptr_t)addr < (uintptr_t)c->stack_lo + c->stack_size);
+}
+
 void coro_switch(struct coro *from, struct coro *to)
 {
 #ifdef CORO_ASAN
@@ -217,9 +243,9 @@ void coro_exit_to(struct coro *from, struct coro *to)
 
 void coro_begin(struct coro *self)
 {
+	/* running on the stack coro_make gave it */
+	assert(self->stack_lo && frame_in_stack(self, __builtin_frame_address(0)));
 #ifdef CORO_ASAN
 	asan_landed(self, NULL);
-#else
-	(void)self;
 #endif
 }

@@ -2,6 +2,7 @@
  * its children deviate at a later step. Recursion depth <= bound + 1. */
 #include "sched/dfs.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,11 @@ static int node(struct dfs *d, const uint32_t *prefix, size_t p, unsigned used)
 		d->stopped = 1;
 		return 0;
 	}
+	assert(used <= d->bound && (p == 0 || prefix));
 	int r = d->test(d->ctx, prefix, p, &c, &m, &n, &wide);
+	/* a run is deterministic: it replays its prefix, deviation included
+	 * (the parent ran every step before it without failing) */
+	assert(r < 0 || (n >= p && (p == 0 || c[p - 1] == prefix[p - 1])));
 	d->st->runs++;
 	d->st->steps += n;
 	d->st->wide |= wide;
@@ -55,6 +60,8 @@ static int node(struct dfs *d, const uint32_t *prefix, size_t p, unsigned used)
 	memcpy(mm, m, n * sizeof *mm);
 	int ret = 0;
 	for (size_t j = p; j < n && !ret && !d->stopped; j++) {
+		/* the thread that ran step j was runnable then */
+		assert(cc[j] >= 64 || (mm[j] >> cc[j] & 1));
 		for (uint32_t t = 0; t < 64 && !ret && !d->stopped; t++) {
 			if (!(mm[j] >> t & 1) || t == cc[j])
 				continue;
@@ -62,6 +69,7 @@ static int node(struct dfs *d, const uint32_t *prefix, size_t p, unsigned used)
 			cc[j] = t; /* child prefix: cc[0..j] with the deviation */
 			ret = node(d, cc, j + 1, used + 1);
 			cc[j] = keep;
+			assert(cc[j] == keep);
 		}
 	}
 	free(cc);
@@ -78,5 +86,7 @@ int dfs_run(unsigned bound, uint64_t max_runs, dfs_test test, void *ctx,
 	struct dfs d = {bound, max_runs ? max_runs : UINT64_MAX, test, ctx, st, fail, nfail, 0};
 	int r = node(&d, NULL, 0, 0);
 	st->exhausted = r == 0 && !d.stopped && !st->wide;
+	assert(r != 1 || *fail);
+	assert(st->runs <= d.max_runs && (r == 1 || !*fail));
 	return r;
 }

@@ -147,6 +147,7 @@ static int choices_reserve(sched_t *s, uint64_t want)
 		return -ENOMEM;
 	s->choices = c;
 	s->choices_cap = want;
+	assert(s->choices_cap >= want && s->choices);
 	return 0;
 }
 
@@ -158,6 +159,7 @@ static void choices_grow(sched_t *s)
 {
 	uint64_t want = s->choices_cap ? s->choices_cap * 2 : 1024;
 
+	assert(s->steps >= s->choices_cap);
 	if (choices_reserve(s, want) != 0) {
 		fprintf(stderr,
 			"uffdlab sched: out of memory recording step %llu\n",
@@ -181,6 +183,7 @@ static void record_mask(sched_t *s)
 		s->masks = m;
 		s->masks_cap = want;
 	}
+	assert(s->steps < s->masks_cap && s->nrunnable > 0);
 	uint64_t mask = 0;
 
 	for (int k = 0; k < s->nrunnable; k++) {
@@ -218,6 +221,7 @@ static int set_name(struct thread *t, const char *name)
 		t->name_cap = len + 1;
 	}
 	memcpy(t->name, name ? name : "", len + 1);
+	assert(t->name_cap > len && t->name[len] == '\0');
 	return 0;
 }
 
@@ -253,6 +257,9 @@ static void runnable_add(sched_t *s, struct thread *t)
 	s->runnable[i] = t->tid;
 	s->nrunnable++;
 	t->state = SCHED_T_RUNNABLE;
+	/* kept in ascending order: the neighbours bracket the new id */
+	assert((i == 0 || s->runnable[i - 1] < t->tid) &&
+	       (i + 1 == s->nrunnable || s->runnable[i + 1] > t->tid));
 }
 
 static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
@@ -265,6 +272,7 @@ static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
 		(size_t)(s->nrunnable - i - 1) * sizeof *s->runnable);
 	s->nrunnable--;
 	t->state = st;
+	assert(s->nrunnable < s->nalive); /* t is alive and out of the set */
 }
 
 static struct sched_view view_of(sched_t *s)
@@ -372,14 +380,18 @@ static void thread_main(void *arg)
 	sched_t *s = t->s;
 
 	coro_begin(&t->ctx);
+	assert(!t->started && t->stack);
 	t->started = 1;
 	if (CORO_REAP_ABANDONED && s->reaping)
 		coro_exit_to(&t->ctx, &s->main);
 	release_zombie(s);
 	t->fn(t->arg);
 
+	assert(s->cur == t && t->state == SCHED_T_RUNNABLE);
 	runnable_del(s, t, SCHED_T_DONE);
 	s->nalive--;
+	/* the last zombie went back to the pool when t was resumed */
+	assert(s->nalive >= s->nrunnable && s->zombie == NULL);
 	sched_wake_all(s, &t->joiners);
 	struct thread *next = end_step(s, t);
 
@@ -428,6 +440,7 @@ static void drop_threads(sched_t *s)
 		t->stack = NULL;
 	}
 	s->nthreads = 0;
+	assert(s->zombie == NULL && !s->reaping);
 }
 
 void sched_free(sched_t *s)
@@ -468,6 +481,7 @@ static int strategy_switch(sched_t *s, const struct sched_strategy_ops *ops)
 	}
 	s->strat = ops;
 	s->strat_state = *st;
+	assert(!ops->create || s->strat_state);
 	return 0;
 }
 
@@ -521,22 +535,16 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 
 		s->strat->reset(s->strat_state, &v);
 	}
-	assert(s->nthreads == 0 && s->nrunnable == 0);
+	assert(s->nthreads == 0 && s->nrunnable == 0 && s->nalive == 0);
+	assert(s->choices_cap >= (o.max_steps < CHOICES_RESERVE ?
+				  o.max_steps : CHOICES_RESERVE));
 	return 0;
 }
 
-int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
-		void *arg)
+/* Room for one more thread: a struct in threads[nthreads] and a slot in
+ * the runnable set (waking never allocates). 0 or -errno. */
+static int spawn_reserve(sched_t *s)
 {
-	struct thread *t;
-	int err;
-
-	if (!fn)
-		return -EINVAL;
-	if (s->ran && !s->running)
-		return -EBUSY; /* the run is over: it would never be scheduled */
-	if (s->nthreads == INT_MAX)
-		return -EAGAIN;
 	if (s->nthreads == s->nalloc) {
 		if (s->nalloc == s->threads_cap) {
 			int cap = s->threads_cap ? s->threads_cap * 2 : 8;
@@ -550,7 +558,8 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 			s->threads = a;
 			s->threads_cap = cap;
 		}
-		t = calloc(1, sizeof(*t));
+		struct thread *t = calloc(1, sizeof(*t));
+
 		if (!t)
 			return -ENOMEM;
 		s->threads[s->nalloc++] = t;
@@ -564,7 +573,26 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 		s->runnable = r;
 		s->runnable_cap = cap;
 	}
-	t = s->threads[s->nthreads];
+	assert(s->nthreads < s->nalloc && s->nthreads < s->runnable_cap);
+	return 0;
+}
+
+int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
+		void *arg)
+{
+	int err;
+
+	if (!fn)
+		return -EINVAL;
+	if (s->ran && !s->running)
+		return -EBUSY; /* the run is over: it would never be scheduled */
+	if (s->nthreads == INT_MAX)
+		return -EAGAIN;
+	err = spawn_reserve(s);
+	if (err)
+		return err;
+	struct thread *t = s->threads[s->nthreads];
+
 	err = set_name(t, name);
 	if (err)
 		return err;
@@ -616,6 +644,8 @@ enum sched_result sched_run(sched_t *s)
 		coro_switch(&s->main, &next->ctx);
 		release_zombie(s);
 	}
+	assert(s->zombie == NULL);
+	assert(s->result != SCHED_DONE || (s->nalive == 0 && s->nrunnable == 0));
 	s->cur = NULL;
 	s->running = 0;
 	return s->result;
@@ -667,6 +697,8 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 	waitq_check(s, q, q->tail);
 	struct sched_wnode *n = &cur->wnode;
 
+	/* a running thread is on no queue: it was spawned or woken */
+	assert(n->q == NULL);
 	n->next = NULL;
 	n->q = q;
 	n->gen = s->gen;

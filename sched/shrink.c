@@ -1,6 +1,7 @@
 /* Delta debugging over a choice sequence, guided by real runs. */
 #include "sched/shrink.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ int shrink_run(uint32_t **choices, size_t *n, shrink_test test, void *ctx,
 		for (size_t chunk = nbest / 2 ? nbest / 2 : 1; chunk >= 1 && !err; chunk /= 2) {
 			for (size_t i = 0; i < nbest && st->tests < max_tests;) {
 				size_t cut = chunk < nbest - i ? chunk : nbest - i;
+
+				assert(cut >= 1 && i + cut <= nbest);
 				memcpy(cand, best, i * sizeof *cand);
 				memcpy(cand + i, best + i + cut, (nbest - i - cut) * sizeof *cand);
 				const uint32_t *act;
@@ -52,6 +55,7 @@ int shrink_run(uint32_t **choices, size_t *n, shrink_test test, void *ctx,
 					/* the actual run (the guide completes the
 					 * candidate) is the new best; smaller() keeps it
 					 * within best's buffer */
+					assert(nact <= nbest);
 					memcpy(best, act, nact * sizeof *best);
 					nbest = nact;
 					improved = 1;
@@ -68,5 +72,9 @@ int shrink_run(uint32_t **choices, size_t *n, shrink_test test, void *ctx,
 	*n = nbest;
 	st->to_steps = nbest;
 	st->to_switches = shrink_switches(best, nbest);
+	/* never longer, and no more switches at the same length */
+	assert(st->to_steps <= st->from_steps);
+	assert(st->to_steps < st->from_steps ||
+	       st->to_switches <= st->from_switches);
 	return err;
 }

@@ -20,8 +20,10 @@ static int is_ctl(unsigned char c)
 
 static int w_fail(struct trace_writer *w, int err)
 {
+	assert(err < 0 && w->err <= 0);
 	if (!w->err)
 		w->err = err;
+	assert(w->err < 0); /* sticky: the first error stays */
 	return w->err;
 }
 
@@ -61,6 +63,7 @@ static int w_line(struct trace_writer *w, const char *head, const char *text)
 {
 	size_t hl = strlen(head), tl = text ? strlen(text) : 0;
 
+	assert(w->f && w->state != W_ENDED);
 	if (hl + tl > TRACE_LINE_MAX)
 		return w_fail(w, -E2BIG);
 	if (w_str(w, head))
@@ -85,7 +88,10 @@ int trace_writer_open(struct trace_writer *w, FILE *f)
 	w->state = W_HEADER;
 	w->sum = FNV_BASIS;
 	snprintf(magic, sizeof(magic), "%s %d", TRACE_MAGIC, TRACE_VERSION);
-	return w_line(w, magic, NULL);
+	int err = w_line(w, magic, NULL);
+
+	assert(w->state == W_HEADER && w->next_step == 0 && err == w->err);
+	return err;
 }
 
 static int key_ok(const char *key)
@@ -137,8 +143,12 @@ int trace_steps_begin(struct trace_writer *w)
 		return 0;
 	if (w->state != W_HEADER)
 		return w_fail(w, -EPROTO);
+	assert(w->next_step == 0); /* no step before the steps line */
 	w->state = W_STEPS;
-	return w_line(w, "steps", NULL);
+	int err = w_line(w, "steps", NULL);
+
+	assert(w->state == W_STEPS && err == w->err);
+	return err;
 }
 
 void trace_writer_schema(struct trace_writer *w,
@@ -230,6 +240,7 @@ int trace_step_events(struct trace_writer *w, uint64_t step, int tid,
 		return w_fail(w, -EINVAL);
 	if ((err = trace_steps_begin(w)) || (err = events_len(w, ev, nev, &el)))
 		return w_fail(w, err);
+	assert(w->state == W_STEPS && !w->err && nev <= SCHED_STEP_EVENTS);
 	int hl = snprintf(head, sizeof(head), "%llu %d",
 			  (unsigned long long)step, tid);
 
@@ -284,6 +295,7 @@ int trace_end(struct trace_writer *w, const char *violation)
 		return err;
 	if ((err = w_line(w, "end", NULL)))
 		return err;
+	assert(w->state == W_STEPS && !w->err);
 	w->state = W_ENDED;
 	if (fflush(w->f) == EOF || ferror(w->f))
 		return w_io(w);
@@ -394,6 +406,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 		return -1;
 	*p = q;
 	*cap = n;
+	assert(*cap >= need);
 	return 0;
 }
 
@@ -407,6 +420,7 @@ static int keep(struct reader *r, const char *s, size_t *off)
 	memcpy(r->str + r->str_len, s, n);
 	*off = r->str_len;
 	r->str_len += n;
+	assert(r->str_len <= r->str_cap && r->str[r->str_len - 1] == '\0');
 	return 0;
 }
 
@@ -586,6 +600,7 @@ static int parse_event(struct reader *r, const char *t, size_t tl,
 				     k->key[i].name);
 	}
 	r->nev++;
+	assert(r->nev <= r->ev_cap && e->nf <= SCHED_EV_FIELDS);
 	return 0;
 }
 
@@ -668,6 +683,7 @@ static int parse_step(struct reader *r)
 	r->steps[r->nsteps].tid = (uint32_t)tid;
 	r->off[r->nsteps++] = so;
 	assert(r->nsteps <= r->steps_cap);
+	assert(so.ev + so.nev == r->nev && so.label < r->str_len);
 	return 0;
 }
 
@@ -815,6 +831,8 @@ static int finish(struct reader *r, struct trace *out)
 	out->violation = r->violation ? out->strings + r->violation - 1 : NULL;
 	out->checksum = r->checksum;
 	out->checksum_line = r->checksum_line;
+	assert(!r->steps && !r->ev && !r->str); /* ownership moved to out */
+	assert(out->nsteps == 0 || out->steps);
 	return 0;
 }
 
