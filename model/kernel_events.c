@@ -87,7 +87,13 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 	/* one wait at a time; the caller raised mmap_changing first (rule 29) */
 	assert(t->est == MK_EV_NONE && t->flist == MK_FL_NONE);
 	assert(ctx->mmap_changing > ctx->nevents);
-	assert(ctx->live); /* a released uffd has no reader: it would sleep for good */
+	/* rule 40: a released uffd has no reader; the kernel's
+	 * userfaultfd_event_wait_completion() sees ctx->released and returns
+	 * at once (mremap's UNMAP after a REMAP withdrawn by the release) */
+	if (!ctx->live) {
+		MK_LABEL(k, "event not queued: the uffd is released");
+		return -EINTR;
+	}
 	t->emsg = *msg;
 	t->emsg_id = ++k->msg_seq;
 	t->ectx = ctx;

@@ -2439,6 +2439,47 @@ static void r40_control(void *a)
 	x->r[7] = o->uffd_wake(x->sys, x->uffd, ADDR(x, 0), PS);
 }
 
+/* Rule 40 with mremap: the uffd is released while the REMAP is unread; the
+ * REMAP is withdrawn and the UNMAP that mremap then raises is not queued
+ * on the released context (nobody could read it): mremap returns and
+ * mmap_changing is back to 0. The model used to queue it and sleep. */
+static void r40_mover(void *a)
+{
+	struct x *x = a;
+
+	x->r[0] = mk_mremap(x->k, 0, 1);
+	x->r[1] = 1;
+}
+
+static void r40_releaser(void *a)
+{
+	struct x *x = a;
+	const struct sys_ops *o = x->sys->ops;
+
+	until(x, mk_waiting_event(x->k, x->tid[0]));
+	x->r[2] = o->close(x->sys, x->uffd);
+	mk_release(x->k);
+}
+
+static void test_r40_release_during_remap(void **st)
+{
+	(void)st;
+	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+		struct x x;
+		struct mk_config c = cfg_basic(UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_UNMAP);
+
+		x_init(&x, &c, seed);
+		x.tid[0] = spawn(&x, "m", MK_CONTROL, r40_mover);
+		x.tid[1] = spawn(&x, "c", MK_CONTROL, r40_releaser);
+		assert_int_equal(sched_run(x.s), SCHED_DONE);
+		assert_int_equal(x.r[1], 1);
+		assert_int_equal(x.r[2], 0);
+		assert_int_equal(mk_pending_events(x.k), 0);
+		assert_int_equal(mk_mmap_changing(x.k), 0);
+		x_fini(&x);
+	}
+}
+
 /* Rule 40: release happens at the last reference; it wakes every fault
  * waiter (read or not), who then sees plain memory; nothing queues after. */
 static void test_r40_release(void **st)
@@ -2808,6 +2849,7 @@ int main(void)
 		cmocka_unit_test(test_r38_remap),
 		cmocka_unit_test(test_r39_fork),
 		cmocka_unit_test(test_r40_release),
+		cmocka_unit_test(test_r40_release_during_remap),
 		cmocka_unit_test(test_r41_sigbus),
 		cmocka_unit_test(test_determinism_and_reuse),
 		cmocka_unit_test(test_pingpong_speed),
