@@ -12,7 +12,7 @@
 
 #include <valgrind/valgrind.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(CORO_HAVE_ASAN) /* sched/coro.h: gcc's and clang's spelling */
 #define CORO_ASAN 1
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>

@@ -29,7 +29,18 @@
  * return), freed only when the coroutine itself leaves for good through
  * coro_exit_to(). A user that abandons suspended coroutines should then
  * resume each one once, just to make it exit. */
+/* gcc says __SANITIZE_ADDRESS__; clang (14) only __has_feature: without
+ * this a clang ASan build silently lost every stack-switch annotation and
+ * reported stale stack shadow from a signal handler (the fuzz targets) */
 #if defined(__SANITIZE_ADDRESS__)
+#define CORO_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_HAVE_ASAN 1
+#endif
+#endif
+
+#if defined(CORO_HAVE_ASAN)
 #define CORO_REAP_ABANDONED 1
 #else
 #define CORO_REAP_ABANDONED 0
