@@ -17,7 +17,7 @@
 /* 1: the unversioned traces of format 1; 2: typed events, embedded
  * scenario; 3: the handler interface (the oracle reads the export under the
  * handler's lock at the end of a run), the invariant registry's texts,
- * op-failed */
+ * op-failed, the checksum line, no event queued on a released uffd */
 #define UFFDLAB_SEMANTICS 3
 
 #endif
