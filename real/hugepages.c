@@ -33,7 +33,9 @@ static int g_shared;            /* the hold belongs to a parent */
 static int g_adopted;           /* $INHERIT_ENV looked at */
 static int g_handlers, g_atexit;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
+/* The signals we give back on: their default action ends the process. */
+static const int g_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/* The signals whose default action ends the process and that we see. */
 /* ---------------- async-signal-safe helpers ---------------- */
 
 static int64_t now_ms(void)
@@ -543,35 +545,58 @@ static void init_once(void)
 	pthread_atfork(NULL, NULL, forked_child);
 }
 
-/* busy, hold and change lock, in that order, all bounded by wait_ms.
- * Returns the change lock's descriptor or -errno (nothing held then).
- * Async-signal-safe when !normal (the inherited hold is adopted by the
- * normal entry points only: getenv). */
-static int session_begin(int wait_ms, int normal)
+struct session {
+	int fd;         /* the change lock, or -1 */
+	int stolen;     /* busy taken over from an interrupted wait */
+	sigset_t saved; /* the thread's mask before */
+};
+
+enum { S_NORMAL, S_SIGNAL, S_STEAL };
+
+static void session_end(struct session *s)
 {
-	int64_t deadline = now_ms() + wait_ms;
-	int rc = busy_enter(deadline);
-	if (rc)
-		return rc;
-	if (normal)
-		adopt_inherited();
-	if ((rc = hold_enter(deadline))) {
+	if (s->fd >= 0)
+		close(s->fd);
+	hold_leave();
+	if (!s->stolen)
 		busy_leave();
-		return rc;
-	}
-	int fd = oplock_enter(deadline);
-	if (fd < 0) {
-		hold_leave();
-		busy_leave();
-	}
-	return fd;
+	/* last: a signal that came meanwhile is handled now, with the
+	 * state free for its handler */
+	pthread_sigmask(SIG_SETMASK, &s->saved, NULL);
 }
 
-static void session_end(int fd)
+/* busy, hold and change lock, in that order, all bounded by wait_ms; 0 or
+ * -errno (nothing held then). From the hold on, the signals we handle are
+ * blocked in this thread (not before: a Ctrl-C must not wait for another
+ * suite's hold), so a handler never finds this thread inside a change:
+ * it runs once the change is complete or, interrupting a wait for the
+ * hold, takes the state over (S_STEAL; the process ends after it).
+ * Async-signal-safe unless S_NORMAL (adopting the inherited hold: getenv). */
+static int session_begin(struct session *s, int wait_ms, int mode)
 {
-	close(fd);
-	hold_leave();
-	busy_leave();
+	int64_t deadline = now_ms() + wait_ms;
+	int rc = mode == S_STEAL ? 0 : busy_enter(deadline);
+	if (rc)
+		return rc;
+	s->stolen = mode == S_STEAL;
+	if (mode == S_NORMAL)
+		adopt_inherited();
+	if ((rc = hold_enter(deadline))) {
+		if (!s->stolen)
+			busy_leave();
+		return rc;
+	}
+	sigset_t block;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof g_sigs / sizeof g_sigs[0]; i++)
+		sigaddset(&block, g_sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &s->saved);
+	s->fd = oplock_enter(deadline);
+	if (s->fd >= 0)
+		return 0;
+	rc = s->fd;
+	session_end(s);
+	return rc;
 }
 
 /* ---------------- giving back ---------------- */
@@ -595,25 +620,22 @@ void real_hugepages_restore_now(void)
 {
 	if (!__atomic_load_n(&g_held, __ATOMIC_SEQ_CST))
 		return;
-	/* This very thread was interrupted inside a change: it can neither
-	 * finish nor wait for it. The ledger says what we hold; the next
-	 * process gives it back once we are gone. */
-	if (__atomic_load_n(&g_busy_tid, __ATOMIC_RELAXED) == gettid())
-		return;
-	int fd = session_begin(REAL_HUGEPAGES_EXIT_WAIT_MS, 0);
-	if (fd < 0)
-		return; /* the same: the ledger keeps it for the next process */
+	/* This very thread owns the state: only a signal handler can find
+	 * it so, and then (signals being blocked during changes) it
+	 * interrupted a wait for the hold, which it may take over. */
+	int mine = __atomic_load_n(&g_busy_tid, __ATOMIC_RELAXED) == gettid();
+	struct session s;
+	if (session_begin(&s, REAL_HUGEPAGES_EXIT_WAIT_MS, mine ? S_STEAL : S_SIGNAL))
+		return; /* the ledger keeps it for the next process */
 	if (journal_settle() == 0)
 		give_back_locked(__atomic_load_n(&g_held, __ATOMIC_SEQ_CST));
-	session_end(fd);
+	session_end(&s);
 }
 
 static void on_exit_restore(void)
 {
 	real_hugepages_restore_now();
 }
-
-static const int g_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static void on_signal(int sig)
 {
@@ -735,19 +757,21 @@ int real_hugepages_reserve(uint64_t n, uint64_t *raised, char *why,
 		return -ENOENT;
 	}
 	pthread_once(&g_once, init_once);
+	struct session s;
 	rc = ensure_ledger();
-	int fd = rc ? rc : session_begin(REAL_HUGEPAGES_WAIT_MS, 1);
-	if (fd == -ETIMEDOUT)
+	if (rc == 0)
+		rc = session_begin(&s, REAL_HUGEPAGES_WAIT_MS, S_NORMAL);
+	if (rc == -ETIMEDOUT)
 		return lock_timeout(why, whylen);
-	if (fd < 0)
-		return use_free(n, fd, why, whylen);
+	if (rc)
+		return use_free(n, rc, why, whylen);
 	rc = tidy();
 	if (rc == 0)
 		rc = raise_locked(n, why, whylen);
 	else if (!cannot_write(rc))
 		snprintf(why, whylen, "giving back dead processes' huge pages (ledger %s): %s",
 			 LEDGER, strerror(-rc));
-	session_end(fd);
+	session_end(&s);
 	if (rc == 1 || cannot_write(rc))
 		return use_free(n, rc == 1 ? -EACCES : rc, why, whylen);
 	if (rc == 0)
@@ -759,13 +783,14 @@ int real_hugepages_release(uint64_t raised)
 {
 	if (!raised || !__atomic_load_n(&g_held, __ATOMIC_SEQ_CST))
 		return 0;
-	int fd = session_begin(REAL_HUGEPAGES_WAIT_MS, 1);
-	if (fd < 0)
-		return fd; /* still in the ledger: given back at exit or after */
-	int rc = tidy();
+	struct session s;
+	int rc = session_begin(&s, REAL_HUGEPAGES_WAIT_MS, S_NORMAL);
+	if (rc)
+		return rc; /* still in the ledger: given back at exit or after */
+	rc = tidy();
 	if (rc == 0)
 		rc = give_back_locked(raised);
-	session_end(fd);
+	session_end(&s);
 	return rc;
 }
 
@@ -789,10 +814,11 @@ int real_hugepages_lock(void)
 		return rc;
 	/* A clean pool for the holder's exact counts: no dead owner's pages
 	 * left to be given back in the middle of them. */
-	int fd = access(LEDGER, F_OK) ? -ENOENT : session_begin(REAL_HUGEPAGES_WAIT_MS, 1);
-	if (fd >= 0) {
+	struct session s;
+	if (access(LEDGER, F_OK) == 0 &&
+	    session_begin(&s, REAL_HUGEPAGES_WAIT_MS, S_NORMAL) == 0) {
 		(void)tidy(); /* reported by the next reserve, which tries again */
-		session_end(fd);
+		session_end(&s);
 	}
 	return 0;
 }
