@@ -189,7 +189,8 @@ int real_env_skip_reason(int rc, uint64_t page_size)
 {
 	if (rc == -EPERM || rc == -ENOSYS || rc == -EACCES)
 		return 1;
-	return page_size == REAL_HUGE_2M && rc == -ENOMEM;
+	/* -ENOENT: the hugetlb pool cannot be read (an environment failure) */
+	return page_size == REAL_HUGE_2M && (rc == -ENOMEM || rc == -ENOENT);
 }
 
 int real_env_open(const struct real_env_opts *o, struct real_env **out,

@@ -64,7 +64,8 @@ struct real_env {
 };
 
 /* -EPERM/-ENOSYS/-EACCES (no uffd) and, for 2 MiB, -ENOMEM/-EACCES (no
- * hugepages) are skip reasons; anything else is a failure. */
+ * hugepages) and -ENOENT (no readable hugetlb pool) are skip reasons;
+ * anything else is a failure. */
 int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		  char *why, size_t whylen);
 /* Stop the handler once (barriers released first) and return what

@@ -147,7 +147,10 @@ void real_region_close(struct real_region *r)
 		close(r->pagemap_fd);
 	/* After munmap: the pages are back in the pool and can be taken
 	 * out of it again. */
-	real_hugepages_release(r->huge_raised);
+	int rc = real_hugepages_release(r->huge_raised);
+	if (rc) /* no caller to return it to; the ledger still has them */
+		fprintf(stderr, "uffdlab: giving back %llu huge pages: %s (left to the next run)\n",
+			(unsigned long long)r->huge_raised, strerror(-rc));
 	if (r->own_snap)
 		real_snapshot_free(r->snap);
 	free(r);
@@ -167,7 +170,12 @@ int real_hugetlb_available(char *why, size_t whylen)
 	} else {
 		munmap(p, REAL_HUGE_2M);
 	}
-	real_hugepages_release(raised);
+	int brc = real_hugepages_release(raised);
+	if (brc && !rc) {
+		snprintf(why, whylen, "giving back the probe's huge page: %s",
+			 strerror(-brc));
+		rc = brc;
+	}
 	return rc;
 }
 

@@ -9,8 +9,9 @@
  * MAP_HUGETLB|MAP_HUGE_2MB), and the registration (MISSING, plus WP when
  * opts.wp). On failure everything already built is undone (hugepages given
  * back) and `why` says what failed: -EPERM/-ENOSYS mean no userfaultfd,
- * -ENOMEM/-EACCES on 2 MiB mean no hugepages (callers skip on those), other
- * errors are real failures. real_region_close() unregisters before it
+ * -ENOMEM/-EACCES on 2 MiB mean no hugepages and -ENOENT on 2 MiB no
+ * readable hugetlb pool (environment failures: callers skip on those),
+ * other errors are real failures. real_region_close() unregisters before it
  * closes the uffd (docs/HANDLER.md 2.1: no un-acked REMOVE keeps munmap waiting,
  * and waiters are woken into plain memory), then unmaps and gives back the
  * hugepages. No guest thread may still touch the region then.

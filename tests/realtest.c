@@ -2,10 +2,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "real/hugepages.h"
 
 #include "real/region.h"
 #include "real/watchdog.h"
@@ -100,4 +108,111 @@ int rt_wait_sleeping(const int *tid, const int *done, int timeout_ms)
 		usleep(1000);
 	}
 	return -ETIMEDOUT;
+}
+
+#define SPAWN_MAX_FDS 8
+#define SPAWN_MAX_ENV 512
+
+/* The environment with $UFFDLAB_HUGEPAGES_LOCK_FD set to fd or removed;
+ * built before fork, where allocating is safe. */
+static char **spawn_env(int fd, char *slot, size_t slotlen)
+{
+	extern char **environ;
+	static const char var[] = "UFFDLAB_HUGEPAGES_LOCK_FD=";
+	char **env = calloc(SPAWN_MAX_ENV + 2, sizeof *env);
+	if (!env)
+		return NULL;
+	int n = 0;
+	for (char **e = environ; *e && n < SPAWN_MAX_ENV; e++)
+		if (strncmp(*e, var, sizeof var - 1) != 0)
+			env[n++] = *e;
+	if (fd >= 0) {
+		snprintf(slot, slotlen, "%s%d", var, fd);
+		env[n++] = slot;
+	}
+	return env;
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void spawn_child(char *const argv[], const int *high, int nfd,
+			const int *ignore, int nignore, char **env, pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126); /* the test is already gone */
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore);
+	for (int i = 0; i < nignore; i++)
+		signal(ignore[i], SIG_IGN);
+	for (int i = 0; i < nfd; i++)
+		if (dup2(high[i], 3 + i) < 0) /* dup2 clears close-on-exec */
+			_exit(125);
+	execve("/proc/self/exe", argv, env);
+	_exit(127);
+}
+
+pid_t rt_spawn(char *const argv[], const int *keep, int nkeep, int share_hold,
+	       const int *ignore, int nignore)
+{
+	int src[SPAWN_MAX_FDS], high[SPAWN_MAX_FDS], nfd = 0, rc = 0;
+	if (nkeep + 1 > SPAWN_MAX_FDS)
+		return -EINVAL;
+	if (nkeep)
+		memcpy(src, keep, (size_t)nkeep * sizeof *keep);
+	int nsrc = nkeep;
+	if (share_hold && (src[nsrc++] = real_hugepages_lock_fd()) < 0)
+		return -EBADF; /* no hold to share */
+	/* Far above 3..: dup2 onto 3+i must not overwrite a later source. */
+	for (; nfd < nsrc; nfd++) {
+		high[nfd] = fcntl(src[nfd], F_DUPFD_CLOEXEC, 64);
+		if (high[nfd] < 0) {
+			rc = -errno;
+			break;
+		}
+	}
+	char slot[64];
+	char **env = rc ? NULL : spawn_env(share_hold ? 3 + nkeep : -1, slot, sizeof slot);
+	pid_t parent = getpid(), pid = -1;
+	if (env) {
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0)
+			spawn_child(argv, high, nfd, ignore, nignore, env, parent);
+		rc = pid < 0 ? -errno : 0;
+	} else if (!rc) {
+		rc = -ENOMEM;
+	}
+	free(env);
+	for (int i = 0; i < nfd; i++)
+		close(high[i]);
+	return rc ? rc : pid;
+}
+
+int rt_wait_child(pid_t pid, int *status, int timeout_ms)
+{
+	for (int waited = 0;; waited++) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0); /* SIGKILL: this wait is short */
+			return -ETIMEDOUT;
+		}
+		usleep(1000);
+	}
+}
+
+int rt_read_timeout(int fd, void *buf, int n, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int rc = poll(&p, 1, timeout_ms);
+	if (rc == 0)
+		return -ETIMEDOUT;
+	if (rc < 0)
+		return -errno;
+	ssize_t got = read(fd, buf, (size_t)n);
+	return got < 0 ? -errno : (int)got;
 }

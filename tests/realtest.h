@@ -13,6 +13,7 @@
 #define UFFDLAB_TESTS_REALTEST_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Generous: a test that needs this long has hung. */
 #define RT_WATCHDOG_S 120
@@ -50,5 +51,24 @@ int rt_wait_wchan(int tid, const char *fn, int timeout_ms);
  * sleeps in the kernel (state S or D in /proc/self/task/<tid>/stat), or
  * until *done (may be NULL) becomes non-zero. 0 or -ETIMEDOUT. */
 int rt_wait_sleeping(const int *tid, const int *done, int timeout_ms);
+
+/* Run this test binary again as a child: argv (argv[0] is its name) with
+ * descriptors keep[0..nkeep) as 3, 4, ... in the child. Everything else
+ * of ours is close-on-exec and so not the child's: a child must not hold
+ * a pipe end that keeps its own wait, or run_tests.sh's output, open.
+ * exec, because ThreadSanitizer refuses threads after a threaded fork.
+ * share_hold: the child shares this process's hugepage hold (its
+ * descriptor arrives as 3+nkeep, named in $UFFDLAB_HUGEPAGES_LOCK_FD).
+ * ignore[0..nignore): signals the child inherits as SIG_IGN. The child
+ * dies with the test (PR_SET_PDEATHSIG) and dumps no core. Returns its pid
+ * or -errno. */
+pid_t rt_spawn(char *const argv[], const int *keep, int nkeep, int share_hold,
+	       const int *ignore, int nignore);
+/* waitpid, bounded: after timeout_ms the child is SIGKILLed, reaped and
+ * -ETIMEDOUT returned. 0 with *status otherwise. */
+int rt_wait_child(pid_t pid, int *status, int timeout_ms);
+/* Read up to n bytes from fd within timeout_ms: the count, 0 at EOF,
+ * -ETIMEDOUT or -errno. */
+int rt_read_timeout(int fd, void *buf, int n, int timeout_ms);
 
 #endif

@@ -312,6 +312,11 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore " STALE " --variant stale-source "
 			     "--seed 032 --runs 1 --no-shrink --out %s/s40", bin, tmp), 1);
 	assert_non_null(strstr(out, "--seed 32 --runs 1"));
+	/* a scenario the hardware cannot run is a skip (77), not a pass */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "printf 'memory 4k 2\\nfeatures wp\\nthread g guest\\n  read 0\\n' > %s/wp.scn && "
+			     "%s real %s/wp.scn --iterations 1", tmp, bin, tmp), 77);
+	assert_non_null(strstr(out, "skipped: WP without WP_ASYNC"));
 	/* a broken scenario names file:line:col */
 	int st = run(NULL, 0, err, sizeof err,
 		     "printf 'memory 4k 2\\nthread g0 guest\\n  read 7\\n' > %s/bad.scn && %s explore %s/bad.scn",

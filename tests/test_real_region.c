@@ -1,9 +1,11 @@
 /* Tests of the guest-memory side of the real backend: the snapshot pattern,
  * uffd creation errors, region setup and teardown (no fd or hugepage left
  * behind, even on failure), pagemap flags, and the hugepage pool being given
- * back on release, at exit, on SIGTERM and by the watchdog. */
+ * back on release, at exit, on SIGTERM, SIGHUP and SIGQUIT and by the
+ * watchdog. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -130,7 +132,7 @@ static void test_region_open_close_leaves_nothing(void **state)
 		assert_int_equal(count_fds(), fds0);
 	}
 	if (ps == rt_2m)
-		real_hugepages_unlock();
+		assert_int_equal(real_hugepages_unlock(), 0);
 }
 
 /* A region that fails half-way gives its hugepages back. */
@@ -151,7 +153,7 @@ static void test_region_failure_gives_hugepages_back(void **state)
 	assert_int_equal(nr_hugepages(), nr0);
 	assert_int_equal(real_hugepages_raised(), 0);
 	assert_int_equal(count_fds(), fds0);
-	real_hugepages_unlock();
+	assert_int_equal(real_hugepages_unlock(), 0);
 	o = (struct real_region_opts){.page_size = 8192, .pages = 1};
 	assert_int_equal(real_region_open(&o, &r, why, sizeof why), -EINVAL);
 }
@@ -222,16 +224,17 @@ static void test_hugepages_reserve_release(void **state)
 	real_hugepages_release(raised2);
 	assert_int_equal(nr_hugepages(), nr0);
 	assert_int_equal(real_hugepages_raised(), 0);
-	real_hugepages_unlock();
+	assert_int_equal(real_hugepages_unlock(), 0);
 }
 
-enum child_end { END_EXIT, END_SIGTERM, END_WATCHDOG };
+enum child_end { END_EXIT, END_SIGTERM, END_WATCHDOG, END_SIGHUP, END_SIGQUIT };
 
-/* The child: a fresh process (exec, so that no thread of the test binary is
- * copied into it; ThreadSanitizer refuses threads after a threaded fork)
- * borrows 2 pages and ends without releasing them. */
-static int hugepage_child(int how, int up, int down)
+/* The child: borrows 2 pages and ends without releasing them. Its pipe
+ * ends arrive as descriptors 3 (up) and 4 (down); every wait is bounded,
+ * so a child whose parent forgot it still ends. */
+static int hugepage_child(int how)
 {
+	const int up = 3, down = 4;
 	uint64_t raised;
 	char why[256], c = 1;
 	if (real_hugepages_reserve(2, &raised, why, sizeof why)) {
@@ -242,13 +245,28 @@ static int hugepage_child(int how, int up, int down)
 		real_watchdog_arm(1, "child");
 	if (write(up, &c, 1) != 1)
 		return 3;
-	/* wait for the parent to have looked */
-	if (read(down, &c, 1) < 0)
+	/* wait for the parent to have looked (EOF: it is gone) */
+	if (rt_read_timeout(down, &c, 1, 30000) != 1)
 		return 4;
 	if (how == END_EXIT)
 		exit(0); /* atexit gives them back */
-	for (;;)
-		pause();
+	for (int i = 0; i < 30; i++)
+		sleep(1); /* the signal or the watchdog ends this */
+	return 5;
+}
+
+static const int child_sig[] = {
+	[END_SIGTERM] = SIGTERM, [END_SIGHUP] = SIGHUP, [END_SIGQUIT] = SIGQUIT,
+};
+
+static void check_child_status(enum child_end how, int st)
+{
+	if (how == END_EXIT)
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	else if (how == END_WATCHDOG)
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 124);
+	else
+		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == child_sig[how]);
 }
 
 /* The pool must be back at its old size after the child is gone. The
@@ -260,51 +278,34 @@ static void run_child(enum child_end how)
 	assert_int_equal(real_hugepages_lock(), 0);
 	uint64_t nr0 = nr_hugepages();
 	int up[2], down[2];
-	assert_int_equal(pipe(up), 0);
-	assert_int_equal(pipe(down), 0);
-	int lockfd = dup(real_hugepages_lock_fd()); /* dup: survives exec */
-	assert_true(lockfd >= 0);
-	char a[4][16];
-	snprintf(a[0], sizeof a[0], "%d", (int)how);
-	snprintf(a[1], sizeof a[1], "%d", up[1]);
-	snprintf(a[2], sizeof a[2], "%d", down[0]);
-	snprintf(a[3], sizeof a[3], "%d", lockfd);
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		setenv("UFFDLAB_HUGEPAGES_LOCK_FD", a[3], 1);
-		execl("/proc/self/exe", "test_real_region", "--hugepage-child",
-		      a[0], a[1], a[2], (char *)NULL);
-		_exit(127);
-	}
-	close(lockfd);
+	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+	char a[16];
+	snprintf(a, sizeof a, "%d", (int)how);
+	char *argv[] = {"test_real_region", "--hugepage-child", a, NULL};
+	int keep[2] = {up[1], down[0]};
+	pid_t pid = rt_spawn(argv, keep, 2, 1, NULL, 0);
+	assert_true(pid > 0);
 	close(up[1]);
 	close(down[0]);
 	char c = 0;
-	assert_int_equal(read(up[0], &c, 1), 1);
+	assert_int_equal(rt_read_timeout(up[0], &c, 1, 30000), 1);
 	close(up[0]);
 	assert_int_equal(nr_hugepages(), nr0 + 2);
+	uint64_t held = 0;
+	assert_int_equal(real_hugepages_owner((uint64_t)pid, &held), 0);
+	assert_int_equal(held, 2); /* in the ledger before it matters */
 	if (how == END_EXIT)
 		assert_int_equal(write(down[1], &c, 1), 1);
-	if (how == END_SIGTERM)
-		kill(pid, SIGTERM);
+	if (how != END_EXIT && how != END_WATCHDOG)
+		kill(pid, child_sig[how]);
 	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(rt_wait_child(pid, &st, 30000), 0);
 	close(down[1]);
-	switch (how) {
-	case END_EXIT:
-		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-		break;
-	case END_SIGTERM:
-		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-		break;
-	case END_WATCHDOG:
-		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 124);
-		break;
-	}
+	check_child_status(how, st);
 	assert_int_equal(nr_hugepages(), nr0);
-	real_hugepages_unlock();
+	assert_int_equal(real_hugepages_owner((uint64_t)pid, &held), -ENOENT);
+	assert_int_equal(real_hugepages_unlock(), 0);
 }
 
 static void test_hugepages_restored_at_exit(void **state)
@@ -319,6 +320,18 @@ static void test_hugepages_restored_on_sigterm(void **state)
 	run_child(END_SIGTERM);
 }
 
+static void test_hugepages_restored_on_sighup(void **state)
+{
+	(void)state;
+	run_child(END_SIGHUP);
+}
+
+static void test_hugepages_restored_on_sigquit(void **state)
+{
+	(void)state;
+	run_child(END_SIGQUIT);
+}
+
 static void test_hugepages_restored_by_watchdog(void **state)
 {
 	(void)state;
@@ -327,8 +340,8 @@ static void test_hugepages_restored_by_watchdog(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && strcmp(argv[1], "--hugepage-child") == 0)
-		return hugepage_child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (argc == 3 && strcmp(argv[1], "--hugepage-child") == 0)
+		return hugepage_child(atoi(argv[2]));
 	const struct CMUnitTest tests[] = {
 		RT_ONE(test_snapshot_pattern),
 		RT_ONE(test_uffd_unsupported_feature_is_named),
@@ -338,6 +351,8 @@ int main(int argc, char **argv)
 		RT_ONE(test_hugepages_reserve_release),
 		RT_ONE(test_hugepages_restored_at_exit),
 		RT_ONE(test_hugepages_restored_on_sigterm),
+		RT_ONE(test_hugepages_restored_on_sighup),
+		RT_ONE(test_hugepages_restored_on_sigquit),
 		RT_ONE(test_hugepages_restored_by_watchdog),
 	};
 	return cmocka_run_group_tests_name("real_region", tests, NULL, NULL);
