@@ -100,5 +100,22 @@ valgrind: deps
 	@$(VG) $(BUILD)/uffdlab explore scenarios/parallel.scn --runs 200 --out $(BUILD)/vg >/dev/null || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@echo "valgrind: clean"
 
+# ---- fuzz targets (tests/fuzz/) over their stored corpora: `make test`
+# runs them through tests/test_fuzz_corpus.c, built by cc, no libFuzzer.
+FUZZ_TARGETS := scenario trace viz sim
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
+FUZZ_ONE_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(BUILD)/tests/fuzz/corpus_main.o
+.SECONDARY: $(FUZZ_ONE_OBJ)
+
+$(BUILD)/tests/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_ENTRY=fuzz_$*_one -c $< -o $@
+
+$(BUILD)/tests/fuzz/corpus_main.o: $(FUZZ_HDRS)
+
+$(BUILD)/tests/test_fuzz_corpus: tests/test_fuzz_corpus.c $(FUZZ_ONE_OBJ) $(BUILD)/libuffdlab.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(FUZZ_ONE_OBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
+
 clean:
 	rm -rf build build-asan build-tsan
