@@ -123,6 +123,11 @@ $(BUILD)/tests/test_fuzz_corpus: tests/test_fuzz_corpus.c $(FUZZ_ONE_OBJ) $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(FUZZ_ONE_OBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
 
+# one target over the files or directories on its command line, without
+# libFuzzer (e.g. make BUILD=build-asan SAN=... build-asan/tests/fuzz/corpus_sim)
+$(BUILD)/tests/fuzz/corpus_%: tests/fuzz/corpus_main.c $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libuffdlab.a $(FUZZ_HDRS) $(HDRS)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS_MAIN=fuzz_$*_one $< $(BUILD)/tests/fuzz/fuzz_$*.o $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS)
+
 # a libFuzzer binary (CC=clang SAN=$(FUZZ_SAN), as `fuzz` builds it)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(BUILD)/libuffdlab.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -46,9 +46,10 @@ static inline void fuzz_fail(const char *fmt, ...)
 {
 	va_list ap;
 
+	fputs("fuzz: ", stderr);
 	if (fuzz_current_input)
-		fprintf(stderr, "fuzz: %s: ", fuzz_current_input);
-	fputs("fuzz: contract broken: ", stderr);
+		fprintf(stderr, "%s: ", fuzz_current_input);
+	fputs("contract broken: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
