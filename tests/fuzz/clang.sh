@@ -23,6 +23,7 @@ fi
 probe && exit 0
 v=$(clang -dumpversion | cut -d. -f1)
 echo "fuzz: installing libclang-rt-$v-dev (libFuzzer)"
+apt-get update -qq || exit 1
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "libclang-rt-$v-dev" >/dev/null || exit 1
 probe && exit 0
 echo "fuzz: clang cannot link a -fsanitize=fuzzer program"
