@@ -13,6 +13,7 @@
 #include "real/confirm.h"
 #include "real/shapes.h"
 #include "real/stress.h"
+#include "scenarios/lex.h"
 #include "scenarios/scenario.h"
 
 int cmd_run(int argc, char **argv);
@@ -62,7 +63,7 @@ static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
 	struct explore_args a = {
 		.scenario = path,
 		.handler = handler,
-		.dfs = 1,
+		.strategy = SCHED_DFS,
 		.bound = 2,
 		.out_dir = "out",
 		.quiet = 1,
@@ -123,41 +124,17 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, int *found, stru
 	}
 }
 
-int cmd_run(int argc, char **argv)
+/* Each variant in the zoo scenario that shows it; returns how many were
+ * not found with the invariant the table names. */
+static int variant_table_run(uint64_t runs, struct tally *t)
 {
-	uint64_t runs = 2000;
-	for (int i = 2; i < argc; i++) {
-		char *end;
-		if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			runs = strtoull(argv[++i], &end, 10);
-			if (*end || !runs) {
-				fprintf(stderr, "uffdlab: --runs: '%s' is not a positive integer\n", argv[i]);
-				return 2;
-			}
-		} else {
-			fprintf(stderr, "uffdlab: run: unexpected argument '%s'\n", argv[i]);
-			return 2;
-		}
-	}
-	static char names[256][256];
-	int n = scn_list_dir("scenarios", names, 256);
-	if (n < 0) {
-		fprintf(stderr, "uffdlab: scenarios: cannot list the scenario library\n");
-		return 2;
-	}
-	printf("== simulator: %d scenarios, up to %llu schedules per cell (random, then pct);\n"
-	       "   a cell is ok or <violated invariant>@<seed> (trace in out/)\n\n",
-	       n, (unsigned long long)runs);
-	int found[32] = {0}; /* HANDLERS_MAX in handler/registry.c */
-	struct tally t = {0};
-	sim_table(names, n, runs, found, &t);
 	printf("\n%-24s %-10s %-44s %-22s %s\n", "variant", "into", "scenario", "expected",
 	       "found");
 	int missed = 0;
 	for (const struct variant_info *v = variant_table; v->name; v++) {
 		char c[64];
 		int hit = cell(v->scenario, v->handler, v->name, v->pct ? SCHED_PCT : SCHED_RANDOM,
-			       runs * 10, c, sizeof c, &t);
+			       runs * 10, c, sizeof c, t);
 		int as_expected = hit && strncmp(c, v->expect, strlen(v->expect)) == 0 &&
 				  c[strlen(v->expect)] == '@';
 		missed += !as_expected;
@@ -165,20 +142,13 @@ int cmd_run(int argc, char **argv)
 		       c, as_expected ? "" : "  <-- NOT AS EXPECTED");
 		fflush(stdout);
 	}
+	return missed;
+}
+
+static void real_stress_zoo(struct tally *t)
+{
 	int nh;
 	const struct handler_desc *const *hs = handler_list(&nh);
-	printf("\n== simulator:");
-	for (int h = 0; h < nh; h++)
-		printf("%s %s violates an invariant in %d of %d scenarios", h ? "," : "",
-		       hs[h]->name, found[h], n);
-	printf(";\n   %d of the variants' bugs not found as expected; %llu schedules in %.2f s (%.0f schedules/s)\n",
-	       missed, (unsigned long long)t.runs, t.secs, t.secs > 0 ? (double)t.runs / t.secs : 0);
-	printf("   reproduce any cell: uffdlab explore SCENARIO --handler H [--variant V] "
-	       "--strategy S --seed SEED --runs 1\n\n");
-	printf("== real kernel: upstream shapes on %s\n", handler_default());
-	fflush(stdout);
-	int failed = real_run_shapes(stdout, 0);
-	printf("== real kernel: %d shape(s) failed\n\n", failed);
 	printf("== real kernel: the zoo scenarios where the simulator showed %s wrong, stressed\n"
 	       "   (real threads, no barriers; up to 300 iterations; a lost wake takes 10 s to call)\n",
 	       handler_default());
@@ -190,7 +160,7 @@ int cmd_run(int argc, char **argv)
 		snprintf(path, sizeof path, "scenarios/zoo/%s.scn", zoo[z]);
 		if (scn_parse_file(path, &scn, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
-			t.bad++;
+			t->bad++;
 			continue;
 		}
 		for (int i = 0; i < nh; i++) {
@@ -207,6 +177,12 @@ int cmd_run(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
+}
+
+static void real_confirm_all(void)
+{
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
 	printf("\n== real kernel: the simulator's copy-after-zap interleaving, forced with a barrier\n");
 	for (int i = 0; i < nh; i++)
 		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
@@ -219,5 +195,57 @@ int cmd_run(int argc, char **argv)
 			       r.why);
 			fflush(stdout);
 		}
+}
+
+static int run_args(int argc, char **argv, uint64_t *runs)
+{
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+			if (scn_parse_u64(argv[++i], runs) || !*runs) {
+				fprintf(stderr, "uffdlab: --runs: '%s' is not a positive integer\n", argv[i]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "uffdlab: run: unexpected argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	uint64_t runs = 2000;
+	if (run_args(argc, argv, &runs))
+		return 2;
+	static char names[256][256];
+	int n = scn_list_dir("scenarios", names, 256);
+	if (n < 0) {
+		fprintf(stderr, "uffdlab: scenarios: cannot list the scenario library\n");
+		return 2;
+	}
+	printf("== simulator: %d scenarios, up to %llu schedules per cell (random, then pct);\n"
+	       "   a cell is ok or <violated invariant>@<seed> (trace in out/)\n\n",
+	       n, (unsigned long long)runs);
+	int found[32] = {0}; /* HANDLERS_MAX in handler/registry.c */
+	struct tally t = {0};
+	sim_table(names, n, runs, found, &t);
+	int missed = variant_table_run(runs, &t);
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	printf("\n== simulator:");
+	for (int h = 0; h < nh; h++)
+		printf("%s %s violates an invariant in %d of %d scenarios", h ? "," : "",
+		       hs[h]->name, found[h], n);
+	printf(";\n   %d of the variants' bugs not found as expected; %llu schedules in %.2f s (%.0f schedules/s)\n",
+	       missed, (unsigned long long)t.runs, t.secs, t.secs > 0 ? (double)t.runs / t.secs : 0);
+	printf("   reproduce any cell: uffdlab explore SCENARIO --handler H [--variant V] "
+	       "--strategy S --seed SEED --runs 1\n\n");
+	printf("== real kernel: upstream shapes on %s\n", handler_default());
+	fflush(stdout);
+	int failed = real_run_shapes(stdout, 0);
+	printf("== real kernel: %d shape(s) failed\n\n", failed);
+	real_stress_zoo(&t);
+	real_confirm_all();
 	return t.bad ? 2 : 0;
 }

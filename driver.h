@@ -18,9 +18,9 @@
 
 struct explore_args {
 	const char *scenario;
-	const char *handler;      /* default e2b-ref */
+	const char *handler;      /* NULL: handler_default() */
 	const char *variant;      /* NULL: none; names joined by ',' */
-	enum sched_strategy strategy;
+	enum sched_strategy strategy; /* random, pct or dfs (sched/strategy.h) */
 	uint64_t seed;
 	uint64_t runs;            /* 0 = until time or 1000 */
 	double seconds;           /* 0 = no time limit */
@@ -31,7 +31,6 @@ struct explore_args {
 	const char *out_dir;      /* default "out" */
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
-	int dfs;                  /* exhaustive, bounded by deviations */
 	unsigned bound;           /* dfs: deviations from the default schedule */
 	struct explore_result *result; /* may be NULL */
 };

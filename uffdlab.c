@@ -7,15 +7,19 @@
 #include "driver.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
+#include "model/invariant.h"
+#include "scenarios/lex.h"
 #include "scenarios/scenario.h"
+#include "sched/strategy.h"
 #include "real/stress.h"
 #include "viz/viz.h"
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: uffdlab explore SCENARIO [--handler NAME] [--variant NAME[,NAME]]\n"
-	"                       [--strategy random|pct] [--seed N] [--runs N | --time SECONDS]\n"
-	"                       [--depth D] [--pct-k K] [--max-steps N] [--no-shrink]\n"
-	"                       [--json] [--out DIR]\n"
+	"                       [--strategy %s] [--seed N] [--runs N | --time SECONDS]\n"
+	"                       [--depth D] [--pct-k K] (pct) [--bound B] (dfs)\n"
+	"                       [--max-steps N] [--no-shrink] [--json] [--out DIR]\n";
+static const char usage_text[] =
 	"       uffdlab replay TRACE [--out FILE] [--json]\n"
 	"       uffdlab viz TRACE [--png] [--all | --head N --tail N]\n"
 	"       uffdlab real SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]\n"
@@ -31,106 +35,137 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* Decimal or 0x hex digits only, as the scenario language: no sign, no
+ * space, no octal (strtoull alone takes " -1" as 2^64-1 and 040 as 32). */
 static int num_arg(const char *flag, const char *s, uint64_t *out)
 {
-	char *end;
 	if (!s)
 		return usage_error("%s needs a value", flag);
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || !*s || *s == '-') {
-		fprintf(stderr, "uffdlab: %s: '%s' is not a non-negative integer\n", flag, s);
+	int r = scn_parse_u64(s, out);
+	if (r == -2) {
+		fprintf(stderr, "uffdlab: %s: '%s' is out of range (at most 2^64-1)\n", flag, s);
 		return 2;
 	}
-	*out = v;
+	if (r) {
+		fprintf(stderr, "uffdlab: %s: '%s' is not a non-negative integer (decimal or 0x hex)\n",
+			flag, s);
+		return 2;
+	}
 	return 0;
+}
+
+/* Seconds: digits with at most one '.', finite, in (0, 1e7]. */
+static int seconds_arg(const char *s, double *out)
+{
+	size_t digits = strspn(s, "0123456789"), dot = s[digits] == '.';
+	size_t frac = dot ? strspn(s + digits + 1, "0123456789") : 0;
+	if (!digits && !frac)
+		return -1;
+	if (s[digits + dot + frac] != '\0')
+		return -1;
+	char *end;
+	*out = strtod(s, &end);
+	return *end || !(*out > 0 && *out <= 1e7) ? -1 : 0;
+}
+
+/* The options of explore that belong to a strategy: --time, --depth,
+ * --bound, --pct-k (bit in *given). 1 if f is one of them and was taken
+ * with its value v, 0 if f is another option, 2 after an error line. */
+static int strategy_opt(struct explore_args *a, unsigned *given, const char *f,
+			const char *v)
+{
+	uint64_t n;
+	if (strcmp(f, "--time") == 0 && v) {
+		if (seconds_arg(v, &a->seconds))
+			return usage_error("--time: '%s' is not a positive number of seconds (at most 1e7)", v);
+		*given |= STRATEGY_OPT_TIME;
+	} else if (strcmp(f, "--depth") == 0) {
+		if (num_arg(f, v, &n))
+			return 2;
+		if (n < 1 || n > 100)
+			return usage_error("%s must be between 1 and 100", f);
+		a->depth = (int)n;
+		*given |= STRATEGY_OPT_DEPTH;
+	} else if (strcmp(f, "--bound") == 0) {
+		if (num_arg(f, v, &n))
+			return 2;
+		if (n > 8)
+			return usage_error("%s must be at most 8", f);
+		a->bound = (unsigned)n;
+		*given |= STRATEGY_OPT_BOUND;
+	} else if (strcmp(f, "--pct-k") == 0) {
+		if (num_arg(f, v, &a->pct_k))
+			return 2;
+		*given |= STRATEGY_OPT_PCT_K;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Every other option of explore taking a value: 1 taken, 0 not one, 2 error. */
+static int explore_opt(struct explore_args *a, const char **strategy, const char *f,
+		       const char *v)
+{
+	if (strcmp(f, "--handler") == 0 && v)
+		a->handler = v;
+	else if (strcmp(f, "--variant") == 0 && v && !*v)
+		return usage_error("%s needs a variant name (uffdlab list)", f), 2;
+	else if (strcmp(f, "--variant") == 0 && v)
+		a->variant = v;
+	else if (strcmp(f, "--strategy") == 0 && v)
+		*strategy = v;
+	else if (strcmp(f, "--out") == 0 && v)
+		a->out_dir = v;
+	else if (strcmp(f, "--seed") == 0)
+		return num_arg(f, v, &a->seed) ? 2 : 1;
+	else if (strcmp(f, "--max-steps") == 0)
+		return num_arg(f, v, &a->max_steps) ? 2 : 1;
+	else if (strcmp(f, "--runs") == 0) {
+		if (num_arg(f, v, &a->runs))
+			return 2;
+		if (!a->runs)
+			return usage_error("%s must be at least 1", f);
+	} else
+		return 0;
+	return 1;
 }
 
 static int cmd_explore(int argc, char **argv)
 {
-	struct explore_args a = {.handler = "e2b-ref", .out_dir = "out", .depth = 3};
-	int bound_set = 0;
+	struct explore_args a = {.handler = NULL, .out_dir = "out", .depth = 3, .bound = 2};
+	const char *strategy = "random";
+	unsigned given = 0; /* the strategy options given (sched/strategy.h) */
 	for (int i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t n;
-		if (strcmp(f, "--handler") == 0 && v) {
-			a.handler = v;
+		int r = explore_opt(&a, &strategy, f, v);
+		if (!r)
+			r = strategy_opt(&a, &given, f, v);
+		if (r == 2)
+			return 2;
+		if (r == 1)
 			i++;
-		} else if (strcmp(f, "--variant") == 0 && v) {
-			a.variant = v;
-			i++;
-		} else if (strcmp(f, "--strategy") == 0 && v) {
-			if (strcmp(v, "random") == 0)
-				a.strategy = SCHED_RANDOM;
-			else if (strcmp(v, "pct") == 0)
-				a.strategy = SCHED_PCT;
-			else if (strcmp(v, "dfs") == 0)
-				a.dfs = 1;
-			else
-				return usage_error("unknown strategy '%s' (random, pct or dfs)", v);
-			i++;
-		} else if (strcmp(f, "--seed") == 0) {
-			if (num_arg(f, v, &a.seed))
-				return 2;
-			i++;
-		} else if (strcmp(f, "--runs") == 0) {
-			if (num_arg(f, v, &a.runs))
-				return 2;
-			if (!a.runs)
-				return usage_error("%s must be at least 1", f);
-			i++;
-		} else if (strcmp(f, "--time") == 0 && v) {
-			char *end;
-			a.seconds = strtod(v, &end);
-			if (*end || a.seconds <= 0 || a.seconds > 1e7)
-				return usage_error("--time: '%s' is not a positive number of seconds", v);
-			i++;
-		} else if (strcmp(f, "--depth") == 0) {
-			if (num_arg(f, v, &n))
-				return 2;
-			if (n < 1 || n > 100)
-				return usage_error("%s must be between 1 and 100", f);
-			a.depth = (int)n;
-			i++;
-		} else if (strcmp(f, "--bound") == 0) {
-			if (num_arg(f, v, &n))
-				return 2;
-			if (n > 8)
-				return usage_error("%s must be at most 8", f);
-			a.bound = (unsigned)n;
-			bound_set = 1;
-			i++;
-		} else if (strcmp(f, "--pct-k") == 0) {
-			if (num_arg(f, v, &a.pct_k))
-				return 2;
-			i++;
-		} else if (strcmp(f, "--max-steps") == 0) {
-			if (num_arg(f, v, &a.max_steps))
-				return 2;
-			i++;
-		} else if (strcmp(f, "--out") == 0 && v) {
-			a.out_dir = v;
-			i++;
-		} else if (strcmp(f, "--json") == 0) {
+		else if (strcmp(f, "--json") == 0)
 			a.json = 1;
-		} else if (strcmp(f, "--no-shrink") == 0) {
+		else if (strcmp(f, "--no-shrink") == 0)
 			a.no_shrink = 1;
-		} else if (f[0] == '-') {
+		else if (f[0] == '-')
 			return usage_error("unknown or incomplete option '%s'", f);
-		} else if (!a.scenario) {
+		else if (!a.scenario)
 			a.scenario = f;
-		} else {
+		else
 			return usage_error("unexpected argument '%s'", f);
-		}
 	}
 	if (!a.scenario)
 		return usage_error("%s", "explore needs a SCENARIO file");
 	if (a.runs && a.seconds > 0)
 		return usage_error("%s", "--runs and --time exclude each other");
-	if (a.dfs && a.seconds > 0)
-		return usage_error("%s", "--strategy dfs takes --runs, not --time");
-	if (a.dfs && !bound_set)
-		a.bound = 2;
+	char err[256];
+	const struct sched_strategy_ops *ops = sched_strategy_parse(strategy, given, err,
+								    sizeof err);
+	if (!ops)
+		return usage_error("%s", err);
+	a.strategy = ops->id;
 	return drive_explore(&a);
 }
 
@@ -155,14 +190,38 @@ static int cmd_replay(int argc, char **argv)
 	return drive_replay(trace, out, json);
 }
 
+/* Every strategy --strategy takes, with its line of help. */
+static void print_strategies(const char *title)
+{
+	fputs(title, stdout);
+	for (const struct sched_strategy_ops *const *o = sched_strategies; *o; o++)
+		if ((*o)->flags & STRATEGY_CLI)
+			printf("  %-8s %s\n", (*o)->name, (*o)->help);
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	const char *dir = argc > 2 ? argv[2] : "scenarios";
 	static char names[512][256];
 	int n = scn_list_dir(dir, names, 512);
-	printf("handlers:\n");
-	for (const char *const *h = handler_names(); *h; h++)
-		printf("  %s\n", *h);
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	printf("handlers (the first is the default):\n");
+	for (int h = 0; h < nh; h++)
+		printf("  %-24s %s\n", hs[h]->name, hs[h]->what);
+	printf("invariants (model/invariant.c; checked at the layers named):\n");
+	for (const struct invariant *i = inv_table; i->name; i++) {
+		char layers[96] = "";
+		for (int l = 0; l < INV_NLAYERS; l++)
+			if (i->layers & (1u << l))
+				snprintf(layers + strlen(layers), sizeof layers - strlen(layers), "%s%s",
+					 layers[0] ? "," : "", inv_layer_name((enum inv_layer)l));
+		printf("  %-24s %-14s %s\n", i->name, layers, i->meaning);
+	}
+	printf("outcomes (not invariants):\n");
+	for (const struct inv_outcome *o = inv_outcomes; o->name; o++)
+		printf("  %-24s %s\n", o->name, o->meaning);
+	print_strategies("strategies:\n");
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
 		printf("  %-24s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
@@ -181,7 +240,7 @@ int cmd_run(int argc, char **argv);
 
 static int cmd_real(int argc, char **argv)
 {
-	const char *path = NULL, *handler = "e2b-ref", *variant = NULL;
+	const char *path = NULL, *handler = handler_default(), *variant = NULL;
 	uint64_t iterations = 100;
 	for (int i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -189,6 +248,8 @@ static int cmd_real(int argc, char **argv)
 			handler = v;
 			i++;
 		} else if (strcmp(f, "--variant") == 0 && v) {
+			if (!*v)
+				return usage_error("%s needs a variant name (uffdlab list)", f);
 			variant = v;
 			i++;
 		} else if (strcmp(f, "--iterations") == 0) {
@@ -213,22 +274,10 @@ static int cmd_real(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	int known = 0;
-	for (const char *const *h = handler_names(); *h; h++)
-		known |= strcmp(*h, handler) == 0;
-	if (!known)
-		return usage_error("unknown handler '%s' (see uffdlab list)", handler);
 	uint64_t bits = 0;
-	if (variant) {
-		char buf[256];
-		snprintf(buf, sizeof buf, "%s", variant);
-		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			uint64_t b = variant_parse(t);
-			if (!b)
-				return usage_error("unknown variant '%s' (see uffdlab list)", t);
-			bits |= b;
-		}
-	}
+	char msg[160];
+	if (variant_parse_list(handler, variant, &bits, msg, sizeof msg))
+		return usage_error("%s", msg);
 	struct real_stress_result r;
 	real_stress_run(&scn, handler, bits, iterations, &r);
 	if (r.skipped) {
@@ -291,7 +340,9 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage_error("%s", "no command");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		printf(usage_head, sched_strategy_names());
 		fputs(usage_text, stdout);
+		print_strategies("strategies:\n");
 		return 0;
 	}
 	if (strcmp(argv[1], "explore") == 0)

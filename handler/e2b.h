@@ -1,4 +1,4 @@
-/* handler/e2b.h — internals of the e2b-ref handler (HANDLER.md 1, REF b01a6a1).
+/* handler/e2b.h — internals of the e2b-ref handler (docs/HANDLER.md 1, REF b01a6a1).
  *
  * Contract: shared by e2b_ref.c (lifecycle, pause/resume), e2b_serve.c (the
  * serve loop) and e2b_fault.c (worker, fault_page, prefault). Everything

@@ -1,4 +1,4 @@
-/* e2b-ref: the worker, fault_page and Prefault (HANDLER.md 1.5, 1.10, 1.11). */
+/* e2b-ref: the worker, fault_page and Prefault (docs/HANDLER.md 1.5, 1.10, 1.11). */
 #include "e2b.h"
 
 #include <assert.h>
@@ -55,6 +55,69 @@ static int copy_result(int ret, int64_t copied, uint64_t len)
 	return 0;
 }
 
+/* A page of zeros: ZEROPAGE on 4 KiB (armed for WP when registered, since
+ * there is no WP on a none PTE without WP_UNPOPULATED: fill, arm, wake),
+ * a COPY of a zero buffer on hugetlb, which has no ZEROPAGE. */
+static int install_zeros(struct e2b *h, const struct fault_req *r, uint64_t mode)
+{
+	const struct sys_ops *o = h->o;
+	sys_t *s = h->sys;
+	uint64_t ps = h->cfg.page_size;
+	int64_t field = 0;
+	int e;
+	if (ps != 4096) {
+		e = o->uffd_copy(s, h->cfg.uffd, r->addr, h->zero_buf, ps, mode, &field);
+		return copy_result(e, field, ps);
+	}
+	int arm = !r->write && h->cfg.wp;
+	e = o->uffd_zeropage(s, h->cfg.uffd, r->addr, ps,
+			     arm ? UFFDIO_ZEROPAGE_MODE_DONTWAKE : 0, &field);
+	if (!e && field != (int64_t)ps)
+		e = field < 0 ? (int)field : -EIO;
+	if (!e && arm)
+		e = o->uffd_writeprotect(s, h->cfg.uffd, r->addr, ps,
+					 UFFDIO_WRITEPROTECT_MODE_WP);
+	if (!e && arm)
+		e = o->uffd_wake(s, h->cfg.uffd, r->addr, ps);
+	return e;
+}
+
+/* The snapshot's bytes, read now unless the caller already has them. A
+ * failure to get them ends the handler: *fatal is set. */
+static int install_source(struct e2b *h, const struct fault_req *r, uint64_t mode,
+			  int *fatal)
+{
+	const struct sys_ops *o = h->o;
+	sys_t *s = h->sys;
+	uint64_t ps = h->cfg.page_size;
+	int64_t field = 0;
+	if (r->data) {
+		int e = o->uffd_copy(s, h->cfg.uffd, r->addr, r->data, ps, mode, &field);
+		return copy_result(e, field, ps); /* field is set only once the call ran */
+	}
+	*fatal = 1;
+	void *buf = o->buf_alloc(s, ps);
+	if (!buf) {
+		on_failure(r);
+		e2b_fail(h, -ENOMEM, "no memory for a %llu-byte page buffer",
+			 (unsigned long long)ps);
+		return -ENOMEM;
+	}
+	int derr = read_source(h, r, buf);
+	if (derr) {
+		o->buf_free(s, buf, ps);
+		on_failure(r);
+		e2b_fail(h, derr, "source read of offset 0x%llx failed after %d attempts: %s",
+			 (unsigned long long)r->offset, h->cfg.source_retries + 1,
+			 strerror(-derr));
+		return derr;
+	}
+	*fatal = 0;
+	int e = o->uffd_copy(s, h->cfg.uffd, r->addr, buf, ps, mode, &field);
+	o->buf_free(s, buf, ps);
+	return copy_result(e, field, ps);
+}
+
 static int fault_page(struct e2b *h, const struct fault_req *r,
 		      enum outcome *out)
 {
@@ -63,53 +126,12 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 	uint64_t ps = h->cfg.page_size;
 	uint64_t mode = r->write ? h->cfg.default_copy_mode
 				 : (h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0);
-	int64_t field = 0;
-	int e;
+	int fatal = 0;
+	assert(r->addr >= h->cfg.base && r->addr - h->cfg.base < h->cfg.size);
 	*out = OUT_DISCARDED;
-	if (r->src == SRC_NONE && ps == 4096 && !r->write && h->cfg.wp) {
-		/* no WP on a none PTE (no WP_UNPOPULATED): fill, arm, wake */
-		e = o->uffd_zeropage(s, h->cfg.uffd, r->addr, ps,
-				     UFFDIO_ZEROPAGE_MODE_DONTWAKE, &field);
-		if (!e && field != (int64_t)ps)
-			e = field < 0 ? (int)field : -EIO;
-		if (!e)
-			e = o->uffd_writeprotect(s, h->cfg.uffd, r->addr, ps,
-						 UFFDIO_WRITEPROTECT_MODE_WP);
-		if (!e)
-			e = o->uffd_wake(s, h->cfg.uffd, r->addr, ps);
-	} else if (r->src == SRC_NONE && ps == 4096) {
-		e = o->uffd_zeropage(s, h->cfg.uffd, r->addr, ps, 0, &field);
-		if (!e && field != (int64_t)ps)
-			e = field < 0 ? (int)field : -EIO;
-	} else if (r->src == SRC_NONE) {
-		/* hugetlb has no ZEROPAGE */
-		e = o->uffd_copy(s, h->cfg.uffd, r->addr, h->zero_buf, ps, mode, &field);
-		e = copy_result(e, field, ps);
-	} else if (r->data) {
-		e = o->uffd_copy(s, h->cfg.uffd, r->addr, r->data, ps, mode, &field);
-		e = copy_result(e, field, ps);
-	} else {
-		void *buf = o->buf_alloc(s, ps);
-		if (!buf) {
-			on_failure(r);
-			e2b_fail(h, -ENOMEM, "no memory for a %llu-byte page buffer",
-				 (unsigned long long)ps);
-			return -ENOMEM;
-		}
-		int derr = read_source(h, r, buf);
-		if (derr) {
-			o->buf_free(s, buf, ps);
-			on_failure(r);
-			e2b_fail(h, derr,
-				 "source read of offset 0x%llx failed after %d attempts: %s",
-				 (unsigned long long)r->offset, h->cfg.source_retries + 1,
-				 strerror(-derr));
-			return derr;
-		}
-		e = o->uffd_copy(s, h->cfg.uffd, r->addr, buf, ps, mode, &field);
-		e = copy_result(e, field, ps);
-		o->buf_free(s, buf, ps);
-	}
+	int e = r->src == SRC_NONE ? install_zeros(h, r, mode) : install_source(h, r, mode, &fatal);
+	if (fatal)
+		return e;
 	if (e == -EEXIST) {
 		(void)o->uffd_wake(s, h->cfg.uffd, r->addr, ps); /* best effort */
 		e2b_stat(h, &h->st.eexist);

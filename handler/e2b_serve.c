@@ -1,4 +1,4 @@
-/* The e2b-ref serve loop (HANDLER.md 1.4): poll uffd + exit + wake pipe,
+/* The e2b-ref serve loop (docs/HANDLER.md 1.4): poll uffd + exit + wake pipe,
  * drain the uffd until EAGAIN, apply the batch's REMOVEs under the settle
  * write lock, then hand each fault (deferred ones first) to a worker. */
 #include "e2b.h"

@@ -98,7 +98,7 @@ struct sys_ops {
 
 	/* --- userfaultfd (uffd is non-blocking, as Firecracker creates it) --- */
 	/* Read up to max messages; returns how many (>= 1), -EAGAIN when none
-	 * is queued, or another -errno. Faults come before events (KERNEL.md 1). */
+	 * is queued, or another -errno. Faults come before events (docs/KERNEL.md 1). */
 	int (*uffd_read)(sys_t *, int uffd, struct uffd_msg *msgs, int max);
 	/* UFFDIO_COPY. Returns 0 or -errno; *copied gets the kernel's `copy`
 	 * field (bytes done, or -errno), or the call's -errno where the kernel

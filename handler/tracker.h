@@ -1,4 +1,4 @@
-/* handler/tracker.h — the per-page state tracker of REF (HANDLER.md 1.6).
+/* handler/tracker.h — the per-page state tracker of REF (docs/HANDLER.md 1.6).
  *
  * Contract: one state per page (enum page_state), NOT_PRESENT initially.
  * Each get/set is atomic on its own (as REF's tracker-internal mutex makes
@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-/* Page tracker states (REF, HANDLER.md 1.6). */
+/* Page tracker states (REF, docs/HANDLER.md 1.6). */
 enum page_state {
 	PAGE_NOT_PRESENT = 0,
 	PAGE_DIRTY = 1,

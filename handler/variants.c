@@ -1,6 +1,9 @@
 #include "variants.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "handler.h"
 
 const struct variant_info variant_table[] = {
 	{"stale-source", VARIANT_STALE_SOURCE, "B1",
@@ -42,6 +45,60 @@ uint64_t variant_parse(const char *name)
 		if (strcmp(v->name, name) == 0)
 			return v->bit;
 	return 0;
+}
+
+static const struct variant_info *variant_find(const char *name)
+{
+	for (const struct variant_info *v = variant_table; v->name; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* One name of the list (len bytes at s). */
+static int one_variant(const struct handler_desc *d, const char *s, size_t len,
+		       uint64_t *bits, char *msg, size_t n)
+{
+	char name[64];
+	if (len == 0) {
+		snprintf(msg, n, "empty variant name in the --variant list");
+		return -1;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), s);
+	const struct variant_info *v = variant_find(name);
+	if (!v || len > 63) {
+		snprintf(msg, n, "unknown variant '%s' (see uffdlab list)", name);
+		return -1;
+	}
+	if (!(d->variants & v->bit)) {
+		snprintf(msg, n, "variant '%s' puts its bug into %s, not into %s", name, v->handler,
+			 d->name);
+		return -1;
+	}
+	*bits |= v->bit;
+	return 0;
+}
+
+int variant_parse_list(const char *handler, const char *list, uint64_t *bits,
+		       char *msg, size_t n)
+{
+	*bits = 0;
+	const struct handler_desc *d = handler_find(handler);
+	if (!d) {
+		snprintf(msg, n, "unknown handler '%s' (see uffdlab list)", handler);
+		return -1;
+	}
+	if (!list || !*list)
+		return 0;
+	for (const char *p = list;; ) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (one_variant(d, p, len, bits, msg, n))
+			return -1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
 }
 
 const char *variant_name(uint64_t bit)

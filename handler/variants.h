@@ -1,12 +1,13 @@
 /* handler/variants.h — run-time switches that put one historical bug back.
  *
  * Contract: each variant is one bit in handler_config.variants, named as on
- * the command line (`--variant NAME`), with the HANDLER.md zoo entry it
+ * the command line (`--variant NAME`), with the docs/HANDLER.md zoo entry it
  * re-creates, the handler it applies to and the zoo scenario that shows it.
  * variant_parse() returns the bit or 0 for an unknown name. */
 #ifndef UFFDLAB_VARIANTS_H
 #define UFFDLAB_VARIANTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum variant {
@@ -26,7 +27,7 @@ enum variant {
 struct variant_info {
 	const char *name;
 	uint64_t bit;
-	const char *bug;      /* HANDLER.md id, or the reference fix it undoes */
+	const char *bug;      /* docs/HANDLER.md id, or the reference fix it undoes */
 	const char *what;     /* one line */
 	const char *handler;  /* the handler it puts the bug back into */
 	const char *scenario; /* the zoo scenario that shows it */
@@ -37,6 +38,12 @@ struct variant_info {
 /* NULL-name-terminated table. */
 extern const struct variant_info variant_table[];
 uint64_t variant_parse(const char *name);
+/* A comma-separated list of variants for handler `handler`: 0 with *bits
+ * set, or -1 with one line in msg: an unknown handler, an empty or unknown
+ * name, or a variant that puts its bug into another handler. NULL or "" is
+ * the handler as written. */
+int variant_parse_list(const char *handler, const char *list, uint64_t *bits,
+		       char *msg, size_t n);
 const char *variant_name(uint64_t bit);
 
 #endif

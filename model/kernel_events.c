@@ -11,6 +11,7 @@
  */
 #include "model/kernel_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -48,10 +49,34 @@ void mk_event_unlink(struct mk_thr *t)
 	c->nevents--;
 }
 
+static void ev_queued(struct mkern *k, const struct mk_thr *t, int mc)
+{
+	const struct uffd_msg *m = &t->emsg;
+
+	switch (m->event) {
+	case UFFD_EVENT_REMOVE:
+	case UFFD_EVENT_UNMAP:
+		MEV(k->s, m->event == UFFD_EVENT_REMOVE ? MEV_REMOVE_QUEUED :
+							  MEV_UNMAP_QUEUED,
+		    t->emsg_id, (int64_t)m->arg.remove.start,
+		    (int64_t)m->arg.remove.end, mc);
+		break;
+	case UFFD_EVENT_REMAP:
+		MEV(k->s, MEV_REMAP_QUEUED, t->emsg_id,
+		    (int64_t)m->arg.remap.from, (int64_t)m->arg.remap.to,
+		    (int64_t)m->arg.remap.len, mc);
+		break;
+	default:
+		assert(m->event == UFFD_EVENT_FORK);
+		MEV(k->s, MEV_FORK_QUEUED, t->emsg_id, t->efork, mc);
+	}
+}
+
 int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 		  const struct uffd_msg *msg)
 {
 	t->emsg = *msg;
+	t->emsg_id = ++k->msg_seq;
 	t->ectx = ctx;
 	t->est = MK_EV_QUEUED;
 	elist_append(&ctx->events, t);
@@ -63,6 +88,7 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 		mk_fmt_msg(ms, sizeof(ms), msg);
 		sched_label(k->s, "%s queued (mmap_changing=%d), sleeps", ms,
 			    ctx->mmap_changing);
+		ev_queued(k, t, ctx->mmap_changing);
 	}
 	while (t->est == MK_EV_QUEUED)
 		sched_block(k->s, &t->q);
@@ -73,13 +99,19 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 	return r;
 }
 
-/* The caller's event is over: lower the counter it raised. */
+/* The caller's event is over: lower the counter it raised. type: MEV_T_* */
 static void event_done(struct mkern *k, struct mk_ctx *c, const char *what,
-		       int r)
+		       int type, int r)
 {
 	c->mmap_changing--;
 	MK_LABEL(k, "%s %s: resumed, mmap_changing=%d", what,
 		 r ? "withdrawn" : "read", c->mmap_changing);
+	if (sched_labels_on(k->s)) {
+		const struct mk_thr *t = mk_thr_self(k);
+
+		MEV(k->s, r ? MEV_EV_WITHDRAWN : MEV_EV_RESUMED, type,
+		    t ? t->emsg_id : -1, c->mmap_changing);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -184,6 +216,7 @@ static void ctx_release(struct mkern *k, int mmi)
 	mk_ready(k);
 	MK_LABEL(k, "uffd of mm%d released: %d fault waiters, %d event waiters woken",
 		 mmi, nf, ne);
+	MEV(k->s, MEV_RELEASED, mmi, nf, ne);
 }
 
 void mk_ctx_put(struct mkern *k, int mmi)
@@ -200,6 +233,7 @@ void mk_release(struct mkern *k)
 	struct mk_ctx *c = &k->mm[0].ctx;
 
 	MK_LABEL(k, "guest process closes its uffd reference");
+	MEV0(k->s, MEV_PROC_CLOSE);
 	if (!c->proc_ref)
 		return;
 	c->proc_ref = 0;
@@ -225,12 +259,13 @@ static void remove_with_event(struct mkern *k, int mmi, struct mk_ctx *c,
 	int r = mk_event_wait(k, c, t, &m);
 
 	/* (b) running again after the read (or the release) */
-	event_done(k, c, "REMOVE", r);
+	event_done(k, c, "REMOVE", MEV_T_REMOVE, r);
 	/* (c) a later step: mmap_read_lock, find the VMA again, zap */
 	sched_point(k->s);
 	mk_zap(k, mmi, rs, re);
 	MK_LABEL(k, "madvise zaps 0x%llx-0x%llx", (unsigned long long)rs,
 		 (unsigned long long)re);
+	MEV(k->s, MEV_ZAP, mmi, (int64_t)rs, (int64_t)re);
 }
 
 int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
@@ -240,6 +275,7 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 	sched_point(k->s);
 	MK_LABEL(k, "madvise(DONTNEED) mm%d 0x%llx +0x%llx", mmi,
 		 (unsigned long long)start, (unsigned long long)len);
+	MEV(k->s, MEV_MADVISE, mmi, (int64_t)start, (int64_t)len);
 	if (start & (MK_SMALL_PAGE - 1))
 		return -EINVAL;
 	if (len == 0)
@@ -301,6 +337,7 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 		addr = next;
 	}
 	MK_LABEL(k, "madvise -> %d", unmapped ? -ENOMEM : 0);
+	MEV(k->s, MEV_MADVISE_RET, unmapped ? -ENOMEM : 0);
 	return unmapped ? -ENOMEM : 0;
 }
 
@@ -331,6 +368,7 @@ int mk_munmap(struct mkern *k, int first, int last)
 	sched_point(k->s);
 	MK_LABEL(k, "munmap 0x%llx-0x%llx", (unsigned long long)start,
 		 (unsigned long long)end);
+	MEV(k->s, MEV_MUNMAP, (int64_t)start, (int64_t)end);
 	struct mk_mm *mm = &k->mm[0];
 	struct mk_ctx *c = &mm->ctx;
 	int ev = 0;
@@ -362,7 +400,7 @@ int mk_munmap(struct mkern *k, int first, int last)
 		m.event = UFFD_EVENT_UNMAP;
 		m.arg.remove.start = start;
 		m.arg.remove.end = end;
-		event_done(k, c, "UNMAP", mk_event_wait(k, c, t, &m));
+		event_done(k, c, "UNMAP", MEV_T_UNMAP, mk_event_wait(k, c, t, &m));
 	}
 	return 0;
 }
@@ -409,6 +447,7 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 
 	MK_LABEL(k, "mremap 0x%llx-0x%llx -> 0x%llx", (unsigned long long)start,
 		 (unsigned long long)end, (unsigned long long)to);
+	MEV(k->s, MEV_MREMAP, (int64_t)start, (int64_t)end, (int64_t)to);
 	if (remap_ev)
 		c->mmap_changing++; /* mremap_userfaultfd_prep() */
 	if (unmap_ev)
@@ -435,14 +474,14 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 		m.arg.remap.from = start;
 		m.arg.remap.to = to;
 		m.arg.remap.len = len;
-		event_done(k, c, "REMAP", mk_event_wait(k, c, t, &m));
+		event_done(k, c, "REMAP", MEV_T_REMAP, mk_event_wait(k, c, t, &m));
 	}
 	if (unmap_ev) {
 		memset(&m, 0, sizeof(m));
 		m.event = UFFD_EVENT_UNMAP;
 		m.arg.remove.start = start;
 		m.arg.remove.end = end;
-		event_done(k, c, "UNMAP", mk_event_wait(k, c, t, &m));
+		event_done(k, c, "UNMAP", MEV_T_UNMAP, mk_event_wait(k, c, t, &m));
 	}
 	return 0;
 }
@@ -480,6 +519,7 @@ int mk_fork(struct mkern *k)
 		 (pc->features & UFFD_FEATURE_EVENT_FORK);
 
 	MK_LABEL(k, "fork -> mm%d", ci);
+	MEV(k->s, MEV_FORK, ci);
 	if (!ev) {
 		/* rule 39: dup_userfaultfd() resets the child's VMAs */
 		for (int i = 0; i < ch->nvmas; i++) {
@@ -502,7 +542,7 @@ int mk_fork(struct mkern *k)
 	t->efork = ci;
 	int r = mk_event_wait(k, pc, t, &m);
 
-	event_done(k, pc, "FORK", r);
+	event_done(k, pc, "FORK", MEV_T_FORK, r);
 	if (r && ch->ctx.live)
 		ctx_release(k, ci);
 	return ci;
@@ -524,6 +564,7 @@ int mk_unregister(struct mkern *k, int first, int last)
 
 	MK_LABEL(k, "UFFDIO_UNREGISTER 0x%llx-0x%llx",
 		 (unsigned long long)start, (unsigned long long)end);
+	MEV(k->s, MEV_UNREGISTER, (int64_t)start, (int64_t)end);
 	err = split_range(k, mm, start, end);
 	if (err)
 		return err;
@@ -559,6 +600,7 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode)
 	MK_LABEL(k, "UFFDIO_REGISTER 0x%llx-0x%llx mode=%llu",
 		 (unsigned long long)start, (unsigned long long)end,
 		 (unsigned long long)mode);
+	MEV(k->s, MEV_REGISTER, (int64_t)start, (int64_t)end, (int64_t)mode);
 	if (!mm->ctx.live)
 		return -EBADF;
 	err = split_range(k, mm, start, end);

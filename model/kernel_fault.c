@@ -1,6 +1,6 @@
 /* model/kernel_fault.c — guest accesses, page faults and their wake-ups.
  *
- * KERNEL.md rules 6-12 (faults, messages, wakes, signals, kernel-mode
+ * docs/KERNEL.md rules 6-12 (faults, messages, wakes, signals, kernel-mode
  * accesses), 18 (writes to the zero page), 33-36 (write-protect faults) and
  * 41 (SIGBUS). A faulting thread queues its message and sleeps on its own
  * wait queue in one step: handle_userfault() queues and re-checks the PTE
@@ -172,6 +172,7 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 
 		if (r < 0) {
 			label_access(k, mmi, page, write, "-> SEGV", 0, 0);
+			MEV(k->s, MEV_ACCESS, mmi, page, write, MEV_RES_SEGV, 0);
 			return r;
 		}
 		if (r == 0) {
@@ -179,6 +180,8 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 				*out = mm->pages[page].content;
 			label_access(k, mmi, page, write, "-> ", 1,
 				     mm->pages[page].content);
+			MEV(k->s, MEV_ACCESS, mmi, page, write, MEV_RES_OK,
+			    (int64_t)mm->pages[page].content);
 			return 0;
 		}
 		/* rule 12: with UFFD_USER_MODE_ONLY a kernel-mode access gets
@@ -188,6 +191,8 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		     (ctx->features & UFFD_FEATURE_SIGBUS))) {
 			label_access(k, mmi, page, write,
 				     kernel ? "-> EFAULT" : "-> SIGBUS", 0, 0);
+			MEV(k->s, MEV_ACCESS, mmi, page, write,
+			    kernel ? MEV_RES_EFAULT : MEV_RES_SIGBUS, 0);
 			return -EFAULT;
 		}
 		if (!t) {
@@ -206,6 +211,7 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			(reason == MK_VM_WP ? UFFD_PAGEFAULT_FLAG_WP : 0);
 		if (ctx->features & UFFD_FEATURE_THREAD_ID)
 			t->fmsg.arg.pagefault.feat.ptid = (uint32_t)t->tid;
+		t->fmsg_id = ++k->msg_seq;
 		t->fctx = ctx;
 		t->fmm = mmi;
 		t->fpage = page;
@@ -220,14 +226,19 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			mk_fmt_msg(ms, sizeof(ms), &t->fmsg);
 			label_access(k, mmi, page, write, "", write, v);
 			sched_label(k->s, "fault: %s queued, sleeps", ms);
+			MEV(k->s, MEV_FAULT, mmi, page, (int64_t)addr,
+			    t->fmsg.arg.pagefault.flags,
+			    write ? (int64_t)v : 0, t->fmsg_id);
 		}
 		sched_block(k->s, &t->q);
 		if (t->fkilled) {
 			t->fkilled = 0;
 			label_access(k, mmi, page, write, "-> killed", 0, 0);
+			MEV(k->s, MEV_KILLED, mmi, page, t->fmsg_id);
 			return -EINTR;
 		}
 		MK_LABEL(k, "woken: retries p%d", page);
+		MEV(k->s, MEV_WOKEN, mmi, page, t->fmsg_id);
 	}
 }
 
@@ -255,6 +266,7 @@ int mk_signal(struct mkern *k, int tid, int fatal)
 	struct mk_thr *t = tid >= 0 && tid < k->nthr ? k->thr[tid] : NULL;
 
 	MK_LABEL(k, "signal t%d%s", tid, fatal ? " fatal" : "");
+	MEV(k->s, MEV_SIGNAL, tid, fatal != 0);
 	if (!t)
 		return 0;
 	/* rule 10: a fault sleeps interruptibly; its message is dropped

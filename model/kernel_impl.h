@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "handler/sys.h"
+#include "model/event.h"
 #include "model/kernel.h"
 #include "model/sys_model.h"
 #include "sched/sched.h"
@@ -93,12 +94,14 @@ struct mk_thr {
 	struct mk_ctx *fctx;
 	struct mk_thr *fprev, *fnext;
 	struct uffd_msg fmsg;
+	int64_t fmsg_id;         /* its sequence number (trace events) */
 	/* event */
 	int est;                 /* MK_EV_* */
 	int efork;               /* FORK: the child mm */
 	struct mk_ctx *ectx;
 	struct mk_thr *eprev, *enext;
 	struct uffd_msg emsg;
+	int64_t emsg_id;
 	struct sys_thread handle;
 	int rd_held;             /* read sides of rwlocks held (oracle) */
 	int reads_uffd;          /* it has read the uffd this run (oracle) */
@@ -154,6 +157,8 @@ struct mkern {
 	uint64_t next_map;       /* where mremap puts a moved range */
 	struct mk_observer obs;
 	struct mk_pool bufs, mutexes, rwlocks, conds;
+	int64_t msg_seq;         /* uffd messages queued this run */
+	int64_t obj_seq;         /* locks and conds created this run */
 };
 
 #define MK_LABEL(k, ...)                                      \
@@ -202,7 +207,9 @@ void mk_ctx_put(struct mkern *k, int mm);
 /* kernel_ioctl.c: the uffd syscalls (step bodies; the sys layer has
  * already passed its scheduling point). Field pointers receive the
  * kernel's output field only when the kernel writes it. */
-int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max);
+/* ids (may be NULL): the sequence numbers of the first nids messages */
+int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
+		 int64_t *ids, int nids);
 int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, mk_content tag,
 		 uint64_t len, uint64_t mode, int64_t *field);
 int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,

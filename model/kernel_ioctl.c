@@ -1,7 +1,7 @@
 /* model/kernel_ioctl.c — what the handler does to a uffd: read() and the
  * UFFDIO_COPY / ZEROPAGE / WAKE / WRITEPROTECT ioctls, and poll readiness.
  *
- * KERNEL.md rules 1-5 (read order, batches, completion of events, poll) and
+ * docs/KERNEL.md rules 1-5 (read order, batches, completion of events, poll) and
  * 13-19, 30, 33, 35 (ioctl semantics). Each function is one step body: the
  * sys layer passed its scheduling point before calling it, and nothing here
  * sleeps, so a fill is atomic with respect to a REMOVE being queued
@@ -44,7 +44,8 @@ short mk_uffd_revents(const struct mkern *k, int mmi)
 /* ------------------------------------------------------------------ */
 /* read                                                                */
 
-int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
+int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
+		 int64_t *ids, int nids)
 {
 	int err = 0, mmi = 0;
 	struct mk_ctx *c = fd_ctx(k, fd, -EINVAL, &err, &mmi);
@@ -65,6 +66,8 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
 			struct mk_thr *t = c->fpend.head;
 
 			mk_fault_to_read(t); /* rule 3: it sleeps on */
+			if (ids && n < nids)
+				ids[n] = t->fmsg_id;
 			msgs[n++] = t->fmsg;
 			continue;
 		}
@@ -90,6 +93,8 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max)
 		mk_event_unlink(t);
 		t->est = MK_EV_DONE;
 		sched_wake_one(k->s, &t->q);
+		if (ids && n < nids)
+			ids[n] = t->emsg_id;
 		msgs[n++] = m;
 	}
 	return n ? n : -EAGAIN;

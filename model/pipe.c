@@ -65,6 +65,7 @@ int mk_sys_pipe(sys_t *sys, int fds[2])
 	fds[0] = rfd;
 	fds[1] = wfd;
 	MK_LABEL(k, "pipe -> [%d, %d]", rfd, wfd);
+	MEV(k->s, MEV_PIPE, rfd, wfd);
 	return 0;
 }
 
@@ -115,6 +116,7 @@ long mk_sys_write(sys_t *sys, int fd, const void *buf, size_t len)
 		mk_ready(k);
 	}
 	MK_LABEL(k, "write %d %zu -> %ld", fd, len, r);
+	MEV(k->s, MEV_PIPE_WRITE, fd, (int64_t)len, r);
 	return r;
 }
 
@@ -147,6 +149,7 @@ long mk_sys_read(sys_t *sys, int fd, void *buf, size_t len)
 		mk_ready(k); /* room for a writer polling POLLOUT */
 	}
 	MK_LABEL(k, "read %d %zu -> %ld", fd, len, r);
+	MEV(k->s, MEV_PIPE_READ, fd, (int64_t)len, r);
 	return r;
 }
 
@@ -158,6 +161,7 @@ int mk_sys_close(sys_t *sys, int fd)
 	struct mk_fd *f = mk_fd_get(k, fd);
 
 	MK_LABEL(k, "close %d%s", fd, f ? "" : " -> EBADF");
+	MEV(k->s, MEV_CLOSE, fd, f ? 0 : -EBADF);
 	if (!f)
 		return -EBADF;
 	int kind = f->kind, idx = f->idx;
@@ -209,6 +213,16 @@ static short fd_revents(struct mkern *k, int fd, short events)
 	return (short)(r & (events | SYS_POLLERR | SYS_POLLHUP | SYS_POLLNVAL));
 }
 
+static void poll_events(struct mkern *k, const struct sys_pollfd *fds,
+			int nfds, int n)
+{
+	MEV(k->s, MEV_POLL, nfds, n);
+	for (int i = 0; i < nfds; i++)
+		if (fds[i].revents)
+			MEV(k->s, MEV_POLL_READY, fds[i].fd,
+			    (uint16_t)fds[i].revents);
+}
+
 int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 {
 	struct mkern *k = mk_of_sys(sys);
@@ -216,6 +230,7 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 	sched_point(k->s);
 	if (nfds < 0) {
 		MK_LABEL(k, "poll -> EINVAL");
+		MEV(k->s, MEV_POLL, nfds, -EINVAL);
 		return -EINVAL;
 	}
 	for (;;) {
@@ -238,10 +253,12 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 							(unsigned)fds[i].revents);
 				sched_label(k->s, "poll %d fds -> %d%s", nfds, n,
 					    rs);
+				poll_events(k, fds, nfds, n);
 			}
 			return n;
 		}
 		MK_LABEL(k, "poll %d fds: nothing ready, sleeps", nfds);
+		MEV(k->s, MEV_POLL_SLEEP, nfds);
 		sched_block(k->s, &k->pollq);
 	}
 }

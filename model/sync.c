@@ -20,10 +20,12 @@
 
 struct sys_mutex {
 	int owner;            /* tid + 1; 0 = free */
+	int64_t id;           /* trace events' lock id */
 	sched_waitq_t q;
 };
 
 struct sys_rwlock {
+	int64_t id;           /* trace events' lock id */
 	int readers;          /* readers inside (incl. admitted waiters) */
 	int writer;           /* tid + 1 of the writer inside or draining */
 	int announced;        /* a writer waits for readers: new ones block */
@@ -34,6 +36,7 @@ struct sys_rwlock {
 };
 
 struct sys_cond {
+	int64_t id;           /* trace events' lock id */
 	sched_waitq_t q;
 };
 
@@ -62,6 +65,7 @@ int mk_sys_mutex_new(sys_t *sys, sys_mutex_t **out)
 
 	if (!m)
 		return -ENOMEM;
+	m->id = ++k->obj_seq;
 	*out = m;
 	return 0;
 }
@@ -70,8 +74,10 @@ void mk_sys_mutex_free(sys_t *sys, sys_mutex_t *m)
 {
 	struct mkern *k = mk_of_sys(sys);
 
-	if (m && mk_pool_put(&k->mutexes, m) != 0)
+	if (m && mk_pool_put(&k->mutexes, m) != 0) {
 		MK_LABEL(k, "mutex_free: not a live mutex");
+		MEV(k->s, MEV_BAD_FREE, MEV_OBJ_MUTEX);
+	}
 }
 
 static void mutex_acquire(struct mkern *k, struct sys_mutex *m)
@@ -97,6 +103,7 @@ void mk_sys_mutex_lock(sys_t *sys, sys_mutex_t *m)
 
 	sched_point(k->s);
 	MK_LABEL(k, "mutex_lock%s", m->owner ? " (waits)" : "");
+	MEV(k->s, MEV_MUTEX_LOCK, m->id, m->owner != 0);
 	mutex_acquire(k, m);
 }
 
@@ -110,6 +117,7 @@ void mk_sys_mutex_unlock(sys_t *sys, sys_mutex_t *m)
 			 m->owner - 1);
 	else
 		MK_LABEL(k, "mutex_unlock");
+	MEV(k->s, MEV_MUTEX_UNLOCK, m->id, m->owner - 1);
 	mutex_release(k, m);
 }
 
@@ -123,6 +131,7 @@ int mk_sys_rwlock_new(sys_t *sys, sys_rwlock_t **out)
 
 	if (!l)
 		return -ENOMEM;
+	l->id = ++k->obj_seq;
 	*out = l;
 	return 0;
 }
@@ -131,8 +140,10 @@ void mk_sys_rwlock_free(sys_t *sys, sys_rwlock_t *l)
 {
 	struct mkern *k = mk_of_sys(sys);
 
-	if (l && mk_pool_put(&k->rwlocks, l) != 0)
+	if (l && mk_pool_put(&k->rwlocks, l) != 0) {
 		MK_LABEL(k, "rwlock_free: not a live rwlock");
+		MEV(k->s, MEV_BAD_FREE, MEV_OBJ_RWLOCK);
+	}
 }
 
 void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
@@ -147,15 +158,18 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	if (!l->writer) {
 		l->readers++;
 		MK_LABEL(k, "rdlock (readers=%d)", l->readers);
+		MEV(k->s, MEV_RDLOCK, l->id, l->readers);
 		return;
 	}
 	/* Go: RLock blocks while a writer is pending or inside; the writer's
 	 * Unlock admits it (already counted in readers) */
 	MK_LABEL(k, "rdlock waits (writer t%d%s)", l->writer - 1,
 		 l->announced ? " waiting for readers" : " inside");
+	MEV(k->s, MEV_RDLOCK_WAIT, l->id, l->writer - 1, l->announced != 0);
 	l->blocked_readers++;
 	sched_block(k->s, &l->rq);
 	MK_LABEL(k, "rdlock acquired (readers=%d)", l->readers);
+	MEV(k->s, MEV_RDLOCK_ACQ, l->id, l->readers);
 }
 
 void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
@@ -165,6 +179,7 @@ void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
 	sched_point(k->s);
 	if (l->readers <= 0) {
 		MK_LABEL(k, "rdunlock: no reader inside");
+		MEV(k->s, MEV_RDUNLOCK, l->id, l->readers, 1);
 		return;
 	}
 	l->readers--;
@@ -172,6 +187,7 @@ void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
 	if (me && me->rd_held > 0)
 		me->rd_held--;
 	MK_LABEL(k, "rdunlock (readers=%d)", l->readers);
+	MEV(k->s, MEV_RDUNLOCK, l->id, l->readers, 0);
 	if (l->readers == 0 && l->announced)
 		sched_wake_one(k->s, &l->wq);
 }
@@ -184,6 +200,9 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	sched_point(k->s);
 	MK_LABEL(k, "wrlock%s", l->writer ? " waits for the writer" :
 			       l->readers ? " waits for readers" : "");
+	MEV(k->s, MEV_WRLOCK, l->id, l->writer ? MEV_WAIT_WRITER :
+				     l->readers ? MEV_WAIT_READERS :
+						  MEV_WAIT_NONE);
 	/* Go: w.Lock() serialises writers ... */
 	while (l->writer)
 		sched_block(k->s, &l->wmq);
@@ -196,6 +215,7 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	l->announced = 0;
 	if (sched_labels_on(k->s))
 		sched_label(k->s, "wrlock acquired");
+	MEV(k->s, MEV_WRLOCK_ACQ, l->id);
 }
 
 void mk_sys_wrunlock(sys_t *sys, sys_rwlock_t *l)
@@ -205,9 +225,11 @@ void mk_sys_wrunlock(sys_t *sys, sys_rwlock_t *l)
 	sched_point(k->s);
 	if (l->writer != sched_self(k->s) + 1) {
 		MK_LABEL(k, "wrunlock: not the writer");
+		MEV(k->s, MEV_WRUNLOCK, l->id, 0, 1);
 		return;
 	}
 	MK_LABEL(k, "wrunlock (admits %d readers)", l->blocked_readers);
+	MEV(k->s, MEV_WRUNLOCK, l->id, l->blocked_readers, 0);
 	/* readers that queued behind this writer enter first */
 	l->readers += l->blocked_readers;
 	l->blocked_readers = 0;
@@ -226,6 +248,7 @@ int mk_sys_cond_new(sys_t *sys, sys_cond_t **out)
 
 	if (!c)
 		return -ENOMEM;
+	c->id = ++k->obj_seq;
 	*out = c;
 	return 0;
 }
@@ -234,8 +257,10 @@ void mk_sys_cond_free(sys_t *sys, sys_cond_t *c)
 {
 	struct mkern *k = mk_of_sys(sys);
 
-	if (c && mk_pool_put(&k->conds, c) != 0)
+	if (c && mk_pool_put(&k->conds, c) != 0) {
 		MK_LABEL(k, "cond_free: not a live cond");
+		MEV(k->s, MEV_BAD_FREE, MEV_OBJ_COND);
+	}
 }
 
 void mk_sys_cond_wait(sys_t *sys, sys_cond_t *c, sys_mutex_t *m)
@@ -244,6 +269,7 @@ void mk_sys_cond_wait(sys_t *sys, sys_cond_t *c, sys_mutex_t *m)
 
 	sched_point(k->s);
 	MK_LABEL(k, "cond_wait");
+	MEV(k->s, MEV_COND_WAIT, c->id, m->id);
 	/* unlock and sleep in one step: no wake-up can fall in between */
 	mutex_release(k, m);
 	sched_block(k->s, &c->q);
@@ -258,6 +284,7 @@ void mk_sys_cond_signal(sys_t *sys, sys_cond_t *c)
 	int n = sched_wake_one(k->s, &c->q);
 
 	MK_LABEL(k, "cond_signal (%d woken)", n);
+	MEV(k->s, MEV_COND_SIGNAL, c->id, n);
 }
 
 void mk_sys_cond_broadcast(sys_t *sys, sys_cond_t *c)
@@ -268,4 +295,5 @@ void mk_sys_cond_broadcast(sys_t *sys, sys_cond_t *c)
 	int n = sched_wake_all(k->s, &c->q);
 
 	MK_LABEL(k, "cond_broadcast (%d woken)", n);
+	MEV(k->s, MEV_COND_BROADCAST, c->id, n);
 }

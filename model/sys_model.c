@@ -34,6 +34,7 @@ static int s_spawn(sys_t *sys, sys_thread_t **out, const char *name,
 	int tid = sched_spawn(k->s, name, MK_HANDLER, fn, arg);
 
 	MK_LABEL(k, "spawn %s -> t%d", name ? name : "", tid);
+	MEV(k->s, MEV_SPAWN, tid);
 	if (tid < 0)
 		return tid;
 	if (out) {
@@ -51,9 +52,11 @@ static int s_join(sys_t *sys, sys_thread_t *th)
 	sched_point(k->s);
 	if (!th || !th->joinable) {
 		MK_LABEL(k, "join -> EINVAL");
+		MEV(k->s, MEV_JOIN, -1, -EINVAL);
 		return -EINVAL;
 	}
 	MK_LABEL(k, "join t%d", th->tid);
+	MEV(k->s, MEV_JOIN, th->tid, 0);
 	th->joinable = 0;
 	sched_join(k->s, th->tid);
 	return 0;
@@ -70,6 +73,7 @@ static void s_sleep_ns(sys_t *sys, uint64_t ns)
 
 	sched_point(k->s);
 	MK_LABEL(k, "sleep %" PRIu64 "ns", ns);
+	MEV(k->s, MEV_SLEEP, (int64_t)ns);
 	if (k->obs.sleep)
 		k->obs.sleep(k->obs.ctx, sched_self(k->s), ns);
 }
@@ -89,6 +93,7 @@ static uint64_t s_atomic_load(sys_t *sys, uint64_t *p)
 
 	sched_point(k->s);
 	MK_LABEL(k, "atomic_load -> %" PRIu64, *p);
+	MEV(k->s, MEV_ATOMIC_LOAD, (int64_t)*p);
 	return *p;
 }
 
@@ -99,6 +104,7 @@ static void s_atomic_store(sys_t *sys, uint64_t *p, uint64_t v)
 	sched_point(k->s);
 	*p = v;
 	MK_LABEL(k, "atomic_store %" PRIu64, v);
+	MEV(k->s, MEV_ATOMIC_STORE, (int64_t)v);
 }
 
 static uint64_t s_atomic_add(sys_t *sys, uint64_t *p, uint64_t v)
@@ -108,6 +114,7 @@ static uint64_t s_atomic_add(sys_t *sys, uint64_t *p, uint64_t v)
 	sched_point(k->s);
 	*p += v;
 	MK_LABEL(k, "atomic_add %" PRIu64 " -> %" PRIu64, v, *p);
+	MEV(k->s, MEV_ATOMIC_ADD, (int64_t)v, (int64_t)*p);
 	return *p;
 }
 
@@ -123,18 +130,47 @@ static int s_atomic_cas(sys_t *sys, uint64_t *p, uint64_t expected,
 		*p = desired;
 	MK_LABEL(k, "atomic_cas %" PRIu64 "->%" PRIu64 " -> %d", expected,
 		 desired, ok);
+	MEV(k->s, MEV_ATOMIC_CAS, (int64_t)expected, (int64_t)desired, ok);
 	return ok;
 }
 
 /* ------------------------------------------------------------------ */
 /* uffd                                                                */
 
+/* One message a read returned; past SCHED_STEP_EVENTS events the step
+ * counts them lost, and its trace refuses to be written. */
+static void read_event(struct mkern *k, const struct uffd_msg *m, int64_t id)
+{
+	switch (m->event) {
+	case UFFD_EVENT_PAGEFAULT:
+		MEV(k->s, MEV_READ_PF, id, (int64_t)m->arg.pagefault.address,
+		    (int64_t)m->arg.pagefault.flags);
+		break;
+	case UFFD_EVENT_REMOVE:
+	case UFFD_EVENT_UNMAP:
+		MEV(k->s, m->event == UFFD_EVENT_REMOVE ? MEV_READ_REMOVE :
+							  MEV_READ_UNMAP,
+		    id, (int64_t)m->arg.remove.start,
+		    (int64_t)m->arg.remove.end);
+		break;
+	case UFFD_EVENT_REMAP:
+		MEV(k->s, MEV_READ_REMAP, id, (int64_t)m->arg.remap.from,
+		    (int64_t)m->arg.remap.to, (int64_t)m->arg.remap.len);
+		break;
+	default:
+		MEV(k->s, MEV_READ_FORK, id, (int64_t)m->arg.fork.ufd);
+	}
+}
+
 static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 {
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	int r = mk_uffd_read(k, uffd, msgs, max);
+	int64_t ids[SCHED_STEP_EVENTS];
+	int r = mk_uffd_read(k, uffd, msgs, max,
+			     sched_labels_on(k->s) ? ids : NULL,
+			     SCHED_STEP_EVENTS);
 
 	if (sched_labels_on(k->s)) {
 		char buf[400];
@@ -150,6 +186,9 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 					      i ? "; " : ": ", ms);
 		}
 		sched_label(k->s, "%s", buf);
+		MEV(k->s, MEV_UFFD_READ, uffd, max, r);
+		for (int i = 0; i < r; i++)
+			read_event(k, &msgs[i], i < SCHED_STEP_EVENTS ? ids[i] : -1);
 	}
 	return r;
 }
@@ -173,6 +212,7 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	int64_t field = MK_FIELD_UNSET;
 	int r;
 	char cs[32] = "?";
+	mk_content src_tag = 0; /* the event's src: 0 when not a buffer */
 
 	sched_point(k->s);
 	if (!mk_pool_owns(&k->bufs, src)) {
@@ -182,6 +222,7 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	} else {
 		mk_content tag = ((const struct mk_buf *)src)->tag;
 
+		src_tag = tag;
 		if (sched_labels_on(k->s))
 			mk_fmt_content(cs, sizeof(cs), tag);
 		r = mk_uffd_copy(k, uffd, dst, tag, len, mode, &field);
@@ -191,6 +232,8 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	if (copied)
 		*copied = field;
 	label_fill(k, "uffd_copy", "copied", dst, len, mode, cs, r, field);
+	MEV(k->s, MEV_UFFD_COPY, (int64_t)dst, (int64_t)len, (int64_t)mode,
+	    (int64_t)src_tag, r, field);
 	return r;
 }
 
@@ -208,6 +251,8 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 	if (zeroed)
 		*zeroed = field;
 	label_fill(k, "uffd_zeropage", "zeroed", dst, len, mode, "", r, field);
+	MEV(k->s, MEV_UFFD_ZEROPAGE, (int64_t)dst, (int64_t)len,
+	    (int64_t)mode, r, field);
 	return r;
 }
 
@@ -219,6 +264,7 @@ static int s_uffd_wake(sys_t *sys, int uffd, uint64_t start, uint64_t len)
 	int r = mk_uffd_wake(k, uffd, start, len);
 
 	MK_LABEL(k, "uffd_wake 0x%" PRIx64 " %" PRIu64 " -> %d", start, len, r);
+	MEV(k->s, MEV_UFFD_WAKE, (int64_t)start, (int64_t)len, r);
 	return r;
 }
 
@@ -232,6 +278,7 @@ static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
 
 	MK_LABEL(k, "uffd_writeprotect 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d",
 		 start, len, mode, r);
+	MEV(k->s, MEV_UFFD_WP, (int64_t)start, (int64_t)len, (int64_t)mode, r);
 	return r;
 }
 
@@ -252,8 +299,10 @@ static void s_buf_free(sys_t *sys, void *buf, uint64_t len)
 	struct mkern *k = mk_of_sys(sys);
 
 	(void)len;
-	if (buf && mk_pool_put(&k->bufs, buf) != 0)
+	if (buf && mk_pool_put(&k->bufs, buf) != 0) {
 		MK_LABEL(k, "buf_free: not a live buffer");
+		MEV(k->s, MEV_BAD_FREE, MEV_OBJ_BUF);
+	}
 }
 
 static void s_buf_zero(sys_t *sys, void *buf, uint64_t len)
@@ -297,6 +346,8 @@ static int s_source_read(sys_t *sys, uint64_t offset, void *buf,
 			mk_fmt_content(cs, sizeof(cs),
 				       ((struct mk_buf *)buf)->tag);
 		sched_label(k->s, "source_read p%" PRId64 " -> %d %s", page, r, cs);
+		MEV(k->s, MEV_SOURCE_READ, page, r,
+		    r ? 0 : (int64_t)((struct mk_buf *)buf)->tag);
 	}
 	return r;
 }
@@ -338,6 +389,10 @@ static void s_note(sys_t *sys, enum sys_note what, uint64_t a, uint64_t b)
 
 	MK_LABEL(k, "note %s 0x%" PRIx64 " %" PRId64, note_name(what), a,
 		 (int64_t)b);
+	/* sys_note values are MEV_NOTE_* ones; anything else reads "none" */
+	MEV(k->s, MEV_NOTE, what >= SYS_NOTE_BEFORE_RLOCK &&
+			    what <= SYS_NOTE_ERROR ? (int64_t)what : 0,
+	    (int64_t)a, (int64_t)b);
 }
 
 const struct sys_ops mk_sys_ops = {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "handler/handler.h"
+#include "model/event.h"
 #include "model/invariant.h"
 #include "model/kernel.h"
 #include "model/oracle.h"
@@ -147,6 +148,7 @@ static void checked_read(struct world *w, const char *who, int page)
 		inv_fmt_content(gs, sizeof gs, got);
 		sched_label(w->s, "%s read %d -> %s", who, page, gs);
 	}
+	MEV(w->s, MEV_CHECKED_READ, page, (int64_t)got);
 	struct inv_facts f = {.layer = INV_AT_READ};
 	f.u.read = (struct inv_read){
 		.who = who, .page = page, .got = got, .start = start, .end = end,

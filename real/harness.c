@@ -290,7 +290,7 @@ void real_env_close(struct real_env *e)
 		real_barrier_release_all(e);
 	/* The handler is done with the uffd. Unregistering wakes guests
 	 * blocked on faults; closing it (release) also ends a madvise
-	 * blocked on a REMOVE nobody will read (KERNEL.md rules 20, 28, 40). */
+	 * blocked on a REMOVE nobody will read (docs/KERNEL.md rules 20, 28, 40). */
 	if (e->r)
 		real_region_close_uffd(e->r);
 	pthread_mutex_lock(&p->mu);

@@ -1,12 +1,12 @@
 /* real/harness.h — a handler serving a real region, and the guest,
- * balloon and orchestrator around it (HANDLER.md 2: the upstream test
+ * balloon and orchestrator around it (docs/HANDLER.md 2: the upstream test
  * harness, in one process).
  *
  * Contract: real_env_open() builds a region (real/region.h), a sys_real on
  * its snapshot, and the named handler on its uffd, and starts the handler.
  * real_env_close() tears it down in the only safe order: release every
  * barrier, stop the handler, unregister the region (which wakes any guest
- * thread still blocked on a missing page, KERNEL.md rule 20), join the guest
+ * thread still blocked on a missing page, docs/KERNEL.md rule 20), join the guest
  * threads, free the handler, close the region, free the sys. It never
  * hangs on a guest thread; a thread stuck somewhere nothing can wake is the
  * watchdog's business (real/watchdog.h).

@@ -11,7 +11,7 @@
  * back) and `why` says what failed: -EPERM/-ENOSYS mean no userfaultfd,
  * -ENOMEM/-EACCES on 2 MiB mean no hugepages (callers skip on those), other
  * errors are real failures. real_region_close() unregisters before it
- * closes the uffd (HANDLER.md 2.1: no un-acked REMOVE keeps munmap waiting,
+ * closes the uffd (docs/HANDLER.md 2.1: no un-acked REMOVE keeps munmap waiting,
  * and waiters are woken into plain memory), then unmaps and gives back the
  * hugepages. No guest thread may still touch the region then.
  *
@@ -59,11 +59,11 @@ int real_region_open(const struct real_region_opts *opts,
 		     struct real_region **out, char *why, size_t whylen);
 void real_region_close(struct real_region *r);
 /* UFFDIO_UNREGISTER of the whole region (idempotent): wakes every thread
- * blocked on a missing page of it (KERNEL.md rule 20). */
+ * blocked on a missing page of it (docs/KERNEL.md rule 20). */
 int real_region_unregister(struct real_region *r);
 
 /* Unregister, then close the uffd (idempotent): the release also ends a
- * madvise blocked on a REMOVE nobody will read (KERNEL.md rules 28, 40).
+ * madvise blocked on a REMOVE nobody will read (docs/KERNEL.md rules 28, 40).
  * The memory stays mapped, as plain anonymous memory. */
 void real_region_close_uffd(struct real_region *r);
 

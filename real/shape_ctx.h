@@ -20,7 +20,7 @@
 #define IS2M(c) ((c)->ps == REAL_HUGE_2M)
 
 /* The upstream 1,000,000-operation loads, cut to what the hardware suite can
- * afford on two cores (HANDLER.md 2.7 records the same cut upstream). */
+ * afford on two cores (docs/HANDLER.md 2.7 records the same cut upstream). */
 #define LOAD_OPS 10000
 #define PAR_THREADS 4
 

@@ -2,7 +2,7 @@
  * handler) on the real kernel.
  *
  * Contract: each shape builds its own environment(s) (real/harness.h), runs
- * the upstream test's operations (HANDLER.md 2.6: missing, missing-write,
+ * the upstream test's operations (docs/HANDLER.md 2.6: missing, missing-write,
  * parallel, serial, prefetch, async WP, remove, remove-then-write,
  * write-then-remove, the gated pause/resume tests, the stale-source and
  * madvise-deadlock races with fault barriers, source retries and a source

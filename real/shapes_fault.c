@@ -1,5 +1,5 @@
 /* Shapes of plain faults: TestMissing, TestMissingWrite, the parallel and
- * serial loads, Prefault, TestAsyncWriteProtection (HANDLER.md 2.6). */
+ * serial loads, Prefault, TestAsyncWriteProtection (docs/HANDLER.md 2.6). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

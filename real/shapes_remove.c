@@ -1,5 +1,5 @@
 /* Shapes with REMOVE and pause/resume: TestRemove(MultiPage),
- * TestRemoveThenFault, write-then-remove, the gated tests (HANDLER.md 2.6). */
+ * TestRemoveThenFault, write-then-remove, the gated tests (docs/HANDLER.md 2.6). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -183,7 +183,7 @@ static int r_rwlock_new(sys_t *s, sys_rwlock_t **out)
 	pthread_rwlockattr_t a;
 	pthread_rwlockattr_init(&a);
 	/* Go's RWMutex semantics, which the handler's liveness argument
-	 * (HANDLER.md B39) is about: a waiting writer blocks new readers. */
+	 * (docs/HANDLER.md B39) is about: a waiting writer blocks new readers. */
 	int e = pthread_rwlockattr_setkind_np(
 		&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	if (!e)

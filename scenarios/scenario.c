@@ -5,6 +5,7 @@
  * in scenarios/README.md. See scenario.h for the contract.
  */
 #include "scenarios/scenario.h"
+#include "sched/files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -195,9 +196,10 @@ int scn_parse_file(const char *path, struct scenario *out, char *err,
 		err[0] = '\0';
 	if (!path)
 		return scn_fail(&e, 1, 1, "no path given");
-	f = fopen(path, "rb");
+	int oerr = 0;
+	f = input_open(path, &oerr);
 	if (!f)
-		return scn_fail(&e, 1, 1, "cannot open: %s", strerror(errno));
+		return scn_fail(&e, 1, 1, "cannot open: %s", input_strerror(oerr));
 	rc = slurp(&e, f, &data, &len);
 	fclose(f);
 	if (rc)

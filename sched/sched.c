@@ -16,7 +16,7 @@
  * next one (a stale queue is detected and treated as empty, never walked).
  *
  * The step sink is called after every step, labels on or off; with labels
- * off every step reads "yield". The hook and the sink survive sched_reset().
+ * off every step reads "yield" and carries no events. The hook and the sink survive sched_reset().
  * Functions meant for inside a coroutine are no-ops outside one. When a
  * step ends, the run's end is decided in this order: sched_stop(), then no
  * runnable thread (DONE or STUCK), then the step bound, then the strategy
@@ -24,6 +24,7 @@
  */
 #include "sched/sched.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -33,11 +34,11 @@
 
 #include "sched/coro.h"
 #include "sched/rng.h"
+#include "sched/strategy.h"
 
 #define LABEL_MAX 512                 /* bytes per step label, NUL included */
 #define LABEL_TRUNC "..."
 #define CHOICES_RESERVE ((uint64_t)1 << 16)
-#define PCT_DEPTH_MAX 64
 #define PCT_DEPTH_DEFAULT 3
 #define PCT_STEPS_DEFAULT 1000
 #define MAX_STEPS_DEFAULT 100000
@@ -63,12 +64,6 @@ struct thread {
 	int started;              /* its coroutine has run */
 	struct sched_wnode wnode;
 	sched_waitq_t joiners;
-	int64_t prio;             /* PCT: higher runs first */
-};
-
-struct pct_change {
-	uint64_t step;            /* 1-based: after this many steps */
-	int j;                    /* the priority drops to d - j */
 };
 
 struct sched {
@@ -81,7 +76,11 @@ struct sched {
 	int nthreads, nalloc, threads_cap;
 	struct thread *cur;       /* running coroutine, NULL outside one */
 	struct thread *zombie;    /* ended thread whose stack awaits the pool */
-	int nrunnable, nalive;
+	/* The runnable ids, ascending: the strategies choose among them in
+	 * O(runnable), not O(every thread ever spawned) (issue 7). */
+	int *runnable;
+	int nrunnable, runnable_cap;
+	int nalive;
 	uint64_t steps;
 	uint32_t *choices;
 	uint64_t choices_cap;
@@ -91,9 +90,12 @@ struct sched {
 	uint64_t gen;
 	struct rng strat_rng;     /* the strategy's decisions */
 	struct rng user_rng;      /* sched_random(): survives replay */
-	struct pct_change pct_cp[PCT_DEPTH_MAX];
-	int pct_ncp, pct_next;
-	int64_t pct_floor;        /* next priority handed out by sched_yield */
+	const struct sched_strategy_ops *strat;
+	void *strat_state;        /* strat's: strat_states[strat->id] */
+	/* Every strategy's state, created when first used and kept until
+	 * sched_free(): explorers alternate strategies (pct runs, guided
+	 * shrinking) and must not allocate per run. */
+	void *strat_states[SCHED_STRATEGY_COUNT];
 	enum sched_result result;
 	int running, ran, stop;
 	int reaping;              /* resumed only to exit (CORO_REAP_ABANDONED) */
@@ -104,6 +106,8 @@ struct sched {
 	size_t label_len;
 	int label_full;
 	char label[LABEL_MAX];
+	size_t nev, ev_lost;      /* the current step's events */
+	struct sched_event ev[SCHED_STEP_EVENTS];
 };
 
 /* ------------------------------------------------------------------ */
@@ -114,19 +118,17 @@ static int normalise(const struct sched_opts *in, struct sched_opts *out)
 	static const struct sched_opts zero;
 
 	*out = in ? *in : zero;
-	if (out->strategy != SCHED_RANDOM && out->strategy != SCHED_PCT &&
-	    out->strategy != SCHED_REPLAY && out->strategy != SCHED_GUIDED)
+	if (!sched_strategy_of(out->strategy))
 		return -EINVAL;
 	if (out->pct_depth == 0)
 		out->pct_depth = PCT_DEPTH_DEFAULT;
-	if (out->pct_depth < 1 || out->pct_depth > PCT_DEPTH_MAX)
+	if (out->pct_depth < 1 || out->pct_depth > SCHED_PCT_DEPTH_MAX)
 		return -EINVAL;
 	if (out->pct_steps == 0)
 		out->pct_steps = PCT_STEPS_DEFAULT;
 	if (out->max_steps == 0)
 		out->max_steps = MAX_STEPS_DEFAULT;
-	if ((out->strategy == SCHED_REPLAY || out->strategy == SCHED_GUIDED) &&
-	    !out->replay && out->replay_len > 0)
+	if (!out->replay && out->replay_len > 0)
 		return -EINVAL;
 	out->stack_size = coro_stack_round(out->stack_size);
 	out->labels = out->labels != 0;
@@ -181,9 +183,9 @@ static void record_mask(sched_t *s)
 	}
 	uint64_t mask = 0;
 
-	for (int i = 0; i < s->nthreads; i++) {
-		if (s->threads[i]->state != SCHED_T_RUNNABLE)
-			continue;
+	for (int k = 0; k < s->nrunnable; k++) {
+		int i = s->runnable[k];
+
 		if (i < 64)
 			mask |= UINT64_C(1) << i;
 		else
@@ -220,56 +222,63 @@ static int set_name(struct thread *t, const char *name)
 }
 
 /* ------------------------------------------------------------------ */
-/* PCT                                                                 */
+/* the runnable set                                                    */
 
-static void pct_init(sched_t *s)
+/* Where tid is, or would go, in the ascending runnable ids. */
+static int runnable_pos(const sched_t *s, int tid)
 {
-	uint64_t k = s->opts.pct_steps;
-	int want = s->opts.pct_depth - 1;
+	int lo = 0, hi = s->nrunnable;
 
-	s->pct_ncp = 0;
-	s->pct_next = 0;
-	s->pct_floor = 0;
-	if ((uint64_t)want > k)
-		want = (int)k; /* at most one change point per step */
-	for (int j = 1; j <= want; j++) {
-		uint64_t step;
-		int dup;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
 
-		do {
-			step = 1 + rng_below(&s->strat_rng, k);
-			dup = 0;
-			for (int i = 0; i < s->pct_ncp; i++)
-				dup |= s->pct_cp[i].step == step;
-		} while (dup);
-		/* Keep them sorted by step so that a run checks one. */
-		int i = s->pct_ncp++;
-
-		while (i > 0 && s->pct_cp[i - 1].step > step) {
-			s->pct_cp[i] = s->pct_cp[i - 1];
-			i--;
-		}
-		s->pct_cp[i].step = step;
-		s->pct_cp[i].j = j;
+		if (s->runnable[mid] < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
 }
 
-/* Initial priorities are d plus a random 62-bit key, distinct: the order
- * of the threads is a uniform random permutation however they are spawned,
- * and every initial priority is above every changed one (1..d-1) and every
- * yielded one (<= 0). */
-static void pct_assign(sched_t *s, struct thread *t)
+/* The set has room for every thread (sched_spawn grows it first), so
+ * waking a thread never allocates. */
+static void runnable_add(sched_t *s, struct thread *t)
 {
-	int64_t p;
-	int dup;
+	int i = runnable_pos(s, t->tid);
 
-	do {
-		p = s->opts.pct_depth + (int64_t)(rng_next(&s->strat_rng) >> 2);
-		dup = 0;
-		for (int i = 0; i < s->nthreads; i++)
-			dup |= s->threads[i]->prio == p;
-	} while (dup);
-	t->prio = p;
+	assert(s->nrunnable < s->runnable_cap);
+	assert(i == s->nrunnable || s->runnable[i] != t->tid);
+	memmove(s->runnable + i + 1, s->runnable + i,
+		(size_t)(s->nrunnable - i) * sizeof *s->runnable);
+	s->runnable[i] = t->tid;
+	s->nrunnable++;
+	t->state = SCHED_T_RUNNABLE;
+}
+
+static void runnable_del(sched_t *s, struct thread *t, enum sched_tstate st)
+{
+	int i = runnable_pos(s, t->tid);
+
+	assert(t->state == SCHED_T_RUNNABLE && st != SCHED_T_RUNNABLE);
+	assert(i < s->nrunnable && s->runnable[i] == t->tid);
+	memmove(s->runnable + i, s->runnable + i + 1,
+		(size_t)(s->nrunnable - i - 1) * sizeof *s->runnable);
+	s->nrunnable--;
+	t->state = st;
+}
+
+static struct sched_view view_of(sched_t *s)
+{
+	struct sched_view v = {
+		.opts = &s->opts,
+		.rng = &s->strat_rng,
+		.runnable = s->runnable,
+		.nrunnable = s->nrunnable,
+		.nthreads = s->nthreads,
+		.steps = s->steps,
+		.choices = s->choices,
+	};
+	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -291,64 +300,19 @@ static struct thread *choose(sched_t *s)
 		s->result = SCHED_STEP_BOUND;
 		return NULL;
 	}
-	struct thread **th = s->threads;
-	int n = s->nthreads;
-
 	if (s->opts.record_runnable)
 		record_mask(s);
 
-	switch (s->opts.strategy) {
-	case SCHED_RANDOM: {
-		uint64_t r = s->nrunnable == 1 ?
-			0 : rng_below(&s->strat_rng, (uint64_t)s->nrunnable);
+	struct sched_view v = view_of(s);
+	int tid = s->strat->choose(s->strat_state, &v);
 
-		for (int i = 0; i < n; i++)
-			if (th[i]->state == SCHED_T_RUNNABLE && r-- == 0)
-				return th[i];
-		break;
-	}
-	case SCHED_PCT: {
-		struct thread *best = NULL;
-
-		for (int i = 0; i < n; i++)
-			if (th[i]->state == SCHED_T_RUNNABLE &&
-			    (!best || th[i]->prio > best->prio))
-				best = th[i];
-		return best;
-	}
-	case SCHED_REPLAY:
-		if (s->steps < s->opts.replay_len) {
-			uint32_t tid = s->opts.replay[s->steps];
-
-			if (tid < (uint32_t)n &&
-			    th[tid]->state == SCHED_T_RUNNABLE)
-				return th[tid];
-		}
+	if (tid < 0) {
 		s->result = SCHED_DIVERGED;
 		return NULL;
-	case SCHED_GUIDED: {
-		if (s->steps < s->opts.replay_len) {
-			uint32_t tid = s->opts.replay[s->steps];
-
-			if (tid < (uint32_t)n &&
-			    th[tid]->state == SCHED_T_RUNNABLE)
-				return th[tid];
-		}
-		if (s->steps > 0) {
-			uint32_t last = s->choices[s->steps - 1];
-
-			if (th[last]->state == SCHED_T_RUNNABLE)
-				return th[last];
-		}
-		for (int i = 0; i < n; i++)
-			if (th[i]->state == SCHED_T_RUNNABLE)
-				return th[i];
-		break;
 	}
-	}
-	/* nrunnable disagrees with the states: a bug here, not in the caller. */
-	fprintf(stderr, "uffdlab sched: runnable count corrupt\n");
-	abort();
+	assert(tid < s->nthreads);
+	assert(s->threads[tid]->state == SCHED_T_RUNNABLE);
+	return s->threads[tid];
 }
 
 /* cur's step has ended: record it, report it, pick the next thread. */
@@ -360,20 +324,25 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 		choices_grow(s);
 	s->choices[step] = (uint32_t)cur->tid;
 	s->steps = step + 1;
-	if (s->pct_next < s->pct_ncp &&
-	    s->pct_cp[s->pct_next].step == s->steps) {
-		int64_t p = s->opts.pct_depth - s->pct_cp[s->pct_next].j;
+	if (s->strat->step_end) {
+		struct sched_view v = view_of(s);
 
-		if (cur->prio > p) /* a change only ever lowers */
-			cur->prio = p;
-		s->pct_next++;
+		s->strat->step_end(s->strat_state, &v, cur->tid);
 	}
-	if (s->sink)
-		s->sink(s->sink_ctx, step, cur->tid,
-			s->label_len ? s->label : "yield");
+	if (s->sink) {
+		struct sched_step_info si = {
+			.step = step, .tid = cur->tid,
+			.label = s->label_len ? s->label : "yield",
+			.ev = s->ev, .nev = s->nev, .ev_lost = s->ev_lost,
+		};
+
+		s->sink(s->sink_ctx, &si);
+	}
 	s->label_len = 0;
 	s->label_full = 0;
 	s->label[0] = '\0';
+	s->nev = 0;
+	s->ev_lost = 0;
 	if (s->hook)
 		s->hook(s->hook_ctx, s, cur->tid);
 	return choose(s);
@@ -409,8 +378,7 @@ static void thread_main(void *arg)
 	release_zombie(s);
 	t->fn(t->arg);
 
-	t->state = SCHED_T_DONE;
-	s->nrunnable--;
+	runnable_del(s, t, SCHED_T_DONE);
 	s->nalive--;
 	sched_wake_all(s, &t->joiners);
 	struct thread *next = end_step(s, t);
@@ -475,7 +443,32 @@ void sched_free(sched_t *s)
 	free(s->threads);
 	free(s->choices);
 	free(s->masks);
+	free(s->runnable);
+	for (int i = 0; i < SCHED_STRATEGY_COUNT; i++) {
+		const struct sched_strategy_ops *o = sched_strategy_of((enum sched_strategy)i);
+
+		if (o && o->destroy && s->strat_states[i])
+			o->destroy(s->strat_states[i]);
+	}
 	free(s);
+}
+
+/* Make ops the strategy, creating its state the first time. */
+static int strategy_switch(sched_t *s, const struct sched_strategy_ops *ops)
+{
+	assert(ops && ops->choose);
+	assert((int)ops->id >= 0 && ops->id < SCHED_STRATEGY_COUNT);
+	void **st = &s->strat_states[ops->id];
+
+	if (ops->create && !*st) {
+		int err = ops->create(st);
+
+		if (err)
+			return err;
+	}
+	s->strat = ops;
+	s->strat_state = *st;
+	return 0;
 }
 
 int sched_reset(sched_t *s, const struct sched_opts *opts)
@@ -490,6 +483,9 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 		return err;
 	err = choices_reserve(s, o.max_steps < CHOICES_RESERVE ?
 				      o.max_steps : CHOICES_RESERVE);
+	if (err)
+		return err;
+	err = strategy_switch(s, sched_strategy_of(o.strategy));
 	if (err)
 		return err;
 
@@ -508,6 +504,8 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 	s->label_len = 0;
 	s->label_full = 0;
 	s->label[0] = '\0';
+	s->nev = 0;
+	s->ev_lost = 0;
 	memset(&s->main, 0, sizeof(s->main));
 
 	/* One splitmix sequence feeds both streams: the strategy's first,
@@ -518,8 +516,12 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 
 	rng_seed_from(&s->strat_rng, &x);
 	rng_seed_from(&s->user_rng, &x);
-	if (o.strategy == SCHED_PCT)
-		pct_init(s);
+	if (s->strat->reset) {
+		struct sched_view v = view_of(s);
+
+		s->strat->reset(s->strat_state, &v);
+	}
+	assert(s->nthreads == 0 && s->nrunnable == 0);
 	return 0;
 }
 
@@ -553,6 +555,15 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 			return -ENOMEM;
 		s->threads[s->nalloc++] = t;
 	}
+	if (s->nthreads == s->runnable_cap) {
+		int cap = s->runnable_cap ? s->runnable_cap * 2 : 8;
+		int *r = realloc(s->runnable, (size_t)cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		s->runnable = r;
+		s->runnable_cap = cap;
+	}
 	t = s->threads[s->nthreads];
 	err = set_name(t, name);
 	if (err)
@@ -569,18 +580,26 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	t->arg = arg;
 	t->tid = s->nthreads;
 	t->kind = kind;
-	t->state = SCHED_T_RUNNABLE;
 	t->started = 0;
 	memset(&t->wnode, 0, sizeof(t->wnode));
 	t->wnode.t = t;
 	memset(&t->joiners, 0, sizeof(t->joiners));
-	t->prio = 0;
+	if (s->strat->spawn) {
+		struct sched_view v = view_of(s);
+
+		err = s->strat->spawn(s->strat_state, &v, t->tid);
+		if (err) {
+			coro_pool_put(&s->pool, st);
+			t->stack = NULL;
+			return err;
+		}
+	}
 	coro_make(&t->ctx, st, thread_main, t);
-	if (s->opts.strategy == SCHED_PCT)
-		pct_assign(s, t);
 	s->nthreads++;
-	s->nrunnable++;
+	t->state = SCHED_T_BLOCKED; /* not yet in the set */
+	runnable_add(s, t);
 	s->nalive++;
+	assert(s->nthreads <= s->runnable_cap);
 	return t->tid;
 }
 
@@ -622,8 +641,11 @@ void sched_yield(sched_t *s)
 
 	if (!cur)
 		return;
-	if (s->opts.strategy == SCHED_PCT)
-		cur->prio = s->pct_floor--;
+	if (s->strat->yield) {
+		struct sched_view v = view_of(s);
+
+		s->strat->yield(s->strat_state, &v, cur->tid);
+	}
 	reschedule(s, cur);
 }
 
@@ -653,8 +675,7 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 	else
 		q->head = n;
 	q->tail = n;
-	cur->state = SCHED_T_BLOCKED;
-	s->nrunnable--;
+	runnable_del(s, cur, SCHED_T_BLOCKED);
 	reschedule(s, cur);
 }
 
@@ -670,8 +691,8 @@ int sched_wake_one(sched_t *s, sched_waitq_t *q)
 		q->tail = NULL;
 	n->next = NULL;
 	n->q = NULL;
-	n->t->state = SCHED_T_RUNNABLE;
-	s->nrunnable++;
+	assert(n->t->state == SCHED_T_BLOCKED);
+	runnable_add(s, n->t);
 	return 1;
 }
 
@@ -749,6 +770,24 @@ void sched_label(sched_t *s, const char *fmt, ...)
 		label_truncate(s);
 	else
 		s->label_len = len + (size_t)n;
+}
+
+void sched_event(sched_t *s, unsigned kind, unsigned nf, const int64_t *f)
+{
+	if (!s->opts.labels)
+		return;
+	if (s->nev == SCHED_STEP_EVENTS || nf > SCHED_EV_FIELDS ||
+	    kind > UINT16_MAX) {
+		s->ev_lost++; /* the writer refuses the step: never half a trace */
+		return;
+	}
+	struct sched_event *e = &s->ev[s->nev++];
+
+	e->kind = (uint16_t)kind;
+	e->nf = (uint16_t)nf;
+	for (unsigned i = 0; i < nf; i++)
+		e->f[i] = f[i];
+	assert(s->nev <= SCHED_STEP_EVENTS);
 }
 
 void sched_set_step_hook(sched_t *s, sched_step_hook hook, void *ctx)

@@ -7,7 +7,8 @@
  * thread among the runnable ones; the sequence of picked thread ids (the
  * choices) fully determines the run, and the same options give the same
  * choices, byte for byte. Thread ids are small integers in creation order.
- * Nothing here knows about uffd: the caller labels each step with text.
+ * Nothing here knows about uffd: the caller labels each step with text and
+ * may attach typed events (sched/event.h) whose meaning it defines.
  */
 #ifndef UFFDLAB_SCHED_H
 #define UFFDLAB_SCHED_H
@@ -15,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sched/event.h"
+
+/* Each is implemented behind struct sched_strategy_ops (sched/strategy.h). */
 enum sched_strategy {
 	SCHED_RANDOM = 0, /* uniform choice among runnable threads */
 	SCHED_PCT = 1,    /* Burckhardt et al. 2010: priorities + d-1 change points */
@@ -23,6 +27,8 @@ enum sched_strategy {
 	 * past its end, keep running the thread of the previous step, else
 	 * the lowest-id runnable one (no preemption): the shrinker's replay */
 	SCHED_GUIDED = 3,
+	/* one run of the dfs search (sched/dfs.c): guided by its prefix */
+	SCHED_DFS = 4,
 };
 
 struct sched_opts {
@@ -34,7 +40,8 @@ struct sched_opts {
 	size_t stack_size;       /* per coroutine; 0 = 64 KiB */
 	const uint32_t *replay;  /* REPLAY, GUIDED: thread id of every step */
 	size_t replay_len;
-	int labels;              /* keep step labels (tracing); off = fast */
+	int labels;              /* keep step labels and events (tracing);
+				    off = fast: both are no-ops */
 	int record_runnable;     /* keep the runnable set of every step (DFS) */
 };
 
@@ -109,9 +116,25 @@ void sched_label(sched_t *s, const char *fmt, ...)
  * may call sched_stop(). */
 typedef void (*sched_step_hook)(void *ctx, sched_t *s, int tid);
 void sched_set_step_hook(sched_t *s, sched_step_hook hook, void *ctx);
-/* Called after every step with its number, thread and label (trace writer). */
-typedef void (*sched_step_sink)(void *ctx, uint64_t step, int tid,
-				const char *label);
+/* Append a typed event to the current step: kind and nf fields, copied
+ * (nf <= SCHED_EV_FIELDS, else the event is counted lost). A no-op unless
+ * opts.labels; callers test sched_labels_on() first so that building the
+ * fields costs nothing while exploring. Events past SCHED_STEP_EVENTS in
+ * one step are counted, not kept: the sink sees ev_lost > 0. */
+void sched_event(sched_t *s, unsigned kind, unsigned nf, const int64_t *f);
+
+/* What the sink is told about a step that ended. */
+struct sched_step_info {
+	uint64_t step;
+	int tid;
+	const char *label;             /* "yield" when the step had none */
+	const struct sched_event *ev;  /* nev events, in emission order */
+	size_t nev;
+	size_t ev_lost;                /* events that did not fit */
+};
+
+/* Called after every step (trace writer); valid only during the call. */
+typedef void (*sched_step_sink)(void *ctx, const struct sched_step_info *st);
 void sched_set_step_sink(sched_t *s, sched_step_sink sink, void *ctx);
 
 /* Queries (valid during and after the run). */

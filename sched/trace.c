@@ -1,6 +1,8 @@
 /* sched/trace.c — trace file writer and reader (format in sched/trace.h). */
 #include "sched/trace.h"
+#include "sched/files.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -23,25 +25,53 @@ static int w_fail(struct trace_writer *w, int err)
 	return w->err;
 }
 
+/* A stdio write failed: keep what the kernel said (ENOSPC on a full disk),
+ * EIO only when stdio left no errno. */
+static int w_io(struct trace_writer *w)
+{
+	return w_fail(w, errno ? -errno : -EIO);
+}
+
 /* Write `head` then `text` with control characters turned into spaces, so
  * that no text can split a line; then the newline. */
+#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t fnv_byte(uint64_t h, unsigned char c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+/* One byte to the stream and the running checksum. */
+static int w_put(struct trace_writer *w, unsigned char c)
+{
+	w->sum = fnv_byte(w->sum, c);
+	return putc(c, w->f) == EOF ? w_io(w) : 0;
+}
+
+static int w_str(struct trace_writer *w, const char *s)
+{
+	for (; *s; s++)
+		if (w_put(w, (unsigned char)*s))
+			return w->err;
+	return 0;
+}
+
 static int w_line(struct trace_writer *w, const char *head, const char *text)
 {
 	size_t hl = strlen(head), tl = text ? strlen(text) : 0;
 
 	if (hl + tl > TRACE_LINE_MAX)
 		return w_fail(w, -E2BIG);
-	if (fputs(head, w->f) == EOF)
-		return w_fail(w, -EIO);
+	if (w_str(w, head))
+		return w->err;
 	for (size_t i = 0; i < tl; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (putc(is_ctl(c) ? ' ' : c, w->f) == EOF)
-			return w_fail(w, -EIO);
+		if (w_put(w, is_ctl(c) ? ' ' : c))
+			return w->err;
 	}
-	if (putc('\n', w->f) == EOF)
-		return w_fail(w, -EIO);
-	return 0;
+	return w_put(w, '\n');
 }
 
 int trace_writer_open(struct trace_writer *w, FILE *f)
@@ -53,6 +83,7 @@ int trace_writer_open(struct trace_writer *w, FILE *f)
 		return w_fail(w, -EINVAL);
 	w->f = f;
 	w->state = W_HEADER;
+	w->sum = FNV_BASIS;
 	snprintf(magic, sizeof(magic), "%s %d", TRACE_MAGIC, TRACE_VERSION);
 	return w_line(w, magic, NULL);
 }
@@ -110,34 +141,130 @@ int trace_steps_begin(struct trace_writer *w)
 	return w_line(w, "steps", NULL);
 }
 
-int trace_step(struct trace_writer *w, uint64_t step, int tid,
-	       const char *label)
+void trace_writer_schema(struct trace_writer *w,
+			 const struct sched_ev_schema *schema)
 {
-	char head[64];
+	w->schema = schema;
+}
+
+const struct sched_ev_kind *sched_ev_kind_of(const struct sched_ev_schema *sc,
+					     const struct sched_event *ev)
+{
+	if (!sc || ev->kind >= sc->nkinds)
+		return NULL;
+	const struct sched_ev_kind *k = &sc->kinds[ev->kind];
+
+	return k->nf == ev->nf ? k : NULL;
+}
+
+static size_t sym_count(const char *const *sym)
+{
+	size_t n = 0;
+
+	while (sym && sym[n])
+		n++;
+	return n;
+}
+
+/* " kind key=value ..." of one event into buf; its length, or -EINVAL. */
+static int fmt_event(const struct sched_ev_schema *sc,
+		     const struct sched_event *ev, char *buf, size_t n)
+{
+	const struct sched_ev_kind *k = sched_ev_kind_of(sc, ev);
+
+	if (!k)
+		return -EINVAL;
+	size_t o = (size_t)snprintf(buf, n, " %s", k->name);
+
+	for (int i = 0; i < k->nf && o < n; i++) {
+		const struct sched_ev_key *key = &k->key[i];
+		int64_t v = ev->f[i];
+
+		if (key->fmt == SCHED_EV_HEX)
+			o += (size_t)snprintf(buf + o, n - o, " %s=0x%llx",
+					      key->name,
+					      (unsigned long long)(uint64_t)v);
+		else if (key->fmt == SCHED_EV_DEC)
+			o += (size_t)snprintf(buf + o, n - o, " %s=%lld",
+					      key->name, (long long)v);
+		else if (v >= 0 && (size_t)v < sym_count(key->sym))
+			o += (size_t)snprintf(buf + o, n - o, " %s=%s",
+					      key->name, key->sym[v]);
+		else
+			return -EINVAL;
+	}
+	return o < n ? (int)o : -E2BIG;
+}
+
+/* The bytes the events of a step take, or -errno: checked before anything
+ * is written, so that a bad event never leaves half a line. */
+static int events_len(const struct trace_writer *w,
+		      const struct sched_event *ev, size_t nev, size_t *len)
+{
+	char buf[512];
+
+	*len = 0;
+	if (nev && !w->schema)
+		return -EINVAL;
+	for (size_t i = 0; i < nev; i++) {
+		int l = fmt_event(w->schema, &ev[i], buf, sizeof(buf));
+
+		if (l < 0)
+			return l;
+		*len += (size_t)l + (i ? 2 : 0); /* " ;" between two */
+	}
+	return 0;
+}
+
+int trace_step_events(struct trace_writer *w, uint64_t step, int tid,
+		      const struct sched_event *ev, size_t nev,
+		      const char *label)
+{
+	char head[64], buf[512];
+	size_t ll = label ? strlen(label) : 0, el;
 	int err;
 
 	if (w->err)
 		return w->err;
 	if (step != w->next_step || tid < 0 || tid > TRACE_TID_MAX)
 		return w_fail(w, -EINVAL);
-	err = trace_steps_begin(w);
-	if (err)
-		return err;
-	if (label && *label)
-		snprintf(head, sizeof(head), "%llu %d ",
-			 (unsigned long long)step, tid);
-	else
-		snprintf(head, sizeof(head), "%llu %d",
-			 (unsigned long long)step, tid);
-	err = w_line(w, head, label && *label ? label : NULL);
+	if ((err = trace_steps_begin(w)) || (err = events_len(w, ev, nev, &el)))
+		return w_fail(w, err);
+	int hl = snprintf(head, sizeof(head), "%llu %d",
+			  (unsigned long long)step, tid);
+
+	if ((size_t)hl + el + 2 + (ll ? ll + 1 : 0) > TRACE_LINE_MAX)
+		return w_fail(w, -E2BIG);
+	if (w_str(w, head))
+		return w->err;
+	for (size_t i = 0; i < nev; i++) {
+		fmt_event(w->schema, &ev[i], buf, sizeof(buf));
+		if ((i && w_str(w, " ;")) || w_str(w, buf))
+			return w->err;
+	}
+	err = w_line(w, ll ? " | " : " |", ll ? label : NULL);
 	if (!err)
 		w->next_step++;
+	assert(w->err || w->next_step == step + 1);
 	return err;
 }
 
-void trace_step_sink(void *w, uint64_t step, int tid, const char *label)
+int trace_step(struct trace_writer *w, uint64_t step, int tid,
+	       const char *label)
 {
-	(void)trace_step(w, step, tid, label); /* sticky: trace_end reports */
+	return trace_step_events(w, step, tid, NULL, 0, label);
+}
+
+void trace_step_sink(void *wp, const struct sched_step_info *st)
+{
+	struct trace_writer *w = wp;
+
+	if (st->ev_lost) {
+		w_fail(w, -E2BIG); /* sticky: trace_end reports */
+		return;
+	}
+	(void)trace_step_events(w, st->step, st->tid, st->ev, st->nev,
+				st->label);
 }
 
 int trace_end(struct trace_writer *w, const char *violation)
@@ -151,21 +278,30 @@ int trace_end(struct trace_writer *w, const char *violation)
 		return err;
 	if (violation && (err = w_line(w, "violation ", violation)))
 		return err;
+	char sum[40];
+	snprintf(sum, sizeof sum, "checksum %016llx", (unsigned long long)w->sum);
+	if ((err = w_line(w, sum, NULL)))
+		return err;
 	if ((err = w_line(w, "end", NULL)))
 		return err;
 	w->state = W_ENDED;
 	if (fflush(w->f) == EOF || ferror(w->f))
-		return w_fail(w, -EIO);
+		return w_io(w);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* reader                                                              */
 
-enum { R_MAGIC, R_HEADER, R_STEPS, R_VIOLATION, R_ENDED };
+enum { R_MAGIC, R_HEADER, R_STEPS, R_VIOLATION, R_SUMMED, R_ENDED };
 
 struct kv_off {
 	size_t key, value;
+};
+
+struct step_off {
+	size_t label;       /* into str */
+	size_t ev, nev;     /* into ev */
 };
 
 struct reader {
@@ -183,9 +319,15 @@ struct reader {
 	struct kv_off *kv;
 	size_t nkv, kv_cap;
 	struct trace_step *steps;
-	size_t *label_off;
+	struct step_off *off; /* per step, grown with steps */
 	size_t nsteps, steps_cap;
 	size_t violation;   /* offset + 1; 0 = none */
+	const struct sched_ev_schema *schema;
+	struct sched_event *ev; /* every step's events, in order */
+	size_t nev, ev_cap;
+	uint64_t sum;           /* FNV-1a 64 of the lines before this one */
+	int checksum;           /* as struct trace's */
+	unsigned long checksum_line;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -330,99 +472,285 @@ static int parse_header(struct reader *r)
 	return 0;
 }
 
+/* A signed decimal without leading zeros ("-0" is not one). */
+static int parse_i64(const char *s, size_t len, int64_t *out)
+{
+	uint64_t v;
+	int neg = len && s[0] == '-';
+
+	if (parse_u64(s + neg, len - (size_t)neg, &v))
+		return -1;
+	if (neg ? (v == 0 || v > (uint64_t)INT64_MAX + 1) : v > INT64_MAX)
+		return -1;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+/* "0x" and lowercase hex digits, no leading zero but in "0x0". */
+static int parse_hex(const char *s, size_t len, int64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len < 3 || len > 18 || s[0] != '0' || s[1] != 'x' ||
+	    (s[2] == '0' && len > 3))
+		return -1;
+	for (size_t i = 2; i < len; i++) {
+		unsigned d;
+
+		if (s[i] >= '0' && s[i] <= '9')
+			d = (unsigned)(s[i] - '0');
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = (unsigned)(s[i] - 'a' + 10);
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int parse_value(const struct sched_ev_key *key, const char *s,
+		       size_t len, int64_t *out)
+{
+	if (key->fmt == SCHED_EV_DEC)
+		return parse_i64(s, len, out);
+	if (key->fmt == SCHED_EV_HEX)
+		return parse_hex(s, len, out);
+	for (size_t i = 0; key->sym && key->sym[i]; i++)
+		if (strlen(key->sym[i]) == len && !memcmp(key->sym[i], s, len)) {
+			*out = (int64_t)i;
+			return 0;
+		}
+	return -1;
+}
+
+static const struct sched_ev_kind *find_kind(const struct sched_ev_schema *sc,
+					     const char *s, size_t len,
+					     size_t *code)
+{
+	for (size_t i = 0; sc && i < sc->nkinds; i++)
+		if (strlen(sc->kinds[i].name) == len &&
+		    !memcmp(sc->kinds[i].name, s, len)) {
+			*code = i;
+			return &sc->kinds[i];
+		}
+	return NULL;
+}
+
+/* The next space-separated token at *p (before end): its start and length;
+ * *p moves past it and one space. */
+static const char *token(const char **p, const char *end, size_t *len)
+{
+	const char *t = *p, *sp = memchr(t, ' ', (size_t)(end - t));
+
+	if (!sp)
+		sp = end;
+	*len = (size_t)(sp - t);
+	*p = sp < end ? sp + 1 : end;
+	return t;
+}
+
+/* One event: the kind token at t, its fields after it. */
+static int parse_event(struct reader *r, const char *t, size_t tl,
+		       const char **p, const char *end)
+{
+	size_t code, kl;
+	const struct sched_ev_kind *k = find_kind(r->schema, t, tl, &code);
+
+	if (!k)
+		return rfail(r, "unknown event kind '%.*s'", TOK(t, tl));
+	if (grow((void **)&r->ev, &r->ev_cap, r->nev + 1, sizeof(*r->ev)))
+		return rfail(r, "out of memory");
+	struct sched_event *e = &r->ev[r->nev];
+
+	memset(e, 0, sizeof(*e));
+	e->kind = (uint16_t)code;
+	e->nf = (uint16_t)k->nf;
+	for (int i = 0; i < k->nf; i++) {
+		const char *f = token(p, end, &kl);
+		const char *eq = memchr(f, '=', kl);
+		size_t nl = strlen(k->key[i].name);
+
+		if (!kl || !eq || (size_t)(eq - f) != nl ||
+		    memcmp(f, k->key[i].name, nl))
+			return rfail(r, "event '%s' needs '%s=' as field %d, "
+					"got '%.*s'", k->name, k->key[i].name,
+				     i + 1, TOK(f, kl));
+		if (parse_value(&k->key[i], eq + 1, kl - nl - 1, &e->f[i]))
+			return rfail(r, "event '%s': bad value '%.*s' for '%s'",
+				     k->name, TOK(eq + 1, kl - nl - 1),
+				     k->key[i].name);
+	}
+	r->nev++;
+	return 0;
+}
+
+/* The events of a step line, separated by ";", up to its "|", and the
+ * label after it. */
+static int parse_step_body(struct reader *r, const char *p, const char *end,
+			   struct step_off *so)
+{
+	size_t tl;
+	const char *t = NULL;
+
+	so->ev = r->nev;
+	for (;;) {
+		if (p >= end)
+			return rfail(r, "step line needs ' |' before its label");
+		t = token(&p, end, &tl);
+		if (tl == 1 && t[0] == '|' && r->nev == so->ev)
+			break; /* no events */
+		if (memchr(t, '=', tl))
+			return rfail(r, "field '%.*s' before any event kind",
+				     TOK(t, tl));
+		if (parse_event(r, t, tl, &p, end))
+			return -1;
+		if (r->nev - so->ev > SCHED_STEP_EVENTS)
+			return rfail(r, "more than %d events in one step",
+				     SCHED_STEP_EVENTS);
+		if (p >= end)
+			return rfail(r, "step line needs ' |' before its label");
+		t = token(&p, end, &tl);
+		if (tl == 1 && t[0] == '|')
+			break;
+		if (tl != 1 || t[0] != ';')
+			return rfail(r, "expected ';' or '|' after an event, "
+					"got '%.*s'", TOK(t, tl));
+	}
+	so->nev = r->nev - so->ev;
+	return keep(r, p, &so->label); /* token() ate the space after '|' */
+}
+
 static int parse_step(struct reader *r)
 {
-	const char *p = r->line, *end = r->line + r->len;
-	const char *sp1 = memchr(p, ' ', r->len), *sp2;
+	const char *p = r->line, *end = r->line + r->len, *t;
 	uint64_t step, tid;
-	size_t off;
+	size_t tl;
+	struct step_off so;
 
-	if (!sp1)
-		sp1 = end;
-	if (parse_u64(p, (size_t)(sp1 - p), &step))
-		return rfail(r, "bad step number '%.*s'",
-			     TOK(p, (size_t)(sp1 - p)));
+	t = token(&p, end, &tl);
+	if (parse_u64(t, tl, &step))
+		return rfail(r, "bad step number '%.*s'", TOK(t, tl));
 	if (step != r->nsteps)
 		return rfail(r, "step %llu out of order, expected %zu",
 			     (unsigned long long)step, r->nsteps);
-	if (sp1 == end)
-		return rfail(r, "step line needs '<step> <tid> <label>'");
-	p = sp1 + 1;
-	sp2 = memchr(p, ' ', (size_t)(end - p));
-	if (!sp2)
-		sp2 = end;
-	if (parse_u64(p, (size_t)(sp2 - p), &tid))
-		return rfail(r, "bad thread id '%.*s'",
-			     TOK(p, (size_t)(sp2 - p)));
+	if (p >= end)
+		return rfail(r, "step line needs '<step> <tid> [events] | "
+				"<label>'");
+	t = token(&p, end, &tl);
+	if (parse_u64(t, tl, &tid))
+		return rfail(r, "bad thread id '%.*s'", TOK(t, tl));
 	if (tid > TRACE_TID_MAX)
 		return rfail(r, "thread id %llu out of range (0..%d)",
 			     (unsigned long long)tid, TRACE_TID_MAX);
-	if (keep(r, sp2 == end ? "" : sp2 + 1, &off))
+	if (parse_step_body(r, p, end, &so))
 		return -1;
 	size_t cap = r->steps_cap;
 
 	if (grow((void **)&r->steps, &r->steps_cap, r->nsteps + 1,
 		 sizeof(*r->steps)))
 		return rfail(r, "out of memory");
-	/* label_off follows steps_cap: same count, grown together, and only
-	 * when it grew (a realloc per step is quadratic under ASan). */
-	if (r->steps_cap != cap || !r->label_off) {
-		size_t *lo = realloc(r->label_off, r->steps_cap * sizeof(*lo));
+	/* off follows steps_cap: same count, grown together, and only when
+	 * it grew (a realloc per step is quadratic under ASan). */
+	if (r->steps_cap != cap || !r->off) {
+		struct step_off *o = realloc(r->off, r->steps_cap * sizeof(*o));
 
-		if (!lo)
+		if (!o)
 			return rfail(r, "out of memory");
-		r->label_off = lo;
+		r->off = o;
 	}
+	memset(&r->steps[r->nsteps], 0, sizeof(r->steps[0]));
 	r->steps[r->nsteps].step = step;
 	r->steps[r->nsteps].tid = (uint32_t)tid;
-	r->steps[r->nsteps].label = NULL;
-	r->label_off[r->nsteps] = off;
-	r->nsteps++;
+	r->off[r->nsteps++] = so;
+	assert(r->nsteps <= r->steps_cap);
 	return 0;
+}
+
+/* "checksum <16 hex>": compared with the lines before it. */
+static int parse_checksum(struct reader *r)
+{
+	static const char key[] = "checksum ";
+	const char *h = r->line + sizeof(key) - 1;
+	unsigned long long want = 0;
+
+	if (strlen(h) != 16 || strspn(h, "0123456789abcdef") != 16)
+		return rfail(r, "bad checksum line (expected 16 lowercase hex digits)");
+	for (int i = 0; i < 16; i++)
+		want = want << 4 | (unsigned long long)(h[i] <= '9' ? h[i] - '0' : h[i] - 'a' + 10);
+	r->checksum = want == r->sum ? 1 : -1;
+	r->checksum_line = r->lineno;
+	return 0;
+}
+
+static int is_checksum(const struct reader *r)
+{
+	return strncmp(r->line, "checksum ", 9) == 0;
+}
+
+/* A line after "steps": a step, the violation, the checksum or the end. */
+static int body_line(struct reader *r, int *state)
+{
+	static const char viol[] = "violation ";
+
+	if (*state == R_STEPS && strncmp(r->line, viol, sizeof(viol) - 1) == 0) {
+		size_t off;
+
+		if (keep(r, r->line + sizeof(viol) - 1, &off))
+			return -1;
+		r->violation = off + 1;
+		*state = R_VIOLATION;
+		return 0;
+	}
+	if (*state != R_SUMMED && is_checksum(r)) {
+		*state = R_SUMMED;
+		return parse_checksum(r);
+	}
+	if (strcmp(r->line, "end") == 0) {
+		*state = R_ENDED;
+		return 0;
+	}
+	if (*state == R_STEPS)
+		return parse_step(r);
+	return rfail(r, *state == R_VIOLATION
+				? "expected 'checksum' or 'end' after 'violation'"
+				: "expected 'end' after 'checksum'");
 }
 
 static int parse_lines(struct reader *r, struct trace *out)
 {
-	static const char viol[] = "violation ";
 	int state = R_MAGIC, got;
 
+	r->sum = FNV_BASIS;
 	while ((got = read_line(r)) == 1) {
+		int bad = 0;
+		/* hashed before parsing, which may cut the line in place */
+		uint64_t next = r->sum;
+
+		for (size_t k = 0; k < r->len; k++)
+			next = fnv_byte(next, (unsigned char)r->line[k]);
+		next = fnv_byte(next, '\n');
+
 		switch (state) {
 		case R_MAGIC:
-			if (parse_magic(r, out))
-				return -1;
+			bad = parse_magic(r, out);
 			state = R_HEADER;
 			break;
 		case R_HEADER:
 			if (strcmp(r->line, "steps") == 0)
 				state = R_STEPS;
-			else if (parse_header(r))
-				return -1;
-			break;
-		case R_STEPS:
-			if (strcmp(r->line, "end") == 0) {
-				state = R_ENDED;
-			} else if (strncmp(r->line, viol, sizeof(viol) - 1) ==
-				   0) {
-				size_t off;
-
-				if (keep(r, r->line + sizeof(viol) - 1, &off))
-					return -1;
-				r->violation = off + 1;
-				state = R_VIOLATION;
-			} else if (parse_step(r)) {
-				return -1;
-			}
-			break;
-		case R_VIOLATION:
-			if (strcmp(r->line, "end") != 0)
-				return rfail(r, "expected 'end' after "
-						"'violation'");
-			state = R_ENDED;
+			else
+				bad = parse_header(r);
 			break;
 		case R_ENDED:
 			return rfail(r, "data after 'end'");
+		default:
+			bad = body_line(r, &state);
+			break;
 		}
+		if (bad)
+			return -1;
+		r->sum = next;
 	}
 	if (got < 0)
 		return -1;
@@ -435,6 +763,7 @@ static int parse_lines(struct reader *r, struct trace *out)
 				"line");
 	case R_STEPS:
 	case R_VIOLATION:
+	case R_SUMMED:
 		return rfail(r, "unexpected end of file: missing 'end' line "
 				"(truncated trace?)");
 	}
@@ -446,7 +775,8 @@ static void reader_free(struct reader *r)
 	free(r->str);
 	free(r->kv);
 	free(r->steps);
-	free(r->label_off);
+	free(r->off);
+	free(r->ev);
 }
 
 /* The parse succeeded: build *out from the reader's buffers. */
@@ -467,19 +797,26 @@ static int finish(struct reader *r, struct trace *out)
 		out->kv[i].value = out->strings + r->kv[i].value;
 	}
 	out->nkv = r->nkv;
+	out->events = r->ev;
+	r->ev = NULL;
 	for (size_t i = 0; i < r->nsteps; i++) {
-		r->steps[i].label = out->strings + r->label_off[i];
+		r->steps[i].label = out->strings + r->off[i].label;
+		r->steps[i].ev = out->events ? out->events + r->off[i].ev : NULL;
+		r->steps[i].nev = r->off[i].nev;
 		out->choices[i] = r->steps[i].tid;
 	}
 	out->steps = r->steps;
 	r->steps = NULL;
 	out->nsteps = r->nsteps;
 	out->violation = r->violation ? out->strings + r->violation - 1 : NULL;
+	out->checksum = r->checksum;
+	out->checksum_line = r->checksum_line;
 	return 0;
 }
 
-int trace_read_stream(FILE *f, const char *name, struct trace *out, char *err,
-		      size_t errlen)
+int trace_read_stream(FILE *f, const char *name,
+		      const struct sched_ev_schema *schema, struct trace *out,
+		      char *err, size_t errlen)
 {
 	struct reader *r = calloc(1, sizeof(*r));
 	int rc;
@@ -494,6 +831,7 @@ int trace_read_stream(FILE *f, const char *name, struct trace *out, char *err,
 	}
 	r->f = f;
 	r->name = name;
+	r->schema = schema;
 	r->err = err;
 	r->errlen = errlen;
 	rc = parse_lines(r, out);
@@ -506,21 +844,21 @@ int trace_read_stream(FILE *f, const char *name, struct trace *out, char *err,
 	return rc;
 }
 
-int trace_read(const char *path, struct trace *out, char *err, size_t errlen)
+int trace_read(const char *path, const struct sched_ev_schema *schema,
+	       struct trace *out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	int e = 0;
+	FILE *f = input_open(path, &e);
 	int rc;
 
 	if (!f) {
-		int e = errno;
-
 		memset(out, 0, sizeof(*out));
 		if (err && errlen)
-			snprintf(err, errlen, "%s:0: cannot open: %s", path,
-				 strerror(e));
+			snprintf(err, errlen, "%s:1: cannot open: %s", path,
+				 input_strerror(e));
 		return -1;
 	}
-	rc = trace_read_stream(f, path, out, err, errlen);
+	rc = trace_read_stream(f, path, schema, out, err, errlen);
 	fclose(f);
 	return rc;
 }
@@ -558,5 +896,6 @@ void trace_free(struct trace *t)
 	free(t->steps);
 	free(t->choices);
 	free(t->strings);
+	free(t->events);
 	memset(t, 0, sizeof(*t));
 }

@@ -5,6 +5,12 @@
  *                              is a context switch
  *   sched_schedules_per_s      reset + 6 threads + ~100 steps, per schedule
  *   sched_switch_ns            one raw coroutine switch (coro_switch)
+ *   sched_spawning_1m_steps_{pct,random}_s
+ *                              seconds for a 1,000,000-step run in which a
+ *                              spinning thread spawns a short-lived worker
+ *                              every 20 steps (~50,000 threads, nearly all
+ *                              exited) while another spins too: the shape
+ *                              of a retrying handler (issue 7)
  * Exits non-zero if a run does not end as expected. */
 #include <stdint.h>
 #include <stdio.h>
@@ -94,6 +100,54 @@ static double schedules_per_s(uint64_t nsched, uint64_t *steps)
 	return (double)nsched / dt;
 }
 
+static void worker_fn(void *arg)
+{
+	sched_t *s = arg;
+
+	for (int i = 0; i < 10; i++)
+		sched_point(s);
+}
+
+/* Spins with sched_yield (a retry loop), spawning a worker every 20. */
+static void spawner_fn(void *arg)
+{
+	sched_t *s = arg;
+
+	for (uint64_t i = 0;; i++) {
+		if (i % 20 == 0 && sched_spawn(s, "worker", 0, worker_fn, s) < 0)
+			die("spawn worker");
+		sched_yield(s);
+	}
+}
+
+static void yielder_fn(void *arg)
+{
+	for (;;)
+		sched_yield(arg);
+}
+
+static double spawning_run_s(enum sched_strategy st, uint64_t steps)
+{
+	struct sched_opts o = {.strategy = st, .seed = 7, .max_steps = steps};
+	sched_t *s = sched_new(&o);
+
+	if (!s)
+		die("sched_new");
+	if (sched_spawn(s, "serve", 0, spawner_fn, s) < 0 ||
+	    sched_spawn(s, "other", 0, yielder_fn, s) < 0)
+		die("spawn");
+	double t0 = now();
+
+	if (sched_run(s) != SCHED_STEP_BOUND || sched_steps(s) != steps)
+		die("spawning run did not reach its step bound");
+	double dt = now() - t0;
+
+	if (sched_nthreads(s) < (int)(steps / 100))
+		die("spawning run spawned too few threads");
+	sched_free(s);
+	return dt;
+}
+
 /* Raw switches: main <-> one coroutine, back and forth. */
 struct pingpong {
 	struct coro main, co;
@@ -158,6 +212,10 @@ int main(void)
 	printf("bench: sched_schedule_steps %.0f steps\n",
 	       (double)steps / 100000.0);
 	printf("bench: sched_switch_ns %.2f ns\n", switch_ns(20000000));
+	printf("bench: sched_spawning_1m_steps_pct_s %.3f s\n",
+	       spawning_run_s(SCHED_PCT, 1000000));
+	printf("bench: sched_spawning_1m_steps_random_s %.3f s\n",
+	       spawning_run_s(SCHED_RANDOM, 1000000));
 	free(alt);
 	return 0;
 }

@@ -169,7 +169,7 @@ struct cprobe {
 	const char *name;
 	cprobe_fn fn;
 	uint64_t page_size;    /* what the probe's open() asks for */
-	const char *rules;     /* KERNEL.md Model rules it observes */
+	const char *rules;     /* docs/KERNEL.md Model rules it observes */
 };
 
 /* The probe table (conform_probes.c), ended by a {NULL} entry. */

@@ -1,5 +1,5 @@
 /* tests/conform_probes.c — the table of conformance probes: each re-creates
- * one of KERNEL.md's real-kernel experiments (p01-p12) as a program against
+ * one of docs/KERNEL.md's real-kernel experiments (p01-p12) as a program against
  * a probe environment (tests/conform.h), so that the simulated and the
  * real kernel can be asked the same questions. The probes themselves live
  * in tests/conform_probes_*.c, grouped by subject.

@@ -3,7 +3,7 @@
  * the zero page, EAGAIN while mmap_changing is raised.
  * Each probe settles after every action (tests/conform.h) and logs only
  * what a program can observe; the comment above each probe names the
- * KERNEL.md Model rules it shows and the real-kernel probe (p01-p12) it
+ * docs/KERNEL.md Model rules it shows and the real-kernel probe (p01-p12) it
  * re-creates. The table of all probes is in tests/conform_probes.c.
  */
 #include "tests/conform_probes.h"

@@ -7,7 +7,7 @@
  * which publishes its kernel thread id before it touches anything.
  * settle() polls /proc/self/task/TID/{stat,wchan} until every unfinished
  * operation sleeps (state S or D) in handle_userfault or
- * userfaultfd_event_wait_completion (KERNEL.md rule 43): the wchan shows
+ * userfaultfd_event_wait_completion (docs/KERNEL.md rule 43): the wchan shows
  * only once the thread is off the CPU, after its message was queued, and
  * a wake makes the thread runnable inside the waker's system call, so a
  * thread is never taken for asleep when it is about to move. Every wait is

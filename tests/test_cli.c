@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,34 +137,111 @@ static void test_replay_reproduces_byte_for_byte(void **state)
 	assert_int_equal(sscanf(p + strlen("replay:    uffdlab replay "), "%511s", trace), 1);
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
 	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* a step bound other than the default is part of the reproduce line */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --max-steps 5000 --out %s/r",
+			     bin, STALE, tmp), 1);
+	assert_non_null(strstr(out, " --max-steps 5000 --strategy random --seed "));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
+	/* --json: the same schema as explore's */
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --json", bin, trace), 1);
+	assert_true(strncmp(out, "{\"schema\":1,\"trace\":", strlen("{\"schema\":1,\"trace\":")) == 0);
+	assert_non_null(strstr(out, "\"identical\":true,"));
+	assert_non_null(strstr(out, "\"violation\":{\"name\":\"install-into-removed\""));
 	/* the regenerated trace is the same file */
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s --out %s/again; cmp %s %s/again",
 			     bin, trace, tmp, trace, tmp), 0);
+}
+
+/* What a determinism bug would look like: the trace's schedule changed and
+ * its checksum made to fit again (FNV-1a 64 of the bytes before the
+ * "checksum" line), so that the trace is authentic but does not replay. */
+static void refit_checksum(const char *path)
+{
+	char buf[1 << 20];
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *c = strstr(buf, "\nchecksum ");
+	assert_non_null(c);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (char *p = buf; p <= c; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	char hex[17];
+	snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+	memcpy(c + strlen("\nchecksum "), hex, 16);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
 }
 
 static void test_tampered_trace_is_refused_or_diverges(void **state)
 {
 	(void)state;
 	char out[4096], err[4096];
+	/* the scenario at a path of its own, to change and remove it later */
 	assert_int_equal(run(out, sizeof out, NULL, 0,
-			     "%s explore %s --variant stale-source --seed 1 --runs 5000 --out %s/t",
-			     bin, STALE, tmp), 1);
-	/* a changed scenario: the hash no longer matches */
+			     "cp %s %s/own.scn && %s explore %s/own.scn --variant stale-source --seed 1 "
+			     "--runs 5000 --out %s/t", STALE, tmp, bin, tmp, tmp), 1);
+#define OWN_T "%s/t/own-e2b-ref-stale-source-random-*.trace"
+	/* a changed scenario file at the recorded path: refused */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' %s/t/" TRACE_A "*.trace > %s/h.trace && %s replay %s/h.trace",
+			     "cp %s/own.scn %s/keep.scn && echo '# changed' >> %s/own.scn && "
+			     "%s replay " OWN_T "; st=$?; cp %s/keep.scn %s/own.scn; exit $st",
+			     tmp, tmp, tmp, bin, tmp, tmp, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, ".trace:5: scenario "));
+	assert_non_null(strstr(err, "/own.scn changed since the trace was recorded"));
+	/* no file there: the embedded text replays it */
+	assert_int_equal(run(out, sizeof out, NULL, 0, "rm %s/own.scn && %s replay " OWN_T
+			     "; st=$?; cp %s/keep.scn %s/own.scn; exit $st", tmp, bin, tmp, tmp, tmp), 1);
+	assert_non_null(strstr(out, "reproduced byte for byte"));
+	/* embedded text and hash disagree */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^scenario-hash .*/scenario-hash 0000000000000000/' " OWN_T
+			     " > %s/x.trace && %s replay %s/x.trace", tmp, tmp, bin, tmp), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "/x.trace:5: the embedded scenario-text has hash"));
+	/* another semantics version */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^semantics .*/semantics 1/' " OWN_T " > %s/v.trace && %s replay %s/v.trace",
 			     tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
-	assert_non_null(strstr(err, "/h.trace:4: scenario " STALE " changed"));
-	/* another tool version */
+	assert_non_null(strstr(err, "/v.trace:2: trace of semantics 1, this uffdlab is semantics"));
+	/* a typed field that is not the kind's */
 	assert_int_equal(run(NULL, 0, err, sizeof err,
-			     "sed 's/^tool .*/tool uffdlab 9.9.9/' %s/t/" TRACE_A "*.trace > %s/v.trace && %s replay %s/v.trace",
+			     "sed 's/ fault mm=/ fault mmm=/' " OWN_T " > %s/f.trace && %s replay %s/f.trace",
 			     tmp, tmp, bin, tmp), 2);
 	assert_int_equal(count_lines(err), 1);
-	assert_non_null(strstr(err, "/v.trace:2: trace written by 'uffdlab 9.9.9'"));
-	/* a schedule that names the wrong thread: the replay diverges */
-	assert_int_equal(run(out, sizeof out, NULL, 0,
-			     "sed 's/^4 2 /4 0 /' %s/t/" TRACE_A "*.trace > %s/d.trace && %s replay %s/d.trace",
-			     tmp, tmp, bin, tmp), 3);
+	assert_non_null(strstr(err, "event 'fault' needs 'mm=' as field 1"));
+	/* an edited step (the schedule names another thread): bad input,
+	 * naming the edited line, not a determinism bug */
+	char path[512];
+	snprintf(path, sizeof path, "%s/d.trace", tmp);
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^4 2 /4 0 /' " OWN_T " > %s && %s replay %s", tmp, path, bin, path), 2);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "the trace was edited (its checksum does not match)"));
+	int edited_line = 0;
+	assert_int_equal(run(out, sizeof out, NULL, 0, "grep -n '^4 0 ' %s | cut -d: -f1", path), 0);
+	edited_line = atoi(out);
+	char want[64];
+	snprintf(want, sizeof want, "/d.trace:%d: ", edited_line);
+	assert_non_null(strstr(err, want));
+	/* an edited seed: the replay follows the choices, the seed check sees it */
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "sed 's/^seed .*/seed 2/' " OWN_T " > %s/s.trace && %s replay %s/s.trace",
+			     tmp, tmp, bin, tmp), 2);
+	assert_non_null(strstr(err, "the trace was edited"));
+	assert_non_null(strstr(err, "seed 2 now gives"));
+	/* the same edit with the checksum refitted: authentic, yet it does not
+	 * replay: a determinism bug (3), named at the first differing line */
+	refit_checksum(path);
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, path), 3);
+	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "determinism bug"));
 	/* garbage */
 	assert_int_equal(run(NULL, 0, err, sizeof err, "printf 'hello\\n' > %s/g.trace && %s replay %s/g.trace",
@@ -178,13 +257,38 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 	static const char *const cases[][2] = {
 		{"explore", "no such"},
 		{"explore " STALE " --seed abc", "--seed: 'abc' is not a non-negative integer"},
+		/* decimal or 0x hex only: no sign, no space, no octal, no NaN */
+		{"explore " STALE " --seed ' -1'", "--seed: ' -1' is not a non-negative integer"},
+		{"explore " STALE " --runs ' 5'", "--runs: ' 5' is not a non-negative integer"},
+		{"explore " STALE " --seed 99999999999999999999", "is out of range"},
+		{"explore " STALE " --time nan", "--time: 'nan' is not a positive number"},
+		{"explore " STALE " --time ' 1'", "is not a positive number"},
+		{"explore " STALE " --time inf", "is not a positive number"},
+		{"run --runs -1", "--runs: '-1' is not a positive integer"},
+		/* a FIFO as input would block an open() forever */
+		{"explore /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
+		{"replay /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
+		{"replay /nonexistent.trace", "/nonexistent.trace:1: cannot open"},
 		{"explore " STALE " --strategy bogus", "unknown strategy 'bogus'"},
 		{"explore " STALE " --variant nope", "unknown variant 'nope'"},
 		{"explore " STALE " --handler nope", "unknown handler 'nope'"},
+		/* a variant applies to the handler its bug is put back into */
+		{"explore " STALE " --variant no-read-gate",
+		 "variant 'no-read-gate' puts its bug into reference, not into e2b-ref"},
+		{"explore " STALE " --handler reference --variant stale-source",
+		 "variant 'stale-source' puts its bug into e2b-ref, not into reference"},
+		{"explore " STALE " --variant ,,", "empty variant name in the --variant list"},
+		{"explore " STALE " --variant ''", "--variant needs a variant name"},
+		{"explore " STALE " --variant stale-source,", "empty variant name"},
+		{"real " STALE " --variant no-read-gate", "puts its bug into reference"},
 		{"explore " STALE " --frobnicate", "unknown or incomplete option '--frobnicate'"},
 		{"explore " STALE " --runs 0", "--runs must be at least 1"},
 		{"explore " STALE " --strategy dfs --time 3", "--strategy dfs takes --runs, not --time"},
 		{"explore " STALE " --strategy dfs --bound 99", "--bound must be at most 8"},
+		{"explore " STALE " --bound 1", "--bound is only for --strategy dfs, not --strategy random"},
+		{"explore " STALE " --strategy pct --bound 1", "--bound is only for --strategy dfs"},
+		{"explore " STALE " --depth 2", "--depth is only for --strategy pct, not --strategy random"},
+		{"explore " STALE " --strategy dfs --pct-k 9", "--pct-k is only for --strategy pct"},
 		{"explore /nonexistent.scn", "/nonexistent.scn"},
 		{"replay", "replay needs a TRACE file"},
 		{"replay /nonexistent.trace", "/nonexistent.trace"},
@@ -194,12 +298,20 @@ static void test_bad_input_is_one_line_exit_2(void **state)
 		{"viz " STALE, STALE ":1: "},
 		{"viz x.trace --head", "--head needs a value"},
 	};
+	unlink("/tmp/uffdlab-cli-fifo.scn");
+	assert_int_equal(mkfifo("/tmp/uffdlab-cli-fifo.scn", 0600), 0);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int st = run(NULL, 0, err, sizeof err, "%s %s", bin, cases[i][0]);
+		int st = run(NULL, 0, err, sizeof err, "timeout 20 %s %s", bin, cases[i][0]);
 		if (st != 2 || count_lines(err) != 1 ||
 		    (strcmp(cases[i][1], "no such") && !strstr(err, cases[i][1])))
 			fail_msg("'uffdlab %s' -> exit %d, stderr '%s'", cases[i][0], st, err);
 	}
+	unlink("/tmp/uffdlab-cli-fifo.scn");
+	/* 032 is thirty-two, as in the scenario language (strtoull base 0: 26) */
+	char out[4096];
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore " STALE " --variant stale-source "
+			     "--seed 032 --runs 1 --no-shrink --out %s/s40", bin, tmp), 1);
+	assert_non_null(strstr(out, "--seed 32 --runs 1"));
 	/* a broken scenario names file:line:col */
 	int st = run(NULL, 0, err, sizeof err,
 		     "printf 'memory 4k 2\\nthread g0 guest\\n  read 7\\n' > %s/bad.scn && %s explore %s/bad.scn",
@@ -218,6 +330,7 @@ static void test_clean_scenario_exits_0_and_list_names_things(void **state)
 	assert_non_null(strstr(out, "no violation in 500 runs"));
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s explore scenarios/missing.scn --runs 50 --json --out %s/m",
 			     bin, tmp), 0);
+	assert_true(strncmp(out, "{\"schema\":1,", strlen("{\"schema\":1,")) == 0);
 	assert_non_null(strstr(out, "\"runs\":50,"));
 	assert_non_null(strstr(out, "\"violation\":null"));
 	assert_int_equal(run(out, sizeof out, NULL, 0, "%s list", bin), 0);

@@ -4,15 +4,15 @@
  * a probe that settles must not depend on the schedule) and on the real
  * kernel, and the two observation logs must be identical line by line
  * (both are printed, side by side, when they are not). Each probe also
- * has its key observations from KERNEL.md spelled out here and checked
+ * has its key observations from docs/KERNEL.md spelled out here and checked
  * against both logs in order, so a probe that observes nothing, or the
  * wrong thing on both kernels alike, cannot pass. Real-kernel runs skip
  * with the reason printed where userfaultfd or 2 MiB pages are missing;
- * the model side still runs and is checked against KERNEL.md then.
+ * the model side still runs and is checked against docs/KERNEL.md then.
  *
  * A known divergence of the model from the kernel is the third field of
  * the probe's `tests` entry (D_* below), with the exact difference: the
- * probe still checks KERNEL.md against the real log, then prints both
+ * probe still checks docs/KERNEL.md against the real log, then prints both
  * logs and skips, so `make test` stays green while the model is fixed;
  * once the logs agree it says the mark can go and checks as usual.
  *
@@ -183,8 +183,8 @@ static void test_probe(void **state)
 		print_log("real", r);
 		fail_msg("%s: real run failed (%d)", p->name, rc);
 	}
-	/* KERNEL.md's observations hold on the real kernel: else the probe
-	 * (or KERNEL.md) is wrong, whatever the model does */
+	/* docs/KERNEL.md's observations hold on the real kernel: else the probe
+	 * (or docs/KERNEL.md) is wrong, whatever the model does */
 	check_expectations("real", t, r);
 	printf("%s: model %d runs %.1f ms, real %.1f ms\n", p->name, MODEL_SEEDS,
 	       t1 - t0, t2 - t1);
@@ -209,7 +209,7 @@ static void test_probe(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* key observations per probe: what KERNEL.md's probes saw on 6.18      */
+/* key observations per probe: what docs/KERNEL.md's probes saw on 6.18      */
 
 /* p01 A-D: rules 1-4 */
 static const char *const x_read_order[] = {
@@ -616,7 +616,7 @@ static int race_round(const char *who, int model, uint64_t seed, struct clog *l)
 	return k;
 }
 
-/* KERNEL.md rule 25 (p03 2, p05): a COPY after the REMOVE was read gets
+/* docs/KERNEL.md rule 25 (p03 2, p05): a COPY after the REMOVE was read gets
  * EAGAIN, or lands and is zapped, or lands after the zap and stays. The
  * model must reach all three across seeds; on hardware the window is
  * statistical, so every outcome seen must merely be one of the three. */

@@ -1,4 +1,4 @@
-/* tests/test_model_kernel.c — the simulated kernel against KERNEL.md's
+/* tests/test_model_kernel.c — the simulated kernel against docs/KERNEL.md's
  * Model rules, one test per rule (r01 ... r41).
  *
  * Each test runs small coroutine programs (guest, balloon, handler) on the
@@ -6,7 +6,7 @@
  * a program can observe: return codes, output fields, message order, page
  * contents, whether a thread is blocked. Threads order themselves with
  * `until(cond)` spin-waits on observable state, so the assertions hold on
- * every schedule; the expected values are those KERNEL.md's probes saw on
+ * every schedule; the expected values are those docs/KERNEL.md's probes saw on
  * a real 6.18 kernel. r25 instead explores seeds until all three outcomes
  * of a COPY racing madvise's steps have been seen.
  */
@@ -2682,8 +2682,11 @@ struct trace {
 	uint64_t steps;
 };
 
-static void trace_sink(void *ctx, uint64_t step, int tid, const char *label)
+static void trace_sink(void *ctx, const struct sched_step_info *si)
 {
+	uint64_t step = si->step;
+	int tid = si->tid;
+	const char *label = si->label;
 	struct trace *t = ctx;
 	char buf[600];
 	int n = snprintf(buf, sizeof(buf), "%llu t%d %s\n",
@@ -2691,6 +2694,14 @@ static void trace_sink(void *ctx, uint64_t step, int tid, const char *label)
 
 	for (int i = 0; i < n && i < (int)sizeof(buf); i++)
 		t->hash = (t->hash ^ (unsigned char)buf[i]) * 0x100000001b3ull;
+	/* the typed events are part of the trace too */
+	for (size_t e = 0; e < si->nev; e++)
+		for (unsigned f = 0; f <= si->ev[e].nf; f++) {
+			uint64_t v = f ? (uint64_t)si->ev[e].f[f - 1] :
+					 si->ev[e].kind;
+
+			t->hash = (t->hash ^ v) * 0x100000001b3ull;
+		}
 	t->steps++;
 }
 

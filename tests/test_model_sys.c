@@ -679,8 +679,11 @@ struct lines {
 	int n;
 };
 
-static void line_sink(void *ctx, uint64_t step, int tid, const char *label)
+static void line_sink(void *ctx, const struct sched_step_info *si)
 {
+	uint64_t step = si->step;
+	int tid = si->tid;
+	const char *label = si->label;
 	struct lines *l = ctx;
 
 	(void)step;

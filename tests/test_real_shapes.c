@@ -1,4 +1,4 @@
-/* The upstream E2B handler tests (HANDLER.md 2.6) on the real kernel: every
+/* The upstream E2B handler tests (docs/HANDLER.md 2.6) on the real kernel: every
  * shape of real/shapes.c, for 4 KiB and 2 MiB pages, run by e2b-ref; and
  * negative controls showing that the shapes do fail when the handler has
  * the bug they guard against. */

@@ -2,7 +2,7 @@
  * conventions through as handler/sys.h documents them — read order (faults
  * before events), COPY/ZEROPAGE results (EEXIST, partial progress, EAGAIN
  * while mmap_changing with the field set, ENOENT, EINVAL on hugetlb),
- * DONTWAKE then WAKE (KERNEL.md rules 1-19, 30). */
+ * DONTWAKE then WAKE (docs/KERNEL.md rules 1-19, 30). */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -102,7 +102,7 @@ static struct real_region *open_region(uint64_t ps, uint64_t pages,
 	return r;
 }
 
-/* KERNEL.md rule 1: faults before events, whatever the queueing order. */
+/* docs/KERNEL.md rule 1: faults before events, whatever the queueing order. */
 static void test_uffd_read_gives_faults_before_events(void **state)
 {
 	(void)state;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unistd.h>
 
 #include "scenarios/scenario.h"
 
@@ -833,7 +834,17 @@ static void test_parse_file_errors(void **state)
 			    "no/such.scn:1:1: cannot open: No such file or directory");
 	assert_int_equal(scn_parse_file("scenarios", &scn, err, sizeof(err)),
 			 -1);
-	assert_string_equal(err, "scenarios:1:1: cannot read: Is a directory");
+	assert_string_equal(err, "scenarios:1:1: cannot open: Is a directory");
+	/* a FIFO would block fopen() for good: refused before any read */
+	char fifo[] = "/tmp/uffdlab-fifo-XXXXXX";
+	assert_non_null(mkdtemp(fifo));
+	char fp[64];
+	snprintf(fp, sizeof fp, "%s/f.scn", fifo);
+	assert_int_equal(mkfifo(fp, 0600), 0);
+	assert_int_equal(scn_parse_file(fp, &scn, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":1:1: cannot open: not a regular file"));
+	unlink(fp);
+	rmdir(fifo);
 }
 
 static void test_string_matches_file(void **state)

@@ -167,8 +167,11 @@ struct capture {
 	size_t n;
 };
 
-static void capture_sink(void *ctx, uint64_t step, int tid, const char *label)
+static void capture_sink(void *ctx, const struct sched_step_info *si)
 {
+	uint64_t step = si->step;
+	int tid = si->tid;
+	const char *label = si->label;
 	struct capture *c = ctx;
 
 	assert_int_equal(step, c->n);
@@ -1037,8 +1040,11 @@ struct longsink {
 	int n;
 };
 
-static void long_sink(void *ctx, uint64_t step, int tid, const char *label)
+static void long_sink(void *ctx, const struct sched_step_info *si)
 {
+	uint64_t step = si->step;
+	int tid = si->tid;
+	const char *label = si->label;
 	struct longsink *l = ctx;
 	size_t len = strlen(label);
 

@@ -21,6 +21,7 @@
 #include "model/world.h"
 #include "scenarios/scenario.h"
 #include "sched/trace.h"
+#include "model/event.h"
 #include "viz/viz.h"
 
 struct fixture {
@@ -64,6 +65,8 @@ static int teardown(void **state)
 
 /* ---- traces ---- */
 
+/* A step: its thread and its line after the tid, "<events> | <label>"
+ * (sched/trace.h, docs/TRACE.md): the events are what viz reads. */
 struct st {
 	int tid;
 	const char *label;
@@ -78,40 +81,66 @@ static const char *const stale_threads[] = {
 	"0 harness 3", "1 serve 4", "2 g0 1", "3 b0 2", "4 worker 4", NULL,
 };
 static const struct st stale_steps[] = {
-	{0, "yield"},
-	{0, "pipe -> [4, 5]"},
-	{0, "pipe -> [6, 7]"},
-	{0, "spawn serve -> t1"},
-	{2, "yield"},
-	{2, "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
-	{1, "yield"},
-	{1, "poll 3 fds -> 1 3:0x1"},
-	{1, "mutex_lock"},
-	{1, "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
-	{1, "uffd_read 3 max=1 -> -11"},
-	{3, "yield"},
-	{3, "madvise(DONTNEED) mm0 0x7f0000001000 +0x1000; REMOVE "
-	    "0x7f0000001000-0x7f0000002000 queued (mmap_changing=1), sleeps"},
-	{1, "mutex_unlock"},
-	{1, "mutex_lock"},
-	{1, "mutex_unlock"},
-	{1, "mutex_lock"},
-	{1, "mutex_unlock"},
-	{1, "spawn worker -> t4"},
-	{1, "poll 3 fds -> 1 3:0x1"},
-	{1, "mutex_lock"},
-	{1, "uffd_read 3 max=1 -> 1: REMOVE 0x7f0000001000-0x7f0000002000"},
-	{1, "uffd_read 3 max=1 -> -11"},
-	{3, "REMOVE read: resumed, mmap_changing=0"},
-	{3, "madvise zaps 0x7f0000001000-0x7f0000002000; madvise -> 0"},
-	{1, "wrlock; wrlock acquired; note tracker 0x1 2"},
-	{4, "note before_rlock 0x7f0000001000 0"},
-	{4, "rdlock waits (writer t1 inside)"},
-	{1, "wrunlock (admits 1 readers)"},
-	{4, "rdlock acquired (readers=1); note before_fault_page 0x7f0000001000 0"},
-	{4, "source_read p1 -> 0 S1"},
-	{4, "uffd_copy 0x7f0000001000 4096 mode=0 S1 -> 0 copied=4096; "
-	    "note tracker 0x1 1"},
+	{0, "| yield"},
+	{0, "pipe rfd=4 wfd=5 | "
+	    "pipe -> [4, 5]"},
+	{0, "pipe rfd=6 wfd=7 | "
+	    "pipe -> [6, 7]"},
+	{0, "spawn child=1 | "
+	    "spawn serve -> t1"},
+	{2, "| yield"},
+	{2, "fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=1 | "
+	    "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
+	{1, "| yield"},
+	{1, "poll nfds=3 res=1 ; poll_ready fd=3 revents=0x1 | "
+	    "poll 3 fds -> 1 3:0x1"},
+	{1, "mutex_lock lock=2 wait=0 | "
+	    "mutex_lock"},
+	{1, "uffd_read fd=3 max=1 res=1 ; read_pf msg=1 addr=0x7f0000001000 flags=0x0 | "
+	    "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
+	{1, "uffd_read fd=3 max=1 res=-11 | "
+	    "uffd_read 3 max=1 -> -11"},
+	{3, "| yield"},
+	{3, "madvise mm=0 start=0x7f0000001000 len=0x1000 ; remove_queued msg=2 start=0x7f0000001000 end=0x7f0000002000 mc=1 | "
+	    "madvise(DONTNEED) mm0 0x7f0000001000 +0x1000; REMOVE 0x7f0000001000-0x7f0000002000 queued (mmap_changing=1), sleeps"},
+	{1, "mutex_unlock lock=2 owner=1 | "
+	    "mutex_unlock"},
+	{1, "mutex_lock lock=2 wait=0 | "
+	    "mutex_lock"},
+	{1, "mutex_unlock lock=2 owner=1 | "
+	    "mutex_unlock"},
+	{1, "mutex_lock lock=2 wait=0 | "
+	    "mutex_lock"},
+	{1, "mutex_unlock lock=2 owner=1 | "
+	    "mutex_unlock"},
+	{1, "spawn child=4 | "
+	    "spawn worker -> t4"},
+	{1, "poll nfds=3 res=1 ; poll_ready fd=3 revents=0x1 | "
+	    "poll 3 fds -> 1 3:0x1"},
+	{1, "mutex_lock lock=2 wait=0 | "
+	    "mutex_lock"},
+	{1, "uffd_read fd=3 max=1 res=1 ; read_remove msg=2 start=0x7f0000001000 end=0x7f0000002000 | "
+	    "uffd_read 3 max=1 -> 1: REMOVE 0x7f0000001000-0x7f0000002000"},
+	{1, "uffd_read fd=3 max=1 res=-11 | "
+	    "uffd_read 3 max=1 -> -11"},
+	{3, "ev_resumed type=REMOVE msg=2 mc=0 | "
+	    "REMOVE read: resumed, mmap_changing=0"},
+	{3, "zap mm=0 start=0x7f0000001000 end=0x7f0000002000 ; madvise_ret res=0 | "
+	    "madvise zaps 0x7f0000001000-0x7f0000002000; madvise -> 0"},
+	{1, "wrlock lock=1 wait=none ; wrlock_acq lock=1 ; note what=tracker a=0x1 b=2 | "
+	    "wrlock; wrlock acquired; note tracker 0x1 2"},
+	{4, "note what=before_rlock a=0x7f0000001000 b=0 | "
+	    "note before_rlock 0x7f0000001000 0"},
+	{4, "rdlock_wait lock=1 writer=1 announced=0 | "
+	    "rdlock waits (writer t1 inside)"},
+	{1, "wrunlock lock=1 admits=1 bad=0 | "
+	    "wrunlock (admits 1 readers)"},
+	{4, "rdlock_acq lock=1 readers=1 ; note what=before_fault_page a=0x7f0000001000 b=0 | "
+	    "rdlock acquired (readers=1); note before_fault_page 0x7f0000001000 0"},
+	{4, "source_read page=1 res=0 val=0x5300000000000001 | "
+	    "source_read p1 -> 0 S1"},
+	{4, "uffd_copy dst=0x7f0000001000 len=4096 mode=0 src=0x5300000000000001 res=0 copied=4096 ; note what=tracker a=0x1 b=1 | "
+	    "uffd_copy 0x7f0000001000 4096 mode=0 S1 -> 0 copied=4096; note tracker 0x1 1"},
 };
 #define NSTALE (sizeof(stale_steps) / sizeof(stale_steps[0]))
 static const char stale_viol[] =
@@ -132,22 +161,23 @@ static void write_trace_gen(const char *path, const char *const *threads,
 			    const char *violation)
 {
 	FILE *fp = fopen(path, "w");
-	struct trace_writer w;
 	char buf[256];
 
+	/* by hand, not trace_step_events: the test steps are text */
 	assert_non_null(fp);
-	assert_int_equal(trace_writer_open(&w, fp), 0);
-	trace_kv(&w, "tool", "uffdlab test");
-	trace_kv(&w, "scenario", "test.scn");
-	trace_kv(&w, "handler", "e2b-ref");
+	fprintf(fp, "%s %d\ntool uffdlab test\nscenario test.scn\n"
+		    "handler e2b-ref\n", TRACE_MAGIC, TRACE_VERSION);
 	for (size_t i = 0; threads[i]; i++)
-		trace_kv(&w, "thread", "%s", threads[i]);
+		fprintf(fp, "thread %s\n", threads[i]);
+	fprintf(fp, "steps\n");
 	for (size_t i = 0; i < n; i++) {
 		struct st s = i < nfix ? fix[i] : gen(i, buf, sizeof(buf));
 
-		trace_step(&w, i, s.tid, s.label);
+		fprintf(fp, "%zu %d %s\n", i, s.tid, s.label);
 	}
-	assert_int_equal(trace_end(&w, violation), 0);
+	if (violation)
+		fprintf(fp, "violation %s\n", violation);
+	fprintf(fp, "end\n");
 	assert_int_equal(fclose(fp), 0);
 }
 
@@ -161,7 +191,7 @@ static void read_ok(const char *path, struct trace *t)
 {
 	char err[512];
 
-	if (trace_read(path, t, err, sizeof(err)))
+	if (trace_read(path, &mev_schema, t, err, sizeof(err)))
 		fail_msg("%s", err);
 }
 
@@ -259,10 +289,10 @@ static void test_one_lane_per_thread_every_step_in_order(void **state)
 	assert_int_equal(strncmp(dot, "digraph uffdlab {\n", 18), 0);
 	assert_int_equal(count(dot, "subgraph cluster_t"), 5);
 	has(dot, "subgraph cluster_t0 {\n    graph [label=\"t0 harness\\nharness / control\"");
-	has(dot, "subgraph cluster_t1 {\n    graph [label=\"t1 serve\\nhandler: serve loop\"");
+	has(dot, "subgraph cluster_t1 {\n    graph [label=\"t1 serve\\nhandler: serve loop (reads the uffd)\"");
 	has(dot, "subgraph cluster_t2 {\n    graph [label=\"t2 g0\\nguest vCPU\"");
 	has(dot, "subgraph cluster_t3 {\n    graph [label=\"t3 b0\\nballoon / madvise\"");
-	has(dot, "subgraph cluster_t4 {\n    graph [label=\"t4 worker\\nhandler: worker\"");
+	has(dot, "subgraph cluster_t4 {\n    graph [label=\"t4 worker\\nhandler thread\"");
 	/* every step, labelled "step: label", in its thread's cluster */
 	for (size_t i = 0; i < NSTALE; i++) {
 		char node[64];
@@ -289,10 +319,11 @@ static void test_one_lane_per_thread_every_step_in_order(void **state)
 	assert_int_equal(count(dot, "style=invis"), NSTALE - 1);
 	/* a step's label, wrapped, and a tracker note as a page state */
 	has(dot, "s5 [label=\"5: read p1 ;\\lfault: PF 0x7f0000001000 queued, sleeps\\l\"");
-	has(dot, "s25 [label=\"25: wrlock;\\lwrlock acquired\\ltracker p1 := zero\\l\"");
+	has(dot, "s25 [label=\"25: wrlock;\\lwrlock acquired;\\lnote tracker 0x1 2\\l"
+		 "tracker p1 := zero\\l\"");
 	has(dot, "tracker p1 := dirty");
-	/* only in the tooltips, which keep the label as the trace has it */
-	assert_int_equal(count(dot, "note tracker"), 2);
+	/* the label as the trace has it, in the node and its tooltip */
+	assert_int_equal(count(dot, "note tracker"), 4);
 	has(dot, "tooltip=\"wrlock; wrlock acquired; note tracker 0x1 2\"");
 	/* the kernel queue lane: the PF queued by g0, then read */
 	has(dot, "q5 [label=\"PF 0x7f0000001000  from g0\\l\"");
@@ -341,7 +372,7 @@ static void test_copy_wakes_the_faulting_guest(void **state)
 	struct st steps[NSTALE + 1];
 
 	memcpy(steps, stale_steps, sizeof(stale_steps));
-	steps[NSTALE] = (struct st){2, "woken: retries p1; read p1 -> S1; g0 read 1 -> snapshot(1)"};
+	steps[NSTALE] = (struct st){2, "woken mm=0 page=1 msg=1 ; access mm=0 page=1 write=0 res=ok val=0x5300000000000001 ; checked_read page=1 val=0x5300000000000001 | woken: retries p1; read p1 -> S1; g0 read 1 -> snapshot(1)"};
 	write_trace(path, stale_threads, steps, NSTALE + 1,
 		    "stale-data: g0 read page 1 as snapshot(1), but the sequential spec allows only zeros");
 	char *dot = dot_of_file(path, NULL);
@@ -363,12 +394,18 @@ static void test_waker_is_the_last_real_wake(void **state)
 	const char *path = path_in(*state, "dontwake.trace", p, sizeof(p));
 	static const char *const threads[] = {"0 g0 1", "1 serve 4", NULL};
 	static const struct st steps[] = {
-		{0, "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
-		{1, "uffd_read 3 max=4 -> 1: PF 0x7f0000001000"},
-		{1, "uffd_wake 0x7f0000001000 4096 -> 0"},
-		{1, "uffd_copy 0x7f0000001000 4096 mode=1 S1 -> 0 copied=4096"},
-		{1, "uffd_copy 0x7f0000002000 4096 mode=0 S2 -> 0 copied=4096"},
-		{0, "woken: retries p1; read p1 -> S1"},
+		{0, "fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=1 | "
+	    "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
+		{1, "uffd_read fd=3 max=4 res=1 ; read_pf msg=1 addr=0x7f0000001000 flags=0x0 | "
+	    "uffd_read 3 max=4 -> 1: PF 0x7f0000001000"},
+		{1, "uffd_wake start=0x7f0000001000 len=4096 res=0 | "
+	    "uffd_wake 0x7f0000001000 4096 -> 0"},
+		{1, "uffd_copy dst=0x7f0000001000 len=4096 mode=1 src=0x5300000000000001 res=0 copied=4096 | "
+	    "uffd_copy 0x7f0000001000 4096 mode=1 S1 -> 0 copied=4096"},
+		{1, "uffd_copy dst=0x7f0000002000 len=4096 mode=0 src=0x5300000000000002 res=0 copied=4096 | "
+	    "uffd_copy 0x7f0000002000 4096 mode=0 S2 -> 0 copied=4096"},
+		{0, "woken mm=0 page=1 msg=1 ; access mm=0 page=1 write=0 res=ok val=0x5300000000000001 | "
+	    "woken: retries p1; read p1 -> S1"},
 	};
 	write_trace(path, threads, steps, 6, NULL);
 	char *dot = dot_of_file(path, NULL);
@@ -381,7 +418,8 @@ static void test_waker_is_the_last_real_wake(void **state)
 	free(dot);
 }
 
-/* Messages are matched to the oldest queued one with the same text; a
+/* Messages are matched to their reads by message id (two faults at one
+ * address are told apart); a
  * batch read returns several. */
 static void test_reads_match_fifo(void **state)
 {
@@ -390,14 +428,22 @@ static void test_reads_match_fifo(void **state)
 	static const char *const threads[] = {"0 g0 1", "1 g1 1", "2 serve 4",
 					      NULL};
 	static const struct st steps[] = {
-		{0, "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
-		{1, "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
-		{2, "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
-		{2, "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
-		{2, "uffd_zeropage 0x7f0000001000 4096 mode=0 -> 0 zeroed=4096"},
-		{1, "woken: retries p1; write p1 W1; fault: PF 0x7f0000001000 w queued, sleeps"},
-		{0, "woken: retries p1; read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
-		{2, "uffd_read 3 max=4 -> 2: PF 0x7f0000001000 w; PF 0x7f0000001000"},
+		{0, "fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=1 | "
+	    "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
+		{1, "fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=2 | "
+	    "read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
+		{2, "uffd_read fd=3 max=1 res=1 ; read_pf msg=1 addr=0x7f0000001000 flags=0x0 | "
+	    "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
+		{2, "uffd_read fd=3 max=1 res=1 ; read_pf msg=2 addr=0x7f0000001000 flags=0x0 | "
+	    "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
+		{2, "uffd_zeropage dst=0x7f0000001000 len=4096 mode=0 res=0 zeroed=4096 | "
+	    "uffd_zeropage 0x7f0000001000 4096 mode=0 -> 0 zeroed=4096"},
+		{1, "woken mm=0 page=1 msg=2 ; fault mm=0 page=1 addr=0x7f0000001000 flags=0x1 val=0x5700000000000001 msg=3 | "
+	    "woken: retries p1; write p1 W1; fault: PF 0x7f0000001000 w queued, sleeps"},
+		{0, "woken mm=0 page=1 msg=1 ; fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=4 | "
+	    "woken: retries p1; read p1 ; fault: PF 0x7f0000001000 queued, sleeps"},
+		{2, "uffd_read fd=3 max=4 res=2 ; read_pf msg=3 addr=0x7f0000001000 flags=0x1 ; read_pf msg=4 addr=0x7f0000001000 flags=0x0 | "
+	    "uffd_read 3 max=4 -> 2: PF 0x7f0000001000 w; PF 0x7f0000001000"},
 	};
 	write_trace(path, threads, steps, 8, NULL);
 	char *dot = dot_of_file(path, NULL);
@@ -488,9 +534,9 @@ static void test_labels_escaped_for_dot(void **state)
 	const char *path = path_in(f, "esc.trace", p, sizeof(p));
 	static const char *const threads[] = {"0 g\"0 1", NULL};
 	static const struct st steps[] = {
-		{0, "say \"hi\" C:\\dir\\n \\"},
-		{0, "bad byte \xff here, \xc3\xa9 kept"},
-		{0, "ends in a backslash \\"},
+		{0, "| say \"hi\" C:\\dir\\n \\"},
+		{0, "| bad byte \xff here, \xc3\xa9 kept"},
+		{0, "| ends in a backslash \\"},
 	};
 	write_trace(path, threads, steps, 3, "deadlock: \"quoted\" \\ slash");
 	char *dot = dot_of_file(path, NULL);
@@ -543,7 +589,7 @@ static void test_odd_traces_still_draw(void **state)
 	char p[256], out[300], err[512];
 	static const char *const threads[] = {"0 g0 1", "1 helper 9", NULL};
 	static const struct st steps[] = {
-		{0, "yield"}, {1, "yield"}, {7, "spawn x -> t99"}, {0, ""},
+		{0, "| yield"}, {1, "| yield"}, {7, "| spawn x -> t99"}, {0, "|"},
 	};
 
 	write_trace(path_in(f, "empty.trace", p, sizeof(p)), threads, steps, 0,
@@ -579,30 +625,42 @@ static struct st spin_step(size_t i, char *buf, size_t n)
 {
 	size_t round = (i - 4) / 9, k = (i - 4) % 9;
 	int worker = (int)(2 + round);
-	static const char *const serve[] = {"poll 3 fds -> 1 4:0x1",
-					    "read 4 64 -> 1", "mutex_lock",
-					    "mutex_unlock"};
+	static const char *const serve[] = {
+		"poll nfds=3 res=1 ; poll_ready fd=4 revents=0x1 | "
+		"poll 3 fds -> 1 4:0x1",
+		"pipe_read fd=4 len=64 res=1 | read 4 64 -> 1",
+		"mutex_lock lock=2 wait=0 | mutex_lock",
+		"mutex_unlock lock=2 owner=1 | mutex_unlock"};
 
 	if (k < 4)
 		return (struct st){1, serve[k]};
 	if (k == 4) {
-		snprintf(buf, n, "spawn worker -> t%d", worker);
+		snprintf(buf, n, "spawn child=%d | spawn worker -> t%d", worker,
+			 worker);
 		return (struct st){1, buf};
 	}
 	static const char *const w[] = {
+		"note what=before_rlock a=0x7f0000001000 b=0 | "
 		"note before_rlock 0x7f0000001000 0",
+		"uffd_copy dst=0x7f0000001000 len=4096 mode=0 "
+		"src=0x5300000000000001 res=-11 copied=-11 | "
 		"uffd_copy 0x7f0000001000 4096 mode=0 S1 -> -11 copied=-11",
-		"mutex_unlock; note defer 0x7f0000001000 0", "write 5 1 -> 1"};
+		"mutex_unlock lock=2 owner=1 ; note what=defer a=0x7f0000001000 "
+		"b=0 | mutex_unlock; note defer 0x7f0000001000 0",
+		"pipe_write fd=5 len=1 res=1 | write 5 1 -> 1"};
 	return (struct st){worker, w[k - 5]};
 }
 
 static void write_spin(const char *path, size_t n)
 {
 	static const struct st start[] = {
-		{0, "spawn serve -> t1"},
-		{1, "yield"},
-		{1, "poll 3 fds -> 1 3:0x1"},
-		{1, "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
+		{0, "spawn child=1 | spawn serve -> t1"},
+		{1, "| yield"},
+		{1, "poll nfds=3 res=1 ; poll_ready fd=3 revents=0x1 | "
+		    "poll 3 fds -> 1 3:0x1"},
+		{1, "uffd_read fd=3 max=1 res=1 ; read_pf msg=1 "
+		    "addr=0x7f0000001000 flags=0x0 | "
+		    "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
 	};
 	char **threads = calloc(n + 4, sizeof(*threads));
 	size_t nt = 0;
@@ -701,10 +759,13 @@ struct mem_trace {
 static void mem_spin(struct mem_trace *m, size_t n)
 {
 	static const struct st start[] = {
-		{0, "spawn serve -> t1"},
-		{1, "yield"},
-		{1, "poll 3 fds -> 1 3:0x1"},
-		{1, "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
+		{0, "spawn child=1 | spawn serve -> t1"},
+		{1, "| yield"},
+		{1, "poll nfds=3 res=1 ; poll_ready fd=3 revents=0x1 | "
+		    "poll 3 fds -> 1 3:0x1"},
+		{1, "uffd_read fd=3 max=1 res=1 ; read_pf msg=1 "
+		    "addr=0x7f0000001000 flags=0x0 | "
+		    "uffd_read 3 max=1 -> 1: PF 0x7f0000001000"},
 	};
 	size_t rounds = (n - 4) / 9 + 1, nkv = 2 + rounds;
 
@@ -719,9 +780,12 @@ static void mem_spin(struct mem_trace *m, size_t n)
 		char *l = m->labels + i * LABEL_SZ;
 		struct st s = i < 4 ? start[i] : spin_step(i, l, LABEL_SZ);
 
-		if (s.label != l)
-			snprintf(l, LABEL_SZ, "%s", s.label);
-		m->t.steps[i] = (struct trace_step){i, (uint32_t)s.tid, l};
+		/* the label after "| ": in memory, no events (no edges) */
+		const char *bar = strstr(s.label, "| ");
+
+		memmove(l, bar ? bar + 2 : s.label,
+			strlen(bar ? bar + 2 : s.label) + 1);
+		m->t.steps[i] = (struct trace_step){i, (uint32_t)s.tid, l, NULL, 0};
 	}
 	char *kvs = m->labels + n * LABEL_SZ;
 
@@ -732,7 +796,7 @@ static void mem_spin(struct mem_trace *m, size_t n)
 		m->kv[2 + r] = (struct trace_kv){"thread", kvs};
 		kvs += 32;
 	}
-	m->t.version = 1;
+	m->t.version = TRACE_VERSION;
 	m->t.nkv = nkv;
 	m->t.kv = m->kv;
 	m->t.nsteps = n;
@@ -890,7 +954,7 @@ static void test_bad_input_one_error_line(void **state)
 	/* a truncated trace */
 	fp = fopen(p, "w");
 	assert_non_null(fp);
-	fputs("uffdlab-trace 1\nthread 0 g0 1\nsteps\n0 0 yield\n", fp);
+	fputs("uffdlab-trace 2\nthread 0 g0 1\nsteps\n0 0 | yield\n", fp);
 	fclose(fp);
 	assert_int_equal(viz_trace_files(p, err, sizeof(err)), -EINVAL);
 	one_line(err, p, "missing 'end'");
@@ -898,7 +962,7 @@ static void test_bad_input_one_error_line(void **state)
 	/* a bad thread line: its line number */
 	fp = fopen(p, "w");
 	assert_non_null(fp);
-	fputs("uffdlab-trace 1\ntool x\nthread 0 g0\nsteps\n0 0 yield\nend\n", fp);
+	fputs("uffdlab-trace 2\ntool x\nthread 0 g0\nsteps\n0 0 | yield\nend\n", fp);
 	fclose(fp);
 	assert_int_equal(viz_trace_files(p, err, sizeof(err)), -EINVAL);
 	snprintf(prefix, sizeof(prefix), "%s:3: ", p);
@@ -907,7 +971,7 @@ static void test_bad_input_one_error_line(void **state)
 	/* no such file */
 	path_in(f, "missing.trace", p, sizeof(p));
 	assert_int_equal(viz_trace_files(p, err, sizeof(err)), -ENOENT);
-	snprintf(prefix, sizeof(prefix), "%s: ", p);
+	snprintf(prefix, sizeof(prefix), "%s:1: cannot open: ", p);
 	one_line(err, prefix, "No such file");
 
 	/* bad DOT: nothing written */
@@ -943,18 +1007,34 @@ struct rec {
 };
 
 /* A step sink as the driver's: the steps of one run, kept. */
-static void rec_sink(void *ctx, uint64_t step, int tid, const char *label)
+static void rec_sink(void *ctx, const struct sched_step_info *si)
 {
 	struct rec *r = ctx;
+	char *line = NULL;
+	size_t len = 0;
+	struct trace_writer w;
+	FILE *f = open_memstream(&line, &len);
 
-	assert_int_equal(step, r->n);
+	assert_int_equal(si->step, r->n);
 	if (r->n == r->cap) {
 		r->cap = r->cap ? 2 * r->cap : 256;
 		r->s = realloc(r->s, r->cap * sizeof(*r->s));
 		assert_non_null(r->s);
 	}
-	r->s[r->n].tid = tid;
-	r->s[r->n++].label = strdup(label ? label : "");
+	/* the step's line as the trace writer formats it, less "0 <tid> " */
+	assert_non_null(f);
+	assert_int_equal(trace_writer_open(&w, f), 0);
+	trace_writer_schema(&w, &mev_schema);
+	assert_int_equal(trace_step_events(&w, 0, si->tid, si->ev, si->nev,
+					   si->label), 0);
+	assert_int_equal(fclose(f), 0);
+	char *body = strchr(strchr(strchr(line, '\n') + 1, '\n') + 1, ' ');
+
+	body = strchr(body + 1, ' ') + 1;
+	body[strcspn(body, "\n")] = 0;
+	r->s[r->n].tid = si->tid;
+	r->s[r->n++].label = strdup(body);
+	free(line);
 }
 
 static void test_world_run_trace(void **state)

@@ -39,7 +39,7 @@ static int lane_rank(const struct viz_thread *t)
 	case VIZ_KIND_GUEST: return 0;
 	case VIZ_KIND_BALLOON: return 1;
 	/* 2: the kernel queue */
-	case VIZ_KIND_HANDLER: return strcmp(t->name, "serve") ? 4 : 3;
+	case VIZ_KIND_HANDLER: return t->reads_uffd ? 3 : 4;
 	case VIZ_KIND_CONTROL: return 5;
 	}
 	return 6;
@@ -63,38 +63,18 @@ struct tracker_note {
 	int64_t state;
 };
 
-/* The label less its "note tracker <page> <state>" parts (handler/
- * handler.h enum page_state), which are drawn as page states instead. */
-static size_t strip_trackers(const char *label, char *out, size_t outsz,
-			     struct tracker_note *tn, size_t *ntn)
+/* The handler's tracker transitions of a step (MEV_NOTE what=tracker:
+ * a = page, b = handler/handler.h enum page_state), drawn as page states. */
+static size_t trackers(const struct trace_step *s, struct tracker_note *tn)
 {
-	size_t o = 0;
+	size_t n = 0;
 
-	*ntn = 0;
-	for (const char *p = label; *p;) {
-		const char *e = strstr(p, "; ");
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		const char *q = strncmp(p, "note tracker ", 13) ? NULL : p + 13;
-		struct tracker_note t;
-
-		if (q && !viz_num(&q, &t.page) &&
-		    *q++ == ' ' && !viz_snum(&q, &t.state) && *ntn < TRACKER_MAX) {
-			tn[(*ntn)++] = t;
-			p += l + (e ? 2 : 0);
-			continue;
-		}
-		if (o && o + 2 < outsz) {
-			memcpy(out + o, "; ", 2);
-			o += 2;
-		}
-		size_t c = l < outsz - 1 - o ? l : outsz - 1 - o;
-
-		memcpy(out + o, p, c);
-		o += c;
-		p += l + (e ? 2 : 0);
-	}
-	out[o] = 0;
-	return o;
+	for (size_t i = 0; i < s->nev && n < TRACKER_MAX; i++)
+		if (s->ev[i].kind == MEV_NOTE &&
+		    s->ev[i].f[0] == MEV_NOTE_TRACKER)
+			tn[n++] = (struct tracker_note){(uint64_t)s->ev[i].f[1],
+							s->ev[i].f[2]};
+	return n;
 }
 
 static const char *state_name(int64_t s)
@@ -107,47 +87,66 @@ static const char *state_color(int64_t s)
 	return s == 1 ? "#b8860b" : s == 2 ? "#2a6fb0" : "#777777";
 }
 
-/* An install's result: 0 ok, 1 failed, -1 not an install. */
-static int install_result(const char *label)
+/* The fill of a step's node, by the first event that asks for one in this
+ * order: an install (green, yellow when it failed), a fault or wake-up
+ * (blue), an event or madvise (orange), a read that returned messages
+ * (lilac), a spawn (pale green). */
+static const char *step_fill(const struct trace_step *s)
 {
-	const char *p = viz_item(label, "uffd_copy ");
+	static const char *const fill[] = {"#ffffff", "#e2f2e2", "#e4dbf6",
+					   "#fde0c2", "#d4e3fa", "#fff0b3",
+					   "#d5f0d5"};
+	int best = 0;
 
-	if (!p)
-		p = viz_item(label, "uffd_zeropage ");
-	if (!p || !(p = strstr(p, " -> ")))
-		return -1;
-	return p[4] == '0' && p[5] == ' ' ? 0 : 1;
-}
+	for (size_t i = 0; i < s->nev; i++) {
+		const struct sched_event *e = &s->ev[i];
+		int c = 0;
 
-static const char *step_fill(const char *l)
-{
-	int r = install_result(l);
-
-	if (r >= 0)
-		return r ? "#fff0b3" : "#d5f0d5";
-	if (viz_item(l, "fault: ") || viz_item(l, "woken: "))
-		return "#d4e3fa";
-	if (strstr(l, " queued (mmap_changing=") || strstr(l, ": resumed,") ||
-	    viz_item(l, "madvise"))
-		return "#fde0c2";
-	if (viz_item(l, "uffd_read ") && !strstr(l, " -> -"))
-		return "#e4dbf6";
-	if (viz_item(l, "spawn "))
-		return "#e2f2e2";
-	return "#ffffff";
+		switch (e->kind) {
+		case MEV_UFFD_COPY:
+		case MEV_UFFD_ZEROPAGE:
+			c = e->f[e->kind == MEV_UFFD_COPY ? 4 : 3] ? 5 : 6;
+			break;
+		case MEV_FAULT: case MEV_WOKEN:
+			c = 4;
+			break;
+		case MEV_REMOVE_QUEUED: case MEV_UNMAP_QUEUED:
+		case MEV_REMAP_QUEUED: case MEV_FORK_QUEUED:
+		case MEV_EV_RESUMED: case MEV_EV_WITHDRAWN:
+		case MEV_MADVISE: case MEV_ZAP: case MEV_MADVISE_RET:
+			c = 3;
+			break;
+		case MEV_UFFD_READ:
+			c = e->f[2] >= 0 ? 2 : 0;
+			break;
+		case MEV_SPAWN:
+			c = 1;
+			break;
+		}
+		/* an install decides alone; else the highest rank */
+		if (c >= 5 && best < 5)
+			best = c;
+		else if (c > best && best < 5)
+			best = c;
+	}
+	return fill[best];
 }
 
 /* Steps that only move locks or yield: greyed, so that the eye finds the
- * uffd traffic. */
-static int quiet(const char *l)
+ * uffd traffic. Decided by the step's first event. */
+static int quiet(const struct trace_step *s)
 {
-	static const char *const q[] = {"yield", "mutex_", "cond_", "rdlock",
-					 "rdunlock", "wrlock", "wrunlock",
-					 "atomic_", "sleep "};
-
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (!strncmp(l, q[i], strlen(q[i])))
-			return 1;
+	if (!s->nev)
+		return 1;
+	switch (s->ev[0].kind) {
+	case MEV_MUTEX_LOCK: case MEV_MUTEX_UNLOCK:
+	case MEV_COND_WAIT: case MEV_COND_SIGNAL: case MEV_COND_BROADCAST:
+	case MEV_RDLOCK: case MEV_RDLOCK_WAIT: case MEV_RDLOCK_ACQ:
+	case MEV_RDUNLOCK: case MEV_WRLOCK: case MEV_WRLOCK_ACQ:
+	case MEV_WRUNLOCK: case MEV_ATOMIC_LOAD: case MEV_ATOMIC_STORE:
+	case MEV_ATOMIC_ADD: case MEV_ATOMIC_CAS: case MEV_SLEEP:
+		return 1;
+	}
 	return 0;
 }
 
@@ -156,8 +155,8 @@ static void step_node(const struct emit *e, size_t i)
 	const struct trace_step *s = &e->tr->steps[i];
 	char text[TRACE_LINE_MAX + 64];
 	struct tracker_note tn[TRACKER_MAX];
-	size_t ntn;
-	size_t len = strip_trackers(s->label, text, sizeof(text), tn, &ntn);
+	size_t ntn = trackers(s, tn);
+	size_t len = (size_t)snprintf(text, sizeof(text), "%s", s->label);
 	int viol = e->tr->violation && i + 1 == e->tr->nsteps;
 	FILE *f = e->f;
 
@@ -179,11 +178,11 @@ static void step_node(const struct emit *e, size_t i)
 			   "\", fontcolor=\"" C_VIOLATION "\", penwidth=2.5");
 	else if (ntn)
 		fprintf(f, ", fillcolor=\"%s\", color=\"%s\", penwidth=2",
-			step_fill(s->label), state_color(tn[ntn - 1].state));
-	else if (quiet(s->label))
+			step_fill(s), state_color(tn[ntn - 1].state));
+	else if (quiet(s))
 		fprintf(f, ", fontcolor=\"#808080\", color=\"#c8c8c8\"");
-	else if (strcmp(step_fill(s->label), "#ffffff"))
-		fprintf(f, ", fillcolor=\"%s\"", step_fill(s->label));
+	else if (strcmp(step_fill(s), "#ffffff"))
+		fprintf(f, ", fillcolor=\"%s\"", step_fill(s));
 	fprintf(f, ", tooltip=\"");
 	viz_esc(f, s->label, strlen(s->label));
 	fprintf(f, "\"];\n");
@@ -266,7 +265,7 @@ static int emit_lanes(const struct emit *e)
 			}
 			fprintf(e->f, "\\n%s\", style=\"filled,rounded\", "
 				      "fillcolor=\"%s\", color=\"#c0c0c0\"];\n",
-				viz_kind_role(t->kind, t->name), lane_fill(t->kind));
+				viz_kind_role(t), lane_fill(t->kind));
 		}
 		step_node(e, ls[i].step);
 		if (i + 1 == n || ls[i + 1].tid != ls[i].tid)

@@ -1,5 +1,6 @@
 /* viz/files.c — a trace file -> its .dot and .svg/.png beside it. */
 #include "viz/viz_impl.h"
+#include "sched/files.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,22 +25,18 @@ static char *sibling(const char *path, const char *ext)
 static int write_file(const char *path, const char *buf, size_t len,
 		      char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
-	int e = 0;
+	struct output o;
+	int e = output_open(&o, path);
 
-	if (!f)
-		e = errno;
-	else if (fwrite(buf, 1, len, f) != len)
-		e = errno ? errno : EIO;
-	if (f && fclose(f) && !e)
-		e = errno;
-	if (e) {
-		if (f)
-			unlink(path);
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
+	if (!e && fwrite(buf, 1, len, o.f) != len) {
+		e = errno ? -errno : -EIO;
+		output_abort(&o);
+	} else if (!e) {
+		e = output_commit(&o);
 	}
-	return -e;
+	if (e && err && errlen)
+		snprintf(err, errlen, "%s: %s", path, strerror(-e));
+	return e;
 }
 
 int viz_trace_to(const char *trace_path, const struct viz_opts *o,
@@ -59,15 +56,14 @@ int viz_trace_to(const char *trace_path, const struct viz_opts *o,
 				 trace_path, format);
 		return -EINVAL;
 	}
-	f = fopen(trace_path, "r");
+	f = input_open(trace_path, &e);
 
 	if (!f) {
-		e = errno;
 		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", trace_path, strerror(e));
-		return -e;
+			snprintf(err, errlen, "%s:1: cannot open: %s", trace_path, input_strerror(e));
+		return e;
 	}
-	e = trace_read_stream(f, trace_path, &tr, err, errlen);
+	e = trace_read_stream(f, trace_path, &mev_schema, &tr, err, errlen);
 	fclose(f);
 	if (e)
 		return -EINVAL; /* err holds the reader's "path:line: ..." */

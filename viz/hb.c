@@ -1,27 +1,21 @@
-/* viz/hb.c — happens-before edges and the kernel queue, from step labels.
+/* viz/hb.c — happens-before edges and the kernel queue, from step events.
  *
- * The labels are the simulated kernel's (formats in model/kernel_fault.c,
- * model/kernel_events.c, model/kernel.c mk_fmt_msg, model/sys_model.c):
- *   "... fault: PF 0x<addr>[ w][ wp] queued, sleeps"         a guest faults
- *   "<msg> queued (mmap_changing=N), sleeps"                  an event waits
- *   "uffd_read <fd> max=<m> -> <n>: <msg>; <msg>..."          messages read
- *   "uffd_copy|uffd_zeropage 0x<dst> <len> mode=<m>[ <src>] -> <r> <f>=<v>"
- *   "uffd_wake 0x<start> <len> -> <r>", "uffd_writeprotect ... mode=<m> -> <r>"
- *   "woken: retries p<N>", "<read p<N>|write p<N>> -> killed"
- *   "<EV> read: resumed, ..." / "<EV> withdrawn: resumed, ..."
- *   "madvise zaps ...", "spawn <name> -> t<N>", "signal t<N>[ fatal]",
- *   "uffd of mm<N> released: ..."
- * A message read is matched to the oldest unread queued message with the
- * same text (the kernel queues are FIFO per message kind; two address
- * spaces faulting at the same address after a fork could be mismatched).
+ * Reads only the typed events of each step (model/event.h), never the
+ * label text. Every uffd message carries the sequence number it was
+ * queued with (a fault's MEV_FAULT msg, an event's MEV_*_QUEUED msg) and
+ * the read that returns it names it (MEV_READ_* msg): a queued message is
+ * matched to its read by that id, exactly, whatever the address spaces.
  * A fault's install is the first uffd_copy/zeropage covering its address
- * after the read; its waker the last wake covering it before "woken".
+ * after the read; its waker the last wake covering it before MEV_WOKEN.
+ * Events of a step are taken in the order the model emitted them.
  */
 #include "viz/viz_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "handler/sys.h"
 
 #define MODE_DONTWAKE 1 /* UFFDIO_COPY/ZEROPAGE_MODE_DONTWAKE */
 #define WP_MODE_WP 1    /* UFFDIO_WRITEPROTECT_MODE_WP */
@@ -47,6 +41,7 @@ const char *viz_hb_name(enum viz_hb_kind k)
 
 struct qent {              /* a queued, unread message */
 	char msg[MSG_MAX];
+	int64_t id;
 	size_t step;
 	uint32_t tid;
 };
@@ -61,9 +56,11 @@ struct wait_install {      /* a fault read, its install not seen yet */
 struct tstate {
 	int64_t fault;         /* step it sleeps in a fault since, or -1 */
 	uint64_t addr;
+	int64_t fid;           /* its fault's message id */
 	char fmsg[MSG_MAX];
 	int64_t waker;         /* last step that woke its fault, or -1 */
 	char emsg[MSG_MAX];    /* its event's message */
+	int64_t eid;           /* and its id */
 	int64_t ev_read;       /* the read of its event, or -1 */
 	int64_t resumed;       /* its "read: resumed" step, or -1 */
 	int64_t spawned;       /* the step that spawned it, or -1 */
@@ -126,42 +123,57 @@ static int edge(struct pass *ps, size_t from, size_t to, enum viz_hb_kind k,
 	return 0;
 }
 
-/* Copy the item at p up to one of the stop strings (or the end). */
-static void copy_upto(char *dst, size_t n, const char *p, const char *stop1,
-		      const char *stop2)
+/* A message's text, as the kernel's label writes it (mk_fmt_msg). */
+static void fmt_msg(char *buf, size_t n, const struct sched_event *e)
 {
-	const char *e1 = stop1 ? strstr(p, stop1) : NULL;
-	const char *e2 = stop2 ? strstr(p, stop2) : NULL;
-	const char *e = e1 && (!e2 || e1 < e2) ? e1 : e2;
-	size_t l = e ? (size_t)(e - p) : strlen(p);
+	const int64_t *f = e->f;
+	unsigned long long a = (uint64_t)f[1], b = (uint64_t)f[2];
 
-	if (l >= n)
-		l = n - 1;
-	memcpy(dst, p, l);
-	dst[l] = 0;
+	switch (e->kind) {
+	case MEV_FAULT: /* mm page addr flags val msg */
+		snprintf(buf, n, "PF 0x%llx%s%s", (unsigned long long)f[2],
+			 f[3] & UFFD_PAGEFAULT_FLAG_WRITE ? " w" : "",
+			 f[3] & UFFD_PAGEFAULT_FLAG_WP ? " wp" : "");
+		break;
+	case MEV_READ_PF: /* msg addr flags */
+		snprintf(buf, n, "PF 0x%llx%s%s", a,
+			 f[2] & UFFD_PAGEFAULT_FLAG_WRITE ? " w" : "",
+			 f[2] & UFFD_PAGEFAULT_FLAG_WP ? " wp" : "");
+		break;
+	case MEV_REMOVE_QUEUED:
+	case MEV_READ_REMOVE:
+		snprintf(buf, n, "REMOVE 0x%llx-0x%llx", a, b);
+		break;
+	case MEV_UNMAP_QUEUED:
+	case MEV_READ_UNMAP:
+		snprintf(buf, n, "UNMAP 0x%llx-0x%llx", a, b);
+		break;
+	case MEV_REMAP_QUEUED:
+	case MEV_READ_REMAP:
+		snprintf(buf, n, "REMAP 0x%llx->0x%llx len=0x%llx", a, b,
+			 (unsigned long long)f[3]);
+		break;
+	case MEV_FORK_QUEUED: /* its ufd exists only once read */
+		snprintf(buf, n, "FORK of mm%lld", (long long)f[1]);
+		break;
+	default:
+		snprintf(buf, n, "FORK ufd=%lld", (long long)f[1]);
+	}
 }
 
-static int queue_add(struct pass *ps, const char *msg, size_t step,
-		     uint32_t tid)
+static int queue_add(struct pass *ps, const struct sched_event *e,
+		     int64_t id, size_t step, uint32_t tid)
 {
 	if (grow((void **)&ps->q, &ps->qcap, ps->nq + 1, sizeof(*ps->q)))
 		return -ENOMEM;
-	struct qent *e = &ps->q[ps->nq++];
+	struct qent *q = &ps->q[ps->nq++];
 
-	snprintf(e->msg, sizeof(e->msg), "%s", msg);
-	e->step = step;
-	e->tid = tid;
+	fmt_msg(q->msg, sizeof(q->msg), e);
+	q->id = id;
+	q->step = step;
+	q->tid = tid;
 	ps->qchanged = 1;
 	return 0;
-}
-
-/* The text a message is queued with is the text it is read with, but for
- * a FORK's ufd, which the read creates. */
-static int msg_same(const char *queued, const char *read)
-{
-	if (!strncmp(queued, "FORK ", 5))
-		return !strncmp(read, "FORK ", 5);
-	return !strcmp(queued, read);
 }
 
 static void queue_del(struct pass *ps, size_t i)
@@ -171,15 +183,24 @@ static void queue_del(struct pass *ps, size_t i)
 	ps->qchanged = 1;
 }
 
-/* Drop tid's unread message, if any (a fault woken or killed before its
- * message was read, an event withdrawn). */
-static void queue_drop_tid(struct pass *ps, uint32_t tid, const char *msg)
+/* The queue entry of message id, or nq. */
+static size_t queue_find(const struct pass *ps, int64_t id)
 {
-	for (size_t i = 0; i < ps->nq; i++)
-		if (ps->q[i].tid == tid && !strcmp(ps->q[i].msg, msg)) {
-			queue_del(ps, i);
-			return;
-		}
+	size_t i = 0;
+
+	while (i < ps->nq && ps->q[i].id != id)
+		i++;
+	return i;
+}
+
+/* Drop message id if still unread (a fault woken or killed before its
+ * message was read, an event withdrawn). */
+static void queue_drop(struct pass *ps, int64_t id)
+{
+	size_t i = queue_find(ps, id);
+
+	if (i < ps->nq)
+		queue_del(ps, i);
 }
 
 static void sleeper_del(struct pass *ps, uint32_t tid)
@@ -204,7 +225,7 @@ static void wake_range(struct pass *ps, size_t step, uint64_t start,
 	}
 }
 
-/* "woken: retries" or "-> killed": the thread's fault is over. */
+/* MEV_WOKEN or MEV_KILLED: the thread's fault is over. */
 static int fault_over(struct pass *ps, size_t step, uint32_t tid, int woken)
 {
 	struct tstate *t = &ps->ts[tid];
@@ -214,87 +235,51 @@ static int fault_over(struct pass *ps, size_t step, uint32_t tid, int woken)
 		return 0;
 	if (woken && t->waker >= 0)
 		err = edge(ps, (size_t)t->waker, step, VIZ_HB_WAKE_WOKEN, t->fmsg);
-	queue_drop_tid(ps, tid, t->fmsg);
+	queue_drop(ps, t->fid);
 	t->fault = -1;
 	sleeper_del(ps, tid);
 	return err;
 }
 
-static int on_read(struct pass *ps, size_t step, uint32_t tid, const char *p)
+/* A MEV_READ_*: the message it names leaves the queue. */
+static int on_read(struct pass *ps, size_t step, uint32_t tid,
+		   const struct sched_event *ev)
 {
-	uint64_t n;
+	char msg[MSG_MAX];
+	size_t j = queue_find(ps, ev->f[0]);
 
-	p = strstr(p, " -> ");
-	if (!p)
-		return 0;
-	p += 4;
-	if (*p == '-' || viz_num(&p, &n) || n == 0 || strncmp(p, ": ", 2))
-		return 0;
-	p += 2;
-	for (uint64_t i = 0; i < n && p && *p; i++) {
-		char msg[MSG_MAX];
-		const char *next = strstr(p, "; ");
+	if (j == ps->nq)
+		return 0; /* queued before the trace's first step */
+	struct qent e = ps->q[j];
+	int err;
 
-		copy_upto(msg, sizeof(msg), p, "; ", NULL);
-		p = next ? next + 2 : NULL;
-		size_t j = 0;
-
-		while (j < ps->nq && !msg_same(ps->q[j].msg, msg))
-			j++;
-		if (j == ps->nq)
-			continue; /* queued by a step we cannot parse */
-		struct qent e = ps->q[j];
-		int err;
-
-		queue_del(ps, j);
-		if (!strncmp(msg, "PF ", 3)) {
-			const char *a = msg + 3;
-			uint64_t addr;
-
-			if (viz_num(&a, &addr))
-				continue;
-			err = edge(ps, e.step, step, VIZ_HB_FAULT_READ, msg);
-			if (!err)
-				err = grow((void **)&ps->wi, &ps->wicap, ps->nwi + 1,
-					   sizeof(*ps->wi));
-			if (err)
-				return err;
-			struct wait_install *w = &ps->wi[ps->nwi++];
-
-			w->addr = addr;
-			w->read = step;
-			w->reader = tid;
-			snprintf(w->msg, sizeof(w->msg), "%s", msg);
-		} else {
-			err = edge(ps, e.step, step, VIZ_HB_EVENT_READ, msg);
-			if (err)
-				return err;
+	queue_del(ps, j);
+	fmt_msg(msg, sizeof(msg), ev);
+	if (ev->kind != MEV_READ_PF) {
+		err = edge(ps, e.step, step, VIZ_HB_EVENT_READ, msg);
+		if (!err)
 			ps->ts[e.tid].ev_read = (int64_t)step;
-		}
+		return err;
 	}
+	err = edge(ps, e.step, step, VIZ_HB_FAULT_READ, msg);
+	if (!err)
+		err = grow((void **)&ps->wi, &ps->wicap, ps->nwi + 1,
+			   sizeof(*ps->wi));
+	if (err)
+		return err;
+	struct wait_install *w = &ps->wi[ps->nwi++];
+
+	w->addr = (uint64_t)ev->f[1];
+	w->read = step;
+	w->reader = tid;
+	snprintf(w->msg, sizeof(w->msg), "%s", msg);
 	return 0;
 }
 
-/* "uffd_copy|uffd_zeropage 0x<dst> <len> mode=<m>[ <src>] -> <r> <f>=<v>" */
+/* uffd_copy / uffd_zeropage at dst, len bytes; field: what it filled. */
 static int on_install(struct pass *ps, size_t step, uint32_t tid,
-		      const char *p)
+		      uint64_t dst, uint64_t len, uint64_t mode, int64_t field)
 {
-	uint64_t dst, len, mode;
-	int64_t r, field; /* r only checks the format: field is what filled */
-
-	p = strchr(p, ' ');
-	if (!p || (p++, viz_num(&p, &dst)) || *p++ != ' ' || viz_num(&p, &len) ||
-	    strncmp(p, " mode=", 6))
-		return 0;
-	p += 6;
-	if (viz_num(&p, &mode) || !(p = strstr(p, " -> ")))
-		return 0;
-	p += 4;
-	if (viz_snum(&p, &r) || *p != ' ' || !(p = strchr(p, '=')))
-		return 0;
-	p++;
-	if (viz_snum(&p, &field))
-		return 0;
 	/* the first install attempt at a read fault's address answers it */
 	for (size_t i = 0; i < ps->nwi;) {
 		struct wait_install *w = &ps->wi[i];
@@ -325,67 +310,33 @@ static int on_install(struct pass *ps, size_t step, uint32_t tid,
 	return 0;
 }
 
-static void on_wake(struct pass *ps, size_t step, const char *p, int wp)
-{
-	uint64_t start, len, mode = 0;
-	int64_t r;
-
-	p = strchr(p, ' ');
-	if (!p || (p++, viz_num(&p, &start)) || *p++ != ' ' || viz_num(&p, &len))
-		return;
-	if (wp) {
-		if (strncmp(p, " mode=", 6))
-			return;
-		p += 6;
-		if (viz_num(&p, &mode))
-			return;
-	}
-	if (!(p = strstr(p, " -> ")))
-		return;
-	p += 4;
-	if (viz_snum(&p, &r) || r)
-		return;
-	if (!wp || !(mode & (WP_MODE_WP | WP_MODE_DONTWAKE)))
-		wake_range(ps, step, start, len, 0);
-}
-
-static int on_fault(struct pass *ps, size_t step, uint32_t tid, const char *p)
+/* MEV_FAULT: mm page addr flags val msg */
+static int on_fault(struct pass *ps, size_t step, uint32_t tid,
+		    const struct sched_event *ev)
 {
 	struct tstate *t = &ps->ts[tid];
-	const char *a = p + strlen("fault: PF ");
-	uint64_t addr;
 
-	if (viz_num(&a, &addr))
-		return 0;
-	copy_upto(t->fmsg, sizeof(t->fmsg), p + strlen("fault: "), " queued",
-		  NULL);
+	fmt_msg(t->fmsg, sizeof(t->fmsg), ev);
 	if (t->fault < 0) /* sleepers has room for every tid once */
 		ps->sleepers[ps->nsl++] = tid;
 	t->fault = (int64_t)step;
-	t->addr = addr;
+	t->addr = (uint64_t)ev->f[2];
+	t->fid = ev->f[5];
 	t->waker = -1;
-	return queue_add(ps, t->fmsg, step, tid);
+	return queue_add(ps, ev, t->fid, step, tid);
 }
 
-/* "<msg> queued (mmap_changing=": the message starts after the last "; ". */
+/* MEV_*_QUEUED: msg first */
 static int on_event(struct pass *ps, size_t step, uint32_t tid,
-		    const char *label, const char *q)
+		    const struct sched_event *ev)
 {
-	const char *s = label;
-	char msg[MSG_MAX];
+	struct tstate *t = &ps->ts[tid];
 
-	for (const char *p = label; (p = strstr(p, "; ")) && p < q; p += 2)
-		s = p + 2;
-	size_t l = (size_t)(q - s);
-
-	if (l >= sizeof(msg))
-		l = sizeof(msg) - 1;
-	memcpy(msg, s, l);
-	msg[l] = 0;
-	ps->ts[tid].ev_read = -1;
-	ps->ts[tid].resumed = -1;
-	memcpy(ps->ts[tid].emsg, msg, sizeof(msg));
-	return queue_add(ps, msg, step, tid);
+	t->ev_read = -1;
+	t->resumed = -1;
+	t->eid = ev->f[0];
+	fmt_msg(t->emsg, sizeof(t->emsg), ev);
+	return queue_add(ps, ev, t->eid, step, tid);
 }
 
 static int on_resumed(struct pass *ps, size_t step, uint32_t tid,
@@ -396,7 +347,7 @@ static int on_resumed(struct pass *ps, size_t step, uint32_t tid,
 
 	if (withdrawn) {
 		/* its message was never read */
-		queue_drop_tid(ps, tid, t->emsg);
+		queue_drop(ps, t->eid);
 		t->resumed = -1;
 	} else {
 		if (t->ev_read >= 0)
@@ -408,14 +359,96 @@ static int on_resumed(struct pass *ps, size_t step, uint32_t tid,
 	return err;
 }
 
+static int on_zap(struct pass *ps, size_t step, struct tstate *t,
+		  const struct sched_event *ev)
+{
+	char what[48];
+
+	if (t->resumed < 0)
+		return 0;
+	snprintf(what, sizeof(what), "madvise zaps 0x%llx-0x%llx",
+		 (unsigned long long)ev->f[1], (unsigned long long)ev->f[2]);
+	int err = edge(ps, (size_t)t->resumed, step, VIZ_HB_RESUMED_ZAP, what);
+
+	t->resumed = -1;
+	return err;
+}
+
+/* A wake that does not complete a fault (UFFDIO_WAKE, WRITEPROTECT, a
+ * signal, a release, a spawn): who to remember as the waker. */
+static void on_other(struct pass *ps, size_t step,
+		     const struct sched_event *ev)
+{
+	const int64_t *f = ev->f;
+
+	switch (ev->kind) {
+	case MEV_UFFD_WAKE: /* start len res */
+		if (!f[2])
+			wake_range(ps, step, (uint64_t)f[0], (uint64_t)f[1], 0);
+		break;
+	case MEV_UFFD_WP: /* start len mode res */
+		if (!f[3] && !(f[2] & (WP_MODE_WP | WP_MODE_DONTWAKE)))
+			wake_range(ps, step, (uint64_t)f[0], (uint64_t)f[1], 0);
+		break;
+	case MEV_SIGNAL: /* target fatal */
+		if (f[0] >= 0 && (uint64_t)f[0] < ps->nts &&
+		    ps->ts[f[0]].fault >= 0)
+			ps->ts[f[0]].waker = (int64_t)step;
+		break;
+	case MEV_RELEASED:
+		wake_range(ps, step, 0, 0, 1);
+		break;
+	case MEV_SPAWN: /* child */
+		if (f[0] >= 0 && (uint64_t)f[0] < ps->nts)
+			ps->ts[f[0]].spawned = (int64_t)step;
+		break;
+	}
+}
+
+static int one_event(struct pass *ps, size_t i, uint32_t tid,
+		     const struct sched_event *ev)
+{
+	const int64_t *f = ev->f;
+
+	switch (ev->kind) {
+	case MEV_WOKEN:
+	case MEV_KILLED:
+		return fault_over(ps, i, tid, ev->kind == MEV_WOKEN);
+	case MEV_EV_RESUMED:
+	case MEV_EV_WITHDRAWN:
+		return on_resumed(ps, i, tid, ev->kind == MEV_EV_WITHDRAWN);
+	case MEV_ZAP:
+		return on_zap(ps, i, &ps->ts[tid], ev);
+	case MEV_READ_PF:
+	case MEV_READ_REMOVE:
+	case MEV_READ_UNMAP:
+	case MEV_READ_REMAP:
+	case MEV_READ_FORK:
+		return on_read(ps, i, tid, ev);
+	case MEV_UFFD_COPY: /* dst len mode src res copied */
+		return on_install(ps, i, tid, (uint64_t)f[0], (uint64_t)f[1],
+				  (uint64_t)f[2], f[5]);
+	case MEV_UFFD_ZEROPAGE: /* dst len mode res zeroed */
+		return on_install(ps, i, tid, (uint64_t)f[0], (uint64_t)f[1],
+				  (uint64_t)f[2], f[4]);
+	case MEV_FAULT:
+		return on_fault(ps, i, tid, ev);
+	case MEV_REMOVE_QUEUED:
+	case MEV_UNMAP_QUEUED:
+	case MEV_REMAP_QUEUED:
+	case MEV_FORK_QUEUED:
+		return on_event(ps, i, tid, ev);
+	}
+	on_other(ps, i, ev);
+	return 0;
+}
+
 static int one_step(struct pass *ps, size_t i)
 {
 	const struct trace_step *s = &ps->tr->steps[i];
-	const char *l = s->label, *p;
 	uint32_t tid = s->tid;
 	struct tstate *t = &ps->ts[tid];
 	int err = 0;
-	uint64_t n;
 
 	if (!t->started) {
 		t->started = 1;
@@ -423,49 +456,8 @@ static int one_step(struct pass *ps, size_t i)
 			err = edge(ps, (size_t)t->spawned, i, VIZ_HB_SPAWN_START,
 				   ps->tr->steps[t->spawned].label);
 	}
-	/* in the order a step's labels are written */
-	if (!err && viz_item(l, "woken: retries"))
-		err = fault_over(ps, i, tid, 1);
-	if (!err && strstr(l, " -> killed"))
-		err = fault_over(ps, i, tid, 0);
-	if (!err && strstr(l, " read: resumed, mmap_changing="))
-		err = on_resumed(ps, i, tid, 0);
-	else if (!err && strstr(l, " withdrawn: resumed, mmap_changing="))
-		err = on_resumed(ps, i, tid, 1);
-	if (!err && viz_item(l, "madvise zaps ") && t->resumed >= 0) {
-		char what[48];
-
-		copy_upto(what, sizeof(what), viz_item(l, "madvise zaps "), ";",
-			  NULL);
-		err = edge(ps, (size_t)t->resumed, i, VIZ_HB_RESUMED_ZAP, what);
-		t->resumed = -1;
-	}
-	if (!err && (p = viz_item(l, "uffd_read ")))
-		err = on_read(ps, i, tid, p);
-	if (!err && (p = viz_item(l, "uffd_copy ")))
-		err = on_install(ps, i, tid, p);
-	if (!err && (p = viz_item(l, "uffd_zeropage ")))
-		err = on_install(ps, i, tid, p);
-	if (!err && (p = viz_item(l, "uffd_wake ")))
-		on_wake(ps, i, p, 0);
-	if (!err && (p = viz_item(l, "uffd_writeprotect ")))
-		on_wake(ps, i, p, 1);
-	if (!err && (p = viz_item(l, "signal t"))) {
-		p += strlen("signal t");
-		if (!viz_num(&p, &n) && n < ps->nts && ps->ts[n].fault >= 0)
-			ps->ts[n].waker = (int64_t)i;
-	}
-	if (!err && viz_item(l, "uffd of mm") && strstr(l, " released: "))
-		wake_range(ps, i, 0, 0, 1);
-	if (!err && (p = viz_item(l, "spawn ")) && (p = strstr(p, " -> t"))) {
-		p += 5;
-		if (!viz_num(&p, &n) && n < ps->nts)
-			ps->ts[n].spawned = (int64_t)i;
-	}
-	if (!err && (p = viz_item(l, "fault: PF ")))
-		err = on_fault(ps, i, tid, p);
-	if (!err && (p = strstr(l, " queued (mmap_changing=")))
-		err = on_event(ps, i, tid, l, p);
+	for (size_t k = 0; !err && k < s->nev; k++)
+		err = one_event(ps, i, tid, &s->ev[k]);
 	return err;
 }
 
@@ -522,7 +514,7 @@ int viz_hb_derive(const struct trace *tr, const struct viz_threads *th,
 	for (uint32_t i = 0; !err && i < ps.nts; i++)
 		ps.ts[i] = (struct tstate){.fault = -1, .waker = -1,
 					   .ev_read = -1, .resumed = -1,
-					   .spawned = -1};
+					   .spawned = -1, .fid = -1, .eid = -1};
 	for (size_t i = 0; !err && i < tr->nsteps; i++) {
 		ps.qchanged = 0;
 		err = one_step(&ps, i);

@@ -1,23 +1,10 @@
-/* viz/label.c — step-label parsing and DOT string escaping. */
+/* viz/label.c — numbers of header lines, DOT string escaping, and the
+ * opaque label comparison that folds repeats (labels are never parsed). */
 #include "viz/viz_impl.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
-
-const char *viz_item(const char *label, const char *prefix)
-{
-	size_t pl = strlen(prefix);
-
-	for (const char *p = label; p;) {
-		if (!strncmp(p, prefix, pl))
-			return p;
-		p = strstr(p, "; ");
-		if (p)
-			p += 2;
-	}
-	return NULL;
-}
 
 int viz_num(const char **p, uint64_t *out)
 {

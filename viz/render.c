@@ -11,6 +11,8 @@
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
+#include "sched/files.h"
+
 /* The last line graphviz logged (it keeps messages in a temporary file
  * while the level is AGMAX), or fallback. */
 static void gv_err(char *err, size_t errlen, const char *path,
@@ -43,11 +45,11 @@ static int layout_and_write(GVC_t *gvc, Agraph_t *g, const char *out_path,
 {
 	/* our own FILE: an unwritable path is an errno, not a graphviz
 	 * message, and the close is checked */
-	FILE *f = fopen(out_path, "w");
-	int e = 0;
+	struct output o;
+	int e = -output_open(&o, out_path);
+	FILE *f = o.f;
 
-	if (!f) {
-		e = errno;
+	if (e) {
 		sys_err(err, errlen, out_path, e);
 		return -e;
 	}
@@ -62,12 +64,13 @@ static int layout_and_write(GVC_t *gvc, Agraph_t *g, const char *out_path,
 		}
 		gvFreeLayout(gvc, g);
 	}
-	if (fclose(f) && !e) {
-		e = errno;
-		sys_err(err, errlen, out_path, e);
+	if (e) {
+		output_abort(&o);
+		return -e;
 	}
+	e = -output_commit(&o);
 	if (e)
-		unlink(out_path);
+		sys_err(err, errlen, out_path, e);
 	return -e;
 }
 

@@ -6,18 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *viz_kind_role(int kind, const char *name)
+const char *viz_kind_role(const struct viz_thread *t)
 {
-	switch (kind) {
+	switch (t->kind) {
 	case VIZ_KIND_GUEST: return "guest vCPU";
 	case VIZ_KIND_BALLOON: return "balloon / madvise";
 	case VIZ_KIND_CONTROL: return "harness / control";
 	case VIZ_KIND_HANDLER:
-		if (!strcmp(name, "serve"))
-			return "handler: serve loop";
-		if (!strcmp(name, "worker"))
-			return "handler: worker";
-		return "handler thread";
+		return t->reads_uffd ? "handler: serve loop (reads the uffd)" : "handler thread";
 	}
 	return "thread";
 }
@@ -91,8 +87,12 @@ int viz_threads_build(const struct trace *tr, const char *name_for_err,
 		if (!th->t[i].name)
 			goto oom;
 	}
-	for (size_t i = 0; i < tr->nsteps; i++)
-		th->t[tr->steps[i].tid].nsteps++;
+	for (size_t i = 0; i < tr->nsteps; i++) {
+		struct viz_thread *t = &th->t[tr->steps[i].tid];
+		t->nsteps++;
+		for (size_t e = 0; e < tr->steps[i].nev; e++)
+			t->reads_uffd |= tr->steps[i].ev[e].kind == MEV_UFFD_READ;
+	}
 	return 0;
 oom:
 	viz_threads_free(th);

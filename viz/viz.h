@@ -3,9 +3,10 @@
  * Contract: viz_dot() writes one DOT digraph for a trace read with
  * trace_read(): one lane (cluster) per thread that has a shown step, plus a
  * derived "kernel queue" lane; steps top to bottom in step order, each node
- * "step: label"; happens-before edges derived from the kernel's step labels
- * (fault -> uffd_read -> spawn -> install -> woken, REMOVE queued ->
- * uffd_read -> resumed -> zap); tracker notes on their nodes; the last step
+ * "step: label"; happens-before edges derived from the kernel's typed step
+ * events (model/event.h; fault -> uffd_read -> spawn -> install -> woken,
+ * REMOVE queued -> uffd_read -> resumed -> zap), matched by message id;
+ * tracker notes on their nodes; the last step
  * and the violation in red. Long traces show a window (head and tail, the
  * middle summarised in one node) and fold runs of a repeating step pattern.
  * The same trace and options give the same bytes.

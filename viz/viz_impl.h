@@ -7,10 +7,10 @@
  *    middle of a long trace, or the repeats of a folded pattern) and a
  *    per-step "shown" bitmap;
  *  - hb.c: happens-before edges and kernel-queue states derived from the
- *    step labels the simulated kernel writes (model/kernel*.c,
- *    model/sys_model.c), kept only between shown steps;
- * then dot.c writes DOT. label.c holds the label parsing and DOT escaping
- * every pass shares. Everything is deterministic: no pointer or hash order
+ *    typed step events the simulated kernel emits (model/event.h; the
+ *    labels are shown, never parsed), kept only between shown steps;
+ * then dot.c writes DOT. label.c holds the number parsing of header lines
+ * and the DOT escaping every pass shares. Everything is deterministic: no pointer or hash order
  * reaches the output. Functions return 0 or -errno (-ENOMEM).
  */
 #ifndef UFFDLAB_VIZ_IMPL_H
@@ -20,14 +20,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model/event.h"
 #include "sched/trace.h"
 #include "viz/viz.h"
 
 /* ---- label.c ---- */
 
-/* The item of label (its start, or the start of a "; "-separated part)
- * that begins with prefix, or NULL. */
-const char *viz_item(const char *label, const char *prefix);
 /* Parse an unsigned number (decimal or 0x-hex) at *p; advances *p.
  * 0, or -EINVAL when no digit is there. */
 int viz_num(const char **p, uint64_t *out);
@@ -54,6 +52,8 @@ struct viz_thread {
 	char *name;      /* from the header; "t<tid>" when it has none */
 	int kind;        /* 0 when unknown */
 	uint64_t nsteps; /* steps it ran */
+	int reads_uffd;  /* it read the uffd: the handler's serve loop, known
+			  * by what it does, not by its name */
 };
 
 struct viz_threads {
@@ -66,7 +66,7 @@ int viz_threads_build(const struct trace *tr, const char *name_for_err,
 		      struct viz_threads *th, char *err, size_t errlen);
 void viz_threads_free(struct viz_threads *th);
 /* "guest vCPU", "serve loop", ... for a lane title. */
-const char *viz_kind_role(int kind, const char *name);
+const char *viz_kind_role(const struct viz_thread *t);
 
 /* ---- window.c ---- */
 

@@ -1,0 +1,292 @@
+/* The explore driver: runs of one (scenario, handler, variant, strategy)
+ * from a seed, or the dfs search, until a violation is found (then
+ * report.c writes its trace) or the runs or the time are used up. */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "handler/handler.h"
+#include "handler/variants.h"
+#include "json.h"
+#include "sched/dfs.h"
+
+/* What an exploration did, for the summary. */
+struct explored {
+	uint64_t runs, steps;
+	double t0, t_found;       /* t_found: 0 if nothing found */
+	int status;               /* the exit status */
+	struct verdict v;         /* of the reported run */
+	uint64_t found_steps;     /* of the failing run as found */
+	size_t trace_steps;       /* of the reported (shrunk) run */
+	int exhausted;            /* dfs */
+	char trace[600];
+};
+
+/* Hand a failing run's choices to report.c (which may shrink them). */
+static void report(struct world *w, const struct explore_args *a, struct run_id *id,
+		   const struct verdict *found, const uint32_t *c, size_t n,
+		   struct explored *x)
+{
+	x->t_found = drv_now();
+	x->found_steps = found->steps;
+	uint32_t *copy = malloc(n * sizeof *copy + 1);
+	if (!copy) {
+		fprintf(stderr, "uffdlab: out of memory reporting seed %" PRIu64 "\n", id->seed);
+		x->status = 2;
+		return;
+	}
+	memcpy(copy, c, n * sizeof *c);
+	struct verdict first = *found;
+	x->status = report_violation(w, a, id, &first, &copy, &n, x->trace, sizeof x->trace,
+				     &x->v);
+	x->trace_steps = n;
+	free(copy);
+}
+
+struct dfs_ctx {
+	struct world *w;
+	const struct run_id *id;
+	struct verdict v;
+	uint64_t steps;
+};
+
+static int dfs_cb(void *ctx, const uint32_t *prefix, size_t n, const uint32_t **choices,
+		  const uint64_t **masks, size_t *nsteps, int *wide)
+{
+	struct dfs_ctx *c = ctx;
+	struct sched_opts o = run_opts(c->id); /* SCHED_DFS: guided by prefix */
+	o.replay = prefix;
+	o.replay_len = n;
+	o.record_runnable = 1;
+	int err = world_run(c->w, &o, NULL, NULL, &c->v);
+	if (err)
+		return err;
+	size_t nm;
+	*choices = sched_choices(world_sched(c->w), nsteps);
+	*masks = sched_runnable_masks(world_sched(c->w), &nm, wide);
+	c->steps += c->v.steps;
+	return c->v.violated;
+}
+
+static void explore_dfs(struct world *w, const struct explore_args *a, struct run_id *id,
+			struct explored *x)
+{
+	struct dfs_ctx dc = {.w = w, .id = id};
+	struct dfs_stats ds = {0};
+	uint32_t *fail;
+	size_t nfail;
+	id->seed = a->seed;
+	int r = dfs_run(id->bound, a->runs, dfs_cb, &dc, &ds, &fail, &nfail);
+	x->runs = ds.runs;
+	x->steps = dc.steps;
+	x->exhausted = ds.exhausted;
+	if (r < 0) {
+		fprintf(stderr, "uffdlab: dfs: %s\n", strerror(-r));
+		x->status = 2;
+	} else if (r == 1) {
+		report(w, a, id, &dc.v, fail, nfail, x);
+		free(fail);
+	}
+}
+
+static void explore_seeded(struct world *w, const struct explore_args *a, struct run_id *id,
+			   struct explored *x)
+{
+	uint64_t runs = a->runs ? a->runs : (a->seconds > 0 ? UINT64_MAX : 1000);
+	double last_progress = x->t0;
+	int tty = isatty(2) && !a->quiet;
+	for (uint64_t i = 0; i < runs; i++) {
+		id->seed = a->seed + i;
+		struct sched_opts o = run_opts(id);
+		int e = world_run(w, &o, NULL, NULL, &x->v);
+		if (e) {
+			fprintf(stderr, "uffdlab: run with seed %" PRIu64 " could not start: %s\n",
+				id->seed, strerror(-e));
+			x->status = 2;
+			return;
+		}
+		x->runs++;
+		x->steps += x->v.steps;
+		if (run_takes(id, STRATEGY_OPT_PCT_K) && !id->pct_k) /* learn k from the first run */
+			id->pct_k = sched_pct_k(world_sched(w));
+		if (x->v.violated) {
+			if (run_takes(id, STRATEGY_OPT_PCT_K) && i == 0 && !a->pct_k)
+				id->pct_k = 0; /* the first run used the default k */
+			size_t nc;
+			const uint32_t *c = sched_choices(world_sched(w), &nc);
+			report(w, a, id, &x->v, c, nc, x);
+			return;
+		}
+		double t = drv_now();
+		if (tty && t - last_progress > 0.5) {
+			fprintf(stderr, "\r%" PRIu64 " runs, %.0f schedules/s, %.1f s", x->runs,
+				(double)x->runs / (t - x->t0), t - x->t0);
+			last_progress = t;
+		}
+		if (a->seconds > 0 && t - x->t0 >= a->seconds)
+			return;
+	}
+}
+
+static void print_json(const struct run_id *id, const struct explored *x, double el,
+		       const char *cmd)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_string(&j, "scenario", id->scn->path);
+	json_string(&j, "handler", id->handler);
+	json_string(&j, "variant", id->variant);
+	json_string(&j, "strategy", run_strategy(id));
+	json_u64(&j, "runs", x->runs);
+	json_u64(&j, "steps", x->steps);
+	json_double(&j, "elapsed_s", el, 3);
+	json_double(&j, "schedules_per_s", el > 0 ? (double)x->runs / el : 0, 0);
+	json_double(&j, "steps_per_s", el > 0 ? (double)x->steps / el : 0, 0);
+	if (run_takes(id, STRATEGY_OPT_DEPTH)) {
+		json_int(&j, "pct_depth", id->depth);
+		json_u64(&j, "pct_k", id->pct_k);
+	}
+	if (run_takes(id, STRATEGY_OPT_BOUND)) {
+		json_u64(&j, "dfs_bound", id->bound);
+		json_bool(&j, "exhausted", x->exhausted);
+	}
+	if (x->status == 1) {
+		json_object_begin(&j, "violation");
+		json_string(&j, "name", x->v.name);
+		json_string(&j, "text", x->v.text);
+		json_u64(&j, "seed", id->seed);
+		json_u64(&j, "steps", x->found_steps);
+		json_u64(&j, "trace_steps", x->trace_steps);
+		json_string(&j, "shrunk", id->shrunk);
+		json_string(&j, "trace", x->trace);
+		json_string(&j, "reproduce", cmd);
+		json_object_end(&j);
+	} else {
+		json_null(&j, "violation");
+	}
+	json_end(&j);
+}
+
+static void print_text(const struct run_id *id, const struct explored *x, double el,
+		       const char *cmd)
+{
+	const char *name = id->scn->name, *var = id->variant;
+	const struct verdict *v = &x->v;
+	if (x->status == 1) {
+		printf("%s: %s %s%s: VIOLATION %s after %" PRIu64 " runs (%.3f s)\n", name,
+		       id->handler, var[0] ? "--variant " : "", var, v->name, x->runs, el);
+		printf("  %s\n", v->text);
+		if (v->relaxed[0])
+			printf("  relaxed: %s\n", v->relaxed);
+		printf("  seed %" PRIu64 ", %" PRIu64 " steps; trace %s (%zu steps%s%s)\n",
+		       id->seed, x->found_steps, x->trace, x->trace_steps,
+		       id->shrunk[0] ? ", shrunk: " : "", id->shrunk);
+		printf("  reproduce: %s\n", cmd);
+		printf("  replay:    uffdlab replay %s\n", x->trace);
+	} else if (x->status == 0) {
+		char params[96] = "";
+		if (run_takes(id, STRATEGY_OPT_DEPTH))
+			snprintf(params, sizeof params, " d=%d k=%" PRIu64, id->depth, id->pct_k);
+		if (run_takes(id, STRATEGY_OPT_BOUND))
+			snprintf(params, sizeof params, " bound %u, %s", id->bound,
+				 x->exhausted ? "exhausted: every schedule within the bound"
+					      : "NOT exhausted (--runs limit)");
+		printf("%s: %s%s%s: no violation in %" PRIu64 " runs (%s%s, %.3f s, %.0f schedules/s, %.0f steps/s)\n",
+		       name, id->handler, var[0] ? " --variant " : "", var, x->runs,
+		       run_strategy(id), params, el, el > 0 ? (double)x->runs / el : 0,
+		       el > 0 ? (double)x->steps / el : 0);
+	}
+}
+
+static void summarise(const struct explore_args *a, const struct run_id *id,
+		      const struct explored *x)
+{
+	/* time to find, not to shrink and draw */
+	double el = (x->t_found > 0 ? x->t_found : drv_now()) - x->t0;
+	if (isatty(2) && !a->quiet)
+		fprintf(stderr, "\r\033[K");
+	char cmd[700] = "";
+	if (x->status == 1)
+		report_reproduce_cmd(cmd, sizeof cmd, id);
+	if (a->result) {
+		struct explore_result *r = a->result;
+		r->runs = x->runs;
+		r->steps = x->steps;
+		r->seconds = el;
+		r->violated = x->status == 1;
+		r->exhausted = x->exhausted;
+		snprintf(r->name, sizeof r->name, "%s", x->status == 1 ? x->v.name : "");
+		r->seed = id->seed;
+		snprintf(r->trace, sizeof r->trace, "%s", x->trace);
+	}
+	if (a->quiet)
+		return; /* the caller reports */
+	if (a->json)
+		print_json(id, x, el, cmd);
+	else
+		print_text(id, x, el, cmd);
+}
+
+/* The world of a (scenario, handler, variant); NULL after one error line.
+ * *text: the scenario's bytes, for the traces to embed. */
+static struct world *explore_world(const struct explore_args *a, struct scenario *scn,
+				   char **text, size_t *len)
+{
+	char err[512];
+	if (run_load_scenario(a->scenario, scn, text, len, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return NULL;
+	}
+	const char *handler = a->handler ? a->handler : handler_default();
+	uint64_t bits;
+	char msg[160];
+	if (variant_parse_list(handler, a->variant, &bits, msg, sizeof msg)) {
+		fprintf(stderr, "uffdlab: %s\n", msg);
+		return NULL;
+	}
+	if (!sched_strategy_of(a->strategy)) {
+		fprintf(stderr, "uffdlab: unknown strategy %d\n", (int)a->strategy);
+		return NULL;
+	}
+	struct world *w = world_new(scn, handler, bits);
+	if (!w)
+		fprintf(stderr, "uffdlab: out of memory\n");
+	return w;
+}
+
+int drive_explore(const struct explore_args *a)
+{
+	static struct scenario scn; /* large; one per process */
+	char *text = NULL;
+	size_t len = 0;
+	struct world *w = explore_world(a, &scn, &text, &len);
+	if (!w) {
+		free(text);
+		return 2;
+	}
+	struct run_id id = {
+		.scn = &scn,
+		.handler = a->handler ? a->handler : handler_default(),
+		.variant = a->variant ? a->variant : "",
+		.strategy = a->strategy,
+		.depth = a->depth ? a->depth : 3,
+		.pct_k = a->pct_k,
+		.max_steps = a->max_steps ? a->max_steps : RUN_MAX_STEPS_DEFAULT,
+		.bound = a->bound,
+		.scn_text = text,
+		.scn_len = len,
+	};
+	struct explored x = {.t0 = drv_now()};
+	if (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE)
+		explore_dfs(w, a, &id, &x);
+	else
+		explore_seeded(w, a, &id, &x);
+	summarise(a, &id, &x);
+	world_free(w);
+	free(text);
+	return x.status;
+}

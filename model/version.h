@@ -1,0 +1,23 @@
+/* model/version.h — the semantics version of a trace.
+ *
+ * Contract: UFFDLAB_SEMANTICS names everything a trace's bytes depend on
+ * besides its header: the model's rules (model/), the handlers and their
+ * variants (handler/), the oracle, the scheduler's strategies and the
+ * trace format (sched/trace.h, model/event.c's schema). Every trace
+ * records it (header key "semantics"); replay refuses a trace of another
+ * semantics (exit 2) instead of calling its difference a determinism bug.
+ * Bump it in the commit that changes any of them so that a golden trace
+ * replays differently; tests/golden/VERSION records it with a digest of
+ * the golden traces, and test_golden fails when the goldens change while
+ * it stays the same (docs/TRACE.md, "Versioning").
+ */
+#ifndef UFFDLAB_MODEL_VERSION_H
+#define UFFDLAB_MODEL_VERSION_H
+
+/* 1: the unversioned traces of format 1; 2: typed events, embedded
+ * scenario; 3: the handler interface (the oracle reads the export under the
+ * handler's lock at the end of a run), the invariant registry's texts,
+ * op-failed */
+#define UFFDLAB_SEMANTICS 3
+
+#endif
