@@ -1,7 +1,11 @@
 /* tests/fuzz/fuzz_viz.c — trace -> DOT on arbitrary traces.
  *
- * The input is a trace file; one the reader rejects is fuzz_trace's
- * business and is skipped here. An accepted trace goes through viz_dot():
+ * The input is a trace file (format 2), read with the model's event schema
+ * (mev_schema) as `uffdlab viz` reads it; one the reader rejects is
+ * fuzz_trace's business and is skipped here. An accepted trace, whose
+ * typed events viz derives its happens-before edges from (matched by
+ * message id, whatever ids, kinds and orders the input makes up), goes
+ * through viz_dot():
  * with the default options (twice: the same bytes both times, viz.h),
  * with options drawn from the input's hash (windows, folds, label widths,
  * the queue lane on or off) and with a label width below 16 (must fail).
@@ -17,6 +21,7 @@
 
 #include <errno.h>
 
+#include "model/event.h"
 #include "sched/trace.h"
 #include "viz/viz.h"
 
@@ -160,7 +165,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
 
 	if (!f)
 		fuzz_fail("fmemopen failed");
-	int r = trace_read_stream(f, "fuzz.trace", &t, err, sizeof err);
+	int r = trace_read_stream(f, "fuzz.trace", &mev_schema, &t, err,
+				  sizeof err);
 
 	fclose(f);
 	if (r)
