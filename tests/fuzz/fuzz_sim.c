@@ -19,8 +19,12 @@
  *    GUIDED took the choice where it named a runnable thread, else the
  *    previous step's thread, else the lowest runnable one, and never
  *    diverges;
+ *  - with labels, every step has a label and keeps all its typed events
+ *    (none lost), and the steps written through the trace writer with the
+ *    model's schema (as explore writes them) end cleanly and read back as
+ *    the same steps, labels and events, checksum matching;
  *  - a second run on the same (reused) world gives the same verdict, the
- *    same choices and, with labels, the same step labels.
+ *    same choices and, with labels, the same step labels and events.
  */
 #include "tests/fuzz/fuzz.h"
 
@@ -28,9 +32,11 @@
 
 #include "handler/handler.h"
 #include "handler/variants.h"
+#include "model/event.h"
 #include "model/invariant.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
+#include "sched/trace.h"
 
 #define FUZZ_SIM_MAX_STEPS 3000
 #define MAX_SCN 64
@@ -78,24 +84,82 @@ static void load_library(void)
 }
 
 /* The step sink: every step once, in order, by a thread that exists,
- * with a label; folded into a hash for the determinism check. */
+ * with a label and no lost event; each step also goes through the trace
+ * writer (with the model's schema, as explore writes it), and the whole
+ * is folded into a hash for the determinism check. */
 struct sink {
 	uint64_t next, hash;
+	struct trace_writer w;
+	FILE *f;
+	char *text;
+	size_t len;
 };
 
-static void sink(void *ctx, uint64_t step, int tid, const char *label)
+static uint64_t hash_step(uint64_t h, uint64_t step, int tid,
+			  const char *label, const struct sched_event *ev,
+			  size_t nev)
+{
+	h = (h ^ step ^ (uint64_t)tid << 40) * 0x100000001b3ULL;
+	for (const char *p = label; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (size_t i = 0; i < nev; i++) {
+		h = (h ^ ev[i].kind ^ (uint64_t)ev[i].nf << 16) * 0x100000001b3ULL;
+		for (unsigned j = 0; j < ev[i].nf && j < SCHED_EV_FIELDS; j++)
+			h = (h ^ (uint64_t)ev[i].f[j]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void sink(void *ctx, const struct sched_step_info *st)
 {
 	struct sink *k = ctx;
 
-	if (step != k->next++)
-		fuzz_fail("sink: step %llu, expected %llu", (unsigned long long)step,
+	if (st->step != k->next++)
+		fuzz_fail("sink: step %llu, expected %llu",
+			  (unsigned long long)st->step,
 			  (unsigned long long)k->next - 1);
-	if (tid < 0 || !label || !*label)
-		fuzz_fail("sink: step %llu: tid %d, label %s", (unsigned long long)step,
-			  tid, label ? "empty" : "NULL");
-	k->hash = (k->hash ^ step ^ (uint64_t)tid << 40) * 0x100000001b3ULL;
-	for (const char *p = label; *p; p++)
-		k->hash = (k->hash ^ (unsigned char)*p) * 0x100000001b3ULL;
+	if (st->tid < 0 || !st->label || !*st->label)
+		fuzz_fail("sink: step %llu: tid %d, label %s",
+			  (unsigned long long)st->step, st->tid,
+			  st->label ? "empty" : "NULL");
+	if (st->ev_lost || st->nev > SCHED_STEP_EVENTS || (st->nev && !st->ev))
+		fuzz_fail("sink: step %llu: %zu events, %zu lost: its trace cannot be written",
+			  (unsigned long long)st->step, st->nev, st->ev_lost);
+	k->hash = hash_step(k->hash, st->step, st->tid, st->label, st->ev, st->nev);
+	trace_step_sink(&k->w, st);
+}
+
+/* The trace the sink wrote must end cleanly, and read back (same schema)
+ * to the steps, labels and events the sink saw. */
+static void check_written(struct sink *k, const struct verdict *v, size_t n)
+{
+	static char err[FUZZ_ERR_LEN];
+	char viol[600];
+	struct trace t;
+
+	snprintf(viol, sizeof viol, "%s: %s", v->name, v->text);
+	int e = trace_end(&k->w, v->violated ? viol : NULL);
+
+	fclose(k->f);
+	if (e)
+		fuzz_fail("the run's trace could not be written (error %d)", e);
+	FILE *f = fmemopen(k->text, k->len, "r");
+
+	if (!f)
+		fuzz_fail("fmemopen failed");
+	if (trace_read_stream(f, "run.trace", &mev_schema, &t, err, sizeof err))
+		fuzz_fail("the run's own trace does not read back: %s", err);
+	fclose(f);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < t.nsteps; i++)
+		h = hash_step(h, t.steps[i].step, (int)t.steps[i].tid,
+			      t.steps[i].label, t.steps[i].ev, t.steps[i].nev);
+	if (t.nsteps != n || h != k->hash || t.checksum != 1)
+		fuzz_fail("the run's trace reads back as something else (%zu steps of %zu, checksum %d)",
+			  t.nsteps, n, t.checksum);
+	trace_free(&t);
+	free(k->text);
 }
 
 struct outcome {
@@ -120,6 +184,13 @@ static void run(struct world *w, const struct scenario *scn,
 		const struct sched_opts *o, struct outcome *out)
 {
 	struct sink k = {.hash = 0xcbf29ce484222325ULL};
+
+	if (o->labels) {
+		if (!(k.f = open_memstream(&k.text, &k.len)))
+			fuzz_fail("open_memstream: out of memory");
+		trace_writer_open(&k.w, k.f);
+		trace_writer_schema(&k.w, &mev_schema);
+	}
 	int e = world_run(w, o, o->labels ? sink : NULL, &k, &out->v);
 	const struct verdict *v = &out->v;
 
@@ -188,6 +259,8 @@ static void run(struct world *w, const struct scenario *scn,
 	}
 	if (o->labels && k.next != n)
 		fuzz_fail("sink saw %llu steps of %zu", (unsigned long long)k.next, n);
+	if (o->labels)
+		check_written(&k, v, n);
 	out->labels = k.hash;
 	out->n = n;
 	out->choices = malloc((n ? n : 1) * sizeof *out->choices);
