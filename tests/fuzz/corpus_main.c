@@ -5,7 +5,9 @@
  * fuzz_corpus_run() feeds every regular file of dir (dotfiles skipped, in
  * strcmp order so that a failure names the same file each time) to fn, and
  * returns how many it ran, or -errno when dir cannot be read or a file not
- * read. A target that finds a broken contract aborts, naming it on stderr;
+ * read (files open as the tool's inputs do, sched/files.h: a FIFO or a
+ * device given on the command line is -EINVAL, never a hang). A target
+ * that finds a broken contract aborts, naming it on stderr;
  * fuzz_corpus_run() prints each file's path first (with verbose), so the
  * culprit is the last one printed.
  *
@@ -14,6 +16,7 @@
  * input of tests/fuzz/known/ in a gcc build.
  */
 #include "tests/fuzz/corpus_main.h"
+#include "sched/files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,14 +25,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A stored input, opened as the tool opens its inputs (sched/files.h): a
+ * regular file only, never blocking on a FIFO. */
 static int read_all(const char *path, uint8_t **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	int oerr = 0;
+	FILE *f = input_open(path, &oerr);
 	uint8_t *buf = NULL;
 	size_t n = 0, cap = 0;
 
 	if (!f)
-		return -errno;
+		return oerr;
 	for (;;) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 4096;
