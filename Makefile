@@ -31,7 +31,7 @@ TEST_HELPERS := $(filter-out tests/test_% tests/bench_%,$(wildcard tests/*.c))
 TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 HDRS      := $(wildcard */*.h *.h)
 
-.PHONY: all deps run test bench asan tsan valgrind clean
+.PHONY: all deps run test bench asan tsan valgrind fuzz clean
 # test helpers and library objects are kept, not deleted as intermediates
 .SECONDARY: $(TEST_HOBJ) $(LIB_OBJ)
 
@@ -99,6 +99,45 @@ valgrind: deps
 	  test $$? -eq 1 || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@$(VG) $(BUILD)/uffdlab explore scenarios/parallel.scn --runs 200 --out $(BUILD)/vg >/dev/null || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@echo "valgrind: clean"
+
+# ---- fuzz targets (tests/fuzz/README.md): `make test` runs each over its
+# stored corpus through tests/test_fuzz_corpus.c, built by cc, no libFuzzer;
+# `make fuzz [FUZZ_SECONDS=N]` builds them with clang and libFuzzer (clang
+# installed first if missing) into build/fuzz/ and fuzzes each N seconds.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := scenario trace viz sim
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
+FUZZ_ONE_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(BUILD)/tests/fuzz/corpus_main.o
+# clang 14 does not define __SANITIZE_ADDRESS__ (gcc does): without it
+# sched/coro.c would not tell ASan about its stack switches
+FUZZ_SAN     := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer -D__SANITIZE_ADDRESS__=1
+.SECONDARY: $(FUZZ_ONE_OBJ)
+
+$(BUILD)/tests/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_ENTRY=fuzz_$*_one -c $< -o $@
+
+$(BUILD)/tests/fuzz/corpus_main.o: $(FUZZ_HDRS)
+
+$(BUILD)/tests/test_fuzz_corpus: tests/test_fuzz_corpus.c $(FUZZ_ONE_OBJ) $(BUILD)/libuffdlab.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(FUZZ_ONE_OBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
+
+# one target over the files or directories on its command line, without
+# libFuzzer (e.g. make BUILD=build-asan SAN=... build-asan/tests/fuzz/corpus_sim)
+$(BUILD)/tests/fuzz/corpus_%: tests/fuzz/corpus_main.c $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libuffdlab.a $(FUZZ_HDRS) $(HDRS)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS_MAIN=fuzz_$*_one $< $(BUILD)/tests/fuzz/fuzz_$*.o $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS)
+
+# a libFuzzer binary (CC=clang SAN=$(FUZZ_SAN), as `fuzz` builds it)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(BUILD)/libuffdlab.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS)
+
+fuzz: deps
+	@./tests/fuzz/clang.sh
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g" \
+	  $(FUZZ_TARGETS:%=build/fuzz/fuzz/fuzz_%)
+	@./tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build build-asan build-tsan
