@@ -108,9 +108,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := scenario trace viz sim
 FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
 FUZZ_ONE_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(BUILD)/tests/fuzz/corpus_main.o
-# clang 14 does not define __SANITIZE_ADDRESS__ (gcc does): without it
-# sched/coro.c would not tell ASan about its stack switches
-FUZZ_SAN     := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer -D__SANITIZE_ADDRESS__=1
+# sched/coro.h detects clang's ASan (__has_feature) as well as gcc's
+FUZZ_SAN     := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer
 .SECONDARY: $(FUZZ_ONE_OBJ)
 
 $(BUILD)/tests/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(HDRS)

@@ -14,12 +14,9 @@ status=0
 for t in "$@"; do
 	mkdir -p "$B/corpus/$t" "$B/artifacts"
 	log="$B/fuzz-$t.log"
-	# A known bug outside tests/fuzz/ (tests/fuzz/known/README.md): an
-	# abandoned simulator run leaks what its handler threads hold in
-	# their frames, so sim runs without LeakSanitizer unless FUZZ_KNOWN
-	# is set; the other targets keep it.
+	# every target with LeakSanitizer: abandoned simulator runs no longer
+	# leak (tests/test_abandon.c)
 	leaks=1
-	[ "$t" = sim ] && [ -z "${FUZZ_KNOWN:-}" ] && leaks=0
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	"$B/fuzz/fuzz_$t" -max_total_time="$S" -timeout="$TIMEOUT" \
