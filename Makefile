@@ -31,11 +31,18 @@ TEST_HELPERS := $(filter-out tests/test_% tests/bench_%,$(wildcard tests/*.c))
 TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 HDRS      := $(wildcard */*.h *.h)
 
-.PHONY: all deps run test bench asan tsan valgrind fuzz clean
+.PHONY: all pkgcheck deps run test bench asan tsan valgrind fuzz clean
 # test helpers and library objects are kept, not deleted as intermediates
 .SECONDARY: $(TEST_HOBJ) $(LIB_OBJ)
 
-all: $(BUILD)/uffdlab $(TEST_BIN) $(BENCH_BIN)
+all: pkgcheck $(BUILD)/uffdlab $(TEST_BIN) $(BENCH_BIN)
+
+# pkg-config's answer is used silently above (the flags are empty before
+# `make deps` installed the packages); here a missing one is said plainly.
+pkgcheck:
+	@pkg-config --exists cmocka libgvc jemalloc || { \
+	  echo "build: pkg-config cannot find cmocka, libgvc or jemalloc: run make deps (as root)"; \
+	  pkg-config --print-errors --exists cmocka libgvc jemalloc; exit 1; }
 
 deps:
 	@missing=""; for p in $(PKGS); do \
@@ -47,9 +54,12 @@ deps:
 	  else echo "deps: missing Debian packages:$$missing (run as root: apt-get install$$missing)"; exit 1; fi; \
 	fi
 
-$(BUILD)/%.o: %.c $(HDRS)
+# header dependencies as the compiler sees them (-MMD -MP), not "every
+# object depends on every header"
+DEPFLAGS = -MMD -MP
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
@@ -59,12 +69,20 @@ $(BUILD)/libuffdlab.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/uffdlab: uffdlab.c $(BUILD)/libuffdlab.a $(HDRS)
-	$(CC) $(ALL_CFLAGS) uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
+$(BUILD)/uffdlab: uffdlab.c $(BUILD)/libuffdlab.a
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/libuffdlab.a $(HDRS)
+# tests keep libc's allocator (test_abandon reads its heap with mallinfo2);
+# benchmarks measure the explorer as it ships, with jemalloc
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HOBJ) $(BUILD)/libuffdlab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(TEST_HOBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(TEST_HOBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS)
+
+$(BUILD)/tests/bench_%: tests/bench_%.c $(TEST_HOBJ) $(BUILD)/libuffdlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $< $(TEST_HOBJ) $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_CM) $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(TEST_HOBJ:.o=.d) $(TEST_BIN:=.d) $(BENCH_BIN:=.d) $(BUILD)/uffdlab.d
 
 run: deps
 	@$(MAKE) --no-print-directory all

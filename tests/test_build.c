@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The compile line make would run for one object with these CFLAGS. */
@@ -53,11 +54,42 @@ static void test_default_cflags_optimise(void **state)
 	assert_non_null(strstr(line, "-D_GNU_SOURCE"));
 }
 
+/* The test runner: a hung binary is killed after the timeout and named,
+ * the run goes on to the next one and fails, and the JUnit XML names every
+ * test case with its outcome. */
+static void test_runner_times_out_and_writes_junit(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/uffdlab-runner-XXXXXX", cmd[1024], out[8192];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof cmd,
+		 "mkdir -p %s/tests && cp %s/tests/test_tracker %s/tests/ && "
+		 "printf '#!/bin/sh\\necho \"[ RUN      ] test_forever\"\\nsleep 60\\n' > %s/tests/test_hang && "
+		 "chmod +x %s/tests/test_hang && "
+		 "BUILD=%s UFFDLAB_TEST_TIMEOUT=2 ./tests/run_tests.sh 2>&1; echo \"rc=$?\"; "
+		 "cat %s/test-results.xml",
+		 dir, getenv("BUILD") ? getenv("BUILD") : "build", dir, dir, dir, dir, dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	if (!strstr(out, "TIMEOUT: test_hang killed after 2s"))
+		fail_msg("no timeout line: %s", out);
+	assert_non_null(strstr(out, "4 passed, 1 failed, 0 skipped\nrc=1"));
+	assert_non_null(strstr(out, "<testcase classname=\"test_tracker\" name=\"test_state_names\"/>"));
+	assert_non_null(strstr(out, "name=\"test_forever\"><error"));
+	assert_non_null(strstr(out, "tests=\"5\" failures=\"1\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_cflags_keep_the_required_flags),
 		cmocka_unit_test(test_default_cflags_optimise),
+		cmocka_unit_test(test_runner_times_out_and_writes_junit),
 	};
 	return cmocka_run_group_tests_name("build", tests, NULL, NULL);
 }
