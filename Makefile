@@ -21,7 +21,7 @@ LDLIBS     = -lpthread -lm
 
 LIB_SRC   := $(wildcard handler/*.c sched/*.c model/*.c real/*.c scenarios/*.c viz/*.c)
 LIB_ASM   := $(wildcard sched/*.S)
-DRV_SRC   := $(filter-out uffdlab.c,$(wildcard *.c))
+DRV_SRC   := $(wildcard *.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) $(DRV_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -31,7 +31,7 @@ TEST_HELPERS := $(filter-out tests/test_% tests/bench_%,$(wildcard tests/*.c))
 TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 HDRS      := $(wildcard */*.h *.h)
 
-.PHONY: all pkgcheck deps run test bench asan tsan valgrind fuzz clean
+.PHONY: all pkgcheck deps run test bench asan tsan valgrind fuzz install uninstall clean
 # test helpers and library objects are kept, not deleted as intermediates
 .SECONDARY: $(TEST_HOBJ) $(LIB_OBJ)
 
@@ -70,7 +70,7 @@ $(BUILD)/libuffdlab.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/uffdlab: uffdlab.c $(BUILD)/libuffdlab.a
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -DUFFDLAB_MAIN uffdlab.c $(BUILD)/libuffdlab.a -o $@ $(LDLIBS_GV) $(LDLIBS_JE) $(LDLIBS)
 
 # tests keep libc's allocator (test_abandon reads its heap with mallinfo2);
 # benchmarks measure the explorer as it ships, with jemalloc
@@ -155,6 +155,39 @@ fuzz: deps
 	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g" \
 	  $(FUZZ_TARGETS:%=build/fuzz/fuzz/fuzz_%)
 	@./tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Install: the binary, the scenario library it finds beside itself, man
+# pages, bash completion, and for handlers built out of the tree the
+# library, the interface headers and a pkg-config file.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INC_HDRS := handler/handler.h handler/sys.h handler/uffd_compat.h uffdlab.h
+INSTALLED = $(DESTDIR)$(PREFIX)
+# order-only: an existing build is installed as it is (the test suite
+# installs the sanitizer build without rebuilding it plain)
+install: | $(BUILD)/uffdlab $(BUILD)/libuffdlab.a
+	install -d $(INSTALLED)/bin $(INSTALLED)/lib/pkgconfig $(INSTALLED)/include/uffdlab \
+	  $(INSTALLED)/share/uffdlab/scenarios/zoo $(INSTALLED)/share/man/man1 \
+	  $(INSTALLED)/share/man/man5 $(INSTALLED)/share/bash-completion/completions
+	install -m 755 $(BUILD)/uffdlab $(INSTALLED)/bin/uffdlab
+	install -m 644 $(BUILD)/libuffdlab.a $(INSTALLED)/lib/libuffdlab.a
+	install -m 644 $(INC_HDRS) $(INSTALLED)/include/uffdlab/
+	install -m 644 scenarios/*.scn $(INSTALLED)/share/uffdlab/scenarios/
+	install -m 644 scenarios/zoo/*.scn $(INSTALLED)/share/uffdlab/scenarios/zoo/
+	install -m 644 docs/man/uffdlab.1 $(INSTALLED)/share/man/man1/
+	install -m 644 docs/man/uffdlab-scenario.5 $(INSTALLED)/share/man/man5/
+	install -m 644 docs/completion/uffdlab.bash $(INSTALLED)/share/bash-completion/completions/uffdlab
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS_GV) $(LDLIBS)|' docs/uffdlab.pc.in \
+	  > $(INSTALLED)/lib/pkgconfig/uffdlab.pc
+
+uninstall:
+	rm -f $(INSTALLED)/bin/uffdlab $(INSTALLED)/lib/libuffdlab.a \
+	  $(INSTALLED)/lib/pkgconfig/uffdlab.pc $(INSTALLED)/share/man/man1/uffdlab.1 \
+	  $(INSTALLED)/share/man/man5/uffdlab-scenario.5 \
+	  $(INSTALLED)/share/bash-completion/completions/uffdlab
+	rm -f $(addprefix $(INSTALLED)/include/uffdlab/,$(notdir $(INC_HDRS)))
+	rm -rf $(INSTALLED)/share/uffdlab
+	-rmdir $(INSTALLED)/include/uffdlab 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -14,6 +14,7 @@
 #include "real/shapes.h"
 #include "real/stress.h"
 #include "scenarios/lex.h"
+#include "scenarios/library.h"
 #include "scenarios/scenario.h"
 
 int cmd_run(int argc, char **argv);
@@ -157,8 +158,9 @@ static void real_stress_zoo(struct tally *t)
 	for (size_t z = 0; z < sizeof zoo / sizeof zoo[0]; z++) {
 		static struct scenario scn;
 		char path[128], err[512];
+		char where[4096];
 		snprintf(path, sizeof path, "scenarios/zoo/%s.scn", zoo[z]);
-		if (scn_parse_file(path, &scn, err, sizeof err)) {
+		if (scn_parse_file(scn_resolve(path, where, sizeof where), &scn, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			t->bad++;
 			continue;
@@ -219,7 +221,8 @@ int cmd_run(int argc, char **argv)
 	if (run_args(argc, argv, &runs))
 		return 2;
 	static char names[256][256];
-	int n = scn_list_dir("scenarios", names, 256);
+	char lib[4096];
+	int n = scn_list_dir(scn_library(lib, sizeof lib), names, 256);
 	if (n < 0) {
 		fprintf(stderr, "uffdlab: scenarios: cannot list the scenario library\n");
 		return 2;

@@ -1,5 +1,6 @@
 /* The identity, recording and trace text of a run (run.h). */
 #include "run.h"
+#include "scenarios/library.h"
 #include "sched/files.h"
 
 #include <assert.h>
@@ -220,7 +221,8 @@ int run_load_scenario(const char *path, struct scenario *scn, char **text,
 		      size_t *len, char *err, size_t errlen)
 {
 	int oerr = 0;
-	FILE *f = input_open(path, &oerr);
+	char where[4096];
+	FILE *f = input_open(scn_resolve(path, where, sizeof where), &oerr);
 	char *b = NULL;
 	size_t n = 0, cap = 0;
 	if (!f) {

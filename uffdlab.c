@@ -5,28 +5,32 @@
 #include <string.h>
 
 #include "driver.h"
+#include "uffdlab.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "model/invariant.h"
 #include "scenarios/lex.h"
+#include "scenarios/library.h"
 #include "scenarios/scenario.h"
 #include "sched/strategy.h"
 #include "real/stress.h"
 #include "viz/viz.h"
+#include "model/version.h"
+#include "sched/trace.h"
 
-static const char usage_head[] =
-	"usage: uffdlab explore SCENARIO [--handler NAME] [--variant NAME[,NAME]]\n"
-	"                       [--strategy %s] [--seed N] [--runs N | --time SECONDS]\n"
-	"                       [--depth D] [--pct-k K] (pct) [--bound B] (dfs)\n"
-	"                       [--max-steps N] [--no-shrink] [--json] [--out DIR]\n";
-static const char usage_text[] =
-	"       uffdlab replay TRACE [--out FILE] [--json]\n"
-	"       uffdlab viz TRACE [--png] [--all | --head N --tail N]\n"
-	"       uffdlab real SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]\n"
-	"       uffdlab list [DIR]\n"
-	"       uffdlab run [--runs N]\n"
-	"exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 determinism bug,\n"
-	"      77 skipped (real: no userfaultfd or huge pages here; the reason is printed)\n";
+/* One row per command: its synopsis (every flag its parser takes: the
+ * usage, `CMD --help`, the man page and the shell completion all come from
+ * or are checked against these lines) and one line of what it does. */
+struct command {
+	const char *name;
+	const char *synopsis;
+	const char *what;
+	int (*run)(int argc, char **argv);
+};
+
+static const char exit_text[] =
+	"exit: 0 as expected, 1 a violation (or run: an expectation failed), 2 bad usage or input,\n"
+	"      3 a determinism bug, 77 skipped (the reason is printed)\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -202,7 +206,8 @@ static void print_strategies(const char *title)
 
 static int cmd_list(int argc, char **argv)
 {
-	const char *dir = argc > 2 ? argv[2] : "scenarios";
+	char lib[4096];
+	const char *dir = argc > 2 ? argv[2] : scn_library(lib, sizeof lib);
 	static char names[512][256];
 	int n = scn_list_dir(dir, names, 512);
 	int nh;
@@ -227,6 +232,10 @@ static int cmd_list(int argc, char **argv)
 	for (const struct variant_info *v = variant_table; v->name; v++)
 		printf("  %-24s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
 		       v->handler, v->scenario, v->expect, v->what);
+	if (n < 0 && argc <= 2) { /* no library here: not bad input */
+		printf("scenarios: no library found (beside an installed binary, $UFFDLAB_SCENARIOS, or ./scenarios)\n");
+		return 0;
+	}
 	printf("scenarios (%s):\n", dir);
 	if (n < 0) {
 		fprintf(stderr, "uffdlab: %s: %s\n", dir, strerror(-n));
@@ -271,7 +280,8 @@ static int cmd_real(int argc, char **argv)
 		return usage_error("%s", "real needs a SCENARIO file");
 	static struct scenario scn;
 	char err[512];
-	if (scn_parse_file(path, &scn, err, sizeof err)) {
+	char where[4096];
+	if (scn_parse_file(scn_resolve(path, where, sizeof where), &scn, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -338,27 +348,98 @@ static int cmd_viz(int argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct command commands[] = {
+	{"explore",
+	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
+	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct) [--bound B] (dfs)\n"
+	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
+	 "explore schedules of a scenario; write the trace and picture of the first violation",
+	 cmd_explore},
+	{"replay", "TRACE [--out FILE] [--json]",
+	 "replay a trace on the simulator: byte for byte, or say where it differs", cmd_replay},
+	{"viz", "TRACE [--png] [--all | --head N --tail N]",
+	 "draw a trace (DOT and SVG or PNG beside it)", cmd_viz},
+	{"real", "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]",
+	 "run a scenario's threads on the real kernel with the same oracle", cmd_real},
+	{"list", "[DIR]", "handlers, invariants, strategies, variants and scenarios", cmd_list},
+	{"run", "[--runs N]", "the main job: the library on every handler, the zoo, the real kernel",
+	 cmd_run},
+	{"help", "[COMMAND]", "this text, or one command's", cmd_help},
+	{"version", "", "the tool, trace format and semantics versions (also --version)",
+	 cmd_version},
+	{NULL, NULL, NULL, NULL},
+};
+
+static const struct command *command_find(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void print_command(FILE *f, const struct command *c, const char *lead)
+{
+	fprintf(f, "%suffdlab %s%s%s\n", lead, c->name, c->synopsis[0] ? " " : "", c->synopsis);
+	fprintf(f, "        %s\n", c->what);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c = argc > 2 ? command_find(argv[2]) : NULL;
+	if (argc > 2 && !c)
+		return usage_error("help: unknown command '%s'", argv[2]);
+	if (c)
+		print_command(stdout, c, "usage: ");
+	for (const struct command *k = commands; !c && k->name; k++)
+		print_command(stdout, k, k == commands ? "usage: " : "       ");
+	if (!c || strcmp(c->name, "explore") == 0)
+		print_strategies("STRATEGY is one of:\n");
+	fputs(exit_text, stdout);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("uffdlab %s\ntrace format %d, semantics %d\nmodel kernel: Linux 6.18 rules (docs/KERNEL.md)\n",
+	       UFFDLAB_VERSION, TRACE_VERSION, UFFDLAB_SEMANTICS);
+	return 0;
+}
+
+static int asks_help(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+int uffdlab_main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage_error("%s", "no command");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		printf(usage_head, sched_strategy_names());
-		fputs(usage_text, stdout);
-		print_strategies("strategies:\n");
-		return 0;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc, argv);
+	const struct command *c = command_find(argv[1]);
+	if (!c)
+		return usage_error("unknown command '%s'", argv[1]);
+	if (asks_help(argc, argv)) {
+		char *help[] = {argv[0], "help", (char *)c->name, NULL};
+		return cmd_help(3, help);
 	}
-	if (strcmp(argv[1], "explore") == 0)
-		return cmd_explore(argc, argv);
-	if (strcmp(argv[1], "replay") == 0)
-		return cmd_replay(argc, argv);
-	if (strcmp(argv[1], "list") == 0)
-		return cmd_list(argc, argv);
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc, argv);
-	if (strcmp(argv[1], "viz") == 0)
-		return cmd_viz(argc, argv);
-	if (strcmp(argv[1], "real") == 0)
-		return cmd_real(argc, argv);
-	return usage_error("unknown command '%s'", argv[1]);
+	return c->run(argc, argv);
 }
+
+#ifdef UFFDLAB_MAIN /* the uffdlab binary; the library has only uffdlab_main */
+int main(int argc, char **argv)
+{
+	return uffdlab_main(argc, argv);
+}
+#endif

@@ -366,6 +366,32 @@ static void test_dfs_exhausts_or_reports(void **state)
 	assert_non_null(strstr(out, "NOT exhausted"));
 }
 
+/* Every flag a parser compares against (a "--name" literal in the
+ * command-line sources) is in `uffdlab --help` and in the man page, so the
+ * documentation cannot fall behind the parser. */
+static void test_every_flag_is_documented(void **state)
+{
+	(void)state;
+	static char help[1 << 16], man[1 << 17], src[1 << 18];
+	assert_int_equal(run(help, sizeof help, NULL, 0, "%s --help", bin), 0);
+	assert_int_equal(run(man, sizeof man, NULL, 0, "sed 's/\\\\-/-/g' docs/man/uffdlab.1"), 0);
+	assert_int_equal(run(src, sizeof src, NULL, 0,
+			     "cat uffdlab.c campaign.c | grep -o '\"--[a-z-]*\"' | tr -d '\"' | sort -u"), 0);
+	int n = 0;
+	for (char *save = NULL, *f = strtok_r(src, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
+		n++;
+		if (!strcmp(f, "--help") || !strcmp(f, "--version"))
+			continue; /* the help itself */
+		char word[80];
+		snprintf(word, sizeof word, "%s", f);
+		if (!strstr(help, word))
+			fail_msg("%s is parsed but not in uffdlab --help", f);
+		if (!strstr(man, word))
+			fail_msg("%s is parsed but not in docs/man/uffdlab.1", f);
+	}
+	assert_true(n >= 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_is_one_line_exit_2),
 		cmocka_unit_test(test_clean_scenario_exits_0_and_list_names_things),
 		cmocka_unit_test(test_dfs_exhausts_or_reports),
+		cmocka_unit_test(test_every_flag_is_documented),
 	};
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
