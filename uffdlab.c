@@ -365,7 +365,9 @@ static const struct command commands[] = {
 	{"real", "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]",
 	 "run a scenario's threads on the real kernel with the same oracle", cmd_real},
 	{"list", "[DIR]", "handlers, invariants, strategies, variants and scenarios", cmd_list},
-	{"run", "[--runs N]", "the main job: the library on every handler, the zoo, the real kernel",
+	{"run", "[--runs N] [--sim-only]",
+	 "the main job: the library on every handler, the zoo, the real kernel; exit 1 if anything\n"
+	 "        came out otherwise than the scenarios' expect lines and the variant table say",
 	 cmd_run},
 	{"help", "[COMMAND]", "this text, or one command's", cmd_help},
 	{"version", "", "the tool, trace format and semantics versions (also --version)",

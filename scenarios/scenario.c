@@ -208,3 +208,18 @@ int scn_parse_file(const char *path, struct scenario *out, char *err,
 	free(data);
 	return rc;
 }
+
+int scn_expects(const struct scenario *s, const char *handler, const char *variant,
+		const char *invariant)
+{
+	const char *v = variant ? variant : "";
+	for (int e = 0; e < s->nexpect; e++) {
+		if (strcmp(s->expects[e].invariant, invariant))
+			continue;
+		for (int k = 0; k < s->expects[e].nwho; k++)
+			if (!strcmp(s->expects[e].who[k].handler, handler) &&
+			    !strcmp(s->expects[e].who[k].variant, v))
+				return 1;
+	}
+	return 0;
+}

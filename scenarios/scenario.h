@@ -105,6 +105,10 @@ struct scenario {
 
 int scn_parse_file(const char *path, struct scenario *out, char *err,
 		   size_t errlen);
+/* 1 if an expect line of s names invariant for handler (variant "" or
+ * NULL: the handler as written), else 0. */
+int scn_expects(const struct scenario *s, const char *handler, const char *variant,
+		const char *invariant);
 int scn_parse_string(const char *path, const char *text, struct scenario *out,
 		     char *err, size_t errlen);
 uint64_t scn_hash_bytes(const void *data, size_t len);

@@ -69,7 +69,10 @@ static int setup(void **state)
 {
 	(void)state;
 	const char *b = getenv("BUILD");
-	snprintf(bin, sizeof bin, "%s/uffdlab", b ? b : "build");
+	char cwd[256];
+	/* absolute: some tests run it from another directory */
+	snprintf(bin, sizeof bin, "%s/%s/uffdlab", getcwd(cwd, sizeof cwd) ? cwd : ".",
+		 b ? b : "build");
 	snprintf(tmp, sizeof tmp, "/tmp/uffdlab-cli-XXXXXX");
 	return mkdtemp(tmp) ? 0 : -1;
 }
@@ -392,6 +395,26 @@ static void test_every_flag_is_documented(void **state)
 	assert_true(n >= 15);
 }
 
+/* uffdlab run is a gate a CI job can trust: 0 when every finding is one
+ * the scenarios expect and every variant's bug is found as the table says,
+ * 1 when one is not (here: eagain-fatal's balloon no longer removes, so
+ * the variant's EAGAIN never happens). Simulator part only. */
+static void test_run_exit_status_follows_the_expectations(void **state)
+{
+	(void)state;
+	char out[1 << 16];
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "rm -rf %s/lib && mkdir -p %s/lib && cp -r scenarios %s/lib/ && "
+			     "cd %s/lib && %s run --runs 100 --sim-only", tmp, tmp, tmp, tmp, bin), 0);
+	assert_non_null(strstr(out, "== as expected"));
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "cd %s/lib && sed -i 's/^  remove 0$//' scenarios/zoo/eagain-fatal.scn && "
+			     "! grep -q 'remove 0' scenarios/zoo/eagain-fatal.scn && %s run --runs 100 --sim-only",
+			     tmp, bin), 1);
+	assert_non_null(strstr(out, "NOT AS EXPECTED"));
+	assert_non_null(strstr(out, "== FAILED: an expectation failed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_clean_scenario_exits_0_and_list_names_things),
 		cmocka_unit_test(test_dfs_exhausts_or_reports),
 		cmocka_unit_test(test_every_flag_is_documented),
+		cmocka_unit_test(test_run_exit_status_follows_the_expectations),
 	};
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
