@@ -58,7 +58,7 @@ mkdir -p "$(dirname "$JUNIT")"
   cat "$cases"
   echo '</testsuite>'
 } > "$JUNIT"
-names=$(printf '%s' "$failed_names" | grep -v '^$')
+names=$(printf '%s' "$failed_names" | grep -v '^$' | sort -u)
 [ -n "$names" ] && { echo "failed tests:"; printf '%s\n' "$names"; }
 [ -n "$bad" ] && echo "failing binaries:$bad"
 echo "JUnit XML: $JUNIT"

@@ -150,11 +150,14 @@ static void test_bundled_all_parse(void **state)
 		assert_true(scn.hash == scn_hash_bytes(buf, got));
 		/* every file says what it models, first thing */
 		assert_true(got > 2 && buf[0] == '#');
-		/* zoo scenarios name the invariant their bug breaks */
+		/* zoo scenarios name the invariant their bug breaks; a library
+		 * scenario may name a defect of a handler as written (e2b-ref's
+		 * B14 spin), never a variant's: those live in the zoo */
 		if (strstr(files[i], "/zoo/"))
 			assert_true(scn.expect[0] != '\0');
-		else
-			assert_string_equal(scn.expect, "");
+		for (int e = 0; !strstr(files[i], "/zoo/") && e < scn.nexpect; e++)
+			for (int k = 0; k < scn.expects[e].nwho; k++)
+				assert_string_equal(scn.expects[e].who[k].variant, "");
 	}
 }
 
