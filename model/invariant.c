@@ -103,15 +103,21 @@ static void fault_text(const struct inv_stuck *x, const struct inv_blocked *b,
 		       struct inv_report *r)
 {
 	const char *why = x->handler_error;
+	if (b->fault_page == INV_PAGE_UNKNOWN) { /* hardware: only "no progress" is seen */
+		snprintf(r->text, sizeof r->text,
+			 "%s is blocked in a fault forever%s: no worker, deferred entry or wake serves it%s%s",
+			 b->name, x->where ? x->where : "", why ? "; the handler exited: " : "",
+			 why ? why : "");
+		return;
+	}
 	char page[32] = "a page";
 	if (b->fault_page >= 0)
 		snprintf(page, sizeof page, "page %d", b->fault_page);
 	snprintf(r->text, sizeof r->text,
 		 "%s is blocked on %s forever%s: its fault message was %s and no worker, deferred entry or wake will serve it (handler's view: %s, page %s)%s%s",
 		 b->name, page, x->where ? x->where : "",
-		 b->fault_page == INV_PAGE_UNKNOWN ? "maybe" : b->fault_read ? "read" : "never read",
-		 b->have_view ? hpage_name(b->view) : "gone",
-		 b->fault_page == INV_PAGE_UNKNOWN ? "unknown" : b->page_present ? "present" : "absent",
+		 b->fault_read ? "read" : "never read", b->have_view ? hpage_name(b->view) : "gone",
+		 b->page_present ? "present" : "absent",
 		 why ? "; the handler exited: " : "", why ? why : "");
 }
 
