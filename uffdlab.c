@@ -21,6 +21,7 @@ static const char usage_head[] =
 	"                       [--max-steps N] [--no-shrink] [--json] [--out DIR]\n";
 static const char usage_text[] =
 	"       uffdlab replay TRACE [--out FILE] [--json]\n"
+	"       uffdlab replay --real TRACE [--repeat R] [--page-size 4k|2m] [--json]\n"
 	"       uffdlab viz TRACE [--png] [--all | --head N --tail N]\n"
 	"       uffdlab real SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]\n"
 	"       uffdlab list [DIR]\n"
@@ -173,10 +174,25 @@ static int cmd_explore(int argc, char **argv)
 static int cmd_replay(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL;
-	int json = 0;
+	int json = 0, real = 0;
+	uint64_t repeat = 1, ps = 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out = argv[++i];
+		else if (strcmp(argv[i], "--real") == 0)
+			real = 1;
+		else if (strcmp(argv[i], "--repeat") == 0) {
+			if (num_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &repeat))
+				return 2;
+			if (!repeat || repeat > 10000)
+				return usage_error("%s must be between 1 and 10000", argv[i]);
+			i++;
+		} else if (strcmp(argv[i], "--page-size") == 0 && i + 1 < argc) {
+			const char *v = argv[++i];
+			if (strcmp(v, "4k") && strcmp(v, "2m"))
+				return usage_error("--page-size: '%s' is not 4k or 2m", v);
+			ps = v[0] == '2' ? 2u << 20 : 4096;
+		}
 		else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
 		else if (argv[i][0] == '-')
@@ -188,6 +204,12 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (!trace)
 		return usage_error("%s", "replay needs a TRACE file");
+	if (!real && (repeat != 1 || ps))
+		return usage_error("%s", "--repeat and --page-size go with --real");
+	if (real && out)
+		return usage_error("%s", "--out does not go with --real");
+	if (real)
+		return drive_replay_real(trace, (int)repeat, ps, json);
 	return drive_replay(trace, out, json);
 }
 
