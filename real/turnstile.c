@@ -427,9 +427,9 @@ long rts_uffd_pending(int fd)
 /* --- the controller --------------------------------------------------- */
 
 /* A thread in its blocking step, seen asleep as the step says: the step is
- * done. An intermediate step of a blocked thread (its REMOVE was read:
- * ev_resumed) is done once the kernel no longer holds it in the event
- * wait; a bare or re-sleeping one at once. Under mu; mu is dropped while
+ * done. An intermediate step of a blocked thread is done at once (a bare
+ * or re-sleeping one), or, for a madvise's resume and zap, when madvise
+ * returned (the thread commits them in rts_leave). Under mu; mu is dropped while
  * /proc is read. 1 if the trace moved. */
 static int kernel_step(struct rts *ts)
 {
@@ -450,15 +450,12 @@ static int kernel_step(struct rts *ts)
 		}
 		return 0;
 	}
-	if (t->st != T_BLOCKED || s >= t->resume || step_at(ts, s)->zap)
+	/* ev_resumed: the woken madvise may not have run yet (state R, the
+	 * counter still raised); it is done when madvise returned, which the
+	 * thread itself reports (rts_leave) */
+	if (t->st != T_BLOCKED || s >= t->resume || step_at(ts, s)->zap ||
+	    step_at(ts, s)->ev_resumed)
 		return 0;
-	if (step_at(ts, s)->ev_resumed) {
-		pthread_mutex_unlock(&ts->mu);
-		int held = rts_task_sleeps(ktid, WCHAN_EVENT) == 1;
-		pthread_mutex_lock(&ts->mu);
-		if (held || ts->cur != s || t->st != T_BLOCKED)
-			return 0;
-	}
 	ts->cur++;
 	pthread_cond_broadcast(&ts->cv);
 	return 1;
