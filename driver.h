@@ -49,5 +49,9 @@ int drive_explore(const struct explore_args *a);
 /* Replay a trace in the simulator; out_path (may be NULL) receives the
  * regenerated trace. */
 int drive_replay(const char *trace_path, const char *out_path, int json);
+/* replay --real: the trace's schedule on hardware, repeat times (page_size
+ * 0: the scenario's). Exit status: 1 confirmed at least once, 0 not
+ * reproduced, 5 diverged, 77 skipped, 2 bad input. */
+int drive_replay_real(const char *trace_path, int repeat, uint64_t page_size, int json);
 
 #endif

@@ -187,6 +187,7 @@ static void print_text(const struct run_id *id, const struct explored *x, double
 		       id->shrunk[0] ? ", shrunk: " : "", id->shrunk);
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", x->trace);
+		printf("  hardware:  uffdlab replay --real %s --repeat 20\n", x->trace);
 	} else if (x->status == 0) {
 		char params[96] = "";
 		if (run_takes(id, STRATEGY_OPT_DEPTH))

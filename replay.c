@@ -14,6 +14,7 @@
 #include "scenarios/lex.h"
 #include "model/event.h"
 #include "model/version.h"
+#include "real/replay_real.h"
 #include "sched/files.h"
 #include "sched/trace.h"
 
@@ -383,6 +384,109 @@ int drive_replay(const char *path, const char *out_path, int json)
 	if (!status)
 		status = verdict_of(w, &id, &t, path, &r, json);
 	world_free(w);
+	free((char *)id.scn_text);
+	trace_free(&t);
+	return status;
+}
+
+/* --- replay --real: the trace's schedule on hardware (real/replay_real.h) */
+
+/* The verdict of R replays, as one line per kind, the evidence of the
+ * first one of each. */
+struct real_tally {
+	int n[RR_SKIPPED + 1];
+	struct rr_result first[RR_SKIPPED + 1];
+	double ms, max_ms;
+};
+
+static void print_real(const char *path, const struct real_tally *k, int repeat,
+		       uint64_t ps, int json)
+{
+	const char *names[] = {"", "confirmed", "not_reproduced", "diverged", "skipped"};
+	if (json) {
+		struct json j;
+		json_begin(&j, stdout);
+		json_string(&j, "trace", path);
+		json_u64(&j, "page_size", ps);
+		json_u64(&j, "repeat", (uint64_t)repeat);
+		for (int v = RR_CONFIRMED; v <= RR_SKIPPED; v++)
+			json_u64(&j, names[v], (uint64_t)k->n[v]);
+		json_u64(&j, "ms_per_replay", (uint64_t)(k->ms / repeat + 0.5));
+		for (int v = RR_CONFIRMED; v <= RR_SKIPPED; v++) {
+			if (!k->n[v])
+				continue;
+			const struct rr_result *f = &k->first[v];
+			json_object_begin(&j, names[v]);
+			json_string(&j, "invariant", f->name);
+			json_string(&j, "evidence", v == RR_CONFIRMED ? f->evidence : f->why);
+			json_string(&j, "first_difference", f->obs);
+			json_string(&j, "window", f->window);
+			json_object_end(&j);
+		}
+		json_end(&j);
+		return;
+	}
+	printf("%s: on hardware (%s pages), %d replay%s: confirmed %d/%d (%.0f%%), %.0f ms per replay (max %.0f)\n",
+	       path, ps >= (2u << 20) ? "2 MiB hugetlb" : "4 KiB", repeat, repeat == 1 ? "" : "s",
+	       k->n[RR_CONFIRMED], repeat, 100.0 * k->n[RR_CONFIRMED] / repeat, k->ms / repeat,
+	       k->max_ms);
+	for (int v = RR_CONFIRMED; v <= RR_SKIPPED; v++) {
+		if (!k->n[v])
+			continue;
+		const struct rr_result *f = &k->first[v];
+		printf("  %s (%d): %s%s%s\n", rr_verdict_name((enum rr_verdict)v), k->n[v],
+		       v == RR_CONFIRMED ? f->name : "", v == RR_CONFIRMED ? ": " : "",
+		       v == RR_CONFIRMED ? f->evidence : f->why);
+		if (f->obs_step >= 0)
+			printf("    first step observed otherwise: %s\n", f->obs);
+	}
+	if (k->first[RR_CONFIRMED].window[0] || k->first[RR_NOT_REPRODUCED].window[0] ||
+	    k->first[RR_DIVERGED].window[0])
+		printf("  note: %s\n", k->first[RR_CONFIRMED].window[0] ? k->first[RR_CONFIRMED].window
+				   : k->first[RR_NOT_REPRODUCED].window[0] ? k->first[RR_NOT_REPRODUCED].window
+				   : k->first[RR_DIVERGED].window);
+}
+
+int drive_replay_real(const char *path, int repeat, uint64_t page_size, int json)
+{
+	struct trace t;
+	char err[600];
+	if (trace_read(path, &mev_schema, &t, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	static struct scenario scn;
+	struct run_id id = {.scn = &scn};
+	uint64_t bits;
+	struct rts_plan plan = {0};
+	int status = header_run(path, &t, &scn, &id, &bits);
+	if (!status && rts_plan_build(&t, &plan, err, sizeof err))
+		status = bad_trace(path, &t, "thread", "%s", err);
+	struct real_tally k;
+	memset(&k, 0, sizeof k);
+	struct rr_opts o = {.scn = &scn, .handler = id.handler, .variants = bits, .plan = &plan,
+			    .violation = t.violation, .page_size = page_size};
+	for (int i = 0; !status && i < repeat; i++) {
+		struct rr_result res;
+		int e = real_replay_run(&o, &res);
+		if (e) {
+			fprintf(stderr, "uffdlab: replay on hardware could not start: %s\n", strerror(-e));
+			status = 2;
+			break;
+		}
+		if (!k.n[res.v]++)
+			k.first[res.v] = res;
+		k.ms += res.ms;
+		k.max_ms = res.ms > k.max_ms ? res.ms : k.max_ms;
+		if (res.v == RR_SKIPPED)
+			break;
+	}
+	if (!status) {
+		int done = k.n[RR_SKIPPED] ? 1 : repeat;
+		print_real(path, &k, done, page_size ? page_size : scn.page_size, json);
+		status = k.n[RR_SKIPPED] ? 77 : k.n[RR_CONFIRMED] ? 1 : k.n[RR_DIVERGED] ? 5 : 0;
+	}
+	rts_plan_free(&plan);
 	free((char *)id.scn_text);
 	trace_free(&t);
 	return status;

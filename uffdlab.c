@@ -29,8 +29,9 @@ struct command {
 };
 
 static const char exit_text[] =
-	"exit: 0 as expected, 1 a violation (or run: an expectation failed), 2 bad usage or input,\n"
-	"      3 a determinism bug, 77 skipped (the reason is printed)\n";
+	"exit: 0 as expected, 1 a violation (or run: an expectation failed; replay --real:\n"
+	"      confirmed), 2 bad usage or input, 3 a determinism bug, 5 replay --real diverged,\n"
+	"      77 skipped (the reason is printed)\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -177,10 +178,25 @@ static int cmd_explore(int argc, char **argv)
 static int cmd_replay(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL;
-	int json = 0;
+	int json = 0, real = 0;
+	uint64_t repeat = 1, ps = 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out = argv[++i];
+		else if (strcmp(argv[i], "--real") == 0)
+			real = 1;
+		else if (strcmp(argv[i], "--repeat") == 0) {
+			if (num_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &repeat))
+				return 2;
+			if (!repeat || repeat > 10000)
+				return usage_error("%s must be between 1 and 10000", argv[i]);
+			i++;
+		} else if (strcmp(argv[i], "--page-size") == 0 && i + 1 < argc) {
+			const char *v = argv[++i];
+			if (strcmp(v, "4k") && strcmp(v, "2m"))
+				return usage_error("--page-size: '%s' is not 4k or 2m", v);
+			ps = v[0] == '2' ? 2u << 20 : 4096;
+		}
 		else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
 		else if (argv[i][0] == '-')
@@ -192,6 +208,12 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (!trace)
 		return usage_error("%s", "replay needs a TRACE file");
+	if (!real && (repeat != 1 || ps))
+		return usage_error("%s", "--repeat and --page-size go with --real");
+	if (real && out)
+		return usage_error("%s", "--out does not go with --real");
+	if (real)
+		return drive_replay_real(trace, (int)repeat, ps, json);
 	return drive_replay(trace, out, json);
 }
 
@@ -358,8 +380,11 @@ static const struct command commands[] = {
 	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation",
 	 cmd_explore},
-	{"replay", "TRACE [--out FILE] [--json]",
-	 "replay a trace on the simulator: byte for byte, or say where it differs", cmd_replay},
+	{"replay", "TRACE [--out FILE] [--json]\n"
+	 "        | --real TRACE [--repeat R] [--page-size 4k|2m] [--json]",
+	 "replay a trace on the simulator (byte for byte, or where it differs), or with --real on\n"
+	 "        hardware in the trace's order: confirmed (exit 1), not reproduced (0), diverged (5)",
+	 cmd_replay},
 	{"viz", "TRACE [--png] [--all | --head N --tail N]",
 	 "draw a trace (DOT and SVG or PNG beside it)", cmd_viz},
 	{"real", "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]",

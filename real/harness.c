@@ -233,6 +233,8 @@ int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		goto fail;
 	}
 	sys_real_set_note_hook(e->sys, on_note, e);
+	if (o->gate)
+		sys_real_set_gate(e->sys, o->gate, o->gate_ctx);
 
 	e->cfg = (struct handler_config){
 		.base = e->r->base,

@@ -26,6 +26,7 @@
 
 #include "handler/handler.h"
 #include "real/region.h"
+#include "real/sys_real.h"
 
 /* Something that must happen is given this long before the run fails. */
 #define REAL_WAIT_MS 10000
@@ -48,6 +49,10 @@ struct real_env_opts {
 	uint64_t backoff_base_ns;   /* 0 = handler default */
 	uint64_t backoff_cap_ns;
 	int no_start;               /* build, but do not handler_start() */
+	/* a replay gate on the sys before the handler is made (its first
+	 * sys calls are scheduling points too: real/turnstile.h), or NULL */
+	const struct sys_real_gate *gate;
+	void *gate_ctx;
 };
 
 void real_env_opts_init(struct real_env_opts *o, uint64_t page_size,

@@ -74,6 +74,10 @@ struct sys_real {
 	void *bufs[BUF_CACHE];
 	uint64_t buf_len[BUF_CACHE];
 	int nbufs;
+
+	/* The replay gate (sys_real_set_gate): set while no thread runs. */
+	const struct sys_real_gate *gate;
+	void *gate_ctx;
 };
 
 static struct sys_real *R(sys_t *s)
@@ -81,48 +85,108 @@ static struct sys_real *R(sys_t *s)
 	return (struct sys_real *)s;
 }
 
+/* The gate around a scheduling point (sys_real.h); free without one. */
+static int gate_in(struct sys_real *r, enum sys_real_op op)
+{
+	return r->gate ? r->gate->enter(r->gate_ctx, op) : 0;
+}
+
+static void gate_out(struct sys_real *r, enum sys_real_op op, int64_t res)
+{
+	if (r->gate) {
+		struct sys_real_obs o = {.res = res};
+		r->gate->leave(r->gate_ctx, op, &o);
+	}
+}
+
+static void gate_obs(struct sys_real *r, enum sys_real_op op,
+		     const struct sys_real_obs *o)
+{
+	if (r->gate)
+		r->gate->leave(r->gate_ctx, op, o);
+}
+
 /* --- threads --- */
+
+/* A spawned thread under a gate: the gate numbers it before fn runs. */
+struct gated_start {
+	struct sys_real *r;
+	void (*fn)(void *);
+	void *arg;
+	void *token;
+};
+
+static void gated_main(void *p)
+{
+	struct gated_start g = *(struct gated_start *)p;
+	free(p);
+	g.r->gate->child_begin(g.r->gate_ctx, g.token);
+	g.fn(g.arg);
+	g.r->gate->child_end(g.r->gate_ctx, g.token);
+}
+
+/* fn/arg wrapped for the gate, or left alone without one. */
+static int gate_wrap(struct sys_real *r, void (**fn)(void *), void **arg)
+{
+	if (!r->gate)
+		return 0;
+	struct gated_start *g = malloc(sizeof *g);
+	if (!g)
+		return -ENOMEM;
+	*g = (struct gated_start){r, *fn, *arg, r->gate->child(r->gate_ctx)};
+	*fn = gated_main;
+	*arg = g;
+	return 0;
+}
 
 static int r_spawn(sys_t *s, sys_thread_t **out, const char *name,
 		   void (*fn)(void *), void *arg)
 {
 	struct sys_real *r = R(s);
-	if (!out)
-		return real_pool_run(r->pool, name, fn, arg, NULL);
-	struct sys_thread *t = malloc(sizeof *t);
-	if (!t)
-		return -ENOMEM;
-	real_pool_job_init(&t->job);
-	int rc = real_pool_run(r->pool, name, fn, arg, &t->job);
-	if (rc) {
-		pthread_cond_destroy(&t->job.done_cv);
-		free(t);
-		return rc;
+	gate_in(r, SYS_REAL_OP_SPAWN);
+	int rc = gate_wrap(r, &fn, &arg);
+	struct sys_thread *t = NULL;
+	if (!rc && out && !(t = malloc(sizeof *t)))
+		rc = -ENOMEM;
+	if (!rc) {
+		if (t)
+			real_pool_job_init(&t->job);
+		rc = real_pool_run(r->pool, name, fn, arg, t ? &t->job : NULL);
+		if (rc && t)
+			pthread_cond_destroy(&t->job.done_cv);
 	}
-	*out = t;
-	return 0;
+	if (rc)
+		free(t);
+	else if (out)
+		*out = t;
+	gate_out(r, SYS_REAL_OP_SPAWN, rc);
+	return rc;
 }
 
 static int r_join(sys_t *s, sys_thread_t *t)
 {
+	gate_in(R(s), SYS_REAL_OP_JOIN);
 	real_pool_wait(R(s)->pool, &t->job);
 	free(t);
+	gate_out(R(s), SYS_REAL_OP_JOIN, 0);
 	return 0;
 }
 
 static void r_yield(sys_t *s)
 {
-	(void)s;
-	sched_yield();
+	if (!gate_in(R(s), SYS_REAL_OP_YIELD))
+		sched_yield();
+	gate_out(R(s), SYS_REAL_OP_YIELD, 0);
 }
 
 static void r_sleep_ns(sys_t *s, uint64_t ns)
 {
-	(void)s;
 	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
 			      .tv_nsec = (long)(ns % 1000000000u)};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	if (!gate_in(R(s), SYS_REAL_OP_SLEEP))
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	gate_out(R(s), SYS_REAL_OP_SLEEP, (int64_t)ns);
 }
 
 /* splitmix64: each caller takes its own increment of the shared state, so
@@ -164,14 +228,16 @@ static void r_mutex_free(sys_t *s, sys_mutex_t *m)
 
 static void r_mutex_lock(sys_t *s, sys_mutex_t *m)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_MUTEX_LOCK);
 	pthread_mutex_lock(&m->m);
+	gate_out(R(s), SYS_REAL_OP_MUTEX_LOCK, 0);
 }
 
 static void r_mutex_unlock(sys_t *s, sys_mutex_t *m)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_MUTEX_UNLOCK);
 	pthread_mutex_unlock(&m->m);
+	gate_out(R(s), SYS_REAL_OP_MUTEX_UNLOCK, 0);
 }
 
 static int r_rwlock_new(sys_t *s, sys_rwlock_t **out)
@@ -208,26 +274,30 @@ static void r_rwlock_free(sys_t *s, sys_rwlock_t *l)
 
 static void r_rdlock(sys_t *s, sys_rwlock_t *l)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_RDLOCK);
 	pthread_rwlock_rdlock(&l->l);
+	gate_out(R(s), SYS_REAL_OP_RDLOCK, 0);
 }
 
 static void r_rdunlock(sys_t *s, sys_rwlock_t *l)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_RDUNLOCK);
 	pthread_rwlock_unlock(&l->l);
+	gate_out(R(s), SYS_REAL_OP_RDUNLOCK, 0);
 }
 
 static void r_wrlock(sys_t *s, sys_rwlock_t *l)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_WRLOCK);
 	pthread_rwlock_wrlock(&l->l);
+	gate_out(R(s), SYS_REAL_OP_WRLOCK, 0);
 }
 
 static void r_wrunlock(sys_t *s, sys_rwlock_t *l)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_WRUNLOCK);
 	pthread_rwlock_unlock(&l->l);
+	gate_out(R(s), SYS_REAL_OP_WRUNLOCK, 0);
 }
 
 static int r_cond_new(sys_t *s, sys_cond_t **out)
@@ -256,88 +326,107 @@ static void r_cond_free(sys_t *s, sys_cond_t *c)
 
 static void r_cond_wait(sys_t *s, sys_cond_t *c, sys_mutex_t *m)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_COND_WAIT);
 	pthread_cond_wait(&c->c, &m->m);
+	gate_out(R(s), SYS_REAL_OP_COND_WAIT, 0);
 }
 
 static void r_cond_signal(sys_t *s, sys_cond_t *c)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_COND_SIGNAL);
 	pthread_cond_signal(&c->c);
+	gate_out(R(s), SYS_REAL_OP_COND_SIGNAL, 0);
 }
 
 static void r_cond_broadcast(sys_t *s, sys_cond_t *c)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_COND_BROADCAST);
 	pthread_cond_broadcast(&c->c);
+	gate_out(R(s), SYS_REAL_OP_COND_BROADCAST, 0);
 }
 
 static uint64_t r_atomic_load(sys_t *s, uint64_t *p)
 {
-	(void)s;
-	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+	gate_in(R(s), SYS_REAL_OP_ATOMIC_LOAD);
+	uint64_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+	gate_out(R(s), SYS_REAL_OP_ATOMIC_LOAD, (int64_t)v);
+	return v;
 }
 
 static void r_atomic_store(sys_t *s, uint64_t *p, uint64_t v)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_ATOMIC_STORE);
 	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+	gate_out(R(s), SYS_REAL_OP_ATOMIC_STORE, 0);
 }
 
 static uint64_t r_atomic_add(sys_t *s, uint64_t *p, uint64_t v)
 {
-	(void)s;
-	return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+	gate_in(R(s), SYS_REAL_OP_ATOMIC_ADD);
+	uint64_t n = __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+	gate_out(R(s), SYS_REAL_OP_ATOMIC_ADD, (int64_t)n);
+	return n;
 }
 
 static int r_atomic_cas(sys_t *s, uint64_t *p, uint64_t expected,
 			uint64_t desired)
 {
-	(void)s;
-	return __atomic_compare_exchange_n(p, &expected, desired, 0,
-					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	gate_in(R(s), SYS_REAL_OP_ATOMIC_CAS);
+	int ok = __atomic_compare_exchange_n(p, &expected, desired, 0,
+					     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	gate_out(R(s), SYS_REAL_OP_ATOMIC_CAS, ok);
+	return ok;
 }
 
 /* --- file descriptors --- */
 
 static int r_pipe(sys_t *s, int fds[2])
 {
-	(void)s;
-	return pipe2(fds, O_NONBLOCK | O_CLOEXEC) ? -errno : 0;
+	gate_in(R(s), SYS_REAL_OP_PIPE);
+	int rc = pipe2(fds, O_NONBLOCK | O_CLOEXEC) ? -errno : 0;
+	gate_out(R(s), SYS_REAL_OP_PIPE, rc);
+	return rc;
 }
 
 static long r_write(sys_t *s, int fd, const void *buf, size_t len)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_WRITE);
 	ssize_t n = write(fd, buf, len);
-	return n < 0 ? -errno : (long)n;
+	long rc = n < 0 ? -errno : (long)n;
+	gate_out(R(s), SYS_REAL_OP_WRITE, rc);
+	return rc;
 }
 
 static long r_read(sys_t *s, int fd, void *buf, size_t len)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_READ);
 	ssize_t n = read(fd, buf, len);
-	return n < 0 ? -errno : (long)n;
+	long rc = n < 0 ? -errno : (long)n;
+	gate_out(R(s), SYS_REAL_OP_READ, rc);
+	return rc;
 }
 
 static int r_close(sys_t *s, int fd)
 {
-	(void)s;
-	return close(fd) ? -errno : 0;
+	gate_in(R(s), SYS_REAL_OP_CLOSE);
+	int rc = close(fd) ? -errno : 0;
+	gate_out(R(s), SYS_REAL_OP_CLOSE, rc);
+	return rc;
 }
 
 static int r_poll(sys_t *s, struct sys_pollfd *fds, int nfds, int timeout_ms)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_POLL);
 	int n = poll((struct pollfd *)fds, (nfds_t)nfds, timeout_ms);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	gate_out(R(s), SYS_REAL_OP_POLL, n);
+	return n;
 }
 
 /* --- userfaultfd --- */
 
-static int r_uffd_read(sys_t *s, int uffd, struct uffd_msg *msgs, int max)
+static int uffd_read_raw(int uffd, struct uffd_msg *msgs, int max)
 {
-	(void)s;
 	if (max <= 0)
 		return -EINVAL;
 	ssize_t n = read(uffd, msgs, (size_t)max * sizeof *msgs);
@@ -350,13 +439,22 @@ static int r_uffd_read(sys_t *s, int uffd, struct uffd_msg *msgs, int max)
 	return (int)(n / (ssize_t)sizeof *msgs);
 }
 
+static int r_uffd_read(sys_t *s, int uffd, struct uffd_msg *msgs, int max)
+{
+	gate_in(R(s), SYS_REAL_OP_UFFD_READ);
+	int n = uffd_read_raw(uffd, msgs, max);
+	struct sys_real_obs o = {.res = n, .msgs = msgs};
+	gate_obs(R(s), SYS_REAL_OP_UFFD_READ, &o);
+	return n;
+}
+
 /* Marks an output field the kernel did not write (pre-6.15 early EAGAIN). */
 #define FIELD_UNSET INT64_MIN
 
 static int r_uffd_copy(sys_t *s, int uffd, uint64_t dst, const void *src,
 		       uint64_t len, uint64_t mode, int64_t *copied)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_UFFD_COPY);
 	struct uffdio_copy c = {.dst = dst, .src = (uint64_t)(uintptr_t)src,
 				.len = len, .mode = mode, .copy = FIELD_UNSET};
 	int rc = ioctl(uffd, UFFDIO_COPY, &c) ? -errno : 0;
@@ -364,13 +462,16 @@ static int r_uffd_copy(sys_t *s, int uffd, uint64_t dst, const void *src,
 		c.copy = rc;
 	if (copied)
 		*copied = c.copy;
+	struct sys_real_obs o = {.res = rc, .addr = dst, .len = len, .buf = src,
+				 .field = c.copy};
+	gate_obs(R(s), SYS_REAL_OP_UFFD_COPY, &o);
 	return rc;
 }
 
 static int r_uffd_zeropage(sys_t *s, int uffd, uint64_t dst, uint64_t len,
 			   uint64_t mode, int64_t *zeroed)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_UFFD_ZEROPAGE);
 	struct uffdio_zeropage z = {.range = {.start = dst, .len = len},
 				    .mode = mode, .zeropage = FIELD_UNSET};
 	int rc = ioctl(uffd, UFFDIO_ZEROPAGE, &z) ? -errno : 0;
@@ -378,23 +479,30 @@ static int r_uffd_zeropage(sys_t *s, int uffd, uint64_t dst, uint64_t len,
 		z.zeropage = rc;
 	if (zeroed)
 		*zeroed = z.zeropage;
+	struct sys_real_obs o = {.res = rc, .addr = dst, .len = len,
+				 .field = z.zeropage};
+	gate_obs(R(s), SYS_REAL_OP_UFFD_ZEROPAGE, &o);
 	return rc;
 }
 
 static int r_uffd_wake(sys_t *s, int uffd, uint64_t start, uint64_t len)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_UFFD_WAKE);
 	struct uffdio_range rg = {.start = start, .len = len};
-	return ioctl(uffd, UFFDIO_WAKE, &rg) ? -errno : 0;
+	int rc = ioctl(uffd, UFFDIO_WAKE, &rg) ? -errno : 0;
+	gate_out(R(s), SYS_REAL_OP_UFFD_WAKE, rc);
+	return rc;
 }
 
 static int r_uffd_writeprotect(sys_t *s, int uffd, uint64_t start,
 			       uint64_t len, uint64_t mode)
 {
-	(void)s;
+	gate_in(R(s), SYS_REAL_OP_UFFD_WP);
 	struct uffdio_writeprotect w = {.range = {.start = start, .len = len},
 					.mode = mode};
-	return ioctl(uffd, UFFDIO_WRITEPROTECT, &w) ? -errno : 0;
+	int rc = ioctl(uffd, UFFDIO_WRITEPROTECT, &w) ? -errno : 0;
+	gate_out(R(s), SYS_REAL_OP_UFFD_WP, rc);
+	return rc;
 }
 
 /* --- buffers and the source --- */
@@ -471,9 +579,9 @@ static int fail_take(struct sys_real *r, uint64_t page)
 	return fail;
 }
 
-static int r_source_read(sys_t *s, uint64_t offset, void *buf, uint64_t len)
+static int source_read_raw(struct sys_real *r, uint64_t offset, void *buf,
+			   uint64_t len)
 {
-	struct sys_real *r = R(s);
 	__atomic_add_fetch(&r->reads, 1, __ATOMIC_RELAXED);
 	if (r->source_fd < 0) {
 		__atomic_add_fetch(&r->failed, 1, __ATOMIC_RELAXED);
@@ -498,6 +606,15 @@ static int r_source_read(sys_t *s, uint64_t offset, void *buf, uint64_t len)
 		done += (uint64_t)n;
 	}
 	return 0;
+}
+
+static int r_source_read(sys_t *s, uint64_t offset, void *buf, uint64_t len)
+{
+	gate_in(R(s), SYS_REAL_OP_SOURCE_READ);
+	int rc = source_read_raw(R(s), offset, buf, len);
+	struct sys_real_obs o = {.res = rc, .addr = offset, .len = len, .buf = buf};
+	gate_obs(R(s), SYS_REAL_OP_SOURCE_READ, &o);
+	return rc;
 }
 
 int sys_real_source_fail(sys_t *s, uint64_t page, int n)
@@ -563,6 +680,13 @@ void sys_real_set_note_hook(sys_t *s, sys_real_note_fn fn, void *ctx)
 	/* ctx first, so a caller that sees the new fn also sees its ctx. */
 	__atomic_store_n(&r->hook.ctx, ctx, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->hook.fn, fn, __ATOMIC_RELEASE);
+}
+
+void sys_real_set_gate(sys_t *s, const struct sys_real_gate *gate, void *ctx)
+{
+	struct sys_real *r = R(s);
+	r->gate_ctx = ctx;
+	r->gate = gate;
 }
 
 uint64_t sys_real_threads_created(sys_t *s)

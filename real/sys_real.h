@@ -58,4 +58,48 @@ uint64_t sys_real_threads_created(sys_t *sys);
  * on its own"). */
 int sys_real_threads_running(sys_t *sys);
 
+/* --- the replay gate (real/turnstile.h) ---
+ * A gate sees every sys call that is a scheduling point in the simulator
+ * (model/sys_model.c, sync.c, pipe.c: the call's sched_point), before and
+ * after it runs, so that a replay can let threads pass in a trace's order.
+ * enter() returning 1 skips the call (only SYS_REAL_OP_SLEEP: a backoff
+ * means nothing when the order is imposed). spawn asks child() for a token
+ * of the new thread, which runs child_begin(token) first and child_end
+ * after its function returned. Install with no handler thread running;
+ * gate = NULL removes it. */
+enum sys_real_op {
+	SYS_REAL_OP_SPAWN = 1, SYS_REAL_OP_JOIN, SYS_REAL_OP_YIELD,
+	SYS_REAL_OP_SLEEP, SYS_REAL_OP_MUTEX_LOCK, SYS_REAL_OP_MUTEX_UNLOCK,
+	SYS_REAL_OP_RDLOCK, SYS_REAL_OP_RDUNLOCK, SYS_REAL_OP_WRLOCK,
+	SYS_REAL_OP_WRUNLOCK, SYS_REAL_OP_COND_WAIT, SYS_REAL_OP_COND_SIGNAL,
+	SYS_REAL_OP_COND_BROADCAST, SYS_REAL_OP_ATOMIC_LOAD,
+	SYS_REAL_OP_ATOMIC_STORE, SYS_REAL_OP_ATOMIC_ADD, SYS_REAL_OP_ATOMIC_CAS,
+	SYS_REAL_OP_PIPE, SYS_REAL_OP_WRITE, SYS_REAL_OP_READ, SYS_REAL_OP_CLOSE,
+	SYS_REAL_OP_POLL, SYS_REAL_OP_UFFD_READ, SYS_REAL_OP_UFFD_COPY,
+	SYS_REAL_OP_UFFD_ZEROPAGE, SYS_REAL_OP_UFFD_WAKE, SYS_REAL_OP_UFFD_WP,
+	SYS_REAL_OP_SOURCE_READ,
+	/* not sys calls: a scenario thread's guest access and madvise, and a
+	 * wait whose condition the replay itself keeps in step */
+	SYS_REAL_OP_ACCESS, SYS_REAL_OP_MADVISE, SYS_REAL_OP_BLOCK,
+	SYS_REAL_NOPS
+};
+
+/* What a call did, for the gate to compare with the trace. */
+struct sys_real_obs {
+	int64_t res;                 /* the call's result */
+	const struct uffd_msg *msgs; /* UFFD_READ: res messages */
+	uint64_t addr, len;          /* COPY/ZEROPAGE dst, len; SOURCE_READ offset */
+	const void *buf;             /* COPY src, SOURCE_READ buffer */
+	int64_t field;               /* COPY copied / ZEROPAGE zeroed */
+};
+
+struct sys_real_gate {
+	int (*enter)(void *ctx, enum sys_real_op op);
+	void (*leave)(void *ctx, enum sys_real_op op, const struct sys_real_obs *obs);
+	void *(*child)(void *ctx);
+	void (*child_begin)(void *ctx, void *token);
+	void (*child_end)(void *ctx, void *token);
+};
+void sys_real_set_gate(sys_t *sys, const struct sys_real_gate *gate, void *ctx);
+
 #endif

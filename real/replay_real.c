@@ -1,0 +1,778 @@
+/* A simulator trace replayed on hardware: contract in real/replay_real.h.
+ * The threads mirror model/world.c (harness, scenario threads, final
+ * reads) so that their scheduling points are the simulator's. */
+#include "real/replay_real.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handler/handler.h"
+#include "model/content.h"
+#include "model/invariant.h"
+#include "model/oracle.h"
+#include "real/harness.h"
+#include "real/snapshot.h"
+#include "real/sys_real.h"
+#include "real/turnstile.h"
+
+/* The simulator's guest memory base (model/world.c BASE): trace addresses
+ * are offsets from it. */
+#define SIM_BASE 0x7f0000000000ull
+
+struct rr_run;
+
+struct rr_targ {
+	struct rr_run *r;
+	int idx, tid;
+};
+
+struct rr_run {
+	const struct rr_opts *o;
+	const struct scenario *scn;
+	struct rr_result *res;
+	struct rts *ts;
+	struct real_env *e;
+	uint64_t ps;
+	pthread_mutex_t mu;       /* the oracle, done_ops, the result */
+	pthread_cond_t cv;
+	int done_ops[SCN_MAX_THREADS];
+	struct oracle orc;
+	uint64_t initial[SCN_MAX_PAGES];
+	int read_locks[RTS_MAX_THREADS];
+	int reader;               /* the tid that reads the uffd, or -1 */
+	int violated;
+	int setup_failed;
+	int harness_done;
+	struct rr_targ targs[SCN_MAX_THREADS];
+};
+
+static _Thread_local long tls_step = -1;
+
+static void violated(struct rr_run *r, const struct inv_report *rep, const char *extra)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->violated) {
+		r->violated = 1;
+		snprintf(r->res->name, sizeof r->res->name, "%s", rep->name);
+		snprintf(r->res->evidence, sizeof r->res->evidence, "%s%s%s", rep->text,
+			 extra && *extra ? "; " : "", extra ? extra : "");
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The first step whose real observation differs from the trace's. */
+static void observed(struct rr_run *r, long step, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void observed(struct rr_run *r, long step, const char *fmt, ...)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->res->obs_step < 0 || step < r->res->obs_step) {
+		r->res->obs_step = step;
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->res->obs, sizeof r->res->obs, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static uint64_t page_of_sim(const struct rr_run *r, int64_t addr)
+{
+	return ((uint64_t)addr - SIM_BASE) / r->scn->page_size;
+}
+
+/* The model tag of a page's bytes (model/content.h), INV_FOREIGN for
+ * bytes no operation of the scenario makes. */
+static uint64_t tag_of(const struct rr_run *r, int page, enum real_content c, uint8_t v)
+{
+	if (c == REAL_C_ZERO)
+		return 0;
+	if (c == REAL_C_SNAPSHOT)
+		return MK_SNAP((uint64_t)page);
+	if (c != REAL_C_WRITTEN)
+		return INV_FOREIGN;
+	for (int t = 0; t < r->scn->nthreads; t++)
+		for (int o = 0; o < r->scn->threads[t].nops; o++) {
+			const struct scn_op *op = &r->scn->threads[t].ops[o];
+			if (op->kind == SCN_WRITE && (int)op->a == page && op->b == v)
+				return MK_WRITE((uint64_t)t * SCN_MAX_OPS + (uint64_t)o + 1);
+		}
+	return INV_FOREIGN;
+}
+
+/* What a COPY source buffer holds, as a tag. */
+static uint64_t buf_tag(const struct rr_run *r, const void *buf, uint64_t len)
+{
+	const uint64_t *w = buf;
+	uint64_t n = len / 8;
+	int zero = 1;
+	for (uint64_t i = 0; i < n && zero; i++)
+		zero = w[i] == 0;
+	if (zero)
+		return 0;
+	const struct real_snapshot *s = r->e->r->snap;
+	for (uint64_t p = 0; p < s->pages; p++)
+		if (w[0] == real_snapshot_word(s, p, 0) &&
+		    memcmp(buf, s->words + p * (s->page_size / 8), (size_t)len) == 0)
+			return MK_SNAP(p);
+	return INV_FOREIGN; /* handlers copy only snapshot pages and zeros */
+}
+
+/* --- the gate: checks at installs and backoffs, observations --------- */
+
+static void check_install(struct rr_run *r, const struct sys_real_obs *ob, int zero)
+{
+	if (ob->res != 0 || ob->addr < r->e->r->base)
+		return;
+	int page = (int)((ob->addr - r->e->r->base) / r->ps);
+	uint64_t c = zero ? 0 : buf_tag(r, ob->buf, ob->len);
+	struct inv_facts f = {.layer = INV_AT_INSTALL};
+	f.u.install = (struct inv_install){
+		.who = r->o->plan->names[rts_self()], .page = page, .content = c,
+		.view = handler_page_view(r->e->h, (uint64_t)page)};
+	struct inv_report rep;
+	if (inv_check(&f, &rep)) {
+		char ex[160];
+		snprintf(ex, sizeof ex, "on hardware: UFFDIO_%s returned 0 at step %ld",
+			 zero ? "ZEROPAGE" : "COPY", tls_step);
+		violated(r, &rep, ex);
+	}
+}
+
+/* A handler thread backs off: the simulator's INV_AT_BACKOFF facts, read
+ * from the hardware (a balloon asleep in its event wait, the uffd's reader
+ * asleep, the read locks the sleeper holds). */
+static void check_backoff(struct rr_run *r)
+{
+	int me = rts_self();
+	struct inv_facts f = {.layer = INV_AT_BACKOFF};
+	struct inv_backoff *b = &f.u.backoff;
+	b->sleeper = r->o->plan->names[me];
+	pthread_mutex_lock(&r->mu);
+	b->read_locks = r->read_locks[me];
+	int reader = r->reader;
+	pthread_mutex_unlock(&r->mu);
+	if (b->read_locks <= 0)
+		return;
+	const struct rts_plan *p = r->o->plan;
+	for (int t = 0; t < p->nthreads; t++) {
+		int k = rts_thread_ktid(r->ts, t);
+		if (p->kinds[t] == 2 && k && rts_task_sleeps(k, "userfaultfd_event_wait_completion") == 1)
+			b->madvise_waiting = p->names[t];
+	}
+	b->reader_blocked = reader >= 0 && rts_thread_blocked(r->ts, reader) &&
+			    rts_task_sleeps(rts_thread_ktid(r->ts, reader), NULL) == 1;
+	struct inv_report rep;
+	if (inv_check(&f, &rep))
+		violated(r, &rep, "on hardware: the balloon's madvise sleeps in userfaultfd_event_wait_completion, the serve loop sleeps too");
+}
+
+static int g_enter(void *ctx, enum sys_real_op op)
+{
+	struct rr_run *r = ctx;
+	if (op == SYS_REAL_OP_RDUNLOCK && rts_self() >= 0) {
+		pthread_mutex_lock(&r->mu);
+		r->read_locks[rts_self()]--;
+		pthread_mutex_unlock(&r->mu);
+	}
+	tls_step = rts_enter(r->ts, op);
+	if (op == SYS_REAL_OP_SLEEP && tls_step >= 0) {
+		check_backoff(r);
+		return 1; /* the order is imposed: a backoff means nothing */
+	}
+	return 0;
+}
+
+/* Compare a uffd read with the trace's: count and each message's kind and
+ * page. */
+static void compare_read(struct rr_run *r, const struct rts_pstep *s,
+			 const struct sys_real_obs *ob)
+{
+	const struct sched_event *e = rts_ev(s, RK_UFFD_READ);
+	if (!e)
+		return;
+	if (e->f[2] != ob->res) {
+		observed(r, tls_step, "step %ld: uffd_read returned %lld on hardware, %lld in the simulator",
+			 tls_step, (long long)ob->res, (long long)e->f[2]);
+		return;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < s->nev && ob->res > 0 && m < (size_t)ob->res; i++) {
+		const struct sched_event *x = &s->ev[i];
+		const struct uffd_msg *g = &ob->msgs[m];
+		uint64_t got, want;
+		if (x->kind == RK_READ_PF && g->event == UFFD_EVENT_PAGEFAULT) {
+			got = (g->arg.pagefault.address - r->e->r->base) / r->ps;
+			want = page_of_sim(r, x->f[1]);
+		} else if (x->kind == RK_READ_REMOVE && g->event == UFFD_EVENT_REMOVE) {
+			got = (g->arg.remove.start - r->e->r->base) / r->ps;
+			want = page_of_sim(r, x->f[1]);
+		} else if (x->kind == RK_READ_PF || x->kind == RK_READ_REMOVE) {
+			observed(r, tls_step, "step %ld: message %zu is of another kind on hardware (event 0x%x)",
+				 tls_step, m + 1, g->event);
+			return;
+		} else {
+			continue;
+		}
+		if (got != want)
+			observed(r, tls_step, "step %ld: message %zu names page %llu on hardware, %llu in the simulator",
+				 tls_step, m + 1, (unsigned long long)got, (unsigned long long)want);
+		m++;
+	}
+}
+
+/* The result field of the step's first event, where it is one. */
+static void compare(struct rr_run *r, enum sys_real_op op, const struct sys_real_obs *ob)
+{
+	if (tls_step < 0)
+		return;
+	const struct rts_pstep *s = &r->o->plan->s[tls_step];
+	int k = -1, fi = 0;
+	switch (op) {
+	case SYS_REAL_OP_UFFD_READ:
+		compare_read(r, s, ob);
+		return;
+	case SYS_REAL_OP_UFFD_COPY: k = RK_UFFD_COPY; fi = 4; break;
+	case SYS_REAL_OP_UFFD_ZEROPAGE: k = RK_UFFD_ZEROPAGE; fi = 3; break;
+	case SYS_REAL_OP_SOURCE_READ: k = RK_SOURCE_READ; fi = 1; break;
+	case SYS_REAL_OP_ATOMIC_CAS: k = RK_ATOMIC_CAS; fi = 2; break;
+	case SYS_REAL_OP_POLL: k = RK_POLL; fi = 1; break;
+	default: return;
+	}
+	const struct sched_event *e = rts_ev(s, k);
+	if (e && e->f[fi] != ob->res)
+		observed(r, tls_step, "step %ld: %s returned %lld on hardware, %lld in the simulator",
+			 tls_step, rts_op_name(op), (long long)ob->res, (long long)e->f[fi]);
+}
+
+static void g_leave(void *ctx, enum sys_real_op op, const struct sys_real_obs *ob)
+{
+	struct rr_run *r = ctx;
+	int me = rts_self();
+	if (me >= 0) {
+		pthread_mutex_lock(&r->mu);
+		if (op == SYS_REAL_OP_RDLOCK)
+			r->read_locks[me]++;
+		if (op == SYS_REAL_OP_UFFD_READ)
+			r->reader = me;
+		pthread_mutex_unlock(&r->mu);
+		if (op == SYS_REAL_OP_UFFD_COPY || op == SYS_REAL_OP_UFFD_ZEROPAGE)
+			check_install(r, ob, op == SYS_REAL_OP_UFFD_ZEROPAGE);
+		compare(r, op, ob);
+	}
+	rts_leave(r->ts, op);
+}
+
+static void *g_child(void *ctx)
+{
+	struct rr_run *r = ctx;
+	return (void *)(intptr_t)(rts_spawn_child(r->ts) + 1);
+}
+
+static void g_child_begin(void *ctx, void *token)
+{
+	struct rr_run *r = ctx;
+	int tid = (int)(intptr_t)token - 1;
+	if (tid >= 0 && rts_attach(r->ts, tid) == 0)
+		rts_begin(r->ts);
+}
+
+static void g_child_end(void *ctx, void *token)
+{
+	struct rr_run *r = ctx;
+	(void)token;
+	rts_exit(r->ts);
+}
+
+static const struct sys_real_gate rr_gate = {
+	.enter = g_enter, .leave = g_leave, .child = g_child,
+	.child_begin = g_child_begin, .child_end = g_child_end,
+};
+
+
+/* --- scenario threads (model/world.c scenario_thread) ---------------- */
+
+/* A point of the calling thread whose wait the replay keeps in step (a
+ * scenario op's `after`, a join of a scenario thread). Running freely, it
+ * waits on cv instead, bounded. */
+static void step_wait(struct rr_run *r)
+{
+	if (rts_enter(r->ts, SYS_REAL_OP_BLOCK) >= 0) {
+		rts_leave(r->ts, SYS_REAL_OP_BLOCK);
+		return;
+	}
+	struct timespec d;
+	clock_gettime(CLOCK_REALTIME, &d);
+	d.tv_nsec += 10000000;
+	d.tv_sec += d.tv_nsec / 1000000000L;
+	d.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&r->mu);
+	pthread_cond_timedwait(&r->cv, &r->mu, &d);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* A guest access at a scheduling point; for a read, its content tag and
+ * the check against the spec (in trace-step time). */
+static void guest_read(struct rr_run *r, const char *who, int page)
+{
+	uint64_t start = rts_cur(r->ts);
+	long step = rts_enter(r->ts, SYS_REAL_OP_ACCESS);
+	uint8_t v = 0;
+	enum real_content c = real_guest_read(r->e->r, (uint64_t)page, 1, &v);
+	rts_leave(r->ts, SYS_REAL_OP_ACCESS);
+	uint64_t end = rts_cur(r->ts), tag = tag_of(r, page, c, v);
+	long at = rts_cur(r->ts);
+	if (step >= 0 && at < (long)r->o->plan->n) {
+		const struct sched_event *e = rts_ev(&r->o->plan->s[at], RK_CHECKED_READ);
+		if (e && (uint64_t)e->f[1] != tag)
+			observed(r, at, "step %ld: %s read page %d as %s on hardware", at, who, page,
+				 real_content_name(c));
+	}
+	struct inv_facts f = {.layer = INV_AT_READ};
+	f.u.read = (struct inv_read){
+		.who = who, .page = page, .got = tag, .start = start, .end = end,
+		.orc = &r->orc, .contract_breaks = r->scn->contract == SCN_CONTRACT_BREAKS,
+		.where = " on hardware"};
+	pthread_mutex_lock(&r->mu);
+	struct inv_report rep;
+	int bad = inv_check(&f, &rep);
+	pthread_mutex_unlock(&r->mu);
+	if (bad && step >= 0)
+		violated(r, &rep, "the bytes were read from the guest mapping after the steps before it");
+}
+
+/* A write or remove of pages a..b, logged for the oracle around it. */
+static int mutate(struct rr_run *r, int tidx, int oidx)
+{
+	const struct scn_op *op = &r->scn->threads[tidx].ops[oidx];
+	int a = (int)op->a, b = op->kind == SCN_WRITE ? a : (int)op->b, h[SCN_MAX_PAGES];
+	uint64_t val = op->kind == SCN_WRITE
+			       ? MK_WRITE((uint64_t)tidx * SCN_MAX_OPS + (uint64_t)oidx + 1) : 0;
+	pthread_mutex_lock(&r->mu);
+	for (int p = a; p <= b; p++)
+		h[p] = oracle_begin(&r->orc, p, val, rts_cur(r->ts));
+	pthread_mutex_unlock(&r->mu);
+	int err = 0;
+	if (op->kind == SCN_WRITE) {
+		rts_enter(r->ts, SYS_REAL_OP_ACCESS);
+		real_guest_write(r->e->r, (uint64_t)a, (uint8_t)op->b);
+		rts_leave(r->ts, SYS_REAL_OP_ACCESS);
+	} else {
+		rts_enter(r->ts, SYS_REAL_OP_MADVISE);
+		err = real_guest_remove(r->e->r, (uint64_t)a, (uint64_t)(b - a + 1));
+		rts_leave(r->ts, SYS_REAL_OP_MADVISE);
+	}
+	pthread_mutex_lock(&r->mu);
+	for (int p = a; p <= b; p++)
+		if (h[p] >= 0)
+			oracle_end(&r->orc, h[p], rts_cur(r->ts));
+	pthread_mutex_unlock(&r->mu);
+	return err;
+}
+
+/* model/world.c do_prefetch: a page whose source read fails is skipped. */
+static int prefetch(struct rr_run *r, int first, int last)
+{
+	sys_t *sys = r->e->sys;
+	for (int p = first; p <= last; p++) {
+		void *buf = sys->ops->buf_alloc(sys, r->ps);
+		if (!buf)
+			return -ENOMEM;
+		int err = 0;
+		if (sys->ops->source_read(sys, (uint64_t)p * r->ps, buf, r->ps) == 0)
+			err = handler_prefault(r->e->h, (uint64_t)p, buf);
+		sys->ops->buf_free(sys, buf, r->ps);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int run_op(struct rr_run *r, int tidx, int oidx)
+{
+	const struct scn_op *op = &r->scn->threads[tidx].ops[oidx];
+	switch (op->kind) {
+	case SCN_READ:
+		guest_read(r, r->scn->threads[tidx].name, (int)op->a);
+		return 0;
+	case SCN_WRITE:
+	case SCN_REMOVE:
+		return mutate(r, tidx, oidx);
+	case SCN_PAUSE:
+		return handler_pause(r->e->h);
+	case SCN_RESUME:
+		return handler_resume(r->e->h);
+	case SCN_PREFETCH:
+		return prefetch(r, (int)op->a, (int)op->b);
+	case SCN_SOURCE_FAIL:
+		return sys_real_source_fail(r->e->sys, op->a, (int)op->b);
+	default:
+		return -ENOTSUP;
+	}
+}
+
+static int scenario_main(struct real_env *e, void *arg, char *why, size_t whylen)
+{
+	struct rr_targ *t = arg;
+	struct rr_run *r = t->r;
+	const struct scn_thread *th = &r->scn->threads[t->idx];
+	(void)e;
+	if (rts_attach(r->ts, t->tid) == 0)
+		rts_begin(r->ts);
+	int rc = 0;
+	for (int i = 0; i < th->nops && !rc; i++) {
+		const struct scn_op *op = &th->ops[i];
+		for (int k = 0; op->after_thread >= 0 && k < 1000; k++) {
+			pthread_mutex_lock(&r->mu);
+			int ready = r->done_ops[op->after_thread] > op->after_op;
+			pthread_mutex_unlock(&r->mu);
+			if (ready)
+				break;
+			step_wait(r);
+		}
+		int err = run_op(r, t->idx, i);
+		if (err) {
+			snprintf(why, whylen, "%s: %s (op %d): %s", th->name, scn_op_name(op->kind),
+				 i + 1, strerror(-err));
+			rc = -1;
+		}
+		pthread_mutex_lock(&r->mu);
+		r->done_ops[t->idx]++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+	rts_exit(r->ts);
+	return rc;
+}
+
+static int final_main(struct real_env *e, void *arg, char *why, size_t whylen)
+{
+	struct rr_run *r = arg;
+	(void)e;
+	(void)why;
+	(void)whylen;
+	int tid = rts_plan_tid(r->o->plan, "final");
+	if (tid >= 0 && rts_attach(r->ts, tid) == 0)
+		rts_begin(r->ts);
+	for (int p = 0; p < r->scn->pages; p++)
+		guest_read(r, "final", p);
+	rts_exit(r->ts);
+	return 0;
+}
+
+/* --- the harness (model/world.c harness) ------------------------------ */
+
+static int following(struct rr_run *r)
+{
+	return rts_result(r->ts, NULL, NULL, 0) == RTS_RUNNING;
+}
+
+/* The region, the sys under the gate, the handler started (its sys calls
+ * are the trace's first steps). 0, or -1 with the reason in res->why. */
+static int harness_open(struct rr_run *r)
+{
+	const struct scenario *scn = r->scn;
+	struct real_env_opts o;
+	real_env_opts_init(&o, r->ps, (uint64_t)scn->pages);
+	o.handler = r->o->handler;
+	o.variants = r->o->variants;
+	o.event_remove = scn->event_remove;
+	o.wp = scn->wp;
+	o.fill = scn->fill;
+	o.max_workers = scn->workers;
+	o.source_retries = scn->retries;
+	o.backoff_base_ns = 1000000;
+	o.backoff_cap_ns = 10000000;
+	o.no_start = 1;
+	o.gate = &rr_gate;
+	o.gate_ctx = r;
+	int rc = real_env_open(&o, &r->e, r->res->why, sizeof r->res->why);
+	if (rc) {
+		r->setup_failed = real_env_skip_reason(rc, r->ps) ? 1 : 2;
+		return -1;
+	}
+	rc = handler_start(r->e->h);
+	if (rc) {
+		snprintf(r->res->why, sizeof r->res->why, "handler_start: %s", strerror(-rc));
+		r->setup_failed = 2;
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait (in step) until scenario thread tid has ended. */
+static void join_in_step(struct rr_run *r, int tid, struct real_guest *g)
+{
+	for (int k = 0; k < 2000 && !rts_thread_done(r->ts, tid); k++) {
+		if (!following(r))
+			return;
+		step_wait(r);
+	}
+	real_guest_wait(g, REAL_WAIT_MS);
+}
+
+/* The handler's export against pagemap and the bytes (INV_AT_EXPORT). */
+static void export_check(struct rr_run *r)
+{
+	enum hpage views[SCN_MAX_PAGES];
+	if (handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views))
+		return;
+	for (int p = 0; p < r->scn->pages; p++) {
+		int present = 0;
+		uint8_t v = 0;
+		uint64_t tag = 0;
+		if (real_page_flags(r->e->r, (uint64_t)p, &present, NULL))
+			continue;
+		if (present)
+			tag = tag_of(r, p, real_guest_read(r->e->r, (uint64_t)p, 1, &v), v);
+		struct inv_facts f = {.layer = INV_AT_EXPORT};
+		f.u.exp = (struct inv_export){.page = p, .view = views[p], .present = present,
+					      .content = tag, .where = " on hardware"};
+		struct inv_report rep;
+		if (inv_check(&f, &rep))
+			violated(r, &rep, "pagemap shows the page present after the handler stopped");
+	}
+}
+
+static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tids)
+{
+	for (int i = 0; i < r->scn->nthreads; i++)
+		join_in_step(r, tids[i], g[i]);
+	if (!following(r) || handler_error(r->e->h))
+		return;
+	if (handler_resume(r->e->h))
+		return;
+	struct real_guest *f;
+	if (real_guest_start(r->e, "final", final_main, r, &f))
+		return;
+	join_in_step(r, rts_plan_tid(r->o->plan, "final"), f);
+	if (!following(r))
+		return;
+	int err = real_env_stop(r->e);
+	struct inv_facts st = {.layer = INV_AT_STOP};
+	st.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(r->e->h)};
+	struct inv_report rep;
+	if (inv_check(&st, &rep))
+		violated(r, &rep, "handler_stop on hardware");
+	export_check(r);
+}
+
+static void *harness_main(void *arg)
+{
+	struct rr_run *r = arg;
+	struct real_guest *g[SCN_MAX_THREADS];
+	int tids[SCN_MAX_THREADS];
+	if (rts_attach(r->ts, 0) == 0)
+		rts_begin(r->ts);
+	if (harness_open(r) == 0) {
+		int n = 0;
+		for (; n < r->scn->nthreads; n++) {
+			tids[n] = rts_plan_tid(r->o->plan, r->scn->threads[n].name);
+			r->targs[n] = (struct rr_targ){r, n, tids[n]};
+			if (real_guest_start(r->e, r->scn->threads[n].name, scenario_main,
+					     &r->targs[n], &g[n]))
+				break;
+		}
+		if (n == r->scn->nthreads)
+			harness_rest(r, g, tids);
+	}
+	rts_exit(r->ts);
+	pthread_mutex_lock(&r->mu);
+	r->harness_done = 1;
+	pthread_mutex_unlock(&r->mu);
+	if (r->setup_failed)
+		rts_release(r->ts);
+	return NULL;
+}
+
+/* --- the end of the trace and the verdict ----------------------------- */
+
+static int stuck_layer(const char *name)
+{
+	return !strcmp(name, "lost-wake") || !strcmp(name, "handler-exit") ||
+	       !strcmp(name, "deadlock") || !strcmp(name, "madvise-blocked");
+}
+
+/* The trace ended with threads asleep for good: are they still, on
+ * hardware, after REAL_BLOCKED_MS? The simulator's stuck facts, read from
+ * /proc, fdinfo and pagemap. */
+static void stuck_check(struct rr_run *r)
+{
+	struct timespec d = {.tv_sec = 0, .tv_nsec = REAL_BLOCKED_MS * 1000000L};
+	nanosleep(&d, NULL);
+	const struct rts_plan *p = r->o->plan;
+	struct inv_blocked b[RTS_MAX_THREADS];
+	int n = 0;
+	long pending = rts_uffd_pending(r->e->r->uffd);
+	char ex[200] = "";
+	for (int t = 0; t < p->nthreads; t++) {
+		int k = rts_thread_ktid(r->ts, t);
+		if (!k || (p->kinds[t] != 1 && p->kinds[t] != 2) || rts_thread_done(r->ts, t))
+			continue;
+		struct inv_blocked x = {.name = p->names[t], .fault_page = -1};
+		if (rts_task_sleeps(k, "handle_userfault") == 1) {
+			for (size_t s = 0; s < p->n; s++) {
+				const struct sched_event *e = rts_ev(&p->s[s], RK_FAULT);
+				if (p->s[s].tid == t && e)
+					x.fault_page = (int)page_of_sim(r, e->f[2]);
+			}
+			int present = 0;
+			if (x.fault_page >= 0)
+				real_page_flags(r->e->r, (uint64_t)x.fault_page, &present, NULL);
+			x.fault_read = pending == 0;
+			x.page_present = present;
+			x.have_view = 1;
+			x.view = x.fault_page >= 0 ? handler_page_view(r->e->h, (uint64_t)x.fault_page)
+						   : HPAGE_UNKNOWN;
+			snprintf(ex, sizeof ex, "on hardware %s still sleeps in handle_userfault after %d ms, uffd fdinfo pending %ld, page %s",
+				 x.name, REAL_BLOCKED_MS, pending, present ? "present" : "absent");
+		} else if (rts_task_sleeps(k, "userfaultfd_event_wait_completion") == 1) {
+			x.event_wait = 1;
+		} else {
+			continue;
+		}
+		b[n++] = x;
+	}
+	struct inv_facts f = {.layer = INV_AT_STUCK};
+	f.u.stuck = (struct inv_stuck){.n = n, .t = b, .handler_error = handler_error(r->e->h),
+				       .where = " on hardware"};
+	struct inv_report rep;
+	if (n && inv_check(&f, &rep))
+		violated(r, &rep, ex);
+}
+
+/* Rule 25: fills the simulator ran between the read of a REMOVE and its
+ * madvise's resume (they got EAGAIN), or other steps between the resume
+ * and the zap: on hardware madvise resumes and zaps at once, so those
+ * windows cannot be held open (window not reachable on hardware). The
+ * first such window, or "". */
+static void windows(const struct rr_opts *o, struct rr_result *res)
+{
+	const struct rts_plan *p = o->plan;
+	for (size_t s = 0; s < p->n; s++) {
+		if (!p->s[s].ev_resumed)
+			continue;
+		size_t rd = s;
+		while (rd-- > 0 && !rts_ev(&p->s[rd], RK_READ_REMOVE))
+			;
+		for (size_t f = rd + 1; rd < s && f < s; f++)
+			if (p->s[f].tid != p->s[s].tid && (rts_ev(&p->s[f], RK_UFFD_COPY) ||
+							   rts_ev(&p->s[f], RK_UFFD_ZEROPAGE))) {
+				snprintf(res->window, sizeof res->window,
+					 "window not reachable on hardware: step %zu fills between the REMOVE's read (step %zu) and %s's resume (step %zu), where the simulator gives EAGAIN; the kernel resumes madvise as the read returns (KERNEL.md rule 25)",
+					 f, rd, p->names[p->s[s].tid], s);
+				return;
+			}
+		if (p->s[s].zap)
+			continue;
+		size_t z = s + 1;
+		while (z < p->n && p->s[z].tid != p->s[s].tid)
+			z++;
+		if (z > s + 1) {
+			snprintf(res->window, sizeof res->window,
+				 "window not reachable on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; the kernel zaps right after the resume, before any of them (KERNEL.md rule 25)",
+				 s + 1, z - 1, p->names[p->s[s].tid], s);
+			return;
+		}
+	}
+}
+
+static void verdict(struct rr_run *r, enum rts_end end)
+{
+	struct rr_result *res = r->res;
+	char want[48] = "";
+	if (r->o->violation)
+		sscanf(r->o->violation, "%47[^:]", want);
+	long step;
+	char why[384];
+	rts_result(r->ts, &step, why, sizeof why);
+	if (r->setup_failed) {
+		res->v = r->setup_failed == 1 ? RR_SKIPPED : RR_DIVERGED;
+	} else if (r->violated && want[0] && !strcmp(res->name, want)) {
+		res->v = RR_CONFIRMED;
+	} else if (end == RTS_DIVERGED || end == RTS_STALLED) {
+		res->v = RR_DIVERGED;
+		res->step = step;
+		snprintf(res->why, sizeof res->why, "%s", why);
+	} else {
+		res->v = RR_NOT_REPRODUCED;
+		snprintf(res->why, sizeof res->why, "%s%s%s",
+			 r->violated ? "hardware broke another invariant: " : "the kernel did not break ",
+			 r->violated ? res->name : want[0] ? want : "anything",
+			 r->violated ? "" : " (schedule followed to its end)");
+	}
+}
+
+const char *rr_verdict_name(enum rr_verdict v)
+{
+	switch (v) {
+	case RR_CONFIRMED: return "confirmed";
+	case RR_NOT_REPRODUCED: return "not reproduced";
+	case RR_DIVERGED: return "diverged";
+	case RR_SKIPPED: return "skipped";
+	}
+	return "?";
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void run_init(struct rr_run *r, const struct rr_opts *o, struct rr_result *res)
+{
+	r->o = o;
+	r->scn = o->scn;
+	r->res = res;
+	r->reader = -1;
+	r->ps = o->page_size ? o->page_size : o->scn->page_size;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	for (int p = 0; p < o->scn->pages; p++)
+		r->initial[p] = o->scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
+	oracle_reset(&r->orc, o->scn->pages, r->initial);
+}
+
+int real_replay_run(const struct rr_opts *o, struct rr_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->step = res->obs_step = -1;
+	if (!o || !o->scn || !o->plan || !o->handler)
+		return -EINVAL;
+	double t0 = now_ms();
+	struct rr_run *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	run_init(r, o, res);
+	int rc = rts_new(o->plan, o->stall_ms, &r->ts);
+	pthread_t h;
+	if (!rc && (rc = -pthread_create(&h, NULL, harness_main, r)) == 0) {
+		enum rts_end end = rts_drive(r->ts);
+		char want[48] = "";
+		if (o->violation)
+			sscanf(o->violation, "%47[^:]", want);
+		if (end == RTS_ENDED && !r->setup_failed && !r->violated && stuck_layer(want))
+			stuck_check(r);
+		verdict(r, end);
+		rts_release(r->ts);
+		pthread_join(h, NULL);
+		if (r->e)
+			real_env_close(r->e);
+		windows(o, res);
+	}
+	rts_free(r->ts);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+	res->ms = now_ms() - t0;
+	return rc;
+}

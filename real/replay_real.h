@@ -1,0 +1,60 @@
+/* real/replay_real.h — a simulator trace replayed on the real kernel.
+ *
+ * Contract: real_replay_run() runs the trace's scenario, handler and
+ * variants on the real backend (real/harness.h), one real thread per
+ * simulated thread (numbered as the trace's thread table: scenario threads
+ * by name, handler threads by the spawn events), and lets them pass their
+ * scheduling points in the trace's order (real/turnstile.h). The same
+ * oracle as the simulator's judges what the hardware did (reads against
+ * the sequential spec in trace-step time, installs against the handler's
+ * view, the export against pagemap, backoffs and stuck threads from
+ * /proc). The result is CONFIRMED (the trace's invariant broke on
+ * hardware; evidence says how), NOT_REPRODUCED (the schedule was followed
+ * and it did not; obs names the first step whose real observation differs
+ * from the simulated one), DIVERGED (the kernel would not follow: step and
+ * why), or SKIPPED (no userfaultfd / huge pages, or a trace this replay
+ * cannot follow). Nothing is left behind: threads ended, uffd closed,
+ * memory unmapped, huge pages given back. Every wait is bounded (stall_ms
+ * per step). Returns 0, or -errno on a usage error.
+ */
+#ifndef UFFDLAB_REAL_REPLAY_REAL_H
+#define UFFDLAB_REAL_REPLAY_REAL_H
+
+#include <stdint.h>
+
+#include "real/rts_plan.h"
+#include "scenarios/scenario.h"
+
+enum rr_verdict {
+	RR_CONFIRMED = 1,
+	RR_NOT_REPRODUCED,
+	RR_DIVERGED,
+	RR_SKIPPED,
+};
+
+struct rr_opts {
+	const struct scenario *scn;
+	const char *handler;
+	uint64_t variants;
+	const struct rts_plan *plan;
+	const char *violation;   /* the trace's "name: text", or NULL */
+	uint64_t page_size;      /* 0: the scenario's; 2 MiB: hugetlb */
+	int stall_ms;            /* 0: 1000 */
+};
+
+struct rr_result {
+	enum rr_verdict v;
+	char name[48];           /* the invariant broken on hardware, or "" */
+	char evidence[1024];     /* CONFIRMED: what the hardware showed */
+	long step;               /* DIVERGED: the step; else -1 */
+	char why[512];           /* DIVERGED / SKIPPED: why */
+	long obs_step;           /* first step observed otherwise, or -1 */
+	char obs[256];
+	char window[256];        /* rule 25 windows the hardware closes, or "" */
+	double ms;
+};
+
+const char *rr_verdict_name(enum rr_verdict v);
+int real_replay_run(const struct rr_opts *o, struct rr_result *res);
+
+#endif
