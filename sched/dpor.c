@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include "sched/strategy.h"
 
@@ -404,15 +403,6 @@ static int one_run(struct dpor *d, dpor_test test, void *ctx)
 	for (int t = 0; t < MAXT; t++)
 		d->last_pos[t] = d->enabler[t] = NONE;
 	int r = test(ctx, &d->ex);
-	if (getenv("DPOR_DUMP") && d->st->runs == 0)
-		for (size_t i = 0; i < d->steps; i++) {
-			fprintf(stderr, "%zu t%u en=%llx all=%d n=%d:", i, d->n[i].tid,
-				(unsigned long long)d->n[i].enabled, d->n[i].fp.all, d->n[i].fp.n);
-			for (int q = 0; q < d->n[i].fp.n; q++)
-				fprintf(stderr, " %s%llx", (d->n[i].fp.wmask >> q & 1) ? "W" : "R",
-					(unsigned long long)d->n[i].fp.obj[q]);
-			fprintf(stderr, "\n");
-		}
 	d->st->runs++;
 	d->st->steps += d->steps;
 	if (d->err)
