@@ -31,15 +31,23 @@ struct explore_args {
 	const char *out_dir;      /* default "out" */
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
-	unsigned bound;           /* dfs: deviations from the default schedule */
+	unsigned bound;           /* dfs: deviations from the default schedule,
+				     EXPLORE_NO_BOUND for none */
+	int preempt_bounded;      /* dfs --preemptions given */
+	unsigned preemptions;
+	int reduce;               /* dfs: 1 --reduce, -1 --no-reduce, 0 the
+				     default (on unless --bound alone) */
 	struct explore_result *result; /* may be NULL */
 };
+
+#define EXPLORE_NO_BOUND (~0u) /* dfs without --bound: every schedule */
 
 struct explore_result {
 	uint64_t runs, steps;
 	double seconds;
 	int violated;
 	int exhausted;            /* dfs: every schedule within the bound ran */
+	uint64_t pruned;          /* dfs with reduction: runs cut asleep */
 	char name[32];            /* the violated invariant */
 	uint64_t seed;            /* of the failing run */
 	char trace[600];          /* its trace file */

@@ -4,6 +4,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "handler/variants.h"
 #include "json.h"
 #include "sched/dfs.h"
+#include "sched/dpor.h"
 
 /* What an exploration did, for the summary. */
 struct explored {
@@ -23,6 +25,9 @@ struct explored {
 	uint64_t found_steps;     /* of the failing run as found */
 	size_t trace_steps;       /* of the reported (shrunk) run */
 	int exhausted;            /* dfs */
+	uint64_t pruned;          /* dfs with reduction: runs cut asleep */
+	int wide;                 /* dfs: a thread id >= 64 */
+	int max_threads;          /* pct: threads of the largest run (n) */
 	char trace[600];
 };
 
@@ -72,14 +77,15 @@ static int dfs_cb(void *ctx, const uint32_t *prefix, size_t n, const uint32_t **
 	return c->v.violated;
 }
 
-static void explore_dfs(struct world *w, const struct explore_args *a, struct run_id *id,
-			struct explored *x)
+/* The plain delay-bounded search of sched/dfs.c: --bound without the
+ * reduction, as before the reduction existed. */
+static void explore_dfs_plain(struct world *w, const struct explore_args *a,
+			      struct run_id *id, struct explored *x)
 {
 	struct dfs_ctx dc = {.w = w, .id = id};
 	struct dfs_stats ds = {0};
 	uint32_t *fail;
 	size_t nfail;
-	id->seed = a->seed;
 	int r = dfs_run(id->bound, a->runs, dfs_cb, &dc, &ds, &fail, &nfail);
 	x->runs = ds.runs;
 	x->steps = dc.steps;
@@ -87,6 +93,88 @@ static void explore_dfs(struct world *w, const struct explore_args *a, struct ru
 	if (r < 0) {
 		fprintf(stderr, "uffdlab: dfs: %s\n", strerror(-r));
 		x->status = 2;
+	} else if (r == 1) {
+		report(w, a, id, &dc.v, fail, nfail, x);
+		free(fail);
+	}
+}
+
+struct dpor_ctx {
+	struct world *w;
+	const struct run_id *id;
+	struct verdict v;
+	uint64_t steps;
+	int tty;
+	double t0, last, told;    /* start, last progress line, estimate told */
+};
+
+static int dpor_cb(void *ctx, const struct sched_explorer *ex)
+{
+	struct dpor_ctx *c = ctx;
+	struct sched_opts o = run_opts(c->id); /* SCHED_DFS: the explorer picks */
+	o.explorer = ex;
+	int err = world_run(c->w, &o, NULL, NULL, &c->v);
+	if (err)
+		return err;
+	c->steps += c->v.steps;
+	/* a run cut by the search (asleep, bound) is not a schedule's verdict */
+	return dpor_run_cut(ex) ? 0 : c->v.violated;
+}
+
+/* On a terminal: the estimate once the search looks long, then a
+ * progress line twice a second. */
+static int dpor_progress(void *ctx, const struct dpor_stats *st)
+{
+	struct dpor_ctx *c = ctx;
+	if (!c->tty || (st->runs & 63))
+		return 0;
+	double t = drv_now(), el = t - c->t0;
+	if (t - c->last < 0.5)
+		return 0;
+	double left = st->estimate > (double)st->runs ? st->estimate - (double)st->runs : 0;
+	if (!c->told && el > 1) {
+		fprintf(stderr, "\r\033[Kdfs: about %.3g schedules left (estimate)\n", left);
+		c->told = 1;
+	}
+	fprintf(stderr, "\r\033[K%" PRIu64 " schedules (%" PRIu64 " pruned), %.0f/s, %.1f s, ~%.3g left",
+		st->runs, st->pruned, (double)st->runs / el, el, left);
+	c->last = t;
+	return 0;
+}
+
+/* Every schedule up to equivalence (or all of them), within the bounds
+ * asked for: sched/dpor.c. */
+static void explore_dfs(struct world *w, const struct explore_args *a, struct run_id *id,
+			struct explored *x)
+{
+	id->seed = a->seed;
+	if (!id->dpor) {
+		explore_dfs_plain(w, a, id, x);
+		return;
+	}
+	struct dpor_ctx dc = {.w = w, .id = id, .tty = isatty(2) && !a->quiet, .t0 = x->t0};
+	struct dpor_opts o = {
+		.reduce = id->reduce,
+		.delay_bounded = id->bound != EXPLORE_NO_BOUND,
+		.delay_bound = id->bound,
+		.preempt_bounded = id->preempt_bounded,
+		.preempt_bound = id->preemptions,
+		.max_runs = a->runs,
+		.progress = dpor_progress,
+		.progress_ctx = &dc,
+	};
+	struct dpor_stats ds;
+	uint32_t *fail;
+	size_t nfail;
+	int r = dpor_run(&o, dpor_cb, &dc, &ds, &fail, &nfail);
+	x->runs = ds.runs;
+	x->steps = dc.steps;
+	x->exhausted = ds.exhausted;
+	x->pruned = ds.pruned;
+	x->wide = ds.wide;
+	if (r < 0) {
+		fprintf(stderr, "uffdlab: dfs: %s\n", r == -EPROTO ? "a replayed schedule diverged (nondeterminism)" : strerror(-r));
+		x->status = r == -EPROTO ? 3 : 2;
 	} else if (r == 1) {
 		report(w, a, id, &dc.v, fail, nfail, x);
 		free(fail);
@@ -111,6 +199,8 @@ static void explore_seeded(struct world *w, const struct explore_args *a, struct
 		}
 		x->runs++;
 		x->steps += x->v.steps;
+		if (sched_nthreads(world_sched(w)) > x->max_threads)
+			x->max_threads = sched_nthreads(world_sched(w));
 		if (run_takes(id, STRATEGY_OPT_PCT_K) && !id->pct_k) /* learn k from the first run */
 			id->pct_k = sched_pct_k(world_sched(w));
 		if (x->v.violated) {
@@ -129,6 +219,44 @@ static void explore_seeded(struct world *w, const struct explore_args *a, struct
 		}
 		if (a->seconds > 0 && t - x->t0 >= a->seconds)
 			return;
+	}
+}
+
+/* One line saying what was covered (issue 8 item 4). For pct, the
+ * guarantee of Burckhardt et al.: one run finds a given depth-d bug with
+ * probability at least 1/(n k^(d-1)) (n threads, k steps), so n runs miss
+ * it with probability at most (1 - that)^runs. */
+static void coverage(const struct run_id *id, const struct explored *x, double el,
+		     char *buf, size_t n)
+{
+	if (run_takes(id, STRATEGY_OPT_BOUND) && x->exhausted) {
+		int k = snprintf(buf, n, "exhausted: %" PRIu64 " schedules (%" PRIu64 " pruned), ",
+				 x->runs, x->pruned);
+		if (id->bound == EXPLORE_NO_BOUND && !id->preempt_bounded) {
+			snprintf(buf + k, n - (size_t)k, "unbounded%s",
+				 id->reduce ? ", up to equivalence" : "");
+			return;
+		}
+		if (id->bound != EXPLORE_NO_BOUND)
+			k += snprintf(buf + k, n - (size_t)k, "under delay bound %u", id->bound);
+		if (id->preempt_bounded)
+			k += snprintf(buf + k, n - (size_t)k, "%spreemption bound %u",
+				      id->bound != EXPLORE_NO_BOUND ? ", " : "under ", id->preemptions);
+		if (id->reduce)
+			snprintf(buf + k, n - (size_t)k, " (reduced: a bounded reduced search may skip "
+				 "a bounded schedule; --no-reduce runs them all)");
+		return;
+	}
+	int k = snprintf(buf, n, "not exhausted: %" PRIu64 " schedules in %.1f s%s", x->runs, el,
+			 x->wide ? " (thread ids >= 64: not represented)" : "");
+	if (run_takes(id, STRATEGY_OPT_DEPTH) && x->runs && id->pct_k) {
+		double nk = (double)(x->max_threads ? x->max_threads : 1);
+		for (int i = 1; i < id->depth; i++)
+			nk *= (double)id->pct_k;
+		double miss = exp((double)x->runs * log1p(-1.0 / nk));
+		snprintf(buf + k, n - (size_t)k, "; pct: a depth-%d bug is missed with probability "
+			 "<= %.3g after %" PRIu64 " runs (n=%d threads, k=%" PRIu64 " steps, d=%d)",
+			 id->depth, miss, x->runs, x->max_threads, id->pct_k, id->depth);
 	}
 }
 
@@ -151,9 +279,24 @@ static void print_json(const struct run_id *id, const struct explored *x, double
 		json_u64(&j, "pct_k", id->pct_k);
 	}
 	if (run_takes(id, STRATEGY_OPT_BOUND)) {
-		json_u64(&j, "dfs_bound", id->bound);
-		json_bool(&j, "exhausted", x->exhausted);
+		if (id->bound == EXPLORE_NO_BOUND)
+			json_null(&j, "dfs_bound");
+		else
+			json_u64(&j, "dfs_bound", id->bound);
+		if (id->preempt_bounded)
+			json_u64(&j, "dfs_preemptions", id->preemptions);
+		else
+			json_null(&j, "dfs_preemptions");
+		json_bool(&j, "dfs_reduce", id->reduce);
+		json_u64(&j, "pruned", x->pruned);
 	}
+	json_bool(&j, "exhausted", x->exhausted);
+	if (run_takes(id, STRATEGY_OPT_DEPTH)) {
+		json_int(&j, "pct_threads", x->max_threads);
+	}
+	char cov[400];
+	coverage(id, x, el, cov, sizeof cov);
+	json_string(&j, "coverage", cov);
 	if (x->status == 1) {
 		json_object_begin(&j, "violation");
 		json_string(&j, "name", x->v.name);
@@ -176,6 +319,8 @@ static void print_text(const struct run_id *id, const struct explored *x, double
 {
 	const char *name = id->scn->name, *var = id->variant;
 	const struct verdict *v = &x->v;
+	char cov[400];
+	coverage(id, x, el, cov, sizeof cov);
 	if (x->status == 1) {
 		printf("%s: %s %s%s: VIOLATION %s after %" PRIu64 " runs (%.3f s)\n", name,
 		       id->handler, var[0] ? "--variant " : "", var, v->name, x->runs, el);
@@ -188,18 +333,18 @@ static void print_text(const struct run_id *id, const struct explored *x, double
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", x->trace);
 		printf("  hardware:  uffdlab replay --real %s --repeat 20\n", x->trace);
+		printf("  %s\n", cov);
 	} else if (x->status == 0) {
 		char params[96] = "";
 		if (run_takes(id, STRATEGY_OPT_DEPTH))
 			snprintf(params, sizeof params, " d=%d k=%" PRIu64, id->depth, id->pct_k);
 		if (run_takes(id, STRATEGY_OPT_BOUND))
-			snprintf(params, sizeof params, " bound %u, %s", id->bound,
-				 x->exhausted ? "exhausted: every schedule within the bound"
-					      : "NOT exhausted (--runs limit)");
+			snprintf(params, sizeof params, "%s", id->reduce ? " reduced" : "");
 		printf("%s: %s%s%s: no violation in %" PRIu64 " runs (%s%s, %.3f s, %.0f schedules/s, %.0f steps/s)\n",
 		       name, id->handler, var[0] ? " --variant " : "", var, x->runs,
 		       run_strategy(id), params, el, el > 0 ? (double)x->runs / el : 0,
 		       el > 0 ? (double)x->steps / el : 0);
+		printf("  %s\n", cov);
 	}
 }
 
@@ -220,6 +365,7 @@ static void summarise(const struct explore_args *a, const struct run_id *id,
 		r->seconds = el;
 		r->violated = x->status == 1;
 		r->exhausted = x->exhausted;
+		r->pruned = x->pruned;
 		snprintf(r->name, sizeof r->name, "%s", x->status == 1 ? x->v.name : "");
 		r->seed = id->seed;
 		snprintf(r->trace, sizeof r->trace, "%s", x->trace);
@@ -278,9 +424,16 @@ int drive_explore(const struct explore_args *a)
 		.pct_k = a->pct_k,
 		.max_steps = a->max_steps ? a->max_steps : RUN_MAX_STEPS_DEFAULT,
 		.bound = a->bound,
+		.preempt_bounded = a->preempt_bounded,
+		.preemptions = a->preemptions,
 		.scn_text = text,
 		.scn_len = len,
 	};
+	/* --bound alone is the search it always was; anything else goes
+	 * through sched/dpor.c, reduced unless --no-reduce */
+	int dflt = a->bound == EXPLORE_NO_BOUND || a->preempt_bounded;
+	id.reduce = a->reduce ? a->reduce > 0 : dflt;
+	id.dpor = dflt || id.reduce;
 	struct explored x = {.t0 = drv_now()};
 	if (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE)
 		explore_dfs(w, a, &id, &x);

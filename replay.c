@@ -178,9 +178,19 @@ static int header_strategy(const char *path, const struct trace *t, struct run_i
 	id->strategy = ops->id;
 	uint64_t b, d;
 	if (ops->opts & STRATEGY_OPT_BOUND) {
-		if (parse_u64(trace_get(t, "dfs-bound"), &b) || b > 1000)
+		const char *bs = trace_get(t, "dfs-bound");
+		if (bs && !strcmp(bs, "none"))
+			b = EXPLORE_NO_BOUND;
+		else if (parse_u64(bs, &b) || b > 1000)
 			return bad_trace(path, t, "dfs-bound", "bad or missing dfs-bound");
 		id->bound = (unsigned)b;
+		const char *ps = trace_get(t, "dfs-preemptions"), *rs = trace_get(t, "dfs-reduce");
+		if (ps && (parse_u64(ps, &b) || b > 1000))
+			return bad_trace(path, t, "dfs-preemptions", "bad dfs-preemptions");
+		id->preempt_bounded = ps != NULL;
+		id->preemptions = ps ? (unsigned)b : 0;
+		id->dpor = rs != NULL;
+		id->reduce = rs && !strcmp(rs, "on");
 	}
 	if (parse_u64(trace_get(t, "seed"), &id->seed) ||
 	    parse_u64(trace_get(t, "max-steps"), &id->max_steps))

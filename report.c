@@ -178,8 +178,16 @@ void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 	if (id->max_steps != RUN_MAX_STEPS_DEFAULT)
 		k += snprintf(buf + k, n - (size_t)k, " --max-steps %" PRIu64, id->max_steps);
 	if (run_takes(id, STRATEGY_OPT_BOUND)) {
-		snprintf(buf + k, n - (size_t)k, " --strategy %s --bound %u --seed %" PRIu64,
-			 run_strategy(id), id->bound, id->seed);
+		k += snprintf(buf + k, n - (size_t)k, " --strategy %s", run_strategy(id));
+		if (id->bound != EXPLORE_NO_BOUND)
+			k += snprintf(buf + k, n - (size_t)k, " --bound %u", id->bound);
+		if (id->preempt_bounded)
+			k += snprintf(buf + k, n - (size_t)k, " --preemptions %u", id->preemptions);
+		/* only where it differs from the default for these bounds */
+		if (id->dpor && id->reduce != (id->bound == EXPLORE_NO_BOUND || id->preempt_bounded))
+			k += snprintf(buf + k, n - (size_t)k, " %s",
+				      id->reduce ? "--reduce" : "--no-reduce");
+		snprintf(buf + k, n - (size_t)k, " --seed %" PRIu64, id->seed);
 		return;
 	}
 	k += snprintf(buf + k, n - (size_t)k, " --strategy %s --seed %" PRIu64 " --runs 1",

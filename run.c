@@ -146,8 +146,16 @@ int run_write_trace(FILE *f, const struct run_id *id,
 	trace_kv(&tw, "handler", "%s", id->handler);
 	trace_kv(&tw, "variant", "%s", id->variant[0] ? id->variant : "none");
 	trace_kv(&tw, "strategy", "%s", run_strategy(id));
-	if (run_takes(id, STRATEGY_OPT_BOUND))
-		trace_kv(&tw, "dfs-bound", "%u", id->bound);
+	if (run_takes(id, STRATEGY_OPT_BOUND)) {
+		if (id->bound == EXPLORE_NO_BOUND)
+			trace_kv(&tw, "dfs-bound", "none");
+		else
+			trace_kv(&tw, "dfs-bound", "%u", id->bound);
+		if (id->preempt_bounded)
+			trace_kv(&tw, "dfs-preemptions", "%u", id->preemptions);
+		if (id->dpor)
+			trace_kv(&tw, "dfs-reduce", "%s", id->reduce ? "on" : "off");
+	}
 	trace_kv(&tw, "seed", "%" PRIu64, id->seed);
 	if (run_takes(id, STRATEGY_OPT_DEPTH)) {
 		trace_kv(&tw, "pct-depth", "%d", id->depth);

@@ -58,7 +58,11 @@ struct run_id {
 	uint64_t pct_k;
 	uint64_t max_steps;
 	char shrunk[128];    /* "" or how the schedule was shrunk */
-	unsigned bound;      /* dfs: deviations */
+	unsigned bound;      /* dfs: deviations, EXPLORE_NO_BOUND for none */
+	int preempt_bounded; /* dfs --preemptions */
+	unsigned preemptions;
+	int reduce;          /* dfs: partial-order reduction on */
+	int dpor;            /* dfs: driven by sched/dpor.c (else sched/dfs.c) */
 	const char *scn_text; /* the scenario's bytes, embedded in the trace */
 	size_t scn_len;
 };

@@ -99,6 +99,14 @@ static int strategy_opt(struct explore_args *a, unsigned *given, const char *f,
 			return usage_error("%s must be at most 8", f);
 		a->bound = (unsigned)n;
 		*given |= STRATEGY_OPT_BOUND;
+	} else if (strcmp(f, "--preemptions") == 0) {
+		if (num_arg(f, v, &n))
+			return 2;
+		if (n > 64)
+			return usage_error("%s must be at most 64", f);
+		a->preemptions = (unsigned)n;
+		a->preempt_bounded = 1;
+		*given |= STRATEGY_OPT_BOUND;
 	} else if (strcmp(f, "--pct-k") == 0) {
 		if (num_arg(f, v, &a->pct_k))
 			return 2;
@@ -139,7 +147,8 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 
 static int cmd_explore(int argc, char **argv)
 {
-	struct explore_args a = {.handler = NULL, .out_dir = "out", .depth = 3, .bound = 2};
+	struct explore_args a = {.handler = NULL, .out_dir = "out", .depth = 3,
+				 .bound = EXPLORE_NO_BOUND};
 	const char *strategy = "random";
 	unsigned given = 0; /* the strategy options given (sched/strategy.h) */
 	for (int i = 2; i < argc; i++) {
@@ -155,6 +164,10 @@ static int cmd_explore(int argc, char **argv)
 			a.json = 1;
 		else if (strcmp(f, "--no-shrink") == 0)
 			a.no_shrink = 1;
+		else if (strcmp(f, "--reduce") == 0 || strcmp(f, "--no-reduce") == 0) {
+			a.reduce = f[2] == 'r' ? 1 : -1;
+			given |= STRATEGY_OPT_BOUND; /* dfs only */
+		}
 		else if (f[0] == '-')
 			return usage_error("unknown or incomplete option '%s'", f);
 		else if (!a.scenario)
@@ -376,7 +389,8 @@ static int cmd_version(int argc, char **argv);
 static const struct command commands[] = {
 	{"explore",
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
-	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct) [--bound B] (dfs)\n"
+	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
+	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
 	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation",
 	 cmd_explore},

@@ -396,6 +396,7 @@ void mk_set_observer(struct mkern *k, const struct mk_observer *o)
 
 void mk_source_fail(struct mkern *k, int page, int n)
 {
+	MK_TOUCH(k, MK_OC_SRC, 0, 1);
 	if (page < 0 || page >= k->npages)
 		return;
 	k->src_fail[page] = n > 0 ? n : n == 0 ? -1 : 0;
@@ -573,6 +574,34 @@ int mk_page_addr(const struct mkern *k, int mm, int page, uint64_t *addr)
 	assert(page >= v->first && page - v->first < v->npages);
 	*addr = v->start + (uint64_t)(page - v->first) * k->ps;
 	return 0;
+}
+
+void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len)
+{
+	const struct mk_fd *f = mk_fd_get(k, fd);
+
+	if (!f || f->kind != MK_FD_UFFD) {
+		MK_TOUCH(k, MK_OC_FDS, 0, 0); /* EBADF / EINVAL: the table only */
+		return;
+	}
+	int mmi = f->idx;
+	const struct mk_mm *mm = &k->mm[mmi];
+
+	assert(mmi >= 0 && mmi < MK_MAX_MM);
+	MK_TOUCH(k, MK_OC_FDS, 0, 0);
+	MK_TOUCH(k, MK_OC_UFFD, mmi, 1);
+	MK_TOUCH(k, MK_OC_MM, mmi, 0);
+	uint64_t end = start + len < start ? UINT64_MAX : start + len;
+	for (int i = 0; i < mm->nvmas && len; i++) {
+		const struct mk_vma *v = &mm->vmas[i];
+		uint64_t vs = v->start > start ? v->start : start;
+		uint64_t ve = mk_vma_end(v, k->ps) < end ? mk_vma_end(v, k->ps) : end;
+
+		/* too many pages make the footprint "everything" (sched) */
+		for (uint64_t a = vs - (vs - v->start) % k->ps; a < ve; a += k->ps)
+			MK_TOUCH(k, MK_OC_PAGE,
+				 MK_PAGE_ID(mmi, v->first + (int)((a - v->start) / k->ps)), 1);
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -42,6 +42,23 @@
 
 enum mk_kind { MK_GUEST = 1, MK_BALLOON, MK_CONTROL, MK_HANDLER };
 
+/* Footprint classes (sched_touch, sched/sched.h) of the model's objects:
+ * what each step of a guest, balloon, sys op or scenario operation reads
+ * or writes, so that the reducing dfs knows which steps commute. */
+enum mk_obj_class {
+	MK_OC_PAGE = SCHED_OC_USER, /* page p of mm m: MK_PAGE_ID(m, p) */
+	MK_OC_UFFD,        /* mm m's uffd: both queues, mmap_changing, waiters */
+	MK_OC_MM,          /* mm m's VMA table */
+	MK_OC_SRC,         /* the snapshot source's failure count of page p */
+	MK_OC_FDS,         /* the handler's fd table and pipes */
+	MK_OC_LOCK,        /* a mutex, rwlock or cond, by its id */
+	MK_OC_ATOMIC,      /* a sys atomic word, by address (equality only) */
+	MK_OC_ORACLE,      /* world.c: the oracle's log of page p */
+	MK_OC_PROGRESS,    /* world.c: the scenario threads' done counts */
+};
+#define MK_PAGE_ID(mm, p) (((uint64_t)(mm) << 32) | (uint32_t)(p))
+#define MK_TOUCH(k, cls, id, w) sched_touch((k)->s, SCHED_OBJ((cls), (id)), (w))
+
 struct mk_config {
 	uint64_t base;        /* region start; 0 = MK_BASE_DEFAULT */
 	uint64_t page_size;   /* 4096 (anon) or MK_HUGE_PAGE (hugetlb) */
@@ -114,6 +131,10 @@ int mk_signal(struct mkern *k, int tid, int fatal);
 
 /* The next n source reads of page fail with -EIO (n = 0: for good). */
 void mk_source_fail(struct mkern *k, int page, int n);
+
+/* The heap kinds (sched_heap_kinds): handler and control threads run
+ * handler code, whose memory (tracker, queues) the model cannot see. */
+#define MK_HEAP_KINDS ((UINT64_C(1) << MK_HANDLER) | (UINT64_C(1) << MK_CONTROL))
 
 /* --- observation (no scheduling point) --- */
 

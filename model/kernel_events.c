@@ -87,6 +87,7 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 	/* one wait at a time; the caller raised mmap_changing first (rule 29) */
 	assert(t->est == MK_EV_NONE && t->flist == MK_FL_NONE);
 	assert(ctx->mmap_changing > ctx->nevents);
+	MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1);
 	/* rule 40: a released uffd has no reader; the kernel's
 	 * userfaultfd_event_wait_completion() sees ctx->released and returns
 	 * at once (mremap's UNMAP after a REMAP withdrawn by the release) */
@@ -110,8 +111,11 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 			    ctx->mmap_changing);
 		ev_queued(k, t, ctx->mmap_changing);
 	}
-	while (t->est == MK_EV_QUEUED)
+	while (t->est == MK_EV_QUEUED) {
 		sched_block(k->s, &t->q);
+		/* the reader (or release) completed it under the uffd */
+		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1);
+	}
 	/* rule 4 / 28, 40: read, or withdrawn; either way off the queue */
 	assert(t->est == MK_EV_DONE || t->est == MK_EV_WITHDRAWN);
 	assert(!t->eprev && !t->enext && ctx->events.head != t);
@@ -130,6 +134,9 @@ static void event_done(struct mkern *k, struct mk_ctx *c, const char *what,
 	assert(c->mmap_changing > 0 && c->mmap_changing > c->nevents);
 	c->mmap_changing--;
 	assert(c->mmap_changing >= c->nevents);
+	MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, c), 1);
+	if (type != MEV_T_REMOVE)
+		sched_touch_all(k->s); /* munmap, mremap, fork go on: VMAs */
 	MK_LABEL(k, "%s %s: resumed, mmap_changing=%d", what,
 		 r ? "withdrawn" : "read", c->mmap_changing);
 	if (sched_labels_on(k->s)) {
@@ -170,6 +177,7 @@ void mk_zap(struct mkern *k, int mmi, uint64_t start, uint64_t end)
 			struct mk_page *pg = &mm->pages[p];
 
 			assert(p >= v->first && p < v->first + v->npages);
+			MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, p), 1);
 			pg->present = 0;
 			pg->content = 0;
 			if (!k->huge)
@@ -222,6 +230,7 @@ static int pages_range(struct mkern *k, int first, int last, uint64_t *start,
 
 static void ctx_release(struct mkern *k, int mmi)
 {
+	sched_touch_all(k->s); /* every VMA, queue and waiter of the mm */
 	struct mk_mm *mm = &k->mm[mmi];
 	struct mk_ctx *c = &mm->ctx;
 
@@ -271,6 +280,7 @@ void mk_ctx_put(struct mkern *k, int mmi)
 void mk_release(struct mkern *k)
 {
 	sched_point(k->s);
+	sched_touch_all(k->s);
 	struct mk_ctx *c = &k->mm[0].ctx;
 
 	MK_LABEL(k, "guest process closes its uffd reference");
@@ -306,6 +316,7 @@ static void remove_with_event(struct mkern *k, int mmi, struct mk_ctx *c,
 	event_done(k, c, "REMOVE", MEV_T_REMOVE, r);
 	/* (c) a later step: mmap_read_lock, find the VMA again, zap */
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_MM, mmi, 0); /* the pages: mk_zap */
 	assert(t->est == MK_EV_NONE);
 	mk_zap(k, mmi, rs, re);
 	MK_LABEL(k, "madvise zaps 0x%llx-0x%llx", (unsigned long long)rs,
@@ -330,6 +341,8 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 	if (mmi < 0 || mmi >= MK_MAX_MM || !k->mm[mmi].used)
 		return -EINVAL;
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_MM, mmi, 0);
+	MK_TOUCH(k, MK_OC_UFFD, mmi, 1);
 	MK_LABEL(k, "madvise(DONTNEED) mm%d 0x%llx +0x%llx", mmi,
 		 (unsigned long long)start, (unsigned long long)len);
 	MEV(k->s, MEV_MADVISE, mmi, (int64_t)start, (int64_t)len);
@@ -419,6 +432,7 @@ int mk_munmap(struct mkern *k, int first, int last)
 	if (!t)
 		return -ENOMEM;
 	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
 	MK_LABEL(k, "munmap 0x%llx-0x%llx", (unsigned long long)start,
 		 (unsigned long long)end);
 	MEV(k->s, MEV_MUNMAP, (int64_t)start, (int64_t)end);
@@ -509,6 +523,7 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 	if (!t)
 		return -ENOMEM;
 	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
 	struct mk_mm *mm = &k->mm[0];
 	struct mk_ctx *c = &mm->ctx;
 	uint64_t len = end - start;
@@ -574,6 +589,7 @@ int mk_fork(struct mkern *k)
 	if (!t)
 		return -ENOMEM;
 	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
 	int ci = 1;
 
 	while (ci < MK_MAX_MM && k->mm[ci].used)
@@ -639,6 +655,7 @@ int mk_unregister(struct mkern *k, int first, int last)
 	if (err)
 		return err;
 	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
 	struct mk_mm *mm = &k->mm[0];
 	struct mk_ctx *c = &mm->ctx;
 
@@ -676,6 +693,7 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode)
 					 UFFDIO_REGISTER_MODE_WP)))
 		return -EINVAL;
 	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
 	struct mk_mm *mm = &k->mm[0];
 
 	MK_LABEL(k, "UFFDIO_REGISTER 0x%llx-0x%llx mode=%llu",

@@ -229,6 +229,9 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		struct mk_ctx *ctx;
 		uint64_t addr;
 		unsigned reason;
+		/* a read may populate the page (zero page, WP bits): written */
+		MK_TOUCH(k, MK_OC_MM, mmi, 0);
+		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page), 1);
 		int r = try_access(k, mm, page, write, v, &ctx, &addr, &reason);
 
 		if (r < 0) {
@@ -245,6 +248,7 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			    (int64_t)mm->pages[page].content);
 			return 0;
 		}
+		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1);
 		/* rule 12: with UFFD_USER_MODE_ONLY a kernel-mode access gets
 		 * EFAULT instead of a message; rule 41: SIGBUS feature */
 		if ((kernel && ctx->user_mode_only) ||
@@ -263,6 +267,7 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		}
 		fault_queue(k, t, ctx, mmi, page, write, v, addr, reason);
 		sched_block(k->s, &t->q);
+		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1); /* its waker's */
 		/* rule 9: whoever woke it took its message off the queues
 		 * (a COPY/WAKE after or before the read, a signal, release) */
 		assert(t->flist == MK_FL_NONE && t->est == MK_EV_NONE);
@@ -298,6 +303,7 @@ int mk_guest_write(struct mkern *k, int page, mk_content v)
 int mk_signal(struct mkern *k, int tid, int fatal)
 {
 	sched_point(k->s);
+	sched_touch_all(k->s);
 	struct mk_thr *t = tid >= 0 && tid < k->nthr ? k->thr[tid] : NULL;
 
 	MK_LABEL(k, "signal t%d%s", tid, fatal ? " fatal" : "");

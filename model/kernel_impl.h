@@ -167,6 +167,15 @@ struct mkern {
 			sched_label((k)->s, __VA_ARGS__);     \
 	} while (0)
 
+/* The mm whose uffd context c is (footprint ids). */
+static inline int mk_ctx_mm(const struct mkern *k, const struct mk_ctx *c)
+{
+	for (int i = 0; i < MK_MAX_MM; i++)
+		if (&k->mm[i].ctx == c)
+			return i;
+	return MK_MAX_MM; /* not a context of k: an id of its own */
+}
+
 /* kernel.c: threads, fds, VMAs, pools, formatting */
 struct mk_thr *mk_thr_get(struct mkern *k, int tid); /* NULL: ENOMEM */
 struct mk_thr *mk_thr_self(struct mkern *k);
@@ -180,6 +189,9 @@ int mk_vma_split(struct mk_mm *mm, uint64_t ps, uint64_t addr);
 void mk_vma_remove(struct mk_mm *mm, int i);
 void mk_vma_sort(struct mk_mm *mm);
 int mk_page_addr(const struct mkern *k, int mm, int page, uint64_t *addr);
+/* The footprint of a uffd ioctl on [start, start+len) through fd: the
+ * uffd and VMAs of its mm, and every page of the range, written. */
+void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len);
 void mk_fmt_content(char *buf, size_t n, mk_content c);
 void mk_fmt_msg(char *buf, size_t n, const struct uffd_msg *m);
 int mk_pool_init(struct mk_pool *p, size_t objsz, uint32_t magic);

@@ -45,6 +45,7 @@ int mk_sys_pipe(sys_t *sys, int fds[2])
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
 	int idx = pipe_alloc(k);
 
 	if (idx < 0)
@@ -102,6 +103,7 @@ long mk_sys_write(sys_t *sys, int fd, const void *buf, size_t len)
 	int err = 0;
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
 	struct mk_pipe *p = fd_pipe(k, fd, MK_FD_PIPE_W, &err);
 	long r;
 
@@ -137,6 +139,7 @@ long mk_sys_read(sys_t *sys, int fd, void *buf, size_t len)
 	int err = 0;
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
 	struct mk_pipe *p = fd_pipe(k, fd, MK_FD_PIPE_R, &err);
 	long r;
 
@@ -170,6 +173,7 @@ int mk_sys_close(sys_t *sys, int fd)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
 	struct mk_fd *f = mk_fd_get(k, fd);
 
 	MK_LABEL(k, "close %d%s", fd, f ? "" : " -> EBADF");
@@ -208,6 +212,7 @@ static short fd_revents(struct mkern *k, int fd, short events)
 	short r = 0;
 
 	if (f->kind == MK_FD_UFFD) {
+		MK_TOUCH(k, MK_OC_UFFD, f->idx, 0); /* its queues' readiness */
 		r = mk_uffd_revents(k, f->idx);
 	} else {
 		const struct mk_pipe *p = &k->pipes[f->idx];
@@ -243,6 +248,7 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
 	if (nfds < 0) {
 		MK_LABEL(k, "poll -> EINVAL");
 		MEV(k->s, MEV_POLL, nfds, -EINVAL);
@@ -276,5 +282,6 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 		MK_LABEL(k, "poll %d fds: nothing ready, sleeps", nfds);
 		MEV(k->s, MEV_POLL_SLEEP, nfds);
 		sched_block(k->s, &k->pollq);
+		MK_TOUCH(k, MK_OC_FDS, 0, 1);
 	}
 }

@@ -88,8 +88,10 @@ static void mutex_acquire(struct mkern *k, struct sys_mutex *m)
 	int me = sched_self(k->s) + 1;
 
 	assert(me >= 1 && m->owner >= 0); /* from a coroutine */
-	while (m->owner)
+	while (m->owner) {
 		sched_block(k->s, &m->q);
+		MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, 1);
+	}
 	m->owner = me;
 }
 
@@ -110,6 +112,7 @@ void mk_sys_mutex_lock(sys_t *sys, sys_mutex_t *m)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, 1);
 	MK_LABEL(k, "mutex_lock%s", m->owner ? " (waits)" : "");
 	MEV(k->s, MEV_MUTEX_LOCK, m->id, m->owner != 0);
 	mutex_acquire(k, m);
@@ -120,6 +123,7 @@ void mk_sys_mutex_unlock(sys_t *sys, sys_mutex_t *m)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, 1);
 	if (m->owner != sched_self(k->s) + 1)
 		MK_LABEL(k, "mutex_unlock: not the owner (t%d holds it)",
 			 m->owner - 1);
@@ -163,6 +167,7 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	struct mk_thr *me = mk_thr_self(k);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
 	assert(!l->announced || l->writer); /* only a writer announces */
 	if (me)
 		me->rd_held++;
@@ -180,6 +185,7 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	MEV(k->s, MEV_RDLOCK_WAIT, l->id, l->writer - 1, l->announced != 0);
 	l->blocked_readers++;
 	sched_block(k->s, &l->rq);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
 	/* admitted by the writer's unlock, which counted it in readers */
 	assert(l->readers >= 0 && l->blocked_readers >= 0);
 	MK_LABEL(k, "rdlock acquired (readers=%d)", l->readers);
@@ -191,6 +197,7 @@ void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
 	if (l->readers <= 0) {
 		MK_LABEL(k, "rdunlock: no reader inside");
 		MEV(k->s, MEV_RDUNLOCK, l->id, l->readers, 1);
@@ -214,6 +221,7 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	int me = sched_self(k->s) + 1;
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
 	MK_LABEL(k, "wrlock%s", l->writer ? " waits for the writer" :
 			       l->readers ? " waits for readers" : "");
 	MEV(k->s, MEV_WRLOCK, l->id, l->writer ? MEV_WAIT_WRITER :
@@ -223,15 +231,19 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	 * handler bug that ends in a verdict) */
 	assert(me >= 1 && l->readers >= 0);
 	/* Go: w.Lock() serialises writers ... */
-	while (l->writer)
+	while (l->writer) {
 		sched_block(k->s, &l->wmq);
+		MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+	}
 	assert(!l->announced);
 	l->writer = me;
 	/* ... then the writer announces itself and waits for the readers
 	 * inside to leave */
 	l->announced = 1;
-	while (l->readers > 0)
+	while (l->readers > 0) {
 		sched_block(k->s, &l->wq);
+		MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+	}
 	l->announced = 0;
 	/* the writer excludes every reader */
 	assert(l->writer == me && l->readers == 0);
@@ -245,6 +257,7 @@ void mk_sys_wrunlock(sys_t *sys, sys_rwlock_t *l)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
 	if (l->writer != sched_self(k->s) + 1) {
 		MK_LABEL(k, "wrunlock: not the writer");
 		MEV(k->s, MEV_WRUNLOCK, l->id, 0, 1);
@@ -301,11 +314,14 @@ void mk_sys_cond_wait(sys_t *sys, sys_cond_t *c, sys_mutex_t *m)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)c->id, 1);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, 1);
 	MK_LABEL(k, "cond_wait");
 	MEV(k->s, MEV_COND_WAIT, c->id, m->id);
 	/* unlock and sleep in one step: no wake-up can fall in between */
 	mutex_release(k, m);
 	sched_block(k->s, &c->q);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)c->id, 1);
 	mutex_acquire(k, m);
 	assert(m->owner >= 1); /* re-acquired after the wait */
 }
@@ -315,6 +331,7 @@ void mk_sys_cond_signal(sys_t *sys, sys_cond_t *c)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)c->id, 1);
 	int n = sched_wake_one(k->s, &c->q);
 
 	assert(n == 0 || n == 1);
@@ -327,6 +344,7 @@ void mk_sys_cond_broadcast(sys_t *sys, sys_cond_t *c)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)c->id, 1);
 	int n = sched_wake_all(k->s, &c->q);
 
 	assert(n >= 0 && sched_waitq_empty(&c->q));

@@ -23,6 +23,7 @@ static int s_spawn(sys_t *sys, sys_thread_t **out, const char *name,
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	sched_touch(k->s, SCHED_OBJ(SCHED_OC_NONE, 0), 0); /* sched: the table */
 	/* ids are handed out in creation order: get the handle first so
 	 * that a failure leaves no thread behind */
 	struct mk_thr *t = NULL;
@@ -53,6 +54,7 @@ static int s_join(sys_t *sys, sys_thread_t *th)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	sched_touch(k->s, SCHED_OBJ(SCHED_OC_NONE, 0), 0); /* sched_join: LIFE */
 	if (!th || !th->joinable) {
 		MK_LABEL(k, "join -> EINVAL");
 		MEV(k->s, MEV_JOIN, -1, -EINVAL);
@@ -69,7 +71,10 @@ static int s_join(sys_t *sys, sys_thread_t *th)
 
 static void s_yield(sys_t *sys)
 {
-	sched_yield(mk_of_sys(sys)->s);
+	sched_t *s = mk_of_sys(sys)->s;
+
+	sched_yield(s);
+	sched_touch(s, SCHED_OBJ(SCHED_OC_NONE, 0), 0); /* gives way, touches nothing */
 }
 
 static void s_sleep_ns(sys_t *sys, uint64_t ns)
@@ -77,6 +82,7 @@ static void s_sleep_ns(sys_t *sys, uint64_t ns)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	sched_touch_all(k->s); /* the backoff check reads every thread */
 	MK_LABEL(k, "sleep %" PRIu64 "ns", ns);
 	MEV(k->s, MEV_SLEEP, (int64_t)ns);
 	if (k->obs.sleep)
@@ -97,6 +103,7 @@ static uint64_t s_atomic_load(sys_t *sys, uint64_t *p)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_ATOMIC, (uintptr_t)p, 0);
 	MK_LABEL(k, "atomic_load -> %" PRIu64, *p);
 	MEV(k->s, MEV_ATOMIC_LOAD, (int64_t)*p);
 	return *p;
@@ -107,6 +114,7 @@ static void s_atomic_store(sys_t *sys, uint64_t *p, uint64_t v)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_ATOMIC, (uintptr_t)p, 1);
 	*p = v;
 	MK_LABEL(k, "atomic_store %" PRIu64, v);
 	MEV(k->s, MEV_ATOMIC_STORE, (int64_t)v);
@@ -117,6 +125,7 @@ static uint64_t s_atomic_add(sys_t *sys, uint64_t *p, uint64_t v)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_ATOMIC, (uintptr_t)p, 1);
 	*p += v;
 	MK_LABEL(k, "atomic_add %" PRIu64 " -> %" PRIu64, v, *p);
 	MEV(k->s, MEV_ATOMIC_ADD, (int64_t)v, (int64_t)*p);
@@ -129,6 +138,7 @@ static int s_atomic_cas(sys_t *sys, uint64_t *p, uint64_t expected,
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_ATOMIC, (uintptr_t)p, 1);
 	int ok = *p == expected;
 
 	if (ok)
@@ -172,6 +182,7 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, 0, 0);
 	int64_t ids[SCHED_STEP_EVENTS];
 	int r = mk_uffd_read(k, uffd, msgs, max,
 			     sched_labels_on(k->s) ? ids : NULL,
@@ -222,6 +233,7 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	mk_content src_tag = 0; /* the event's src: 0 when not a buffer */
 
 	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
 	if (!mk_pool_owns(&k->bufs, src)) {
 		/* the kernel's copy_from_user() fails: nothing filled */
 		r = -EFAULT;
@@ -254,6 +266,7 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 	int64_t field = MK_FIELD_UNSET;
 
 	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
 	int r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field);
 
 	if (field == MK_FIELD_UNSET)
@@ -273,6 +286,7 @@ static int s_uffd_wake(sys_t *sys, int uffd, uint64_t start, uint64_t len)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, start, len);
 	int r = mk_uffd_wake(k, uffd, start, len);
 
 	MK_LABEL(k, "uffd_wake 0x%" PRIx64 " %" PRIu64 " -> %d", start, len, r);
@@ -286,6 +300,7 @@ static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, start, len);
 	int r = mk_uffd_writeprotect(k, uffd, start, len, mode);
 
 	MK_LABEL(k, "uffd_writeprotect 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d",
@@ -333,6 +348,7 @@ static int s_source_read(sys_t *sys, uint64_t offset, void *buf,
 	int64_t page = -1;
 
 	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_SRC, 0, 1); /* mk_source_fail's counts */
 	if (!mk_pool_owns(&k->bufs, buf))
 		r = -EFAULT;
 	else if (len != k->ps || offset < k->cfg.src_offset ||

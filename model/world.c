@@ -42,7 +42,18 @@ struct world {
 	int main_tid;
 	int exit_allowed; /* a permanent source failure: teardown is by design */
 	struct verdict *v;
+	/* world_digest(): order-independent sums over this run's reads
+	 * (which read, what it got) and the handler's export */
+	uint64_t dg_reads, dg_export;
 };
+
+static uint64_t mix(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
 
 static void set_verdict(struct world *w, const char *name, const char *text)
 {
@@ -123,12 +134,27 @@ static void on_sleep(void *ctx, int tid, uint64_t ns)
 
 /* --- scenario threads -------------------------------------------------- */
 
+static void touch_progress(struct world *w, int write)
+{
+	sched_touch(w->s, SCHED_OBJ(MK_OC_PROGRESS, 0), write);
+}
+
+static void touch_oracle(struct world *w, int page)
+{
+	/* the log orders a page's reads and mutations by step number: the
+	 * steps that stamp them must keep their order in every schedule */
+	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
+}
+
 static void wait_after(struct world *w, const struct scn_op *op)
 {
+	touch_progress(w, 0);
 	if (op->after_thread < 0)
 		return;
-	while (w->done_ops[op->after_thread] <= op->after_op)
+	while (w->done_ops[op->after_thread] <= op->after_op) {
 		sched_block(w->s, &w->progress);
+		touch_progress(w, 0);
+	}
 }
 
 static uint64_t write_tag(int tidx, int oidx)
@@ -138,11 +164,14 @@ static uint64_t write_tag(int tidx, int oidx)
 
 /* A guest read of page, checked against the sequential spec (unless the
  * scenario breaks the contract). who names the reader in messages. */
-static void checked_read(struct world *w, const char *who, int page)
+static void checked_read(struct world *w, const char *who, int page, uint64_t slot)
 {
+	touch_oracle(w, page);
 	uint64_t start = sched_steps(w->s);
 	mk_content got = mk_guest_read(w->k, page);
+	touch_oracle(w, page);
 	uint64_t end = sched_steps(w->s);
+	w->dg_reads += mix(mix(slot) ^ got);
 	if (sched_labels_on(w->s)) {
 		char gs[48];
 		inv_fmt_content(gs, sizeof gs, got);
@@ -182,14 +211,18 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 {
 	int hd[SCN_MAX_PAGES];
 	assert(a >= 0 && a <= b && b < w->scn->pages);
-	for (int p = a; p <= b; p++)
+	for (int p = a; p <= b; p++) {
+		touch_oracle(w, p);
 		if ((hd[p] = oracle_begin(&w->orc, p, value, sched_steps(w->s))) < 0)
 			return -ENOSPC; /* the log would lose it: no verdict is sound */
+	}
 	int err = w->scn->threads[tidx].ops[oidx].kind == SCN_WRITE
 			  ? mk_guest_write(w->k, a, value)
 			  : mk_madvise_dontneed(w->k, a, b);
-	for (int p = a; p <= b; p++)
+	for (int p = a; p <= b; p++) {
+		touch_oracle(w, p);
 		oracle_end(&w->orc, hd[p], sched_steps(w->s));
+	}
 	return err;
 }
 
@@ -199,7 +232,7 @@ static int run_op(struct world *w, int tidx, int oidx)
 	int a = (int)op->a, b = (int)op->b;
 	switch (op->kind) {
 	case SCN_READ:
-		checked_read(w, tname(w, tidx), a);
+		checked_read(w, tname(w, tidx), a, (uint64_t)tidx * SCN_MAX_OPS + (uint64_t)oidx);
 		return 0;
 	case SCN_WRITE:
 		return mutate(w, a, a, write_tag(tidx, oidx), tidx, oidx);
@@ -242,6 +275,7 @@ static void scenario_thread(void *arg)
 			return;
 		}
 		assert(w->done_ops[t->idx] == i);
+		touch_progress(w, 1);
 		w->done_ops[t->idx]++;
 		sched_wake_all(w->s, &w->progress);
 	}
@@ -261,7 +295,7 @@ static void final_reads(void *arg)
 {
 	struct world *w = arg;
 	for (int p = 0; p < w->scn->pages && !w->v->violated; p++)
-		checked_read(w, "final", p);
+		checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
 }
 
 /* After the handler stopped: a page it would export as removed must not
@@ -274,6 +308,8 @@ static void final_checks(struct world *w)
 		outcome(w, "setup", "the handler's export failed: %s", strerror(-err));
 		return;
 	}
+	for (int p = 0; p < w->scn->pages; p++)
+		w->dg_export += mix(((uint64_t)p << 8) ^ (uint64_t)views[p]);
 	for (int p = 0; p < w->scn->pages && !w->v->violated; p++) {
 		struct mk_page_view pv;
 		mk_page_view(w->k, p, &pv);
@@ -454,6 +490,18 @@ const sched_t *world_sched(const struct world *w)
 	return w->s;
 }
 
+uint64_t world_digest(const struct world *w)
+{
+	uint64_t h = mix(w->dg_reads) ^ mix(w->dg_export + 1);
+	for (int p = 0; w->k && p < w->scn->pages; p++) {
+		struct mk_page_view pv;
+		mk_page_view(w->k, p, &pv);
+		h = mix(h ^ ((uint64_t)pv.present | (uint64_t)pv.wp << 1 | (uint64_t)pv.mapped << 2));
+		h = mix(h ^ pv.content);
+	}
+	return h;
+}
+
 static uint64_t features_of(const struct scenario *scn)
 {
 	uint64_t f = 0;
@@ -507,6 +555,8 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	struct mk_observer ob = {.ctx = w, .install = on_install, .sleep = on_sleep};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
+	sched_heap_kinds(w->s, MK_HEAP_KINDS);
+	w->dg_reads = w->dg_export = 0;
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(&w->progress, 0, sizeof w->progress);
 	if (w->scn->contract == SCN_CONTRACT_BREAKS)

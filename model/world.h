@@ -39,5 +39,10 @@ int world_run(struct world *w, const struct sched_opts *opts,
 /* The scheduler of the last run (choices, thread names), valid until the
  * next run. */
 const sched_t *world_sched(const struct world *w);
+/* A canonical digest of the last run's end: every page of the kernel
+ * (present, WP, content), the handler's export and what every read got
+ * (which read, what value), independent of the order they happened in.
+ * Two schedules of one equivalence class give the same digest. */
+uint64_t world_digest(const struct world *w);
 
 #endif

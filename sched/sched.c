@@ -108,6 +108,13 @@ struct sched {
 	char label[LABEL_MAX];
 	size_t nev, ev_lost;      /* the current step's events */
 	struct sched_event ev[SCHED_STEP_EVENTS];
+	/* footprints (opts.explorer): the current step's, what it woke */
+	int fp_on;
+	int fp_need;              /* nothing declared yet this step */
+	struct sched_fp fp;
+	uint64_t fp_woke;
+	int fp_woke_wide;
+	uint64_t heap_kinds;
 };
 
 /* ------------------------------------------------------------------ */
@@ -257,6 +264,12 @@ static void runnable_add(sched_t *s, struct thread *t)
 	s->runnable[i] = t->tid;
 	s->nrunnable++;
 	t->state = SCHED_T_RUNNABLE;
+	if (s->fp_on && s->cur) { /* an enabling: t's next step comes after */
+		if (t->tid < 64)
+			s->fp_woke |= UINT64_C(1) << t->tid;
+		else
+			s->fp_woke_wide = 1;
+	}
 	/* kept in ascending order: the neighbours bracket the new id */
 	assert((i == 0 || s->runnable[i - 1] < t->tid) &&
 	       (i + 1 == s->nrunnable || s->runnable[i + 1] > t->tid));
@@ -287,6 +300,84 @@ static struct sched_view view_of(sched_t *s)
 		.choices = s->choices,
 	};
 	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* footprints                                                          */
+
+int sched_fp_conflict(const struct sched_fp *a, const struct sched_fp *b)
+{
+	if (a->all || b->all)
+		return 1;
+	for (unsigned i = 0; i < a->n; i++)
+		for (unsigned j = 0; j < b->n; j++)
+			if (a->obj[i] == b->obj[j] &&
+			    ((a->wmask >> i & 1) || (b->wmask >> j & 1)))
+				return 1;
+	return 0;
+}
+
+static void fp_add(sched_t *s, uint64_t obj, int write)
+{
+	struct sched_fp *f = &s->fp;
+
+	for (unsigned i = 0; i < f->n; i++) {
+		if (f->obj[i] == obj) {
+			f->wmask |= (uint16_t)((write ? 1u : 0u) << i);
+			return;
+		}
+	}
+	if (f->n == SCHED_FP_MAX) {
+		f->all = 1; /* cannot say what it touches: dependent with all */
+		return;
+	}
+	f->obj[f->n] = obj;
+	f->wmask |= (uint16_t)((write ? 1u : 0u) << f->n);
+	f->n++;
+	assert(f->n <= SCHED_FP_MAX);
+}
+
+void sched_touch(sched_t *s, uint64_t obj, int write)
+{
+	if (!s->fp_on || !s->cur)
+		return;
+	s->fp_need = 0;
+	if (obj >> 56 != SCHED_OC_NONE)
+		fp_add(s, obj, write);
+}
+
+void sched_touch_all(sched_t *s)
+{
+	if (s->fp_on && s->cur) {
+		s->fp_need = 0;
+		s->fp.all = 1;
+	}
+}
+
+void sched_heap_kinds(sched_t *s, uint64_t kinds)
+{
+	s->heap_kinds = kinds;
+}
+
+static uint64_t waitq_obj(const sched_waitq_t *q)
+{
+	return SCHED_OBJ(SCHED_OC_WAITQ, (uintptr_t)q);
+}
+
+/* The footprint of cur's step is complete: hand it to the explorer and
+ * start the next one empty. */
+static void fp_end(sched_t *s, struct thread *cur, uint64_t step)
+{
+	if (cur->kind >= 0 && cur->kind < 64 && (s->heap_kinds >> cur->kind & 1))
+		fp_add(s, SCHED_OBJ(SCHED_OC_HEAP, 0), 1);
+	if (s->fp_need)
+		s->fp.all = 1; /* nothing declared: sound by default */
+	s->opts.explorer->step(s->opts.explorer->ctx, step, cur->tid, &s->fp, s->fp_woke,
+			       s->fp_woke_wide);
+	memset(&s->fp, 0, sizeof s->fp);
+	s->fp_woke = 0;
+	s->fp_woke_wide = 0;
+	s->fp_need = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -332,6 +423,8 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 		choices_grow(s);
 	s->choices[step] = (uint32_t)cur->tid;
 	s->steps = step + 1;
+	if (s->fp_on)
+		fp_end(s, cur, step);
 	if (s->strat->step_end) {
 		struct sched_view v = view_of(s);
 
@@ -385,6 +478,9 @@ static void thread_main(void *arg)
 	if (CORO_REAP_ABANDONED && s->reaping)
 		coro_exit_to(&t->ctx, &s->main);
 	release_zombie(s);
+	/* a thread's first step is its own code up to its first point:
+	 * nothing of sched/'s; what it touches, it declares */
+	sched_touch(s, SCHED_OBJ(SCHED_OC_NONE, 0), 0);
 	t->fn(t->arg);
 
 	assert(s->cur == t && t->state == SCHED_T_RUNNABLE);
@@ -392,6 +488,7 @@ static void thread_main(void *arg)
 	s->nalive--;
 	/* the last zombie went back to the pool when t was resumed */
 	assert(s->nalive >= s->nrunnable && s->zombie == NULL);
+	sched_touch(s, SCHED_OBJ(SCHED_OC_LIFE, t->tid), 1); /* join reads it */
 	sched_wake_all(s, &t->joiners);
 	struct thread *next = end_step(s, t);
 
@@ -520,6 +617,11 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 	s->label[0] = '\0';
 	s->nev = 0;
 	s->ev_lost = 0;
+	s->fp_on = o.explorer != NULL;
+	memset(&s->fp, 0, sizeof s->fp);
+	s->fp_woke = 0;
+	s->fp_woke_wide = 0;
+	s->fp_need = 1;
 	memset(&s->main, 0, sizeof(s->main));
 
 	/* One splitmix sequence feeds both streams: the strategy's first,
@@ -623,6 +725,8 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 		}
 	}
 	coro_make(&t->ctx, st, thread_main, t);
+	/* tids are handed out in spawn order: two spawns never commute */
+	sched_touch(s, SCHED_OBJ(SCHED_OC_THREADS, 0), 1);
 	s->nthreads++;
 	t->state = SCHED_T_BLOCKED; /* not yet in the set */
 	runnable_add(s, t);
@@ -694,6 +798,7 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 
 	if (!cur)
 		return;
+	sched_touch(s, waitq_obj(q), 1);
 	waitq_check(s, q, q->tail);
 	struct sched_wnode *n = &cur->wnode;
 
@@ -713,6 +818,8 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 
 int sched_wake_one(sched_t *s, sched_waitq_t *q)
 {
+	/* even when empty: a wake before the block is the lost-wake order */
+	sched_touch(s, waitq_obj(q), 1);
 	waitq_check(s, q, q->head);
 	struct sched_wnode *n = q->head;
 
@@ -748,8 +855,11 @@ void sched_join(sched_t *s, int tid)
 		return;
 	struct thread *t = s->threads[tid];
 
-	while (t->state != SCHED_T_DONE)
+	sched_touch(s, SCHED_OBJ(SCHED_OC_LIFE, tid), 0);
+	while (t->state != SCHED_T_DONE) {
 		sched_block(s, &t->joiners);
+		sched_touch(s, SCHED_OBJ(SCHED_OC_LIFE, tid), 0);
+	}
 }
 
 void sched_stop(sched_t *s)
@@ -891,6 +1001,7 @@ const uint64_t *sched_runnable_masks(const sched_t *s, size_t *n, int *wide)
 
 uint64_t sched_random(sched_t *s)
 {
+	sched_touch(s, SCHED_OBJ(SCHED_OC_RNG, 0), 1);
 	return rng_next(&s->user_rng);
 }
 

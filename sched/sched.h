@@ -43,7 +43,53 @@ struct sched_opts {
 	int labels;              /* keep step labels and events (tracing);
 				    off = fast: both are no-ops */
 	int record_runnable;     /* keep the runnable set of every step (DFS) */
+	/* DFS with reduction (sched/dpor.h): every step's footprint goes to
+	 * explorer->step and explorer->choose picks every thread; NULL = off,
+	 * and sched_touch() is then a flag test */
+	const struct sched_explorer *explorer;
 };
+
+/* --- footprints (partial-order reduction) ---------------------------
+ * A step is what one thread does between two scheduling points. Its
+ * footprint is the set of shared objects it touched, each read or written;
+ * two steps commute when no object is written by one and touched by the
+ * other. An object is a 64-bit id, its class in the top byte. Ids are only
+ * ever compared for equality, so an id built from an address (a wait
+ * queue) cannot make a schedule depend on where memory happens to be. */
+#define SCHED_OBJ(cls, id) (((uint64_t)(cls) << 56) | ((uint64_t)(id) & ((UINT64_C(1) << 56) - 1)))
+enum sched_obj_class {
+	SCHED_OC_NONE = 0,     /* the step declares that it touches nothing */
+	SCHED_OC_WAITQ = 1,    /* a sched wait queue (by address) */
+	SCHED_OC_THREADS = 2,  /* the thread table: spawn order gives tids */
+	SCHED_OC_LIFE = 3,     /* thread tid's lifecycle (ended or not) */
+	SCHED_OC_RNG = 4,      /* sched_random()'s stream */
+	SCHED_OC_HEAP = 5,     /* memory of the kinds in sched_heap_kinds() */
+	SCHED_OC_USER = 16,    /* classes >= 16 belong to the caller */
+};
+#define SCHED_FP_MAX 14 /* accesses kept per step; more = touches all */
+
+struct sched_fp {
+	uint8_t n;             /* accesses in obj[0..n) */
+	uint8_t all;           /* dependent with every step */
+	uint16_t wmask;        /* bit i: obj[i] is written */
+	uint64_t obj[SCHED_FP_MAX];
+};
+
+struct sched_view;
+/* What a reducing explorer is told, and asks. step(): step `step` of tid
+ * ended with footprint fp, having made the threads of `woke` runnable
+ * (bit t = thread t; wide when a woken id was >= 64). choose(): the thread of
+ * step v->steps, or -1 to end the run here (SCHED_DIVERGED). */
+struct sched_explorer {
+	void *ctx;
+	void (*step)(void *ctx, uint64_t step, int tid, const struct sched_fp *fp,
+		     uint64_t woke, int wide);
+	int (*choose)(void *ctx, const struct sched_view *v);
+};
+
+/* Two footprints conflict: one writes what the other touches, or one of
+ * them touches everything. */
+int sched_fp_conflict(const struct sched_fp *a, const struct sched_fp *b);
 
 enum sched_result {
 	SCHED_DONE = 0,       /* every thread ended */
@@ -111,6 +157,20 @@ void sched_stop(sched_t *s);
 int sched_labels_on(const sched_t *s);
 void sched_label(sched_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The current step touches obj (write: 1, read: 0). A flag test unless
+ * opts.explorer. A step that declares nothing (no call between its
+ * scheduling point and the next one, apart from those sched/ makes itself)
+ * touches everything: forgetting a declaration costs reduction, never
+ * soundness. SCHED_OBJ(SCHED_OC_NONE, 0) declares "nothing more". */
+void sched_touch(sched_t *s, uint64_t obj, int write);
+/* The current step may touch anything: dependent with every step. */
+void sched_touch_all(sched_t *s);
+/* Threads of these kinds (bit k = kind k) run code whose shared memory
+ * sched/ cannot see between two points: every step of theirs also writes
+ * SCHED_OC_HEAP, so their steps never commute with each other. Kept across
+ * sched_reset(). */
+void sched_heap_kinds(sched_t *s, uint64_t kinds);
 
 /* Called after every step with the id of the thread that ran it; the hook
  * may call sched_stop(). */

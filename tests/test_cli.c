@@ -354,7 +354,8 @@ static void test_dfs_exhausts_or_reports(void **state)
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "%s explore %s --handler reference --strategy dfs --bound 1 --out %s/d",
 			     bin, STALE, tmp), 0);
-	assert_non_null(strstr(out, "exhausted: every schedule within the bound"));
+	assert_non_null(strstr(out, "exhausted: "));
+	assert_non_null(strstr(out, "pruned), under delay bound 1"));
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "%s explore %s --strategy dfs --bound 1 --out %s/d", bin, STALE, tmp), 1);
 	assert_non_null(strstr(out, "VIOLATION lost-wake"));
@@ -366,7 +367,15 @@ static void test_dfs_exhausts_or_reports(void **state)
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "%s explore %s --handler reference --strategy dfs --bound 2 --runs 10 --out %s/d",
 			     bin, STALE, tmp), 0);
-	assert_non_null(strstr(out, "NOT exhausted"));
+	assert_non_null(strstr(out, "not exhausted: 10 schedules in"));
+	/* --preemptions: the reduced search, whose trace says so and replays */
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore %s --strategy dfs --preemptions 1 --out %s/u", bin, STALE, tmp), 1);
+	assert_non_null(strstr(out, "VIOLATION"));
+	assert_non_null(strstr(out, "--strategy dfs --preemptions 1 --seed 0"));
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s/u/stale-source-e2b-ref-dfs-0.trace",
+			     bin, tmp), 1);
+	assert_non_null(strstr(out, "reproduced byte for byte"));
 }
 
 /* Every flag a parser compares against (a "--name" literal in the

@@ -1,0 +1,480 @@
+/* Source-set DPOR with sleep sets over re-executed runs (sched/dpor.h).
+ *
+ * The search keeps one node per step of the current schedule: the state
+ * before step i (its runnable set, backtrack set, threads explored from
+ * it, threads asleep on arrival) and step i itself (thread, footprint,
+ * threads it woke, happens-before clock). A run replays nodes [0, prefix)
+ * and extends the schedule with fresh nodes, choosing online. Every new
+ * step is checked at once against the earlier ones for races (a dependent
+ * earlier step of another thread not already ordered before it by other
+ * steps); each race adds one initial of the reversed order to the
+ * backtrack set of the earlier step's node. Enabling (a step waking or
+ * spawning a thread) orders that thread's next step after it: such a pair
+ * is never a race, as the woken step could not run first. A thread can
+ * only block itself, so no step disables another thread: sleep sets need
+ * nothing more than the footprints. */
+#include "sched/dpor.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/strategy.h"
+
+#define MAXT 64
+#define NONE UINT32_MAX
+
+struct node {
+	uint64_t enabled;        /* runnable before this step */
+	uint64_t bt;             /* backtrack: threads to run from here */
+	uint64_t done;           /* threads whose subtree is finished */
+	uint64_t sleep;          /* asleep on arrival: covered elsewhere */
+	uint32_t tid;            /* the thread of this step in this schedule */
+	uint32_t def;            /* the no-preemption default here */
+	uint32_t prev;           /* the thread of step i-1, or NONE */
+	unsigned cost, pcost;    /* deviations / preemptions before it */
+	struct sched_fp fp;      /* this step's footprint */
+	uint64_t woke;
+	uint32_t tidx;           /* 1-based index among its thread's steps */
+	uint32_t enabler;        /* the step that made it runnable, or NONE */
+	uint32_t vc[MAXT];       /* happens-before clock of this step */
+	uint32_t cnt[MAXT];      /* steps per thread in [0, i] */
+	uint32_t sorig[MAXT];    /* asleep r: the node whose dfp[r] holds its fp */
+	struct sched_fp *dfp;    /* footprints of explored threads, [MAXT] */
+};
+
+struct dpor {
+	struct dpor_opts o;
+	struct dpor_stats *st;
+	struct node *n;
+	size_t nn, cap;          /* nodes of the current schedule */
+	size_t prefix;           /* [0, prefix) replayed; prefix-1 is new */
+	size_t steps;            /* steps reported in this run */
+	int cut, err;
+	int nthreads;            /* highest tid + 1 seen */
+	uint32_t last_pos[MAXT]; /* this run: each thread's latest step */
+	uint32_t enabler[MAXT];  /* this run: who woke it since its last step */
+	double est_sum;
+	uint64_t est_n;
+	struct sched_explorer ex;
+};
+
+static uint64_t bit(uint32_t t)
+{
+	return UINT64_C(1) << t;
+}
+
+static int lowest(uint64_t m)
+{
+	return m ? __builtin_ctzll(m) : -1;
+}
+
+/* Whether choosing q at node i stays within the bounds. */
+static int fits(const struct dpor *d, const struct node *x, uint32_t q)
+{
+	int preempt = x->prev != NONE && q != x->prev && (x->enabled & bit(x->prev));
+	if (d->o.delay_bounded && x->cost + (q != x->def) > d->o.delay_bound)
+		return 0;
+	if (d->o.preempt_bounded && x->pcost + (unsigned)preempt > d->o.preempt_bound)
+		return 0;
+	return 1;
+}
+
+static int grow(struct dpor *d, size_t want)
+{
+	if (want <= d->cap)
+		return 0;
+	size_t nc = d->cap ? d->cap * 2 : 256;
+	while (nc < want)
+		nc *= 2;
+	struct node *n = realloc(d->n, nc * sizeof *n);
+	if (!n)
+		return -ENOMEM;
+	memset(n + d->cap, 0, (nc - d->cap) * sizeof *n);
+	d->n = n;
+	d->cap = nc;
+	return 0;
+}
+
+/* The footprint of thread r's next step at node i, r asleep or done. */
+static const struct sched_fp *sleeper_fp(const struct dpor *d, size_t i, uint32_t r)
+{
+	const struct node *x = &d->n[i];
+	size_t o = (x->done & bit(r)) ? i : x->sorig[r];
+	assert(o <= i && d->n[o].dfp && (d->n[o].done & bit(r)));
+	return &d->n[o].dfp[r];
+}
+
+/* Who sleeps on arrival at fresh node i: those asleep at or explored
+ * from i-1 whose next step commutes with step i-1. */
+static void inherit_sleep(struct dpor *d, size_t i)
+{
+	struct node *x = &d->n[i], *p = &d->n[i - 1];
+	uint64_t cand = (p->sleep | p->done) & ~bit(p->tid);
+	for (uint64_t m = cand; m; m &= m - 1) {
+		uint32_t r = (uint32_t)lowest(m);
+		if (sched_fp_conflict(sleeper_fp(d, i - 1, r), &p->fp))
+			continue;
+		x->sleep |= bit(r);
+		x->sorig[r] = (p->done & bit(r)) ? (uint32_t)(i - 1) : p->sorig[r];
+	}
+	/* only a thread itself blocks: a sleeper is still runnable */
+	assert((x->sleep & ~x->enabled) == 0);
+}
+
+static uint64_t mask_of(struct dpor *d, const struct sched_view *v)
+{
+	uint64_t m = 0;
+	for (int k = 0; k < v->nrunnable; k++) {
+		if (v->runnable[k] >= MAXT)
+			d->st->wide = 1;
+		else
+			m |= bit((uint32_t)v->runnable[k]);
+	}
+	return m;
+}
+
+/* A fresh node i: its sets, bounds, and the thread it runs first; -1 when
+ * every runnable thread is asleep or out of bounds (the run is cut). */
+static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
+{
+	if (grow(d, i + 1)) {
+		d->err = -ENOMEM;
+		return -1;
+	}
+	struct node *x = &d->n[i];
+	free(x->dfp);
+	memset(x, 0, sizeof *x);
+	x->enabled = mask_of(d, v);
+	x->prev = i ? d->n[i - 1].tid : NONE;
+	x->def = (x->prev != NONE && (x->enabled & bit(x->prev))) ? x->prev
+								    : (uint32_t)lowest(x->enabled);
+	if (i) {
+		const struct node *p = &d->n[i - 1];
+		int pre = p->prev != NONE && p->tid != p->prev && (p->enabled & bit(p->prev));
+		x->cost = p->cost + (p->tid != p->def);
+		x->pcost = p->pcost + (unsigned)pre;
+		if (d->o.reduce)
+			inherit_sleep(d, i);
+	}
+	d->nn = i + 1;
+	uint64_t awake = x->enabled & ~x->sleep;
+	int pick = -1;
+	if ((awake & bit(x->def)) && fits(d, x, x->def))
+		pick = (int)x->def;
+	for (uint64_t m = awake; m && pick < 0; m &= m - 1)
+		if (fits(d, x, (uint32_t)lowest(m)))
+			pick = lowest(m);
+	if (pick < 0) {
+		d->cut = 1;
+		if (awake)
+			d->st->bound_cut++;
+		else
+			d->st->pruned++;
+		d->nn = i; /* no step here */
+		return -1;
+	}
+	x->tid = (uint32_t)pick;
+	x->bt = bit(x->tid);
+	return pick;
+}
+
+static int ex_choose(void *ctx, const struct sched_view *v)
+{
+	struct dpor *d = ctx;
+	size_t i = (size_t)v->steps;
+	if (d->err || d->cut)
+		return -1;
+	if (i < d->prefix) {
+		uint32_t t = d->n[i].tid;
+		if (!sched_view_runnable(v, t)) {
+			d->err = -EPROTO; /* the replay diverged: nondeterminism */
+			return -1;
+		}
+		return (int)t;
+	}
+	return fresh(d, i, v);
+}
+
+/* The initials of v.p for the race (k, j): v the steps between them that
+ * do not happen after k, p step j's thread. A step of v is an initial
+ * when no earlier step of v happens before it: its clock names no step
+ * after k of another thread (a step after k that happens before it is
+ * in v, else it would happen after k itself). */
+static uint64_t initials(const struct dpor *d, size_t k, size_t j)
+{
+	const struct node *nk = &d->n[k], *nj = &d->n[j];
+	uint64_t I = 0, seen = 0;
+	int p_free = 1;
+	for (size_t m = k + 1; m < j; m++) {
+		const struct node *x = &d->n[m];
+		if (x->vc[nk->tid] >= nk->tidx)
+			continue; /* happens after k: not in v */
+		if (sched_fp_conflict(&x->fp, &nj->fp) || nj->enabler == m)
+			p_free = 0; /* j has a predecessor in v */
+		if (seen & bit(x->tid))
+			continue;
+		seen |= bit(x->tid);
+		int first = 1;
+		for (int r = 0; r < d->nthreads && first; r++)
+			if ((uint32_t)r != x->tid && x->vc[r] > nk->cnt[r])
+				first = 0;
+		if (first)
+			I |= bit(x->tid);
+	}
+	if (p_free && !(seen & bit(nj->tid)))
+		I |= bit(nj->tid);
+	return I;
+}
+
+/* Race (k, j): make sure some initial of the reversed order is run from
+ * node k (the source-set condition), an awake one within bounds first. */
+static void on_race(struct dpor *d, size_t k, size_t j)
+{
+	struct node *x = &d->n[k];
+	d->st->races++;
+	uint64_t I = initials(d, k, j) & x->enabled;
+	assert(I); /* v's first step, or j itself, is always one */
+	if (!I || (I & x->bt))
+		return;
+	int pick = -1;
+	for (uint64_t m = I & ~x->sleep; m && pick < 0; m &= m - 1)
+		if (fits(d, x, (uint32_t)lowest(m)))
+			pick = lowest(m);
+	for (uint64_t m = I & x->sleep; m && pick < 0; m &= m - 1)
+		if (fits(d, x, (uint32_t)lowest(m)))
+			pick = lowest(m); /* asleep: covered already, as Alg. 1 */
+	if (pick < 0) {
+		d->st->bound_cut++; /* the reversal needs more than the bound */
+		return;
+	}
+	x->bt |= bit((uint32_t)pick);
+}
+
+/* Step j is new: its clock, and its races with every earlier step. */
+static void analyse(struct dpor *d, size_t j)
+{
+	struct node *x = &d->n[j];
+	uint32_t C[MAXT];
+	uint32_t pp = d->last_pos[x->tid];
+	if (pp != NONE)
+		memcpy(C, d->n[pp].vc, sizeof C);
+	else
+		memset(C, 0, sizeof C);
+	if (x->enabler != NONE)
+		for (int r = 0; r < d->nthreads; r++)
+			if (d->n[x->enabler].vc[r] > C[r])
+				C[r] = d->n[x->enabler].vc[r];
+	for (size_t k = j; k-- > 0;) {
+		const struct node *y = &d->n[k];
+		if (C[y->tid] >= y->tidx || !sched_fp_conflict(&y->fp, &x->fp))
+			continue; /* ordered already, or commutes */
+		assert(y->tid != x->tid);
+		if (d->o.reduce)
+			on_race(d, k, j);
+		for (int r = 0; r < d->nthreads; r++)
+			if (y->vc[r] > C[r])
+				C[r] = y->vc[r];
+	}
+	C[x->tid] = x->tidx;
+	memcpy(x->vc, C, sizeof C);
+}
+
+static void ex_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp,
+		    uint64_t woke, int wide)
+{
+	struct dpor *d = ctx;
+	size_t j = (size_t)step;
+	if (d->err)
+		return;
+	assert(j == d->steps && j < d->nn && tid >= 0);
+	d->steps++;
+	d->st->wide |= wide || tid >= MAXT;
+	if (tid >= MAXT) {
+		d->err = -E2BIG;
+		return;
+	}
+	struct node *x = &d->n[j];
+	if (tid >= d->nthreads)
+		d->nthreads = tid + 1;
+	if (j + 1 < d->prefix) { /* replayed: the same step as before */
+		assert(x->tid == (uint32_t)tid && x->fp.n == fp->n && x->woke == woke);
+	} else {
+		x->fp = *fp;
+		x->woke = woke;
+		x->enabler = d->enabler[tid];
+		uint32_t pp = d->last_pos[tid];
+		x->tidx = pp == NONE ? 1 : d->n[pp].tidx + 1;
+		if (j)
+			memcpy(x->cnt, d->n[j - 1].cnt, sizeof x->cnt);
+		else
+			memset(x->cnt, 0, sizeof x->cnt);
+		x->cnt[tid]++;
+		analyse(d, j);
+	}
+	d->last_pos[tid] = (uint32_t)j;
+	d->enabler[tid] = NONE;
+	for (uint64_t m = woke; m; m &= m - 1)
+		d->enabler[lowest(m)] = (uint32_t)j;
+}
+
+int dpor_run_cut(const struct sched_explorer *ex)
+{
+	const struct dpor *d = ex->ctx;
+	return d->cut;
+}
+
+/* Knuth's estimate of the tree from this path: the product of the
+ * branching of every node on it, averaged over the runs so far. */
+static void estimate(struct dpor *d)
+{
+	double e = 1;
+	for (size_t i = 0; i < d->nn && e < 1e300; i++) {
+		const struct node *x = &d->n[i];
+		uint64_t b = (d->o.reduce ? x->bt : x->enabled) | x->done | bit(x->tid);
+		e *= (double)__builtin_popcountll((b & ~x->sleep) | bit(x->tid));
+	}
+	d->est_sum += e;
+	d->est_n++;
+	double mean = d->est_sum / (double)d->est_n;
+	d->st->estimate = mean > (double)d->st->runs ? mean : (double)d->st->runs;
+}
+
+/* Mark node i's thread explored, keeping its footprint for the sleep
+ * sets of the siblings. 0 or -ENOMEM. */
+static int mark_done(struct dpor *d, size_t i)
+{
+	struct node *x = &d->n[i];
+	if (d->o.reduce) {
+		if (!x->dfp && !(x->dfp = malloc(MAXT * sizeof *x->dfp)))
+			return -ENOMEM;
+		x->dfp[x->tid] = x->fp;
+	}
+	x->done |= bit(x->tid);
+	return 0;
+}
+
+/* The deepest node with a thread left to run: make it the new last step
+ * of the prefix. 1 found, 0 the search is over, -errno. */
+static int backtrack(struct dpor *d)
+{
+	for (size_t i = d->nn; i-- > 0;) {
+		struct node *x = &d->n[i];
+		int e = mark_done(d, i);
+		if (e)
+			return e;
+		uint64_t todo = (d->o.reduce ? x->bt : x->enabled) & x->enabled &
+				~x->done & ~x->sleep;
+		for (uint64_t m = todo; m; m &= m - 1) {
+			uint32_t q = (uint32_t)lowest(m);
+			if (!fits(d, x, q))
+				continue;
+			x->tid = q;
+			x->bt |= bit(q);
+			d->nn = d->prefix = i + 1;
+			return 1;
+		}
+		free(x->dfp);
+		x->dfp = NULL;
+	}
+	d->nn = d->prefix = 0;
+	return 0;
+}
+
+static int keep_fail(struct dpor *d, uint32_t **fail, size_t *nfail)
+{
+	if (*fail)
+		return 0;
+	*fail = malloc((d->steps ? d->steps : 1) * sizeof **fail);
+	if (!*fail)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->steps; i++)
+		(*fail)[i] = d->n[i].tid;
+	*nfail = d->steps;
+	return 0;
+}
+
+/* One run: 1 failed, 0 not (or cut), -errno. */
+static int one_run(struct dpor *d, dpor_test test, void *ctx)
+{
+	d->steps = 0;
+	d->cut = 0;
+	for (int t = 0; t < MAXT; t++)
+		d->last_pos[t] = d->enabler[t] = NONE;
+	int r = test(ctx, &d->ex);
+	d->st->runs++;
+	d->st->steps += d->steps;
+	if (d->err)
+		return d->err;
+	if (r < 0)
+		return r;
+	/* a run ends after its last step: no node past it */
+	assert(d->cut || d->nn == d->steps);
+	d->nn = d->steps;
+	if (d->nn > d->st->max_depth)
+		d->st->max_depth = d->nn;
+	if (!d->cut)
+		estimate(d);
+	return d->cut ? 0 : r;
+}
+
+static int search(struct dpor *d, dpor_test test, void *ctx, uint32_t **fail,
+		  size_t *nfail)
+{
+	int failed = 0;
+	for (;;) {
+		if (d->o.max_runs && d->st->runs >= d->o.max_runs) {
+			d->st->stopped = 1;
+			return failed;
+		}
+		int r = one_run(d, test, ctx);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			d->st->failures++;
+			failed = 1;
+			if (keep_fail(d, fail, nfail))
+				return -ENOMEM;
+			if (!d->o.keep_going)
+				return 1;
+		}
+		if (d->o.progress && d->o.progress(d->o.progress_ctx, d->st)) {
+			d->st->stopped = 1;
+			return failed;
+		}
+		int b = backtrack(d);
+		if (b < 0)
+			return b;
+		if (b == 0) {
+			d->st->exhausted = !d->st->wide;
+			return failed;
+		}
+	}
+}
+
+int dpor_run(const struct dpor_opts *o, dpor_test test, void *ctx,
+	     struct dpor_stats *st, uint32_t **fail, size_t *nfail)
+{
+	memset(st, 0, sizeof *st);
+	*fail = NULL;
+	*nfail = 0;
+	struct dpor *d = calloc(1, sizeof *d);
+	if (!d)
+		return -ENOMEM;
+	d->o = *o;
+	d->st = st;
+	d->ex = (struct sched_explorer){.ctx = d, .step = ex_step, .choose = ex_choose};
+	int r = search(d, test, ctx, fail, nfail);
+	for (size_t i = 0; i < d->cap; i++)
+		free(d->n[i].dfp);
+	free(d->n);
+	free(d);
+	assert(r != 1 || *fail);
+	if (r < 0) {
+		free(*fail);
+		*fail = NULL;
+		*nfail = 0;
+	}
+	return r;
+}

@@ -1,0 +1,435 @@
+/* Soundness of the reduced dfs (sched/dpor.c): on small programs, the
+ * reduced search and the plain exhaustive one (same engine, no
+ * reduction) find the same set of violations and reach the same set of
+ * final states, and the reduced search runs no equivalence class twice
+ * (classes are told apart by their canonical linearisation, computed here
+ * from the footprints the program declares). Six synthetic programs on the
+ * real scheduler (shared words, a lost update, a lock, a lost wake-up, a
+ * spawn, independent threads) and one simulated scenario (a fault served
+ * by `reference`, compared by world_digest()). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/world.h"
+#include "scenarios/scenario.h"
+#include "sched/dpor.h"
+#include "sched/sched.h"
+
+/* --- a tiny language of shared-memory threads ------------------------ */
+
+enum op { RD, WR, INC_RD, INC_WR, LOCK, UNLOCK, WAIT_FLAG, SET_FLAG, SPAWN, CHECK };
+
+struct ins {
+	enum op op;
+	int var;    /* the word it touches; SPAWN: the program to spawn */
+	int val;    /* WR: the value; CHECK: stop when var == val */
+};
+
+#define NV 4
+#define MAXI 6
+struct prog {
+	int nthreads;
+	int len[4];
+	struct ins code[6][MAXI];   /* programs 0..nthreads-1, spawnable beyond */
+};
+
+struct machine {
+	const struct prog *p;
+	sched_t *s;
+	int x[NV];
+	int reg[8];         /* INC_RD's register per thread */
+	int seen[8][MAXI];  /* what each read got */
+	int locked;
+	sched_waitq_t lq, fq;
+	int flag;
+	int violated;
+	int prog_of[8];
+	/* this run's steps, for the class check */
+	uint32_t tid[256];
+	uint64_t touch[256];  /* bit v: word v; bit 8: the lock; bit 9: flag */
+	size_t n;
+};
+
+static struct machine M;
+
+static void touch(int bitno)
+{
+	sched_touch(M.s, SCHED_OBJ(SCHED_OC_USER, bitno), 1);
+	int t = sched_self(M.s);
+	(void)t;
+	M.touch[M.n] |= UINT64_C(1) << bitno;
+}
+
+static void thread_fn(void *arg);
+
+static void exec(int t, const struct ins *in, int i)
+{
+	switch (in->op) {
+	case RD: touch(in->var); M.seen[t][i] = M.x[in->var]; break;
+	case WR: touch(in->var); M.x[in->var] = in->val; break;
+	case INC_RD: touch(in->var); M.reg[t] = M.x[in->var]; break;
+	case INC_WR: touch(in->var); M.x[in->var] = M.reg[t] + 1; break;
+	case LOCK:
+		touch(8);
+		while (M.locked) {
+			sched_block(M.s, &M.lq);
+			touch(8);
+		}
+		M.locked = 1;
+		break;
+	case UNLOCK: touch(8); M.locked = 0; sched_wake_one(M.s, &M.lq); break;
+	case WAIT_FLAG: /* check, then sleep in a later step: the lost wake */
+		touch(9);
+		if (!M.flag) {
+			sched_point(M.s);
+			touch(9);
+			sched_block(M.s, &M.fq);
+			touch(9);
+		}
+		break;
+	case SET_FLAG: touch(9); M.flag = 1; sched_wake_all(M.s, &M.fq); break;
+	case SPAWN: {
+		int c = sched_spawn(M.s, "child", 0, thread_fn, (void *)(intptr_t)in->var);
+		M.prog_of[c] = in->var;
+		touch(10);
+		touch(11 + c); /* the child's first step comes after */
+		break;
+	}
+	case CHECK:
+		touch(in->var);
+		if (M.x[in->var] == in->val) {
+			M.violated = 1 + t * MAXI + i;
+			sched_stop(M.s);
+		}
+		break;
+	}
+}
+
+static void thread_fn(void *arg)
+{
+	int prog = (int)(intptr_t)arg, t = sched_self(M.s);
+	M.prog_of[t] = prog;
+	touch(11 + t); /* its own start: nothing shared */
+	for (int i = 0; i < M.p->len[prog]; i++) {
+		sched_point(M.s);
+		exec(t, &M.p->code[prog][i], i);
+	}
+}
+
+static void hook(void *ctx, sched_t *s, int tid)
+{
+	(void)ctx;
+	(void)s;
+	if (M.n < 256) {
+		M.tid[M.n++] = (uint32_t)tid;
+		M.touch[M.n < 256 ? M.n : 255] = 0;
+	}
+}
+
+/* The final state: words, reads, whether it ended stuck or stopped. */
+static uint64_t digest(enum sched_result r)
+{
+	uint64_t h = 1469598103934665603u;
+	for (int v = 0; v < NV; v++)
+		h = (h ^ (uint64_t)M.x[v]) * 1099511628211u;
+	for (int t = 0; t < 8; t++)
+		for (int i = 0; i < MAXI; i++)
+			h = (h ^ (uint64_t)(M.seen[t][i] + 7)) * 1099511628211u;
+	return (h ^ (uint64_t)r) * 1099511628211u;
+}
+
+/* The class of this run: its least linearisation in which a step moves
+ * before an earlier one only past steps it commutes with. */
+static void canonical(uint32_t *out)
+{
+	int used[256] = {0};
+	for (size_t k = 0; k < M.n; k++) {
+		size_t best = M.n;
+		for (size_t j = 0; j < M.n; j++) {
+			if (used[j])
+				continue;
+			int free_ = 1;
+			for (size_t i = 0; i < j && free_; i++)
+				if (!used[i] && (M.tid[i] == M.tid[j] || (M.touch[i] & M.touch[j]) ||
+						 !M.touch[i] || !M.touch[j]))
+					free_ = 0;
+			if (free_ && (best == M.n || M.tid[j] < M.tid[best]))
+				best = j;
+		}
+		used[best] = 1;
+		out[k] = M.tid[best];
+	}
+}
+
+/* What one search saw. */
+#define MAXSET 4096
+struct seen {
+	uint64_t finals[MAXSET];
+	size_t nfinals;
+	uint64_t viol;          /* bit: which CHECK fired (thread*MAXI+i) */
+	uint32_t classes[MAXSET][64];
+	size_t nclasses, dup;   /* classes run twice (complete runs only) */
+	int reduce;
+};
+
+static void add_final(struct seen *w, uint64_t d)
+{
+	for (size_t i = 0; i < w->nfinals; i++)
+		if (w->finals[i] == d)
+			return;
+	assert_true(w->nfinals < MAXSET);
+	w->finals[w->nfinals++] = d;
+}
+
+static void add_class(struct seen *w)
+{
+	uint32_t c[64] = {0};
+	assert_true(M.n < 64);
+	canonical(c);
+	for (size_t i = 0; i < w->nclasses; i++)
+		if (!memcmp(w->classes[i], c, sizeof c)) {
+			w->dup++;
+			return;
+		}
+	assert_true(w->nclasses < MAXSET);
+	memcpy(w->classes[w->nclasses++], c, sizeof c);
+}
+
+static int prog_run(void *ctx, const struct sched_explorer *ex)
+{
+	struct seen *w = ctx;
+	const struct prog *p = M.p;
+	sched_t *s = M.s;
+	memset(&M, 0, sizeof M);
+	M.p = p;
+	M.s = s;
+	for (int i = 0; i < 8; i++)
+		for (int j = 0; j < MAXI; j++)
+			M.seen[i][j] = -1;
+	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = ex};
+	assert_int_equal(sched_reset(s, &o), 0);
+	sched_set_step_hook(s, hook, NULL);
+	for (int t = 0; t < p->nthreads; t++)
+		assert_true(sched_spawn(s, "t", 0, thread_fn, (void *)(intptr_t)t) >= 0);
+	enum sched_result r = sched_run(s);
+	if (dpor_run_cut(ex))
+		return 0;
+	/* a stopped run is a prefix: classes are those of complete runs */
+	if (M.violated) {
+		w->viol |= UINT64_C(1) << (M.violated - 1);
+		return 0;
+	}
+	add_final(w, digest(r));
+	add_class(w);
+	return 0;
+}
+
+static void search(const struct prog *p, int reduce, struct seen *w, struct dpor_stats *st)
+{
+	memset(w, 0, sizeof *w);
+	M.p = p;
+	M.s = sched_new(NULL);
+	assert_non_null(M.s);
+	struct dpor_opts o = {.reduce = reduce, .keep_going = 1};
+	uint32_t *fail;
+	size_t nfail;
+	assert_true(dpor_run(&o, prog_run, w, st, &fail, &nfail) >= 0);
+	free(fail);
+	sched_free(M.s);
+	assert_true(st->exhausted);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Plain and reduced agree; the reduced search repeats no class. */
+static void compare(const struct prog *p, uint64_t want_viol, size_t *plain_runs,
+		    size_t *reduced_runs)
+{
+	static struct seen a, b;
+	struct dpor_stats sa, sb;
+	search(p, 0, &a, &sa);
+	search(p, 1, &b, &sb);
+	qsort(a.finals, a.nfinals, sizeof a.finals[0], cmp_u64);
+	qsort(b.finals, b.nfinals, sizeof b.finals[0], cmp_u64);
+	assert_int_equal(a.nfinals, b.nfinals);
+	assert_memory_equal(a.finals, b.finals, a.nfinals * sizeof a.finals[0]);
+	assert_int_equal(a.viol, b.viol);
+	assert_int_equal(a.viol, want_viol);
+	assert_int_equal(b.dup, 0);
+	/* every class the plain search saw, the reduced one ran */
+	assert_int_equal(a.nclasses, b.nclasses);
+	*plain_runs = sa.runs;
+	*reduced_runs = sb.runs;
+	print_message("    plain %llu runs, reduced %llu runs (%llu pruned), %zu classes, %zu finals\n",
+		      (unsigned long long)sa.runs, (unsigned long long)sb.runs,
+		      (unsigned long long)sb.pruned, b.nclasses, b.nfinals);
+}
+
+#define T(...) {__VA_ARGS__}
+
+static void test_store_buffer(void **state)
+{
+	(void)state;
+	/* three threads: write own word, read the next one's */
+	static const struct prog p = {3, {2, 2, 2},
+		{T({WR, 0, 1}, {RD, 1, 0}), T({WR, 1, 1}, {RD, 2, 0}), T({WR, 2, 1}, {RD, 0, 0})}};
+	size_t a, b;
+	compare(&p, 0, &a, &b);
+	assert_true(b < a);
+}
+
+static void test_lost_update(void **state)
+{
+	(void)state;
+	/* two racy increments, then a check that one was lost */
+	static const struct prog p = {3, {2, 2, 1},
+		{T({INC_RD, 0, 0}, {INC_WR, 0, 0}), T({INC_RD, 0, 0}, {INC_WR, 0, 0}),
+		 T({CHECK, 0, 1})}};
+	size_t a, b;
+	compare(&p, UINT64_C(1) << (2 * MAXI), &a, &b);
+}
+
+static void test_lock(void **state)
+{
+	(void)state;
+	/* locked increments and a thread on an unrelated word */
+	static const struct prog p = {3, {4, 4, 3},
+		{T({LOCK, 0, 0}, {INC_RD, 0, 0}, {INC_WR, 0, 0}, {UNLOCK, 0, 0}),
+		 T({LOCK, 0, 0}, {INC_RD, 0, 0}, {INC_WR, 0, 0}, {UNLOCK, 0, 0}),
+		 T({WR, 1, 5}, {RD, 2, 0}, {WR, 2, 1})}};
+	size_t a, b;
+	compare(&p, 0, &a, &b);
+	assert_true(b < a);
+}
+
+static void test_lost_wake(void **state)
+{
+	(void)state;
+	/* checks the flag, sleeps a step later: stuck when the set falls between */
+	static const struct prog p = {3, {2, 1, 2},
+		{T({WAIT_FLAG, 0, 0}, {WR, 0, 1}), T({SET_FLAG, 0, 0}), T({WR, 1, 1}, {RD, 0, 0})}};
+	size_t a, b;
+	compare(&p, 0, &a, &b);
+	assert_true(b < a);
+}
+
+static void test_spawn(void **state)
+{
+	(void)state;
+	/* a spawned child writes what a third thread reads */
+	static const struct prog p = {2, {2, 2, 0, 1},
+		{T({SPAWN, 3, 0}, {RD, 0, 0}), T({RD, 0, 0}, {WR, 1, 2}), {{RD, 0, 0}}, T({WR, 0, 9})}};
+	size_t a, b;
+	compare(&p, 0, &a, &b);
+}
+
+static void test_independent(void **state)
+{
+	(void)state;
+	/* four threads on four words: one class */
+	static const struct prog p = {4, {2, 2, 2, 2},
+		{T({WR, 0, 1}, {RD, 0, 0}), T({WR, 1, 1}, {RD, 1, 0}), T({WR, 2, 1}, {RD, 2, 0}),
+		 T({WR, 3, 1}, {RD, 3, 0})}};
+	size_t a, b;
+	compare(&p, 0, &a, &b);
+	assert_int_equal(b, 1);
+	assert_true(a >= 2520); /* 8! / 2^4 orders */
+}
+
+/* --- the simulated kernel and a real handler ------------------------- */
+
+struct wseen {
+	struct world *w;
+	uint64_t finals[1 << 14];
+	size_t nfinals;
+	char viol[8][32];
+	int nviol;
+	uint64_t steps;
+};
+
+static int world_cb(void *ctx, const struct sched_explorer *ex)
+{
+	struct wseen *ws = ctx;
+	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = ex, .max_steps = 100000};
+	struct verdict v;
+	assert_int_equal(world_run(ws->w, &o, NULL, NULL, &v), 0);
+	if (dpor_run_cut(ex))
+		return 0;
+	if (v.violated) {
+		int i;
+		for (i = 0; i < ws->nviol && strcmp(ws->viol[i], v.name); i++)
+			;
+		if (i == ws->nviol && ws->nviol < 8)
+			snprintf(ws->viol[ws->nviol++], sizeof ws->viol[0], "%s", v.name);
+		return 0;
+	}
+	uint64_t d = world_digest(ws->w);
+	for (size_t i = 0; i < ws->nfinals; i++)
+		if (ws->finals[i] == d)
+			return 0;
+	assert_true(ws->nfinals < (1 << 14));
+	ws->finals[ws->nfinals++] = d;
+	return 0;
+}
+
+static void world_search(const char *text, const char *handler, int reduce,
+			 struct wseen *ws, struct dpor_stats *st)
+{
+	static struct scenario scn;
+	char err[256];
+	memset(ws, 0, sizeof *ws);
+	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
+	ws->w = world_new(&scn, handler, 0);
+	assert_non_null(ws->w);
+	struct dpor_opts o = {.reduce = reduce, .keep_going = 1};
+	uint32_t *fail;
+	size_t nfail;
+	assert_true(dpor_run(&o, world_cb, ws, st, &fail, &nfail) >= 0);
+	free(fail);
+	world_free(ws->w);
+	assert_true(st->exhausted);
+}
+
+static void test_world_fault(void **state)
+{
+	(void)state;
+	static const char text[] = "memory 4k 1\nhandler workers 1\nthread g guest\n  read 0\n";
+	static struct wseen a, b;
+	struct dpor_stats sa, sb;
+	world_search(text, "reference", 0, &a, &sa);
+	world_search(text, "reference", 1, &b, &sb);
+	qsort(a.finals, a.nfinals, sizeof a.finals[0], cmp_u64);
+	qsort(b.finals, b.nfinals, sizeof b.finals[0], cmp_u64);
+	assert_int_equal(a.nfinals, b.nfinals);
+	assert_memory_equal(a.finals, b.finals, a.nfinals * sizeof a.finals[0]);
+	assert_int_equal(a.nviol, b.nviol);
+	print_message("    plain %llu runs, reduced %llu runs (%llu pruned), %zu final states\n",
+		      (unsigned long long)sa.runs, (unsigned long long)sb.runs,
+		      (unsigned long long)sb.pruned, b.nfinals);
+	assert_true(sb.runs * 4 < sa.runs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_buffer),
+		cmocka_unit_test(test_lost_update),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_lost_wake),
+		cmocka_unit_test(test_spawn),
+		cmocka_unit_test(test_independent),
+		cmocka_unit_test(test_world_fault),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
