@@ -379,7 +379,7 @@ int drive_replay(const char *path, const char *out_path, int json)
 	}
 	static struct scenario scn;
 	struct run_id id = {.scn = &scn};
-	uint64_t bits;
+	uint64_t bits = 0;
 	int status = header_run(path, &t, &scn, &id, &bits);
 	if (!status)
 		status = header_strategy(path, &t, &id);
@@ -467,7 +467,7 @@ int drive_replay_real(const char *path, int repeat, uint64_t page_size, int json
 	}
 	static struct scenario scn;
 	struct run_id id = {.scn = &scn};
-	uint64_t bits;
+	uint64_t bits = 0;
 	struct rts_plan plan = {0};
 	int status = header_run(path, &t, &scn, &id, &bits);
 	if (!status && rts_plan_build(&t, &plan, err, sizeof err))

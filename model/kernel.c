@@ -266,6 +266,7 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	if (err)
 		return err;
 	k->cfg = *cfg;
+	k->touching = sched_touching(k->s); /* the scheduler was reset first */
 	k->cfg.snapshot = NULL; /* copied below; the caller's may go away */
 	if (!k->cfg.base)
 		k->cfg.base = MK_BASE_DEFAULT;
@@ -578,6 +579,8 @@ int mk_page_addr(const struct mkern *k, int mm, int page, uint64_t *addr)
 
 void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len)
 {
+	if (!k->touching)
+		return;
 	const struct mk_fd *f = mk_fd_get(k, fd);
 
 	if (!f || f->kind != MK_FD_UFFD) {

@@ -139,6 +139,7 @@ struct mk_pool {
 struct mkern {
 	struct sys sys;          /* first member: mk_of_sys() */
 	sched_t *s;
+	int touching;            /* sched_touching(s), cached by configure() */
 	struct mk_config cfg;
 	uint64_t ps;
 	int huge;

@@ -379,7 +379,7 @@ const char *real_dirt_name(enum real_dirt d)
 int real_env_expect_dirt(struct real_env *e, uint64_t page, enum real_dirt want,
 			 char *why, size_t whylen)
 {
-	int present, wp;
+	int present = 0, wp = 0; /* set by real_page_flags on success */
 	int rc = real_page_flags(e->r, page, &present, &wp);
 	if (rc) {
 		snprintf(why, whylen, "pagemap of page %llu: %s",

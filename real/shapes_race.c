@@ -43,7 +43,7 @@ int rshape_stale_source(struct shape_ctx *c)
 	real_barrier_release(e, tok);
 	if (real_guest_check(grd, REAL_WAIT_MS, WHY))
 		goto out;
-	int present;
+	int present = 0;
 	if (real_page_flags(e->r, 1, &present, NULL) || !present) {
 		sc_fail(c, "page 1 not present after its fault was served");
 		goto out;

@@ -346,6 +346,11 @@ void sched_touch(sched_t *s, uint64_t obj, int write)
 		fp_add(s, obj, write);
 }
 
+int sched_touching(const sched_t *s)
+{
+	return s->fp_on;
+}
+
 void sched_touch_all(sched_t *s)
 {
 	if (s->fp_on && s->cur) {

@@ -164,6 +164,9 @@ void sched_label(sched_t *s, const char *fmt, ...)
  * touches everything: forgetting a declaration costs reduction, never
  * soundness. SCHED_OBJ(SCHED_OC_NONE, 0) declares "nothing more". */
 void sched_touch(sched_t *s, uint64_t obj, int write);
+/* 1 if this run records footprints (a reducing explorer is attached): the
+ * model tests it once per run rather than computing footprints for nothing. */
+int sched_touching(const sched_t *s);
 /* The current step may touch anything: dependent with every step. */
 void sched_touch_all(sched_t *s);
 /* Threads of these kinds (bit k = kind k) run code whose shared memory

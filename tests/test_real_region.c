@@ -170,9 +170,9 @@ static void test_pagemap_flags_follow_wp_async(void **state)
 	if (real_region_open(&o, &r, why, sizeof why))
 		fail_msg("real_region_open: %s", why);
 	struct sys_real_opts so = {.source_fd = r->snap->fd, .source_page = ps};
-	sys_t *s;
+	sys_t *s = NULL;
 	assert_int_equal(sys_real_new(&so, &s), 0);
-	int present, wp;
+	int present = 0, wp = 0;
 	assert_int_equal(real_page_flags(r, 0, &present, &wp), 0);
 	assert_int_equal(present, 0);
 

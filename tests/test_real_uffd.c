@@ -225,7 +225,7 @@ static void test_uffd_copy_conventions(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(s->ops->uffd_writeprotect(s, r->uffd, real_page_addr(r, 10), 4096,
 						   UFFDIO_WRITEPROTECT_MODE_WP), 0);
-	int present, wp;
+	int present = 0, wp = 0;
 	assert_int_equal(real_page_flags(r, 10, &present, &wp), 0);
 	assert_int_equal(present, 1);
 	assert_int_equal(wp, 1);
