@@ -58,41 +58,6 @@ static int write_out(const char *path, const char *text, size_t len)
 	return output_commit(&o);
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	int err = 0;
-	FILE *f = input_open(path, &err);
-	if (!f)
-		return err;
-	char *b = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			char *nb = realloc(b, cap);
-			if (!nb) {
-				free(b);
-				fclose(f);
-				return -ENOMEM;
-			}
-			b = nb;
-		}
-		size_t r = fread(b + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int e = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (e) {
-		free(b);
-		return e;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
 	/* the writer prints canonical decimal: anything else was edited */
@@ -124,7 +89,7 @@ static int header_scenario(const char *path, const struct trace *t,
 	if (strcmp(hash, shash))
 		return bad_trace(path, t, "scenario-hash",
 				 "the embedded scenario-text has hash %s, not %s", hash, shash);
-	if (read_file(spath, &file, &flen) == 0) {
+	if (input_read_all(spath, &file, &flen) == 0) {
 		snprintf(hash, sizeof hash, "%016" PRIx64, scn_hash_bytes(file, flen));
 		free(file);
 		if (strcmp(hash, shash))
@@ -255,7 +220,7 @@ static int regenerate(struct world *w, const struct run_id *id, const struct tra
 	char *newtext = run_trace_text(id, &rec, &r->v, &newlen), *oldtext = NULL;
 	rec_free(&rec);
 	int status = 0;
-	if (!newtext || read_file(path, &oldtext, &oldlen)) {
+	if (!newtext || input_read_all(path, &oldtext, &oldlen)) {
 		fprintf(stderr, "uffdlab: %s: cannot compare the traces\n", path);
 		status = 2;
 	} else {
@@ -369,18 +334,27 @@ static int verdict_of(struct world *w, const struct run_id *id, const struct tra
 	return r->same ? (r->v.violated ? 1 : 0) : 3;
 }
 
-int drive_replay(const char *path, const char *out_path, int json)
+/* Read a trace and its header's run (scenario, handler, variants): 0, or
+ * 2 after one error line. t is safe to free either way. */
+static int load_trace(const char *path, struct trace *t, struct scenario *scn,
+		      struct run_id *id, uint64_t *bits)
 {
-	struct trace t;
 	char err[600];
-	if (trace_read(path, &mev_schema, &t, err, sizeof err)) {
+	*bits = 0;
+	if (trace_read(path, &mev_schema, t, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
+	return header_run(path, t, scn, id, bits);
+}
+
+int drive_replay(const char *path, const char *out_path, int json)
+{
+	struct trace t;
 	static struct scenario scn;
 	struct run_id id = {.scn = &scn};
-	uint64_t bits = 0;
-	int status = header_run(path, &t, &scn, &id, &bits);
+	uint64_t bits;
+	int status = load_trace(path, &t, &scn, &id, &bits);
 	if (!status)
 		status = header_strategy(path, &t, &id);
 	struct world *w = NULL;
@@ -461,15 +435,11 @@ int drive_replay_real(const char *path, int repeat, uint64_t page_size, int json
 {
 	struct trace t;
 	char err[600];
-	if (trace_read(path, &mev_schema, &t, err, sizeof err)) {
-		fprintf(stderr, "%s\n", err);
-		return 2;
-	}
 	static struct scenario scn;
 	struct run_id id = {.scn = &scn};
-	uint64_t bits = 0;
+	uint64_t bits;
 	struct rts_plan plan = {0};
-	int status = header_run(path, &t, &scn, &id, &bits);
+	int status = load_trace(path, &t, &scn, &id, &bits);
 	if (!status && rts_plan_build(&t, &plan, err, sizeof err))
 		status = bad_trace(path, &t, "thread", "%s", err);
 	struct real_tally k;

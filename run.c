@@ -228,34 +228,14 @@ char *run_trace_text(const struct run_id *id, const struct recording *rec,
 int run_load_scenario(const char *path, struct scenario *scn, char **text,
 		      size_t *len, char *err, size_t errlen)
 {
-	int oerr = 0;
-	char where[4096];
-	FILE *f = input_open(scn_resolve(path, where, sizeof where), &oerr);
-	char *b = NULL;
-	size_t n = 0, cap = 0;
-	if (!f) {
-		snprintf(err, errlen, "%s:1:1: cannot open: %s", path, input_strerror(oerr));
+	char where[4096], *b;
+	size_t n;
+	int e = input_read_all(scn_resolve(path, where, sizeof where), &b, &n);
+	if (e) {
+		snprintf(err, errlen, "%s:1:1: cannot open: %s", path, input_strerror(e));
 		return -1;
 	}
-	for (size_t r = 1; r;) {
-		if (n + 1 >= cap) {
-			char *nb = realloc(b, cap = cap ? cap * 2 : 4096);
-			if (!nb) {
-				free(b);
-				fclose(f);
-				snprintf(err, errlen, "%s:1:1: out of memory", path);
-				return -1;
-			}
-			b = nb;
-		}
-		n += r = fread(b + n, 1, cap - n - 1, f);
-	}
-	int bad = ferror(f);
-	fclose(f);
-	b[n] = 0;
-	if (bad)
-		snprintf(err, errlen, "%s:1:1: read error", path);
-	if (bad || scn_parse_bytes(path, b, n, scn, err, errlen)) {
+	if (scn_parse_bytes(path, b, n, scn, err, errlen)) {
 		free(b);
 		return -1;
 	}

@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -299,4 +300,16 @@ const char *inv_layer_name(enum inv_layer l)
 		[INV_AT_BOUND] = "bound",
 	};
 	return (unsigned)l < INV_NLAYERS ? names[l] : "?";
+}
+
+const struct inv_report *inv_outcome(struct inv_report *r, const char *name,
+				     const char *fmt, ...)
+{
+	assert(!inv_find(name) && inv_known(name));
+	r->name = inv_known(name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof r->text, fmt, ap);
+	va_end(ap);
+	return r;
 }

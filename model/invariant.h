@@ -137,6 +137,10 @@ struct inv_outcome {
 extern const struct invariant inv_table[];   /* NULL-name terminated */
 extern const struct inv_outcome inv_outcomes[]; /* NULL-name terminated */
 
+/* A run outcome that is not an invariant (name: one of inv_outcomes) as a
+ * report, its text formatted; returns r. */
+const struct inv_report *inv_outcome(struct inv_report *r, const char *name,
+				     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Run the invariants of f->layer in table order: 1 and r filled on the
  * first violation, else 0. */
 int inv_check(const struct inv_facts *f, struct inv_report *r);

@@ -76,20 +76,13 @@ static void check(struct world *w, const struct inv_facts *f)
 		set_verdict(w, r.name, r.text);
 }
 
-/* A run outcome that is not an invariant (setup, replay-diverged). */
-static void outcome(struct world *w, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void outcome(struct world *w, const char *name, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	assert(!inv_find(name));
-	set_verdict(w, name, text);
-}
+/* A run outcome that is not an invariant (setup, replay-diverged, ...). */
+#define OUTCOME(w, ...)                                                      \
+	do {                                                                 \
+		struct inv_report o_;                                        \
+		inv_outcome(&o_, __VA_ARGS__);                               \
+		set_verdict((w), o_.name, o_.text);                          \
+	} while (0)
 
 static const char *tname(const struct world *w, int idx)
 {
@@ -269,7 +262,7 @@ static void scenario_thread(void *arg)
 		wait_after(w, &th->ops[i]);
 		int err = run_op(w, t->idx, i);
 		if (err) {
-			outcome(w, "op-failed", "%s: %s (op %d): %s", th->name,
+			OUTCOME(w, "op-failed", "%s: %s (op %d): %s", th->name,
 				scn_op_name(th->ops[i].kind), i + 1,
 				err == -ENOSPC ? "the oracle's log is full" : strerror(-err));
 			return;
@@ -305,7 +298,7 @@ static void final_checks(struct world *w)
 	enum hpage views[SCN_MAX_PAGES];
 	int err = handler_export(w->h, 0, (uint64_t)w->scn->pages, views);
 	if (err) {
-		outcome(w, "setup", "the handler's export failed: %s", strerror(-err));
+		OUTCOME(w, "setup", "the handler's export failed: %s", strerror(-err));
 		return;
 	}
 	for (int p = 0; p < w->scn->pages; p++)
@@ -338,7 +331,7 @@ static int start_handler(struct world *w)
 	if (!err)
 		err = handler_start(w->h);
 	if (err)
-		outcome(w, "setup", "handler %s could not start: %s", w->handler_name,
+		OUTCOME(w, "setup", "handler %s could not start: %s", w->handler_name,
 			strerror(-err));
 	return err;
 }
@@ -355,7 +348,7 @@ static int run_threads(struct world *w)
 					 role_kind(scn->threads[i].role),
 					 scenario_thread, &w->targs[i]);
 		if (w->tids[i] < 0) {
-			outcome(w, "setup", "cannot start thread %s: %s", scn->threads[i].name,
+			OUTCOME(w, "setup", "cannot start thread %s: %s", scn->threads[i].name,
 				strerror(-w->tids[i]));
 			return -1;
 		}
@@ -366,13 +359,13 @@ static int run_threads(struct world *w)
 		return 0;
 	int err = handler_resume(w->h); /* a scenario may end paused */
 	if (err) {
-		outcome(w, "setup", "the handler could not resume for the final reads: %s",
+		OUTCOME(w, "setup", "the handler could not resume for the final reads: %s",
 			strerror(-err));
 		return -1;
 	}
 	int t = sched_spawn(w->s, "final", MK_GUEST, final_reads, w);
 	if (t < 0) {
-		outcome(w, "setup", "cannot start the final reads: %s", strerror(-t));
+		OUTCOME(w, "setup", "cannot start the final reads: %s", strerror(-t));
 		return -1;
 	}
 	sched_join(w->s, t);
@@ -576,7 +569,7 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		else if (r == SCHED_STEP_BOUND)
 			classify_bound(w);
 		else if (r == SCHED_DIVERGED)
-			outcome(w, "replay-diverged",
+			OUTCOME(w, "replay-diverged",
 				"the recorded schedule names a thread that cannot run at step %" PRIu64,
 				v->steps);
 	}

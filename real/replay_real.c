@@ -651,7 +651,8 @@ static void stuck_check(struct rr_run *r)
 /* Rule 25: fills the simulator ran between the read of a REMOVE and its
  * madvise's resume (they got EAGAIN), or other steps between the resume
  * and the zap: on hardware madvise resumes and zaps at once, so those
- * windows cannot be held open (window not reachable on hardware). The
+ * windows cannot be held open by the turnstile (only the OS scheduler's
+ * timing opens them, now and then). The
  * first such window, or "". */
 static void windows(const struct rr_opts *o, struct rr_result *res)
 {
@@ -666,7 +667,7 @@ static void windows(const struct rr_opts *o, struct rr_result *res)
 			if (p->s[f].tid != p->s[s].tid && (rts_ev(&p->s[f], RK_UFFD_COPY) ||
 							   rts_ev(&p->s[f], RK_UFFD_ZEROPAGE))) {
 				snprintf(res->window, sizeof res->window,
-					 "window not reachable on hardware: step %zu fills between the REMOVE's read (step %zu) and %s's resume (step %zu), where the simulator gives EAGAIN; the kernel resumes madvise as the read returns (KERNEL.md rule 25)",
+					 "window the turnstile cannot hold on hardware: step %zu fills between the REMOVE's read (step %zu) and %s's resume (step %zu), where the simulator gives EAGAIN; the kernel resumes madvise as soon as the OS runs the woken thread, so only a slow wake-up opens it (KERNEL.md rule 25)",
 					 f, rd, p->names[p->s[s].tid], s);
 				return;
 			}
@@ -677,7 +678,7 @@ static void windows(const struct rr_opts *o, struct rr_result *res)
 			z++;
 		if (z > s + 1) {
 			snprintf(res->window, sizeof res->window,
-				 "window not reachable on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; the kernel zaps right after the resume, before any of them (KERNEL.md rule 25)",
+				 "window the turnstile cannot hold on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; the kernel zaps right after the resume in the same thread, so only a preemption there opens it (KERNEL.md rule 25)",
 				 s + 1, z - 1, p->names[p->s[s].tid], s);
 			return;
 		}

@@ -69,19 +69,12 @@ static void check(struct st_run *r, const struct inv_facts *f)
 }
 
 /* A run outcome that is not an invariant (setup, harness). */
-static void outcome(struct st_run *r, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void outcome(struct st_run *r, const char *name, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	assert(!inv_find(name));
-	set_result(r, name, text);
-}
+#define OUTCOME(r, ...)                                                      \
+	do {                                                                 \
+		struct inv_report o_;                                        \
+		inv_outcome(&o_, __VA_ARGS__);                               \
+		set_result((r), o_.name, o_.text);                           \
+	} while (0)
 
 static uint64_t now_tick(struct st_run *r)
 {
@@ -279,7 +272,7 @@ static int wait_guest(struct st_run *r, struct real_guest *g, const char *name,
 		if (real_guest_wait(g, 10) == 0) {
 			const char *why = NULL;
 			if (real_guest_result(g, &why)) {
-				outcome(r, "harness", "%s", why ? why : name);
+				OUTCOME(r, "harness", "%s", why ? why : name);
 				return -1;
 			}
 			return 0;
@@ -302,7 +295,7 @@ static void tracker_check(struct st_run *r)
 	enum hpage views[SCN_MAX_PAGES];
 	int err = handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views);
 	if (err) {
-		outcome(r, "setup", "the handler's export failed: %s", strerror(-err));
+		OUTCOME(r, "setup", "the handler's export failed: %s", strerror(-err));
 		return;
 	}
 	for (int p = 0; p < r->scn->pages; p++) {
@@ -362,7 +355,7 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 			res->skipped = 1;
 			snprintf(res->text, sizeof res->text, "%s", why);
 		} else {
-			outcome(r, "setup", "%s", why);
+			OUTCOME(r, "setup", "%s", why);
 		}
 		return;
 	}
@@ -374,7 +367,7 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 	for (int i = 0; i < scn->nthreads; i++, started++) {
 		r->targs[i] = (struct st_targ){r, i};
 		if (real_guest_start(r->e, scn->threads[i].name, thread_main, &r->targs[i], &g[i])) {
-			outcome(r, "setup", "cannot start thread %s", scn->threads[i].name);
+			OUTCOME(r, "setup", "cannot start thread %s", scn->threads[i].name);
 			break;
 		}
 	}

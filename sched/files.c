@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +45,37 @@ const char *input_strerror(int err)
 {
 	assert(err < 0);
 	return err == -EINVAL ? "not a regular file" : strerror(-err);
+}
+
+int input_read_all(const char *path, char **buf, size_t *len)
+{
+	int err = 0;
+	FILE *f = input_open(path, &err);
+	if (!f)
+		return err;
+	char *b = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t r = 1; r;) {
+		if (n + 1 >= cap) {
+			char *nb = realloc(b, cap = cap ? cap * 2 : 4096);
+			if (!nb) {
+				free(b);
+				fclose(f);
+				return -ENOMEM;
+			}
+			b = nb;
+		}
+		n += r = fread(b + n, 1, cap - n - 1, f);
+	}
+	err = ferror(f) ? -EIO : 0;
+	fclose(f);
+	assert(n < cap);
+	b[n] = '\0';
+	if (err)
+		free(b);
+	else
+		*buf = b, *len = n;
+	return err;
 }
 
 int output_open(struct output *o, const char *path)

@@ -13,6 +13,9 @@
 
 FILE *input_open(const char *path, int *err);
 const char *input_strerror(int err);
+/* The whole of a regular file (input_open's rules), NUL-terminated for
+ * text use (*len excludes the NUL): 0, or -errno (-EIO on a read error). */
+int input_read_all(const char *path, char **buf, size_t *len);
 
 /* Contract (outputs: traces, DOT, SVG, PNG): output_open() opens a
  * temporary file beside path ("<path>.tmp.<pid>", close-on-exec);

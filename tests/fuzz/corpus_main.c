@@ -25,54 +25,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* A stored input, opened as the tool opens its inputs (sched/files.h): a
- * regular file only, never blocking on a FIFO. */
-static int read_all(const char *path, uint8_t **data, size_t *len)
-{
-	int oerr = 0;
-	FILE *f = input_open(path, &oerr);
-	uint8_t *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f)
-		return oerr;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			uint8_t *nb = realloc(buf, cap);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(f);
-
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return -EIO;
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
 const char *fuzz_current_input;
 
+/* A stored input, read as the tool reads its inputs (sched/files.h): a
+ * regular file only, never blocking on a FIFO. */
 int fuzz_corpus_file(const char *path, fuzz_fn fn)
 {
-	uint8_t *data = NULL;
+	char *data = NULL;
 	size_t len = 0;
-	int e = read_all(path, &data, &len);
+	int e = input_read_all(path, &data, &len);
 
 	if (e)
 		return e;
