@@ -4,34 +4,40 @@
  * drops the caller below everyone (a fair scheduler's guarantee).
  *
  * Distinctness is checked against the priorities threads hold now, as the
- * first version did by scanning every thread: here a hash of initial
- * priorities to the thread that drew it, a hit counting only while that
- * thread still holds it, so a spawn costs O(1) however many threads a
- * spinning handler has left behind. */
+ * first version did by scanning every thread: here a hash (uthash) of
+ * initial priorities to the thread that drew it, a hit counting only while
+ * that thread still holds it, so a spawn costs O(1) however many threads a
+ * spinning handler has left behind. Only membership is asked of the hash,
+ * never its order, so it cannot change a schedule. */
 #include "sched/strategy.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+/* an allocation failure inside the hash is an error we return, never the
+ * process exiting under us (uthash's default) */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (pct_oom = 1)
+static int pct_oom;
+#include <uthash.h>
 
 struct pct_change {
 	uint64_t step;            /* 1-based: after this many steps */
 	int j;                    /* the priority drops to d - j */
 };
 
-struct prio_slot {
+struct prio_item {
 	int64_t key;              /* an initial priority (>= d >= 1) */
-	uint32_t gen;             /* run that stored it; others are empty */
-	int tid;                  /* the last thread that drew it */
+	int tid;                  /* the thread that drew it */
+	UT_hash_handle hh;
 };
 
 struct pct {
 	int64_t *prio;            /* by thread id */
+	struct prio_item *items;  /* by thread id: its initial priority's entry */
 	size_t prio_cap;
-	struct prio_slot *set;
-	size_t set_cap, set_n;    /* set_cap: a power of two, or 0 */
-	uint32_t gen;
+	struct prio_item *set;    /* uthash head: initial priorities drawn */
 	struct pct_change cp[SCHED_PCT_DEPTH_MAX];
 	int ncp, next;
 	int64_t floor;            /* next priority handed out by yield */
@@ -53,8 +59,9 @@ static void pct_destroy(void *state)
 
 	if (!p)
 		return;
+	HASH_CLEAR(hh, p->set);
 	free(p->prio);
-	free(p->set);
+	free(p->items);
 	free(p);
 }
 
@@ -69,11 +76,7 @@ static void pct_reset(void *state, const struct sched_view *v)
 	p->ncp = 0;
 	p->next = 0;
 	p->floor = 0;
-	p->set_n = 0;
-	if (++p->gen == 0) { /* wrapped: every stored generation is stale */
-		memset(p->set, 0, p->set_cap * sizeof *p->set);
-		p->gen = 1;
-	}
+	HASH_CLEAR(hh, p->set); /* the items are ours, reused by tid */
 	if ((uint64_t)want > k)
 		want = (int)k; /* at most one change point per step */
 	for (int j = 1; j <= want; j++) {
@@ -98,35 +101,6 @@ static void pct_reset(void *state, const struct sched_view *v)
 	assert(p->ncp == want);
 }
 
-static size_t slot_of(const struct pct *p, int64_t key)
-{
-	size_t mask = p->set_cap - 1;
-	size_t i = (size_t)(((uint64_t)key * UINT64_C(0x9E3779B97F4A7C15)) >> 17) & mask;
-
-	while (p->set[i].gen == p->gen && p->set[i].key != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int set_grow(struct pct *p)
-{
-	size_t cap = p->set_cap ? p->set_cap * 2 : 64;
-	struct prio_slot *old = p->set, *ns = calloc(cap, sizeof *ns);
-
-	if (!ns)
-		return -ENOMEM;
-	size_t old_cap = p->set_cap;
-
-	p->set = ns;
-	p->set_cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].gen == p->gen)
-			p->set[slot_of(p, old[i].key)] = old[i];
-	free(old);
-	assert(p->set_n * 2 < p->set_cap);
-	return 0;
-}
-
 static int prio_grow(struct pct *p, size_t want)
 {
 	size_t cap = p->prio_cap ? p->prio_cap : 16;
@@ -138,7 +112,30 @@ static int prio_grow(struct pct *p, size_t want)
 	if (!np)
 		return -ENOMEM;
 	p->prio = np;
+	/* the hash points into items: moving them means rebuilding it */
+	struct prio_item *ni = calloc(cap, sizeof *ni);
+	if (!ni)
+		return -ENOMEM;
+	struct prio_item *old = p->items, *nset = NULL, *it, *tmp;
+	size_t live = HASH_COUNT(p->set);
+	HASH_ITER(hh, p->set, it, tmp) { /* into a new head: never add while iterating */
+		struct prio_item *n = &ni[it->tid];
+		n->key = it->key;
+		n->tid = it->tid;
+		pct_oom = 0;
+		HASH_ADD(hh, nset, key, sizeof n->key, n);
+		if (pct_oom) {
+			HASH_CLEAR(hh, nset);
+			free(ni);
+			return -ENOMEM;
+		}
+	}
+	HASH_CLEAR(hh, p->set);
+	p->set = nset;
+	free(old);
+	p->items = ni;
 	p->prio_cap = cap;
+	assert(HASH_COUNT(p->set) == live);
 	return 0;
 }
 
@@ -151,24 +148,28 @@ static int pct_spawn(void *state, const struct sched_view *v, int tid)
 	assert(tid == v->nthreads);
 	if ((size_t)tid >= p->prio_cap)
 		err = prio_grow(p, (size_t)tid + 1);
-	if (!err && (p->set_n + 1) * 2 > p->set_cap)
-		err = set_grow(p);
 	if (err)
 		return err;
 	int64_t pr;
-	size_t i;
+	struct prio_item *hit;
 
 	for (;;) {
 		pr = v->opts->pct_depth + (int64_t)(rng_next(v->rng) >> 2);
-		i = slot_of(p, pr);
-		if (p->set[i].gen != p->gen || p->prio[p->set[i].tid] != pr)
-			break;
+		HASH_FIND(hh, p->set, &pr, sizeof pr, hit);
+		if (!hit || p->prio[hit->tid] != pr)
+			break; /* free, or its drawer has since been lowered */
 	}
-	if (p->set[i].gen != p->gen)
-		p->set_n++;
-	p->set[i] = (struct prio_slot){.key = pr, .gen = p->gen, .tid = tid};
+	if (hit)
+		HASH_DEL(p->set, hit);
+	struct prio_item *me = &p->items[tid];
+	me->key = pr;
+	me->tid = tid;
+	pct_oom = 0;
+	HASH_ADD(hh, p->set, key, sizeof me->key, me);
+	if (pct_oom)
+		return -ENOMEM;
 	p->prio[tid] = pr;
-	assert(p->set_n * 2 <= p->set_cap);
+	assert(p->prio[tid] >= v->opts->pct_depth);
 	return 0;
 }
 
