@@ -81,8 +81,13 @@ static void test_out_of_tree_handler_is_explored(void **state)
 {
 	(void)state;
 	char out[65536];
-	/* the sanitizer build's library needs its runtime at the link */
-	int asan = sh(out, sizeof out, "nm %s/libuffdlab.a 2>/dev/null | grep -q __asan_init", build) == 0;
+	/* the sanitizer build's library needs its runtime at the link; this
+	 * test is built with the library's flags, so it knows */
+#if defined(__SANITIZE_ADDRESS__)
+	int asan = 1;
+#else
+	int asan = 0;
+#endif
 	int st = sh(out, sizeof out,
 		    "mkdir -p %s/src && cp tests/outoftree/main.c tests/outoftree/naive.c "
 		    "tests/outoftree/naive.h tests/outoftree/naive.scn %s/src/ && cd %s/src && "
