@@ -100,12 +100,15 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
 
+# sanitizer builds check correctness, not speed: no link-time optimisation,
+# which would redo the whole library at each of the test binaries' links
+SAN_CFLAGS = -O2 -g
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(SAN_CFLAGS)" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
 	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/run_tests.sh
 
 tsan: deps
-	@$(MAKE) --no-print-directory BUILD=build-tsan SAN="-fsanitize=thread" all
+	@$(MAKE) --no-print-directory BUILD=build-tsan CFLAGS="$(SAN_CFLAGS)" SAN="-fsanitize=thread" all
 	@BUILD=build-tsan UFFDLAB_TESTS=real ./tests/run_tests.sh
 
 # The simulator under valgrind: its unit tests and a short exploration that
