@@ -214,6 +214,21 @@ static int read_source_early(struct e2b *h, struct work *w, void **buf)
 	return err;
 }
 
+/* The worker's side of the settle lock. B2 (bc94cdf, before d6de753): no
+ * lock at all, so a REMOVE batch applied between a worker's COPY and its
+ * DIRTY mark is overwritten by that mark. */
+static void worker_rdlock(struct e2b *h)
+{
+	if (!(h->cfg.variants & VARIANT_NO_REMOVE_EXCLUSION))
+		h->o->rdlock(h->sys, h->settle);
+}
+
+static void worker_rdunlock(struct e2b *h)
+{
+	if (!(h->cfg.variants & VARIANT_NO_REMOVE_EXCLUSION))
+		h->o->rdunlock(h->sys, h->settle);
+}
+
 static void worker(struct work *w)
 {
 	struct serve *sv = w->sv;
@@ -226,12 +241,12 @@ static void worker(struct work *w)
 	if ((h->fixes & FIX_READ_GATE) && read_source_early(h, w, &early))
 		return;
 	o->note(h->sys, SYS_NOTE_BEFORE_RLOCK, addr, 0);
-	o->rdlock(h->sys, h->settle);
+	worker_rdlock(h);
 	enum page_state st = w->pre_state >= 0 ? (enum page_state)w->pre_state
 					       : tracker_get(&h->tr, idx);
 	if (st == PAGE_DIRTY && !(h->fixes & FIX_NO_SHORT_CIRCUIT)) {
 		e2b_stat(h, &h->st.short_circuit);
-		o->rdunlock(h->sys, h->settle);
+		worker_rdunlock(h);
 		if (early)
 			o->buf_free(h->sys, early, h->cfg.page_size);
 		return;
@@ -253,7 +268,7 @@ static void worker(struct work *w)
 	if (early)
 		o->buf_free(h->sys, early, h->cfg.page_size);
 	if (ferr) {
-		o->rdunlock(h->sys, h->settle);
+		worker_rdunlock(h);
 		return;
 	}
 	if (out == OUT_INSTALLED) {
@@ -263,7 +278,7 @@ static void worker(struct work *w)
 	} else if (out == OUT_DEFERRED) {
 		defer(sv, &w->msg);
 	}
-	o->rdunlock(h->sys, h->settle);
+	worker_rdunlock(h);
 }
 
 void e2b_work_done(struct e2b *h, struct work *w)

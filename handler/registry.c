@@ -15,7 +15,8 @@
 #define E2B_REF_VARIANTS                                                     \
 	(VARIANT_STALE_SOURCE | VARIANT_DISPATCH_BEFORE_REMOVE |              \
 	 VARIANT_NO_WAKE_PIPE | VARIANT_EAGAIN_FATAL |                         \
-	 VARIANT_PREFAULT_UNLOCKED | VARIANT_READ_UNDER_SETTLE)
+	 VARIANT_PREFAULT_UNLOCKED | VARIANT_READ_UNDER_SETTLE |               \
+	 VARIANT_NO_REMOVE_EXCLUSION)
 #define REFERENCE_VARIANTS                                                   \
 	(VARIANT_NO_READ_GATE | VARIANT_NO_WAKE_DEFERRED |                    \
 	 VARIANT_NO_YIELD_ON_RETRY | VARIANT_SHORT_CIRCUIT)

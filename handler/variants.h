@@ -22,6 +22,7 @@ enum variant {
 	VARIANT_NO_YIELD_ON_RETRY = 1u << 7,
 	VARIANT_SHORT_CIRCUIT = 1u << 8,
 	VARIANT_READ_UNDER_SETTLE = 1u << 9,      /* B4 */
+	VARIANT_NO_REMOVE_EXCLUSION = 1u << 10,   /* B2 */
 };
 
 struct variant_info {
