@@ -1,4 +1,5 @@
 /* The replay turnstile: contract in real/turnstile.h. */
+#include "real/procfs.h"
 #include "real/turnstile.h"
 
 #include <assert.h>
@@ -381,25 +382,11 @@ int rts_thread_ktid(struct rts *ts, int tid)
 
 /* --- /proc ------------------------------------------------------------ */
 
-static int read_small(const char *path, char *buf, size_t n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t k = read(fd, buf, n - 1);
-	int err = k < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	buf[k] = 0;
-	return 0;
-}
-
 int rts_task_sleeps(int ktid, const char *wchan)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof path, "/proc/self/task/%d/stat", ktid);
-	int e = read_small(path, buf, sizeof buf);
+	int e = real_read_small(path, buf, sizeof buf);
 	if (e)
 		return e;
 	const char *p = strrchr(buf, ')'); /* comm may hold anything */
@@ -408,7 +395,7 @@ int rts_task_sleeps(int ktid, const char *wchan)
 	if (!wchan || !*wchan)
 		return 1;
 	snprintf(path, sizeof path, "/proc/self/task/%d/wchan", ktid);
-	if ((e = read_small(path, buf, sizeof buf)))
+	if ((e = real_read_small(path, buf, sizeof buf)))
 		return e;
 	return strcmp(buf, wchan) == 0;
 }
@@ -417,7 +404,7 @@ long rts_uffd_pending(int fd)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-	int e = read_small(path, buf, sizeof buf);
+	int e = real_read_small(path, buf, sizeof buf);
 	if (e)
 		return e;
 	const char *p = strstr(buf, "pending:");
@@ -473,7 +460,7 @@ static void describe(struct rts *ts, size_t s, char *buf, size_t n)
 	if (t->ktid) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/self/task/%d/wchan", t->ktid);
-		if (read_small(path, wchan, sizeof wchan))
+		if (real_read_small(path, wchan, sizeof wchan))
 			wchan[0] = 0;
 	}
 	snprintf(buf, n, "stalled at step %zu (%s, %s): the thread %s%s%s%s", s,

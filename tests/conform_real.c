@@ -23,6 +23,7 @@
  * dispositions are process-wide (a signal handler has no context
  * argument); conform_real_run installs them and restores the old ones.
  */
+#include "real/procfs.h"
 #include "tests/conform.h"
 
 #include <errno.h>
@@ -339,36 +340,20 @@ static void r_result(struct cenv *e, int h, struct cres *out)
 	}
 }
 
-static int read_small(const char *path, char *buf, size_t n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	ssize_t k = read(fd, buf, n - 1);
-	int err = k < 0 ? -errno : 0;
-
-	close(fd);
-	if (err)
-		return err;
-	buf[k] = 0;
-	return 0;
-}
-
 /* 1 if thread tid sleeps in a uffd wait (rule 43), 0 if not (yet). */
 static int parked(int tid)
 {
 	char path[64], buf[512];
 
 	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-	if (read_small(path, buf, sizeof buf))
+	if (real_read_small(path, buf, sizeof buf))
 		return 0;
 	const char *p = strrchr(buf, ')'); /* comm may hold anything */
 
 	if (!p || (p[1] != ' ') || (p[2] != 'S' && p[2] != 'D'))
 		return 0;
 	snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
-	if (read_small(path, buf, sizeof buf))
+	if (real_read_small(path, buf, sizeof buf))
 		return 0;
 	return strcmp(buf, "handle_userfault") == 0 ||
 	       strcmp(buf, "userfaultfd_event_wait_completion") == 0;
