@@ -1,6 +1,6 @@
 /* The replay turnstile: contract in real/turnstile.h. */
-#include "real/procfs.h"
 #include "real/turnstile.h"
+#include "real/procfs.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -23,7 +23,6 @@
  * dispositions are process-wide (a signal handler has no context
  * argument); conform_real_run installs them and restores the old ones.
  */
-#include "real/procfs.h"
 #include "tests/conform.h"
 
 #include <errno.h>
@@ -42,6 +41,7 @@
 #include "real/snapshot.h"
 #include "real/sys_real.h"
 #include "real/uffd.h"
+#include "real/procfs.h"
 
 #define R_SETTLE_MS 3000
 #define R_START_MS 1000
