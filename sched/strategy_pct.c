@@ -8,7 +8,10 @@
  * initial priorities to the thread that drew it, a hit counting only while
  * that thread still holds it, so a spawn costs O(1) however many threads a
  * spinning handler has left behind. Only membership is asked of the hash,
- * never its order, so it cannot change a schedule. */
+ * never its order, so it cannot change a schedule. A sentinel entry (key
+ * 0, below every priority, which are >= d >= 1) keeps the hash from ever
+ * being empty: uthash frees its table when the last entry goes, and the
+ * explorer must not allocate per run once warm. */
 #include "sched/strategy.h"
 
 #include <assert.h>
@@ -38,6 +41,7 @@ struct pct {
 	struct prio_item *items;  /* by thread id: its initial priority's entry */
 	size_t prio_cap;
 	struct prio_item *set;    /* uthash head: initial priorities drawn */
+	struct prio_item sentinel; /* always in set */
 	struct pct_change cp[SCHED_PCT_DEPTH_MAX];
 	int ncp, next;
 	int64_t floor;            /* next priority handed out by yield */
@@ -49,8 +53,27 @@ static int pct_create(void **state)
 
 	if (!p)
 		return -ENOMEM;
+	p->sentinel.key = 0;
+	p->sentinel.tid = -1;
+	pct_oom = 0;
+	HASH_ADD(hh, p->set, key, sizeof p->sentinel.key, &p->sentinel);
+	if (pct_oom) {
+		free(p);
+		return -ENOMEM;
+	}
 	*state = p;
 	return 0;
+}
+
+/* Every entry but the sentinel out of the hash; its table stays. */
+static void set_empty(struct pct *p)
+{
+	struct prio_item *it, *tmp;
+
+	HASH_ITER(hh, p->set, it, tmp)
+		if (it != &p->sentinel)
+			HASH_DEL(p->set, it);
+	assert(HASH_COUNT(p->set) == 1 && p->set == &p->sentinel);
 }
 
 static void pct_destroy(void *state)
@@ -76,7 +99,7 @@ static void pct_reset(void *state, const struct sched_view *v)
 	p->ncp = 0;
 	p->next = 0;
 	p->floor = 0;
-	HASH_CLEAR(hh, p->set); /* the items are ours, reused by tid */
+	set_empty(p); /* the items are ours, reused by tid */
 	if ((uint64_t)want > k)
 		want = (int)k; /* at most one change point per step */
 	for (int j = 1; j <= want; j++) {
@@ -112,31 +135,37 @@ static int prio_grow(struct pct *p, size_t want)
 	if (!np)
 		return -ENOMEM;
 	p->prio = np;
-	/* the hash points into items: moving them means rebuilding it */
+	/* the hash points into items: moving them means re-adding them */
 	struct prio_item *ni = calloc(cap, sizeof *ni);
 	if (!ni)
 		return -ENOMEM;
-	struct prio_item *old = p->items, *nset = NULL, *it, *tmp;
 	size_t live = HASH_COUNT(p->set);
-	HASH_ITER(hh, p->set, it, tmp) { /* into a new head: never add while iterating */
-		struct prio_item *n = &ni[it->tid];
-		n->key = it->key;
-		n->tid = it->tid;
-		pct_oom = 0;
-		HASH_ADD(hh, nset, key, sizeof n->key, n);
-		if (pct_oom) {
-			HASH_CLEAR(hh, nset);
-			free(ni);
-			return -ENOMEM;
-		}
+	for (size_t t = 0; t < p->prio_cap; t++)
+		ni[t] = p->items[t]; /* keys and tids; the links are redone below */
+	unsigned char *in = calloc(p->prio_cap ? p->prio_cap : 1, 1);
+	if (!in) {
+		free(ni);
+		return -ENOMEM;
 	}
-	HASH_CLEAR(hh, p->set);
-	p->set = nset;
-	free(old);
+	struct prio_item *it, *tmp;
+	HASH_ITER(hh, p->set, it, tmp)
+		if (it != &p->sentinel) {
+			in[it->tid] = 1;
+			HASH_DEL(p->set, it);
+		}
+	free(p->items);
 	p->items = ni;
+	int oom = 0;
+	for (size_t t = 0; t < p->prio_cap && !oom; t++)
+		if (in[t]) {
+			pct_oom = 0;
+			HASH_ADD(hh, p->set, key, sizeof ni[t].key, &ni[t]);
+			oom = pct_oom;
+		}
+	free(in);
 	p->prio_cap = cap;
-	assert(HASH_COUNT(p->set) == live);
-	return 0;
+	assert(oom || HASH_COUNT(p->set) == live);
+	return oom ? -ENOMEM : 0;
 }
 
 /* A random priority above d that no thread of this run holds. */
@@ -156,6 +185,7 @@ static int pct_spawn(void *state, const struct sched_view *v, int tid)
 	for (;;) {
 		pr = v->opts->pct_depth + (int64_t)(rng_next(v->rng) >> 2);
 		HASH_FIND(hh, p->set, &pr, sizeof pr, hit);
+		assert(!hit || hit != &p->sentinel); /* priorities are >= d >= 1 */
 		if (!hit || p->prio[hit->tid] != pr)
 			break; /* free, or its drawer has since been lowered */
 	}
