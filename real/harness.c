@@ -193,6 +193,35 @@ int real_env_skip_reason(int rc, uint64_t page_size)
 	return page_size == REAL_HUGE_2M && (rc == -ENOMEM || rc == -ENOENT);
 }
 
+/* The handler over the region, started unless the caller will. */
+static int env_handler(struct real_env *e, const struct real_env_opts *o, char *why,
+		       size_t whylen)
+{
+	e->cfg = (struct handler_config){
+		.base = e->r->base,
+		.size = e->r->size,
+		.page_size = o->page_size,
+		.src_offset = 0,
+		.uffd = e->r->uffd,
+		.max_workers = o->max_workers,
+		.wp = o->wp,
+		.default_copy_mode = o->default_copy_mode,
+		.source_retries = o->source_retries,
+		.backoff_base_ns = o->backoff_base_ns,
+		.backoff_cap_ns = o->backoff_cap_ns,
+		.variants = o->variants,
+	};
+	const char *name = o->handler ? o->handler : handler_default();
+	int rc = handler_new(name, e->sys, &e->cfg, &e->h);
+	if (rc) {
+		snprintf(why, whylen, "handler_new(%s): %s", name, strerror(-rc));
+		return rc;
+	}
+	if (!o->no_start && (rc = handler_start(e->h)))
+		snprintf(why, whylen, "handler_start: %s", strerror(-rc));
+	return rc;
+}
+
 int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		  char *why, size_t whylen)
 {
@@ -236,33 +265,9 @@ int real_env_open(const struct real_env_opts *o, struct real_env **out,
 	if (o->gate)
 		sys_real_set_gate(e->sys, o->gate, o->gate_ctx);
 
-	e->cfg = (struct handler_config){
-		.base = e->r->base,
-		.size = e->r->size,
-		.page_size = o->page_size,
-		.src_offset = 0,
-		.uffd = e->r->uffd,
-		.max_workers = o->max_workers,
-		.wp = o->wp,
-		.default_copy_mode = o->default_copy_mode,
-		.source_retries = o->source_retries,
-		.backoff_base_ns = o->backoff_base_ns,
-		.backoff_cap_ns = o->backoff_cap_ns,
-		.variants = o->variants,
-	};
-	const char *name = o->handler ? o->handler : handler_default();
-	rc = handler_new(name, e->sys, &e->cfg, &e->h);
-	if (rc) {
-		snprintf(why, whylen, "handler_new(%s): %s", name, strerror(-rc));
+	rc = env_handler(e, o, why, whylen);
+	if (rc)
 		goto fail;
-	}
-	if (!o->no_start) {
-		rc = handler_start(e->h);
-		if (rc) {
-			snprintf(why, whylen, "handler_start: %s", strerror(-rc));
-			goto fail;
-		}
-	}
 	*out = e;
 	return 0;
 fail:

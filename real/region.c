@@ -31,10 +31,8 @@ static void *map_memory(uint64_t size, uint64_t page_size)
 	return p;
 }
 
-int real_region_open(const struct real_region_opts *o, struct real_region **out,
-		     char *why, size_t whylen)
+static int opts_ok(const struct real_region_opts *o, char *why, size_t whylen)
 {
-	int rc;
 	if (o->page_size != 4096 && o->page_size != REAL_HUGE_2M) {
 		snprintf(why, whylen, "page size %llu: want 4096 or 2 MiB",
 			 (unsigned long long)o->page_size);
@@ -49,6 +47,73 @@ int real_region_open(const struct real_region_opts *o, struct real_region **out,
 		snprintf(why, whylen, "snapshot does not cover the region");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The snapshot (given or a new memfd), huge pages, and the uffd. */
+static int region_sources(struct real_region *r, const struct real_region_opts *o,
+			  char *why, size_t whylen)
+{
+	int rc;
+	if (o->snap) {
+		r->snap = o->snap;
+	} else {
+		rc = real_snapshot_new(o->page_size, o->pages, o->fill, &r->snap);
+		if (rc) {
+			snprintf(why, whylen, "snapshot memfd: %s", strerror(-rc));
+			return rc;
+		}
+		r->own_snap = 1;
+	}
+	uint64_t features = o->features;
+	if (o->page_size == REAL_HUGE_2M) {
+		features |= UFFD_FEATURE_MISSING_HUGETLBFS;
+		rc = real_hugepages_reserve(o->pages, &r->huge_raised, why, whylen);
+		if (rc)
+			return rc;
+	}
+	rc = real_uffd_open(features, &r->features, why, whylen);
+	if (rc < 0)
+		return rc;
+	r->uffd = rc;
+	return 0;
+}
+
+/* Guest memory mapped, registered with the uffd, and pagemap opened. */
+static int region_memory(struct real_region *r, const struct real_region_opts *o,
+			 char *why, size_t whylen)
+{
+	void *mem = map_memory(r->size, r->page_size);
+	if (!mem) {
+		int rc = -errno;
+		snprintf(why, whylen, "mmap of %llu x %s pages: %s",
+			 (unsigned long long)r->pages,
+			 r->page_size == REAL_HUGE_2M ? "2 MiB" : "4 KiB", strerror(-rc));
+		return rc;
+	}
+	r->base = (uint64_t)(uintptr_t)mem;
+	uint64_t mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (o->wp)
+		mode |= UFFDIO_REGISTER_MODE_WP;
+	int rc = real_uffd_register(r->uffd, r->base, r->size, mode, &r->ioctls, why, whylen);
+	if (rc)
+		return rc;
+	r->registered = 1;
+	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (r->pagemap_fd < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "/proc/self/pagemap: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int real_region_open(const struct real_region_opts *o, struct real_region **out,
+		     char *why, size_t whylen)
+{
+	int rc = opts_ok(o, why, whylen);
+	if (rc)
+		return rc;
 	struct real_region *r = calloc(1, sizeof *r);
 	if (!r)
 		return -ENOMEM;
@@ -57,64 +122,15 @@ int real_region_open(const struct real_region_opts *o, struct real_region **out,
 	r->page_size = o->page_size;
 	r->pages = o->pages;
 	r->size = o->page_size * o->pages;
-	void *mem = NULL;
-
-	if (o->snap) {
-		r->snap = o->snap;
-	} else {
-		rc = real_snapshot_new(o->page_size, o->pages, o->fill, &r->snap);
-		if (rc) {
-			snprintf(why, whylen, "snapshot memfd: %s", strerror(-rc));
-			goto fail;
-		}
-		r->own_snap = 1;
-	}
-
-	uint64_t features = o->features;
-	if (o->page_size == REAL_HUGE_2M) {
-		features |= UFFD_FEATURE_MISSING_HUGETLBFS;
-		rc = real_hugepages_reserve(o->pages, &r->huge_raised, why,
-					    whylen);
-		if (rc)
-			goto fail;
-	}
-
-	rc = real_uffd_open(features, &r->features, why, whylen);
-	if (rc < 0)
-		goto fail;
-	r->uffd = rc;
-
-	mem = map_memory(r->size, r->page_size);
-	if (!mem) {
-		rc = -errno;
-		snprintf(why, whylen, "mmap of %llu x %s pages: %s",
-			 (unsigned long long)r->pages,
-			 r->page_size == REAL_HUGE_2M ? "2 MiB" : "4 KiB",
-			 strerror(-rc));
-		goto fail;
-	}
-	r->base = (uint64_t)(uintptr_t)mem;
-
-	uint64_t mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (o->wp)
-		mode |= UFFDIO_REGISTER_MODE_WP;
-	rc = real_uffd_register(r->uffd, r->base, r->size, mode, &r->ioctls,
-				why, whylen);
-	if (rc)
-		goto fail;
-	r->registered = 1;
-
-	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (r->pagemap_fd < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "/proc/self/pagemap: %s", strerror(-rc));
-		goto fail;
+	rc = region_sources(r, o, why, whylen);
+	if (!rc)
+		rc = region_memory(r, o, why, whylen);
+	if (rc) {
+		real_region_close(r); /* releases whatever was set up */
+		return rc;
 	}
 	*out = r;
 	return 0;
-fail:
-	real_region_close(r);
-	return rc;
 }
 
 int real_region_unregister(struct real_region *r)
