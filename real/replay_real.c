@@ -2,6 +2,7 @@
  * The threads mirror model/world.c (harness, scenario threads, final
  * reads) so that their scheduling points are the simulator's. */
 #include "real/replay_real.h"
+#include "real/stress.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -90,22 +91,6 @@ static uint64_t page_of_sim(const struct rr_run *r, int64_t addr)
 
 /* The model tag of a page's bytes (model/content.h), INV_FOREIGN for
  * bytes no operation of the scenario makes. */
-static uint64_t tag_of(const struct rr_run *r, int page, enum real_content c, uint8_t v)
-{
-	if (c == REAL_C_ZERO)
-		return 0;
-	if (c == REAL_C_SNAPSHOT)
-		return MK_SNAP((uint64_t)page);
-	if (c != REAL_C_WRITTEN)
-		return INV_FOREIGN;
-	for (int t = 0; t < r->scn->nthreads; t++)
-		for (int o = 0; o < r->scn->threads[t].nops; o++) {
-			const struct scn_op *op = &r->scn->threads[t].ops[o];
-			if (op->kind == SCN_WRITE && (int)op->a == page && op->b == v)
-				return MK_WRITE((uint64_t)t * SCN_MAX_OPS + (uint64_t)o + 1);
-		}
-	return INV_FOREIGN;
-}
 
 /* What a COPY source buffer holds, as a tag. */
 static uint64_t buf_tag(const struct rr_run *r, const void *buf, uint64_t len)
@@ -327,7 +312,7 @@ static void guest_read(struct rr_run *r, const char *who, int page)
 	uint8_t v = 0;
 	enum real_content c = real_guest_read(r->e->r, (uint64_t)page, 1, &v);
 	rts_leave(r->ts, SYS_REAL_OP_ACCESS);
-	uint64_t end = rts_cur(r->ts), tag = tag_of(r, page, c, v);
+	uint64_t end = rts_cur(r->ts), tag = real_content_tag(r->scn, page, (int)c, v);
 	long at = rts_cur(r->ts);
 	if (step >= 0 && at < (long)r->o->plan->n) {
 		const struct sched_event *e = rts_ev(&r->o->plan->s[at], RK_CHECKED_READ);
@@ -530,8 +515,11 @@ static void export_check(struct rr_run *r)
 		uint64_t tag = 0;
 		if (real_page_flags(r->e->r, (uint64_t)p, &present, NULL))
 			continue;
-		if (present)
-			tag = tag_of(r, p, real_guest_read(r->e->r, (uint64_t)p, 1, &v), v);
+		if (present) {
+			/* v is written by the read: read first, then judge */
+			enum real_content c = real_guest_read(r->e->r, (uint64_t)p, 1, &v);
+			tag = real_content_tag(r->scn, p, (int)c, v);
+		}
 		struct inv_facts f = {.layer = INV_AT_EXPORT};
 		f.u.exp = (struct inv_export){.page = p, .view = views[p], .present = present,
 					      .content = tag, .where = " on hardware"};

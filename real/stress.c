@@ -83,28 +83,22 @@ static uint64_t now_tick(struct st_run *r)
 
 /* The model tag of what a real read saw, or -1 for bytes no operation of
  * the scenario can produce. */
-static int tag_of(const struct st_run *r, int page, enum real_content c, uint8_t v,
-		  uint64_t *tag)
+uint64_t real_content_tag(const struct scenario *scn, int page, int content, uint8_t v)
 {
-	if (c == REAL_C_ZERO) {
-		*tag = 0;
+	enum real_content c = (enum real_content)content;
+	if (c == REAL_C_ZERO)
 		return 0;
-	}
-	if (c == REAL_C_SNAPSHOT) {
-		*tag = T_SNAP((uint64_t)page);
-		return 0;
-	}
+	if (c == REAL_C_SNAPSHOT)
+		return T_SNAP((uint64_t)page);
 	if (c != REAL_C_WRITTEN)
-		return -1;
-	for (int t = 0; t < r->scn->nthreads; t++)
-		for (int o = 0; o < r->scn->threads[t].nops; o++) {
-			const struct scn_op *op = &r->scn->threads[t].ops[o];
-			if (op->kind == SCN_WRITE && (int)op->a == page && op->b == v) {
-				*tag = T_WRITE((uint64_t)t * SCN_MAX_OPS + (uint64_t)o + 1);
-				return 0;
-			}
+		return INV_FOREIGN;
+	for (int t = 0; t < scn->nthreads; t++)
+		for (int o = 0; o < scn->threads[t].nops; o++) {
+			const struct scn_op *op = &scn->threads[t].ops[o];
+			if (op->kind == SCN_WRITE && (int)op->a == page && op->b == v)
+				return T_WRITE((uint64_t)t * SCN_MAX_OPS + (uint64_t)o + 1);
 		}
-	return -1;
+	return INV_FOREIGN;
 }
 
 static void checked_read(struct st_run *r, const char *who, int page)
@@ -113,13 +107,11 @@ static void checked_read(struct st_run *r, const char *who, int page)
 	uint64_t start = now_tick(r);
 	enum real_content c = real_guest_read(r->e->r, (uint64_t)page, 1, &v);
 	uint64_t end = now_tick(r);
-	uint64_t tag;
 	/* after the handler exited by design, unregistering wakes blocked
 	 * guests into plain memory: what they read then says nothing */
 	if (__atomic_load_n(&r->teardown, __ATOMIC_SEQ_CST))
 		return;
-	if (tag_of(r, page, c, v, &tag))
-		tag = INV_FOREIGN;
+	uint64_t tag = real_content_tag(r->scn, page, (int)c, v);
 	struct inv_facts f = {.layer = INV_AT_READ};
 	f.u.read = (struct inv_read){
 		.who = who, .page = page, .got = tag, .start = start, .end = end,
@@ -306,8 +298,7 @@ static void tracker_check(struct st_run *r)
 		uint64_t tag = 0;
 		if (present) {
 			enum real_content c = real_guest_read(r->e->r, (uint64_t)p, 1, &v);
-			if (tag_of(r, p, c, v, &tag))
-				tag = INV_FOREIGN;
+			tag = real_content_tag(r->scn, p, (int)c, v);
 		}
 		struct inv_facts f = {.layer = INV_AT_EXPORT};
 		f.u.exp = (struct inv_export){.page = p, .view = views[p], .present = present,
