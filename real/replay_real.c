@@ -2,7 +2,7 @@
  * The threads mirror model/world.c (harness, scenario threads, final
  * reads) so that their scheduling points are the simulator's. */
 #include "real/replay_real.h"
-#include "real/stress.h"
+#include "real/hw_oracle.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -320,15 +320,8 @@ static void guest_read(struct rr_run *r, const char *who, int page)
 			observed(r, at, "step %ld: %s read page %d as %s on hardware", at, who, page,
 				 real_content_name(c));
 	}
-	struct inv_facts f = {.layer = INV_AT_READ};
-	f.u.read = (struct inv_read){
-		.who = who, .page = page, .got = tag, .start = start, .end = end,
-		.orc = &r->orc, .contract_breaks = r->scn->contract == SCN_CONTRACT_BREAKS,
-		.where = " on hardware"};
-	pthread_mutex_lock(&r->mu);
 	struct inv_report rep;
-	int bad = inv_check(&f, &rep);
-	pthread_mutex_unlock(&r->mu);
+	int bad = real_check_read(r->scn, &r->orc, &r->mu, who, page, tag, start, end, &rep);
 	if (bad && step >= 0)
 		violated(r, &rep, "the bytes were read from the guest mapping after the steps before it");
 }

@@ -1,6 +1,7 @@
 /* A scenario on hardware: pthreads per scenario thread, the simulator's
  * oracle over real-time-ordered operations, bounded waits everywhere. */
 #include "real/stress.h"
+#include "real/hw_oracle.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -101,6 +102,21 @@ uint64_t real_content_tag(const struct scenario *scn, int page, int content, uin
 	return INV_FOREIGN;
 }
 
+int real_check_read(const struct scenario *scn, const struct oracle *orc, pthread_mutex_t *mu,
+		    const char *who, int page, uint64_t tag, uint64_t start, uint64_t end,
+		    struct inv_report *rep)
+{
+	struct inv_facts f = {.layer = INV_AT_READ};
+	f.u.read = (struct inv_read){
+		.who = who, .page = page, .got = tag, .start = start, .end = end,
+		.orc = orc, .contract_breaks = scn->contract == SCN_CONTRACT_BREAKS,
+		.where = " on hardware"};
+	pthread_mutex_lock(mu);
+	int bad = inv_check(&f, rep);
+	pthread_mutex_unlock(mu);
+	return bad;
+}
+
 static void checked_read(struct st_run *r, const char *who, int page)
 {
 	uint8_t v = 0;
@@ -112,17 +128,8 @@ static void checked_read(struct st_run *r, const char *who, int page)
 	if (__atomic_load_n(&r->teardown, __ATOMIC_SEQ_CST))
 		return;
 	uint64_t tag = real_content_tag(r->scn, page, (int)c, v);
-	struct inv_facts f = {.layer = INV_AT_READ};
-	f.u.read = (struct inv_read){
-		.who = who, .page = page, .got = tag, .start = start, .end = end,
-		.orc = &r->orc, .contract_breaks = r->scn->contract == SCN_CONTRACT_BREAKS,
-		.where = " on hardware"};
-	/* the oracle's log is shared with the writers' threads */
-	pthread_mutex_lock(&r->mu);
 	struct inv_report rep;
-	int bad = inv_check(&f, &rep);
-	pthread_mutex_unlock(&r->mu);
-	if (bad)
+	if (real_check_read(r->scn, &r->orc, &r->mu, who, page, tag, start, end, &rep))
 		set_result(r, rep.name, rep.text);
 }
 

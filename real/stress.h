@@ -33,10 +33,4 @@ int real_stress_run(const struct scenario *scn, const char *handler,
 		    uint64_t variants, uint64_t iterations,
 		    struct real_stress_result *res);
 
-/* What a guest read on hardware saw, as the oracle's content tag
- * (model/content.h): zeros, page's snapshot, the scenario write that
- * stores v into page, or INV_FOREIGN for bytes no operation wrote. Both
- * hardware backends (stress, replay --real) judge reads with it. */
-uint64_t real_content_tag(const struct scenario *scn, int page, int content, uint8_t v);
-
 #endif
