@@ -101,13 +101,11 @@ static int cyclic_from(const struct scenario *s, int t, int o,
 	return 0;
 }
 
-static void check_scenario(const struct scenario *s, const uint8_t *d,
-			   size_t n)
-{
-	size_t nlines = fuzz_lines(d, n);
-
 #define REQUIRE(cond, ...) \
 	do { if (!(cond)) fuzz_fail("accepted scenario: " __VA_ARGS__); } while (0)
+
+static void check_header(const struct scenario *s, const uint8_t *d, size_t n)
+{
 	REQUIRE(terminated(s->path, sizeof s->path) && !strcmp(s->path, NAME),
 		"path");
 	REQUIRE(terminated(s->name, sizeof s->name) && !strcmp(s->name, "fuzz"),
@@ -127,6 +125,10 @@ static void check_scenario(const struct scenario *s, const uint8_t *d,
 	REQUIRE(s->retries >= -1 && s->retries <= 16, "retries %d", s->retries);
 	REQUIRE(s->contract == SCN_CONTRACT_KEEPS || s->contract == SCN_CONTRACT_BREAKS,
 		"contract");
+}
+
+static void check_expects(const struct scenario *s, size_t nlines)
+{
 	REQUIRE(s->nexpect >= 0 && s->nexpect <= SCN_MAX_EXPECT, "nexpect %d", s->nexpect);
 	REQUIRE(terminated(s->expect, sizeof s->expect), "expect");
 	REQUIRE(s->nexpect ? !strcmp(s->expect, s->expects[0].invariant) : !s->expect[0],
@@ -155,6 +157,52 @@ static void check_scenario(const struct scenario *s, const uint8_t *d,
 			}
 		}
 	}
+}
+
+/* One operation's arguments and ordering, within its thread t. */
+static void check_op(const struct scenario *s, int t, int o, size_t nlines)
+{
+	const struct scn_thread *th = &s->threads[t];
+	const struct scn_op *op = &th->ops[o];
+	uint64_t P = (uint64_t)s->pages;
+
+	REQUIRE(role_allows(th->role, op->kind),
+		"thread %d op %d: kind %d for role %d", t, o, op->kind, th->role);
+	REQUIRE(op->line >= 1 && (size_t)op->line <= nlines,
+		"thread %d op %d: line %d", t, o, op->line);
+	switch (op->kind) {
+	case SCN_READ:
+		REQUIRE(op->a < P, "read page");
+		break;
+	case SCN_WRITE:
+		REQUIRE(op->a < P && op->b >= 1 && op->b <= 255, "write page/value");
+		break;
+	case SCN_REMOVE:
+	case SCN_PREFETCH:
+	case SCN_UNMAP:
+	case SCN_REMAP:
+		REQUIRE(op->a <= op->b && op->b < P, "range %llu..%llu",
+			(unsigned long long)op->a, (unsigned long long)op->b);
+		break;
+	case SCN_SOURCE_FAIL:
+		REQUIRE(op->a < P && op->b <= 65535, "source-fail");
+		break;
+	default:
+		break;
+	}
+	if (op->after_thread == -1) {
+		REQUIRE(op->after_op == -1, "after_op without after_thread");
+		return;
+	}
+	REQUIRE(op->after_thread >= 0 && op->after_thread < s->nthreads &&
+		op->after_thread != t,
+		"thread %d op %d: after_thread %d", t, o, op->after_thread);
+	REQUIRE(op->after_op >= 0 && op->after_op < s->threads[op->after_thread].nops,
+		"thread %d op %d: after_op %d", t, o, op->after_op);
+}
+
+static void check_threads(const struct scenario *s, size_t nlines)
+{
 	REQUIRE(s->nthreads >= 1 && s->nthreads <= SCN_MAX_THREADS,
 		"nthreads %d", s->nthreads);
 	for (int t = 0; t < s->nthreads; t++) {
@@ -168,48 +216,8 @@ static void check_scenario(const struct scenario *s, const uint8_t *d,
 		REQUIRE(th->role >= SCN_GUEST && th->role <= SCN_CONTROL,
 			"thread %d: role %d", t, th->role);
 		REQUIRE(th->nops >= 0 && th->nops <= SCN_MAX_OPS, "thread %d: nops", t);
-		for (int o = 0; o < th->nops; o++) {
-			const struct scn_op *op = &th->ops[o];
-			uint64_t P = (uint64_t)s->pages;
-
-			REQUIRE(role_allows(th->role, op->kind),
-				"thread %d op %d: kind %d for role %d", t, o, op->kind,
-				th->role);
-			REQUIRE(op->line >= 1 && (size_t)op->line <= nlines,
-				"thread %d op %d: line %d", t, o, op->line);
-			switch (op->kind) {
-			case SCN_READ:
-				REQUIRE(op->a < P, "read page");
-				break;
-			case SCN_WRITE:
-				REQUIRE(op->a < P && op->b >= 1 && op->b <= 255,
-					"write page/value");
-				break;
-			case SCN_REMOVE:
-			case SCN_PREFETCH:
-			case SCN_UNMAP:
-			case SCN_REMAP:
-				REQUIRE(op->a <= op->b && op->b < P, "range %llu..%llu",
-					(unsigned long long)op->a, (unsigned long long)op->b);
-				break;
-			case SCN_SOURCE_FAIL:
-				REQUIRE(op->a < P && op->b <= 65535, "source-fail");
-				break;
-			default:
-				break;
-			}
-			if (op->after_thread == -1) {
-				REQUIRE(op->after_op == -1, "after_op without after_thread");
-			} else {
-				REQUIRE(op->after_thread >= 0 && op->after_thread < s->nthreads &&
-					op->after_thread != t,
-					"thread %d op %d: after_thread %d", t, o,
-					op->after_thread);
-				REQUIRE(op->after_op >= 0 &&
-					op->after_op < s->threads[op->after_thread].nops,
-					"thread %d op %d: after_op %d", t, o, op->after_op);
-			}
-		}
+		for (int o = 0; o < th->nops; o++)
+			check_op(s, t, o, nlines);
 	}
 	static unsigned char col[SCN_MAX_THREADS][SCN_MAX_OPS];
 
@@ -218,7 +226,18 @@ static void check_scenario(const struct scenario *s, const uint8_t *d,
 		for (int o = 0; o < s->threads[t].nops; o++)
 			REQUIRE(!cyclic_from(s, t, o, col), "ordering cycle through %s.%d",
 				s->threads[t].name, o + 1);
+}
 #undef REQUIRE
+
+/* An accepted scenario obeys every rule of scenarios/README.md. */
+static void check_scenario(const struct scenario *s, const uint8_t *d,
+			   size_t n)
+{
+	size_t nlines = fuzz_lines(d, n);
+
+	check_header(s, d, n);
+	check_expects(s, nlines);
+	check_threads(s, nlines);
 }
 
 /* The fields of two parses of the same bytes (padding aside). */

@@ -180,30 +180,11 @@ static int fails_for_good(const struct scenario *s)
 	return 0;
 }
 
-static void run(struct world *w, const struct scenario *scn,
-		const struct sched_opts *o, struct outcome *out)
+/* The verdict is a registered name with a text, or none only where the
+ * run ended (or a permanent source failure tore it down by design). */
+static void check_verdict(const struct scenario *scn, const struct sched_opts *o,
+			  const struct verdict *v, const sched_t *s, size_t n)
 {
-	struct sink k = {.hash = 0xcbf29ce484222325ULL};
-
-	if (o->labels) {
-		if (!(k.f = open_memstream(&k.text, &k.len)))
-			fuzz_fail("open_memstream: out of memory");
-		trace_writer_open(&k.w, k.f);
-		trace_writer_schema(&k.w, &mev_schema);
-	}
-	int e = world_run(w, o, o->labels ? sink : NULL, &k, &out->v);
-	const struct verdict *v = &out->v;
-
-	if (e)
-		fuzz_fail("world_run could not start: %d", e);
-	const sched_t *s = world_sched(w);
-	size_t n, nm;
-	int wide;
-	const uint32_t *c = sched_choices(s, &n);
-	const uint64_t *m = sched_runnable_masks(s, &nm, &wide);
-	int nth = sched_nthreads(s);
-
-	/* the verdict */
 	if (v->violated) {
 		if (!memchr(v->name, '\0', sizeof v->name) || !inv_known(v->name))
 			fuzz_fail("verdict '%.31s' is no registered invariant or outcome",
@@ -226,7 +207,18 @@ static void run(struct world *w, const struct scenario *scn,
 		fuzz_fail("steps: verdict %llu, sched %llu, choices %zu",
 			  (unsigned long long)v->steps,
 			  (unsigned long long)sched_steps(s), n);
-	/* the schedule */
+}
+
+/* Every step ran a runnable thread; REPLAY followed the choices exactly,
+ * GUIDED followed sched.h's rule. */
+static void check_schedule(const struct sched_opts *o, const sched_t *s, size_t n)
+{
+	size_t nn, nm;
+	int wide;
+	const uint32_t *c = sched_choices(s, &nn);
+	const uint64_t *m = sched_runnable_masks(s, &nm, &wide);
+	int nth = sched_nthreads(s);
+
 	if (nm != n || (n && !m))
 		fuzz_fail("%zu runnable masks for %zu steps", nm, n);
 	for (size_t i = 0; i < n; i++) {
@@ -257,10 +249,33 @@ static void run(struct world *w, const struct scenario *scn,
 		if (t != want)
 			fuzz_fail("guided: step %zu ran %u, the rule gives %u", i, t, want);
 	}
+}
+
+static void run(struct world *w, const struct scenario *scn,
+		const struct sched_opts *o, struct outcome *out)
+{
+	struct sink k = {.hash = 0xcbf29ce484222325ULL};
+
+	if (o->labels) {
+		if (!(k.f = open_memstream(&k.text, &k.len)))
+			fuzz_fail("open_memstream: out of memory");
+		trace_writer_open(&k.w, k.f);
+		trace_writer_schema(&k.w, &mev_schema);
+	}
+	int e = world_run(w, o, o->labels ? sink : NULL, &k, &out->v);
+
+	if (e)
+		fuzz_fail("world_run could not start: %d", e);
+	const sched_t *s = world_sched(w);
+	size_t n;
+	const uint32_t *c = sched_choices(s, &n);
+
+	check_verdict(scn, o, &out->v, s, n);
+	check_schedule(o, s, n);
 	if (o->labels && k.next != n)
 		fuzz_fail("sink saw %llu steps of %zu", (unsigned long long)k.next, n);
 	if (o->labels)
-		check_written(&k, v, n);
+		check_written(&k, &out->v, n);
 	out->labels = k.hash;
 	out->n = n;
 	out->choices = malloc((n ? n : 1) * sizeof *out->choices);
