@@ -253,61 +253,63 @@ static void test_tampered_trace_is_refused_or_diverges(void **state)
 	assert_non_null(strstr(err, "/g.trace:1: "));
 }
 
+/* Each bad command line and a piece of its one error line. */
+static const char *const bad_cases[][2] = {
+	{"explore", "no such"},
+	{"explore " STALE " --seed abc", "--seed: 'abc' is not a non-negative integer"},
+	/* decimal or 0x hex only: no sign, no space, no octal, no NaN */
+	{"explore " STALE " --seed ' -1'", "--seed: ' -1' is not a non-negative integer"},
+	{"explore " STALE " --runs ' 5'", "--runs: ' 5' is not a non-negative integer"},
+	{"explore " STALE " --seed 99999999999999999999", "is out of range"},
+	{"explore " STALE " --time nan", "--time: 'nan' is not a positive number"},
+	{"explore " STALE " --time ' 1'", "is not a positive number"},
+	{"explore " STALE " --time inf", "is not a positive number"},
+	{"run --runs -1", "--runs: '-1' is not a positive integer"},
+	/* a FIFO as input would block an open() forever */
+	{"explore /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
+	{"replay /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
+	{"replay /nonexistent.trace", "/nonexistent.trace:1: cannot open"},
+	{"explore " STALE " --strategy bogus", "unknown strategy 'bogus'"},
+	{"explore " STALE " --variant nope", "unknown variant 'nope'"},
+	{"explore " STALE " --handler nope", "unknown handler 'nope'"},
+	/* a variant applies to the handler its bug is put back into */
+	{"explore " STALE " --variant no-read-gate",
+	 "variant 'no-read-gate' puts its bug into reference, not into e2b-ref"},
+	{"explore " STALE " --handler reference --variant stale-source",
+	 "variant 'stale-source' puts its bug into e2b-ref, not into reference"},
+	{"explore " STALE " --variant ,,", "empty variant name in the --variant list"},
+	{"explore " STALE " --variant ''", "--variant needs a variant name"},
+	{"explore " STALE " --variant stale-source,", "empty variant name"},
+	{"real " STALE " --variant no-read-gate", "puts its bug into reference"},
+	{"explore " STALE " --frobnicate", "unknown or incomplete option '--frobnicate'"},
+	{"explore " STALE " --runs 0", "--runs must be at least 1"},
+	{"explore " STALE " --strategy dfs --time 3", "--strategy dfs takes --runs, not --time"},
+	{"explore " STALE " --strategy dfs --bound 99", "--bound must be at most 8"},
+	{"explore " STALE " --bound 1", "--bound is only for --strategy dfs, not --strategy random"},
+	{"explore " STALE " --strategy pct --bound 1", "--bound is only for --strategy dfs"},
+	{"explore " STALE " --depth 2", "--depth is only for --strategy pct, not --strategy random"},
+	{"explore " STALE " --strategy dfs --pct-k 9", "--pct-k is only for --strategy pct"},
+	{"explore /nonexistent.scn", "/nonexistent.scn"},
+	{"replay", "replay needs a TRACE file"},
+	{"replay /nonexistent.trace", "/nonexistent.trace"},
+	{"frob", "unknown command 'frob'"},
+	{"viz", "viz needs a TRACE file"},
+	{"viz /nonexistent.trace", "/nonexistent.trace"},
+	{"viz " STALE, STALE ":1: "},
+	{"viz x.trace --head", "--head needs a value"},
+};
+
 static void test_bad_input_is_one_line_exit_2(void **state)
 {
 	(void)state;
 	char err[4096];
-	static const char *const cases[][2] = {
-		{"explore", "no such"},
-		{"explore " STALE " --seed abc", "--seed: 'abc' is not a non-negative integer"},
-		/* decimal or 0x hex only: no sign, no space, no octal, no NaN */
-		{"explore " STALE " --seed ' -1'", "--seed: ' -1' is not a non-negative integer"},
-		{"explore " STALE " --runs ' 5'", "--runs: ' 5' is not a non-negative integer"},
-		{"explore " STALE " --seed 99999999999999999999", "is out of range"},
-		{"explore " STALE " --time nan", "--time: 'nan' is not a positive number"},
-		{"explore " STALE " --time ' 1'", "is not a positive number"},
-		{"explore " STALE " --time inf", "is not a positive number"},
-		{"run --runs -1", "--runs: '-1' is not a positive integer"},
-		/* a FIFO as input would block an open() forever */
-		{"explore /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
-		{"replay /tmp/uffdlab-cli-fifo.scn", "cannot open: not a regular file"},
-		{"replay /nonexistent.trace", "/nonexistent.trace:1: cannot open"},
-		{"explore " STALE " --strategy bogus", "unknown strategy 'bogus'"},
-		{"explore " STALE " --variant nope", "unknown variant 'nope'"},
-		{"explore " STALE " --handler nope", "unknown handler 'nope'"},
-		/* a variant applies to the handler its bug is put back into */
-		{"explore " STALE " --variant no-read-gate",
-		 "variant 'no-read-gate' puts its bug into reference, not into e2b-ref"},
-		{"explore " STALE " --handler reference --variant stale-source",
-		 "variant 'stale-source' puts its bug into e2b-ref, not into reference"},
-		{"explore " STALE " --variant ,,", "empty variant name in the --variant list"},
-		{"explore " STALE " --variant ''", "--variant needs a variant name"},
-		{"explore " STALE " --variant stale-source,", "empty variant name"},
-		{"real " STALE " --variant no-read-gate", "puts its bug into reference"},
-		{"explore " STALE " --frobnicate", "unknown or incomplete option '--frobnicate'"},
-		{"explore " STALE " --runs 0", "--runs must be at least 1"},
-		{"explore " STALE " --strategy dfs --time 3", "--strategy dfs takes --runs, not --time"},
-		{"explore " STALE " --strategy dfs --bound 99", "--bound must be at most 8"},
-		{"explore " STALE " --bound 1", "--bound is only for --strategy dfs, not --strategy random"},
-		{"explore " STALE " --strategy pct --bound 1", "--bound is only for --strategy dfs"},
-		{"explore " STALE " --depth 2", "--depth is only for --strategy pct, not --strategy random"},
-		{"explore " STALE " --strategy dfs --pct-k 9", "--pct-k is only for --strategy pct"},
-		{"explore /nonexistent.scn", "/nonexistent.scn"},
-		{"replay", "replay needs a TRACE file"},
-		{"replay /nonexistent.trace", "/nonexistent.trace"},
-		{"frob", "unknown command 'frob'"},
-		{"viz", "viz needs a TRACE file"},
-		{"viz /nonexistent.trace", "/nonexistent.trace"},
-		{"viz " STALE, STALE ":1: "},
-		{"viz x.trace --head", "--head needs a value"},
-	};
 	unlink("/tmp/uffdlab-cli-fifo.scn");
 	assert_int_equal(mkfifo("/tmp/uffdlab-cli-fifo.scn", 0600), 0);
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int st = run(NULL, 0, err, sizeof err, "timeout 20 %s %s", bin, cases[i][0]);
+	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+		int st = run(NULL, 0, err, sizeof err, "timeout 20 %s %s", bin, bad_cases[i][0]);
 		if (st != 2 || count_lines(err) != 1 ||
-		    (strcmp(cases[i][1], "no such") && !strstr(err, cases[i][1])))
-			fail_msg("'uffdlab %s' -> exit %d, stderr '%s'", cases[i][0], st, err);
+		    (strcmp(bad_cases[i][1], "no such") && !strstr(err, bad_cases[i][1])))
+			fail_msg("'uffdlab %s' -> exit %d, stderr '%s'", bad_cases[i][0], st, err);
 	}
 	unlink("/tmp/uffdlab-cli-fifo.scn");
 	/* 032 is thirty-two, as in the scenario language (strtoull base 0: 26) */
