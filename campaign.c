@@ -217,8 +217,8 @@ static void real_stress_zoo(struct tally *t)
 	printf("== real kernel: the zoo scenarios where the simulator showed %s wrong, stressed\n"
 	       "   (real threads, no barriers; up to 300 iterations; a lost wake takes 10 s to call)\n",
 	       handler_default());
-	static const char *const zoo[] = {"prefault-remove", "stale-source", "madvise-inflight-copy",
-					  "pause-drops-deferred"};
+	static const char *const zoo[] = {"b03-prefault-unlocked", "b01-stale-source",
+					  "b04-read-under-settle", "fix2-no-wake-deferred"};
 	for (size_t z = 0; z < sizeof zoo / sizeof zoo[0]; z++) {
 		static struct scenario scn;
 		char path[128], err[512];
@@ -251,13 +251,13 @@ static void real_stress_zoo(struct tally *t)
 	}
 }
 
-/* The copy-after-zap window is zoo/prefault-remove's: STALE is expected
+/* The copy-after-zap window is zoo/b03-prefault-unlocked's: STALE is expected
  * exactly for the handlers that scenario expects stale-data of. */
 static void real_confirm_all(struct tally *t)
 {
 	static struct scenario scn;
 	char err[512], where[4096];
-	if (scn_parse_file(scn_resolve("scenarios/zoo/prefault-remove.scn", where, sizeof where),
+	if (scn_parse_file(scn_resolve("scenarios/zoo/b03-prefault-unlocked.scn", where, sizeof where),
 			   &scn, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		t->bad++;

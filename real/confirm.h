@@ -2,7 +2,7 @@
  *
  * Contract: real_confirm_copy_after_zap() re-creates on hardware, with a
  * fault barrier instead of a schedule, the interleaving the simulator found
- * in E2B's REF handler (zoo/prefault-remove.scn seed 16, zoo/stale-source.scn
+ * in E2B's REF handler (zoo/b03-prefault-unlocked.scn seed 16, zoo/b01-stale-source.scn
  * seed 83): a worker holds the settle read lock with "snapshot" chosen; the
  * balloon's madvise(DONTNEED) of that page is started; once madvise has
  * returned (or after 500 ms if it is held up) the worker is released; after

@@ -1,6 +1,6 @@
 /* replay --real (real/replay_real.h): stored traces replayed on hardware
  * with their expected verdicts, at 4 KiB and 2 MiB: the three goldens and
- * two zoo findings are confirmed; orphaned-deferred needs the copy the
+ * two zoo findings are confirmed; b06-no-wake-pipe needs the copy the
  * simulator fails with EAGAIN between the REMOVE's read and madvise's
  * resume (KERNEL.md rule 25): the kernel opens that window only when the
  * OS scheduler is slow to run the woken madvise, so on hardware it mostly
@@ -42,38 +42,38 @@ static void expect(void **state, const char *trace, int want)
 static void test_golden_prefault_remove(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/golden/prefault-remove-e2b-ref-random-16.trace", CONFIRMED);
+	expect(state, "tests/golden/b03-prefault-unlocked-e2b-ref-random-16.trace", CONFIRMED);
 }
 
 static void test_golden_stale_source(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/golden/stale-source-e2b-ref-stale-source-random-32.trace", CONFIRMED);
+	expect(state, "tests/golden/b01-stale-source-e2b-ref-stale-source-random-32.trace", CONFIRMED);
 }
 
 static void test_golden_pause_drops_deferred(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/golden/pause-drops-deferred-e2b-ref-random-23.trace", CONFIRMED);
+	expect(state, "tests/golden/fix2-no-wake-deferred-e2b-ref-random-23.trace", CONFIRMED);
 }
 
 static void test_zoo_tracker_disagrees(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/stale-source-e2b-ref-random-83.trace", CONFIRMED);
+	expect(state, "tests/replay/b01-stale-source-e2b-ref-random-83.trace", CONFIRMED);
 }
 
 static void test_zoo_madvise_blocked(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/madvise-inflight-copy-e2b-ref-read-under-settle-random-126.trace",
+	expect(state, "tests/replay/b04-read-under-settle-e2b-ref-read-under-settle-random-126.trace",
 	       CONFIRMED);
 }
 
 static void test_zoo_window_not_reachable(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect2(state, "tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace", DIVERGED,
+	expect2(state, "tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace", DIVERGED,
 		CONFIRMED);
 }
 

@@ -109,7 +109,7 @@ static void test_simulator_failure_shrinks_and_replays(void **state)
 	(void)state;
 	static struct scenario scn;
 	char err[256];
-	assert_int_equal(scn_parse_file("scenarios/zoo/stale-source.scn", &scn, err, sizeof err), 0);
+	assert_int_equal(scn_parse_file("scenarios/zoo/b01-stale-source.scn", &scn, err, sizeof err), 0);
 	struct world *w = world_new(&scn, "e2b-ref", 0);
 	assert_non_null(w);
 	struct verdict v;
