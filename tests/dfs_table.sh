@@ -5,10 +5,11 @@
 # 60), else the largest delay bound that is. One Markdown row per scenario.
 # A violation in an exhaustive run is printed as it is, never hidden.
 # Not part of make test: it takes up to (bounds tried + 1) * CAP per scenario.
+# UFFDLAB names the binary (default build/uffdlab).
 #   usage: tests/dfs_table.sh [CAP] [HANDLER]    (run from the repository root)
 cap=${1:-60}
 handler=${2:-reference}
-bin=build/uffdlab
+bin=${UFFDLAB:-build/uffdlab}
 [ -x "$bin" ] || { echo "dfs_table.sh: $bin not built (make)" >&2; exit 2; }
 
 field() { # the value of a JSON field of line $1: a number, true/false, a string
