@@ -50,6 +50,7 @@ struct world {
 	 * steps that changed one without declaring it (fp_check) */
 	enum hpage last_view[SCN_MAX_PAGES];
 	uint64_t undeclared;
+	int h_live;              /* started, not yet being freed: views valid */
 };
 
 static uint64_t mix(uint64_t x)
@@ -394,7 +395,10 @@ static int run_threads(struct world *w)
 static void harness(void *arg)
 {
 	struct world *w = arg;
-	if (start_handler(w) || run_threads(w))
+	if (start_handler(w))
+		return;
+	w->h_live = 1;
+	if (run_threads(w))
 		return;
 	int err = handler_stop(w->h);
 	if (!w->exit_allowed) {
@@ -407,6 +411,7 @@ static void harness(void *arg)
 	final_checks(w);
 	if (w->v->violated)
 		return; /* the run ends at the next point: world_run discards h */
+	w->h_live = 0;
 	handler_free(w->h);
 	w->h = NULL;
 }
@@ -453,8 +458,8 @@ static void fp_check(void *ctx, sched_t *s, int tid)
 {
 	struct world *w = ctx;
 	(void)tid;
-	if (!w->h)
-		return;
+	if (!w->h || !w->h_live || !w->drf)
+		return; /* a row without the promise has its heap object */
 	for (int p = 0; p < w->scn->pages; p++) {
 		enum hpage v = handler_page_view(w->h, (uint64_t)p);
 		if (v == w->last_view[p])
@@ -598,6 +603,7 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
 	w->undeclared = 0;
+	w->h_live = 0;
 	for (int p = 0; p < w->scn->pages; p++)
 		w->last_view[p] = HPAGE_UNKNOWN;
 	sched_set_fp_hook(w->s, fp_check, w);
