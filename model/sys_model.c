@@ -189,6 +189,9 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 			     SCHED_STEP_EVENTS);
 
 	assert(r < 0 || (r >= 1 && r <= max)); /* never 0: -EAGAIN instead */
+	for (int i = 0; i < r; i++)
+		if (msgs[i].event == UFFD_EVENT_FORK) /* rule 4: a new fd */
+			MK_TOUCH(k, MK_OC_FDS, 0, 1);
 
 	if (sched_labels_on(k->s)) {
 		char buf[400];
@@ -428,6 +431,15 @@ static void s_note(sys_t *sys, enum sys_note what, uint64_t a, uint64_t b)
 	    (int64_t)a, (int64_t)b);
 }
 
+/* Memory the handler shares outside sys locks: ordered like any object
+ * (handler/sys.h). */
+static void s_shared(sys_t *sys, uint64_t id, int write)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	MK_TOUCH(k, MK_OC_HSHARED, id, write);
+}
+
 const struct sys_ops mk_sys_ops = {
 	.spawn = s_spawn,
 	.join = s_join,
@@ -468,4 +480,5 @@ const struct sys_ops mk_sys_ops = {
 	.buf_zero = s_buf_zero,
 	.source_read = s_source_read,
 	.note = s_note,
+	.shared = s_shared,
 };
