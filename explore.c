@@ -305,6 +305,8 @@ static void print_json(const struct run_id *id, const struct explored *x, double
 		json_u64(&j, "steps", x->found_steps);
 		json_u64(&j, "trace_steps", x->trace_steps);
 		json_string(&j, "shrunk", id->shrunk);
+		json_string(&j, "shrunk_scenario", id->shrunk_scn);
+		json_string(&j, "minimal", id->minimal);
 		json_string(&j, "trace", x->trace);
 		json_string(&j, "reproduce", cmd);
 		json_object_end(&j);
@@ -312,6 +314,17 @@ static void print_json(const struct run_id *id, const struct explored *x, double
 		json_null(&j, "violation");
 	}
 	json_end(&j);
+}
+
+/* The minimal failure's lines, when there is one. */
+static void print_minimal(const struct run_id *id, const struct explored *x)
+{
+	char mtrace[700], mscn[700];
+	if (!id->shrunk_scn[0] || report_min_paths(x->trace, 1, mtrace, mscn, sizeof mtrace))
+		return;
+	printf("  shrunk scenario: %s\n", id->shrunk_scn);
+	printf("  minimal: %s (%.2f s)\n", id->minimal, id->proof_s);
+	printf("  minimal trace: uffdlab replay %s\n", mtrace);
 }
 
 static void print_text(const struct run_id *id, const struct explored *x, double el,
@@ -330,6 +343,7 @@ static void print_text(const struct run_id *id, const struct explored *x, double
 		printf("  seed %" PRIu64 ", %" PRIu64 " steps; trace %s (%zu steps%s%s)\n",
 		       id->seed, x->found_steps, x->trace, x->trace_steps,
 		       id->shrunk[0] ? ", shrunk: " : "", id->shrunk);
+		print_minimal(id, x);
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", x->trace);
 		printf("  hardware:  uffdlab replay --real %s --repeat 20\n", x->trace);

@@ -135,6 +135,12 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 		return num_arg(f, v, &a->seed) ? 2 : 1;
 	else if (strcmp(f, "--max-steps") == 0)
 		return num_arg(f, v, &a->max_steps) ? 2 : 1;
+	else if (strcmp(f, "--proof-runs") == 0) {
+		if (num_arg(f, v, &a->proof_runs))
+			return 2;
+		if (!a->proof_runs)
+			return usage_error("%s must be at least 1", f);
+	}
 	else if (strcmp(f, "--runs") == 0) {
 		if (num_arg(f, v, &a->runs))
 			return 2;
@@ -228,6 +234,37 @@ static int cmd_replay(int argc, char **argv)
 	if (real)
 		return drive_replay_real(trace, (int)repeat, ps, json);
 	return drive_replay(trace, out, json);
+}
+
+static int cmd_shrink(int argc, char **argv)
+{
+	const char *trace = NULL, *out = NULL;
+	uint64_t proof_runs = 0;
+	int json = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if ((strcmp(f, "-o") == 0 || strcmp(f, "--out") == 0) && v) {
+			out = v;
+			i++;
+		} else if (strcmp(f, "--proof-runs") == 0) {
+			if (num_arg(f, v, &proof_runs))
+				return 2;
+			if (!proof_runs)
+				return usage_error("%s must be at least 1", f);
+			i++;
+		} else if (strcmp(f, "--json") == 0) {
+			json = 1;
+		} else if (f[0] == '-') {
+			return usage_error("unknown or incomplete option '%s'", f);
+		} else if (!trace) {
+			trace = f;
+		} else {
+			return usage_error("unexpected argument '%s'", f);
+		}
+	}
+	if (!trace)
+		return usage_error("%s", "shrink needs a TRACE file");
+	return drive_shrink(trace, out, proof_runs, json);
 }
 
 /* Every strategy --strategy takes, with its line of help. */
@@ -391,9 +428,14 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
-	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
-	 "explore schedules of a scenario; write the trace and picture of the first violation",
+	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--json] [--out DIR]",
+	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
+	 "        and beside them its minimal failure (X.min.trace, X.min.scn)",
 	 cmd_explore},
+	{"shrink", "TRACE [-o OUT] [--proof-runs N] [--json]",
+	 "shrink a failure to its minimal one: fewest preemptions, then steps; threads, operations\n"
+	 "        and pages dropped; the preemption count proved minimal by a bounded search",
+	 cmd_shrink},
 	{"replay", "TRACE [--out FILE] [--json]\n"
 	 "        | --real TRACE [--repeat R] [--page-size 4k|2m] [--json]",
 	 "replay a trace on the simulator (byte for byte, or where it differs), or with --real on\n"
