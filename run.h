@@ -167,6 +167,27 @@ int report_min_paths(const char *trace, int derive, char *mtrace, char *mscn, si
  * t is safe to trace_free either way. */
 int replay_load(const char *path, struct trace *t, struct scenario *scn, struct run_id *id,
 		uint64_t *bits);
+/* parallel.c: runs j < runs (seed first_seed + j) of shard `shard` of
+ * nshards (j mod nshards), among `jobs` forked workers, until the first
+ * failure. learn_k: PCT's k from run 0 (run 0 itself with the default). */
+struct par_opts {
+	unsigned jobs, shard, nshards;
+	uint64_t first_seed, runs;
+	int learn_k;
+};
+
+struct par_result {
+	uint64_t runs, steps;     /* of this shard's runs up to the first failure */
+	int found;
+	uint64_t index;           /* the lowest failing j */
+	uint64_t pct_k;           /* the k its run used */
+	int max_threads;
+};
+
+/* 0 or -errno (-EINVAL: bad options; -EIO: a run could not start). */
+int par_explore(struct world *w, const struct run_id *id, const struct par_opts *p,
+		struct par_result *r);
+
 /* The one-line command that reproduces id's run. */
 void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id);
 
