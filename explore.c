@@ -366,7 +366,7 @@ static void print_minimal(const struct run_id *id, const struct explored *x)
 	char mtrace[700], mscn[700];
 	if (!id->shrunk_scn[0] || report_min_paths(x->trace, 1, mtrace, mscn, sizeof mtrace))
 		return;
-	printf("  shrunk scenario: %s\n", id->shrunk_scn);
+	printf("  shrunk scenario: %s (%s)\n", id->shrunk_scn, mscn);
 	printf("  minimal: %s (%.2f s)\n", id->minimal, id->proof_s);
 	printf("  minimal trace: uffdlab replay %s\n", mtrace);
 }

@@ -208,6 +208,14 @@ int report_min_paths(const char *trace, int derive, char *mtrace, char *mscn, si
 	       (int)n ? -ENAMETOOLONG : 0;
 }
 
+/* Beside the trace: only the file name, so that a trace does not depend
+ * on the directory it was written to. */
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
 /* The header lines of a minimised failure (r from *found's run). */
 static void min_lines(struct run_id *id, const struct min_sizes *from, const struct min_result *r,
 		      const char *want, const char *mscn)
@@ -216,7 +224,7 @@ static void min_lines(struct run_id *id, const struct min_sizes *from, const str
 	snprintf(id->shrunk_scn, sizeof id->shrunk_scn,
 		 "%d threads %d ops %d pages -> %d threads %d ops %d pages, %zu steps %zu preemptions (%u runs): %s",
 		 from->threads, from->ops, from->pages, t->threads, t->ops, t->pages, t->steps,
-		 t->preempt, r->tests, mscn);
+		 t->preempt, r->tests, base_name(mscn));
 	if (r->proof == 0)
 		snprintf(id->minimal, sizeof id->minimal, "0 preemptions: nothing fewer to try");
 	else if (r->proof > 0)
