@@ -252,8 +252,9 @@ static int write_min_trace(const struct run_id *id, uint64_t bits, const struct 
 	m.scn_len = r->len;
 	m.strategy = SCHED_DFS;
 	m.bound = EXPLORE_NO_BOUND;
-	m.preempt_bounded = 1;
-	m.preemptions = (unsigned)r->to.preempt;
+	/* a bound --preemptions takes (at most 64); beyond it, unbounded */
+	m.preempt_bounded = r->to.preempt <= 64;
+	m.preemptions = m.preempt_bounded ? (unsigned)r->to.preempt : 0;
 	m.dpor = 1;
 	m.reduce = 0;
 	snprintf(m.shrunk, sizeof m.shrunk,
