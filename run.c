@@ -164,6 +164,10 @@ int run_write_trace(FILE *f, const struct run_id *id,
 	trace_kv(&tw, "max-steps", "%" PRIu64, id->max_steps);
 	if (id->shrunk[0])
 		trace_kv(&tw, "shrunk", "%s", id->shrunk);
+	if (id->shrunk_scn[0])
+		trace_kv(&tw, "shrunk-scenario", "%s", id->shrunk_scn);
+	if (id->minimal[0])
+		trace_kv(&tw, "minimal", "%s", id->minimal);
 	for (int t = 0; t < rec->nthreads; t++)
 		trace_kv(&tw, "thread", "%d %s %d", t, rec->threads[t].name,
 			 rec->threads[t].kind);
