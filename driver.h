@@ -31,6 +31,8 @@ struct explore_args {
 	const char *out_dir;      /* default "out" */
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
+	int all_steps;            /* the picture shows scheduler noise too
+				     (viz_opts.all) */
 	unsigned bound;           /* dfs: deviations from the default schedule,
 				     EXPLORE_NO_BOUND for none */
 	int preempt_bounded;      /* dfs --preemptions given */

@@ -145,7 +145,10 @@ static int write_files(const struct explore_args *a, const struct run_id *id,
 	}
 	/* the picture beside the trace; the trace stands without it */
 	char verr[700];
-	if (viz_trace_files(trace_path, verr, sizeof verr))
+	struct viz_opts vo;
+	viz_opts_init(&vo);
+	vo.all = a->all_steps;
+	if (viz_trace_to(trace_path, &vo, "svg", verr, sizeof verr))
 		fprintf(stderr, "uffdlab: picture: %s\n", verr);
 	return 1;
 }

@@ -164,6 +164,8 @@ static int cmd_explore(int argc, char **argv)
 			a.json = 1;
 		else if (strcmp(f, "--no-shrink") == 0)
 			a.no_shrink = 1;
+		else if (strcmp(f, "--all") == 0)
+			a.all_steps = 1;
 		else if (strcmp(f, "--reduce") == 0 || strcmp(f, "--no-reduce") == 0) {
 			a.reduce = f[2] == 'r' ? 1 : -1;
 			given |= STRATEGY_OPT_BOUND; /* dfs only */
@@ -355,6 +357,7 @@ static int cmd_viz(int argc, char **argv)
 			png = 1;
 		} else if (strcmp(f, "--all") == 0) {
 			o.head = VIZ_ALL;
+			o.all = 1; /* scheduler noise too */
 		} else if (strcmp(f, "--head") == 0 || strcmp(f, "--tail") == 0) {
 			if (num_arg(f, i + 1 < argc ? argv[i + 1] : NULL, &n))
 				return 2;
@@ -391,7 +394,7 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
-	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
+	 "        [--max-steps N] [--no-shrink] [--all] [--json] [--out DIR]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation",
 	 cmd_explore},
 	{"replay", "TRACE [--out FILE] [--json]\n"
