@@ -208,12 +208,17 @@ static void emit_page_lanes(const struct emit *e)
 					      "style=\"filled,rounded\", fillcolor=\"#f4f4ec\", "
 					      "color=\"#b8b89a\"];\n", p, p);
 			open = 1;
+			char part[64] = "";
+			if (d->over[0])
+				snprintf(part, sizeof part, "\\nTHEY PART: it was %s", d->over);
+			else if (d->parted)
+				snprintf(part, sizeof part, "\\nTHEY PART");
 			fprintf(e->f, "    pg%" PRIu64 "_%zu [shape=record, label=\"{%s|%s%s}\", "
 				      "style=\"filled\", fillcolor=\"%s\", color=\"%s\"%s, "
 				      "tooltip=\"page %" PRIu64 " after step %" PRIu64 ": %s, %s%s\"];\n",
-				p, d->step, d->kernel, d->tracker, d->parted ? "\\nTHEY PART" : "",
+				p, d->step, d->kernel, d->tracker, part,
 				d->parted ? "#ffd0d0" : d->absent ? "#ffffff" : "#e2f2e2",
-				d->parted ? C_VIOLATION : "#9a9a7a", d->parted ? ", penwidth=2" : "",
+				d->parted ? "#b22222" : "#9a9a7a", d->parted ? ", penwidth=2" : "",
 				p, e->tr->steps[d->step].step, d->kernel, d->tracker,
 				d->parted ? ": they part" : "");
 		}

@@ -13,7 +13,10 @@
  * describe the kernel's page: not-present over a present page, dirty over
  * an absent one, removed over a page holding data (between a REMOVE's
  * read and its zap they part by rule: that is the window races use). A
- * node is drawn on a shown step where either side changed.
+ * step that changes the page and notes the tracker (an install marking
+ * its page dirty) is judged first against the tracker as it was, so that
+ * an install over a page the tracker marked removed shows. A node is drawn
+ * on a shown step where either side changed.
  */
 #include "viz/viz_impl.h"
 
@@ -36,6 +39,8 @@ struct pstate {
 	int shown_k, shown_wp;
 	int64_t shown_t;
 	int drawn;            /* a node was drawn */
+	int64_t over;         /* the kernel changed under this tracker state,
+				 which did not describe it (-2: no) */
 };
 
 /* The scenario's page size, from the embedded "memory SIZE N" line. */
@@ -161,13 +166,17 @@ static int add_node(struct viz_pages *pg, uint64_t page, size_t step, const stru
 	struct viz_page_node *d = &pg->node[pg->n++];
 	d->page = page;
 	d->step = step;
-	d->parted = parted(s);
+	d->parted = parted(s) || s->over != -2;
 	d->absent = s->kernel == K_ABSENT;
 	snprintf(d->kernel, sizeof d->kernel, "kernel: %s%s", knames[s->kernel],
 		 s->wp ? ", WP armed" : "");
 	snprintf(d->tracker, sizeof d->tracker, "tracker: %s",
 		 s->tracker < 0 ? "no note yet" : s->tracker == 0 ? "not-present"
 		 : s->tracker == 1 ? "dirty (installed)" : s->tracker == 2 ? "zero (removed)" : "?");
+	d->over[0] = 0;
+	if (s->over != -2 && s->over != s->tracker)
+		snprintf(d->over, sizeof d->over, "%s", s->over == 0 ? "not-present" : s->over == 1
+			 ? "dirty (installed)" : "zero (removed)");
 	return 0;
 }
 
@@ -177,12 +186,24 @@ int viz_pages_derive(const struct trace *tr, const unsigned char *shown, struct 
 	struct pstate p[VIZ_PAGES_MAX];
 	uint64_t ps = page_size(tr);
 	memset(p, 0, sizeof p);
-	for (int i = 0; i < VIZ_PAGES_MAX; i++)
+	for (int i = 0; i < VIZ_PAGES_MAX; i++) {
 		p[i].tracker = p[i].shown_t = -1;
+		p[i].over = -2;
+	}
 	for (size_t i = 0; i < tr->nsteps; i++) {
 		const struct trace_step *s = &tr->steps[i];
+		/* the kernel's change first, judged against the tracker as it
+		 * was: an install and its own note in one step must not hide
+		 * that it landed on a page the tracker marked removed */
 		for (size_t k = 0; k < s->nev; k++)
-			apply(p, ps, &s->ev[k]);
+			if (s->ev[k].kind != MEV_NOTE)
+				apply(p, ps, &s->ev[k]);
+		for (int q = 0; q < VIZ_PAGES_MAX; q++)
+			if (p[q].touched && (!p[q].drawn || p[q].kernel != p[q].shown_k) && parted(&p[q]))
+				p[q].over = p[q].tracker;
+		for (size_t k = 0; k < s->nev; k++)
+			if (s->ev[k].kind == MEV_NOTE)
+				apply(p, ps, &s->ev[k]);
 		if (shown && !shown[i])
 			continue;
 		for (uint64_t q = 0; q < VIZ_PAGES_MAX; q++) {
@@ -196,6 +217,7 @@ int viz_pages_derive(const struct trace *tr, const unsigned char *shown, struct 
 				return e;
 			}
 			x->drawn = 1;
+			x->over = -2;
 			x->shown_k = x->kernel;
 			x->shown_wp = x->wp;
 			x->shown_t = x->tracker;

@@ -137,6 +137,9 @@ struct viz_page_node {
 	size_t step;          /* the shown step it is drawn beside */
 	char kernel[64];      /* "kernel: absent", "kernel: present: zeros", ... */
 	char tracker[40];     /* "tracker: dirty (installed)", ... */
+	char over[24];        /* the tracker state the kernel's change in this
+				 step did not match, when the step changed it,
+				 or "" */
 	int parted;           /* the tracker does not describe the kernel's page */
 	int absent;
 };
