@@ -139,6 +139,15 @@ static int quiet(const struct trace_step *s)
 {
 	if (!s->nev)
 		return 1;
+	/* a fault put aside for later is the handler's decision, not noise */
+	for (size_t i = 0; i < s->nev; i++)
+		if (s->ev[i].kind == MEV_NOTE && s->ev[i].f[0] == MEV_NOTE_DEFER)
+			return 0;
+	/* a lock that makes a thread wait is where threads meet */
+	const struct sched_event *e0 = &s->ev[0];
+	if ((e0->kind == MEV_WRLOCK && e0->f[1] != MEV_WAIT_NONE) || e0->kind == MEV_RDLOCK_WAIT ||
+	    (e0->kind == MEV_MUTEX_LOCK && e0->f[1]))
+		return 0;
 	switch (s->ev[0].kind) {
 	case MEV_MUTEX_LOCK: case MEV_MUTEX_UNLOCK:
 	case MEV_COND_WAIT: case MEV_COND_SIGNAL: case MEV_COND_BROADCAST:
