@@ -705,7 +705,7 @@ static void windows(struct rr_run *r, int hold_state)
 	/* a late window matters only where the hardware did not confirm */
 	if (w.late && n < cap && res->v != RR_CONFIRMED)
 		snprintf(res->window + n, cap - n,
-			"%swindow not reachable on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; on the kernel the woken madvise lowers mmap_changing and goes on to mmap_read_lock and the zap in one run: a signal or ptrace stop acts only on the way back to user space, a starved CPU holds it before the resume, not after, and the one sleep in between (mmap_read_lock behind a writer) needs the mm's write lock held across those steps, which no system call holds for a chosen time (KERNEL.md rule 25)",
+			"%swindow not reachable on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; on the kernel the woken madvise lowers mmap_changing and goes on to mmap_read_lock and the zap in one run: a signal or ptrace stop acts only on the way back to user space, a starved CPU holds it before the resume, not after, and the one sleep in between (mmap_read_lock behind a writer) needs the mm's write lock held across those steps: no system call sleeps holding it, one that works long under it (mprotect of a large range) ends when its work does and blocks the steps between that map memory (a worker's stack), and a fill there wakes the guest, which retries before the zap (KERNEL.md rule 25)",
 			n ? "; " : "", w.first, w.last, p->names[w.ltid], w.lresume);
 }
 

@@ -273,6 +273,28 @@ static int cmp_lane_step(const void *a, const void *b)
 	return x->step < y->step ? -1 : x->step > y->step;
 }
 
+/* The derived lane of unread uffd messages, one node per change. */
+static void emit_queue_lane(const struct emit *e)
+{
+	fprintf(e->f, "  subgraph cluster_queue {\n"
+		      "    graph [label=\"kernel queue\\nunread uffd messages\", "
+		      "style=\"filled,rounded\", fillcolor=\"#f5effb\", "
+		      "color=\"#c9b5e3\"];\n");
+	for (size_t k = 0; k < e->h->nq; k++) {
+		const struct viz_qstate *q = &e->h->q[k];
+
+		fprintf(e->f, "    q%zu [label=\"", q->step);
+		if (q->text[0])
+			viz_esc_wrapped(e->f, q->text, strlen(q->text), QWRAP);
+		else
+			fputs("(empty)", e->f);
+		fprintf(e->f, "\", shape=box, style=\"filled\", "
+			      "fillcolor=\"#ffffff\", color=\"#b9a3d9\", "
+			      "fontcolor=\"#5b3d8a\"];\n");
+	}
+	fprintf(e->f, "  }\n");
+}
+
 static int emit_lanes(const struct emit *e)
 {
 	size_t n = 0;
@@ -296,24 +318,7 @@ static int emit_lanes(const struct emit *e)
 
 	for (size_t i = 0; i <= n; i++) {
 		if (!queue_done && (i == n || ls[i].rank > 2)) {
-			fprintf(e->f, "  subgraph cluster_queue {\n"
-				      "    graph [label=\"kernel queue\\nunread uffd messages\", "
-				      "style=\"filled,rounded\", fillcolor=\"#f5effb\", "
-				      "color=\"#c9b5e3\"];\n");
-			for (size_t k = 0; k < e->h->nq; k++) {
-				const struct viz_qstate *q = &e->h->q[k];
-
-				fprintf(e->f, "    q%zu [label=\"", q->step);
-				if (q->text[0])
-					viz_esc_wrapped(e->f, q->text,
-							strlen(q->text), QWRAP);
-				else
-					fputs("(empty)", e->f);
-				fprintf(e->f, "\", shape=box, style=\"filled\", "
-					      "fillcolor=\"#ffffff\", color=\"#b9a3d9\", "
-					      "fontcolor=\"#5b3d8a\"];\n");
-			}
-			fprintf(e->f, "  }\n");
+			emit_queue_lane(e);
 			queue_done = 1;
 		}
 		if (!pages_done && (i == n || ls[i].rank > 2)) {
