@@ -59,7 +59,7 @@ struct rr_run {
 	struct real_hold *hold;
 	size_t hold_from, hold_to;
 	int hold_tid;             /* -1: no window to hold */
-	char hold_why[160];       /* why the hold could not be opened */
+	char hold_why[160];       /* why the hold cannot be had (under mu) */
 };
 
 static _Thread_local long tls_step = -1;
@@ -411,9 +411,12 @@ static int scenario_main(struct real_env *e, void *arg, char *why, size_t whylen
 	struct rr_run *r = t->r;
 	const struct scn_thread *th = &r->scn->threads[t->idx];
 	(void)e;
-	if (r->hold && t->tid == r->hold_tid && real_hold_pin(r->hold))
+	if (r->hold && t->tid == r->hold_tid && real_hold_pin(r->hold)) {
+		pthread_mutex_lock(&r->mu);
 		snprintf(r->hold_why, sizeof r->hold_why, "pinning %s to CPU %d failed", th->name,
 			 real_hold_cpu(r->hold));
+		pthread_mutex_unlock(&r->mu);
+	}
 	if (rts_attach(r->ts, t->tid) == 0)
 		rts_begin(r->ts);
 	int rc = 0;
@@ -730,7 +733,10 @@ static void hold_open(struct rr_run *r)
 static int hold_on_cb(void *ctx)
 {
 	struct rr_run *r = ctx;
-	return r->hold_why[0] ? -EPERM : real_hold_on(r->hold);
+	pthread_mutex_lock(&r->mu);
+	int failed = r->hold_why[0] != 0;
+	pthread_mutex_unlock(&r->mu);
+	return failed ? -EPERM : real_hold_on(r->hold);
 }
 
 static void hold_off_cb(void *ctx)
