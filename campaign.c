@@ -339,7 +339,7 @@ static void real_confirm_all(struct tally *t)
 	}
 	int nh;
 	const struct handler_desc *const *hs = handler_list(&nh);
-	printf("\n== real kernel: the simulator's copy-after-zap interleaving, forced with a barrier\n");
+	printf("\n== real kernel: the simulator's copy-after-zap interleaving, its stored trace replayed\n");
 	for (int i = 0; i < nh; i++)
 		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
 			struct real_shape_result r;
@@ -349,7 +349,7 @@ static void real_confirm_all(struct tally *t)
 					 r.status != REAL_SHAPE_SKIPPED;
 			t->failed += unexpected;
 			printf("real copy-after-zap %s %s: %s%s: %s\n", hs[i]->name, ps == 4096 ? "4k" : "2m",
-			       r.status == REAL_SHAPE_PASSED ? "zeros" : stale ? "STALE" : "skipped",
+			       r.status == REAL_SHAPE_PASSED ? "not confirmed" : stale ? "STALE" : "skipped",
 			       unexpected ? " (NOT EXPECTED)" : "", r.why);
 			fflush(stdout);
 		}
