@@ -59,6 +59,11 @@ static int read_all(struct e2b *h, struct batch *b)
 		}
 		if (err)
 			return err;
+		/* B11 (bc94cdf): every entry pointed at the one message buffer,
+		 * so a batch's faults all read as the last fault read */
+		if ((h->cfg.variants & VARIANT_ALIAS_BATCH) && m.event == UFFD_EVENT_PAGEFAULT)
+			for (int i = 0; i < b->nfaults; i++)
+				b->faults[i] = m;
 	}
 }
 
