@@ -31,7 +31,7 @@ const struct variant_info variant_table[] = {
 	 "a poll that found the uffd readable but a read that got nothing goes back to poll without the deferred faults",
 	 "e2b-ref", "scenarios/zoo/b07-skip-deferred-on-empty-read.scn", "lost-wake", 0},
 	{"alias-batch", VARIANT_ALIAS_BATCH, "B11",
-	 "the drain keeps pointers into its one reused read buffer: every fault of a batch is the last one read",
+	 "the drain keeps pointers to its one reused read buffer: every fault of a batch is the last one read",
 	 "e2b-ref", "scenarios/zoo/b11-alias-batch.scn", "lost-wake", 0},
 	{"error-counted-installed", VARIANT_ERROR_COUNTED_INSTALLED, "B17",
 	 "a failed install returns the zero values (INSTALLED, no error), as the recovered panic did: the page is marked dirty, nobody is woken",
