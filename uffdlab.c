@@ -343,7 +343,7 @@ static int cmd_list(int argc, char **argv)
 	print_strategies("strategies:\n");
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
-		printf("  %-24s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
+		printf("  %-28s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
 		       v->handler, v->scenario, v->expect, v->what);
 	if (n < 0 && argc <= 2) { /* no library here: not bad input */
 		printf("scenarios: no library found (beside an installed binary, $UFFDLAB_SCENARIOS, or ./scenarios)\n");
