@@ -230,6 +230,9 @@ int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len);
 int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 			 uint64_t len, uint64_t mode);
+/* The handler's UFFDIO_UNREGISTER through its fd (after the sys op's
+ * scheduling point): rules 17, 20. */
+int mk_uffd_unregister(struct mkern *k, int fd, uint64_t start, uint64_t len);
 short mk_uffd_revents(const struct mkern *k, int mm);
 
 /* pipe.c: pipes, close, poll (sys ops) */
