@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "e2b.h"
+#include "wrenn.h"
 #include "variants.h"
 
 #define HANDLERS_MAX 32
@@ -26,6 +27,8 @@ static const struct handler_desc builtins[] = {
 	 E2B_REF_VARIANTS, sizeof(struct e2b), &e2b_ref_ops},
 	{"reference", "e2b-ref plus the fixes the testbed showed it needs (handler/README.md)",
 	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops},
+	{"wrenn", "Wrenn's uffd server at c93ad5e2db: REMOVE skipped, failed faults dropped, full prefetch (docs/HANDLER.md B35)",
+	 0, sizeof(struct wrenn), &wrenn_ops},
 };
 
 static struct {
