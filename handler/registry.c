@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "e2b.h"
+#include "fc_example.h"
 #include "wrenn.h"
 #include "variants.h"
 
@@ -29,6 +30,8 @@ static const struct handler_desc builtins[] = {
 	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops},
 	{"wrenn", "Wrenn's uffd server at c93ad5e2db: REMOVE skipped, failed faults dropped, full prefetch (docs/HANDLER.md B35)",
 	 0, sizeof(struct wrenn), &wrenn_ops},
+	{"fc-example", "Firecracker's example on-demand handler: greedy reads, EAGAIN deferred, REMOVE unregisters (docs/HANDLER.md B36)",
+	 0, sizeof(struct fcx), &fc_example_ops},
 };
 
 static struct {
