@@ -105,6 +105,11 @@ struct handler_desc {
 	uint64_t variants;       /* the enum variant bits it accepts */
 	size_t size;             /* of its object, >= sizeof(struct handler) */
 	const struct handler_ops *ops;
+	/* 1: a seed system's handler modelled as found (wrenn, fc-example):
+	 * `uffdlab run` judges it on the scenarios whose expect lines name
+	 * it, apart from the library table, which records e2b-ref's and
+	 * reference's expectations only */
+	int seed;
 };
 
 /* ---- the registry ---- */
