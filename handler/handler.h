@@ -38,6 +38,10 @@ struct handler_config {
 	uint64_t backoff_base_ns; /* 0 = the handler's default */
 	uint64_t backoff_cap_ns;  /* 0 = the handler's default */
 	uint64_t variants;    /* bit set of enum variant */
+	/* start the handler's own full-memory prefetcher after the handshake
+	 * (Wrenn's Prefetch(), cancelled by stop); ignored by handlers that
+	 * have none */
+	int prefetch_all;
 };
 
 /* The handler's own view of one page, which it would export with the

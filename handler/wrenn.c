@@ -39,7 +39,7 @@ static void drop_fault(struct wrenn *h, uint64_t addr, int err)
 
 /* faultPage: ReadPage, then COPY mode 0 at the fault address; EEXIST is
  * success. 0, or the error the caller logs. */
-static int fault_page(struct wrenn *h, uint64_t addr, uint64_t offset)
+static int fault_page_fd(struct wrenn *h, int uffd, uint64_t addr, uint64_t offset)
 {
 	const struct sys_ops *o = h->o;
 	uint64_t ps = h->cfg.page_size;
@@ -49,7 +49,7 @@ static int fault_page(struct wrenn *h, uint64_t addr, uint64_t offset)
 	int err = o->source_read(h->sys, offset, buf, ps);
 	if (!err) {
 		int64_t copied = 0;
-		err = o->uffd_copy(h->sys, h->cfg.uffd, addr, buf, ps, 0, &copied);
+		err = o->uffd_copy(h->sys, uffd, addr, buf, ps, 0, &copied);
 		if (err == -EEXIST) {
 			stat_add(&h->st.eexist);
 			err = 0;
@@ -77,7 +77,7 @@ static void worker_main(void *arg)
 {
 	struct wrenn_work *w = arg;
 	struct wrenn *h = w->h;
-	int err = fault_page(h, w->addr, w->offset);
+	int err = fault_page_fd(h, h->uffd, w->addr, w->offset);
 	if (err)
 		drop_fault(h, w->addr, err);
 	else
@@ -153,7 +153,7 @@ static void serve_loop(struct wrenn *h, int exit_rd)
 {
 	const struct sys_ops *o = h->o;
 	for (;;) {
-		struct sys_pollfd p[2] = {{h->cfg.uffd, SYS_POLLIN, 0},
+		struct sys_pollfd p[2] = {{h->uffd, SYS_POLLIN, 0},
 					  {exit_rd, SYS_POLLIN, 0}};
 		int r = o->poll(h->sys, p, 2, -1);
 		if (r == -EINTR || r == -EAGAIN)
@@ -167,7 +167,7 @@ static void serve_loop(struct wrenn *h, int exit_rd)
 		if (!(p[0].revents & SYS_POLLIN))
 			continue;
 		struct uffd_msg m;
-		int n = o->uffd_read(h->sys, h->cfg.uffd, &m, 1);
+		int n = o->uffd_read(h->sys, h->uffd, &m, 1);
 		if (n == -EAGAIN)
 			continue;
 		if (n < 0) {
@@ -190,6 +190,28 @@ static void serve_main(void *arg)
 	while (h->inflight > 0)
 		o->cond_wait(h->sys, h->cv, h->mu);
 	o->mutex_unlock(h->sys, h->mu);
+	/* handle()'s defer uffdFd.close(), whatever made serve return (a
+	 * harness pause keeps the fd for the next loop) */
+	if (!o->atomic_load(h->sys, &h->pausing) && h->uffd_open) {
+		h->uffd_open = 0;
+		o->close(h->sys, h->uffd);
+	}
+}
+
+/* Prefetch()'s goroutine: every page, a cancel check before each; errors
+ * counted. The fd is the one it read at the start (uffdFd := s.uffdFd). */
+static void prefetch_main(void *arg)
+{
+	struct wrenn *h = arg;
+	const struct sys_ops *o = h->o;
+	int uffd = h->uffd;
+	uint64_t ps = h->cfg.page_size;
+	for (uint64_t p = 0; p < h->pages; p++) {
+		if (o->atomic_load(h->sys, &h->prefetch_cancel))
+			return;
+		int err = fault_page_fd(h, uffd, h->cfg.base + p * ps, h->cfg.src_offset + p * ps);
+		stat_add(err ? &h->prefetch_errors : &h->st.prefaulted);
+	}
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -206,6 +228,7 @@ static int wrenn_init(struct handler *hh, sys_t *sys, const struct handler_confi
 {
 	struct wrenn *h = (struct wrenn *)hh;
 	h->exit_fds[0] = h->exit_fds[1] = -1;
+	h->uffd = -1;
 	h->sys = sys;
 	h->o = sys->ops;
 	if (!cfg->page_size || !cfg->size || cfg->size % cfg->page_size ||
@@ -240,16 +263,33 @@ static int start_serve(struct wrenn *h)
 	return err;
 }
 
+/* Start + handle(): the handshake hands Wrenn its own fd of the uffd;
+ * then serve, and Prefetch() where the sandbox asks for it. */
 static int wrenn_start(struct handler *hh)
 {
 	struct wrenn *h = wrenn_of(hh);
-	return h->serve_thr ? -EBUSY : start_serve(h);
+	const struct sys_ops *o = h->o;
+	if (h->serve_thr || h->uffd >= 0)
+		return -EBUSY;
+	int fd = o->dup(h->sys, h->cfg.uffd);
+	if (fd < 0)
+		return fd;
+	h->uffd = fd;
+	h->uffd_open = 1;
+	int err = start_serve(h);
+	if (!err && h->cfg.prefetch_all)
+		err = o->spawn(h->sys, &h->prefetch_thr, "prefetch", prefetch_main, h);
+	if (err)
+		h->prefetch_thr = NULL;
+	return err; /* on an error the registry's free stops what started */
 }
 
 static int wrenn_resume(struct handler *hh)
 {
 	struct wrenn *h = wrenn_of(hh);
-	return h->serve_thr ? 0 : start_serve(h);
+	if (h->serve_thr)
+		return 0;
+	return h->uffd_open ? start_serve(h) : -EBADF;
 }
 
 /* Stop's "write a byte to the exit pipe, <-doneCh". */
@@ -275,13 +315,31 @@ static int stop_serve(struct wrenn *h)
 
 static int wrenn_pause(struct handler *hh)
 {
-	return stop_serve(wrenn_of(hh));
+	struct wrenn *h = wrenn_of(hh);
+	h->o->atomic_store(h->sys, &h->pausing, 1);
+	int err = stop_serve(h);
+	h->o->atomic_store(h->sys, &h->pausing, 0);
+	return err;
+}
+
+/* Stop(): prefetchCancel(), the exit byte, <-doneCh (serve closed its
+ * fd), and only then <-prefetchDone. */
+static int stop_all(struct wrenn *h)
+{
+	const struct sys_ops *o = h->o;
+	o->atomic_store(h->sys, &h->prefetch_cancel, 1);
+	int err = stop_serve(h);
+	if (!err && h->prefetch_thr) {
+		err = o->join(h->sys, h->prefetch_thr);
+		h->prefetch_thr = NULL;
+	}
+	return err;
 }
 
 static int wrenn_stop(struct handler *hh)
 {
 	struct wrenn *h = wrenn_of(hh);
-	int err = stop_serve(h);
+	int err = stop_all(h);
 	return err ? err : h->serve_err;
 }
 
@@ -294,7 +352,7 @@ static int wrenn_prefault(struct handler *hh, uint64_t page, const void *data)
 		return -EINVAL;
 	uint64_t ps = h->cfg.page_size, addr = h->cfg.base + page * ps;
 	int64_t copied = 0;
-	int err = h->o->uffd_copy(h->sys, h->cfg.uffd, addr, data, ps, 0, &copied);
+	int err = h->o->uffd_copy(h->sys, h->uffd, addr, data, ps, 0, &copied);
 	if (err && err != -EEXIST)
 		stat_add(&h->prefetch_errors);
 	else
@@ -336,8 +394,12 @@ static const char *wrenn_error(const struct handler *hh)
 static void wrenn_free(struct handler *hh)
 {
 	struct wrenn *h = (struct wrenn *)hh;
-	if (h->serve_thr)
-		stop_serve(h);
+	if (h->serve_thr || h->prefetch_thr)
+		stop_all(h);
+	if (h->uffd_open) { /* never served: no serve to close it */
+		h->uffd_open = 0;
+		h->o->close(h->sys, h->uffd);
+	}
 	if (h->cv)
 		h->o->cond_free(h->sys, h->cv);
 	if (h->mu)

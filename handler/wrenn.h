@@ -7,10 +7,16 @@
  * REMAP and FORK are skipped; any other event ends the loop with an error.
  * A worker reads the page from the source and COPYs it with mode 0; EEXIST
  * is success, any other error is logged (counted) and the fault dropped.
- * prefault() is one page of Prefetch(): COPY mode 0, errors counted. There
- * is no tracker: page_view and the export say HPAGE_UNKNOWN for every page.
- * pause/resume are the test harness's (Wrenn has neither): signal exit, wait
- * for the loop and its workers; a fresh loop. Everything through sys.h. */
+ * prefault() is one page of Prefetch(): COPY mode 0, errors counted; with
+ * cfg.prefetch_all start() also runs Prefetch() itself, a thread walking
+ * every page. The handshake gives Wrenn its own fd of the uffd (a dup: what
+ * SCM_RIGHTS hands it); serve closes it whenever it returns (but for a
+ * harness pause), and stop
+ * = cancel prefetch, signal exit, wait for serve, then for the prefetcher.
+ * There is no tracker: page_view and the export say HPAGE_UNKNOWN for every
+ * page. pause/resume are the test harness's (Wrenn has neither): signal
+ * exit, wait for the loop and its workers; a fresh loop on the same fd.
+ * Everything through sys.h. */
 #ifndef UFFDLAB_WRENN_H
 #define UFFDLAB_WRENN_H
 
@@ -31,7 +37,12 @@ struct wrenn {
 	struct handler_config cfg;
 	uint64_t pages;
 	int exit_fds[2];     /* the running loop's exit pipe, -1 when none */
+	int uffd;            /* Wrenn's own fd of the uffd (s.uffdFd), -1 before */
+	int uffd_open;       /* not yet closed: serve's and free's only */
 	sys_thread_t *serve_thr;
+	sys_thread_t *prefetch_thr;
+	uint64_t pausing;        /* sys atomic: a harness pause: keep the fd */
+	uint64_t prefetch_cancel; /* sys atomic: prefetchCancel() */
 	/* the semaphore and the WaitGroup as one count under mu: a worker
 	 * holds a slot from dispatch until it ends */
 	sys_mutex_t *mu;

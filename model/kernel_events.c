@@ -693,10 +693,10 @@ int mk_uffd_unregister(struct mkern *k, int fd, uint64_t start, uint64_t len)
 {
 	struct mk_fd *f = mk_fd_get(k, fd);
 
-	if (!f)
-		return -EBADF;
-	if (f->kind != MK_FD_UFFD)
-		return -ENOTTY;
+	if (!f || f->kind != MK_FD_UFFD) {
+		mk_bad_uffd_call(k, fd, f ? -ENOTTY : -EBADF);
+		return f ? -ENOTTY : -EBADF;
+	}
 	if (f->idx != 0)
 		return -EINVAL; /* a forked child's uffd: no region of mm 0 */
 	/* validate_unregister_range(): page-aligned, non-empty, no wrap;

@@ -479,6 +479,7 @@ const struct sys_ops mk_sys_ops = {
 	.uffd_wake = s_uffd_wake,
 	.uffd_writeprotect = s_uffd_writeprotect,
 	.uffd_unregister = s_uffd_unregister,
+	.dup = mk_sys_dup,
 	.buf_alloc = s_buf_alloc,
 	.buf_free = s_buf_free,
 	.buf_zero = s_buf_zero,

@@ -83,6 +83,24 @@ static void test_wrenn_prefetch_resurrects_a_removed_page(void **state)
 		     "final read page 1 as snapshot(1)", &v);
 }
 
+/* W4: Stop waits for serve (which closes Wrenn's fd) before the
+ * prefetcher; a prefetcher past its cancel check COPYs on the closed fd.
+ * PCT finds it (a random schedule rarely leaves the prefetcher behind). */
+static void test_wrenn_prefetch_copies_after_stop_closed_the_uffd(void **state)
+{
+	(void)state;
+	struct verdict v;
+	const char *path = "scenarios/zoo/wrenn-prefetch-after-stop.scn";
+	long at = find("wrenn", path, SCHED_PCT, 2000, "fd-after-close", &v);
+	if (at < 0)
+		fail_msg("wrenn on %s: no fd-after-close in 2000 pct runs", path);
+	assert_non_null(strstr(v.text, "prefetch made a uffd call on fd"));
+	assert_non_null(strstr(v.text, "Bad file descriptor"));
+	/* the handlers that never close their uffd cannot break it */
+	assert_true(find("reference", path, SCHED_PCT, 2000, NULL, &v) < 0);
+	assert_true(find("e2b-ref", path, SCHED_PCT, 2000, NULL, &v) < 0);
+}
+
 /* B36: COPY into a range the example unregistered is ENOENT; it panics. */
 static void test_fc_example_panics_on_enoent(void **state)
 {
@@ -118,6 +136,7 @@ static void test_reference_survives_the_seed_scenarios(void **state)
 		"scenarios/zoo/wrenn-eagain-drop.scn",
 		"scenarios/zoo/wrenn-prefetch-resurrect.scn",
 		"scenarios/zoo/fc-example-deferred-unregistered.scn",
+		"scenarios/zoo/wrenn-prefetch-after-stop.scn",
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		for (int st = SCHED_RANDOM; st <= SCHED_PCT; st++) {
@@ -135,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_wrenn_refills_a_removed_page),
 		cmocka_unit_test(test_wrenn_drops_a_fault_on_eagain),
 		cmocka_unit_test(test_wrenn_prefetch_resurrects_a_removed_page),
+		cmocka_unit_test(test_wrenn_prefetch_copies_after_stop_closed_the_uffd),
 		cmocka_unit_test(test_fc_example_panics_on_enoent),
 		cmocka_unit_test(test_seed_handlers_serve_plain_faults),
 		cmocka_unit_test(test_reference_survives_the_seed_scenarios),
