@@ -296,7 +296,7 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	uint64_t end = k->cfg.base + (uint64_t)k->npages * k->ps;
 
 	k->next_map = (end + MK_GIB - 1) / MK_GIB * MK_GIB + MK_GIB;
-	mk_pool_reclaim(&k->bufs);
+	mk_bufs_reset(k);
 	mk_pool_reclaim(&k->mutexes);
 	mk_pool_reclaim(&k->rwlocks);
 	mk_pool_reclaim(&k->conds);
@@ -329,7 +329,7 @@ struct mkern *mk_new(sched_t *s, const struct mk_config *cfg)
 	}
 	k->sys.ops = &mk_sys_ops;
 	k->s = s;
-	mk_pool_init(&k->bufs, sizeof(struct mk_buf), 0x62756621u);
+	k->bs.snapmap = -1;
 	mk_pool_init(&k->mutexes, mk_sync_mutex_size(), 0x6d757478u);
 	mk_pool_init(&k->rwlocks, mk_sync_rwlock_size(), 0x72776c6bu);
 	mk_pool_init(&k->conds, mk_sync_cond_size(), 0x636f6e64u);
@@ -365,7 +365,7 @@ void mk_free(struct mkern *k)
 	free(k->src_fail);
 	free(k->fds);
 	free(k->pipes);
-	mk_pool_destroy(&k->bufs);
+	mk_bufs_destroy(k);
 	mk_pool_destroy(&k->mutexes);
 	mk_pool_destroy(&k->rwlocks);
 	mk_pool_destroy(&k->conds);

@@ -123,10 +123,18 @@ static int validate_range(uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* The content COPY installs at page address a: the source's bytes at
+ * the same offset, or -EFAULT where they cannot be read. */
+static int src_page(struct mkern *k, uint64_t dst, uint64_t src, uint64_t a,
+		    mk_content *tag)
+{
+	return mk_src_tag(k, src + (a - dst), k->ps, tag);
+}
+
 /* mfill_atomic(): returns bytes filled (> 0) or -errno (rules 14, 17, 18,
- * 30). tag is the content installed in every page. */
+ * 30). Each page's content comes from src (ZEROPAGE: zeros). */
 static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
-		     mk_content tag, int zeropage, int wp)
+		     uint64_t src, int zeropage, int wp)
 {
 	struct mk_mm *mm = &k->mm[mmi];
 	int vi = mk_vma_at(mm, k->ps, dst);
@@ -155,10 +163,19 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 		int p = v->first + (int)((a - v->start) / k->ps);
 		struct mk_page *pg = &mm->pages[p];
 
+		mk_content tag = 0;
+
 		assert(p >= v->first && p < v->first + v->npages);
 		/* COPY: any non-none PTE; a WP marker is none enough
 		 * (pte_none_mostly, rule 32). ZEROPAGE wants pte_none():
-		 * it fails on a marker too, and leaves it. */
+		 * it fails on a marker too, and leaves it. hugetlb checks the
+		 * PTE first (mfill_atomic_hugetlb); a small page's copy reads
+		 * the source before it looks at the PTE
+		 * (mfill_atomic_pte_copy), so EFAULT wins there. */
+		if (k->huge && pg->present)
+			return done ? done : -EEXIST;
+		if (!zeropage && src_page(k, dst, src, a, &tag))
+			return done ? done : -EFAULT;
 		if (pg->present || (zeropage && pg->wp))
 			return done ? done : -EEXIST;
 		pg->present = 1;
@@ -177,7 +194,7 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 
 /* userfaultfd_copy() / userfaultfd_zeropage() around mfill(). */
 static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
-		      uint64_t mode, mk_content tag, int zeropage,
+		      uint64_t mode, uint64_t src, int zeropage,
 		      int64_t *field)
 {
 	int err = 0, mmi = 0;
@@ -201,7 +218,7 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 	if (mode & ~modes)
 		return -EINVAL;
 	int wp = !zeropage && (mode & UFFDIO_COPY_MODE_WP);
-	int64_t r = mfill(k, mmi, dst, len, tag, zeropage, wp);
+	int64_t r = mfill(k, mmi, dst, len, src, zeropage, wp);
 
 	/* bytes done, whole pages of this memory; never past the range */
 	assert(r < 0 || ((uint64_t)r <= len && r % (int64_t)k->ps == 0));
@@ -214,10 +231,12 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 	return (uint64_t)r == len ? 0 : -EAGAIN; /* rule 14 */
 }
 
-int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, mk_content tag,
-		 uint64_t len, uint64_t mode, int64_t *field)
+int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, uint64_t src,
+		 uint64_t len, uint64_t mode, int64_t *field, mk_content *first)
 {
-	return fill_ioctl(k, fd, dst, len, mode, tag, 0, field);
+	if (mk_src_tag(k, src, k->ps, first))
+		*first = 0;
+	return fill_ioctl(k, fd, dst, len, mode, src, 0, field);
 }
 
 int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +80,10 @@ struct sys_real {
 	/* The replay gate (sys_real_set_gate): set while no thread runs. */
 	const struct sys_real_gate *gate;
 	void *gate_ctx;
+
+	/* source_map's mapping of source_fd, made on first use (buf_mu). */
+	void *map;
+	uint64_t map_len;
 };
 
 static struct sys_real *R(sys_t *s)
@@ -699,6 +705,31 @@ int sys_real_threads_running(sys_t *s)
 	return real_pool_busy(R(s)->pool);
 }
 
+/* --- the snapshot mapped, the API handshake, MOVE, POISON --- */
+
+static const void *r_source_map(sys_t *s, uint64_t *len)
+{
+	struct sys_real *r = R(s);
+	struct stat st;
+	void *p = NULL;
+
+	pthread_mutex_lock(&r->buf_mu);
+	if (!r->map && r->source_fd >= 0 && fstat(r->source_fd, &st) == 0 &&
+	    st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
+			       r->source_fd, 0);
+		if (m != MAP_FAILED) {
+			r->map = m;
+			r->map_len = (uint64_t)st.st_size;
+		}
+	}
+	p = r->map;
+	if (len)
+		*len = p ? r->map_len : 0;
+	pthread_mutex_unlock(&r->buf_mu);
+	return p;
+}
+
 static const struct sys_ops real_ops = {
 	.spawn = r_spawn,
 	.join = r_join,
@@ -739,6 +770,7 @@ static const struct sys_ops real_ops = {
 	.buf_zero = r_buf_zero,
 	.source_read = r_source_read,
 	.note = r_note,
+	.source_map = r_source_map,
 };
 
 int sys_real_new(const struct sys_real_opts *opts, sys_t **out)
@@ -786,6 +818,8 @@ void sys_real_free(sys_t *s)
 	real_pool_free(r->pool);
 	for (int i = 0; i < r->nbufs; i++)
 		free(r->bufs[i]);
+	if (r->map)
+		munmap(r->map, (size_t)r->map_len);
 	pthread_mutex_destroy(&r->buf_mu);
 	pthread_mutex_destroy(&r->fail_mu);
 	free(r->fails);

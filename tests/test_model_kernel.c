@@ -111,7 +111,10 @@ static int copy_pages(struct x *x, int page, int n, mk_content tag,
 		      uint64_t mode, int64_t *field)
 {
 	const struct sys_ops *o = x->sys->ops;
-	void *b = o->buf_alloc(x->sys, x->ps);
+	/* one page of source per page copied (a copy stops where its
+	 * source ends, rule 14) */
+	uint64_t blen = (uint64_t)(n > 0 ? n : 1) * x->ps;
+	void *b = o->buf_alloc(x->sys, blen);
 	int64_t f;
 
 	assert_non_null(b);
@@ -119,7 +122,7 @@ static int copy_pages(struct x *x, int page, int n, mk_content tag,
 	int r = o->uffd_copy(x->sys, x->uffd, ADDR(x, page), b,
 			     (uint64_t)n * x->ps, mode, &f);
 
-	o->buf_free(x->sys, b, x->ps);
+	o->buf_free(x->sys, b, blen);
 	if (field)
 		*field = f;
 	return r;
