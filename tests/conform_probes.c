@@ -36,6 +36,8 @@ const struct cprobe conform_probes[] = {
 	{"remove_vmas", cprobe_remove_vmas, KB4, "21"},
 	{"hugetlb", cprobe_hugetlb, MB2, "30 31"},
 	{"hugetlb_wp", cprobe_hugetlb_wp, MB2, "32"},
+	{"copy_source", cprobe_copy_source, KB4, "14"},
+	{"source_read", cprobe_source_read, KB4, "14 sys.h source"},
 	{NULL, NULL, 0, NULL},
 };
 

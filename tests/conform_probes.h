@@ -34,5 +34,7 @@ void cprobe_zeropage_marker(struct cenv *e, struct clog *L);
 void cprobe_zeropage_marker_async(struct cenv *e, struct clog *L);
 void cprobe_hugetlb(struct cenv *e, struct clog *L);
 void cprobe_hugetlb_wp(struct cenv *e, struct clog *L);
+void cprobe_copy_source(struct cenv *e, struct clog *L);
+void cprobe_source_read(struct cenv *e, struct clog *L);
 
 #endif

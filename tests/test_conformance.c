@@ -552,6 +552,34 @@ static const char *const x_hugetlb_wp[] = {
 	NULL,
 };
 
+/* rule 14 and the sources of sys.h: any offset into a buffer, a source
+ * that ends early (seen on 6.18.44 as EAGAIN copied=4096) */
+static const char *const x_copy_source[] = {
+	"offset: COPY p0 len=4096 src=buf+1p mode=0x0 -> 0 copied=4096",
+	"offset: p0 present=1 wp=0 snap(5)",
+	"two from offset: p1 present=1 wp=0 snap(5)",
+	"two from offset: p2 present=1 wp=0 snap(6)",
+	"unaligned: p3 present=1 wp=0 other",
+	"short source: COPY p5 len=8192 src=1 page mode=0x0 -> EAGAIN copied=4096",
+	"short source: p5 present=1 wp=0 snap(7)",
+	"short source: p6 present=0 wp=0 -",
+	"crosses the end: COPY p7 len=4096 src=1 page+8 mode=0x0 -> EFAULT copied=-EFAULT",
+	"zeros unaligned: p8 present=1 wp=0 zero",
+	"present, unreadable: COPY p0 len=4096 src=unreadable mode=0x0 -> EFAULT copied=-EFAULT",
+	NULL,
+};
+
+static const char *const x_source_read[] = {
+	"two pages: source_read p8 len=8192 -> 0",
+	"two pages: p8 present=1 wp=0 snap(8)",
+	"two pages: p9 present=1 wp=0 snap(9)",
+	"into buf+2p: p10 present=1 wp=0 snap(10)",
+	"map: mapped len=16 pages",
+	"map: p11 present=1 wp=0 snap(11)",
+	"map two: p12 present=1 wp=0 snap(3)",
+	"map two: p13 present=1 wp=0 snap(4)",
+	NULL,
+};
 
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
@@ -579,6 +607,8 @@ static const struct ctest tests[] = {
 	{"remove_vmas", x_remove_vmas, NULL},
 	{"hugetlb", x_hugetlb, NULL},
 	{"hugetlb_wp", x_hugetlb_wp, NULL},
+	{"copy_source", x_copy_source, NULL},
+	{"source_read", x_source_read, NULL},
 };
 
 /* ------------------------------------------------------------------ */
