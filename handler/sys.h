@@ -142,6 +142,26 @@ struct sys_ops {
 	 * file). NULL on ENOMEM. Not for the handler to read (a simulated
 	 * backend maps no bytes); source failure injection does not apply. */
 	const void *(*source_map)(sys_t *, uint64_t *len);
+	/* UFFDIO_API as a handler handed an initialised uffd sees it (the
+	 * VMM did the call): want = the UFFD_FEATURE_* bits the handler
+	 * needs. -EINVAL (and both outputs 0, as the kernel's err_out) when
+	 * want has a bit this kernel does not offer at all; else 0 with
+	 * *features = the features this uffd has and *ioctls = the kernel's
+	 * ioctl mask (1 << _UFFDIO_*: API, REGISTER, UNREGISTER and the range
+	 * ioctls, as fdinfo shows it). A bit of want missing from *features
+	 * on success: the kernel knows it, this uffd was not given it. No
+	 * scheduling point: nothing it reads changes. */
+	int (*uffd_api)(sys_t *, int uffd, uint64_t want, uint64_t *features,
+			uint64_t *ioctls);
+	/* UFFDIO_MOVE (6.8): move len bytes of present pages at src to the
+	 * missing pages at dst; *moved gets the `move` field, conventions
+	 * as uffd_copy (mode: UFFDIO_MOVE_MODE_*). */
+	int (*uffd_move)(sys_t *, int uffd, uint64_t dst, uint64_t src,
+			 uint64_t len, uint64_t mode, int64_t *moved);
+	/* UFFDIO_POISON (6.6): missing pages at [dst, dst+len) raise SIGBUS
+	 * when accessed; *updated gets the `updated` field. */
+	int (*uffd_poison)(sys_t *, int uffd, uint64_t dst, uint64_t len,
+			   uint64_t mode, int64_t *updated);
 };
 
 struct sys {

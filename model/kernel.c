@@ -181,6 +181,8 @@ static int check_config(const struct mk_config *cfg)
 		return -EINVAL;
 	if (cfg->page_size != MK_SMALL_PAGE && cfg->page_size != MK_HUGE_PAGE)
 		return -EINVAL;
+	if (!mk_profile(cfg->kver))
+		return -EINVAL;
 	uint64_t base = cfg->base ? cfg->base : MK_BASE_DEFAULT;
 
 	if (base & (cfg->page_size - 1))
@@ -246,7 +248,10 @@ static struct mk_ctx *configure_mms(struct mkern *k,
 	c->live = 1;
 	c->refs = 1;
 	c->proc_ref = 1;
-	c->features = cfg->features;
+	/* the VMM asks for what the kernel offers of what it wants (it
+	 * probes UFFDIO_API first, as QEMU does): a feature this release
+	 * lacks is missing on the uffd, for the handler to notice */
+	c->features = cfg->features & k->prof->features;
 	/* uapi: "UFFD_FEATURE_WP_ASYNC ... implies UFFD_FEATURE_WP_UNPOPULATED" */
 	if (c->features & UFFD_FEATURE_WP_ASYNC)
 		c->features |= UFFD_FEATURE_WP_UNPOPULATED;
@@ -266,6 +271,8 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	if (err)
 		return err;
 	k->cfg = *cfg;
+	k->prof = mk_profile(cfg->kver);
+	assert(k->prof); /* check_config */
 	k->touching = sched_touching(k->s); /* the scheduler was reset first */
 	k->cfg.snapshot = NULL; /* copied below; the caller's may go away */
 	if (!k->cfg.base)

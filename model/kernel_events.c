@@ -180,6 +180,7 @@ void mk_zap(struct mkern *k, int mmi, uint64_t start, uint64_t end)
 			MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, p), 1);
 			pg->present = 0;
 			pg->content = 0;
+			pg->poison = 0;
 			if (!k->huge)
 				pg->wp = 0;
 			if (mmi == 0 && k->obs.zap)

@@ -149,6 +149,8 @@ static int try_access(struct mkern *k, struct mk_mm *mm, int page, int write,
 	*ctxp = ctx;
 	*reason = 0;
 	if (!pg->present) {
+		if (pg->poison)
+			return -EFAULT; /* SIGBUS (rule 42) */
 		if (ctx && (vma->flags & MK_VM_MISSING)) {
 			/* a WP marker does not change that: rule 32 */
 			*reason = MK_VM_MISSING;

@@ -39,6 +39,7 @@ struct mk_page {
 	mk_content content;
 	uint8_t present;
 	uint8_t wp;        /* uffd-wp bit; a marker when !present */
+	uint8_t poison;    /* a poison marker (UFFDIO_POISON), !present */
 };
 
 /* Pages [first, first+npages) mapped at [start, start + npages*ps). */
@@ -164,6 +165,7 @@ struct mkern {
 	sched_t *s;
 	int touching;            /* sched_touching(s), cached by configure() */
 	struct mk_config cfg;
+	const struct mk_profile *prof; /* cfg.kver's */
 	uint64_t ps;
 	int huge;
 	int npages, pages_cap;
@@ -274,13 +276,23 @@ int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
  * unreadable page stops the copy there with EFAULT (rule 14). *first:
  * the first page's source tag (0 when unreadable), for traces. */
 int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, uint64_t src,
-		 uint64_t len, uint64_t mode, int64_t *field, mk_content *first);
+		 uint64_t len, uint64_t mode, int64_t *field, mk_content *first,
+		 int checked);
 int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
-		     uint64_t mode, int64_t *field);
+		     uint64_t mode, int64_t *field, int checked);
+/* Before 6.9 (rule 16) a fill checks mmap_changing in one step and fills
+ * in a later one (checked = 1 then): 0, or the early refusal. */
+int mk_fill_precheck(struct mkern *k, int fd, int64_t *field);
 int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len);
 int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 			 uint64_t len, uint64_t mode);
 short mk_uffd_revents(const struct mkern *k, int mm);
+int mk_uffd_api(struct mkern *k, int fd, uint64_t want, uint64_t *features,
+		uint64_t *ioctls);
+int mk_uffd_move(struct mkern *k, int fd, uint64_t dst, uint64_t src,
+		 uint64_t len, uint64_t mode, int64_t *field);
+int mk_uffd_poison(struct mkern *k, int fd, uint64_t dst, uint64_t len,
+		   uint64_t mode, int64_t *field);
 
 /* pipe.c: pipes, close, poll (sys ops) */
 int mk_sys_pipe(sys_t *sys, int fds[2]);

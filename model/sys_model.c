@@ -223,6 +223,27 @@ static void label_fill(struct mkern *k, const char *op, const char *fname,
 		    field);
 }
 
+/* Rule 16 before 6.9: no map_changing_lock, so a fill that passed the
+ * mmap_changing check may fill in a later step, after a REMOVE was
+ * queued, read and its range zapped. The check is one step, the fill
+ * the next; 0 with *checked = 1, or the check's refusal. From 6.9 (and
+ * on every profile that has it) the whole fill is one step. */
+static int pre69_check(struct mkern *k, int uffd, uint64_t dst, uint64_t len,
+		       int64_t *field, int *checked)
+{
+	if (k->prof->fill_vs_remove_atomic)
+		return 0;
+	int r = mk_fill_precheck(k, uffd, field);
+
+	if (r)
+		return r;
+	MK_LABEL(k, "fill checked (pre-6.9: the fill is a later step)");
+	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
+	*checked = 1;
+	return 0;
+}
+
 static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 		       uint64_t len, uint64_t mode, int64_t *copied)
 {
@@ -236,7 +257,12 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	mk_touch_uffd_range(k, uffd, dst, len);
 	/* the kernel's copy_from_user() reads page by page: an unreadable
 	 * page stops the copy there (rule 14) */
-	int r = mk_uffd_copy(k, uffd, dst, sa, len, mode, &field, &src_tag);
+	int checked = 0;
+	int r = pre69_check(k, uffd, dst, len, &field, &checked);
+
+	if (!r)
+		r = mk_uffd_copy(k, uffd, dst, sa, len, mode, &field, &src_tag,
+				 checked);
 
 	if (sched_labels_on(k->s) && !mk_src_tag(k, sa, k->ps, &src_tag))
 		mk_fmt_content(cs, sizeof(cs), src_tag);
@@ -261,7 +287,11 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 
 	sched_point(k->s);
 	mk_touch_uffd_range(k, uffd, dst, len);
-	int r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field);
+	int checked = 0;
+	int r = pre69_check(k, uffd, dst, len, &field, &checked);
+
+	if (!r)
+		r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field, checked);
 
 	if (field == MK_FIELD_UNSET)
 		field = r;
@@ -300,6 +330,57 @@ static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
 	MK_LABEL(k, "uffd_writeprotect 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d",
 		 start, len, mode, r);
 	MEV(k->s, MEV_UFFD_WP, (int64_t)start, (int64_t)len, (int64_t)mode, r);
+	return r;
+}
+
+static int s_uffd_api(sys_t *sys, int uffd, uint64_t want,
+		      uint64_t *features, uint64_t *ioctls)
+{
+	uint64_t f = 0, io = 0;
+	int r = mk_uffd_api(mk_of_sys(sys), uffd, want, &f, &io);
+
+	if (features)
+		*features = f;
+	if (ioctls)
+		*ioctls = io;
+	return r;
+}
+
+static int s_uffd_move(sys_t *sys, int uffd, uint64_t dst, uint64_t src,
+		       uint64_t len, uint64_t mode, int64_t *moved)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int64_t field = MK_FIELD_UNSET;
+
+	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
+	mk_touch_uffd_range(k, uffd, src, len);
+	int r = mk_uffd_move(k, uffd, dst, src, len, mode, &field);
+
+	if (field == MK_FIELD_UNSET)
+		field = r;
+	if (moved)
+		*moved = field;
+	MK_LABEL(k, "uffd_move 0x%" PRIx64 " <- 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d moved=%" PRId64,
+		 dst, src, len, mode, r, field);
+	return r;
+}
+
+static int s_uffd_poison(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
+			 uint64_t mode, int64_t *updated)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int64_t field = MK_FIELD_UNSET;
+
+	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
+	int r = mk_uffd_poison(k, uffd, dst, len, mode, &field);
+
+	if (field == MK_FIELD_UNSET)
+		field = r;
+	if (updated)
+		*updated = field;
+	label_fill(k, "uffd_poison", "updated", dst, len, mode, "", r, field);
 	return r;
 }
 
@@ -509,4 +590,7 @@ const struct sys_ops mk_sys_ops = {
 	.source_read = s_source_read,
 	.note = s_note,
 	.source_map = s_source_map,
+	.uffd_api = s_uffd_api,
+	.uffd_move = s_uffd_move,
+	.uffd_poison = s_uffd_poison,
 };

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include "real/pool.h"
+#include "real/procfs.h"
+#include "real/uffd.h"
 
 /* The poll bits and struct sys_pollfd are declared to match <poll.h>, so the
  * array is handed to poll(2) as is. */
@@ -84,6 +87,9 @@ struct sys_real {
 	/* source_map's mapping of source_fd, made on first use (buf_mu). */
 	void *map;
 	uint64_t map_len;
+	/* uffd_api: the kernel's available features, asked once (buf_mu) */
+	uint64_t avail;
+	int have_avail;
 };
 
 static struct sys_real *R(sys_t *s)
@@ -730,6 +736,89 @@ static const void *r_source_map(sys_t *s, uint64_t *len)
 	return p;
 }
 
+/* The kernel's UFFDIO_API answer with nothing requested: every feature
+ * it offers (asked once, on a throwaway uffd). */
+static int available_features(struct sys_real *r, uint64_t *out)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&r->buf_mu);
+	if (!r->have_avail) {
+		char why[128];
+
+		rc = real_uffd_supported(&r->avail, why, sizeof why);
+		r->have_avail = rc == 0;
+	}
+	*out = r->avail;
+	pthread_mutex_unlock(&r->buf_mu);
+	return rc;
+}
+
+/* This uffd's features and the ioctl mask, from its fdinfo
+ * (userfaultfd_show_fdinfo: "API:\t%Lx:%x:%Lx"). */
+static int fdinfo_api(int uffd, uint64_t *features, uint64_t *ioctls)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", uffd);
+	int rc = real_read_small(path, buf, sizeof buf);
+	if (rc)
+		return rc;
+	const char *l = strstr(buf, "\nAPI:");
+	unsigned long long api, io;
+	unsigned f;
+	if (!l || sscanf(l + 6, "%llx:%x:%llx", &api, &f, &io) != 3)
+		return -EINVAL; /* not a uffd */
+	*features = f & ~(1u << 31); /* UFFD_FEATURE_INITIALIZED, internal */
+	*ioctls = io;
+	return 0;
+}
+
+static int r_uffd_api(sys_t *s, int uffd, uint64_t want, uint64_t *features,
+		      uint64_t *ioctls)
+{
+	uint64_t avail = 0, f = 0, io = 0;
+	int rc = available_features(R(s), &avail);
+	if (!rc && (want & ~avail))
+		rc = -EINVAL;
+	if (!rc)
+		rc = fdinfo_api(uffd, &f, &io);
+	if (rc)
+		f = io = 0;
+	if (features)
+		*features = f;
+	if (ioctls)
+		*ioctls = io;
+	return rc;
+}
+
+static int r_uffd_move(sys_t *s, int uffd, uint64_t dst, uint64_t src,
+		       uint64_t len, uint64_t mode, int64_t *moved)
+{
+	(void)s;
+	struct uffdio_move m = {.dst = dst, .src = src, .len = len,
+				.mode = mode, .move = FIELD_UNSET};
+	int rc = ioctl(uffd, UFFDIO_MOVE, &m) ? -errno : 0;
+	if (m.move == FIELD_UNSET)
+		m.move = rc;
+	if (moved)
+		*moved = m.move;
+	return rc;
+}
+
+static int r_uffd_poison(sys_t *s, int uffd, uint64_t dst, uint64_t len,
+			 uint64_t mode, int64_t *updated)
+{
+	(void)s;
+	struct uffdio_poison p = {.range = {.start = dst, .len = len},
+				  .mode = mode, .updated = FIELD_UNSET};
+	int rc = ioctl(uffd, UFFDIO_POISON, &p) ? -errno : 0;
+	if (p.updated == FIELD_UNSET)
+		p.updated = rc;
+	if (updated)
+		*updated = p.updated;
+	return rc;
+}
+
 static const struct sys_ops real_ops = {
 	.spawn = r_spawn,
 	.join = r_join,
@@ -771,6 +860,9 @@ static const struct sys_ops real_ops = {
 	.source_read = r_source_read,
 	.note = r_note,
 	.source_map = r_source_map,
+	.uffd_api = r_uffd_api,
+	.uffd_move = r_uffd_move,
+	.uffd_poison = r_uffd_poison,
 };
 
 int sys_real_new(const struct sys_real_opts *opts, sys_t **out)

@@ -38,6 +38,9 @@ const struct cprobe conform_probes[] = {
 	{"hugetlb_wp", cprobe_hugetlb_wp, MB2, "32"},
 	{"copy_source", cprobe_copy_source, KB4, "14"},
 	{"source_read", cprobe_source_read, KB4, "14 sys.h source"},
+	{"api", cprobe_api, KB4, "A5 42"},
+	{"poison", cprobe_poison, KB4, "42"},
+	{"move", cprobe_move, KB4, "42"},
 	{NULL, NULL, 0, NULL},
 };
 

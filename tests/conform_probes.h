@@ -36,5 +36,8 @@ void cprobe_hugetlb(struct cenv *e, struct clog *L);
 void cprobe_hugetlb_wp(struct cenv *e, struct clog *L);
 void cprobe_copy_source(struct cenv *e, struct clog *L);
 void cprobe_source_read(struct cenv *e, struct clog *L);
+void cprobe_api(struct cenv *e, struct clog *L);
+void cprobe_poison(struct cenv *e, struct clog *L);
+void cprobe_move(struct cenv *e, struct clog *L);
 
 #endif

@@ -581,6 +581,41 @@ static const char *const x_source_read[] = {
 	NULL,
 };
 
+/* A5 (6.18.44: fdinfo's mask UFFD_API_IOCTLS|UFFD_API_RANGE_IOCTLS);
+ * MOVE needs no feature bit, the bit only says the ioctl exists */
+static const char *const x_api[] = {
+	"nothing wanted: API want=0x0 -> 0 features=0x108 ioctls=0x80000000000001ff",
+	"known, not given: API want=0x8000 -> 0 features=0x108 ioctls=0x80000000000001ff",
+	"unknown bit: API want=0x40000000 -> EINVAL features=0x0 ioctls=0x0",
+	"no MOVE feature: MOVE p1 <- p0 len=4096 mode=0x0 -> 0 moved=4096",
+	"no MOVE feature: p0 present=0 wp=0 -",
+	NULL,
+};
+
+/* rule 42, seen on 6.18.44: a COPY installs over a poison marker */
+static const char *const x_poison[] = {
+	"poison: POISON p0 len=8192 mode=0x0 -> 0 updated=8192",
+	"read poisoned: h0 done rc=EFAULT",
+	"copy over marker: COPY p1 len=4096 src=snap(1) mode=0x0 -> 0 copied=4096",
+	"zeropage over marker: ZEROPAGE p2 len=4096 mode=0x0 -> EEXIST zeroed=-EEXIST",
+	"present: POISON p3 len=4096 mode=0x0 -> EEXIST updated=-EEXIST",
+	"waiter: h1 done rc=EFAULT",
+	"after dontneed:  PF p5 flags=0",
+	"served: h3 done rc=0 seen=snap(5)",
+	NULL,
+};
+
+static const char *const x_move[] = {
+	"move: p0 present=0 wp=0 -",
+	"move: p4 present=1 wp=0 snap(0)",
+	"onto present: MOVE p4 <- p1 len=4096 mode=0x0 -> EEXIST moved=-EEXIST",
+	"missing source: MOVE p6 <- p0 len=4096 mode=0x0 -> ENOENT moved=-ENOENT",
+	"holes allowed: MOVE p6 <- p0 len=4096 mode=0x2 -> 0 moved=4096",
+	"holes allowed: p6 present=0 wp=0 -",
+	"waiter: h0 done rc=0 seen=snap(0)",
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -609,6 +644,9 @@ static const struct ctest tests[] = {
 	{"hugetlb_wp", x_hugetlb_wp, NULL},
 	{"copy_source", x_copy_source, NULL},
 	{"source_read", x_source_read, NULL},
+	{"api", x_api, NULL},
+	{"poison", x_poison, NULL},
+	{"move", x_move, NULL},
 };
 
 /* ------------------------------------------------------------------ */
