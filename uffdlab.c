@@ -9,6 +9,7 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "model/invariant.h"
+#include "model/kernel.h"
 #include "scenarios/lex.h"
 #include "scenarios/library.h"
 #include "scenarios/scenario.h"
@@ -129,7 +130,12 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 		a->variant = v;
 	else if (strcmp(f, "--strategy") == 0 && v)
 		*strategy = v;
-	else if (strcmp(f, "--out") == 0 && v)
+	else if (strcmp(f, "--kernel") == 0 && v) {
+		const struct mk_profile *kp = mk_profile_named(v);
+		if (!kp)
+			return usage_error("--kernel: '%s' is not a kernel profile (6.1, 6.12, 6.18)", v), 2;
+		a->kver = (int)kp->kver;
+	} else if (strcmp(f, "--out") == 0 && v)
 		a->out_dir = v;
 	else if (strcmp(f, "--seed") == 0)
 		return num_arg(f, v, &a->seed) ? 2 : 1;
@@ -391,7 +397,7 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
-	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
+	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR] [--kernel 6.1|6.12|6.18]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation",
 	 cmd_explore},
 	{"replay", "TRACE [--out FILE] [--json]\n"

@@ -45,6 +45,7 @@ struct world {
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
+	int kver;          /* world_set_kernel */
 };
 
 static uint64_t mix(uint64_t x)
@@ -466,6 +467,11 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	return w;
 }
 
+void world_set_kernel(struct world *w, int kver)
+{
+	w->kver = kver;
+}
+
 void world_free(struct world *w)
 {
 	if (!w)
@@ -528,6 +534,7 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		.features = features_of(w->scn),
 		.register_wp = w->scn->wp,
 		.snapshot = w->initial,
+		.kver = w->kver,
 	};
 	/* a handler left by an abandoned run: its coroutines never run again */
 	handler_discard(w->h);
