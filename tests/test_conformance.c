@@ -34,6 +34,7 @@
 
 #include "tests/conform.h"
 #include "tests/realtest.h"
+#include "real/uffd.h"
 
 #define MODEL_SEEDS 3
 #define RACE_MODEL_SEEDS 200
@@ -100,6 +101,7 @@ struct ctest {
 	const char *const *expect;   /* NULL-ended, must appear in this order */
 	const char *divergence;      /* known model divergence, or NULL */
 };
+static const struct ctest tests[];
 
 /* The first expected line missing from l (in order), or NULL. */
 static const char *missing_expectation(const struct clog *l, const char *const *expect)
@@ -151,6 +153,17 @@ static void run_model(const struct cprobe *p, struct clog *out)
 	free(other);
 }
 
+/* Each probe's verdict, for the table test_table prints at the end. */
+static const char *verdicts[64];
+
+static void set_verdict(const struct ctest *t, const char *v)
+{
+	int i = (int)(t - tests);
+
+	if (i >= 0 && i < 64)
+		verdicts[i] = v;
+}
+
 static void test_probe(void **state)
 {
 	const struct ctest *t = *state;
@@ -165,9 +178,11 @@ static void test_probe(void **state)
 
 	if (dump_on())
 		print_log("model", m);
+	set_verdict(t, "FAILED");
 	if (!rt_require(p->page_size)) {
 		if (!t->divergence)
 			check_expectations("model", t, m);
+		set_verdict(t, "model only");
 		printf("%s: model only (%.1f ms)\n", p->name, t1 - t0);
 		free(m);
 		free(r);
@@ -191,6 +206,7 @@ static void test_probe(void **state)
 	if (!logs_equal(m, r)) {
 		print_diff(p->name, m, r);
 		if (t->divergence) {
+			set_verdict(t, "known divergence");
 			printf("known divergence (model to be fixed): %s\n", t->divergence);
 			free(m);
 			free(r);
@@ -204,9 +220,11 @@ static void test_probe(void **state)
 		printf("note: %s: the known divergence no longer reproduces; remove its mark: %s\n",
 		       p->name, t->divergence);
 	check_expectations("model", t, m);
+	set_verdict(t, "agree");
 	free(m);
 	free(r);
 }
+
 
 /* ------------------------------------------------------------------ */
 /* key observations per probe: what docs/KERNEL.md's probes saw on 6.18      */
@@ -724,6 +742,31 @@ static void test_remove_race(void **state)
 
 /* ------------------------------------------------------------------ */
 
+/* The coverage table: docs/KERNEL.md rule x probe x verdict, on the model
+ * (its default profile) and the running kernel. README.md carries it. */
+static void test_table(void **state)
+{
+	char rel[128] = "?";
+	int kp = real_kernel_profile(rel, sizeof rel);
+
+	(void)state;
+	printf("conformance: model (profile 6.18) vs running kernel %s (profile %s)\n",
+	       rel, kp == 618 ? "6.18" : kp == 612 ? "6.12" : kp == 601 ? "6.1" : "?");
+	printf("| rules | probe | page | verdict |\n|---|---|---|---|\n");
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		const struct cprobe *p = conform_probe(tests[i].probe);
+		const char *v = verdicts[i] ? verdicts[i] : "not run";
+
+		printf("| %s | %s | %s | %s |\n", p ? p->rules : "?", tests[i].probe,
+		       p && p->page_size > 4096 ? "2M" : "4K", v);
+		bad += strcmp(v, "agree") && strcmp(v, "model only");
+	}
+	printf("| 25 | remove_race | 4K | outcome sets (test_remove_race) |\n");
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	struct CMUnitTest t[64];
@@ -736,5 +779,6 @@ int main(void)
 	}
 	t[n++] = (struct CMUnitTest){"remove_race", test_remove_race, rt_setup,
 				     rt_teardown, NULL};
+	t[n++] = (struct CMUnitTest){"table", test_table, NULL, NULL, NULL};
 	return _cmocka_run_group_tests("conformance", t, n, NULL, NULL);
 }
