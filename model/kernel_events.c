@@ -648,6 +648,25 @@ int mk_fork(struct mkern *k)
 /* ------------------------------------------------------------------ */
 /* UFFDIO_(UN)REGISTER                                                 */
 
+/* vma_modify_flags_uffd() merges a VMA with its neighbours when their
+ * flags and page offsets line up: unregister + re-register with the same
+ * mode gives back one VMA (one REMOVE, not three). */
+static void merge_vmas(struct mkern *k, struct mk_mm *mm)
+{
+	for (int i = 0; i + 1 < mm->nvmas;) {
+		struct mk_vma *a = &mm->vmas[i];
+		const struct mk_vma *b = &mm->vmas[i + 1];
+
+		if (a->flags == b->flags && mk_vma_end(a, k->ps) == b->start &&
+		    a->first + a->npages == b->first) {
+			a->npages += b->npages;
+			mk_vma_remove(mm, i + 1);
+		} else {
+			i++;
+		}
+	}
+}
+
 int mk_unregister(struct mkern *k, int first, int last)
 {
 	uint64_t start, end;
@@ -679,6 +698,7 @@ int mk_unregister(struct mkern *k, int first, int last)
 			clear_wp(mm, v);
 		v->flags = 0;
 	}
+	merge_vmas(k, mm);
 	assert(mm->nvmas <= MK_MAX_VMAS);
 	return 0;
 }
@@ -720,5 +740,6 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode)
 			clear_wp(mm, v);
 		v->flags = flags;
 	}
+	merge_vmas(k, mm);
 	return 0;
 }

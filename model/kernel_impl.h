@@ -21,7 +21,8 @@
 #include "sched/sched.h"
 
 #define MK_MAX_MM 4        /* the guest process and up to 3 forked children */
-#define MK_MAX_VMAS 32     /* per mm; munmap/mremap/(un)register split VMAs */
+#define MK_MAX_VMAS 256    /* per mm; munmap/mremap/(un)register split VMAs;
+                            * beyond: ENOMEM, as at vm.max_map_count */
 #define MK_PIPE_CAP 64     /* bytes a simulated pipe holds before EAGAIN */
 #define MK_FD_FIRST 3      /* 0-2 are stdio in the handler process */
 #define MK_SMALL_PAGE UINT64_C(4096)

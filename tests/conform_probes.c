@@ -41,6 +41,8 @@ const struct cprobe conform_probes[] = {
 	{"api", cprobe_api, KB4, "A5 42"},
 	{"poison", cprobe_poison, KB4, "42"},
 	{"move", cprobe_move, KB4, "42"},
+	{"sigbus_wp", cprobe_sigbus_wp, KB4, "41"},
+	{"vma_merge", cprobe_vma_merge, KB4, "21"},
 	{NULL, NULL, 0, NULL},
 };
 

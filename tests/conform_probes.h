@@ -39,5 +39,7 @@ void cprobe_source_read(struct cenv *e, struct clog *L);
 void cprobe_api(struct cenv *e, struct clog *L);
 void cprobe_poison(struct cenv *e, struct clog *L);
 void cprobe_move(struct cenv *e, struct clog *L);
+void cprobe_sigbus_wp(struct cenv *e, struct clog *L);
+void cprobe_vma_merge(struct cenv *e, struct clog *L);
 
 #endif

@@ -634,6 +634,23 @@ static const char *const x_move[] = {
 	NULL,
 };
 
+/* rule 41 for a WP fault (handle_userfault: the feature before the reason) */
+static const char *const x_sigbus_wp[] = {
+	"write wp page: h0 done rc=EFAULT",
+	"nothing queued: read(8) -> EAGAIN",
+	"unchanged: p0 present=1 wp=1 snap(0)",
+	NULL,
+};
+
+/* rule 21 after VMAs merge back (vma_modify_flags_uffd) */
+static const char *const x_vma_merge[] = {
+	"split: 0 of 20 unregisters failed",
+	"one REMOVE: read(8) -> 1",
+	"one REMOVE:  REMOVE [p0,p40)",
+	"still one:  REMOVE [p0,p40)",
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -665,6 +682,8 @@ static const struct ctest tests[] = {
 	{"api", x_api, NULL},
 	{"poison", x_poison, NULL},
 	{"move", x_move, NULL},
+	{"sigbus_wp", x_sigbus_wp, NULL},
+	{"vma_merge", x_vma_merge, NULL},
 };
 
 /* ------------------------------------------------------------------ */
