@@ -41,6 +41,10 @@ struct world {
 	sched_waitq_t progress;
 	int main_tid;
 	int exit_allowed; /* a permanent source failure: teardown is by design */
+	int exited;       /* an `exit` op ended the guest process (rule 44) */
+	/* a page an unmap or remap op has touched: a read of it may SEGV or
+	 * see unregistered memory, which no handler serves (not checked) */
+	unsigned char unchecked[SCN_MAX_PAGES];
 	struct verdict *v;
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
@@ -139,12 +143,19 @@ static void touch_oracle(struct world *w, int page)
 	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
 }
 
-static void wait_after(struct world *w, const struct scn_op *op)
+/* A thread of the guest process (Firecracker): it dies when it exits. */
+static int of_process(const struct world *w, int tidx)
+{
+	return w->scn->threads[tidx].role != SCN_CONTROL;
+}
+
+static void wait_after(struct world *w, int tidx, const struct scn_op *op)
 {
 	touch_progress(w, 0);
 	if (op->after_thread < 0)
 		return;
-	while (w->done_ops[op->after_thread] <= op->after_op) {
+	while (w->done_ops[op->after_thread] <= op->after_op &&
+	       !(w->exited && of_process(w, tidx))) {
 		sched_block(w->s, &w->progress);
 		touch_progress(w, 0);
 	}
@@ -171,6 +182,8 @@ static void checked_read(struct world *w, const char *who, int page, uint64_t sl
 		sched_label(w->s, "%s read %d -> %s", who, page, gs);
 	}
 	MEV(w->s, MEV_CHECKED_READ, page, (int64_t)got);
+	if ((w->exited && got == MK_KILLED) || w->unchecked[page])
+		return; /* the reader died with its process; unregistered or gone */
 	struct inv_facts f = {.layer = INV_AT_READ};
 	f.u.read = (struct inv_read){
 		.who = who, .page = page, .got = got, .start = start, .end = end,
@@ -241,9 +254,14 @@ static int run_op(struct world *w, int tidx, int oidx)
 		mk_source_fail(w->k, a, b);
 		return 0;
 	case SCN_UNMAP:
+		memset(w->unchecked + a, 1, (size_t)(b - a + 1));
 		return mk_munmap(w->k, a, b);
 	case SCN_REMAP:
+		memset(w->unchecked + a, 1, (size_t)(b - a + 1));
 		return mk_mremap(w->k, a, b);
+	case SCN_EXIT:
+		w->exited = 1;
+		return mk_exit(w->k);
 	case SCN_FORK: {
 		int child = mk_fork(w->k);
 		return child < 0 ? child : 0;
@@ -259,8 +277,12 @@ static void scenario_thread(void *arg)
 	struct world *w = t->w;
 	const struct scn_thread *th = &w->scn->threads[t->idx];
 	for (int i = 0; i < th->nops && !w->v->violated; i++) {
-		wait_after(w, &th->ops[i]);
+		wait_after(w, t->idx, &th->ops[i]);
+		if (w->exited && of_process(w, t->idx))
+			break; /* it died with the process */
 		int err = run_op(w, t->idx, i);
+		if (err && w->exited && of_process(w, t->idx))
+			break; /* killed inside the op (-EINTR) */
 		if (err) {
 			OUTCOME(w, "op-failed", "%s: %s (op %d): %s", th->name,
 				scn_op_name(th->ops[i].kind), i + 1,
@@ -270,6 +292,12 @@ static void scenario_thread(void *arg)
 		assert(w->done_ops[t->idx] == i);
 		touch_progress(w, 1);
 		w->done_ops[t->idx]++;
+		sched_wake_all(w->s, &w->progress);
+	}
+	if (w->exited && of_process(w, t->idx)) {
+		/* what waits on its ops that never ran may go on */
+		touch_progress(w, 1);
+		w->done_ops[t->idx] = th->nops;
 		sched_wake_all(w->s, &w->progress);
 	}
 }
@@ -288,7 +316,8 @@ static void final_reads(void *arg)
 {
 	struct world *w = arg;
 	for (int p = 0; p < w->scn->pages && !w->v->violated; p++)
-		checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
+		if (!w->unchecked[p])
+			checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
 }
 
 /* After the handler stopped: a page it would export as removed must not
@@ -363,6 +392,8 @@ static int run_threads(struct world *w)
 			strerror(-err));
 		return -1;
 	}
+	if (w->exited)
+		return 0; /* no process is left to read its memory */
 	int t = sched_spawn(w->s, "final", MK_GUEST, final_reads, w);
 	if (t < 0) {
 		OUTCOME(w, "setup", "cannot start the final reads: %s", strerror(-t));
@@ -385,7 +416,8 @@ static void harness(void *arg)
 	}
 	if (w->v->violated)
 		return;
-	final_checks(w);
+	if (!w->exited) /* its memory is gone: nothing to export against */
+		final_checks(w);
 	if (w->v->violated)
 		return; /* the run ends at the next point: world_run discards h */
 	handler_free(w->h);
@@ -502,6 +534,12 @@ static uint64_t features_of(const struct scenario *scn)
 		f |= UFFD_FEATURE_EVENT_REMOVE;
 	if (scn->wp_async)
 		f |= UFFD_FEATURE_WP_ASYNC;
+	if (scn->event_unmap)
+		f |= UFFD_FEATURE_EVENT_UNMAP;
+	if (scn->event_remap)
+		f |= UFFD_FEATURE_EVENT_REMAP;
+	if (scn->event_fork)
+		f |= UFFD_FEATURE_EVENT_FORK;
 	if (scn->page_size != 4096)
 		f |= UFFD_FEATURE_MISSING_HUGETLBFS;
 	return f;
@@ -550,6 +588,8 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	sched_heap_kinds(w->s, MK_HEAP_KINDS);
 	w->dg_reads = w->dg_export = 0;
+	w->exited = 0;
+	memset(w->unchecked, 0, sizeof w->unchecked);
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(&w->progress, 0, sizeof w->progress);
 	if (w->scn->contract == SCN_CONTRACT_BREAKS)
