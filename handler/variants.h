@@ -23,6 +23,7 @@ enum variant {
 	VARIANT_SHORT_CIRCUIT = 1u << 8,
 	VARIANT_READ_UNDER_SETTLE = 1u << 9,      /* B4 */
 	VARIANT_NO_REMOVE_EXCLUSION = 1u << 10,   /* B2 */
+	VARIANT_SPLIT_ZERO_FILL = 1u << 24,       /* fix 5 (swarm) */
 };
 
 struct variant_info {
