@@ -38,6 +38,8 @@ struct kinds {
 	int read, write, exit, remove, unmap, remap, fork, prefetch, pause, fail;
 	int unmaps;  /* unmap or remap ops so far: at most one per scenario */
 	int forks;   /* at most one fork */
+	uint64_t failing; /* pages with a source-fail: one per page, so that a
+			     fault never sees more failures than its retries */
 };
 
 static void pick_kinds(struct rng *r, const struct scn_gen_opts *o, struct kinds *k)
@@ -136,8 +138,9 @@ static int balloon_op(struct rng *r, struct kinds *k, const struct scenario *s,
 	return 1;
 }
 
-/* 0 when no control kind is enabled. A pause is followed by its resume. */
-static int control_op(struct rng *r, const struct kinds *k, const struct scenario *s,
+/* 0 when no control kind is enabled (or the page already fails). A pause
+ * is followed by its resume. */
+static int control_op(struct rng *r, struct kinds *k, const struct scenario *s,
 		      struct scn_thread *t)
 {
 	enum scn_op_kind c[3];
@@ -163,7 +166,11 @@ static int control_op(struct rng *r, const struct kinds *k, const struct scenari
 		 * is 3), or for good (the sandbox is then torn down by design) */
 		int retries = s->retries >= 0 ? s->retries : 3;
 		uint64_t nfail = retries > 0 && !coin(r, 20) ? (uint64_t)(1 + pick(r, retries)) : 0;
-		add_op(t, SCN_SOURCE_FAIL, (uint64_t)pick(r, s->pages), nfail);
+		int page = pick(r, s->pages);
+		if (k->failing & (UINT64_C(1) << page))
+			return 0;
+		k->failing |= UINT64_C(1) << page;
+		add_op(t, SCN_SOURCE_FAIL, (uint64_t)page, nfail);
 	}
 	return 1;
 }

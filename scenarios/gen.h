@@ -9,8 +9,8 @@
  * the normal parser to the same scenario (tests/test_swarm.c). It also
  * keeps to what the handlers under test are built for: removes only with
  * EVENT_REMOVE, WP only with WP_ASYNC when something writes, source
- * failures within the retries, a pause always followed by a resume in its
- * thread (a resume waits on nothing), at most one exit (the last op of its guest), `after` only on an
+ * failures within the retries (one source-fail per page), a pause always
+ * followed by a resume in its thread (a resume waits on nothing), at most one exit (the last op of its guest), `after` only on an
  * earlier thread (acyclic), and `contract breaks` whenever a guest access
  * is not ordered against a remove of its page. UNMAP/REMAP/FORK (ops and
  * event features) only with opts->events: no Firecracker unmaps, remaps or

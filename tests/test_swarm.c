@@ -23,6 +23,7 @@ static char text1[65536], text2[65536];
 static void check_rules(const struct scenario *s, int events)
 {
 	int exits = 0;
+	uint64_t failing = 0;
 	for (int t = 0; t < s->nthreads; t++)
 		for (int i = 0; i < s->threads[t].nops; i++) {
 			const struct scn_op *op = &s->threads[t].ops[i];
@@ -33,6 +34,11 @@ static void check_rules(const struct scenario *s, int events)
 			if (op->kind == SCN_PAUSE)
 				assert_true(i + 1 < s->threads[t].nops &&
 					    s->threads[t].ops[i + 1].kind == SCN_RESUME);
+			if (op->kind == SCN_SOURCE_FAIL) {
+				assert_false(failing & (UINT64_C(1) << op->a));
+				failing |= UINT64_C(1) << op->a;
+				assert_true(op->b <= (uint64_t)(s->retries >= 0 ? s->retries : 3));
+			}
 			if (op->kind == SCN_EXIT) {
 				exits++;
 				assert_int_equal(i, s->threads[t].nops - 1);
