@@ -264,6 +264,24 @@ static int run_jobs(const struct swarm_args *a, uint64_t bits, struct tally *sum
 	return got == a->jobs ? 0 : -ECHILD;
 }
 
+/* mkdir -p: out/swarm is the default, out/ may not exist yet. */
+static int make_dirs(const char *dir)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s", dir);
+	for (char *p = buf + 1;; p++) {
+		int end = *p == '\0';
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		if (end)
+			return 0;
+		*p = '/';
+	}
+}
+
 int drive_swarm(const struct swarm_args *a)
 {
 	uint64_t bits;
@@ -272,8 +290,9 @@ int drive_swarm(const struct swarm_args *a)
 		fprintf(stderr, "uffdlab: %s\n", msg);
 		return 2;
 	}
-	if (mkdir(a->out_dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "uffdlab: swarm: cannot create %s: %s\n", a->out_dir, strerror(errno));
+	int derr = make_dirs(a->out_dir);
+	if (derr) {
+		fprintf(stderr, "uffdlab: swarm: cannot create %s: %s\n", a->out_dir, strerror(-derr));
 		return 2;
 	}
 	double t0 = drv_now();

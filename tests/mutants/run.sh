@@ -33,6 +33,8 @@ make -C "$WORK/base" -j"$JOBS" CFLAGS=-O2 build/uffdlab >"$WORK/build.log" 2>&1 
 campaign() {
 	d=$1
 	for s in $(cd "$d" && ls scenarios/*.scn scenarios/zoo/*.scn); do
+		# a scenario that says reference itself breaks it (events-unmap)
+		grep -q '^expect .* reference\( \|$\)' "$d/$s" && continue
 		for st in random pct dfs; do
 			if [ $st = dfs ]; then args="--strategy dfs --bound 1 --runs $RUNS"
 			else args="--strategy $st --runs $RUNS"; fi
