@@ -3,9 +3,9 @@
  * Contract: one `struct mkern` models one guest process (Firecracker) whose
  * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
  * the handler process, and implements handler/sys.h on top of sched/. It
- * obeys the numbered Model rules of docs/KERNEL.md 1-41 (not 42: POISON and
- * MOVE; not 43: fdinfo is for real/), rule numbers in the comments of
- * model/kernel_*.c. Everything is driven by coroutines of the
+ * obeys the numbered Model rules of docs/KERNEL.md 1-41 and 44 (not 42:
+ * POISON and MOVE; not 43: fdinfo is for real/), rule numbers in the
+ * comments of model/kernel_*.c. Everything is driven by coroutines of the
  * kernel's scheduler: every sys op and every guest-side operation below
  * starts with a scheduling point and blocks (sched_block) exactly where the
  * kernel would sleep; between two scheduling points an operation is atomic.
