@@ -47,7 +47,7 @@ struct swarm_args {
 	int no_shrink;
 	struct swarm_budget budget;
 	const char *out_dir;
-	struct swarm_result *result; /* may be NULL; not filled with jobs > 1 */
+	struct swarm_result *result; /* may be NULL: the totals over all workers */
 };
 
 int drive_swarm(const struct swarm_args *a);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -177,6 +178,61 @@ static void test_exit_and_events_reach_the_handler(void **state)
 	assert_string_equal(h.name, "handler-exit");
 }
 
+/* The command's path end to end: seed 208 is a scenario the split
+ * zero-fill breaks; the swarm writes the generated and the shrunk
+ * scenario and explore writes the trace; the exit status says so. */
+static void test_swarm_reports_a_violation_with_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/uffdlab-test-swarm.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct swarm_result res = {0};
+	struct swarm_args a = {.handler = "reference", .variant = "split-zero-fill",
+			       .scenarios = 1, .seed = 208, .jobs = 1, .out_dir = dir,
+			       .budget = {SWARM_BUDGET_DEFAULT, SWARM_BUDGET_DEFAULT,
+					  SWARM_BUDGET_DEFAULT, 0},
+			       .result = &res};
+	assert_int_equal(drive_swarm(&a), 1);
+	assert_int_equal(res.scenarios, 1);
+	assert_int_equal(res.violations, 1);
+	char path[256], cmd[400];
+	static struct scenario s;
+	char err[256];
+	snprintf(path, sizeof path, "%s/swarm-208.scn", dir);
+	assert_int_equal(scn_parse_file(path, &s, err, sizeof err), 0);
+	snprintf(path, sizeof path, "%s/swarm-208-generated.scn", dir);
+	assert_int_equal(scn_parse_file(path, &s, err, sizeof err), 0);
+	snprintf(cmd, sizeof cmd, "ls %s/swarm-208-reference-split-zero-fill-*.trace >/dev/null", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Workers split the seeds, not the verdicts: --jobs 2 finds what
+ * --jobs 1 finds. */
+static void test_jobs_find_the_same(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/uffdlab-test-swarm.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct swarm_result r1 = {0}, r2 = {0};
+	struct swarm_args a = {.handler = "reference", .variant = "split-zero-fill",
+			       .scenarios = 40, .seed = 200, .jobs = 1, .no_shrink = 1,
+			       .out_dir = dir, .budget = {100, 100, 100, 0}, .result = &r1};
+	int s1 = drive_swarm(&a);
+	a.jobs = 2;
+	a.result = &r2;
+	assert_int_equal(drive_swarm(&a), s1);
+	assert_int_equal(r1.scenarios, 40);
+	assert_int_equal(r2.scenarios, 40);
+	assert_int_equal(r1.violations, r2.violations);
+	assert_int_equal(r1.runs, r2.runs);
+	assert_true(r1.violations >= 1);
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +240,8 @@ int main(void)
 		cmocka_unit_test(test_generation_is_a_function_of_the_seed),
 		cmocka_unit_test(test_shrink_keeps_the_invariant_and_shrinks),
 		cmocka_unit_test(test_exit_and_events_reach_the_handler),
+		cmocka_unit_test(test_swarm_reports_a_violation_with_files),
+		cmocka_unit_test(test_jobs_find_the_same),
 	};
 	return cmocka_run_group_tests_name("swarm", tests, NULL, NULL);
 }
