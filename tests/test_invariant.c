@@ -128,21 +128,21 @@ static void test_backoff_and_stop_layers(void **state)
 	assert_string_equal(check(&s, 1).name, "handler-exit");
 }
 
-static const char unmapped_remove[] =
+static const char four_forks[] =
 	"memory 4k 2\n"
 	"features remove\n"
 	"thread b balloon\n"
-	"  unmap 0\n"
-	"  remove 0\n";
+	"  fork\n  fork\n  fork\n  fork\n";
 
-/* madvise of a page that is no longer mapped fails (the model cannot name
- * its address: EINVAL): the run reports it instead of going on. */
+/* A fourth fork fails (the model holds three children, MK_MAX_MM): the
+ * run reports it instead of going on. (An op on a page the scenario
+ * unmapped may fail without a report: the guest's own doing.) */
 static void test_failed_operation_is_reported(void **state)
 {
 	(void)state;
 	static struct scenario scn;
 	char err[256];
-	if (scn_parse_string("u.scn", unmapped_remove, &scn, err, sizeof err))
+	if (scn_parse_string("u.scn", four_forks, &scn, err, sizeof err))
 		fail_msg("%s", err);
 	struct world *w = world_new(&scn, "reference", 0);
 	assert_non_null(w);
@@ -151,7 +151,7 @@ static void test_failed_operation_is_reported(void **state)
 	assert_int_equal(world_run(w, &o, NULL, NULL, &v), 0);
 	assert_true(v.violated);
 	assert_string_equal(v.name, "op-failed");
-	assert_non_null(strstr(v.text, "b: remove (op 2): Invalid argument"));
+	assert_non_null(strstr(v.text, "b: fork (op 4): Resource temporarily unavailable"));
 	world_free(w);
 }
 
