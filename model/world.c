@@ -232,6 +232,17 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 	return err;
 }
 
+/* Before the unmap starts (it may block on its event while reads of the
+ * pages already SEGV); a write of each page's oracle object, which every
+ * checked read of it touches, keeps the reduction sound. */
+static void mark_unchecked(struct world *w, int a, int b)
+{
+	for (int p = a; p <= b; p++) {
+		touch_oracle(w, p);
+		w->unchecked[p] = 1;
+	}
+}
+
 static int run_op(struct world *w, int tidx, int oidx)
 {
 	const struct scn_op *op = &w->scn->threads[tidx].ops[oidx];
@@ -254,14 +265,16 @@ static int run_op(struct world *w, int tidx, int oidx)
 		mk_source_fail(w->k, a, b);
 		return 0;
 	case SCN_UNMAP:
-		memset(w->unchecked + a, 1, (size_t)(b - a + 1));
+		mark_unchecked(w, a, b);
 		return mk_munmap(w->k, a, b);
 	case SCN_REMAP:
-		memset(w->unchecked + a, 1, (size_t)(b - a + 1));
+		mark_unchecked(w, a, b);
 		return mk_mremap(w->k, a, b);
-	case SCN_EXIT:
-		w->exited = 1;
-		return mk_exit(w->k);
+	case SCN_EXIT: {
+		int err = mk_exit(w->k);
+		w->exited = 1; /* in mk_exit's step, which touches everything */
+		return err;
+	}
 	case SCN_FORK: {
 		int child = mk_fork(w->k);
 		return child < 0 ? child : 0;
