@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "swarm.h"
 #include "uffdlab.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
@@ -229,6 +230,69 @@ static int cmd_explore(int argc, char **argv)
 	if ((a.jobs > 1 || a.nshards > 1) && a.seconds > 0)
 		return usage_error("%s", "--jobs and --shard need --runs, not --time (shards must agree on the runs)");
 	return drive_explore(&a);
+}
+
+/* One option of swarm taking a value: 1 taken, 0 not one, 2 error. */
+static int swarm_opt(struct swarm_args *a, const char *f, const char *v)
+{
+	uint64_t n;
+	if (strcmp(f, "--handler") == 0 && v)
+		a->handler = v;
+	else if (strcmp(f, "--variant") == 0 && v)
+		a->variant = v;
+	else if (strcmp(f, "--out") == 0 && v)
+		a->out_dir = v;
+	else if (strcmp(f, "--seed") == 0)
+		return num_arg(f, v, &a->seed) ? 2 : 1;
+	else if (strcmp(f, "--scenarios") == 0 || strcmp(f, "--budget") == 0 ||
+		 strcmp(f, "--jobs") == 0) {
+		if (num_arg(f, v, &n))
+			return 2;
+		if (!n || (f[2] == 'j' && n > 64))
+			return usage_error("%s must be at least 1 (jobs: at most 64)", f);
+		if (f[2] == 's')
+			a->scenarios = n;
+		else if (f[2] == 'j')
+			a->jobs = (int)n;
+		else
+			a->budget.random = a->budget.pct = a->budget.dfs = n;
+	} else if (strcmp(f, "--time") == 0) {
+		if (!v || seconds_arg(v, &a->seconds))
+			return usage_error("%s needs seconds, a number in (0, 1e7]", f);
+	} else
+		return 0;
+	return 1;
+}
+
+static int cmd_swarm(int argc, char **argv)
+{
+	struct swarm_args a = {.handler = handler_default(), .variant = "", .jobs = 1,
+			       .out_dir = "out/swarm",
+			       .budget = {SWARM_BUDGET_DEFAULT, SWARM_BUDGET_DEFAULT,
+					  SWARM_BUDGET_DEFAULT, 0}};
+	int timed = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int r = swarm_opt(&a, f, v);
+		if (r == 2)
+			return 2;
+		if (r == 1) {
+			timed |= strcmp(f, "--time") == 0;
+			i++;
+		} else if (strcmp(f, "--events") == 0)
+			a.events = 1;
+		else if (strcmp(f, "--no-shrink") == 0)
+			a.no_shrink = 1;
+		else
+			return usage_error("unknown or incomplete option '%s'", f);
+	}
+	if (timed && a.scenarios)
+		return usage_error("%s", "--scenarios and --time exclude each other");
+	if (!timed && !a.scenarios)
+		a.seconds = 10;
+	if (!handler_find(a.handler))
+		return usage_error("unknown handler '%s' (uffdlab list)", a.handler);
+	return drive_swarm(&a);
 }
 
 static int cmd_replay(int argc, char **argv)
@@ -499,6 +563,11 @@ static const struct command commands[] = {
 	 "draw a trace (DOT and SVG or PNG beside it)", cmd_viz},
 	{"real", "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]",
 	 "run a scenario's threads on the real kernel with the same oracle", cmd_real},
+	{"swarm",
+	 "[--handler NAME] [--variant NAME[,NAME]] [--time SECONDS | --scenarios N] [--seed N]\n"
+	 "        [--jobs N] [--budget N] [--events] [--no-shrink] [--out DIR]",
+	 "explore generated scenarios (swarm testing); shrink, draw and print each violation's repro",
+	 cmd_swarm},
 	{"list", "[DIR]", "handlers, invariants, strategies, variants and scenarios", cmd_list},
 	{"run", "[--runs N] [--jobs N] [--sim-only]",
 	 "the main job: the library on every handler, the zoo, the real kernel; exit 1 if anything\n"

@@ -77,6 +77,8 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 		fixes &= ~(uint64_t)FIX_YIELD_ON_RETRY;
 	if (cfg->variants & VARIANT_SHORT_CIRCUIT)
 		fixes &= ~(uint64_t)FIX_NO_SHORT_CIRCUIT;
+	if (cfg->variants & VARIANT_SPLIT_ZERO_FILL)
+		fixes &= ~(uint64_t)FIX_ZERO_COPY;
 	h->fixes = fixes;
 	defaults(&h->cfg);
 	if (cfg->wp && (fixes & FIX_ASK_FEATURES)) {

@@ -22,7 +22,7 @@
 	 VARIANT_ALIAS_BATCH | VARIANT_ERROR_COUNTED_INSTALLED)
 #define REFERENCE_VARIANTS                                                   \
 	(VARIANT_NO_READ_GATE | VARIANT_NO_WAKE_DEFERRED |                    \
-	 VARIANT_NO_YIELD_ON_RETRY | VARIANT_SHORT_CIRCUIT)
+	 VARIANT_NO_YIELD_ON_RETRY | VARIANT_SHORT_CIRCUIT | VARIANT_SPLIT_ZERO_FILL)
 
 static const struct handler_desc builtins[] = {
 	{"e2b-ref", "E2B's orchestrator handler at REF b01a6a1, warts included (docs/HANDLER.md 1)",

@@ -48,6 +48,9 @@ const struct variant_info variant_table[] = {
 	{"short-circuit", VARIANT_SHORT_CIRCUIT, "fix 4",
 	 "reference short-circuiting faults on pages its tracker marks dirty",
 	 "reference", "scenarios/zoo/b01-stale-source.scn", "lost-wake", 0},
+	{"split-zero-fill", VARIANT_SPLIT_ZERO_FILL, "fix 5 (B9)",
+	 "reference zero-filling a 4 KiB read as ZEROPAGE, WRITEPROTECT, WAKE: a zap in between leaves a WP marker ZEROPAGE cannot fill",
+	 "reference", "scenarios/zoo/zero-fill-marker.scn", "busy-spin", 0},
 	{NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
 

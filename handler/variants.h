@@ -26,6 +26,7 @@ enum variant {
 	VARIANT_SKIP_DEFERRED_ON_EMPTY_READ = 1u << 20, /* B7 */
 	VARIANT_ALIAS_BATCH = 1u << 21,           /* B11 */
 	VARIANT_ERROR_COUNTED_INSTALLED = 1u << 22, /* B17 */
+	VARIANT_SPLIT_ZERO_FILL = 1u << 24,       /* fix 5 (swarm) */
 };
 
 struct variant_info {

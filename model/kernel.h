@@ -3,9 +3,9 @@
  * Contract: one `struct mkern` models one guest process (Firecracker) whose
  * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
  * the handler process, and implements handler/sys.h on top of sched/. It
- * obeys the numbered Model rules of docs/KERNEL.md 1-41 (not 42: POISON and
- * MOVE; not 43: fdinfo is for real/), rule numbers in the comments of
- * model/kernel_*.c. Everything is driven by coroutines of the
+ * obeys the numbered Model rules of docs/KERNEL.md 1-41 and 44 (not 42:
+ * POISON and MOVE; not 43: fdinfo is for real/), rule numbers in the
+ * comments of model/kernel_*.c. Everything is driven by coroutines of the
  * kernel's scheduler: every sys op and every guest-side operation below
  * starts with a scheduling point and blocks (sched_block) exactly where the
  * kernel would sleep; between two scheduling points an operation is atomic.
@@ -146,6 +146,12 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode);
  * released (rule 40) when no reference is left: the handler's fd must be
  * closed too (sys close), as in the kernel. */
 void mk_release(struct mkern *k);
+/* The guest process exits (rule 44): every other thread of it (guest and
+ * balloon kinds) dies, a fault or event wait ends as by a fatal signal, a
+ * later access by it returns -EINTR; mm 0's users drop to zero, so COPY,
+ * ZEROPAGE and WRITEPROTECT on its uffd get -ESRCH (field untouched). The
+ * handler's fd keeps the uffd open: read, poll and WAKE work as before. */
+int mk_exit(struct mkern *k);
 /* Deliver a signal to thread tid (rules 10, 28): a fault wait ends (the
  * access is retried, or abandoned with -EINTR if fatal); an event wait
  * ends only on a fatal signal. Returns 1 if it interrupted a wait. */

@@ -65,6 +65,7 @@ struct mk_ctx {
 	uint64_t features;
 	int user_mode_only;
 	int mmap_changing; /* rule 29: a counter, not a flag */
+	int mm_exited;     /* rule 44: mmget_not_zero(ctx->mm) fails */
 	struct mk_list fpend;  /* unread PAGEFAULTs (fault_pending_wqh) */
 	struct mk_list fread;  /* read, still waiting (fault_wqh) */
 	struct mk_list events; /* queued events (event_wqh) */

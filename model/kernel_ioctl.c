@@ -244,6 +244,9 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 
 	if (mode & ~modes)
 		return -EINVAL;
+	/* rule 44: the mm is gone; returned before the field is written */
+	if (c->mm_exited)
+		return -ESRCH;
 	int wp = !zeropage && (mode & UFFDIO_COPY_MODE_WP);
 	int64_t r = mfill(k, mmi, dst, len, src, zeropage, wp);
 
@@ -512,6 +515,8 @@ int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 
 	if (enable && dontwake)
 		return -EINVAL; /* rule 33 */
+	if (c->mm_exited)
+		return -ESRCH; /* rule 44 */
 	/* mwriteprotect_range(): VMA by VMA; a VMA without WP stops the
 	 * walk with ENOENT (earlier VMAs stay changed); no VMA at all is
 	 * ENOENT too */

@@ -320,10 +320,14 @@ static int supported(const struct scenario *scn, char *why, size_t n)
 		snprintf(why, n, "WP without WP_ASYNC: the real harness registers WP only with WP_ASYNC");
 		return 0;
 	}
+	if (scn->event_unmap || scn->event_remap || scn->event_fork) {
+		snprintf(why, n, "UNMAP/REMAP/FORK events are not run on hardware");
+		return 0;
+	}
 	for (int t = 0; t < scn->nthreads; t++)
 		for (int o = 0; o < scn->threads[t].nops; o++) {
 			enum scn_op_kind k = scn->threads[t].ops[o].kind;
-			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK) {
+			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK || k == SCN_EXIT) {
 				snprintf(why, n, "'%s' is not run on hardware", scn_op_name(k));
 				return 0;
 			}

@@ -88,7 +88,7 @@ static int d_features(struct scn_ctx *c)
 
 	if (c->l.ntok < 2)
 		return scn_fail_after(c, &t[0],
-				      "expected remove, wp, wp-async or none");
+				      "expected remove, wp, wp-async, unmap, remap, fork or none");
 	for (i = 1; i < c->l.ntok; i++) {
 		int *flag;
 
@@ -105,9 +105,15 @@ static int d_features(struct scn_ctx *c)
 		} else if (!strcmp(t[i].s, "wp-async")) {
 			flag = &s->wp_async;
 			async_tok = i;
+		} else if (!strcmp(t[i].s, "unmap")) {
+			flag = &s->event_unmap;
+		} else if (!strcmp(t[i].s, "remap")) {
+			flag = &s->event_remap;
+		} else if (!strcmp(t[i].s, "fork")) {
+			flag = &s->event_fork;
 		} else {
 			return scn_fail_at(c, &t[i],
-					   "unknown feature '%.40s' (expected remove, wp, wp-async or none)",
+					   "unknown feature '%.40s' (expected remove, wp, wp-async, unmap, remap, fork or none)",
 					   t[i].s);
 		}
 		if (*flag)

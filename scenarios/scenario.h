@@ -30,6 +30,8 @@ enum scn_op_kind {
 	SCN_UNMAP,        /* unmap P..Q        munmap: UNMAP event */
 	SCN_REMAP,        /* remap P..Q        mremap move: REMAP + UNMAP */
 	SCN_FORK,         /* fork              FORK event */
+	SCN_EXIT,         /* exit              the guest process exits: its
+			     threads die, later fills get ESRCH */
 };
 
 enum scn_role {
@@ -89,6 +91,9 @@ struct scenario {
 	int event_remove;
 	int wp;              /* register WP, install read faults WP */
 	int wp_async;
+	int event_unmap;     /* EVENT_UNMAP: munmap queues UNMAP */
+	int event_remap;     /* EVENT_REMAP: mremap queues REMAP (+ UNMAP) */
+	int event_fork;      /* EVENT_FORK: fork queues FORK */
 	/* handler configuration */
 	int workers;         /* 0 = default */
 	int retries;         /* -1 = default */

@@ -96,7 +96,7 @@ static void check_invariants(const struct scenario *s)
 		for (i = 0; i < th->nops; i++) {
 			const struct scn_op *op = &th->ops[i];
 
-			assert_true(op->kind >= SCN_READ && op->kind <= SCN_FORK);
+			assert_true(op->kind >= SCN_READ && op->kind <= SCN_EXIT);
 			assert_string_not_equal(scn_op_name(op->kind), "?");
 			if (op->kind == SCN_READ || op->kind == SCN_WRITE ||
 			    op->kind == SCN_SOURCE_FAIL)
