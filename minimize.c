@@ -367,10 +367,15 @@ static int materialise(const struct min_opts *o, const struct scenario *s, char 
 	return *w ? 0 : -ENOMEM;
 }
 
-/* Make candidate (text, scn, w) with schedule buf[0, n) the current one. */
-static void adopt(struct cur *k, char *text, size_t len, struct scenario *scn, struct world *w,
-		  size_t n)
+/* Make candidate (text, scn, w) with schedule buf[0, n) the current one.
+ * 0, or -ENOMEM (then nothing changed). */
+static int adopt(struct cur *k, char *text, size_t len, struct scenario *scn, struct world *w,
+		 size_t n)
 {
+	uint32_t *c = realloc(k->c, (n ? n : 1) * sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	k->c = c;
 	world_free(k->w);
 	free(k->scn);
 	free(k->text);
@@ -378,11 +383,9 @@ static void adopt(struct cur *k, char *text, size_t len, struct scenario *scn, s
 	k->scn = scn;
 	k->text = text;
 	k->len = len;
-	uint32_t *c = realloc(k->c, (n ? n : 1) * sizeof *c);
-	if (c) /* else keep the bigger buffer */
-		k->c = c;
 	memcpy(k->c, k->buf, n * sizeof *c);
 	k->n = n;
+	return 0;
 }
 
 /* Try candidates in order until one still fails: 1 adopted, 0 none
@@ -405,10 +408,8 @@ static int reduce_scenario(struct cur *k)
 			struct ttable g;
 			guess_table(k, k->scn, dropped, &g);
 			e = carry_over(k, w, &g, &n);
-			if (e == 1) {
-				adopt(k, text, len, parsed, w, n);
+			if (e == 1 && !(e = adopt(k, text, len, parsed, w, n)))
 				return 1;
-			}
 		}
 		world_free(w);
 		free(parsed);
