@@ -55,6 +55,7 @@ static struct sched_opts base_opts(const struct min_opts *o, enum sched_strategy
 
 static void table_of(const sched_t *s, struct ttable *t)
 {
+	memset(t, 0, sizeof *t); /* no stale bytes past a name's end */
 	t->n = sched_nthreads(s) < 64 ? sched_nthreads(s) : 64;
 	for (int i = 0; i < t->n; i++)
 		snprintf(t->name[i], sizeof t->name[i], "%s", sched_thread_name(s, i));
@@ -305,6 +306,16 @@ static void guess_table(const struct cur *k, const struct scenario *from, int dr
 		}
 }
 
+static int same_table(const struct ttable *a, const struct ttable *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int t = 0; t < a->n; t++)
+		if (strcmp(a->name[t], b->name[t]))
+			return 0;
+	return 1;
+}
+
 /* A run of candidate world w that breaks the invariant, with no more
  * preemptions than now: the schedule carried over by thread names, else
  * a small search. 1 and the schedule in k->buf / *n, 0 none, -errno. */
@@ -327,7 +338,7 @@ static int carry_over(struct cur *k, struct world *w, struct ttable *g, size_t *
 		}
 		struct ttable actual;
 		table_of(world_sched(w), &actual);
-		if (actual.n == g->n && !memcmp(actual.name, g->name, sizeof g->name[0] * (size_t)g->n))
+		if (same_table(&actual, g))
 			break; /* the mapping was right: the schedule does not carry */
 		*g = actual;
 	}
