@@ -54,10 +54,11 @@ static void judge(const struct scenario *scn, const char *handler, char *cell, s
 /* The trace of the last violation cell() found (for the hardware replay). */
 static char last_trace[600];
 
-/* One cell: "ok" or "<invariant>@<seed>". Returns 1 if a violation. */
-static int cell(const char *path, const char *handler, const char *variant,
-		enum sched_strategy st, uint64_t runs, char *out, size_t n,
-		struct tally *t)
+/* One cell: "ok" or "<invariant>@<seed>", its result in *rp. Returns 1
+ * if a violation. */
+static int cell_r(const char *path, const char *handler, const char *variant,
+		  enum sched_strategy st, uint64_t runs, char *out, size_t n,
+		  struct tally *t, struct explore_result *rp)
 {
 	struct explore_result r = {0};
 	struct explore_args a = {
@@ -73,6 +74,7 @@ static int cell(const char *path, const char *handler, const char *variant,
 		.result = &r,
 	};
 	int rc = drive_explore(&a);
+	*rp = r;
 	t->secs += r.seconds;
 	t->runs += r.runs;
 	if (rc == 1) {
@@ -84,6 +86,14 @@ static int cell(const char *path, const char *handler, const char *variant,
 	if (rc != 0)
 		t->bad++;
 	return 0;
+}
+
+static int cell(const char *path, const char *handler, const char *variant,
+		enum sched_strategy st, uint64_t runs, char *out, size_t n,
+		struct tally *t)
+{
+	struct explore_result r;
+	return cell_r(path, handler, variant, st, runs, out, n, t, &r);
 }
 
 /* dfs bound 2: "exhausted N" or the violation found. */
@@ -149,6 +159,8 @@ static void sim_row(const char *name, uint64_t runs, struct row *r)
 	int k = snprintf(r->text, sizeof r->text, "%-44s", name);
 	for (int h = 0; h < nh; h++) {
 		char c1[64], c2[64];
+		if (hs[h]->seed)
+			continue; /* judged apart, in seed_table */
 		int f = sim_cell(name, hs[h]->name, runs, c1, sizeof c1, &r->t);
 		f |= dfs_cell(name, hs[h]->name, c2, sizeof c2, &r->t);
 		judge(&scn, hs[h]->name, c1, sizeof c1, &r->t);
@@ -221,6 +233,8 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, unsigned jobs, i
 	printf("%-44s", "scenario");
 	for (int h = 0; h < nh; h++) {
 		char c1[64], c2[64];
+		if (hs[h]->seed)
+			continue;
 		snprintf(c1, sizeof c1, "%s random+pct", hs[h]->name);
 		snprintf(c2, sizeof c2, "%s dfs bound 2", hs[h]->name);
 		printf(" %-24s %-24s", c1, c2);
@@ -240,29 +254,76 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, unsigned jobs, i
 static char zoo_traces[ZOO_MAX][600];
 static int nzoo_traces;
 
-/* Each variant in the zoo scenario that shows it; returns how many were
- * not found with the invariant the table names. */
+/* A variant's place in the zoo table: its docs/HANDLER.md id (a fix
+ * reversal sorts under the id it names, "fix 3 (B14)", or after every
+ * id), then e2b-ref's before reference's. */
+static long zoo_key(const struct variant_info *v)
+{
+	const char *b = strchr(v->bug, 'B');
+	long id = b ? strtol(b + 1, NULL, 10) : 1000 + strtol(v->bug + strcspn(v->bug, "0123456789"),
+								 NULL, 10);
+	return id * 2 + (strcmp(v->handler, handler_default()) != 0);
+}
+
+static int zoo_cmp(const void *a, const void *b)
+{
+	const struct variant_info *x = *(const struct variant_info *const *)a;
+	const struct variant_info *y = *(const struct variant_info *const *)b;
+	long kx = zoo_key(x), ky = zoo_key(y);
+	return kx < ky ? -1 : kx > ky ? 1 : strcmp(x->name, y->name);
+}
+
+/* The budget of a variant's cell: stops at the first failure, so a
+ * generous one costs nothing when the bug is found (B7 needs a few
+ * thousand schedules) and is not tied to --runs. */
+#define ZOO_MIN_RUNS 100000
+
+/* One row of the zoo table; 1 if the variant's bug was found as the
+ * variant table names it. */
+static int zoo_row(const struct variant_info *v, uint64_t runs, struct tally *t)
+{
+	enum sched_strategy st = v->pct ? SCHED_PCT : SCHED_RANDOM;
+	struct explore_result r = {0};
+	char c[64], who[64], pic[600] = "-";
+	uint64_t budget = runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS;
+	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, t, &r);
+	int as_expected = hit && !strcmp(r.name, v->expect);
+	/* a spin is the simulated scheduler starving a thread, which a fair
+	 * OS scheduler does not do: nothing for hardware to confirm */
+	int spin = !strcmp(v->expect, "busy-spin") || !strcmp(v->expect, "livelock");
+	if (as_expected && !spin && nzoo_traces < ZOO_MAX)
+		snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", r.trace);
+	if (hit) {
+		size_t l = strlen(r.trace);
+		if (l > 6 && !strcmp(r.trace + l - 6, ".trace"))
+			snprintf(pic, sizeof pic, "%.*s.svg", (int)(l - 6), r.trace);
+	}
+	snprintf(who, sizeof who, "%s/%s", v->handler, v->name);
+	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9llu %9.1f  %s%s\n", v->bug, who,
+	       v->scenario, v->expect, hit ? r.name : "not found", st == SCHED_PCT ? "pct" : "random",
+	       (unsigned long long)r.runs, r.seconds * 1000, pic,
+	       as_expected ? "" : "  <-- NOT AS EXPECTED");
+	fflush(stdout);
+	return as_expected;
+}
+
+/* Each variant in the zoo scenario that shows it, ordered by zoo id;
+ * returns how many were not found with the invariant the table names. */
 static int variant_table_run(uint64_t runs, struct tally *t)
 {
-	printf("\n%-24s %-10s %-44s %-22s %s\n", "variant", "into", "scenario", "expected",
-	       "found");
+	const struct variant_info *order[64];
+	int n = 0;
+	for (const struct variant_info *v = variant_table; v->name && n < 64; v++)
+		order[n++] = v;
+	qsort(order, (size_t)n, sizeof order[0], zoo_cmp);
+	printf("\n== the bug zoo: each variant in its scenario (docs/HANDLER.md section 3), up to %llu\n"
+	       "   schedules each; schedules and ms to the first failure, its picture beside the trace\n",
+	       (unsigned long long)(runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS));
+	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9s %9s  %s\n", "id", "handler/variant",
+	       "scenario", "expected", "found", "search", "schedules", "ms", "picture");
 	int missed = 0;
-	for (const struct variant_info *v = variant_table; v->name; v++) {
-		char c[64];
-		int hit = cell(v->scenario, v->handler, v->name, v->pct ? SCHED_PCT : SCHED_RANDOM,
-			       runs * 10, c, sizeof c, t);
-		int as_expected = hit && strncmp(c, v->expect, strlen(v->expect)) == 0 &&
-				  c[strlen(v->expect)] == '@';
-		missed += !as_expected;
-		/* a spin is the simulated scheduler starving a thread, which a
-		 * fair OS scheduler does not do: nothing for hardware to confirm */
-		int spin = !strcmp(v->expect, "busy-spin") || !strcmp(v->expect, "livelock");
-		if (as_expected && !spin && nzoo_traces < ZOO_MAX)
-			snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", last_trace);
-		printf("%-24s %-10s %-44s %-22s %s%s\n", v->name, v->handler, v->scenario, v->expect,
-		       c, as_expected ? "" : "  <-- NOT AS EXPECTED");
-		fflush(stdout);
-	}
+	for (int i = 0; i < n; i++)
+		missed += !zoo_row(order[i], runs, t);
 	return missed;
 }
 
@@ -291,8 +352,8 @@ static void real_stress_zoo(struct tally *t)
 	printf("== real kernel: the zoo scenarios where the simulator showed %s wrong, stressed\n"
 	       "   (real threads, no barriers; up to 300 iterations; a lost wake takes 10 s to call)\n",
 	       handler_default());
-	static const char *const zoo[] = {"prefault-remove", "stale-source", "madvise-inflight-copy",
-					  "pause-drops-deferred"};
+	static const char *const zoo[] = {"b03-prefault-unlocked", "b01-stale-source",
+					  "b04-read-under-settle", "fix2-no-wake-deferred"};
 	for (size_t z = 0; z < sizeof zoo / sizeof zoo[0]; z++) {
 		static struct scenario scn;
 		char path[128], err[512];
@@ -305,6 +366,8 @@ static void real_stress_zoo(struct tally *t)
 		}
 		for (int i = 0; i < nh; i++) {
 			struct real_stress_result r;
+			if (hs[i]->seed)
+				continue; /* seed_table stresses its own scenario */
 			real_stress_run(&scn, hs[i]->name, 0, 300, &r);
 			printf("real stress %-24s %-9s: ", zoo[z], hs[i]->name);
 			if (r.skipped)
@@ -325,13 +388,13 @@ static void real_stress_zoo(struct tally *t)
 	}
 }
 
-/* The copy-after-zap window is zoo/prefault-remove's: STALE is expected
+/* The copy-after-zap window is zoo/b03-prefault-unlocked's: STALE is expected
  * exactly for the handlers that scenario expects stale-data of. */
 static void real_confirm_all(struct tally *t)
 {
 	static struct scenario scn;
 	char err[512], where[4096];
-	if (scn_parse_file(scn_resolve("scenarios/zoo/prefault-remove.scn", where, sizeof where),
+	if (scn_parse_file(scn_resolve("scenarios/zoo/b03-prefault-unlocked.scn", where, sizeof where),
 			   &scn, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		t->bad++;
@@ -339,9 +402,9 @@ static void real_confirm_all(struct tally *t)
 	}
 	int nh;
 	const struct handler_desc *const *hs = handler_list(&nh);
-	printf("\n== real kernel: the simulator's copy-after-zap interleaving, forced with a barrier\n");
+	printf("\n== real kernel: the simulator's copy-after-zap interleaving, its stored trace replayed\n");
 	for (int i = 0; i < nh; i++)
-		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
+		for (uint64_t ps = 4096; ps <= (2u << 20) && !hs[i]->seed; ps *= 512) {
 			struct real_shape_result r;
 			real_confirm_copy_after_zap(hs[i]->name, ps, &r);
 			int stale = r.status == REAL_SHAPE_FAILED;
@@ -349,7 +412,7 @@ static void real_confirm_all(struct tally *t)
 					 r.status != REAL_SHAPE_SKIPPED;
 			t->failed += unexpected;
 			printf("real copy-after-zap %s %s: %s%s: %s\n", hs[i]->name, ps == 4096 ? "4k" : "2m",
-			       r.status == REAL_SHAPE_PASSED ? "zeros" : stale ? "STALE" : "skipped",
+			       r.status == REAL_SHAPE_PASSED ? "not confirmed" : stale ? "STALE" : "skipped",
 			       unexpected ? " (NOT EXPECTED)" : "", r.why);
 			fflush(stdout);
 		}
@@ -388,14 +451,55 @@ static void sim_summary(int n, const int *found, int missed, const struct tally 
 	const struct handler_desc *const *hs = handler_list(&nh);
 	printf("\n== simulator:");
 	for (int h = 0; h < nh; h++)
-		printf("%s %s violates an invariant in %d of %d scenarios", h ? "," : "",
-		       hs[h]->name, found[h], n);
+		if (!hs[h]->seed)
+			printf("%s %s violates an invariant in %d of %d scenarios", h ? "," : "",
+			       hs[h]->name, found[h], n);
 	printf(";\n   %d finding(s) no scenario expects (marked *), %d of the variants' bugs not found as expected;\n"
 	       "   %llu schedules in %.2f s (%.0f schedules/s)\n",
 	       t->failed, missed, (unsigned long long)t->runs, t->secs,
 	       t->secs > 0 ? (double)t->runs / t->secs : 0);
 	printf("   reproduce any cell: uffdlab explore SCENARIO --handler H [--variant V] "
 	       "--strategy S --seed SEED --runs 1\n\n");
+}
+
+/* Does a scenario's expect line name handler (with no variant)? */
+static int names_handler(const struct scenario *scn, const char *handler)
+{
+	for (int e = 0; e < scn->nexpect; e++)
+		for (int k = 0; k < scn->expects[e].nwho; k++)
+			if (!scn->expects[e].who[k].variant[0] &&
+			    !strcmp(scn->expects[e].who[k].handler, handler))
+				return 1;
+	return 0;
+}
+
+/* The seed systems' handlers on the scenarios that name them: random then
+ * pct, judged against those expect lines. */
+static void seed_table(char (*names)[256], int n, uint64_t runs, struct tally *t)
+{
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	printf("== simulator: the seed systems' handlers, on the scenarios that name them\n\n"
+	       "%-12s %-50s %s\n", "handler", "scenario", "random+pct");
+	for (int h = 0; h < nh; h++)
+		for (int i = 0; i < n && hs[h]->seed; i++) {
+			static struct scenario scn;
+			char err[512], c[64];
+			if (scn_parse_file(names[i], &scn, err, sizeof err)) {
+				t->bad++;
+				continue;
+			}
+			if (!names_handler(&scn, hs[h]->name))
+				continue;
+			if (!sim_cell(names[i], hs[h]->name, runs, c, sizeof c, t)) {
+				snprintf(c, sizeof c, "not found");
+				t->failed++;
+			}
+			judge(&scn, hs[h]->name, c, sizeof c, t);
+			printf("%-12s %-50s %s\n", hs[h]->name, names[i], c);
+			fflush(stdout);
+		}
+	printf("\n");
 }
 
 /* Exit 0 when everything came out as the scenarios and the variant table
@@ -424,6 +528,7 @@ int cmd_run(int argc, char **argv)
 	sim_table(names, n, runs, jobs, found, &t);
 	int missed = variant_table_run(runs, &t);
 	sim_summary(n, found, missed, &t);
+	seed_table(names, n, runs, &t);
 	t.failed += missed;
 	if (!sim_only) {
 		printf("== real kernel: upstream shapes on %s\n", handler_default());

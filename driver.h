@@ -35,6 +35,8 @@ struct explore_args {
 	unsigned jobs;            /* random, pct: worker processes (0 = 1) */
 	unsigned shard, nshards;  /* random, pct: run j is shard j mod nshards's
 				     (nshards 0 = 1) */
+	int all_steps;            /* the picture shows scheduler noise too
+				     (viz_opts.all) */
 	unsigned bound;           /* dfs: deviations from the default schedule,
 				     EXPLORE_NO_BOUND for none */
 	int preempt_bounded;      /* dfs --preemptions given */

@@ -178,13 +178,16 @@ static int write_file(const char *path, const char *text, size_t len, const stru
 /* The trace and the picture beside it. 1, or 2 when the trace cannot be
  * written. */
 static int write_files(const struct run_id *id, const struct recording *rec,
-		       const struct verdict *v, const char *trace_path)
+		       const struct verdict *v, const char *trace_path, int all)
 {
 	if (write_file(trace_path, NULL, 0, id, rec, v))
 		return 2;
 	/* the picture beside the trace; the trace stands without it */
 	char verr[700];
-	if (viz_trace_files(trace_path, verr, sizeof verr))
+	struct viz_opts vo;
+	viz_opts_init(&vo);
+	vo.all = all;
+	if (viz_trace_to(trace_path, &vo, "svg", verr, sizeof verr))
 		fprintf(stderr, "uffdlab: picture: %s\n", verr);
 	return 1;
 }
@@ -336,7 +339,7 @@ int report_violation(struct world *w, const struct explore_args *a,
 	}
 	if (!status) {
 		*out = v;
-		status = write_files(id, &rec, &v, trace_path);
+		status = write_files(id, &rec, &v, trace_path, a->all_steps);
 	}
 	rec_free(&rec);
 	return status;

@@ -232,8 +232,8 @@ char *run_trace_text(const struct run_id *id, const struct recording *rec,
 int run_load_scenario(const char *path, struct scenario *scn, char **text,
 		      size_t *len, char *err, size_t errlen)
 {
-	char where[4096], *b = NULL;
-	size_t n = 0; /* LTO, inlining this into bench_jobs, cannot see input_read_all set them */
+	char where[4096], *b = NULL; /* LTO cannot see input_read_all sets both on success */
+	size_t n = 0;
 	int e = input_read_all(scn_resolve(path, where, sizeof where), &b, &n);
 	if (e) {
 		snprintf(err, errlen, "%s:1:1: cannot open: %s", path, input_strerror(e));

@@ -195,6 +195,8 @@ static int cmd_explore(int argc, char **argv)
 			a.json = 1;
 		else if (strcmp(f, "--no-shrink") == 0)
 			a.no_shrink = 1;
+		else if (strcmp(f, "--all") == 0)
+			a.all_steps = 1;
 		else if (strcmp(f, "--reduce") == 0 || strcmp(f, "--no-reduce") == 0) {
 			a.reduce = f[2] == 'r' ? 1 : -1;
 			given |= STRATEGY_OPT_BOUND; /* dfs only */
@@ -341,7 +343,7 @@ static int cmd_list(int argc, char **argv)
 	print_strategies("strategies:\n");
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
-		printf("  %-24s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
+		printf("  %-28s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
 		       v->handler, v->scenario, v->expect, v->what);
 	if (n < 0 && argc <= 2) { /* no library here: not bad input */
 		printf("scenarios: no library found (beside an installed binary, $UFFDLAB_SCENARIOS, or ./scenarios)\n");
@@ -431,6 +433,7 @@ static int cmd_viz(int argc, char **argv)
 			png = 1;
 		} else if (strcmp(f, "--all") == 0) {
 			o.head = VIZ_ALL;
+			o.all = 1; /* scheduler noise too */
 		} else if (strcmp(f, "--head") == 0 || strcmp(f, "--tail") == 0) {
 			if (num_arg(f, i + 1 < argc ? argv[i + 1] : NULL, &n))
 				return 2;
@@ -468,7 +471,7 @@ static const struct command commands[] = {
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
 	 "        [--jobs N] [--shard I/N] (random, pct)\n"
-	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--json] [--out DIR]",
+	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
 	 "        and beside them its minimal failure (X.min.trace, X.min.scn)",
 	 cmd_explore},

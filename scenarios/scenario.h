@@ -92,6 +92,7 @@ struct scenario {
 	/* handler configuration */
 	int workers;         /* 0 = default */
 	int retries;         /* -1 = default */
+	int prefetch;        /* `handler prefetch`: the handler's own prefetcher */
 	enum scn_contract contract;
 	/* expectations, for the zoo: `expect INVARIANT [WHO...]`, WHO being
 	 * a handler or handler/variant whose exploration of this scenario

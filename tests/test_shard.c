@@ -115,7 +115,7 @@ static void test_merge_same_for_any_n_failing(void **state)
 {
 	(void)state;
 	static char plain[1 << 14];
-	const char *args = "scenarios/zoo/stale-source.scn --variant stale-source --runs 300";
+	const char *args = "scenarios/zoo/b01-stale-source.scn --variant stale-source --runs 300";
 	assert_int_equal(run(plain, sizeof plain, "%s explore %s --json --out %s/out", bin, args,
 			     tmp), 1);
 	same_for_1_2_4(args, 1, plain);
@@ -125,7 +125,7 @@ static void test_merge_same_for_any_n_passing(void **state)
 {
 	(void)state;
 	static char plain[1 << 14];
-	const char *args = "scenarios/zoo/stale-source.scn --handler reference --strategy pct --runs 300";
+	const char *args = "scenarios/zoo/b01-stale-source.scn --handler reference --strategy pct --runs 300";
 	assert_int_equal(run(plain, sizeof plain, "%s explore %s --json --out %s/out", bin, args,
 			     tmp), 0);
 	same_for_1_2_4(args, 0, plain);
@@ -138,7 +138,7 @@ static void test_jobs_same_result(void **state)
 	(void)state;
 	static char j1[1 << 14], j2[1 << 14];
 	char a[4096], b[4096];
-	const char *args = "scenarios/zoo/pause-drops-deferred.scn --strategy pct --runs 3000";
+	const char *args = "scenarios/zoo/fix2-no-wake-deferred.scn --strategy pct --runs 3000";
 	assert_int_equal(run(j1, sizeof j1, "%s explore %s --json --out %s/out", bin, args, tmp), 1);
 	assert_int_equal(run(j2, sizeof j2, "%s explore %s --jobs 2 --json --out %s/out", bin, args,
 			     tmp), 1);
@@ -155,19 +155,19 @@ static void test_merge_bad_input(void **state)
 {
 	(void)state;
 	char out[4096];
-	const char *args = "scenarios/zoo/stale-source.scn --handler reference --runs 50";
+	const char *args = "scenarios/zoo/b01-stale-source.scn --handler reference --runs 50";
 	run(out, sizeof out, "%s explore %s --shard 0/2 --json > %s/b0.json", bin, args, tmp);
 	run(out, sizeof out, "%s explore %s --runs 60 --shard 1/2 --json > %s/b1.json", bin,
-	    "scenarios/zoo/stale-source.scn --handler reference", tmp);
+	    "scenarios/zoo/b01-stale-source.scn --handler reference", tmp);
 	assert_int_equal(run(out, sizeof out, "%s merge %s/b0.json", bin, tmp), 2);
 	assert_int_equal(run(out, sizeof out, "%s merge %s/b0.json %s/b1.json", bin, tmp, tmp), 2);
 	assert_int_equal(run(out, sizeof out, "%s merge %s/b0.json %s/b0.json", bin, tmp, tmp), 2);
 	assert_int_equal(run(out, sizeof out, "%s merge /nonexistent.json", bin), 2);
 	assert_int_equal(run(out, sizeof out, "%s merge %s/stderr", bin, tmp), 2);
 	assert_int_equal(run(out, sizeof out, "%s explore %s --strategy dfs --jobs 2", bin,
-			     "scenarios/zoo/stale-source.scn"), 2);
+			     "scenarios/zoo/b01-stale-source.scn"), 2);
 	assert_int_equal(run(out, sizeof out, "%s explore %s --shard 2/2", bin,
-			     "scenarios/zoo/stale-source.scn"), 2);
+			     "scenarios/zoo/b01-stale-source.scn"), 2);
 }
 
 int main(void)

@@ -116,7 +116,7 @@ static void test_simulator_failure_shrinks_and_replays(void **state)
 	(void)state;
 	static struct scenario scn;
 	char err[256];
-	assert_int_equal(scn_parse_file("scenarios/zoo/stale-source.scn", &scn, err, sizeof err), 0);
+	assert_int_equal(scn_parse_file("scenarios/zoo/b01-stale-source.scn", &scn, err, sizeof err), 0);
 	struct world *w = world_new(&scn, "e2b-ref", 0);
 	assert_non_null(w);
 	struct verdict v;
@@ -240,7 +240,7 @@ static size_t preemptions_of(struct world *w, uint64_t seed, const uint32_t *c, 
 	return shrink_preemptions(c, sched_runnable_masks(world_sched(w), &nm, &wide), n);
 }
 
-/* A zoo failure (B5, faulted-short-circuit, found with 12 preemptions)
+/* A zoo failure (B5, b05-dispatch-before-remove, found with 12 preemptions)
  * shrinks to its minimal preemption count, and the proof holds when run
  * again here: every schedule of the shrunk scenario within one preemption
  * fewer, without reduction, and none breaks the invariant. */
@@ -248,7 +248,7 @@ static void test_zoo_failure_minimal_preemptions_proved(void **state)
 {
 	(void)state;
 	struct minimised m;
-	minimise("scenarios/zoo/faulted-short-circuit.scn", "", "e2b-ref",
+	minimise("scenarios/zoo/b05-dispatch-before-remove.scn", "", "e2b-ref",
 		 "dispatch-before-remove", NULL, &m);
 	assert_string_equal(m.name, "lost-wake");
 	assert_int_equal(m.r.proof, 1);
@@ -267,7 +267,7 @@ static void test_zoo_failure_minimal_preemptions_proved(void **state)
 	assert_true(ds.exhausted);
 	assert_int_equal(p.same, 0);
 	assert_int_equal(ds.runs, m.r.proof_runs);
-	printf("  faulted-short-circuit: %zu preemptions, proof %llu schedules at bound %u\n",
+	printf("  b05-dispatch-before-remove: %zu preemptions, proof %llu schedules at bound %u\n",
 	       m.r.to.preempt, (unsigned long long)ds.runs, m.r.proof_bound);
 	world_free(w);
 	min_free(&m.r);
@@ -280,7 +280,7 @@ static void test_scenario_reduction_drops_irrelevant_thread(void **state)
 {
 	(void)state;
 	struct minimised m;
-	minimise("scenarios/zoo/stale-source.scn", "thread idle guest\n  read 3\n  read 2\n",
+	minimise("scenarios/zoo/b01-stale-source.scn", "thread idle guest\n  read 3\n  read 2\n",
 		 "e2b-ref", "stale-source", "install-into-removed", &m);
 	assert_int_equal(m.r.to.threads, 2);
 	for (int t = 0; t < m.r.scn->nthreads; t++)
@@ -300,7 +300,7 @@ static void test_shrink_command_is_deterministic(void **state)
 	(void)state;
 	char dir[] = "/tmp/uffdlab-shrink-XXXXXX", cmd[600], *a, *b, *sa, *sb;
 	assert_non_null(mkdtemp(dir));
-	struct explore_args ea = {.scenario = "scenarios/zoo/faulted-short-circuit.scn",
+	struct explore_args ea = {.scenario = "scenarios/zoo/b05-dispatch-before-remove.scn",
 				  .handler = "e2b-ref", .variant = "dispatch-before-remove",
 				  .strategy = SCHED_RANDOM, .runs = 1000, .out_dir = dir,
 				  .quiet = 1, .no_shrink = 1, .bound = EXPLORE_NO_BOUND};
