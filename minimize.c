@@ -524,6 +524,9 @@ int min_run(const struct min_opts *o, const struct scenario *scn, const uint32_t
 		e = materialise(&ov, &s, &k.text, &k.len, &k.scn, &k.w);
 		if (e == 1)
 			e = -EINVAL; /* scn_write wrote what the parser refuses */
+		/* a directive scn_write does not know would be lost */
+		if (!e && (e = guided(k.w, o, k.c, k.n, &k.tests)) >= 0)
+			e = e ? 0 : -ENOTSUP;
 	}
 	if (!e)
 		e = fixed_point(&k, r);

@@ -1,8 +1,8 @@
 build-dev/campaign.o: campaign.c driver.h sched/sched.h sched/event.h \
  handler/handler.h handler/sys.h handler/uffd_compat.h handler/variants.h \
- real/confirm.h real/shapes.h real/shapes.h real/stress.h \
- scenarios/scenario.h scenarios/lex.h scenarios/library.h \
- scenarios/scenario.h
+ real/confirm.h real/replay_real.h real/rts_plan.h real/sys_real.h \
+ handler/sys.h scenarios/scenario.h real/shapes.h real/shapes.h \
+ real/stress.h scenarios/lex.h scenarios/library.h scenarios/scenario.h
 driver.h:
 sched/sched.h:
 sched/event.h:
@@ -11,10 +11,14 @@ handler/sys.h:
 handler/uffd_compat.h:
 handler/variants.h:
 real/confirm.h:
+real/replay_real.h:
+real/rts_plan.h:
+real/sys_real.h:
+handler/sys.h:
+scenarios/scenario.h:
 real/shapes.h:
 real/shapes.h:
 real/stress.h:
-scenarios/scenario.h:
 scenarios/lex.h:
 scenarios/library.h:
 scenarios/scenario.h:

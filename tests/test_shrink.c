@@ -356,6 +356,7 @@ static void test_scenario_writer_round_trips(void **state)
 		assert_int_equal(a.wp * 2 + a.wp_async, b.wp * 2 + b.wp_async);
 		assert_int_equal(a.workers, b.workers);
 		assert_int_equal(a.retries, b.retries);
+		assert_int_equal(a.prefetch, b.prefetch);
 		assert_int_equal(a.contract, b.contract);
 		assert_int_equal(a.nexpect, b.nexpect);
 		assert_int_equal(a.nthreads, b.nthreads);

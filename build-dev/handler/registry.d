@@ -1,9 +1,11 @@
 build-dev/handler/registry.o: handler/registry.c handler/handler.h \
  handler/sys.h handler/uffd_compat.h handler/e2b.h handler/tracker.h \
- handler/variants.h
+ handler/variants.h handler/fc_example.h handler/wrenn.h
 handler/handler.h:
 handler/sys.h:
 handler/uffd_compat.h:
 handler/e2b.h:
 handler/tracker.h:
 handler/variants.h:
+handler/fc_example.h:
+handler/wrenn.h:

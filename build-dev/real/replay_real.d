@@ -3,7 +3,7 @@ build-dev/real/replay_real.o: real/replay_real.c real/replay_real.h \
  sched/event.h scenarios/scenario.h real/hw_oracle.h model/invariant.h \
  handler/handler.h handler/sys.h model/oracle.h model/content.h \
  real/harness.h real/region.h real/snapshot.h real/uffd.h \
- handler/uffd_compat.h real/turnstile.h
+ handler/uffd_compat.h real/hold.h real/turnstile.h
 real/replay_real.h:
 real/rts_plan.h:
 real/sys_real.h:
@@ -22,4 +22,5 @@ real/region.h:
 real/snapshot.h:
 real/uffd.h:
 handler/uffd_compat.h:
+real/hold.h:
 real/turnstile.h:
