@@ -1,2 +1,0 @@
-build-dev/json.o: json.c json.h
-json.h:

@@ -1,2 +1,0 @@
-build-dev/real/procfs.o: real/procfs.c real/procfs.h
-real/procfs.h:

@@ -1,2 +1,0 @@
-build-dev/real/snapshot.o: real/snapshot.c real/snapshot.h
-real/snapshot.h:

@@ -1,2 +1,0 @@
-build-dev/scenarios/library.o: scenarios/library.c scenarios/library.h
-scenarios/library.h:

@@ -1,2 +1,0 @@
-build-dev/scenarios/list.o: scenarios/list.c scenarios/scenario.h
-scenarios/scenario.h:

@@ -1,2 +1,0 @@
-build-dev/sched/coro.o: sched/coro.c sched/coro.h
-sched/coro.h:

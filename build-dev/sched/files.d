@@ -1,2 +1,0 @@
-build-dev/sched/files.o: sched/files.c sched/files.h
-sched/files.h:

@@ -1,2 +1,0 @@
-build-dev/sched/shrink.o: sched/shrink.c sched/shrink.h
-sched/shrink.h:

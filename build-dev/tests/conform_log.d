@@ -1,5 +1,0 @@
-build-dev/tests/conform_log.o: tests/conform_log.c tests/conform.h \
- handler/sys.h handler/uffd_compat.h
-tests/conform.h:
-handler/sys.h:
-handler/uffd_compat.h:

@@ -1,1 +1,0 @@
-build-dev/tests/test_cli: tests/test_cli.c

@@ -1,1 +1,0 @@
-build-dev/tests/test_shard: tests/test_shard.c
