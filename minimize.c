@@ -55,6 +55,7 @@ static struct sched_opts base_opts(const struct min_opts *o, enum sched_strategy
 
 static void table_of(const sched_t *s, struct ttable *t)
 {
+	memset(t, 0, sizeof *t); /* no stale bytes past a name's end */
 	t->n = sched_nthreads(s) < 64 ? sched_nthreads(s) : 64;
 	for (int i = 0; i < t->n; i++)
 		snprintf(t->name[i], sizeof t->name[i], "%s", sched_thread_name(s, i));
@@ -305,6 +306,16 @@ static void guess_table(const struct cur *k, const struct scenario *from, int dr
 		}
 }
 
+static int same_table(const struct ttable *a, const struct ttable *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int t = 0; t < a->n; t++)
+		if (strcmp(a->name[t], b->name[t]))
+			return 0;
+	return 1;
+}
+
 /* A run of candidate world w that breaks the invariant, with no more
  * preemptions than now: the schedule carried over by thread names, else
  * a small search. 1 and the schedule in k->buf / *n, 0 none, -errno. */
@@ -327,7 +338,7 @@ static int carry_over(struct cur *k, struct world *w, struct ttable *g, size_t *
 		}
 		struct ttable actual;
 		table_of(world_sched(w), &actual);
-		if (actual.n == g->n && !memcmp(actual.name, g->name, sizeof g->name[0] * (size_t)g->n))
+		if (same_table(&actual, g))
 			break; /* the mapping was right: the schedule does not carry */
 		*g = actual;
 	}
@@ -367,10 +378,15 @@ static int materialise(const struct min_opts *o, const struct scenario *s, char 
 	return *w ? 0 : -ENOMEM;
 }
 
-/* Make candidate (text, scn, w) with schedule buf[0, n) the current one. */
-static void adopt(struct cur *k, char *text, size_t len, struct scenario *scn, struct world *w,
-		  size_t n)
+/* Make candidate (text, scn, w) with schedule buf[0, n) the current one.
+ * 0, or -ENOMEM (then nothing changed). */
+static int adopt(struct cur *k, char *text, size_t len, struct scenario *scn, struct world *w,
+		 size_t n)
 {
+	uint32_t *c = realloc(k->c, (n ? n : 1) * sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	k->c = c;
 	world_free(k->w);
 	free(k->scn);
 	free(k->text);
@@ -378,11 +394,9 @@ static void adopt(struct cur *k, char *text, size_t len, struct scenario *scn, s
 	k->scn = scn;
 	k->text = text;
 	k->len = len;
-	uint32_t *c = realloc(k->c, (n ? n : 1) * sizeof *c);
-	if (c) /* else keep the bigger buffer */
-		k->c = c;
 	memcpy(k->c, k->buf, n * sizeof *c);
 	k->n = n;
+	return 0;
 }
 
 /* Try candidates in order until one still fails: 1 adopted, 0 none
@@ -405,10 +419,8 @@ static int reduce_scenario(struct cur *k)
 			struct ttable g;
 			guess_table(k, k->scn, dropped, &g);
 			e = carry_over(k, w, &g, &n);
-			if (e == 1) {
-				adopt(k, text, len, parsed, w, n);
+			if (e == 1 && !(e = adopt(k, text, len, parsed, w, n)))
 				return 1;
-			}
 		}
 		world_free(w);
 		free(parsed);
@@ -512,6 +524,9 @@ int min_run(const struct min_opts *o, const struct scenario *scn, const uint32_t
 		e = materialise(&ov, &s, &k.text, &k.len, &k.scn, &k.w);
 		if (e == 1)
 			e = -EINVAL; /* scn_write wrote what the parser refuses */
+		/* a directive scn_write does not know would be lost */
+		if (!e && (e = guided(k.w, o, k.c, k.n, &k.tests)) >= 0)
+			e = e ? 0 : -ENOTSUP;
 	}
 	if (!e)
 		e = fixed_point(&k, r);

@@ -304,6 +304,11 @@ int report_minimize(struct run_id *id, const char *want, const uint32_t *c, size
 		from.ops += id->scn->threads[t].nops;
 	struct min_result r = {0};
 	int err = min_run(&o, id->scn, c, n, &r);
+	if (err == -ENOTSUP) { /* the trace stands without its minimal form */
+		fprintf(stderr, "uffdlab: %s written back (scenarios/write.c) no longer breaks %s: no minimal failure\n",
+			id->scn->path, want);
+		return 0;
+	}
 	if (err) {
 		fprintf(stderr, "uffdlab: shrinking the scenario: %s\n", strerror(-err));
 		return err == -EPROTO ? 3 : 2;

@@ -145,7 +145,10 @@ struct min_result {
 	double proof_s;
 };
 
-/* 0 and *r (min_free it), or -errno. */
+/* 0 and *r (min_free it), or -errno: -ENOTSUP when the scenario as
+ * scn_write writes it no longer breaks the invariant (a directive the
+ * writer does not know), -EPROTO when a schedule that failed does not
+ * fail again (a determinism bug). */
 int min_run(const struct min_opts *o, const struct scenario *scn, const uint32_t *c, size_t n,
 	    struct min_result *r);
 void min_free(struct min_result *r);

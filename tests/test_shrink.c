@@ -333,6 +333,50 @@ static void test_shrink_command_is_deterministic(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Every library scenario written by scn_write (what the shrinker writes)
+ * parses back to the same memory, threads, operations and orderings. */
+static void test_scenario_writer_round_trips(void **state)
+{
+	(void)state;
+	static char names[256][256];
+	static struct scenario a, b;
+	int n = scn_list_dir("scenarios", names, 256);
+	assert_true(n >= 20);
+	for (int i = 0; i < n; i++) {
+		char err[512], *text;
+		size_t len;
+		assert_int_equal(scn_parse_file(names[i], &a, err, sizeof err), 0);
+		assert_int_equal(scn_write(&a, "round trip", &text, &len), 0);
+		if (scn_parse_bytes("rt.scn", text, len, &b, err, sizeof err))
+			fail_msg("%s written back does not parse: %s\n%s", names[i], err, text);
+		assert_int_equal(a.page_size, b.page_size);
+		assert_int_equal(a.pages, b.pages);
+		assert_memory_equal(a.fill, b.fill, (size_t)a.pages);
+		assert_int_equal(a.event_remove, b.event_remove);
+		assert_int_equal(a.wp * 2 + a.wp_async, b.wp * 2 + b.wp_async);
+		assert_int_equal(a.workers, b.workers);
+		assert_int_equal(a.retries, b.retries);
+		assert_int_equal(a.prefetch, b.prefetch);
+		assert_int_equal(a.contract, b.contract);
+		assert_int_equal(a.nexpect, b.nexpect);
+		assert_int_equal(a.nthreads, b.nthreads);
+		for (int t = 0; t < a.nthreads; t++) {
+			assert_string_equal(a.threads[t].name, b.threads[t].name);
+			assert_int_equal(a.threads[t].role, b.threads[t].role);
+			assert_int_equal(a.threads[t].nops, b.threads[t].nops);
+			for (int k = 0; k < a.threads[t].nops; k++) {
+				const struct scn_op *x = &a.threads[t].ops[k], *y = &b.threads[t].ops[k];
+				assert_int_equal(x->kind, y->kind);
+				assert_int_equal(x->a, y->a);
+				assert_int_equal(x->b, y->b);
+				assert_int_equal(x->after_thread, y->after_thread);
+				assert_int_equal(x->after_op, y->after_op);
+			}
+		}
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_zoo_failure_minimal_preemptions_proved),
 		cmocka_unit_test(test_scenario_reduction_drops_irrelevant_thread),
 		cmocka_unit_test(test_shrink_command_is_deterministic),
+		cmocka_unit_test(test_scenario_writer_round_trips),
 	};
 	return cmocka_run_group_tests_name("shrink", tests, NULL, NULL);
 }
