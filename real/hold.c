@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define REAL_MADV_POPULATE_READ 22 /* <sys/mman.h> may lack it */
+
 /* How long real_hold_on() waits for the spinner to own its CPU. */
 #define HOLD_START_MS 200
 
@@ -196,11 +198,15 @@ static char *writer_range(void)
 		if (m != MAP_FAILED) {
 			/* 4 KiB PTEs: a huge zero page would make mprotect cheap */
 			madvise(m, REAL_HOLD_WRITER_BYTES, MADV_NOHUGEPAGE);
-			long ps = sysconf(_SC_PAGESIZE);
-			volatile char sink = 0;
-			for (uint64_t o = 0; o < REAL_HOLD_WRITER_BYTES; o += (uint64_t)ps)
-				sink += m[o];
-			(void)sink;
+			/* one call makes every PTE (the zero page); by hand if the
+			 * kernel predates MADV_POPULATE_READ (5.14) */
+			if (madvise(m, REAL_HOLD_WRITER_BYTES, REAL_MADV_POPULATE_READ)) {
+				long ps = sysconf(_SC_PAGESIZE);
+				volatile char sink = 0;
+				for (uint64_t o = 0; o < REAL_HOLD_WRITER_BYTES; o += (uint64_t)ps)
+					sink += m[o];
+				(void)sink;
+			}
 			g_range = m;
 		}
 	}

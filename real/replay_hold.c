@@ -59,6 +59,10 @@ static void find(struct rr_hold *x)
 		while (z < p->n && p->s[z].tid != p->s[s].tid)
 			z++;
 		x->late = !p->s[s].zap && z > s + 1 && z < p->n && p->s[z].zap;
+		/* a madvise in the window needs the mm lock the writer holds */
+		for (size_t k = s + 1; x->late && k < z && !x->lock_step; k++)
+			if (rts_ev(&p->s[k], RK_MADVISE))
+				x->lock_step = k;
 		if (x->early || x->late) {
 			x->read = rd;
 			x->resume = s;
@@ -79,6 +83,13 @@ void rr_hold_plan(struct rr_hold *x, const struct rts_plan *p)
 	find(x);
 	if (x->madvise_tid < 0 || x->read >= p->n)
 		return;
+	if (x->lock_step) {
+		char why[160];
+		snprintf(why, sizeof why, "step %zu (%s's madvise) takes the mm lock itself, which the writer that would hold %s there holds",
+			 x->lock_step, p->names[p->s[x->lock_step].tid], p->names[x->madvise_tid]);
+		set_why(x, why);
+		return;
+	}
 	x->pin[x->madvise_tid] = 1;
 	x->at[x->n] = x->read;
 	x->kind[x->n++] = K_ON;

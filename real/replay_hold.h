@@ -35,6 +35,7 @@ struct rr_hold {
 	int early, late;
 	size_t read, fill, resume, zap, first, last;
 	int madvise_tid;                       /* -1: no window */
+	size_t lock_step;                      /* a madvise in the late window */
 	unsigned char pin[RTS_MAX_THREADS];    /* threads on the hold CPU */
 	int nguests;
 	size_t at[RTS_MAX_HOOKS];
