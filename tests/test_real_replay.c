@@ -115,18 +115,21 @@ static void test_zoo_late_window_held(void **state)
 }
 
 #define KILL_TRIALS 20
-#define KILL_TRACE "tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace"
+static const char *const kill_traces[] = {
+	"tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace",
+	"tests/replay/stale-source-reference-short-circuit-random-128.trace",
+};
 
-/* The child: replays (huge pages, the hold, a thread left asleep in a
- * fault) for at most 20 s; fd 3 hears "started". */
+/* The child: replays (huge pages, the CPU hold, the mm writer, a thread
+ * left asleep in a fault) for at most 20 s; fd 3 hears "started". */
 static int child_replay_loop(void)
 {
 	char c = 1;
 	if (!freopen("/dev/null", "w", stdout) || write(3, &c, 1) != 1)
 		return 1;
 	time_t end = time(NULL) + 20;
-	while (time(NULL) < end)
-		if (drive_replay_real(KILL_TRACE, 1, rt_2m, 0) == 2)
+	for (int i = 0; time(NULL) < end; i++)
+		if (drive_replay_real(kill_traces[i % 2], 1, rt_2m, 0) == 2)
 			return 1;
 	return 0;
 }
