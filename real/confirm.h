@@ -7,7 +7,7 @@
  *
  * real_confirm_copy_after_zap() is its copy-after-zap case: the
  * interleaving the simulator found in E2B's REF handler
- * (zoo/prefault-remove.scn seed 16: the balloon's madvise returns while a
+ * (zoo/b03-prefault-unlocked.scn seed 16: the balloon's madvise returns while a
  * worker that chose "snapshot" under the settle read lock waits, then the
  * worker installs the snapshot into the removed page and the guest reads
  * it). For e2b-ref it replays REAL_CONFIRM_TRACE; for reference, the same
@@ -26,8 +26,8 @@
 #include "real/replay_real.h"
 #include "real/shapes.h"
 
-#define REAL_CONFIRM_TRACE "tests/golden/prefault-remove-e2b-ref-random-16.trace"
-#define REAL_CONFIRM_TRACE_FIXED "tests/replay/prefault-remove-reference-no-read-gate-random-16.trace"
+#define REAL_CONFIRM_TRACE "tests/golden/b03-prefault-unlocked-e2b-ref-random-16.trace"
+#define REAL_CONFIRM_TRACE_FIXED "tests/replay/b03-prefault-unlocked-reference-no-read-gate-random-16.trace"
 
 int real_confirm_replay(const char *trace_path, int fixed, uint64_t ps, struct rr_result *res);
 int real_confirm_copy_after_zap(const char *handler, uint64_t page_size,

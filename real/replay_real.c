@@ -469,6 +469,7 @@ static int harness_open(struct rr_run *r)
 	o.fill = scn->fill;
 	o.max_workers = scn->workers;
 	o.source_retries = scn->retries;
+	o.prefetch_all = scn->prefetch;
 	o.backoff_base_ns = 1000000;
 	o.backoff_cap_ns = 10000000;
 	o.no_start = 1;

@@ -1,6 +1,6 @@
 /* replay --real (real/replay_real.h): stored traces replayed on hardware
  * with their expected verdicts, at 4 KiB and 2 MiB: the three goldens and
- * three zoo findings are confirmed. orphaned-deferred needs the copy the
+ * three zoo findings are confirmed. b06-no-wake-pipe needs the copy the
  * simulator fails with EAGAIN between the REMOVE's read and madvise's
  * resume (KERNEL.md rule 25): the replay holds that window by keeping the
  * woken madvise off its CPU (real/hold.h). short-circuit needs steps
@@ -53,38 +53,38 @@ static void expect(void **state, const char *trace, int want)
 static void test_golden_prefault_remove(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/golden/prefault-remove-e2b-ref-random-16.trace", CONFIRMED);
+	expect(state, "tests/golden/b03-prefault-unlocked-e2b-ref-random-16.trace", CONFIRMED);
 }
 
 static void test_golden_stale_source(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/golden/stale-source-e2b-ref-stale-source-random-32.trace", CONFIRMED);
+	expect(state, "tests/golden/b01-stale-source-e2b-ref-stale-source-random-32.trace", CONFIRMED);
 }
 
 static void test_golden_pause_drops_deferred(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/golden/pause-drops-deferred-e2b-ref-random-23.trace", CONFIRMED);
+	expect(state, "tests/golden/fix2-no-wake-deferred-e2b-ref-random-23.trace", CONFIRMED);
 }
 
 static void test_zoo_tracker_disagrees(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/stale-source-e2b-ref-random-83.trace", CONFIRMED);
+	expect(state, "tests/replay/b01-stale-source-e2b-ref-random-83.trace", CONFIRMED);
 }
 
 static void test_zoo_madvise_blocked(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/madvise-inflight-copy-e2b-ref-read-under-settle-random-126.trace",
+	expect(state, "tests/replay/b04-read-under-settle-e2b-ref-read-under-settle-random-126.trace",
 	       CONFIRMED);
 }
 
 static void test_zoo_window_held(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace", CONFIRMED);
+	expect(state, "tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace", CONFIRMED);
 }
 
 /* The late window: madvise held between lowering mmap_changing and its
@@ -96,7 +96,7 @@ static void test_zoo_late_window_held(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
 	struct rr_result r;
-	assert_int_equal(real_confirm_replay("tests/replay/stale-source-reference-short-circuit-random-128.trace",
+	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
 					     0, rt_page_size(state), &r), 0);
 	if (r.v == RR_SKIPPED) {
 		skip();
@@ -116,8 +116,8 @@ static void test_zoo_late_window_held(void **state)
 
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
-	"tests/replay/orphaned-deferred-e2b-ref-no-wake-pipe-pct-7.trace",
-	"tests/replay/stale-source-reference-short-circuit-random-128.trace",
+	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
+	"tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
 };
 
 /* The child: replays (huge pages, the CPU hold, the mm writer, a thread

@@ -72,7 +72,7 @@ struct st {
 	const char *label;
 };
 
-/* A stale-source run as `uffdlab explore scenarios/zoo/stale-source.scn
+/* A stale-source run as `uffdlab explore scenarios/zoo/b01-stale-source.scn
  * --variant stale-source` wrote it (seed 32): g0 faults on page 1, serve
  * reads the PF, b0's REMOVE of page 1 is queued and read, serve marks the
  * page zero, and the worker spawned for the fault installs snapshot(1)
@@ -688,7 +688,7 @@ static void test_odd_traces_still_draw(void **state)
 /* ---- long traces ---- */
 
 /* serve reads a pipe and spawns a worker, the worker fails its copy and
- * defers: the busy loop of scenarios/zoo/deferred-spin.scn, 9 steps a
+ * defers: the busy loop of scenarios/zoo/b14-no-yield-on-retry.scn, 9 steps a
  * round, one new worker per round. */
 static struct st spin_step(size_t i, char *buf, size_t n)
 {
@@ -1114,7 +1114,7 @@ static void test_world_run_trace(void **state)
 	char err[512], p[256];
 	const char *path = path_in(f, "world.trace", p, sizeof(p));
 
-	if (scn_parse_file("scenarios/zoo/stale-source.scn", &scn, err, sizeof(err)))
+	if (scn_parse_file("scenarios/zoo/b01-stale-source.scn", &scn, err, sizeof(err)))
 		fail_msg("%s", err);
 	uint64_t bits = variant_parse("stale-source");
 
