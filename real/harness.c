@@ -250,6 +250,7 @@ int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		.wp = o->wp,
 		.snap = o->snap,
 		.fill = o->fill,
+		.anon_vma = o->anon_vma,
 	};
 	int rc = real_region_open(&ro, &e->r, why, whylen);
 	if (rc)

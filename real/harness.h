@@ -50,6 +50,7 @@ struct real_env_opts {
 	uint64_t backoff_base_ns;   /* 0 = handler default */
 	uint64_t backoff_cap_ns;
 	int no_start;               /* build, but do not handler_start() */
+	int anon_vma;               /* real_region_opts.anon_vma */
 	/* a replay gate on the sys before the handler is made (its first
 	 * sys calls are scheduling points too: real/turnstile.h), or NULL */
 	const struct sys_real_gate *gate;
