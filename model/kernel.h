@@ -55,6 +55,7 @@ enum mk_obj_class {
 	MK_OC_ATOMIC,      /* a sys atomic word, by address (equality only) */
 	MK_OC_ORACLE,      /* world.c: the oracle's log of page p */
 	MK_OC_PROGRESS,    /* world.c: the scenario threads' done counts */
+	MK_OC_HSHARED,     /* the handler's declared shared memory (sys_shared) */
 };
 #define MK_PAGE_ID(mm, p) (((uint64_t)(mm) << 32) | (uint32_t)(p))
 #define MK_TOUCH(k, cls, id, w)                                              \
@@ -136,8 +137,9 @@ int mk_signal(struct mkern *k, int tid, int fatal);
 /* The next n source reads of page fail with -EIO (n = 0: for good). */
 void mk_source_fail(struct mkern *k, int page, int n);
 
-/* The heap kinds (sched_heap_kinds): handler and control threads run
- * handler code, whose memory (tracker, queues) the model cannot see. */
+/* The heap kinds (sched_heap_kinds) of a handler that is not
+ * data-race-free (handler_drf): handler and control threads run handler
+ * code, whose memory (tracker, queues) the model cannot see. */
 #define MK_HEAP_KINDS ((UINT64_C(1) << MK_HANDLER) | (UINT64_C(1) << MK_CONTROL))
 
 /* --- observation (no scheduling point) --- */
@@ -168,6 +170,10 @@ int mk_read_locks_held(const struct mkern *k, int tid);
 /* 1 if thread tid has read the uffd in this run: the handler's serve loop,
  * known by what it does rather than by its name. */
 int mk_reads_uffd(const struct mkern *k, int tid);
+/* How many uffd calls (read, ioctls) a handler made this run on an fd
+ * number that was not an open uffd — closed, or reused by another file —
+ * and the first one's thread, fd and errno (*tid -1 when none). */
+int mk_bad_uffd_calls(const struct mkern *k, int *tid, int *fd, int *err);
 
 /* Callbacks on every page install by COPY/ZEROPAGE (with the installing
  * thread) and on every page of a zapped range (madvise, munmap), mm 0. */

@@ -45,6 +45,12 @@ struct world {
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
+	int drf;                 /* handler_drf(): no heap object */
+	/* reducing runs: each page's view at the last step's end, and the
+	 * steps that changed one without declaring it (fp_check) */
+	enum hpage last_view[SCN_MAX_PAGES];
+	uint64_t undeclared;
+	int h_live;              /* started, not yet being freed: views valid */
 };
 
 static uint64_t mix(uint64_t x)
@@ -91,12 +97,26 @@ static const char *tname(const struct world *w, int idx)
 
 /* --- oracle hooks ------------------------------------------------------ */
 
+/* The oracle reads the handler's state without a lock: a read of what
+ * the handler declares it shares (handler/sys.h). */
+static void touch_view(struct world *w, uint64_t id)
+{
+	sched_touch(w->s, SCHED_OBJ(MK_OC_HSHARED, id), 0);
+}
+
+static const char *h_error(struct world *w)
+{
+	touch_view(w, SYS_SHARED_ERROR);
+	return handler_error(w->h);
+}
+
 static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 {
 	struct world *w = ctx;
 	(void)wp;
 	if (!w->h)
 		return;
+	touch_view(w, SYS_SHARED_PAGE(page));
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
 		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
@@ -325,6 +345,7 @@ static int start_handler(struct world *w)
 		.wp = scn->wp,
 		.source_retries = scn->retries,
 		.variants = w->variants,
+		.prefetch_all = scn->prefetch,
 	};
 	assert(!w->h);
 	int err = handler_new(w->handler_name, mk_sys(w->k), &hc, &w->h);
@@ -355,7 +376,7 @@ static int run_threads(struct world *w)
 	}
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
-	if (handler_error(w->h))
+	if (h_error(w))
 		return 0;
 	int err = handler_resume(w->h); /* a scenario may end paused */
 	if (err) {
@@ -375,19 +396,28 @@ static int run_threads(struct world *w)
 static void harness(void *arg)
 {
 	struct world *w = arg;
-	if (start_handler(w) || run_threads(w))
+	if (start_handler(w))
+		return;
+	w->h_live = 1;
+	if (run_threads(w))
 		return;
 	int err = handler_stop(w->h);
-	if (!w->exit_allowed) {
-		struct inv_facts f = {.layer = INV_AT_STOP};
-		f.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(w->h)};
-		check(w, &f);
-	}
+	struct inv_facts f = {.layer = INV_AT_STOP};
+	int tid, fd, ferr;
+	int bad = mk_bad_uffd_calls(w->k, &tid, &fd, &ferr);
+	/* an exit the scenario allows is no violation; a call on a closed
+	 * uffd is one either way */
+	f.u.stop = (struct inv_stop){
+		.err = w->exit_allowed ? 0 : err, .handler_error = h_error(w),
+		.bad_uffd_calls = bad, .bad_uffd_fd = fd, .bad_uffd_err = ferr,
+		.bad_uffd_who = tid >= 0 ? sched_thread_name(w->s, tid) : NULL};
+	check(w, &f);
 	if (w->v->violated)
 		return;
 	final_checks(w);
 	if (w->v->violated)
 		return; /* the run ends at the next point: world_run discards h */
+	w->h_live = 0;
 	handler_free(w->h);
 	w->h = NULL;
 }
@@ -425,6 +455,34 @@ static void classify_stuck(struct world *w)
 	assert(w->v->violated); /* deadlock catches what nothing else names */
 }
 
+/* A reducing run, as each step ends: a page whose view the step changed
+ * was written by it, declared or not. The write joins the footprint (so a
+ * missed declaration costs no soundness for what the oracle sees); a
+ * data-race-free handler must have declared it, and the count says when
+ * one did not (tests/test_dpor.c asserts none). */
+static void fp_check(void *ctx, sched_t *s, int tid)
+{
+	struct world *w = ctx;
+	(void)tid;
+	if (!w->h || !w->h_live || !w->drf)
+		return; /* a row without the promise has its heap object */
+	for (int p = 0; p < w->scn->pages; p++) {
+		enum hpage v = handler_page_view(w->h, (uint64_t)p);
+		if (v == w->last_view[p])
+			continue;
+		uint64_t obj = SCHED_OBJ(MK_OC_HSHARED, SYS_SHARED_PAGE(p));
+		if (!sched_fp_has(s, obj, 1))
+			w->undeclared++;
+		sched_touch(s, obj, 1);
+		w->last_view[p] = v;
+	}
+}
+
+uint64_t world_undeclared(const struct world *w)
+{
+	return w->undeclared;
+}
+
 static const char *bound_name(void *ctx, int tid)
 {
 	return sched_thread_name(ctx, tid);
@@ -456,6 +514,7 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	w->scn = scn;
 	w->handler_name = handler;
 	w->variants = variants;
+	w->drf = handler_drf(handler, variants);
 	for (int p = 0; p < scn->pages; p++)
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
 	for (int i = 0; i < scn->nthreads; i++)
@@ -548,7 +607,12 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	struct mk_observer ob = {.ctx = w, .install = on_install, .sleep = on_sleep};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
-	sched_heap_kinds(w->s, MK_HEAP_KINDS);
+	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
+	w->undeclared = 0;
+	w->h_live = 0;
+	for (int p = 0; p < w->scn->pages; p++)
+		w->last_view[p] = HPAGE_UNKNOWN;
+	sched_set_fp_hook(w->s, fp_check, w);
 	w->dg_reads = w->dg_export = 0;
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(&w->progress, 0, sizeof w->progress);
