@@ -44,6 +44,7 @@ struct explore_args {
 	int reduce;               /* dfs: 1 --reduce, -1 --no-reduce, 0 the
 				     default (on unless --bound alone) */
 	struct explore_result *result; /* may be NULL */
+	int kver;                 /* --kernel: enum mk_kver, 0 = 6.18 */
 };
 
 #define EXPLORE_NO_BOUND (~0u) /* dfs without --bound: every schedule */

@@ -13,6 +13,8 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "json.h"
+#include "model/kernel.h"
+#include "model/world.h"
 #include "sched/dfs.h"
 #include "sched/dpor.h"
 
@@ -460,6 +462,8 @@ static struct world *explore_world(const struct explore_args *a, struct scenario
 	struct world *w = world_new(scn, handler, bits);
 	if (!w)
 		fprintf(stderr, "uffdlab: out of memory\n");
+	else
+		world_set_kernel(w, a->kver);
 	return w;
 }
 
@@ -486,6 +490,7 @@ int drive_explore(const struct explore_args *a)
 		.preemptions = a->preemptions,
 		.scn_text = text,
 		.scn_len = len,
+		.kver = a->kver,
 	};
 	/* --bound alone is the search it always was; anything else goes
 	 * through sched/dpor.c, reduced unless --no-reduce */

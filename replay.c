@@ -1,6 +1,8 @@
 /* The replay driver: read a trace, run its schedule again in the simulator
  * and require the regenerated trace to be the same file, byte for byte. */
 #include "run.h"
+#include "model/kernel.h"
+#include "model/world.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -125,6 +127,12 @@ static int header_run(const char *path, const struct trace *t, struct scenario *
 		return st;
 	id->handler = handler;
 	id->variant = strcmp(variant, "none") ? variant : "";
+	/* a trace from before kernel profiles has no "kernel": 6.18 */
+	const char *kname = trace_get(t, "kernel");
+	const struct mk_profile *kp = kname ? mk_profile_named(kname) : mk_profile(0);
+	if (!kp)
+		return bad_trace(path, t, "kernel", "unknown kernel profile '%s' (6.1, 6.12, 6.18)", kname);
+	id->kver = (int)kp->kver;
 	char msg[160];
 	if (!handler_find(handler))
 		return bad_trace(path, t, "handler", "unknown handler '%s'", handler);
@@ -372,6 +380,8 @@ int drive_replay(const char *path, const char *out_path, int json)
 		fprintf(stderr, "uffdlab: out of memory\n");
 		status = 2;
 	}
+	if (w)
+		world_set_kernel(w, id.kver);
 	struct replayed r = {0};
 	if (!status)
 		status = regenerate(w, &id, &t, path, out_path, &r);

@@ -2,6 +2,7 @@
  * is the same run, shrink its schedule, write its trace and picture, and
  * the command that reproduces it. */
 #include "run.h"
+#include "model/kernel.h"
 #include "sched/files.h"
 
 #include <errno.h>
@@ -351,6 +352,8 @@ void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 			 id->handler);
 	if (id->variant[0])
 		k += snprintf(buf + k, n - (size_t)k, " --variant %s", id->variant);
+	if (id->kver && id->kver != MK_KVER_DEFAULT)
+		k += snprintf(buf + k, n - (size_t)k, " --kernel %s", mk_profile(id->kver)->name);
 	/* the step bound is part of the run: a busy-spin ends at it */
 	if (id->max_steps != RUN_MAX_STEPS_DEFAULT)
 		k += snprintf(buf + k, n - (size_t)k, " --max-steps %" PRIu64, id->max_steps);

@@ -13,6 +13,7 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "model/event.h"
+#include "model/kernel.h"
 #include "model/version.h"
 #include "sched/trace.h"
 
@@ -146,6 +147,9 @@ int run_write_trace(FILE *f, const struct run_id *id,
 	trace_kv(&tw, "handler", "%s", id->handler);
 	trace_kv(&tw, "variant", "%s", id->variant[0] ? id->variant : "none");
 	trace_kv(&tw, "strategy", "%s", run_strategy(id));
+	/* absent: 6.18, the only kernel before profiles (docs/TRACE.md) */
+	if (id->kver && id->kver != MK_KVER_DEFAULT)
+		trace_kv(&tw, "kernel", "%s", mk_profile(id->kver)->name);
 	if (run_takes(id, STRATEGY_OPT_BOUND)) {
 		if (id->bound == EXPLORE_NO_BOUND)
 			trace_kv(&tw, "dfs-bound", "none");

@@ -68,6 +68,7 @@ struct run_id {
 	int dpor;            /* dfs: driven by sched/dpor.c (else sched/dfs.c) */
 	const char *scn_text; /* the scenario's bytes, embedded in the trace */
 	size_t scn_len;
+	int kver;             /* kernel profile (model/kernel.h), 0 = 6.18 */
 };
 
 double drv_now(void);

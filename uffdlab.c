@@ -9,6 +9,7 @@
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "model/invariant.h"
+#include "model/kernel.h"
 #include "scenarios/lex.h"
 #include "scenarios/library.h"
 #include "scenarios/scenario.h"
@@ -145,7 +146,12 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 		a->variant = v;
 	else if (strcmp(f, "--strategy") == 0 && v)
 		*strategy = v;
-	else if (strcmp(f, "--out") == 0 && v)
+	else if (strcmp(f, "--kernel") == 0 && v) {
+		const struct mk_profile *kp = mk_profile_named(v);
+		if (!kp)
+			return usage_error("--kernel: '%s' is not a kernel profile (6.1, 6.12, 6.18)", v), 2;
+		a->kver = (int)kp->kver;
+	} else if (strcmp(f, "--out") == 0 && v)
 		a->out_dir = v;
 	else if (strcmp(f, "--seed") == 0)
 		return num_arg(f, v, &a->seed) ? 2 : 1;
@@ -471,7 +477,8 @@ static const struct command commands[] = {
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
 	 "        [--jobs N] [--shard I/N] (random, pct)\n"
-	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]",
+	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]\n"
+	 "        [--kernel 6.1|6.12|6.18]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
 	 "        and beside them its minimal failure (X.min.trace, X.min.scn)",
 	 cmd_explore},

@@ -27,8 +27,12 @@ enum fix {
 	FIX_YIELD_ON_RETRY = 1u << 2,
 	/* no short-circuit for DIRTY: install zeros, EEXIST wakes */
 	FIX_NO_SHORT_CIRCUIT = 1u << 3,
+	/* ask the uffd for WP_ASYNC before serving WP-registered memory, and
+	 * refuse to start without it (handler/README.md) */
+	FIX_ASK_FEATURES = 1u << 4,
 };
-#define FIX_ALL (FIX_READ_GATE | FIX_WAKE_DEFERRED | FIX_YIELD_ON_RETRY | FIX_NO_SHORT_CIRCUIT)
+#define FIX_ALL (FIX_READ_GATE | FIX_WAKE_DEFERRED | FIX_YIELD_ON_RETRY | FIX_NO_SHORT_CIRCUIT | \
+		 FIX_ASK_FEATURES)
 enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
 
 /* One drain of the uffd: the faults and REMOVEs it read. */

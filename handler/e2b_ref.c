@@ -41,6 +41,21 @@ static void defaults(struct handler_config *c)
 		c->backoff_cap_ns = 500ull * 1000 * 1000;
 }
 
+/* Dirty tracking on WP-registered memory relies on WP_ASYNC: without it
+ * every write to a clean page is a WP fault the serve loop cannot serve.
+ * -EOPNOTSUPP (with a SYS_NOTE_ERROR note) when the kernel does not offer
+ * it (uffd_api: -EINVAL) or this uffd was not given it. */
+static int need_wp_async(struct e2b *h)
+{
+	uint64_t f = 0, io = 0;
+	int err = h->o->uffd_api(h->sys, h->cfg.uffd, UFFD_FEATURE_WP_ASYNC, &f, &io);
+
+	if (!err && (f & UFFD_FEATURE_WP_ASYNC))
+		return 0;
+	h->o->note(h->sys, SYS_NOTE_ERROR, 0, (uint64_t)(int64_t)-EOPNOTSUPP);
+	return -EOPNOTSUPP;
+}
+
 /* h is the registry's zeroed object: every member is set before the sys
  * call that might be the last one of an abandoned run. */
 static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
@@ -64,6 +79,11 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 		fixes &= ~(uint64_t)FIX_NO_SHORT_CIRCUIT;
 	h->fixes = fixes;
 	defaults(&h->cfg);
+	if (cfg->wp && (fixes & FIX_ASK_FEATURES)) {
+		int e = need_wp_async(h);
+		if (e)
+			return e;
+	}
 	h->pages = cfg->size / cfg->page_size;
 	int err = tracker_init(&h->tr, h->pages);
 	h->tr.sys = sys;

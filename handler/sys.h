@@ -6,8 +6,9 @@
  * and real/ (pthreads, a real userfaultfd). Errors are returned as negative
  * errno values (-EAGAIN, -EEXIST, ...), never via a global errno. Addresses
  * are uint64_t host-virtual addresses of guest memory; page contents move
- * through opaque buffers from buf_alloc, so a backend may represent a page by
- * a tag instead of its bytes. uffd messages are the kernel's struct uffd_msg.
+ * through opaque buffers from buf_alloc (a handler may point into them,
+ * never read or write their bytes itself), so a backend may represent a
+ * page by a tag instead of its bytes. uffd messages are the kernel's struct uffd_msg.
  */
 #ifndef UFFDLAB_SYS_H
 #define UFFDLAB_SYS_H
@@ -103,8 +104,11 @@ struct sys_ops {
 	/* UFFDIO_COPY. Returns 0 or -errno; *copied gets the kernel's `copy`
 	 * field (bytes done, or -errno), or the call's -errno where the kernel
 	 * refused the call before writing the field (validation). A partial
-	 * copy returns -EAGAIN with 0 < *copied < len. src is a buffer from
-	 * buf_alloc. */
+	 * copy returns -EAGAIN with 0 < *copied < len. src points into a
+	 * buffer from buf_alloc or into source_map's mapping, at any offset;
+	 * the copy stops at the first page whose source bytes are not all in
+	 * it (EFAULT, or EAGAIN with the bytes done). On the real backend the
+	 * bytes after a buffer may happen to be readable; never rely on it. */
 	int (*uffd_copy)(sys_t *, int uffd, uint64_t dst, const void *src,
 			 uint64_t len, uint64_t mode, int64_t *copied);
 	/* UFFDIO_ZEROPAGE, same conventions; *zeroed gets the `zeropage` field. */
@@ -123,13 +127,15 @@ struct sys_ops {
 	int (*dup)(sys_t *, int uffd);
 
 	/* --- page buffers and the snapshot source --- */
-	/* A buffer able to hold one page of len bytes; NULL on ENOMEM. */
+	/* A buffer of len bytes (any number of pages), zeros; NULL on
+	 * ENOMEM. buf_free takes the pointer buf_alloc returned. */
 	void *(*buf_alloc)(sys_t *, uint64_t len);
 	void (*buf_free)(sys_t *, void *buf, uint64_t len);
-	/* Make buf hold a page of zeros. */
+	/* Zero len bytes at buf (anywhere inside one buffer). */
 	void (*buf_zero)(sys_t *, void *buf, uint64_t len);
-	/* Read len bytes of the snapshot at offset into buf: 0 or -errno
-	 * (-EIO: may succeed on a later attempt, or fail for good). */
+	/* Read len bytes of the snapshot at offset into buf (anywhere inside
+	 * one buffer, any length): 0 or -errno (-EIO: may succeed on a later
+	 * attempt, or fail for good; also a read past the snapshot's end). */
 	int (*source_read)(sys_t *, uint64_t offset, void *buf, uint64_t len);
 
 	/* --- annotations --- */
@@ -142,6 +148,35 @@ struct sys_ops {
 	 * that the reducing dfs orders such accesses (docs/DESIGN.md); NULL
 	 * (the real backend) ignores it. Call it through sys_shared(). */
 	void (*shared)(sys_t *, uint64_t id, int write);
+
+	/* --- the snapshot mapped, the API handshake, MOVE and POISON
+	 * (docs/KERNEL.md rules 14, 42, A5) --- */
+	/* The snapshot mapped read-only: source_read's offset o is the byte
+	 * at base + o, for o < *len; a COPY may use any address in it as
+	 * src (Firecracker's handler copies from its mapping of the memory
+	 * file). NULL on ENOMEM. Not for the handler to read (a simulated
+	 * backend maps no bytes); source failure injection does not apply. */
+	const void *(*source_map)(sys_t *, uint64_t *len);
+	/* UFFDIO_API as a handler handed an initialised uffd sees it (the
+	 * VMM did the call): want = the UFFD_FEATURE_* bits the handler
+	 * needs. -EINVAL (and both outputs 0, as the kernel's err_out) when
+	 * want has a bit this kernel does not offer at all; else 0 with
+	 * *features = the features this uffd has and *ioctls = the kernel's
+	 * ioctl mask (1 << _UFFDIO_*: API, REGISTER, UNREGISTER and the range
+	 * ioctls, as fdinfo shows it). A bit of want missing from *features
+	 * on success: the kernel knows it, this uffd was not given it. No
+	 * scheduling point: nothing it reads changes. */
+	int (*uffd_api)(sys_t *, int uffd, uint64_t want, uint64_t *features,
+			uint64_t *ioctls);
+	/* UFFDIO_MOVE (6.8): move len bytes of present pages at src to the
+	 * missing pages at dst; *moved gets the `move` field, conventions
+	 * as uffd_copy (mode: UFFDIO_MOVE_MODE_*). */
+	int (*uffd_move)(sys_t *, int uffd, uint64_t dst, uint64_t src,
+			 uint64_t len, uint64_t mode, int64_t *moved);
+	/* UFFDIO_POISON (6.6): missing pages at [dst, dst+len) raise SIGBUS
+	 * when accessed; *updated gets the `updated` field. */
+	int (*uffd_poison)(sys_t *, int uffd, uint64_t dst, uint64_t len,
+			   uint64_t mode, int64_t *updated);
 };
 
 struct sys {

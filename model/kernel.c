@@ -181,6 +181,8 @@ static int check_config(const struct mk_config *cfg)
 		return -EINVAL;
 	if (cfg->page_size != MK_SMALL_PAGE && cfg->page_size != MK_HUGE_PAGE)
 		return -EINVAL;
+	if (!mk_profile(cfg->kver))
+		return -EINVAL;
 	uint64_t base = cfg->base ? cfg->base : MK_BASE_DEFAULT;
 
 	if (base & (cfg->page_size - 1))
@@ -246,7 +248,10 @@ static struct mk_ctx *configure_mms(struct mkern *k,
 	c->live = 1;
 	c->refs = 1;
 	c->proc_ref = 1;
-	c->features = cfg->features;
+	/* the VMM asks for what the kernel offers of what it wants (it
+	 * probes UFFDIO_API first, as QEMU does): a feature this release
+	 * lacks is missing on the uffd, for the handler to notice */
+	c->features = cfg->features & k->prof->features;
 	/* uapi: "UFFD_FEATURE_WP_ASYNC ... implies UFFD_FEATURE_WP_UNPOPULATED" */
 	if (c->features & UFFD_FEATURE_WP_ASYNC)
 		c->features |= UFFD_FEATURE_WP_UNPOPULATED;
@@ -266,6 +271,8 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	if (err)
 		return err;
 	k->cfg = *cfg;
+	k->prof = mk_profile(cfg->kver);
+	assert(k->prof); /* check_config */
 	k->touching = sched_touching(k->s); /* the scheduler was reset first */
 	k->cfg.snapshot = NULL; /* copied below; the caller's may go away */
 	if (!k->cfg.base)
@@ -299,7 +306,7 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	uint64_t end = k->cfg.base + (uint64_t)k->npages * k->ps;
 
 	k->next_map = (end + MK_GIB - 1) / MK_GIB * MK_GIB + MK_GIB;
-	mk_pool_reclaim(&k->bufs);
+	mk_bufs_reset(k);
 	mk_pool_reclaim(&k->mutexes);
 	mk_pool_reclaim(&k->rwlocks);
 	mk_pool_reclaim(&k->conds);
@@ -332,7 +339,7 @@ struct mkern *mk_new(sched_t *s, const struct mk_config *cfg)
 	}
 	k->sys.ops = &mk_sys_ops;
 	k->s = s;
-	mk_pool_init(&k->bufs, sizeof(struct mk_buf), 0x62756621u);
+	k->bs.snapmap = -1;
 	mk_pool_init(&k->mutexes, mk_sync_mutex_size(), 0x6d757478u);
 	mk_pool_init(&k->rwlocks, mk_sync_rwlock_size(), 0x72776c6bu);
 	mk_pool_init(&k->conds, mk_sync_cond_size(), 0x636f6e64u);
@@ -368,7 +375,7 @@ void mk_free(struct mkern *k)
 	free(k->src_fail);
 	free(k->fds);
 	free(k->pipes);
-	mk_pool_destroy(&k->bufs);
+	mk_bufs_destroy(k);
 	mk_pool_destroy(&k->mutexes);
 	mk_pool_destroy(&k->rwlocks);
 	mk_pool_destroy(&k->conds);

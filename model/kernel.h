@@ -64,6 +64,24 @@ enum mk_obj_class {
 			sched_touch((k)->s, SCHED_OBJ((cls), (id)), (w));    \
 	} while (0)
 
+/* Kernel profiles (docs/KERNEL.md "Kernel profiles"): what differs
+ * between the releases uffdlab models, each difference cited there.
+ * mk_config.kver 0 means MK_KVER_DEFAULT. */
+enum mk_kver { MK_K6_1 = 601, MK_K6_12 = 612, MK_K6_18 = 618 };
+#define MK_KVER_DEFAULT MK_K6_18
+struct mk_profile {
+	enum mk_kver kver;
+	const char *name;          /* "6.18" */
+	uint64_t features;         /* UFFDIO_API's available features */
+	uint64_t ioctls;           /* fdinfo's API|range ioctl mask */
+	int fill_vs_remove_atomic; /* rule 16: map_changing_lock, 6.9 */
+	int field_on_eagain;       /* rule 13: the field on the early EAGAIN, 6.15 */
+};
+/* The profile of kver (0: the default), NULL for an unknown one. */
+const struct mk_profile *mk_profile(int kver);
+/* "6.1" -> profile, NULL if not one of them. */
+const struct mk_profile *mk_profile_named(const char *name);
+
 struct mk_config {
 	uint64_t base;        /* region start; 0 = MK_BASE_DEFAULT */
 	uint64_t page_size;   /* 4096 (anon) or MK_HUGE_PAGE (hugetlb) */
@@ -73,6 +91,7 @@ struct mk_config {
 	int user_mode_only;   /* uffd created with UFFD_USER_MODE_ONLY (rule 12) */
 	uint64_t src_offset;  /* snapshot offset of page 0 (source_read) */
 	const mk_content *snapshot; /* per page; NULL = MK_SNAP(p) everywhere */
+	int kver;             /* enum mk_kver; 0 = MK_KVER_DEFAULT */
 };
 
 struct mkern;

@@ -180,6 +180,7 @@ void mk_zap(struct mkern *k, int mmi, uint64_t start, uint64_t end)
 			MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, p), 1);
 			pg->present = 0;
 			pg->content = 0;
+			pg->poison = 0;
 			if (!k->huge)
 				pg->wp = 0;
 			if (mmi == 0 && k->obs.zap)
@@ -647,6 +648,26 @@ int mk_fork(struct mkern *k)
 /* ------------------------------------------------------------------ */
 /* UFFDIO_(UN)REGISTER                                                 */
 
+/* vma_modify_flags_uffd() merges a VMA with its neighbours when their
+ * flags and page offsets line up: unregister + re-register with the same
+ * mode gives back one VMA (one REMOVE, not three). */
+static void merge_vmas(struct mkern *k, struct mk_mm *mm)
+{
+	for (int i = 0; i + 1 < mm->nvmas;) {
+		struct mk_vma *a = &mm->vmas[i];
+		const struct mk_vma *b = &mm->vmas[i + 1];
+
+		if (a->flags == b->flags && mk_vma_end(a, k->ps) == b->start &&
+		    a->first + a->npages == b->first) {
+			a->npages += b->npages;
+			mk_vma_remove(mm, i + 1);
+		} else {
+			i++;
+		}
+	}
+}
+
+
 /* The work of UFFDIO_UNREGISTER of [start, end) on mm 0, after the
  * caller's scheduling point (rule 20). */
 static int unregister_range(struct mkern *k, uint64_t start, uint64_t end)
@@ -670,6 +691,7 @@ static int unregister_range(struct mkern *k, uint64_t start, uint64_t end)
 			clear_wp(mm, v);
 		v->flags = 0;
 	}
+	merge_vmas(k, mm);
 	assert(mm->nvmas <= MK_MAX_VMAS);
 	return 0;
 }
@@ -751,5 +773,6 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode)
 			clear_wp(mm, v);
 		v->flags = flags;
 	}
+	merge_vmas(k, mm);
 	return 0;
 }

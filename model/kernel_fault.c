@@ -149,6 +149,8 @@ static int try_access(struct mkern *k, struct mk_mm *mm, int page, int write,
 	*ctxp = ctx;
 	*reason = 0;
 	if (!pg->present) {
+		if (pg->poison)
+			return -EFAULT; /* SIGBUS (rule 42) */
 		if (ctx && (vma->flags & MK_VM_MISSING)) {
 			/* a WP marker does not change that: rule 32 */
 			*reason = MK_VM_MISSING;
@@ -250,10 +252,10 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		}
 		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1);
 		/* rule 12: with UFFD_USER_MODE_ONLY a kernel-mode access gets
-		 * EFAULT instead of a message; rule 41: SIGBUS feature */
+		 * EFAULT instead of a message; rule 41: SIGBUS feature, for a
+		 * WP fault too (handle_userfault checks it before the reason) */
 		if ((kernel && ctx->user_mode_only) ||
-		    (reason == MK_VM_MISSING &&
-		     (ctx->features & UFFD_FEATURE_SIGBUS))) {
+		    (ctx->features & UFFD_FEATURE_SIGBUS)) {
 			label_access(k, mmi, page, write,
 				     kernel ? "-> EFAULT" : "-> SIGBUS", 0, 0);
 			MEV(k->s, MEV_ACCESS, mmi, page, write,

@@ -21,7 +21,8 @@
 #include "sched/sched.h"
 
 #define MK_MAX_MM 4        /* the guest process and up to 3 forked children */
-#define MK_MAX_VMAS 32     /* per mm; munmap/mremap/(un)register split VMAs */
+#define MK_MAX_VMAS 256    /* per mm; munmap/mremap/(un)register split VMAs;
+                            * beyond: ENOMEM, as at vm.max_map_count */
 #define MK_PIPE_CAP 64     /* bytes a simulated pipe holds before EAGAIN */
 #define MK_FD_FIRST 3      /* 0-2 are stdio in the handler process */
 #define MK_SMALL_PAGE UINT64_C(4096)
@@ -39,6 +40,7 @@ struct mk_page {
 	mk_content content;
 	uint8_t present;
 	uint8_t wp;        /* uffd-wp bit; a marker when !present */
+	uint8_t poison;    /* a poison marker (UFFDIO_POISON), !present */
 };
 
 /* Pages [first, first+npages) mapped at [start, start + npages*ps). */
@@ -119,10 +121,33 @@ struct mk_pipe {
 	unsigned char buf[MK_PIPE_CAP];
 };
 
-/* A sys buffer: one page's content as a tag, whatever the page size. */
+/* A sys buffer (or the snapshot's mapping): len bytes at a fake address
+ * `start` in address space the model reserved PROT_NONE, so that a handler
+ * may point into it (buf + off) but never read it; one tag per page of
+ * k->ps bytes (model/buffer.c). */
 struct mk_buf {
-	mk_content tag;
-	uint64_t len;
+	uint64_t start, len;
+	uint64_t span;           /* address space it owns: pages + a guard page */
+	int tag0, ntags;         /* its tags: k->bs.tags[tag0, tag0 + ntags) */
+	int live;
+	int snap;                /* the snapshot mapping: tags are k->snap */
+};
+
+/* Reserved address space; chunks kept across runs, handed out again in
+ * the same order at every reset, so the n-th buffer of a run always gets
+ * the same address. */
+struct mk_bchunk {
+	uint64_t lo, hi;
+	struct mk_bchunk *next;
+};
+struct mk_bufspace {
+	struct mk_buf *v;        /* this run's buffers, by creation */
+	int n, cap;
+	mk_content *tags;
+	int ntags, tags_cap;
+	struct mk_bchunk *chunks, *cur;
+	uint64_t next;           /* bump pointer in cur */
+	int snapmap;             /* index in v of the snapshot mapping, or -1 */
 };
 
 /* A pool of fixed-size objects, kept across runs; reclaim() frees every
@@ -141,6 +166,7 @@ struct mkern {
 	sched_t *s;
 	int touching;            /* sched_touching(s), cached by configure() */
 	struct mk_config cfg;
+	const struct mk_profile *prof; /* cfg.kver's */
 	uint64_t ps;
 	int huge;
 	int npages, pages_cap;
@@ -157,7 +183,8 @@ struct mkern {
 	sched_waitq_t pollq;     /* "readiness changed": poll sleeps here */
 	uint64_t next_map;       /* where mremap puts a moved range */
 	struct mk_observer obs;
-	struct mk_pool bufs, mutexes, rwlocks, conds;
+	struct mk_bufspace bs;   /* sys buffers (model/buffer.c) */
+	struct mk_pool mutexes, rwlocks, conds;
 	int64_t msg_seq;         /* uffd messages queued this run */
 	int64_t obj_seq;         /* locks and conds created this run */
 	/* handler uffd calls on a number that was no open uffd this run */
@@ -204,6 +231,29 @@ int mk_pool_owns(const struct mk_pool *p, const void *obj);
 void mk_pool_reclaim(struct mk_pool *p);
 void mk_pool_destroy(struct mk_pool *p);
 
+/* buffer.c: sys buffers and the snapshot mapping (no scheduling point) */
+void mk_bufs_reset(struct mkern *k);
+void mk_bufs_destroy(struct mkern *k);
+void *mk_buf_new(struct mkern *k, uint64_t len);     /* NULL: ENOMEM */
+int mk_buf_put(struct mkern *k, const void *p);      /* -EINVAL: not a live buffer start */
+const void *mk_buf_snapmap(struct mkern *k);         /* NULL: ENOMEM */
+/* Bytes of the live buffer (or mapping) holding a, from a to its end; 0 if none. */
+uint64_t mk_buf_left(const struct mkern *k, uint64_t a);
+/* The tag of the `n` bytes at address a (n <= k->ps): -EFAULT unless they
+ * lie in one live buffer (or the snapshot mapping). */
+int mk_src_tag(const struct mkern *k, uint64_t a, uint64_t n, mk_content *out);
+/* Bytes [a, a+len) of one live, writable buffer now hold what fn says the
+ * source holds at the same offsets (fn(ctx, off, n, &tag): the tag of n
+ * bytes at offset off of the source, 0 or -errno, called page by page;
+ * NULL fn = zeros). -EFAULT when the range is not inside one writable
+ * buffer, else fn's first error, with nothing changed. */
+typedef int (*mk_src_fn)(void *ctx, uint64_t off, uint64_t n, mk_content *out);
+int mk_buf_write(struct mkern *k, uint64_t a, uint64_t len, mk_src_fn fn,
+		 void *ctx);
+/* The tag of n bytes at offset off of the snapshot file (source_read's
+ * view): -EIO past its end. */
+int mk_snap_tag(const struct mkern *k, uint64_t off, uint64_t n, mk_content *out);
+
 /* kernel_fault.c: fault queues and wakes (step bodies) */
 void mk_fault_unlink(struct mk_thr *t);
 void mk_fault_to_read(struct mk_thr *t);
@@ -225,10 +275,17 @@ void mk_ctx_put(struct mkern *k, int mm);
 /* ids (may be NULL): the sequence numbers of the first nids messages */
 int mk_uffd_read(struct mkern *k, int fd, struct uffd_msg *msgs, int max,
 		 int64_t *ids, int nids);
-int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, mk_content tag,
-		 uint64_t len, uint64_t mode, int64_t *field);
+/* src: the source address; each page's tag comes from mk_src_tag, an
+ * unreadable page stops the copy there with EFAULT (rule 14). *first:
+ * the first page's source tag (0 when unreadable), for traces. */
+int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, uint64_t src,
+		 uint64_t len, uint64_t mode, int64_t *field, mk_content *first,
+		 int checked);
 int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
-		     uint64_t mode, int64_t *field);
+		     uint64_t mode, int64_t *field, int checked);
+/* Before 6.9 (rule 16) a fill checks mmap_changing in one step and fills
+ * in a later one (checked = 1 then): 0, or the early refusal. */
+int mk_fill_precheck(struct mkern *k, int fd, int64_t *field);
 int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len);
 int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 			 uint64_t len, uint64_t mode);
@@ -240,6 +297,12 @@ int mk_uffd_unregister(struct mkern *k, int fd, uint64_t start, uint64_t len);
 void mk_bad_uffd_call(struct mkern *k, int fd, int err);
 int mk_sys_dup(sys_t *sys, int fd);
 short mk_uffd_revents(const struct mkern *k, int mm);
+int mk_uffd_api(struct mkern *k, int fd, uint64_t want, uint64_t *features,
+		uint64_t *ioctls);
+int mk_uffd_move(struct mkern *k, int fd, uint64_t dst, uint64_t src,
+		 uint64_t len, uint64_t mode, int64_t *field);
+int mk_uffd_poison(struct mkern *k, int fd, uint64_t dst, uint64_t len,
+		   uint64_t mode, int64_t *field);
 
 /* pipe.c: pipes, close, poll (sys ops) */
 int mk_sys_pipe(sys_t *sys, int fds[2]);

@@ -143,10 +143,18 @@ static int validate_range(uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* The content COPY installs at page address a: the source's bytes at
+ * the same offset, or -EFAULT where they cannot be read. */
+static int src_page(struct mkern *k, uint64_t dst, uint64_t src, uint64_t a,
+		    mk_content *tag)
+{
+	return mk_src_tag(k, src + (a - dst), k->ps, tag);
+}
+
 /* mfill_atomic(): returns bytes filled (> 0) or -errno (rules 14, 17, 18,
- * 30). tag is the content installed in every page. */
+ * 30). Each page's content comes from src (ZEROPAGE: zeros). */
 static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
-		     mk_content tag, int zeropage, int wp)
+		     uint64_t src, int zeropage, int wp)
 {
 	struct mk_mm *mm = &k->mm[mmi];
 	int vi = mk_vma_at(mm, k->ps, dst);
@@ -175,12 +183,24 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 		int p = v->first + (int)((a - v->start) / k->ps);
 		struct mk_page *pg = &mm->pages[p];
 
+		mk_content tag = 0;
+
 		assert(p >= v->first && p < v->first + v->npages);
 		/* COPY: any non-none PTE; a WP marker is none enough
 		 * (pte_none_mostly, rule 32). ZEROPAGE wants pte_none():
-		 * it fails on a marker too, and leaves it. */
-		if (pg->present || (zeropage && pg->wp))
+		 * it fails on a marker too, and leaves it. hugetlb checks the
+		 * PTE first (mfill_atomic_hugetlb); a small page's copy reads
+		 * the source before it looks at the PTE
+		 * (mfill_atomic_pte_copy), so EFAULT wins there. */
+		if (k->huge && pg->present)
 			return done ? done : -EEXIST;
+		if (!zeropage && src_page(k, dst, src, a, &tag))
+			return done ? done : -EFAULT;
+		/* a poison marker is none enough for COPY too (seen on
+		 * 6.18.44), ZEROPAGE refuses it */
+		if (pg->present || (zeropage && (pg->wp || pg->poison)))
+			return done ? done : -EEXIST;
+		pg->poison = 0;
 		pg->present = 1;
 		pg->content = tag;
 		pg->wp = wp ? 1 : 0;
@@ -197,8 +217,8 @@ static int64_t mfill(struct mkern *k, int mmi, uint64_t dst, uint64_t len,
 
 /* userfaultfd_copy() / userfaultfd_zeropage() around mfill(). */
 static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
-		      uint64_t mode, mk_content tag, int zeropage,
-		      int64_t *field)
+		      uint64_t mode, uint64_t src, int zeropage,
+		      int64_t *field, int checked)
 {
 	int err = 0, mmi = 0;
 	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
@@ -206,9 +226,13 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 	if (!c)
 		return err;
 	assert(c->live && mmi < MK_MAX_MM);
-	/* rule 13: refused first, field = -EAGAIN (6.15+) */
-	if (c->mmap_changing) {
-		*field = -EAGAIN;
+	/* rule 13: refused first, field = -EAGAIN (6.15+; before, the
+	 * field is left alone, which sys.h reports as the same -EAGAIN).
+	 * checked: a pre-6.9 fill whose check passed in an earlier step
+	 * (rule 16) */
+	if (c->mmap_changing && !checked) {
+		if (k->prof->field_on_eagain)
+			*field = -EAGAIN;
 		return -EAGAIN;
 	}
 	/* validation failures leave the field untouched */
@@ -221,7 +245,7 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 	if (mode & ~modes)
 		return -EINVAL;
 	int wp = !zeropage && (mode & UFFDIO_COPY_MODE_WP);
-	int64_t r = mfill(k, mmi, dst, len, tag, zeropage, wp);
+	int64_t r = mfill(k, mmi, dst, len, src, zeropage, wp);
 
 	/* bytes done, whole pages of this memory; never past the range */
 	assert(r < 0 || ((uint64_t)r <= len && r % (int64_t)k->ps == 0));
@@ -234,16 +258,194 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 	return (uint64_t)r == len ? 0 : -EAGAIN; /* rule 14 */
 }
 
-int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, mk_content tag,
-		 uint64_t len, uint64_t mode, int64_t *field)
+int mk_uffd_copy(struct mkern *k, int fd, uint64_t dst, uint64_t src,
+		 uint64_t len, uint64_t mode, int64_t *field, mk_content *first,
+		 int checked)
 {
-	return fill_ioctl(k, fd, dst, len, mode, tag, 0, field);
+	if (mk_src_tag(k, src, k->ps, first))
+		*first = 0;
+	return fill_ioctl(k, fd, dst, len, mode, src, 0, field, checked);
 }
 
 int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
-		     uint64_t mode, int64_t *field)
+		     uint64_t mode, int64_t *field, int checked)
 {
-	return fill_ioctl(k, fd, dst, len, mode, 0, 1, field);
+	return fill_ioctl(k, fd, dst, len, mode, 0, 1, field, checked);
+}
+
+int mk_fill_precheck(struct mkern *k, int fd, int64_t *field)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	if (!c)
+		return err;
+	if (c->mmap_changing) {
+		if (k->prof->field_on_eagain)
+			*field = -EAGAIN;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the API handshake, POISON, MOVE                                     */
+
+int mk_uffd_api(struct mkern *k, int fd, uint64_t want, uint64_t *features,
+		uint64_t *ioctls)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -EINVAL, &err, &mmi);
+
+	*features = *ioctls = 0;
+	if (!c)
+		return err;
+	/* userfaultfd_api(): "if (features & ~uffdio_api.features)" */
+	if (want & ~k->prof->features)
+		return -EINVAL;
+	*features = c->features;
+	*ioctls = k->prof->ioctls;
+	return 0;
+}
+
+/* mfill_get_vma(): [dst, dst+len) inside one VMA registered to the
+ * uffd; its index, or -ENOENT. */
+static int dst_vma(struct mkern *k, int mmi, uint64_t dst, uint64_t len)
+{
+	struct mk_mm *mm = &k->mm[mmi];
+	int vi = mk_vma_at(mm, k->ps, dst);
+
+	if (vi < 0 || dst + len > mk_vma_end(&mm->vmas[vi], k->ps) ||
+	    !mm->vmas[vi].flags)
+		return -ENOENT;
+	return vi;
+}
+
+static int has_ioctl(const struct mkern *k, int nr)
+{
+	return (k->prof->ioctls >> nr) & 1;
+}
+
+int mk_uffd_poison(struct mkern *k, int fd, uint64_t dst, uint64_t len,
+		   uint64_t mode, int64_t *field)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	if (!c)
+		return err;
+	if (!has_ioctl(k, _UFFDIO_POISON))
+		return -EINVAL; /* userfaultfd_ioctl(): an unknown cmd */
+	if (c->mmap_changing) {
+		*field = -EAGAIN;
+		return -EAGAIN;
+	}
+	err = validate_range(dst, len);
+	if (err)
+		return err;
+	if (mode & ~UFFDIO_POISON_MODE_DONTWAKE)
+		return -EINVAL;
+	int vi = dst_vma(k, mmi, dst, len);
+
+	if (vi < 0) {
+		*field = vi;
+		return vi;
+	}
+	struct mk_mm *mm = &k->mm[mmi];
+	const struct mk_vma *v = &mm->vmas[vi];
+	int64_t done = 0;
+
+	for (uint64_t a = dst; a < dst + len; a += k->ps) {
+		struct mk_page *pg = &mm->pages[v->first + (int)((a - v->start) / k->ps)];
+
+		/* mfill_atomic_pte_poison(): only over a none PTE */
+		if (pg->present || pg->poison) {
+			done = done ? done : -EEXIST;
+			break;
+		}
+		pg->poison = 1;
+		done += (int64_t)k->ps;
+	}
+	*field = done;
+	if (done < 0)
+		return (int)done;
+	if (!(mode & UFFDIO_POISON_MODE_DONTWAKE))
+		mk_wake_range(k, c, dst, (uint64_t)done);
+	return (uint64_t)done == len ? 0 : -EAGAIN;
+}
+
+/* One page of a MOVE: 0 moved, 1 a hole skipped, or -errno. */
+static int move_page(struct mkern *k, int mmi, struct mk_page *d, int dp,
+		     uint64_t sa, uint64_t mode)
+{
+	struct mk_mm *mm = &k->mm[mmi];
+	int si = mk_vma_at(mm, k->ps, sa);
+
+	if (si < 0)
+		return -ENOENT;
+	int sp = mm->vmas[si].first + (int)((sa - mm->vmas[si].start) / k->ps);
+	struct mk_page *s = &mm->pages[sp];
+
+	if (d->present)
+		return -EEXIST;
+	if (!s->present)
+		return mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES ? 1 : -ENOENT;
+	*d = *s;
+	d->wp = 0;
+	memset(s, 0, sizeof(*s));
+	if (mmi == 0 && k->obs.zap)
+		k->obs.zap(k->obs.ctx, sp);
+	if (mmi == 0 && k->obs.install)
+		k->obs.install(k->obs.ctx, sched_self(k->s), dp, d->content, 0);
+	return 0;
+}
+
+int mk_uffd_move(struct mkern *k, int fd, uint64_t dst, uint64_t src,
+		 uint64_t len, uint64_t mode, int64_t *field)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	if (!c)
+		return err;
+	if (!has_ioctl(k, _UFFDIO_MOVE))
+		return -EINVAL;
+	if (c->mmap_changing) {
+		*field = -EAGAIN;
+		return -EAGAIN;
+	}
+	if ((err = validate_range(dst, len)) || (err = validate_range(src, len)))
+		return err;
+	if (mode & ~(UFFDIO_MOVE_MODE_DONTWAKE | UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
+		return -EINVAL;
+	if (k->huge)
+		return -EINVAL; /* anonymous private memory only */
+	int vi = dst_vma(k, mmi, dst, len);
+
+	if (vi < 0) {
+		*field = vi;
+		return vi;
+	}
+	struct mk_mm *mm = &k->mm[mmi];
+	const struct mk_vma *v = &mm->vmas[vi];
+	int64_t done = 0;
+
+	for (uint64_t off = 0; off < len; off += k->ps) {
+		int dp = v->first + (int)((dst + off - v->start) / k->ps);
+		int r = move_page(k, mmi, &mm->pages[dp], dp, src + off, mode);
+
+		if (r < 0) {
+			done = done ? done : r;
+			break;
+		}
+		done += (int64_t)k->ps;
+	}
+	*field = done;
+	if (done < 0)
+		return (int)done;
+	if (!(mode & UFFDIO_MOVE_MODE_DONTWAKE))
+		mk_wake_range(k, c, dst, (uint64_t)done);
+	return (uint64_t)done == len ? 0 : -EAGAIN;
 }
 
 /* ------------------------------------------------------------------ */

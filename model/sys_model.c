@@ -226,29 +226,49 @@ static void label_fill(struct mkern *k, const char *op, const char *fname,
 		    field);
 }
 
+/* Rule 16 before 6.9: no map_changing_lock, so a fill that passed the
+ * mmap_changing check may fill in a later step, after a REMOVE was
+ * queued, read and its range zapped. The check is one step, the fill
+ * the next; 0 with *checked = 1, or the check's refusal. From 6.9 (and
+ * on every profile that has it) the whole fill is one step. */
+static int pre69_check(struct mkern *k, int uffd, uint64_t dst, uint64_t len,
+		       int64_t *field, int *checked)
+{
+	if (k->prof->fill_vs_remove_atomic)
+		return 0;
+	int r = mk_fill_precheck(k, uffd, field);
+
+	if (r)
+		return r;
+	MK_LABEL(k, "fill checked (pre-6.9: the fill is a later step)");
+	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
+	*checked = 1;
+	return 0;
+}
+
 static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 		       uint64_t len, uint64_t mode, int64_t *copied)
 {
 	struct mkern *k = mk_of_sys(sys);
 	int64_t field = MK_FIELD_UNSET;
-	int r;
 	char cs[32] = "?";
-	mk_content src_tag = 0; /* the event's src: 0 when not a buffer */
+	mk_content src_tag = 0; /* the event's src: its first page, 0 when unreadable */
+	uint64_t sa = (uint64_t)(uintptr_t)src;
 
 	sched_point(k->s);
 	mk_touch_uffd_range(k, uffd, dst, len);
-	if (!mk_pool_owns(&k->bufs, src)) {
-		/* the kernel's copy_from_user() fails: nothing filled */
-		r = -EFAULT;
-		field = -EFAULT;
-	} else {
-		mk_content tag = ((const struct mk_buf *)src)->tag;
+	/* the kernel's copy_from_user() reads page by page: an unreadable
+	 * page stops the copy there (rule 14) */
+	int checked = 0;
+	int r = pre69_check(k, uffd, dst, len, &field, &checked);
 
-		src_tag = tag;
-		if (sched_labels_on(k->s))
-			mk_fmt_content(cs, sizeof(cs), tag);
-		r = mk_uffd_copy(k, uffd, dst, tag, len, mode, &field);
-	}
+	if (!r)
+		r = mk_uffd_copy(k, uffd, dst, sa, len, mode, &field, &src_tag,
+				 checked);
+
+	if (sched_labels_on(k->s) && !mk_src_tag(k, sa, k->ps, &src_tag))
+		mk_fmt_content(cs, sizeof(cs), src_tag);
 	if (field == MK_FIELD_UNSET)
 		field = r;
 	/* a full copy reports len; otherwise the bytes done or -errno */
@@ -270,7 +290,11 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 
 	sched_point(k->s);
 	mk_touch_uffd_range(k, uffd, dst, len);
-	int r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field);
+	int checked = 0;
+	int r = pre69_check(k, uffd, dst, len, &field, &checked);
+
+	if (!r)
+		r = mk_uffd_zeropage(k, uffd, dst, len, mode, &field, checked);
 
 	if (field == MK_FIELD_UNSET)
 		field = r;
@@ -327,18 +351,63 @@ static int s_uffd_unregister(sys_t *sys, int uffd, uint64_t start,
 	return r;
 }
 
+static int s_uffd_api(sys_t *sys, int uffd, uint64_t want,
+		      uint64_t *features, uint64_t *ioctls)
+{
+	uint64_t f = 0, io = 0;
+	int r = mk_uffd_api(mk_of_sys(sys), uffd, want, &f, &io);
+
+	if (features)
+		*features = f;
+	if (ioctls)
+		*ioctls = io;
+	return r;
+}
+
+static int s_uffd_move(sys_t *sys, int uffd, uint64_t dst, uint64_t src,
+		       uint64_t len, uint64_t mode, int64_t *moved)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int64_t field = MK_FIELD_UNSET;
+
+	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
+	mk_touch_uffd_range(k, uffd, src, len);
+	int r = mk_uffd_move(k, uffd, dst, src, len, mode, &field);
+
+	if (field == MK_FIELD_UNSET)
+		field = r;
+	if (moved)
+		*moved = field;
+	MK_LABEL(k, "uffd_move 0x%" PRIx64 " <- 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d moved=%" PRId64,
+		 dst, src, len, mode, r, field);
+	return r;
+}
+
+static int s_uffd_poison(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
+			 uint64_t mode, int64_t *updated)
+{
+	struct mkern *k = mk_of_sys(sys);
+	int64_t field = MK_FIELD_UNSET;
+
+	sched_point(k->s);
+	mk_touch_uffd_range(k, uffd, dst, len);
+	int r = mk_uffd_poison(k, uffd, dst, len, mode, &field);
+
+	if (field == MK_FIELD_UNSET)
+		field = r;
+	if (updated)
+		*updated = field;
+	label_fill(k, "uffd_poison", "updated", dst, len, mode, "", r, field);
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* page buffers and the snapshot source                                */
 
 static void *s_buf_alloc(sys_t *sys, uint64_t len)
 {
-	struct mk_buf *b = mk_pool_get(&mk_of_sys(sys)->bufs);
-
-	if (b) {
-		assert(b->tag == 0); /* a fresh buffer reads as zeros */
-		b->len = len;
-	}
-	return b;
+	return mk_buf_new(mk_of_sys(sys), len);
 }
 
 static void s_buf_free(sys_t *sys, void *buf, uint64_t len)
@@ -346,7 +415,7 @@ static void s_buf_free(sys_t *sys, void *buf, uint64_t len)
 	struct mkern *k = mk_of_sys(sys);
 
 	(void)len;
-	if (buf && mk_pool_put(&k->bufs, buf) != 0) {
+	if (buf && mk_buf_put(k, buf) != 0) {
 		MK_LABEL(k, "buf_free: not a live buffer");
 		MEV(k->s, MEV_BAD_FREE, MEV_OBJ_BUF);
 	}
@@ -354,68 +423,120 @@ static void s_buf_free(sys_t *sys, void *buf, uint64_t len)
 
 static void s_buf_zero(sys_t *sys, void *buf, uint64_t len)
 {
-	(void)len;
-	mk_buf_set(mk_of_sys(sys), buf, 0);
+	/* memset of a range that is not a buffer's would crash the handler
+	 * on the real backend; here it changes nothing */
+	(void)mk_buf_write(mk_of_sys(sys), (uint64_t)(uintptr_t)buf, len, NULL,
+			   NULL);
+}
+
+struct snap_src {
+	const struct mkern *k;
+	uint64_t offset;
+};
+
+static int snap_src(void *ctx, uint64_t off, uint64_t n, mk_content *out)
+{
+	const struct snap_src *s = ctx;
+
+	return mk_snap_tag(s->k, s->offset + off, n, out);
+}
+
+/* The failure injection counts reads by the page of their first byte,
+ * as real/sys_real.c does. */
+static int source_fail_take(struct mkern *k, int64_t page)
+{
+	int *f = &k->src_fail[page];
+
+	assert(page >= 0 && page < k->npages && *f >= -1);
+	if (*f < 0)
+		return -EIO;
+	if (*f > 0) {
+		(*f)--;
+		return -EIO;
+	}
+	return 0;
 }
 
 static int s_source_read(sys_t *sys, uint64_t offset, void *buf,
 			 uint64_t len)
 {
 	struct mkern *k = mk_of_sys(sys);
-	int r = 0;
+	uint64_t ba = (uint64_t)(uintptr_t)buf;
 	int64_t page = -1;
+	mk_content t = 0;
+	struct snap_src ss = {k, offset};
 
 	sched_point(k->s);
 	MK_TOUCH(k, MK_OC_SRC, 0, 1); /* mk_source_fail's counts */
-	if (!mk_pool_owns(&k->bufs, buf))
-		r = -EFAULT;
-	else if (len != k->ps || offset < k->cfg.src_offset ||
-		 (offset - k->cfg.src_offset) % k->ps)
-		r = -EINVAL;
-	else if ((offset - k->cfg.src_offset) / k->ps >= (uint64_t)k->npages)
-		r = -EINVAL; /* beyond the snapshot file */
-	else {
+	/* pread(): the file first (a short read is a storage error, -EIO),
+	 * then the buffer (-EFAULT) */
+	int r = mk_snap_tag(k, offset, len ? len : 1, &t);
+
+	if (!r) {
 		page = (int64_t)((offset - k->cfg.src_offset) / k->ps);
-		int *f = &k->src_fail[page];
-
-		assert(page >= 0 && page < k->npages && *f >= -1);
-
-		if (*f < 0) {
-			r = -EIO;
-		} else if (*f > 0) {
-			(*f)--;
-			r = -EIO;
-		} else {
-			((struct mk_buf *)buf)->tag = k->snap[page];
-		}
+		r = source_fail_take(k, page);
 	}
+	if (!r)
+		r = mk_buf_write(k, ba, len, snap_src, &ss);
+	if (r == -EFAULT)
+		page = -1;
 	if (sched_labels_on(k->s)) {
 		char cs[32] = "";
 
-		if (r == 0)
-			mk_fmt_content(cs, sizeof(cs),
-				       ((struct mk_buf *)buf)->tag);
+		if (r == 0 && !mk_src_tag(k, ba, len < k->ps ? len : k->ps, &t))
+			mk_fmt_content(cs, sizeof(cs), t);
 		sched_label(k->s, "source_read p%" PRId64 " -> %d %s", page, r, cs);
-		MEV(k->s, MEV_SOURCE_READ, page, r,
-		    r ? 0 : (int64_t)((struct mk_buf *)buf)->tag);
+		MEV(k->s, MEV_SOURCE_READ, page, r, r ? 0 : (int64_t)t);
 	}
 	return r;
 }
 
 mk_content mk_buf_tag(const struct mkern *k, const void *buf)
 {
-	if (!mk_pool_owns(&k->bufs, buf))
+	mk_content t = 0;
+	uint64_t a = (uint64_t)(uintptr_t)buf, left = mk_buf_left(k, a);
+
+	/* the page at buf, or what is left of the buffer after buf */
+	if (!left || mk_src_tag(k, a, left < k->ps ? left : k->ps, &t))
 		return 0;
-	return ((const struct mk_buf *)buf)->tag;
+	return t;
+}
+
+static int const_src(void *ctx, uint64_t off, uint64_t n, mk_content *out)
+{
+	(void)off;
+	(void)n;
+	*out = *(const mk_content *)ctx;
+	return 0;
+}
+
+int mk_buf_fill(struct mkern *k, void *buf, uint64_t len, mk_content tag)
+{
+	int err = mk_buf_write(k, (uint64_t)(uintptr_t)buf, len, const_src, &tag);
+
+	return err == -EFAULT ? -EINVAL : err;
 }
 
 int mk_buf_set(struct mkern *k, void *buf, mk_content tag)
 {
-	if (!mk_pool_owns(&k->bufs, buf))
-		return -EINVAL;
-	((struct mk_buf *)buf)->tag = tag;
-	assert(mk_buf_tag(k, buf) == tag);
-	return 0;
+	/* every page from buf to the buffer's end */
+	uint64_t n = mk_buf_left(k, (uint64_t)(uintptr_t)buf);
+	int err = n ? mk_buf_fill(k, buf, n, tag) : -EINVAL;
+
+	assert(err || mk_buf_tag(k, buf) == tag);
+	return err;
+}
+
+static const void *s_source_map(sys_t *sys, uint64_t *len)
+{
+	struct mkern *k = mk_of_sys(sys);
+	const char *p = mk_buf_snapmap(k);
+
+	if (len)
+		*len = p ? k->cfg.src_offset + (uint64_t)k->npages * k->ps : 0;
+	/* the mapping starts at the snapshot's offset src_offset: the
+	 * bytes before it are no part of the model's snapshot */
+	return p ? p - k->cfg.src_offset : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -498,4 +619,8 @@ const struct sys_ops mk_sys_ops = {
 	.source_read = s_source_read,
 	.note = s_note,
 	.shared = s_shared,
+	.source_map = s_source_map,
+	.uffd_api = s_uffd_api,
+	.uffd_move = s_uffd_move,
+	.uffd_poison = s_uffd_poison,
 };

@@ -15,13 +15,19 @@
  *  - spawn creates sched threads of kind MK_HANDLER; sleep_ns is a
  *    scheduling point only (there is no time); random comes from the run's
  *    seed (sched_random);
- *  - a page buffer is a tag (mk_content), whatever len says: uffd_copy
- *    installs the tag of src in every page of the range, source_read sets
- *    the buffer to the snapshot tag of the page at that offset (or -EIO
- *    per mk_source_fail), buf_zero to 0. A src that is not a live buffer of
- *    this kernel is an unreadable source: -EFAULT, field -EFAULT; when the
- *    kernel refuses a fill before writing its output field (validation
- *    EINVAL, bad fd), the field reports the call's -errno, as in real/;
+ *  - a page buffer is an address range no code may read (model/buffer.c)
+ *    holding one tag (mk_content) per page: src and buf may point anywhere
+ *    inside a buffer. uffd_copy installs, page by page, the tag of the
+ *    page-sized window of the source at the same offset (MK_FOREIGN for a
+ *    window across two different pages) and stops with EFAULT at the first
+ *    window that is not inside one live buffer or the snapshot mapping
+ *    (rule 14: EFAULT, or EAGAIN with the bytes done); source_read writes
+ *    the snapshot's tags into any part of a buffer (-EIO per
+ *    mk_source_fail, counted by the page of the first byte, or past the
+ *    snapshot's end; -EFAULT when the range is not inside one buffer),
+ *    buf_zero zeros. When the kernel refuses a fill before writing its
+ *    output field (validation EINVAL, bad fd), the field reports the
+ *    call's -errno, as in real/;
  *  - note() only appends text to the current step's label.
  */
 #ifndef UFFDLAB_MODEL_SYS_MODEL_H
@@ -36,5 +42,9 @@ extern const struct sys_ops mk_sys_ops;
  * mk_buf_tag returns 0 for a pointer that is not a live buffer of k. */
 mk_content mk_buf_tag(const struct mkern *k, const void *buf);
 int mk_buf_set(struct mkern *k, void *buf, mk_content tag);
+/* Bytes [buf, buf+len) of one live buffer hold tag in every page (a page
+ * only partly covered: MK_FOREIGN unless its bytes stay alike). -EINVAL
+ * when the range is not inside one live buffer. */
+int mk_buf_fill(struct mkern *k, void *buf, uint64_t len, mk_content tag);
 
 #endif

@@ -51,6 +51,7 @@ struct world {
 	enum hpage last_view[SCN_MAX_PAGES];
 	uint64_t undeclared;
 	int h_live;              /* started, not yet being freed: views valid */
+	int kver;          /* world_set_kernel */
 };
 
 static uint64_t mix(uint64_t x)
@@ -525,6 +526,11 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	return w;
 }
 
+void world_set_kernel(struct world *w, int kver)
+{
+	w->kver = kver;
+}
+
 void world_free(struct world *w)
 {
 	if (!w)
@@ -587,6 +593,7 @@ int world_run(struct world *w, const struct sched_opts *opts,
 		.features = features_of(w->scn),
 		.register_wp = w->scn->wp,
 		.snapshot = w->initial,
+		.kver = w->kver,
 	};
 	/* a handler left by an abandoned run: its coroutines never run again */
 	handler_discard(w->h);

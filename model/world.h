@@ -32,6 +32,9 @@ struct verdict {
 struct world *world_new(const struct scenario *scn, const char *handler,
 			uint64_t variants);
 void world_free(struct world *w);
+/* The kernel profile the next runs simulate (enum mk_kver, 0 = the
+ * default 6.18; model/kernel.h). */
+void world_set_kernel(struct world *w, int kver);
 /* Run one schedule. sink (may be NULL) receives every step when
  * opts->labels is set. Returns 0, or -errno if the run could not start. */
 int world_run(struct world *w, const struct sched_opts *opts,

@@ -6,13 +6,18 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "real/pool.h"
+#include "real/procfs.h"
+#include "real/uffd.h"
 
 /* The poll bits and struct sys_pollfd are declared to match <poll.h>, so the
  * array is handed to poll(2) as is. */
@@ -78,6 +83,13 @@ struct sys_real {
 	/* The replay gate (sys_real_set_gate): set while no thread runs. */
 	const struct sys_real_gate *gate;
 	void *gate_ctx;
+
+	/* source_map's mapping of source_fd, made on first use (buf_mu). */
+	void *map;
+	uint64_t map_len;
+	/* uffd_api: the kernel's available features, asked once (buf_mu) */
+	uint64_t avail;
+	int have_avail;
 };
 
 static struct sys_real *R(sys_t *s)
@@ -718,6 +730,114 @@ int sys_real_threads_running(sys_t *s)
 	return real_pool_busy(R(s)->pool);
 }
 
+/* --- the snapshot mapped, the API handshake, MOVE, POISON --- */
+
+static const void *r_source_map(sys_t *s, uint64_t *len)
+{
+	struct sys_real *r = R(s);
+	struct stat st;
+	void *p = NULL;
+
+	pthread_mutex_lock(&r->buf_mu);
+	if (!r->map && r->source_fd >= 0 && fstat(r->source_fd, &st) == 0 &&
+	    st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
+			       r->source_fd, 0);
+		if (m != MAP_FAILED) {
+			r->map = m;
+			r->map_len = (uint64_t)st.st_size;
+		}
+	}
+	p = r->map;
+	if (len)
+		*len = p ? r->map_len : 0;
+	pthread_mutex_unlock(&r->buf_mu);
+	return p;
+}
+
+/* The kernel's UFFDIO_API answer with nothing requested: every feature
+ * it offers (asked once, on a throwaway uffd). */
+static int available_features(struct sys_real *r, uint64_t *out)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&r->buf_mu);
+	if (!r->have_avail) {
+		char why[128];
+
+		rc = real_uffd_supported(&r->avail, why, sizeof why);
+		r->have_avail = rc == 0;
+	}
+	*out = r->avail;
+	pthread_mutex_unlock(&r->buf_mu);
+	return rc;
+}
+
+/* This uffd's features and the ioctl mask, from its fdinfo
+ * (userfaultfd_show_fdinfo: "API:\t%Lx:%x:%Lx"). */
+static int fdinfo_api(int uffd, uint64_t *features, uint64_t *ioctls)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", uffd);
+	int rc = real_read_small(path, buf, sizeof buf);
+	if (rc)
+		return rc;
+	const char *l = strstr(buf, "\nAPI:");
+	unsigned long long api, io;
+	unsigned f;
+	if (!l || sscanf(l + 6, "%llx:%x:%llx", &api, &f, &io) != 3)
+		return -EINVAL; /* not a uffd */
+	*features = f & ~(1u << 31); /* UFFD_FEATURE_INITIALIZED, internal */
+	*ioctls = io;
+	return 0;
+}
+
+static int r_uffd_api(sys_t *s, int uffd, uint64_t want, uint64_t *features,
+		      uint64_t *ioctls)
+{
+	uint64_t avail = 0, f = 0, io = 0;
+	int rc = available_features(R(s), &avail);
+	if (!rc && (want & ~avail))
+		rc = -EINVAL;
+	if (!rc)
+		rc = fdinfo_api(uffd, &f, &io);
+	if (rc)
+		f = io = 0;
+	if (features)
+		*features = f;
+	if (ioctls)
+		*ioctls = io;
+	return rc;
+}
+
+static int r_uffd_move(sys_t *s, int uffd, uint64_t dst, uint64_t src,
+		       uint64_t len, uint64_t mode, int64_t *moved)
+{
+	(void)s;
+	struct uffdio_move m = {.dst = dst, .src = src, .len = len,
+				.mode = mode, .move = FIELD_UNSET};
+	int rc = ioctl(uffd, UFFDIO_MOVE, &m) ? -errno : 0;
+	if (m.move == FIELD_UNSET)
+		m.move = rc;
+	if (moved)
+		*moved = m.move;
+	return rc;
+}
+
+static int r_uffd_poison(sys_t *s, int uffd, uint64_t dst, uint64_t len,
+			 uint64_t mode, int64_t *updated)
+{
+	(void)s;
+	struct uffdio_poison p = {.range = {.start = dst, .len = len},
+				  .mode = mode, .updated = FIELD_UNSET};
+	int rc = ioctl(uffd, UFFDIO_POISON, &p) ? -errno : 0;
+	if (p.updated == FIELD_UNSET)
+		p.updated = rc;
+	if (updated)
+		*updated = p.updated;
+	return rc;
+}
+
 static const struct sys_ops real_ops = {
 	.spawn = r_spawn,
 	.join = r_join,
@@ -760,6 +880,10 @@ static const struct sys_ops real_ops = {
 	.buf_zero = r_buf_zero,
 	.source_read = r_source_read,
 	.note = r_note,
+	.source_map = r_source_map,
+	.uffd_api = r_uffd_api,
+	.uffd_move = r_uffd_move,
+	.uffd_poison = r_uffd_poison,
 };
 
 int sys_real_new(const struct sys_real_opts *opts, sys_t **out)
@@ -807,6 +931,8 @@ void sys_real_free(sys_t *s)
 	real_pool_free(r->pool);
 	for (int i = 0; i < r->nbufs; i++)
 		free(r->bufs[i]);
+	if (r->map)
+		munmap(r->map, (size_t)r->map_len);
 	pthread_mutex_destroy(&r->buf_mu);
 	pthread_mutex_destroy(&r->fail_mu);
 	free(r->fails);

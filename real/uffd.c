@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -164,4 +165,19 @@ int real_uffd_available(char *why, size_t whylen)
 {
 	uint64_t f;
 	return real_uffd_supported(&f, why, whylen);
+}
+
+int real_kernel_profile(char *rel, size_t n)
+{
+	struct utsname u;
+	if (uname(&u))
+		return -errno;
+	if (rel && n)
+		snprintf(rel, n, "%s", u.release);
+	unsigned maj = 0, min = 0;
+	if (sscanf(u.release, "%u.%u", &maj, &min) != 2)
+		return -EINVAL;
+	unsigned v = maj * 100 + min;
+	/* the rules that changed: 6.15 the field, 6.9 map_changing_lock */
+	return v >= 615 ? 618 : v >= 609 ? 612 : 601;
 }

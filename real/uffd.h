@@ -28,6 +28,11 @@ int real_uffd_register(int uffd, uint64_t start, uint64_t len, uint64_t mode,
 int real_uffd_unregister(int uffd, uint64_t start, uint64_t len);
 /* "EVENT_REMOVE|WP_ASYNC" for a feature mask, into buf. */
 const char *real_uffd_feature_str(uint64_t features, char *buf, size_t len);
+/* The kernel profile (model/kernel.h enum mk_kver: 601, 612, 618) the
+ * running kernel follows, from uname's release: the newest profile whose
+ * behaviour it has (>= 6.15: 618, >= 6.9: 612, else 601); the release
+ * string in rel (may be NULL). -errno when uname fails. */
+int real_kernel_profile(char *rel, size_t n);
 /* 0 if a uffd can be created here, else -errno and the reason in why. */
 int real_uffd_available(char *why, size_t whylen);
 

@@ -37,6 +37,8 @@ static const struct op_info {
 /* A storage blip is a handful of failed reads; a count this large can only
  * be a typo, and N = 0 already says "for good". */
 #define SCN_SOURCE_FAIL_MAX 65535
+/* model/kernel_impl.h MK_MAX_MM - 1: the guest process and its children */
+#define SCN_MAX_FORKS 3
 
 static const char *const role_names[] = {
 	[SCN_GUEST] = "guest",
@@ -239,6 +241,18 @@ int scn_parse_op(struct scn_ctx *c)
 		return scn_fail_at(c, kw,
 				   "too many operations in thread '%s' (max %d)",
 				   th->name, SCN_MAX_OPS);
+	if (oi->kind == SCN_FORK) {
+		int forks = 0;
+		for (int t = 0; t <= ti; t++)
+			for (int i = 0; i < s->threads[t].nops; i++)
+				forks += s->threads[t].ops[i].kind == SCN_FORK;
+		/* the kernel has no such limit: refuse what the model would
+		 * answer differently (EAGAIN) */
+		if (forks >= SCN_MAX_FORKS)
+			return scn_fail_at(c, kw,
+					   "at most %d fork operations per scenario (the simulated kernel's limit of %d child processes)",
+					   SCN_MAX_FORKS, SCN_MAX_FORKS);
+	}
 	op = &th->ops[th->nops];
 	op->kind = oi->kind;
 	op->after_thread = -1;

@@ -19,12 +19,14 @@ static void write_directives(FILE *f, const struct scenario *s)
 	else
 		fprintf(f, "features%s%s%s\n", s->event_remove ? " remove" : "",
 			s->wp ? " wp" : "", s->wp_async ? " wp-async" : "");
-	if (s->workers > 0 || s->retries >= 0) {
+	if (s->workers > 0 || s->retries >= 0 || s->prefetch) {
 		fprintf(f, "handler");
 		if (s->workers > 0)
 			fprintf(f, " workers %d", s->workers);
 		if (s->retries >= 0)
 			fprintf(f, " retries %d", s->retries);
+		if (s->prefetch)
+			fprintf(f, " prefetch");
 		fprintf(f, "\n");
 	}
 	fprintf(f, "contract %s\n", s->contract == SCN_CONTRACT_BREAKS ? "breaks" : "keeps");

@@ -135,6 +135,10 @@ struct cenv_ops {
 	int (*fill)(struct cenv *e, void *buf, uint64_t len, struct cc c);
 	/* A COPY source the kernel cannot read (EFAULT). */
 	const void *(*bad_src)(struct cenv *e);
+	/* A COPY source of len bytes (whole pages) holding c in every page,
+	 * whose next byte cannot be read: where a copy's readable source
+	 * ends (rule 14). Lives until the runner's teardown; NULL on error. */
+	const void *(*short_src)(struct cenv *e, uint64_t len, struct cc c);
 	/* UFFDIO_UNREGISTER of pages [first, first+n), then, when mode != 0,
 	 * UFFDIO_REGISTER of them with mode (UFFDIO_REGISTER_MODE_*). */
 	int (*reg)(struct cenv *e, int first, int n, uint64_t mode);

@@ -224,12 +224,21 @@ static int m_fill(struct cenv *e, void *buf, uint64_t len, struct cc c)
 	struct mcenv *m = M(e);
 	mk_content t;
 
-	(void)len; /* a model buffer is one tag, installed in every page */
 	if (!m->k)
 		return -EBADF;
 	int err = cc_tag(c, &t);
 
-	return err ? err : mk_buf_set(m->k, buf, t);
+	return err ? err : mk_buf_fill(m->k, buf, len, t);
+}
+
+static const void *m_short_src(struct cenv *e, uint64_t len, struct cc c)
+{
+	/* nothing readable follows a model buffer (model/buffer.c) */
+	void *b = e->sys->ops->buf_alloc(e->sys, len);
+
+	if (b && m_fill(e, b, len, c))
+		return NULL;
+	return b;
 }
 
 static const void *m_bad_src(struct cenv *e)
@@ -292,6 +301,7 @@ static const struct cenv_ops model_ops = {
 	.view = m_view,
 	.fill = m_fill,
 	.bad_src = m_bad_src,
+	.short_src = m_short_src,
 	.reg = m_reg,
 	.signal = m_signal,
 	.release = m_release,

@@ -36,6 +36,13 @@ const struct cprobe conform_probes[] = {
 	{"remove_vmas", cprobe_remove_vmas, KB4, "21"},
 	{"hugetlb", cprobe_hugetlb, MB2, "30 31"},
 	{"hugetlb_wp", cprobe_hugetlb_wp, MB2, "32"},
+	{"copy_source", cprobe_copy_source, KB4, "14"},
+	{"source_read", cprobe_source_read, KB4, "14 sys.h source"},
+	{"api", cprobe_api, KB4, "A5 42"},
+	{"poison", cprobe_poison, KB4, "42"},
+	{"move", cprobe_move, KB4, "42"},
+	{"sigbus_wp", cprobe_sigbus_wp, KB4, "41"},
+	{"vma_merge", cprobe_vma_merge, KB4, "21"},
 	{NULL, NULL, 0, NULL},
 };
 

@@ -34,5 +34,12 @@ void cprobe_zeropage_marker(struct cenv *e, struct clog *L);
 void cprobe_zeropage_marker_async(struct cenv *e, struct clog *L);
 void cprobe_hugetlb(struct cenv *e, struct clog *L);
 void cprobe_hugetlb_wp(struct cenv *e, struct clog *L);
+void cprobe_copy_source(struct cenv *e, struct clog *L);
+void cprobe_source_read(struct cenv *e, struct clog *L);
+void cprobe_api(struct cenv *e, struct clog *L);
+void cprobe_poison(struct cenv *e, struct clog *L);
+void cprobe_move(struct cenv *e, struct clog *L);
+void cprobe_sigbus_wp(struct cenv *e, struct clog *L);
+void cprobe_vma_merge(struct cenv *e, struct clog *L);
 
 #endif

@@ -49,6 +49,7 @@
 #define R_BAD_LEN (4ull << 20) /* two huge pages of unreadable source */
 #define BYTES8(v) ((uint64_t)(v) * 0x0101010101010101ull)
 #define R_NUDGE SIGUSR2
+#define R_SHORTS 4
 
 /* Process-wide because signal handlers have no context (see the top). */
 static _Thread_local sigjmp_buf *tl_jmp;
@@ -71,6 +72,7 @@ struct rcenv {
 	struct cenv e;          /* first: a struct cenv * is a struct rcenv * */
 	struct real_region *rg;
 	void *bad;              /* PROT_NONE: the unreadable COPY source */
+	struct { void *p; size_t len; } shorts[R_SHORTS]; /* short_src's */
 	struct rop ops[C_MAX_OPS];
 	int nops;
 };
@@ -442,6 +444,30 @@ static const void *r_bad_src(struct cenv *e)
 	return R(e)->bad;
 }
 
+static const void *r_short_src(struct cenv *e, uint64_t len, struct cc c)
+{
+	struct rcenv *r = R(e);
+	int i = 0;
+
+	while (i < R_SHORTS && r->shorts[i].p)
+		i++;
+	if (i == R_SHORTS || !len || len % e->ps)
+		return NULL;
+	/* the pages, then one page nothing can read */
+	size_t n = (size_t)(len + e->ps);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	r->shorts[i].p = p;
+	r->shorts[i].len = n;
+	if (r_fill(e, p, len, c) ||
+	    mprotect((char *)p + len, (size_t)e->ps, PROT_NONE))
+		return NULL;
+	return p;
+}
+
 static int r_reg(struct cenv *e, int first, int n, uint64_t mode)
 {
 	struct rcenv *r = R(e);
@@ -496,6 +522,7 @@ static const struct cenv_ops real_ops = {
 	.view = r_view,
 	.fill = r_fill,
 	.bad_src = r_bad_src,
+	.short_src = r_short_src,
 	.reg = r_reg,
 	.signal = r_signal,
 	.release = r_release,
@@ -561,6 +588,9 @@ static int teardown(struct rcenv *r, struct clog *log)
 		sys_real_free(e->sys);
 	if (r->bad)
 		munmap(r->bad, R_BAD_LEN);
+	for (int i = 0; i < R_SHORTS; i++)
+		if (r->shorts[i].p)
+			munmap(r->shorts[i].p, r->shorts[i].len);
 	real_region_close(r->rg);
 	free(r);
 	return 0;

@@ -34,6 +34,7 @@
 
 #include "tests/conform.h"
 #include "tests/realtest.h"
+#include "real/uffd.h"
 
 #define MODEL_SEEDS 3
 #define RACE_MODEL_SEEDS 200
@@ -100,6 +101,7 @@ struct ctest {
 	const char *const *expect;   /* NULL-ended, must appear in this order */
 	const char *divergence;      /* known model divergence, or NULL */
 };
+static const struct ctest tests[];
 
 /* The first expected line missing from l (in order), or NULL. */
 static const char *missing_expectation(const struct clog *l, const char *const *expect)
@@ -151,6 +153,17 @@ static void run_model(const struct cprobe *p, struct clog *out)
 	free(other);
 }
 
+/* Each probe's verdict, for the table test_table prints at the end. */
+static const char *verdicts[64];
+
+static void set_verdict(const struct ctest *t, const char *v)
+{
+	int i = (int)(t - tests);
+
+	if (i >= 0 && i < 64)
+		verdicts[i] = v;
+}
+
 static void test_probe(void **state)
 {
 	const struct ctest *t = *state;
@@ -165,9 +178,11 @@ static void test_probe(void **state)
 
 	if (dump_on())
 		print_log("model", m);
+	set_verdict(t, "FAILED");
 	if (!rt_require(p->page_size)) {
 		if (!t->divergence)
 			check_expectations("model", t, m);
+		set_verdict(t, "model only");
 		printf("%s: model only (%.1f ms)\n", p->name, t1 - t0);
 		free(m);
 		free(r);
@@ -191,6 +206,7 @@ static void test_probe(void **state)
 	if (!logs_equal(m, r)) {
 		print_diff(p->name, m, r);
 		if (t->divergence) {
+			set_verdict(t, "known divergence");
 			printf("known divergence (model to be fixed): %s\n", t->divergence);
 			free(m);
 			free(r);
@@ -204,9 +220,11 @@ static void test_probe(void **state)
 		printf("note: %s: the known divergence no longer reproduces; remove its mark: %s\n",
 		       p->name, t->divergence);
 	check_expectations("model", t, m);
+	set_verdict(t, "agree");
 	free(m);
 	free(r);
 }
+
 
 /* ------------------------------------------------------------------ */
 /* key observations per probe: what docs/KERNEL.md's probes saw on 6.18      */
@@ -552,6 +570,86 @@ static const char *const x_hugetlb_wp[] = {
 	NULL,
 };
 
+/* rule 14 and the sources of sys.h: any offset into a buffer, a source
+ * that ends early (seen on 6.18.44 as EAGAIN copied=4096) */
+static const char *const x_copy_source[] = {
+	"offset: COPY p0 len=4096 src=buf+1p mode=0x0 -> 0 copied=4096",
+	"offset: p0 present=1 wp=0 snap(5)",
+	"two from offset: p1 present=1 wp=0 snap(5)",
+	"two from offset: p2 present=1 wp=0 snap(6)",
+	"unaligned: p3 present=1 wp=0 other",
+	"short source: COPY p5 len=8192 src=1 page mode=0x0 -> EAGAIN copied=4096",
+	"short source: p5 present=1 wp=0 snap(7)",
+	"short source: p6 present=0 wp=0 -",
+	"crosses the end: COPY p7 len=4096 src=1 page+8 mode=0x0 -> EFAULT copied=-EFAULT",
+	"zeros unaligned: p8 present=1 wp=0 zero",
+	"present, unreadable: COPY p0 len=4096 src=unreadable mode=0x0 -> EFAULT copied=-EFAULT",
+	NULL,
+};
+
+static const char *const x_source_read[] = {
+	"two pages: source_read p8 len=8192 -> 0",
+	"two pages: p8 present=1 wp=0 snap(8)",
+	"two pages: p9 present=1 wp=0 snap(9)",
+	"into buf+2p: p10 present=1 wp=0 snap(10)",
+	"map: mapped len=16 pages",
+	"map: p11 present=1 wp=0 snap(11)",
+	"map two: p12 present=1 wp=0 snap(3)",
+	"map two: p13 present=1 wp=0 snap(4)",
+	NULL,
+};
+
+/* A5 (6.18.44: fdinfo's mask UFFD_API_IOCTLS|UFFD_API_RANGE_IOCTLS);
+ * MOVE needs no feature bit, the bit only says the ioctl exists */
+static const char *const x_api[] = {
+	"nothing wanted: API want=0x0 -> 0 features=0x108 ioctls=0x80000000000001ff",
+	"known, not given: API want=0x8000 -> 0 features=0x108 ioctls=0x80000000000001ff",
+	"unknown bit: API want=0x40000000 -> EINVAL features=0x0 ioctls=0x0",
+	"no MOVE feature: MOVE p1 <- p0 len=4096 mode=0x0 -> 0 moved=4096",
+	"no MOVE feature: p0 present=0 wp=0 -",
+	NULL,
+};
+
+/* rule 42, seen on 6.18.44: a COPY installs over a poison marker */
+static const char *const x_poison[] = {
+	"poison: POISON p0 len=8192 mode=0x0 -> 0 updated=8192",
+	"read poisoned: h0 done rc=EFAULT",
+	"copy over marker: COPY p1 len=4096 src=snap(1) mode=0x0 -> 0 copied=4096",
+	"zeropage over marker: ZEROPAGE p2 len=4096 mode=0x0 -> EEXIST zeroed=-EEXIST",
+	"present: POISON p3 len=4096 mode=0x0 -> EEXIST updated=-EEXIST",
+	"waiter: h1 done rc=EFAULT",
+	"after dontneed:  PF p5 flags=0",
+	"served: h3 done rc=0 seen=snap(5)",
+	NULL,
+};
+
+static const char *const x_move[] = {
+	"move: p0 present=0 wp=0 -",
+	"move: p4 present=1 wp=0 snap(0)",
+	"onto present: MOVE p4 <- p1 len=4096 mode=0x0 -> EEXIST moved=-EEXIST",
+	"missing source: MOVE p6 <- p0 len=4096 mode=0x0 -> ENOENT moved=-ENOENT",
+	"holes allowed: MOVE p6 <- p0 len=4096 mode=0x2 -> 0 moved=4096",
+	"holes allowed: p6 present=0 wp=0 -",
+	"waiter: h0 done rc=0 seen=snap(0)",
+	NULL,
+};
+
+/* rule 41 for a WP fault (handle_userfault: the feature before the reason) */
+static const char *const x_sigbus_wp[] = {
+	"write wp page: h0 done rc=EFAULT",
+	"nothing queued: read(8) -> EAGAIN",
+	"unchanged: p0 present=1 wp=1 snap(0)",
+	NULL,
+};
+
+/* rule 21 after VMAs merge back (vma_modify_flags_uffd) */
+static const char *const x_vma_merge[] = {
+	"split: 0 of 20 unregisters failed",
+	"one REMOVE: read(8) -> 1",
+	"one REMOVE:  REMOVE [p0,p40)",
+	"still one:  REMOVE [p0,p40)",
+	NULL,
+};
 
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
@@ -579,6 +677,13 @@ static const struct ctest tests[] = {
 	{"remove_vmas", x_remove_vmas, NULL},
 	{"hugetlb", x_hugetlb, NULL},
 	{"hugetlb_wp", x_hugetlb_wp, NULL},
+	{"copy_source", x_copy_source, NULL},
+	{"source_read", x_source_read, NULL},
+	{"api", x_api, NULL},
+	{"poison", x_poison, NULL},
+	{"move", x_move, NULL},
+	{"sigbus_wp", x_sigbus_wp, NULL},
+	{"vma_merge", x_vma_merge, NULL},
 };
 
 /* ------------------------------------------------------------------ */
@@ -656,6 +761,31 @@ static void test_remove_race(void **state)
 
 /* ------------------------------------------------------------------ */
 
+/* The coverage table: docs/KERNEL.md rule x probe x verdict, on the model
+ * (its default profile) and the running kernel. README.md carries it. */
+static void test_table(void **state)
+{
+	char rel[128] = "?";
+	int kp = real_kernel_profile(rel, sizeof rel);
+
+	(void)state;
+	printf("conformance: model (profile 6.18) vs running kernel %s (profile %s)\n",
+	       rel, kp == 618 ? "6.18" : kp == 612 ? "6.12" : kp == 601 ? "6.1" : "?");
+	printf("| rules | probe | page | verdict |\n|---|---|---|---|\n");
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		const struct cprobe *p = conform_probe(tests[i].probe);
+		const char *v = verdicts[i] ? verdicts[i] : "not run";
+
+		printf("| %s | %s | %s | %s |\n", p ? p->rules : "?", tests[i].probe,
+		       p && p->page_size > 4096 ? "2M" : "4K", v);
+		bad += strcmp(v, "agree") && strcmp(v, "model only");
+	}
+	printf("| 25 | remove_race | 4K | outcome sets (test_remove_race) |\n");
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	struct CMUnitTest t[64];
@@ -668,5 +798,6 @@ int main(void)
 	}
 	t[n++] = (struct CMUnitTest){"remove_race", test_remove_race, rt_setup,
 				     rt_teardown, NULL};
+	t[n++] = (struct CMUnitTest){"table", test_table, NULL, NULL, NULL};
 	return _cmocka_run_group_tests("conformance", t, n, NULL, NULL);
 }

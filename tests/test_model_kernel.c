@@ -111,7 +111,10 @@ static int copy_pages(struct x *x, int page, int n, mk_content tag,
 		      uint64_t mode, int64_t *field)
 {
 	const struct sys_ops *o = x->sys->ops;
-	void *b = o->buf_alloc(x->sys, x->ps);
+	/* one page of source per page copied (a copy stops where its
+	 * source ends, rule 14) */
+	uint64_t blen = (uint64_t)(n > 0 ? n : 1) * x->ps;
+	void *b = o->buf_alloc(x->sys, blen);
 	int64_t f;
 
 	assert_non_null(b);
@@ -119,7 +122,7 @@ static int copy_pages(struct x *x, int page, int n, mk_content tag,
 	int r = o->uffd_copy(x->sys, x->uffd, ADDR(x, page), b,
 			     (uint64_t)n * x->ps, mode, &f);
 
-	o->buf_free(x->sys, b, x->ps);
+	o->buf_free(x->sys, b, blen);
 	if (field)
 		*field = f;
 	return r;
@@ -985,6 +988,91 @@ static void test_r16_fill_atomic_vs_remove(void **st)
 	}
 	assert_true(before > 0);
 	assert_true(refused > 0);
+}
+
+/* Rule 16 before 6.9: the observer sees every install of page 0, with
+ * mmap_changing at that moment and whether page 0 was zapped before. */
+static void r16old_install(void *ctx, int tid, int page, mk_content c, int wp)
+{
+	struct x *x = ctx;
+
+	(void)tid;
+	(void)c;
+	(void)wp;
+	if (page != 0)
+		return;
+	if (mk_mmap_changing(x->k) > 0)
+		x->r[10] = 1; /* filled while the REMOVE was queued */
+	if (x->r[11])
+		x->r[12] = 1; /* filled after the zap */
+}
+
+static void r16old_zap(void *ctx, int page)
+{
+	struct x *x = ctx;
+
+	if (page == 0)
+		x->r[11] = 1;
+}
+
+static void r16old_copier(void *a)
+{
+	struct x *x = a;
+
+	x->r[1] = copy_pages(x, 0, 1, MK_SNAP(9), 0, &x->f[1]);
+	x->done[1] = 1;
+}
+
+static void r16old_reader(void *a)
+{
+	struct x *x = a;
+
+	while (!x->done[0] || !x->done[1])
+		if (rd(x, x->m, 8) < 0)
+			sched_yield(x->s);
+}
+
+/* How many of 300 seeds filled page 0 while its REMOVE was queued, and
+ * after its zap, on kernel profile kver. */
+static void r16_window(int kver, int *queued, int *after_zap)
+{
+	*queued = *after_zap = 0;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct x x;
+		struct mk_config c = cfg_basic(UFFD_FEATURE_EVENT_REMOVE);
+
+		c.kver = kver;
+		x_init(&x, &c, seed);
+		struct mk_observer o = {.ctx = &x, .install = r16old_install,
+					.zap = r16old_zap};
+
+		mk_set_observer(x.k, &o);
+		x.tid[0] = spawn(&x, "b", MK_BALLOON, r16_balloon);
+		x.tid[1] = spawn(&x, "h", MK_HANDLER, r16old_copier);
+		x.tid[2] = spawn(&x, "r", MK_HANDLER, r16old_reader);
+		assert_int_equal(sched_run(x.s), SCHED_DONE);
+		*queued += x.r[10];
+		*after_zap += x.r[12] && x.r[1] == 0;
+		x_fini(&x);
+	}
+}
+
+/* Rule 16 by profile: from 6.9 no fill happens while a REMOVE is queued
+ * (map_changing_lock); on 6.1 a COPY that passed its check fills later,
+ * even after the zap of a REMOVE queued after its check. */
+static void test_r16_profiles(void **st)
+{
+	(void)st;
+	int q, z;
+
+	r16_window(MK_K6_18, &q, &z);
+	assert_int_equal(q, 0);
+	r16_window(MK_K6_12, &q, &z);
+	assert_int_equal(q, 0);
+	r16_window(MK_K6_1, &q, &z);
+	printf("6.1: %d of 300 seeds filled while the REMOVE was queued, %d after its zap\n", q, z);
+	assert_true(q > 0);
+	assert_true(z > 0);
 }
 
 static void r17_handler(void *a)
@@ -2873,6 +2961,7 @@ int main(void)
 		cmocka_unit_test(test_r14_partial_fill),
 		cmocka_unit_test(test_r15_wake_prefix),
 		cmocka_unit_test(test_r16_fill_atomic_vs_remove),
+		cmocka_unit_test(test_r16_profiles),
 		cmocka_unit_test(test_r17_validation),
 		cmocka_unit_test(test_r18_zeropage),
 		cmocka_unit_test(test_r19_wake),

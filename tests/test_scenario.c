@@ -597,6 +597,8 @@ static const struct bad {
 	{"memory 4k 4\nread 1\n",
 	 "t.scn:2:1: operation 'read' outside a thread"},
 	{H "  jump 1\n", "t.scn:3:3: unknown operation 'jump'"},
+	{HB "  fork\n  fork\n  fork\n  fork\n",
+	 "t.scn:6:3: at most 3 fork operations per scenario (the simulated kernel's limit of 3 child processes)"},
 	{H "  read\n", "t.scn:3:7: expected page"},
 	{H "  read 4\n", "t.scn:3:8: page 4 out of range (memory has 4 pages)"},
 	{H "  read x\n", "t.scn:3:8: expected page (a number), got 'x'"},

@@ -69,7 +69,14 @@ static int naive_init(struct handler *h, sys_t *sys, const struct handler_config
 	n->sys = sys;
 	n->cfg = *cfg;
 	n->exit_fds[0] = n->exit_fds[1] = -1;
-	int err = sys->ops->pipe(sys, n->exit_fds);
+	/* the one ioctl it needs: a uffd without COPY is refused */
+	uint64_t features = 0, ioctls = 0;
+	int err = sys->ops->uffd_api(sys, cfg->uffd, 0, &features, &ioctls);
+	if (!err && !(ioctls & ((uint64_t)1 << _UFFDIO_COPY)))
+		err = -EOPNOTSUPP;
+	if (err)
+		return err;
+	err = sys->ops->pipe(sys, n->exit_fds);
 	if (!err && !(n->buf = sys->ops->buf_alloc(sys, cfg->page_size)))
 		err = -ENOMEM;
 	return err; /* the registry calls naive_free on an error */

@@ -1,0 +1,56 @@
+/* tests/conform_probes_vma.c — conformance probes of the smaller
+ * divergences an independent check found: a WP fault under the SIGBUS
+ * feature, and VMAs merging again after unregister + re-register
+ * (docs/KERNEL.md rules 21, 41). Logged as the other probes are; the
+ * table is in tests/conform_probes.c.
+ */
+#include "tests/conform_probes.h"
+
+#include "tests/conform_probe_util.h"
+
+/* Rule 41: with UFFD_FEATURE_SIGBUS a write to a write-protected page
+ * raises SIGBUS (EFAULT here) and queues nothing: handle_userfault looks
+ * at the feature before the fault's reason. */
+void cprobe_sigbus_wp(struct cenv *e, struct clog *L)
+{
+	PROBE_BEGIN(e, L);
+
+	if (p_open(c, KB4, 4, UFFD_FEATURE_SIGBUS, 1))
+		return;
+	p_copy(c, "setup", 0, 1, cc_snap(0), COPY_WP);
+	int h0 = p_write(c, 0, 0x31);
+	p_settle(c);
+	p_state(c, "write wp page", h0);
+	p_uread(c, "nothing queued", 8);
+	p_view(c, "unchanged", 0);
+	int h1 = p_read(c, 0);
+	p_settle(c);
+	p_state(c, "read wp page", h1);
+}
+
+/* Rule 21 with VMA merging: alternate pages unregistered (20 splits, 40
+ * VMAs), then all registered again with the same mode: one VMA, so one
+ * REMOVE for the whole range. */
+void cprobe_vma_merge(struct cenv *e, struct clog *L)
+{
+	PROBE_BEGIN(e, L);
+	int fails = 0;
+
+	if (p_open(c, KB4, 40, UFFD_FEATURE_EVENT_REMOVE, 0))
+		return;
+	for (int p = 1; p < 40; p += 2)
+		fails += e->ops->reg(e, p, 1, 0) != 0;
+	clog_add(L, "split: %d of 20 unregisters failed", fails);
+	p_reg(c, "merge", 0, 40, UFFDIO_REGISTER_MODE_MISSING);
+	int h0 = p_dontneed(c, 0, 40);
+	p_settle(c);
+	p_uread(c, "one REMOVE", 8);
+	p_settle(c);
+	p_state(c, "one REMOVE", h0);
+	p_reg(c, "same mode", 4, 2, UFFDIO_REGISTER_MODE_MISSING);
+	int h1 = p_dontneed(c, 0, 40);
+	p_settle(c);
+	p_uread(c, "still one", 8);
+	p_settle(c);
+	p_state(c, "still one", h1);
+}
