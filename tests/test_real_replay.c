@@ -103,14 +103,14 @@ static void test_zoo_late_window_held(void **state)
 		return;
 	}
 	assert_non_null(strstr(r.window, "window held on hardware"));
-	assert_non_null(strstr(r.window, "held between lowering mmap_changing and its zap (step 26)"));
+	assert_non_null(strstr(r.window, "held between lowering mmap_changing and its zap (step "));
 	if (rt_page_size(state) == rt_4k) {
 		if (r.v != RR_CONFIRMED)
 			fail_msg("4k: %s: %s", rr_verdict_name(r.v), r.why);
 		assert_string_equal(r.name, "lost-wake");
 	} else {
 		assert_int_equal(r.v, RR_DIVERGED);
-		assert_non_null(strstr(r.why, "step 25: worker does uffd_copy on hardware"));
+		assert_non_null(strstr(r.why, ": worker does uffd_copy on hardware"));
 	}
 }
 
