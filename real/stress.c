@@ -99,8 +99,9 @@ uint64_t real_content_tag(const struct scenario *scn, int page, int content, uin
 	enum real_content c = (enum real_content)content;
 	if (c == REAL_C_ZERO)
 		return 0;
+	/* a `snapshot P zero` page holds zeros: the model tags them 0 */
 	if (c == REAL_C_SNAPSHOT)
-		return T_SNAP((uint64_t)page);
+		return scn->fill[page] == SCN_FILL_ZERO ? 0 : T_SNAP((uint64_t)page);
 	if (c != REAL_C_WRITTEN)
 		return INV_FOREIGN;
 	for (int t = 0; t < scn->nthreads; t++)
