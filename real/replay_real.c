@@ -48,6 +48,8 @@ struct rr_run {
 	uint64_t initial[SCN_MAX_PAGES];
 	int read_locks[RTS_MAX_THREADS];
 	int reader;               /* the tid that reads the uffd, or -1 */
+	/* uffd calls on a number that was no open uffd (fd-after-close) */
+	int bad_uffd_calls, bad_uffd_tid, bad_uffd_err;
 	int violated;
 	int setup_failed;
 	int harness_done;
@@ -239,6 +241,21 @@ static void compare(struct rr_run *r, enum sys_real_op op, const struct sys_real
 			 tls_step, rts_op_name(op), (long long)ob->res, (long long)e->f[fi]);
 }
 
+/* A handler's uffd call the kernel refused for its fd: EBADF (closed) or
+ * ENOTTY (the number now names another file). */
+static void note_bad_uffd_call(struct rr_run *r, int me, enum sys_real_op op, int64_t res)
+{
+	int uffd_op = op == SYS_REAL_OP_UFFD_READ || op == SYS_REAL_OP_UFFD_COPY ||
+		      op == SYS_REAL_OP_UFFD_ZEROPAGE || op == SYS_REAL_OP_UFFD_WAKE ||
+		      op == SYS_REAL_OP_UFFD_WP || op == SYS_REAL_OP_UFFD_UNREGISTER;
+	if (!uffd_op || (res != -EBADF && res != -ENOTTY))
+		return;
+	if (!r->bad_uffd_calls++) {
+		r->bad_uffd_tid = me;
+		r->bad_uffd_err = (int)res;
+	}
+}
+
 static void g_leave(void *ctx, enum sys_real_op op, const struct sys_real_obs *ob)
 {
 	struct rr_run *r = ctx;
@@ -249,6 +266,7 @@ static void g_leave(void *ctx, enum sys_real_op op, const struct sys_real_obs *o
 			r->read_locks[me]++;
 		if (op == SYS_REAL_OP_UFFD_READ)
 			r->reader = me;
+		note_bad_uffd_call(r, me, op, ob->res);
 		pthread_mutex_unlock(&r->mu);
 		if (op == SYS_REAL_OP_UFFD_COPY || op == SYS_REAL_OP_UFFD_ZEROPAGE)
 			check_install(r, ob, op == SYS_REAL_OP_UFFD_ZEROPAGE);
@@ -543,7 +561,13 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 		return;
 	int err = real_env_stop(r->e);
 	struct inv_facts st = {.layer = INV_AT_STOP};
-	st.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(r->e->h)};
+	pthread_mutex_lock(&r->mu); /* the handler's threads are done */
+	st.u.stop = (struct inv_stop){
+		.err = err, .handler_error = handler_error(r->e->h),
+		.bad_uffd_calls = r->bad_uffd_calls, .bad_uffd_err = r->bad_uffd_err,
+		.bad_uffd_fd = -1, /* the gate does not see the number */
+		.bad_uffd_who = r->bad_uffd_calls ? r->o->plan->names[r->bad_uffd_tid] : NULL};
+	pthread_mutex_unlock(&r->mu);
 	struct inv_report rep;
 	if (inv_check(&st, &rep))
 		violated(r, &rep, "handler_stop on hardware");

@@ -296,8 +296,10 @@ long rts_enter(struct rts *ts, enum sys_real_op op)
 		if (!park_locked(ts, me))
 			goto out;
 		/* a bare step (a wake-up in the simulator) where the call is
-		 * not a bare point: it passes, in its place in the order */
+		 * not a bare point: it passes, in its place in the order (dup
+		 * is a bare step in the simulator too: a label, no event) */
 		if (op != SYS_REAL_OP_YIELD && op != SYS_REAL_OP_BLOCK &&
+		    op != SYS_REAL_OP_DUP &&
 		    step_at(ts, ts->cur)->nev == 0 && step_at(ts, ts->cur)->tid == me) {
 			ts->cur++;
 			pthread_cond_broadcast(&ts->cv);
