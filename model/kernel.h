@@ -130,8 +130,9 @@ int mk_madvise(struct mkern *k, int mm, uint64_t start, uint64_t len);
  * (-EINVAL), the range is [its address, + (last-first+1) pages). */
 int mk_munmap(struct mkern *k, int first, int last);
 /* mremap-move pages first..last (one VMA, else -EFAULT) to a fresh
- * address the kernel picks, or to new_start (free, page-aligned, else
- * -EINVAL), rule 38. 0 or -errno. */
+ * address the kernel picks, or to new_start (page-aligned and not
+ * overlapping the old range, else -EINVAL; whatever is mapped there is
+ * unmapped first, as MREMAP_FIXED does), rule 38. 0 or -errno. */
 int mk_mremap(struct mkern *k, int first, int last);
 int mk_mremap_to(struct mkern *k, int first, int last, uint64_t new_start);
 /* fork (rule 39): returns the child's mm number (>= 1), or -errno

@@ -92,6 +92,8 @@ enum cop_kind {
 	COP_KREAD,             /* a system call reads the page's first word (rule 12) */
 	COP_MADVISE,           /* madvise(DONTNEED) of [base+off, base+off+len) */
 	COP_MUNMAP,            /* munmap of [base+off, base+off+len) (page aligned) */
+	COP_MREMAP,            /* mremap(MAYMOVE|FIXED) of len bytes from page
+				* `page` to base+off (rule 38) */
 };
 
 struct cop {

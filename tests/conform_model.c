@@ -134,6 +134,14 @@ static void op_main(void *arg)
 			o->rc = mk_munmap(k, (int)(op->off / e->ps),
 					  (int)((op->off + op->len) / e->ps) - 1);
 		break;
+	case COP_MREMAP:
+		if (op->off % e->ps || op->len % e->ps || !op->len)
+			o->rc = -EINVAL;
+		else
+			o->rc = mk_mremap_to(k, op->page, op->page +
+					     (int)(op->len / e->ps) - 1,
+					     e->base + op->off);
+		break;
 	default:
 		o->rc = -EINVAL;
 	}

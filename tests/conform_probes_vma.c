@@ -54,3 +54,32 @@ void cprobe_vma_merge(struct cenv *e, struct clog *L)
 	p_settle(c);
 	p_state(c, "still one", h1);
 }
+
+/* Rules 37, 38: mremap(MREMAP_FIXED) onto a mapped, registered range
+ * unmaps it first: early UNMAP of the target, then REMAP, then UNMAP of
+ * the old range, the caller blocked until each is read; a target that
+ * overlaps the old range is EINVAL. */
+void cprobe_remap(struct cenv *e, struct clog *L)
+{
+	PROBE_BEGIN(e, L);
+
+	if (p_open(c, KB4, 8, UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_UNMAP, 0))
+		return;
+	p_copy(c, "setup", 0, 1, cc_snap(0), 0);
+	int h0 = p_mremap(c, 0, 2, 4);
+	p_settle(c);
+	p_state(c, "target unmap", h0);
+	p_uread(c, "target unmap", 8);
+	p_settle(c);
+	p_state(c, "remap", h0);
+	p_uread(c, "remap", 8);
+	p_settle(c);
+	p_state(c, "old unmap", h0);
+	p_uread(c, "old unmap", 8);
+	p_settle(c);
+	p_state(c, "done", h0);
+	int h1 = p_mremap(c, 6, 2, 7);
+	p_settle(c);
+	p_state(c, "overlap", h1);
+	p_uread(c, "overlap", 8);
+}

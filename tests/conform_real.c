@@ -281,6 +281,12 @@ static void *op_main(void *arg)
 	case COP_MUNMAP:
 		o->rc = munmap(a, (size_t)o->op.len) ? -errno : 0;
 		break;
+	case COP_MREMAP: {
+		void *from = (void *)(uintptr_t)(rg->base + (uint64_t)o->op.page * rg->page_size);
+		o->rc = mremap(from, (size_t)o->op.len, (size_t)o->op.len,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, a) == MAP_FAILED ? -errno : 0;
+		break;
+	}
 	default:
 		o->rc = -EINVAL;
 	}

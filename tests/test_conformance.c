@@ -651,6 +651,18 @@ static const char *const x_vma_merge[] = {
 	NULL,
 };
 
+/* rules 37, 38 on 6.18.44: MREMAP_FIXED's implicit unmap of the target */
+static const char *const x_remap[] = {
+	"target unmap: h0 blocked",
+	"target unmap:  UNMAP [p4,p6)",
+	"remap: h0 blocked",
+	"remap:  REMAP p0->p4 len=8192",
+	"old unmap:  UNMAP [p0,p2)",
+	"done: h0 done rc=0",
+	"overlap: h1 done rc=EINVAL",
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -684,6 +696,7 @@ static const struct ctest tests[] = {
 	{"move", x_move, NULL},
 	{"sigbus_wp", x_sigbus_wp, NULL},
 	{"vma_merge", x_vma_merge, NULL},
+	{"remap", x_remap, NULL},
 };
 
 /* ------------------------------------------------------------------ */
