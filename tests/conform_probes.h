@@ -42,5 +42,6 @@ void cprobe_move(struct cenv *e, struct clog *L);
 void cprobe_sigbus_wp(struct cenv *e, struct clog *L);
 void cprobe_vma_merge(struct cenv *e, struct clog *L);
 void cprobe_remap(struct cenv *e, struct clog *L);
+void cprobe_proc(struct cenv *e, struct clog *L);
 
 #endif

@@ -663,6 +663,15 @@ static const char *const x_remap[] = {
 	NULL,
 };
 
+/* rule 43 (p12) on 6.18.44 */
+static const char *const x_proc[] = {
+	"unread fault: pending=1 total=1 h0 S handle_userfault",
+	"read fault: pending=0 total=1 h0 S handle_userfault",
+	"event: pending=0 total=1 h1 D userfaultfd_event_wait_completion",
+	"served: pending=0 total=0 h0 other",
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -697,6 +706,7 @@ static const struct ctest tests[] = {
 	{"sigbus_wp", x_sigbus_wp, NULL},
 	{"vma_merge", x_vma_merge, NULL},
 	{"remap", x_remap, NULL},
+	{"proc", x_proc, NULL},
 };
 
 /* ------------------------------------------------------------------ */
