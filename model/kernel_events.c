@@ -580,16 +580,14 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 	struct uffd_msg m;
 
 	if (remap_ev) {
-		memset(&m, 0, sizeof(m));
-		m.event = UFFD_EVENT_REMAP;
+		m = (struct uffd_msg){.event = UFFD_EVENT_REMAP};
 		m.arg.remap.from = start;
 		m.arg.remap.to = to;
 		m.arg.remap.len = len;
 		event_done(k, c, "REMAP", MEV_T_REMAP, mk_event_wait(k, c, t, &m));
 	}
 	if (unmap_ev) {
-		memset(&m, 0, sizeof(m));
-		m.event = UFFD_EVENT_UNMAP;
+		m = (struct uffd_msg){.event = UFFD_EVENT_UNMAP};
 		m.arg.remove.start = start;
 		m.arg.remove.end = end;
 		event_done(k, c, "UNMAP", MEV_T_UNMAP, mk_event_wait(k, c, t, &m));
