@@ -410,7 +410,7 @@ static const struct command commands[] = {
 	{"real", "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]",
 	 "run a scenario's threads on the real kernel with the same oracle", cmd_real},
 	{"list", "[DIR]", "handlers, invariants, strategies, variants and scenarios", cmd_list},
-	{"run", "[--runs N] [--sim-only]",
+	{"run", "[--runs N] [--sim-only] [--kernel 6.1|6.12|6.18]",
 	 "the main job: the library on every handler, the zoo, the real kernel; exit 1 if anything\n"
 	 "        came out otherwise than the scenarios' expect lines and the variant table say",
 	 cmd_run},

@@ -3,8 +3,10 @@
  * Contract: one `struct mkern` models one guest process (Firecracker) whose
  * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
  * the handler process, and implements handler/sys.h on top of sched/. It
- * obeys the numbered Model rules of docs/KERNEL.md 1-41 (not 42: POISON and
- * MOVE; not 43: fdinfo is for real/), rule numbers in the comments of
+ * obeys the numbered Model rules of docs/KERNEL.md 1-42 (43, fdinfo and
+ * /proc, is for real/; the model's state says the same), in the kernel
+ * profile mk_config.kver selects (6.1, 6.12, 6.18: model/profile.c),
+ * rule numbers in the comments of
  * model/kernel_*.c. Everything is driven by coroutines of the
  * kernel's scheduler: every sys op and every guest-side operation below
  * starts with a scheduling point and blocks (sched_block) exactly where the
