@@ -35,7 +35,7 @@ TEST_HELPERS := $(filter-out tests/test_% tests/bench_%,$(wildcard tests/*.c))
 TEST_HOBJ := $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 HDRS      := $(wildcard */*.h *.h)
 
-.PHONY: all pkgcheck deps run test bench asan tsan valgrind fuzz install uninstall check-graphviz clean
+.PHONY: all pkgcheck deps run test bench mutants asan tsan valgrind fuzz install uninstall check-graphviz clean
 # test helpers and library objects are kept, not deleted as intermediates
 .SECONDARY: $(TEST_HOBJ) $(LIB_OBJ)
 
@@ -99,6 +99,12 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+	@if [ "$${BENCH_MUTANTS:-0}" = 1 ]; then ./tests/mutants/run.sh; else \
+	  echo "bench: mutation-score skipped (make mutants, or BENCH_MUTANTS=1 make bench: about 20 minutes)"; fi
+
+# the mutation score of reference: tests/mutants/README.md (not part of make test)
+mutants: deps
+	@./tests/mutants/run.sh
 
 # sanitizer builds check correctness, not speed: no link-time optimisation,
 # which would redo the whole library at each of the test binaries' links
@@ -120,7 +126,7 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@for t in test_sched test_trace test_oracle test_tracker test_scenario test_model_kernel test_model_sys test_invariant test_handler_api test_abandon; do \
 	  [ -x $(BUILD)/tests/$$t ] || continue; echo "valgrind $$t"; $(VG) $(BUILD)/tests/$$t >/dev/null 2>&1 || { echo "valgrind: $$t failed"; exit 1; }; done
-	@$(VG) $(BUILD)/uffdlab explore scenarios/zoo/stale-source.scn --variant stale-source --runs 200 --out $(BUILD)/vg >/dev/null; \
+	@$(VG) $(BUILD)/uffdlab explore scenarios/zoo/b01-stale-source.scn --variant stale-source --runs 200 --out $(BUILD)/vg >/dev/null; \
 	  test $$? -eq 1 || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@$(VG) $(BUILD)/uffdlab explore scenarios/parallel.scn --runs 200 --out $(BUILD)/vg >/dev/null || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@echo "valgrind: clean"

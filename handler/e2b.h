@@ -30,9 +30,12 @@ enum fix {
 	/* ask the uffd for WP_ASYNC before serving WP-registered memory, and
 	 * refuse to start without it (handler/README.md) */
 	FIX_ASK_FEATURES = 1u << 4,
+	/* a 4 KiB read zero-fill under WP is one COPY of zeros with
+	 * MODE_WP, not ZEROPAGE + WRITEPROTECT + WAKE (found by swarm) */
+	FIX_ZERO_COPY = 1u << 5,
 };
 #define FIX_ALL (FIX_READ_GATE | FIX_WAKE_DEFERRED | FIX_YIELD_ON_RETRY | FIX_NO_SHORT_CIRCUIT | \
-		 FIX_ASK_FEATURES)
+		 FIX_ASK_FEATURES | FIX_ZERO_COPY)
 enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
 
 /* One drain of the uffd: the faults and REMOVEs it read. */

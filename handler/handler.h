@@ -38,6 +38,10 @@ struct handler_config {
 	uint64_t backoff_base_ns; /* 0 = the handler's default */
 	uint64_t backoff_cap_ns;  /* 0 = the handler's default */
 	uint64_t variants;    /* bit set of enum variant */
+	/* start the handler's own full-memory prefetcher after the handshake
+	 * (Wrenn's Prefetch(), cancelled by stop); ignored by handlers that
+	 * have none */
+	int prefetch_all;
 };
 
 /* The handler's own view of one page, which it would export with the
@@ -105,6 +109,19 @@ struct handler_desc {
 	uint64_t variants;       /* the enum variant bits it accepts */
 	size_t size;             /* of its object, >= sizeof(struct handler) */
 	const struct handler_ops *ops;
+	/* 1: data-race-free as the reducing dfs needs it (docs/DESIGN.md):
+	 * memory its threads share is accessed only under a sys mutex or the
+	 * write side of a sys rwlock, through sys atomics, or declared with
+	 * sys_shared(); page_view() reads only SYS_SHARED_PAGE(page) and
+	 * error() only SYS_SHARED_ERROR. 0 (the default of a row that does not
+	 * say): the search treats every step of its threads as dependent. */
+	int drf;
+	uint64_t racy_variants;  /* variants that break drf (race on purpose) */
+	/* 1: a seed system's handler modelled as found (wrenn, fc-example):
+	 * `uffdlab run` judges it on the scenarios whose expect lines name
+	 * it, apart from the library table, which records e2b-ref's and
+	 * reference's expectations only */
+	int seed;
 };
 
 /* ---- the registry ---- */
@@ -113,6 +130,9 @@ struct handler_desc {
  * them. The first one is the default handler. */
 const struct handler_desc *const *handler_list(int *n);
 const struct handler_desc *handler_find(const char *name);
+/* Whether handler `name` with these variants is data-race-free (its row's
+ * drf, no racy variant): 0 for an unknown name. */
+int handler_drf(const char *name, uint64_t variants);
 const char *handler_default(void);
 /* Add a handler built outside handler/registry.c. -EEXIST for a taken
  * name, -EINVAL for a bad name or missing op, -ENOSPC when full. */

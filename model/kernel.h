@@ -3,8 +3,8 @@
  * Contract: one `struct mkern` models one guest process (Firecracker) whose
  * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
  * the handler process, and implements handler/sys.h on top of sched/. It
- * obeys the numbered Model rules of docs/KERNEL.md 1-42 (43, fdinfo and
- * /proc, is for real/; the model's state says the same), in the kernel
+ * obeys the numbered Model rules of docs/KERNEL.md 1-42 and 44 (43, fdinfo
+ * and /proc, is for real/; the model's state says the same), in the kernel
  * profile mk_config.kver selects (6.1, 6.12, 6.18: model/profile.c),
  * rule numbers in the comments of
  * model/kernel_*.c. Everything is driven by coroutines of the
@@ -57,6 +57,7 @@ enum mk_obj_class {
 	MK_OC_ATOMIC,      /* a sys atomic word, by address (equality only) */
 	MK_OC_ORACLE,      /* world.c: the oracle's log of page p */
 	MK_OC_PROGRESS,    /* world.c: the scenario threads' done counts */
+	MK_OC_HSHARED,     /* the handler's declared shared memory (sys_shared) */
 };
 #define MK_PAGE_ID(mm, p) (((uint64_t)(mm) << 32) | (uint32_t)(p))
 #define MK_TOUCH(k, cls, id, w)                                              \
@@ -148,6 +149,12 @@ int mk_register(struct mkern *k, int first, int last, uint64_t mode);
  * released (rule 40) when no reference is left: the handler's fd must be
  * closed too (sys close), as in the kernel. */
 void mk_release(struct mkern *k);
+/* The guest process exits (rule 44): every other thread of it (guest and
+ * balloon kinds) dies, a fault or event wait ends as by a fatal signal, a
+ * later access by it returns -EINTR; mm 0's users drop to zero, so COPY,
+ * ZEROPAGE and WRITEPROTECT on its uffd get -ESRCH (field untouched). The
+ * handler's fd keeps the uffd open: read, poll and WAKE work as before. */
+int mk_exit(struct mkern *k);
 /* Deliver a signal to thread tid (rules 10, 28): a fault wait ends (the
  * access is retried, or abandoned with -EINTR if fatal); an event wait
  * ends only on a fatal signal. Returns 1 if it interrupted a wait. */
@@ -158,8 +165,9 @@ int mk_signal(struct mkern *k, int tid, int fatal);
 /* The next n source reads of page fail with -EIO (n = 0: for good). */
 void mk_source_fail(struct mkern *k, int page, int n);
 
-/* The heap kinds (sched_heap_kinds): handler and control threads run
- * handler code, whose memory (tracker, queues) the model cannot see. */
+/* The heap kinds (sched_heap_kinds) of a handler that is not
+ * data-race-free (handler_drf): handler and control threads run handler
+ * code, whose memory (tracker, queues) the model cannot see. */
 #define MK_HEAP_KINDS ((UINT64_C(1) << MK_HANDLER) | (UINT64_C(1) << MK_CONTROL))
 
 /* --- observation (no scheduling point) --- */
@@ -190,6 +198,10 @@ int mk_read_locks_held(const struct mkern *k, int tid);
 /* 1 if thread tid has read the uffd in this run: the handler's serve loop,
  * known by what it does rather than by its name. */
 int mk_reads_uffd(const struct mkern *k, int tid);
+/* How many uffd calls (read, ioctls) a handler made this run on an fd
+ * number that was not an open uffd — closed, or reused by another file —
+ * and the first one's thread, fd and errno (*tid -1 when none). */
+int mk_bad_uffd_calls(const struct mkern *k, int *tid, int *fd, int *err);
 
 /* Callbacks on every page install by COPY/ZEROPAGE (with the installing
  * thread) and on every page of a zapped range (madvise, munmap), mm 0. */

@@ -234,6 +234,11 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		/* a read may populate the page (zero page, WP bits): written */
 		MK_TOUCH(k, MK_OC_MM, mmi, 0);
 		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page), 1);
+		if (mm->ctx.mm_exited) { /* rule 44: the thread died with it */
+			label_access(k, mmi, page, write, "-> killed (the process exited)", 0, 0);
+			MEV(k->s, MEV_KILLED, mmi, page, 0);
+			return -EINTR;
+		}
 		int r = try_access(k, mm, page, write, v, &ctx, &addr, &reason);
 
 		if (r < 0) {

@@ -65,6 +65,7 @@ struct mk_ctx {
 	uint64_t features;
 	int user_mode_only;
 	int mmap_changing; /* rule 29: a counter, not a flag */
+	int mm_exited;     /* rule 44: mmget_not_zero(ctx->mm) fails */
 	struct mk_list fpend;  /* unread PAGEFAULTs (fault_pending_wqh) */
 	struct mk_list fread;  /* read, still waiting (fault_wqh) */
 	struct mk_list events; /* queued events (event_wqh) */
@@ -187,6 +188,8 @@ struct mkern {
 	struct mk_pool mutexes, rwlocks, conds;
 	int64_t msg_seq;         /* uffd messages queued this run */
 	int64_t obj_seq;         /* locks and conds created this run */
+	/* handler uffd calls on a number that was no open uffd this run */
+	int bad_uffd_calls, bad_uffd_tid, bad_uffd_fd, bad_uffd_err;
 };
 
 #define MK_LABEL(k, ...)                                      \
@@ -287,6 +290,13 @@ int mk_fill_precheck(struct mkern *k, int fd, int64_t *field);
 int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len);
 int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 			 uint64_t len, uint64_t mode);
+/* The handler's UFFDIO_UNREGISTER through its fd (after the sys op's
+ * scheduling point): rules 17, 20. */
+int mk_uffd_unregister(struct mkern *k, int fd, uint64_t start, uint64_t len);
+/* A handler's uffd call on a number that is not an open uffd (closed, or
+ * reused by a pipe): counted for the oracle (fd-after-close). */
+void mk_bad_uffd_call(struct mkern *k, int fd, int err);
+int mk_sys_dup(sys_t *sys, int fd);
 short mk_uffd_revents(const struct mkern *k, int mm);
 int mk_uffd_api(struct mkern *k, int fd, uint64_t want, uint64_t *features,
 		uint64_t *ioctls);

@@ -23,14 +23,34 @@ static struct mk_ctx *fd_ctx(struct mkern *k, int fd, int notty, int *err,
 
 	if (!f) {
 		*err = -EBADF;
+		mk_bad_uffd_call(k, fd, *err);
 		return NULL;
 	}
 	if (f->kind != MK_FD_UFFD) {
 		*err = notty;
+		mk_bad_uffd_call(k, fd, *err);
 		return NULL;
 	}
 	*mmi = f->idx;
 	return &k->mm[f->idx].ctx;
+}
+
+void mk_bad_uffd_call(struct mkern *k, int fd, int err)
+{
+	if (!k->bad_uffd_calls++) {
+		k->bad_uffd_tid = sched_self(k->s);
+		k->bad_uffd_fd = fd;
+		k->bad_uffd_err = err;
+	}
+	assert(k->bad_uffd_calls > 0 && k->bad_uffd_err < 0);
+}
+
+int mk_bad_uffd_calls(const struct mkern *k, int *tid, int *fd, int *err)
+{
+	*tid = k->bad_uffd_calls ? k->bad_uffd_tid : -1;
+	*fd = k->bad_uffd_fd;
+	*err = k->bad_uffd_err;
+	return k->bad_uffd_calls;
 }
 
 short mk_uffd_revents(const struct mkern *k, int mmi)
@@ -224,6 +244,9 @@ static int fill_ioctl(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 
 	if (mode & ~modes)
 		return -EINVAL;
+	/* rule 44: the mm is gone; returned before the field is written */
+	if (c->mm_exited)
+		return -ESRCH;
 	int wp = !zeropage && (mode & UFFDIO_COPY_MODE_WP);
 	int64_t r = mfill(k, mmi, dst, len, src, zeropage, wp);
 
@@ -492,6 +515,8 @@ int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 
 	if (enable && dontwake)
 		return -EINVAL; /* rule 33 */
+	if (c->mm_exited)
+		return -ESRCH; /* rule 44 */
 	/* mwriteprotect_range(): VMA by VMA; a VMA without WP stops the
 	 * walk with ENOENT (earlier VMAs stay changed); no VMA at all is
 	 * ENOENT too */

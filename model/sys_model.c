@@ -189,6 +189,9 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 			     SCHED_STEP_EVENTS);
 
 	assert(r < 0 || (r >= 1 && r <= max)); /* never 0: -EAGAIN instead */
+	for (int i = 0; i < r; i++)
+		if (msgs[i].event == UFFD_EVENT_FORK) /* rule 4: a new fd */
+			MK_TOUCH(k, MK_OC_FDS, 0, 1);
 
 	if (sched_labels_on(k->s)) {
 		char buf[400];
@@ -330,6 +333,21 @@ static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
 	MK_LABEL(k, "uffd_writeprotect 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d",
 		 start, len, mode, r);
 	MEV(k->s, MEV_UFFD_WP, (int64_t)start, (int64_t)len, (int64_t)mode, r);
+	return r;
+}
+
+static int s_uffd_unregister(sys_t *sys, int uffd, uint64_t start,
+			     uint64_t len)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
+	int r = mk_uffd_unregister(k, uffd, start, len);
+
+	MK_LABEL(k, "uffd_unregister 0x%" PRIx64 " %" PRIu64 " -> %d", start,
+		 len, r);
+	MEV(k->s, MEV_UNREGISTER, (int64_t)start, (int64_t)(start + len));
 	return r;
 }
 
@@ -549,6 +567,15 @@ static void s_note(sys_t *sys, enum sys_note what, uint64_t a, uint64_t b)
 	    (int64_t)a, (int64_t)b);
 }
 
+/* Memory the handler shares outside sys locks: ordered like any object
+ * (handler/sys.h). */
+static void s_shared(sys_t *sys, uint64_t id, int write)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	MK_TOUCH(k, MK_OC_HSHARED, id, write);
+}
+
 const struct sys_ops mk_sys_ops = {
 	.spawn = s_spawn,
 	.join = s_join,
@@ -584,11 +611,14 @@ const struct sys_ops mk_sys_ops = {
 	.uffd_zeropage = s_uffd_zeropage,
 	.uffd_wake = s_uffd_wake,
 	.uffd_writeprotect = s_uffd_writeprotect,
+	.uffd_unregister = s_uffd_unregister,
+	.dup = mk_sys_dup,
 	.buf_alloc = s_buf_alloc,
 	.buf_free = s_buf_free,
 	.buf_zero = s_buf_zero,
 	.source_read = s_source_read,
 	.note = s_note,
+	.shared = s_shared,
 	.source_map = s_source_map,
 	.uffd_api = s_uffd_api,
 	.uffd_move = s_uffd_move,

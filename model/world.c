@@ -41,10 +41,20 @@ struct world {
 	sched_waitq_t progress;
 	int main_tid;
 	int exit_allowed; /* a permanent source failure: teardown is by design */
+	int exited;       /* an `exit` op ended the guest process (rule 44) */
+	/* a page an unmap or remap op has touched: a read of it may SEGV or
+	 * see unregistered memory, which no handler serves (not checked) */
+	unsigned char unchecked[SCN_MAX_PAGES];
 	struct verdict *v;
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
+	int drf;                 /* handler_drf(): no heap object */
+	/* reducing runs: each page's view at the last step's end, and the
+	 * steps that changed one without declaring it (fp_check) */
+	enum hpage last_view[SCN_MAX_PAGES];
+	uint64_t undeclared;
+	int h_live;              /* started, not yet being freed: views valid */
 	int kver;          /* world_set_kernel */
 };
 
@@ -92,12 +102,26 @@ static const char *tname(const struct world *w, int idx)
 
 /* --- oracle hooks ------------------------------------------------------ */
 
+/* The oracle reads the handler's state without a lock: a read of what
+ * the handler declares it shares (handler/sys.h). */
+static void touch_view(struct world *w, uint64_t id)
+{
+	sched_touch(w->s, SCHED_OBJ(MK_OC_HSHARED, id), 0);
+}
+
+static const char *h_error(struct world *w)
+{
+	touch_view(w, SYS_SHARED_ERROR);
+	return handler_error(w->h);
+}
+
 static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 {
 	struct world *w = ctx;
 	(void)wp;
 	if (!w->h)
 		return;
+	touch_view(w, SYS_SHARED_PAGE(page));
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
 		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
@@ -140,12 +164,19 @@ static void touch_oracle(struct world *w, int page)
 	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
 }
 
-static void wait_after(struct world *w, const struct scn_op *op)
+/* A thread of the guest process (Firecracker): it dies when it exits. */
+static int of_process(const struct world *w, int tidx)
+{
+	return w->scn->threads[tidx].role != SCN_CONTROL;
+}
+
+static void wait_after(struct world *w, int tidx, const struct scn_op *op)
 {
 	touch_progress(w, 0);
 	if (op->after_thread < 0)
 		return;
-	while (w->done_ops[op->after_thread] <= op->after_op) {
+	while (w->done_ops[op->after_thread] <= op->after_op &&
+	       !(w->exited && of_process(w, tidx))) {
 		sched_block(w->s, &w->progress);
 		touch_progress(w, 0);
 	}
@@ -172,6 +203,8 @@ static void checked_read(struct world *w, const char *who, int page, uint64_t sl
 		sched_label(w->s, "%s read %d -> %s", who, page, gs);
 	}
 	MEV(w->s, MEV_CHECKED_READ, page, (int64_t)got);
+	if ((w->exited && got == MK_KILLED) || w->unchecked[page])
+		return; /* the reader died with its process; unregistered or gone */
 	struct inv_facts f = {.layer = INV_AT_READ};
 	f.u.read = (struct inv_read){
 		.who = who, .page = page, .got = got, .start = start, .end = end,
@@ -220,6 +253,17 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 	return err;
 }
 
+/* Before the unmap starts (it may block on its event while reads of the
+ * pages already SEGV); a write of each page's oracle object, which every
+ * checked read of it touches, keeps the reduction sound. */
+static void mark_unchecked(struct world *w, int a, int b)
+{
+	for (int p = a; p <= b; p++) {
+		touch_oracle(w, p);
+		w->unchecked[p] = 1;
+	}
+}
+
 static int run_op(struct world *w, int tidx, int oidx)
 {
 	const struct scn_op *op = &w->scn->threads[tidx].ops[oidx];
@@ -242,9 +286,16 @@ static int run_op(struct world *w, int tidx, int oidx)
 		mk_source_fail(w->k, a, b);
 		return 0;
 	case SCN_UNMAP:
+		mark_unchecked(w, a, b);
 		return mk_munmap(w->k, a, b);
 	case SCN_REMAP:
+		mark_unchecked(w, a, b);
 		return mk_mremap(w->k, a, b);
+	case SCN_EXIT: {
+		int err = mk_exit(w->k);
+		w->exited = 1; /* in mk_exit's step, which touches everything */
+		return err;
+	}
 	case SCN_FORK: {
 		int child = mk_fork(w->k);
 		return child < 0 ? child : 0;
@@ -254,14 +305,34 @@ static int run_op(struct world *w, int tidx, int oidx)
 	return -EINVAL;
 }
 
+/* An op on a page an unmap or remap touched may fail (SIGSEGV, ENOMEM,
+ * EINVAL): the guest process's own doing, not the handler's. */
+static int on_unchecked(const struct world *w, const struct scn_op *op)
+{
+	if (op->kind == SCN_FORK || op->kind == SCN_EXIT || op->kind == SCN_PAUSE ||
+	    op->kind == SCN_RESUME || op->kind == SCN_SOURCE_FAIL)
+		return 0;
+	uint64_t last = op->kind == SCN_READ || op->kind == SCN_WRITE ? op->a : op->b;
+	for (uint64_t p = op->a; p <= last; p++)
+		if (w->unchecked[p])
+			return 1;
+	return 0;
+}
+
 static void scenario_thread(void *arg)
 {
 	struct targ *t = arg;
 	struct world *w = t->w;
 	const struct scn_thread *th = &w->scn->threads[t->idx];
 	for (int i = 0; i < th->nops && !w->v->violated; i++) {
-		wait_after(w, &th->ops[i]);
+		wait_after(w, t->idx, &th->ops[i]);
+		if (w->exited && of_process(w, t->idx))
+			break; /* it died with the process */
 		int err = run_op(w, t->idx, i);
+		if (err && w->exited && of_process(w, t->idx))
+			break; /* killed inside the op (-EINTR) */
+		if (err && on_unchecked(w, &th->ops[i]))
+			err = 0;
 		if (err) {
 			OUTCOME(w, "op-failed", "%s: %s (op %d): %s", th->name,
 				scn_op_name(th->ops[i].kind), i + 1,
@@ -271,6 +342,12 @@ static void scenario_thread(void *arg)
 		assert(w->done_ops[t->idx] == i);
 		touch_progress(w, 1);
 		w->done_ops[t->idx]++;
+		sched_wake_all(w->s, &w->progress);
+	}
+	if (w->exited && of_process(w, t->idx)) {
+		/* what waits on its ops that never ran may go on */
+		touch_progress(w, 1);
+		w->done_ops[t->idx] = th->nops;
 		sched_wake_all(w->s, &w->progress);
 	}
 }
@@ -289,7 +366,8 @@ static void final_reads(void *arg)
 {
 	struct world *w = arg;
 	for (int p = 0; p < w->scn->pages && !w->v->violated; p++)
-		checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
+		if (!w->unchecked[p])
+			checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
 }
 
 /* After the handler stopped: a page it would export as removed must not
@@ -326,6 +404,7 @@ static int start_handler(struct world *w)
 		.wp = scn->wp,
 		.source_retries = scn->retries,
 		.variants = w->variants,
+		.prefetch_all = scn->prefetch,
 	};
 	assert(!w->h);
 	int err = handler_new(w->handler_name, mk_sys(w->k), &hc, &w->h);
@@ -356,7 +435,7 @@ static int run_threads(struct world *w)
 	}
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
-	if (handler_error(w->h))
+	if (h_error(w))
 		return 0;
 	int err = handler_resume(w->h); /* a scenario may end paused */
 	if (err) {
@@ -364,6 +443,8 @@ static int run_threads(struct world *w)
 			strerror(-err));
 		return -1;
 	}
+	if (w->exited)
+		return 0; /* no process is left to read its memory */
 	int t = sched_spawn(w->s, "final", MK_GUEST, final_reads, w);
 	if (t < 0) {
 		OUTCOME(w, "setup", "cannot start the final reads: %s", strerror(-t));
@@ -376,19 +457,29 @@ static int run_threads(struct world *w)
 static void harness(void *arg)
 {
 	struct world *w = arg;
-	if (start_handler(w) || run_threads(w))
+	if (start_handler(w))
+		return;
+	w->h_live = 1;
+	if (run_threads(w))
 		return;
 	int err = handler_stop(w->h);
-	if (!w->exit_allowed) {
-		struct inv_facts f = {.layer = INV_AT_STOP};
-		f.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(w->h)};
-		check(w, &f);
-	}
+	struct inv_facts f = {.layer = INV_AT_STOP};
+	int tid, fd, ferr;
+	int bad = mk_bad_uffd_calls(w->k, &tid, &fd, &ferr);
+	/* an exit the scenario allows is no violation; a call on a closed
+	 * uffd is one either way */
+	f.u.stop = (struct inv_stop){
+		.err = w->exit_allowed ? 0 : err, .handler_error = h_error(w),
+		.bad_uffd_calls = bad, .bad_uffd_fd = fd, .bad_uffd_err = ferr,
+		.bad_uffd_who = tid >= 0 ? sched_thread_name(w->s, tid) : NULL};
+	check(w, &f);
 	if (w->v->violated)
 		return;
-	final_checks(w);
+	if (!w->exited) /* its memory is gone: nothing to export against */
+		final_checks(w);
 	if (w->v->violated)
 		return; /* the run ends at the next point: world_run discards h */
+	w->h_live = 0;
 	handler_free(w->h);
 	w->h = NULL;
 }
@@ -426,6 +517,34 @@ static void classify_stuck(struct world *w)
 	assert(w->v->violated); /* deadlock catches what nothing else names */
 }
 
+/* A reducing run, as each step ends: a page whose view the step changed
+ * was written by it, declared or not. The write joins the footprint (so a
+ * missed declaration costs no soundness for what the oracle sees); a
+ * data-race-free handler must have declared it, and the count says when
+ * one did not (tests/test_dpor.c asserts none). */
+static void fp_check(void *ctx, sched_t *s, int tid)
+{
+	struct world *w = ctx;
+	(void)tid;
+	if (!w->h || !w->h_live || !w->drf)
+		return; /* a row without the promise has its heap object */
+	for (int p = 0; p < w->scn->pages; p++) {
+		enum hpage v = handler_page_view(w->h, (uint64_t)p);
+		if (v == w->last_view[p])
+			continue;
+		uint64_t obj = SCHED_OBJ(MK_OC_HSHARED, SYS_SHARED_PAGE(p));
+		if (!sched_fp_has(s, obj, 1))
+			w->undeclared++;
+		sched_touch(s, obj, 1);
+		w->last_view[p] = v;
+	}
+}
+
+uint64_t world_undeclared(const struct world *w)
+{
+	return w->undeclared;
+}
+
 static const char *bound_name(void *ctx, int tid)
 {
 	return sched_thread_name(ctx, tid);
@@ -457,6 +576,7 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	w->scn = scn;
 	w->handler_name = handler;
 	w->variants = variants;
+	w->drf = handler_drf(handler, variants);
 	for (int p = 0; p < scn->pages; p++)
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
 	for (int i = 0; i < scn->nthreads; i++)
@@ -508,6 +628,12 @@ static uint64_t features_of(const struct scenario *scn)
 		f |= UFFD_FEATURE_EVENT_REMOVE;
 	if (scn->wp_async)
 		f |= UFFD_FEATURE_WP_ASYNC;
+	if (scn->event_unmap)
+		f |= UFFD_FEATURE_EVENT_UNMAP;
+	if (scn->event_remap)
+		f |= UFFD_FEATURE_EVENT_REMAP;
+	if (scn->event_fork)
+		f |= UFFD_FEATURE_EVENT_FORK;
 	if (scn->page_size != 4096)
 		f |= UFFD_FEATURE_MISSING_HUGETLBFS;
 	return f;
@@ -555,8 +681,15 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	struct mk_observer ob = {.ctx = w, .install = on_install, .sleep = on_sleep};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
-	sched_heap_kinds(w->s, MK_HEAP_KINDS);
+	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
+	w->undeclared = 0;
+	w->h_live = 0;
+	for (int p = 0; p < w->scn->pages; p++)
+		w->last_view[p] = HPAGE_UNKNOWN;
+	sched_set_fp_hook(w->s, fp_check, w);
 	w->dg_reads = w->dg_export = 0;
+	w->exited = 0;
+	memset(w->unchecked, 0, sizeof w->unchecked);
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(&w->progress, 0, sizeof w->progress);
 	if (w->scn->contract == SCN_CONTRACT_BREAKS)

@@ -320,10 +320,14 @@ static int supported(const struct scenario *scn, char *why, size_t n)
 		snprintf(why, n, "WP without WP_ASYNC: the real harness registers WP only with WP_ASYNC");
 		return 0;
 	}
+	if (scn->event_unmap || scn->event_remap || scn->event_fork) {
+		snprintf(why, n, "UNMAP/REMAP/FORK events are not run on hardware");
+		return 0;
+	}
 	for (int t = 0; t < scn->nthreads; t++)
 		for (int o = 0; o < scn->threads[t].nops; o++) {
 			enum scn_op_kind k = scn->threads[t].ops[o].kind;
-			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK) {
+			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK || k == SCN_EXIT) {
 				snprintf(why, n, "'%s' is not run on hardware", scn_op_name(k));
 				return 0;
 			}
@@ -344,6 +348,7 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 	o.fill = scn->fill;
 	o.max_workers = scn->workers;
 	o.source_retries = scn->retries;
+	o.prefetch_all = scn->prefetch;
 	o.backoff_base_ns = 1000000; /* 1 ms: transient failures stay cheap */
 	o.backoff_cap_ns = 10000000;
 	char why[256];

@@ -88,7 +88,7 @@ static int d_features(struct scn_ctx *c)
 
 	if (c->l.ntok < 2)
 		return scn_fail_after(c, &t[0],
-				      "expected remove, wp, wp-async or none");
+				      "expected remove, wp, wp-async, unmap, remap, fork or none");
 	for (i = 1; i < c->l.ntok; i++) {
 		int *flag;
 
@@ -105,9 +105,15 @@ static int d_features(struct scn_ctx *c)
 		} else if (!strcmp(t[i].s, "wp-async")) {
 			flag = &s->wp_async;
 			async_tok = i;
+		} else if (!strcmp(t[i].s, "unmap")) {
+			flag = &s->event_unmap;
+		} else if (!strcmp(t[i].s, "remap")) {
+			flag = &s->event_remap;
+		} else if (!strcmp(t[i].s, "fork")) {
+			flag = &s->event_fork;
 		} else {
 			return scn_fail_at(c, &t[i],
-					   "unknown feature '%.40s' (expected remove, wp, wp-async or none)",
+					   "unknown feature '%.40s' (expected remove, wp, wp-async, unmap, remap, fork or none)",
 					   t[i].s);
 		}
 		if (*flag)
@@ -131,7 +137,12 @@ static int d_handler(struct scn_ctx *c)
 	uint64_t v;
 
 	for (i = 1; i < c->l.ntok; i += 2) {
-		if (!strcmp(t[i].s, "workers")) {
+		if (!strcmp(t[i].s, "prefetch")) {
+			if (s->prefetch++)
+				return scn_fail_at(c, &t[i],
+						   "duplicate handler key 'prefetch'");
+			i--; /* a key without a value */
+		} else if (!strcmp(t[i].s, "workers")) {
 			if (seen_w++)
 				return scn_fail_at(c, &t[i],
 						   "duplicate handler key 'workers'");
@@ -147,7 +158,7 @@ static int d_handler(struct scn_ctx *c)
 			s->retries = (int)v;
 		} else {
 			return scn_fail_at(c, &t[i],
-					   "unknown handler key '%.40s' (expected workers or retries)",
+					   "unknown handler key '%.40s' (expected workers, retries or prefetch)",
 					   t[i].s);
 		}
 	}

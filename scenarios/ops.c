@@ -7,7 +7,7 @@
 #include "scenarios/parse.h"
 
 enum args {
-	ARGS_NONE,       /* fork, pause, resume */
+	ARGS_NONE,       /* fork, exit, pause, resume */
 	ARGS_PAGE,       /* read P */
 	ARGS_PAGE_VALUE, /* write P V */
 	ARGS_RANGE,      /* remove/unmap/remap/prefetch P..Q or P */
@@ -22,6 +22,7 @@ static const struct op_info {
 } op_table[] = {
 	{"read", SCN_READ, SCN_GUEST, ARGS_PAGE},
 	{"write", SCN_WRITE, SCN_GUEST, ARGS_PAGE_VALUE},
+	{"exit", SCN_EXIT, SCN_GUEST, ARGS_NONE},
 	{"remove", SCN_REMOVE, SCN_BALLOON, ARGS_RANGE},
 	{"unmap", SCN_UNMAP, SCN_BALLOON, ARGS_RANGE},
 	{"remap", SCN_REMAP, SCN_BALLOON, ARGS_RANGE},

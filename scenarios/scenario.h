@@ -30,6 +30,8 @@ enum scn_op_kind {
 	SCN_UNMAP,        /* unmap P..Q        munmap: UNMAP event */
 	SCN_REMAP,        /* remap P..Q        mremap move: REMAP + UNMAP */
 	SCN_FORK,         /* fork              FORK event */
+	SCN_EXIT,         /* exit              the guest process exits: its
+			     threads die, later fills get ESRCH */
 };
 
 enum scn_role {
@@ -89,9 +91,13 @@ struct scenario {
 	int event_remove;
 	int wp;              /* register WP, install read faults WP */
 	int wp_async;
+	int event_unmap;     /* EVENT_UNMAP: munmap queues UNMAP */
+	int event_remap;     /* EVENT_REMAP: mremap queues REMAP (+ UNMAP) */
+	int event_fork;      /* EVENT_FORK: fork queues FORK */
 	/* handler configuration */
 	int workers;         /* 0 = default */
 	int retries;         /* -1 = default */
+	int prefetch;        /* `handler prefetch`: the handler's own prefetcher */
 	enum scn_contract contract;
 	/* expectations, for the zoo: `expect INVARIANT [WHO...]`, WHO being
 	 * a handler or handler/variant whose exploration of this scenario
@@ -134,5 +140,11 @@ const char *scn_role_name(enum scn_role r);
  * -ENOSPC more than max files, -ENAMETOOLONG a path of 256 bytes or more.
  * A missing zoo/ is not an error. */
 int scn_list_dir(const char *dir, char names[][256], int max);
+
+/* s as text the parser reads back to the same threads, operations and
+ * directives (comments are not kept; comment, if not NULL, becomes the
+ * first line, "# comment"). *text is malloc'd and NUL-terminated. 0 or
+ * -ENOMEM. */
+int scn_write(const struct scenario *s, const char *comment, char **text, size_t *len);
 
 #endif

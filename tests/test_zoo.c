@@ -70,10 +70,24 @@ static void test_each_variant_bug_is_found_as_expected(void **state)
 		if (strcmp(v.name, z->expect))
 			fail_msg("%s --handler %s --variant %s: found '%s' (%s), expected '%s'",
 				 z->scenario, z->handler, z->name, v.name, v.text, z->expect);
-		printf("  %-42s %-9s --variant %-22s %s after %ld runs\n", z->scenario,
+		printf("  %-46s %-9s --variant %-22s %s after %ld runs\n", z->scenario,
 		       z->handler, z->name, v.name, at + 1);
 	}
-	assert_true(n >= 9);
+	assert_true(n >= 14);
+}
+
+/* A scenario that says reference itself must break (events-unmap: a
+ * configuration the E2B handlers refuse by design). */
+static int expects_reference(const char *path)
+{
+	static struct scenario scn;
+	char err[256];
+	if (scn_parse_file(path, &scn, err, sizeof err))
+		fail_msg("%s", err);
+	for (int e = 0; e < scn.nexpect; e++)
+		if (scn_expects(&scn, "reference", NULL, scn.expects[e].invariant))
+			return 1;
+	return 0;
 }
 
 /* reference = e2b-ref + every fix the testbed showed it needs: it must
@@ -87,7 +101,7 @@ static void test_reference_survives_the_library(void **state)
 	assert_true(n >= 20);
 	for (int i = 0; i < n; i++) {
 		struct verdict v;
-		for (int st = SCHED_RANDOM; st <= SCHED_PCT; st++) {
+		for (int st = SCHED_RANDOM; st <= SCHED_PCT && !expects_reference(names[i]); st++) {
 			long at = explore_h("reference", names[i], NULL, (enum sched_strategy)st,
 					    5000, &v, &scn);
 			if (at >= 0)
@@ -128,6 +142,8 @@ static void test_reference_exhausts_library_at_bound_2(void **state)
 	int n = scn_list_dir("scenarios", names, 64);
 	assert_true(n >= 20);
 	for (int i = 0; i < n; i++) {
+		if (expects_reference(names[i]))
+			continue;
 		assert_int_equal(scn_parse_file(names[i], &scn, err, sizeof err), 0);
 		struct dctx c = {.w = world_new(&scn, "reference", 0)};
 		assert_non_null(c.w);
@@ -151,9 +167,12 @@ static void test_baseline_survives_the_fixed_bugs(void **state)
 	(void)state;
 	static struct scenario scn;
 	static const char *const fixed[] = {
-		"scenarios/zoo/faulted-short-circuit.scn",
-		"scenarios/zoo/orphaned-deferred.scn",
-		"scenarios/zoo/eagain-fatal.scn",
+		"scenarios/zoo/b05-dispatch-before-remove.scn",
+		"scenarios/zoo/b06-no-wake-pipe.scn",
+		"scenarios/zoo/b13-eagain-fatal.scn",
+		"scenarios/zoo/b07-skip-deferred-on-empty-read.scn",
+		"scenarios/zoo/b11-alias-batch.scn",
+		"scenarios/zoo/b17-error-counted-installed.scn",
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
 		struct verdict v;

@@ -68,7 +68,7 @@ static int role_allows(enum scn_role r, enum scn_op_kind k)
 {
 	switch (r) {
 	case SCN_GUEST:
-		return k == SCN_READ || k == SCN_WRITE;
+		return k == SCN_READ || k == SCN_WRITE || k == SCN_EXIT;
 	case SCN_BALLOON:
 		return k == SCN_REMOVE || k == SCN_UNMAP || k == SCN_REMAP ||
 		       k == SCN_FORK;
