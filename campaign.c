@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "model/kernel.h"
+#include "real/uffd.h"
 #include "driver.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
@@ -51,6 +53,9 @@ static void judge(const struct scenario *scn, const char *handler, char *cell, s
 	}
 }
 
+/* --kernel: the profile every cell simulates (0 = 6.18). */
+static int run_kver;
+
 /* The trace of the last violation cell() found (for the hardware replay). */
 static char last_trace[600];
 
@@ -72,6 +77,7 @@ static int cell_r(const char *path, const char *handler, const char *variant,
 		.out_dir = "out",
 		.quiet = 1,
 		.result = &r,
+		.kver = run_kver,
 	};
 	int rc = drive_explore(&a);
 	*rp = r;
@@ -109,6 +115,7 @@ static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
 		.out_dir = "out",
 		.quiet = 1,
 		.result = &r,
+		.kver = run_kver,
 	};
 	int rc = drive_explore(&a);
 	t->secs += r.seconds;
@@ -437,6 +444,13 @@ static int run_args(int argc, char **argv, uint64_t *runs, int *sim_only, unsign
 			}
 		} else if (strcmp(argv[i], "--sim-only") == 0) {
 			*sim_only = 1;
+		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+			const struct mk_profile *kp = mk_profile_named(argv[++i]);
+			if (!kp) {
+				fprintf(stderr, "uffdlab: --kernel: '%s' is not a kernel profile (6.1, 6.12, 6.18)\n", argv[i]);
+				return 2;
+			}
+			run_kver = (int)kp->kver;
 		} else {
 			fprintf(stderr, "uffdlab: run: unexpected argument '%s'\n", argv[i]);
 			return 2;
@@ -513,6 +527,14 @@ int cmd_run(int argc, char **argv)
 	unsigned jobs = cores > 0 && cores <= 256 ? (unsigned)cores : 1; /* default: the cores */
 	if (run_args(argc, argv, &runs, &sim_only, &jobs))
 		return 2;
+	int kv = run_kver ? run_kver : MK_KVER_DEFAULT;
+	if (!sim_only && kv != real_kernel_profile(NULL, 0)) {
+		/* the hardware runs the kernel it runs: its traces would be
+		 * replayed against another release's rules */
+		printf("(--kernel %s is not the running kernel's profile: simulator only)\n",
+		       mk_profile(kv)->name);
+		sim_only = 1;
+	}
 	static char names[256][256];
 	char lib[4096];
 	int n = scn_list_dir(scn_library(lib, sizeof lib), names, 256);

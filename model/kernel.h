@@ -3,9 +3,11 @@
  * Contract: one `struct mkern` models one guest process (Firecracker) whose
  * memory region is registered to one uffd, plus the fds (the uffd, pipes) of
  * the handler process, and implements handler/sys.h on top of sched/. It
- * obeys the numbered Model rules of docs/KERNEL.md 1-41 and 44 (not 42:
- * POISON and MOVE; not 43: fdinfo is for real/), rule numbers in the
- * comments of model/kernel_*.c. Everything is driven by coroutines of the
+ * obeys the numbered Model rules of docs/KERNEL.md 1-42 and 44 (43, fdinfo
+ * and /proc, is for real/; the model's state says the same), in the kernel
+ * profile mk_config.kver selects (6.1, 6.12, 6.18: model/profile.c),
+ * rule numbers in the comments of
+ * model/kernel_*.c. Everything is driven by coroutines of the
  * kernel's scheduler: every sys op and every guest-side operation below
  * starts with a scheduling point and blocks (sched_block) exactly where the
  * kernel would sleep; between two scheduling points an operation is atomic.
@@ -131,8 +133,9 @@ int mk_madvise(struct mkern *k, int mm, uint64_t start, uint64_t len);
  * (-EINVAL), the range is [its address, + (last-first+1) pages). */
 int mk_munmap(struct mkern *k, int first, int last);
 /* mremap-move pages first..last (one VMA, else -EFAULT) to a fresh
- * address the kernel picks, or to new_start (free, page-aligned, else
- * -EINVAL), rule 38. 0 or -errno. */
+ * address the kernel picks, or to new_start (page-aligned and not
+ * overlapping the old range, else -EINVAL; whatever is mapped there is
+ * unmapped first, as MREMAP_FIXED does), rule 38. 0 or -errno. */
 int mk_mremap(struct mkern *k, int first, int last);
 int mk_mremap_to(struct mkern *k, int first, int last, uint64_t new_start);
 /* fork (rule 39): returns the child's mm number (>= 1), or -errno

@@ -421,27 +421,16 @@ int mk_madvise_dontneed(struct mkern *k, int first, int last)
 /* ------------------------------------------------------------------ */
 /* munmap, mremap, fork                                                */
 
-int mk_munmap(struct mkern *k, int first, int last)
+/* munmap of [start, end) after the caller's scheduling point: rule 37.
+ * Blocks for the UNMAP to be read. */
+static int unmap_range(struct mkern *k, struct mk_thr *t, uint64_t start,
+		       uint64_t end)
 {
-	uint64_t start, end;
-	int err = pages_range(k, first, last, &start, &end);
-
-	if (err)
-		return err;
-	struct mk_thr *t = mk_thr_self(k);
-
-	if (!t)
-		return -ENOMEM;
-	sched_point(k->s);
-	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
-	MK_LABEL(k, "munmap 0x%llx-0x%llx", (unsigned long long)start,
-		 (unsigned long long)end);
-	MEV(k->s, MEV_MUNMAP, (int64_t)start, (int64_t)end);
 	struct mk_mm *mm = &k->mm[0];
 	struct mk_ctx *c = &mm->ctx;
 	int ev = 0;
+	int err = split_range(k, mm, start, end);
 
-	err = split_range(k, mm, start, end);
 	if (err)
 		return err;
 	for (int i = 0; i < mm->nvmas; i++)
@@ -475,17 +464,43 @@ int mk_munmap(struct mkern *k, int first, int last)
 	return 0;
 }
 
-/* The target of a move: page-aligned, no wrap, free (no MREMAP_FIXED
- * implicit unmap in the model). 0 or -EINVAL. */
-static int mremap_target_ok(const struct mkern *k, const struct mk_mm *mm,
-			    uint64_t to, uint64_t len)
+int mk_munmap(struct mkern *k, int first, int last)
 {
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	struct mk_thr *t = mk_thr_self(k);
+
+	if (!t)
+		return -ENOMEM;
+	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
+	MK_LABEL(k, "munmap 0x%llx-0x%llx", (unsigned long long)start,
+		 (unsigned long long)end);
+	MEV(k->s, MEV_MUNMAP, (int64_t)start, (int64_t)end);
+	return unmap_range(k, t, start, end);
+}
+
+/* The target of a move: page-aligned, no wrap, not overlapping the old
+ * range (mremap_to: EINVAL). 0, -EINVAL; *mapped = some VMA is there
+ * (MREMAP_FIXED unmaps it first). */
+static int mremap_target_ok(const struct mkern *k, const struct mk_mm *mm,
+			    uint64_t start, uint64_t end, uint64_t to,
+			    int *mapped)
+{
+	uint64_t len = end - start;
+
+	*mapped = 0;
 	if ((to & (k->ps - 1)) || to + len < to)
+		return -EINVAL;
+	if (to < end && start < to + len)
 		return -EINVAL;
 	for (int i = 0; i < mm->nvmas; i++)
 		if (mm->vmas[i].start < to + len &&
 		    mk_vma_end(&mm->vmas[i], k->ps) > to)
-			return -EINVAL;
+			*mapped = 1;
 	return 0;
 }
 
@@ -534,13 +549,18 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 	if (vi < 0 || end > mk_vma_end(&mm->vmas[vi], k->ps))
 		return -EFAULT;
 	unsigned flags = mm->vmas[vi].flags;
+	int mapped;
 
 	if (!to) {
 		to = k->next_map;
 		k->next_map += (len + MK_GIB - 1) / MK_GIB * MK_GIB + MK_GIB;
 	}
-	err = mremap_target_ok(k, mm, to, len);
+	err = mremap_target_ok(k, mm, start, end, to, &mapped);
 	if (err)
+		return err;
+	/* MREMAP_FIXED: do_munmap() of the target first, with its own
+	 * UNMAP (the tail of mm/mremap.c: early UNMAP, REMAP, UNMAP) */
+	if (mapped && (err = unmap_range(k, t, to, to + len)))
 		return err;
 	err = split_range(k, mm, start, end);
 	if (err)
@@ -560,16 +580,14 @@ int mk_mremap_to(struct mkern *k, int first, int last, uint64_t to)
 	struct uffd_msg m;
 
 	if (remap_ev) {
-		memset(&m, 0, sizeof(m));
-		m.event = UFFD_EVENT_REMAP;
+		m = (struct uffd_msg){.event = UFFD_EVENT_REMAP};
 		m.arg.remap.from = start;
 		m.arg.remap.to = to;
 		m.arg.remap.len = len;
 		event_done(k, c, "REMAP", MEV_T_REMAP, mk_event_wait(k, c, t, &m));
 	}
 	if (unmap_ev) {
-		memset(&m, 0, sizeof(m));
-		m.event = UFFD_EVENT_UNMAP;
+		m = (struct uffd_msg){.event = UFFD_EVENT_UNMAP};
 		m.arg.remove.start = start;
 		m.arg.remove.end = end;
 		event_done(k, c, "UNMAP", MEV_T_UNMAP, mk_event_wait(k, c, t, &m));

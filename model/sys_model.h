@@ -28,6 +28,10 @@
  *    buf_zero zeros. When the kernel refuses a fill before writing its
  *    output field (validation EINVAL, bad fd), the field reports the
  *    call's -errno, as in real/;
+ *  - uffd_api has no scheduling point (what it reads never changes after
+ *    creation); uffd_move and uffd_poison are uffd ioctls like the fills;
+ *    before 6.9 (mk_config.kver) COPY and ZEROPAGE take two steps, the
+ *    mmap_changing check and the fill (docs/KERNEL.md rule 16);
  *  - note() only appends text to the current step's label.
  */
 #ifndef UFFDLAB_MODEL_SYS_MODEL_H

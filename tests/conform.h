@@ -92,6 +92,8 @@ enum cop_kind {
 	COP_KREAD,             /* a system call reads the page's first word (rule 12) */
 	COP_MADVISE,           /* madvise(DONTNEED) of [base+off, base+off+len) */
 	COP_MUNMAP,            /* munmap of [base+off, base+off+len) (page aligned) */
+	COP_MREMAP,            /* mremap(MAYMOVE|FIXED) of len bytes from page
+				* `page` to base+off (rule 38) */
 };
 
 struct cop {
@@ -144,6 +146,12 @@ struct cenv_ops {
 	int (*reg)(struct cenv *e, int first, int n, uint64_t mode);
 	/* A non-fatal signal to operation h's thread (rules 10, 28). */
 	int (*signal)(struct cenv *e, int h);
+	/* Rule 43: what /proc shows. fdinfo's pending and total of the uffd;
+	 * op h's thread as "<state> <wchan>" ("S handle_userfault", "D
+	 * userfaultfd_event_wait_completion", or "other" when it sleeps in
+	 * neither or has ended). */
+	int (*fdinfo)(struct cenv *e, long *pending, long *total);
+	void (*wstate)(struct cenv *e, int h, char *buf, size_t n);
 	/* Close every reference to the uffd (rule 40); env->uffd is then -1
 	 * and no uffd op may be used any more. */
 	int (*release)(struct cenv *e);

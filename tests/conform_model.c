@@ -134,6 +134,14 @@ static void op_main(void *arg)
 			o->rc = mk_munmap(k, (int)(op->off / e->ps),
 					  (int)((op->off + op->len) / e->ps) - 1);
 		break;
+	case COP_MREMAP:
+		if (op->off % e->ps || op->len % e->ps || !op->len)
+			o->rc = -EINVAL;
+		else
+			o->rc = mk_mremap_to(k, op->page, op->page +
+					     (int)(op->len / e->ps) - 1,
+					     e->base + op->off);
+		break;
 	default:
 		o->rc = -EINVAL;
 	}
@@ -293,6 +301,38 @@ static int m_release(struct cenv *e)
 	return err;
 }
 
+/* The model keeps no /proc: its kernel state says the same (rule 43). */
+static int m_fdinfo(struct cenv *e, long *pending, long *total)
+{
+	struct mcenv *m = M(e);
+	long waiting = 0;
+
+	if (!m->k)
+		return -EBADF;
+	for (int t = 0; t < sched_nthreads(m->s); t++) {
+		int rd = 0;
+
+		if (mk_waiting_page(m->k, t, &rd) >= 0 && rd)
+			waiting++;
+	}
+	*pending = mk_pending_faults(m->k);
+	*total = *pending + waiting;
+	return 0;
+}
+
+static void m_wstate(struct cenv *e, int h, char *buf, size_t n)
+{
+	struct mcenv *m = M(e);
+	int tid = h >= 0 && h < m->nops && !m->ops[h].done ? m->ops[h].tid : -1;
+
+	if (tid >= 0 && mk_waiting_page(m->k, tid, NULL) >= 0)
+		snprintf(buf, n, "S handle_userfault");
+	else if (tid >= 0 && mk_waiting_event(m->k, tid))
+		snprintf(buf, n, "D userfaultfd_event_wait_completion");
+	else
+		snprintf(buf, n, "other");
+}
+
 static const struct cenv_ops model_ops = {
 	.open = m_open,
 	.start = m_start,
@@ -302,6 +342,8 @@ static const struct cenv_ops model_ops = {
 	.fill = m_fill,
 	.bad_src = m_bad_src,
 	.short_src = m_short_src,
+	.fdinfo = m_fdinfo,
+	.wstate = m_wstate,
 	.reg = m_reg,
 	.signal = m_signal,
 	.release = m_release,

@@ -142,6 +142,15 @@ int p_munmap(struct pc *c, int first, int n)
 	return start(c, &op, "munmap");
 }
 
+int p_mremap(struct pc *c, int first, int n, int to)
+{
+	struct cop op = {.kind = COP_MREMAP, .page = first,
+			 .off = (uint64_t)to * c->e->ps,
+			 .len = (uint64_t)n * c->e->ps};
+
+	return start(c, &op, "mremap");
+}
+
 void p_settle(struct pc *c)
 {
 	int err = c->e->ops->settle(c->e);
@@ -255,6 +264,12 @@ static void log_msg(struct pc *c, const char *tag, const struct uffd_msg *m)
 			 m->event == UFFD_EVENT_REMOVE ? "REMOVE" : "UNMAP",
 			 p_where(c->e, m->arg.remove.start, a, sizeof a),
 			 p_where(c->e, m->arg.remove.end, b, sizeof b));
+		break;
+	case UFFD_EVENT_REMAP:
+		clog_add(c->L, "%s:  REMAP %s->%s len=%llu", tag,
+			 p_where(c->e, m->arg.remap.from, a, sizeof a),
+			 p_where(c->e, m->arg.remap.to, b, sizeof b),
+			 (unsigned long long)m->arg.remap.len);
 		break;
 	default:
 		clog_add(c->L, "%s:  event 0x%x", tag, (unsigned)m->event);

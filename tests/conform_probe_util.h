@@ -44,6 +44,8 @@ int p_kread(struct pc *c, int page);                    /* rule 12 */
 int p_dontneed(struct pc *c, int first, int n);         /* whole pages */
 int p_madvise(struct pc *c, uint64_t off, uint64_t len); /* bytes from base */
 int p_munmap(struct pc *c, int first, int n);
+/* mremap pages [first, first+n) to page `to` (MREMAP_FIXED): "mremap". */
+int p_mremap(struct pc *c, int first, int n, int to);
 void p_settle(struct pc *c);
 /* "<tag>: signal h0 -> 0": a non-fatal signal to op h's thread. */
 int p_signal(struct pc *c, const char *tag, int h);

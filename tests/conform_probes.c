@@ -43,6 +43,8 @@ const struct cprobe conform_probes[] = {
 	{"move", cprobe_move, KB4, "42"},
 	{"sigbus_wp", cprobe_sigbus_wp, KB4, "41"},
 	{"vma_merge", cprobe_vma_merge, KB4, "21"},
+	{"remap", cprobe_remap, KB4, "37 38"},
+	{"proc", cprobe_proc, KB4, "43"},
 	{NULL, NULL, 0, NULL},
 };
 

@@ -41,5 +41,7 @@ void cprobe_poison(struct cenv *e, struct clog *L);
 void cprobe_move(struct cenv *e, struct clog *L);
 void cprobe_sigbus_wp(struct cenv *e, struct clog *L);
 void cprobe_vma_merge(struct cenv *e, struct clog *L);
+void cprobe_remap(struct cenv *e, struct clog *L);
+void cprobe_proc(struct cenv *e, struct clog *L);
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "tests/conform_probes.h"
 
+#include <stdio.h>
+
 #include "tests/conform_probe_util.h"
 
 /* Rule 41: with UFFD_FEATURE_SIGBUS a write to a write-protected page
@@ -53,4 +55,68 @@ void cprobe_vma_merge(struct cenv *e, struct clog *L)
 	p_uread(c, "still one", 8);
 	p_settle(c);
 	p_state(c, "still one", h1);
+}
+
+/* Rules 37, 38: mremap(MREMAP_FIXED) onto a mapped, registered range
+ * unmaps it first: early UNMAP of the target, then REMAP, then UNMAP of
+ * the old range, the caller blocked until each is read; a target that
+ * overlaps the old range is EINVAL. */
+void cprobe_remap(struct cenv *e, struct clog *L)
+{
+	PROBE_BEGIN(e, L);
+
+	if (p_open(c, KB4, 8, UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_UNMAP, 0))
+		return;
+	p_copy(c, "setup", 0, 1, cc_snap(0), 0);
+	int h0 = p_mremap(c, 0, 2, 4);
+	p_settle(c);
+	p_state(c, "target unmap", h0);
+	p_uread(c, "target unmap", 8);
+	p_settle(c);
+	p_state(c, "remap", h0);
+	p_uread(c, "remap", 8);
+	p_settle(c);
+	p_state(c, "old unmap", h0);
+	p_uread(c, "old unmap", 8);
+	p_settle(c);
+	p_state(c, "done", h0);
+	int h1 = p_mremap(c, 6, 2, 7);
+	p_settle(c);
+	p_state(c, "overlap", h1);
+	p_uread(c, "overlap", 8);
+}
+
+static void proc_line(struct pc *c, const char *tag, int h)
+{
+	long pending = -1, total = -1;
+	char st[96];
+
+	if (c->e->ops->fdinfo(c->e, &pending, &total))
+		clog_add(c->L, "ERROR %s: fdinfo", tag);
+	c->e->ops->wstate(c->e, h, st, sizeof st);
+	clog_add(c->L, "%s: pending=%ld total=%ld h%d %s", tag, pending, total, h, st);
+}
+
+/* Rule 43: fdinfo's pending counts unread faults, total also the read
+ * ones still waiting; a fault sleeps in S handle_userfault, an event in
+ * D userfaultfd_event_wait_completion. */
+void cprobe_proc(struct cenv *e, struct clog *L)
+{
+	PROBE_BEGIN(e, L);
+
+	if (p_open(c, KB4, 8, UFFD_FEATURE_EVENT_REMOVE, 0))
+		return;
+	int h0 = p_read(c, 0);
+	p_settle(c);
+	proc_line(c, "unread fault", h0);
+	p_uread(c, "read", 8);
+	proc_line(c, "read fault", h0);
+	int h1 = p_dontneed(c, 4, 1);
+	p_settle(c);
+	proc_line(c, "event", h1);
+	p_uread(c, "event read", 8);
+	p_settle(c);
+	p_copy(c, "served", 0, 1, cc_snap(0), 0);
+	p_settle(c);
+	proc_line(c, "served", h0);
 }

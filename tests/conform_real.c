@@ -281,6 +281,12 @@ static void *op_main(void *arg)
 	case COP_MUNMAP:
 		o->rc = munmap(a, (size_t)o->op.len) ? -errno : 0;
 		break;
+	case COP_MREMAP: {
+		void *from = (void *)(uintptr_t)(rg->base + (uint64_t)o->op.page * rg->page_size);
+		o->rc = mremap(from, (size_t)o->op.len, (size_t)o->op.len,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, a) == MAP_FAILED ? -errno : 0;
+		break;
+	}
 	default:
 		o->rc = -EINVAL;
 	}
@@ -514,6 +520,47 @@ static int r_release(struct cenv *e)
 	return close(fd) ? -errno : 0;
 }
 
+static int r_fdinfo(struct cenv *e, long *pending, long *total)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", e->uffd);
+	int rc = real_read_small(path, buf, sizeof buf);
+
+	if (rc)
+		return rc;
+	const char *p = strstr(buf, "pending:"), *t = strstr(buf, "total:");
+
+	if (!p || !t || sscanf(p, "pending: %ld", pending) != 1 ||
+	    sscanf(t, "total: %ld", total) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static void r_wstate(struct cenv *e, int h, char *out, size_t n)
+{
+	struct rcenv *r = R(e);
+	char path[64], buf[512], wchan[128] = "";
+	int tid = h >= 0 && h < r->nops &&
+			  !__atomic_load_n(&r->ops[h].done, __ATOMIC_ACQUIRE) ?
+		  __atomic_load_n(&r->ops[h].tid, __ATOMIC_ACQUIRE) : 0;
+	const char *p = NULL;
+
+	snprintf(out, n, "other");
+	if (tid <= 0)
+		return;
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+	if (real_read_small(path, buf, sizeof buf) || !(p = strrchr(buf, ')')) ||
+	    p[1] != ' ')
+		return;
+	snprintf(path, sizeof path, "/proc/self/task/%d/wchan", tid);
+	if (real_read_small(path, wchan, sizeof wchan))
+		return;
+	if (strcmp(wchan, "handle_userfault") == 0 ||
+	    strcmp(wchan, "userfaultfd_event_wait_completion") == 0)
+		snprintf(out, n, "%c %s", p[2], wchan);
+}
+
 static const struct cenv_ops real_ops = {
 	.open = r_open,
 	.start = r_start,
@@ -523,6 +570,8 @@ static const struct cenv_ops real_ops = {
 	.fill = r_fill,
 	.bad_src = r_bad_src,
 	.short_src = r_short_src,
+	.fdinfo = r_fdinfo,
+	.wstate = r_wstate,
 	.reg = r_reg,
 	.signal = r_signal,
 	.release = r_release,

@@ -156,6 +156,32 @@ static void test_replay_reproduces_byte_for_byte(void **state)
 			     bin, trace, tmp, trace, tmp), 0);
 }
 
+/* --kernel: on 6.1 (no WP_ASYNC) e2b-ref dies at the first WP fault of
+ * async-wp, which passes on 6.18; the trace says "kernel 6.1", replays
+ * byte for byte, and an unknown profile is bad input. */
+static void test_kernel_profile_in_the_trace(void **state)
+{
+	(void)state;
+	char out[4096], err[512];
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore scenarios/async-wp.scn --runs 200 --out %s/k", bin, tmp), 0);
+	assert_int_equal(run(out, sizeof out, NULL, 0,
+			     "%s explore scenarios/async-wp.scn --kernel 6.1 --runs 200 --out %s/k",
+			     bin, tmp), 1);
+	assert_non_null(strstr(out, "VIOLATION handler-exit"));
+	assert_non_null(strstr(out, " --kernel 6.1 "));
+	char trace[512];
+	const char *p = strstr(out, "replay:    uffdlab replay ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen("replay:    uffdlab replay "), "%511s", trace), 1);
+	assert_int_equal(run(out, sizeof out, NULL, 0, "grep -c '^kernel 6.1$' %s", trace), 0);
+	assert_int_equal(run(out, sizeof out, NULL, 0, "%s replay %s", bin, trace), 1);
+	assert_non_null(strstr(out, "reproduced byte for byte"));
+	assert_int_equal(run(NULL, 0, err, sizeof err,
+			     "%s explore scenarios/async-wp.scn --kernel 5.4", bin), 2);
+	assert_non_null(strstr(err, "--kernel: '5.4' is not a kernel profile"));
+}
+
 /* What a determinism bug would look like: the trace's schedule changed and
  * its checksum made to fit again (FNV-1a 64 of the bytes before the
  * "checksum" line), so that the trace is authentic but does not replay. */
@@ -432,6 +458,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_processes_write_identical_traces),
 		cmocka_unit_test(test_replay_reproduces_byte_for_byte),
+		cmocka_unit_test(test_kernel_profile_in_the_trace),
 		cmocka_unit_test(test_tampered_trace_is_refused_or_diverges),
 		cmocka_unit_test(test_bad_input_is_one_line_exit_2),
 		cmocka_unit_test(test_clean_scenario_exits_0_and_list_names_things),

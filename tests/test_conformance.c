@@ -653,6 +653,27 @@ static const char *const x_vma_merge[] = {
 	NULL,
 };
 
+/* rules 37, 38 on 6.18.44: MREMAP_FIXED's implicit unmap of the target */
+static const char *const x_remap[] = {
+	"target unmap: h0 blocked",
+	"target unmap:  UNMAP [p4,p6)",
+	"remap: h0 blocked",
+	"remap:  REMAP p0->p4 len=8192",
+	"old unmap:  UNMAP [p0,p2)",
+	"done: h0 done rc=0",
+	"overlap: h1 done rc=EINVAL",
+	NULL,
+};
+
+/* rule 43 (p12) on 6.18.44 */
+static const char *const x_proc[] = {
+	"unread fault: pending=1 total=1 h0 S handle_userfault",
+	"read fault: pending=0 total=1 h0 S handle_userfault",
+	"event: pending=0 total=1 h1 D userfaultfd_event_wait_completion",
+	"served: pending=0 total=0 h0 other",
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -686,6 +707,8 @@ static const struct ctest tests[] = {
 	{"move", x_move, NULL},
 	{"sigbus_wp", x_sigbus_wp, NULL},
 	{"vma_merge", x_vma_merge, NULL},
+	{"remap", x_remap, NULL},
+	{"proc", x_proc, NULL},
 };
 
 /* ------------------------------------------------------------------ */
