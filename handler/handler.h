@@ -38,6 +38,10 @@ struct handler_config {
 	uint64_t backoff_base_ns; /* 0 = the handler's default */
 	uint64_t backoff_cap_ns;  /* 0 = the handler's default */
 	uint64_t variants;    /* bit set of enum variant */
+	/* start the handler's own full-memory prefetcher after the handshake
+	 * (Wrenn's Prefetch(), cancelled by stop); ignored by handlers that
+	 * have none */
+	int prefetch_all;
 };
 
 /* The handler's own view of one page, which it would export with the
@@ -114,6 +118,11 @@ struct handler_desc {
 	 * say): the search treats every step of its threads as dependent. */
 	int drf;
 	uint64_t racy_variants;  /* variants that break drf (race on purpose) */
+	/* 1: a seed system's handler modelled as found (wrenn, fc-example):
+	 * `uffdlab run` judges it on the scenarios whose expect lines name
+	 * it, apart from the library table, which records e2b-ref's and
+	 * reference's expectations only */
+	int seed;
 };
 
 /* ---- the registry ---- */

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "e2b.h"
+#include "fc_example.h"
+#include "wrenn.h"
 #include "variants.h"
 
 #define HANDLERS_MAX 32
@@ -16,16 +18,21 @@
 	(VARIANT_STALE_SOURCE | VARIANT_DISPATCH_BEFORE_REMOVE |              \
 	 VARIANT_NO_WAKE_PIPE | VARIANT_EAGAIN_FATAL |                         \
 	 VARIANT_PREFAULT_UNLOCKED | VARIANT_READ_UNDER_SETTLE |               \
-	 VARIANT_NO_REMOVE_EXCLUSION)
+	 VARIANT_NO_REMOVE_EXCLUSION | VARIANT_SKIP_DEFERRED_ON_EMPTY_READ |   \
+	 VARIANT_ALIAS_BATCH | VARIANT_ERROR_COUNTED_INSTALLED)
 #define REFERENCE_VARIANTS                                                   \
 	(VARIANT_NO_READ_GATE | VARIANT_NO_WAKE_DEFERRED |                    \
 	 VARIANT_NO_YIELD_ON_RETRY | VARIANT_SHORT_CIRCUIT)
 
 static const struct handler_desc builtins[] = {
 	{"e2b-ref", "E2B's orchestrator handler at REF b01a6a1, warts included (docs/HANDLER.md 1)",
-	 E2B_REF_VARIANTS, sizeof(struct e2b), &e2b_ref_ops, 1, 0},
+	 E2B_REF_VARIANTS, sizeof(struct e2b), &e2b_ref_ops, 1, 0, 0},
 	{"reference", "e2b-ref plus the fixes the testbed showed it needs (handler/README.md)",
-	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops, 1, 0},
+	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops, 1, 0, 0},
+	{"wrenn", "Wrenn's uffd server at c93ad5e2db: REMOVE skipped, failed faults dropped, full prefetch (docs/HANDLER.md B35)",
+	 0, sizeof(struct wrenn), &wrenn_ops, 0, 0, 1}, /* drf not declared: the reducing dfs orders its steps */
+	{"fc-example", "Firecracker's example on-demand handler: greedy reads, EAGAIN deferred, REMOVE unregisters (docs/HANDLER.md B36)",
+	 0, sizeof(struct fcx), &fc_example_ops, 0, 0, 1},
 };
 
 /* drf (handler.h) for both rows, every variant: between sys calls their

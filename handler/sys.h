@@ -113,6 +113,14 @@ struct sys_ops {
 	int (*uffd_wake)(sys_t *, int uffd, uint64_t start, uint64_t len);
 	int (*uffd_writeprotect)(sys_t *, int uffd, uint64_t start, uint64_t len,
 				 uint64_t mode);
+	/* UFFDIO_UNREGISTER of [start, start+len): 0 or -errno. Wakes the
+	 * range's MISSING waiters, which then see plain anonymous memory; a
+	 * later COPY there is -ENOENT (docs/KERNEL.md rules 17, 20). */
+	int (*uffd_unregister)(sys_t *, int uffd, uint64_t start, uint64_t len);
+	/* A new fd for the uffd behind uffd (the copy SCM_RIGHTS hands a
+	 * handler of its own): the lowest free number, or -errno. The
+	 * simulator dups uffds only (-EINVAL for a pipe). */
+	int (*dup)(sys_t *, int uffd);
 
 	/* --- page buffers and the snapshot source --- */
 	/* A buffer able to hold one page of len bytes; NULL on ENOMEM. */

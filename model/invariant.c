@@ -143,6 +143,21 @@ static int handler_exit(const struct inv_facts *f, struct inv_report *r)
 	return 1;
 }
 
+/* A uffd call on a closed number gets EBADF on one VM; once the number is
+ * reused by another sandbox's uffd it lands in that registration
+ * (docs/HANDLER.md B19, B35 W4). */
+static int fd_after_close(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_stop *x = &f->u.stop;
+	if (x->bad_uffd_calls <= 0)
+		return 0;
+	snprintf(r->text, sizeof r->text,
+		 "%s made a uffd call on fd %d, which was no open uffd (%s; %d such call%s): a reused number lands in another registration",
+		 x->bad_uffd_who ? x->bad_uffd_who : "a handler thread", x->bad_uffd_fd,
+		 strerror(-x->bad_uffd_err), x->bad_uffd_calls, x->bad_uffd_calls > 1 ? "s" : "");
+	return 1;
+}
+
 static int lost_wake(const struct inv_facts *f, struct inv_report *r)
 {
 	const struct inv_stuck *x = &f->u.stuck;
@@ -235,6 +250,8 @@ const struct invariant inv_table[] = {
 	 AT(INV_AT_EXPORT), tracker_disagrees},
 	{"handler-exit", "the handler does not exit with an error (unless the scenario's source fails for good)",
 	 AT(INV_AT_STUCK) | AT(INV_AT_STOP), handler_exit},
+	{"fd-after-close", "the handler makes no uffd call on a closed (or reused) fd number",
+	 AT(INV_AT_STOP), fd_after_close},
 	{"lost-wake", "every guest fault is eventually served and its thread woken",
 	 AT(INV_AT_STUCK), lost_wake},
 	{"madvise-blocked", "a madvise's REMOVE is read without waiting for the handler's I/O",

@@ -92,6 +92,12 @@ struct inv_stuck {
 struct inv_stop {
 	int err;                  /* handler_stop()'s result */
 	const char *handler_error;
+	/* uffd calls the handler made on a number that was no open uffd
+	 * (closed, or reused by another file); the first one's thread, fd
+	 * and errno. The simulator counts them; hardware leaves 0. */
+	int bad_uffd_calls;
+	const char *bad_uffd_who;
+	int bad_uffd_fd, bad_uffd_err;
 };
 
 struct inv_bound {

@@ -293,6 +293,9 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	memset(&k->pollq, 0, sizeof(k->pollq));
 	k->msg_seq = 0;
 	k->obj_seq = 0;
+	k->bad_uffd_calls = 0;
+	k->bad_uffd_tid = k->bad_uffd_fd = -1;
+	k->bad_uffd_err = 0;
 	uint64_t end = k->cfg.base + (uint64_t)k->npages * k->ps;
 
 	k->next_map = (end + MK_GIB - 1) / MK_GIB * MK_GIB + MK_GIB;

@@ -170,6 +170,10 @@ int mk_read_locks_held(const struct mkern *k, int tid);
 /* 1 if thread tid has read the uffd in this run: the handler's serve loop,
  * known by what it does rather than by its name. */
 int mk_reads_uffd(const struct mkern *k, int tid);
+/* How many uffd calls (read, ioctls) a handler made this run on an fd
+ * number that was not an open uffd — closed, or reused by another file —
+ * and the first one's thread, fd and errno (*tid -1 when none). */
+int mk_bad_uffd_calls(const struct mkern *k, int *tid, int *fd, int *err);
 
 /* Callbacks on every page install by COPY/ZEROPAGE (with the installing
  * thread) and on every page of a zapped range (madvise, munmap), mm 0. */

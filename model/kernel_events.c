@@ -647,22 +647,14 @@ int mk_fork(struct mkern *k)
 /* ------------------------------------------------------------------ */
 /* UFFDIO_(UN)REGISTER                                                 */
 
-int mk_unregister(struct mkern *k, int first, int last)
+/* The work of UFFDIO_UNREGISTER of [start, end) on mm 0, after the
+ * caller's scheduling point (rule 20). */
+static int unregister_range(struct mkern *k, uint64_t start, uint64_t end)
 {
-	uint64_t start, end;
-	int err = pages_range(k, first, last, &start, &end);
-
-	if (err)
-		return err;
-	sched_point(k->s);
-	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
 	struct mk_mm *mm = &k->mm[0];
 	struct mk_ctx *c = &mm->ctx;
+	int err = split_range(k, mm, start, end);
 
-	MK_LABEL(k, "UFFDIO_UNREGISTER 0x%llx-0x%llx",
-		 (unsigned long long)start, (unsigned long long)end);
-	MEV(k->s, MEV_UNREGISTER, (int64_t)start, (int64_t)end);
-	err = split_range(k, mm, start, end);
 	if (err)
 		return err;
 	for (int i = 0; i < mm->nvmas; i++) {
@@ -680,6 +672,46 @@ int mk_unregister(struct mkern *k, int first, int last)
 	}
 	assert(mm->nvmas <= MK_MAX_VMAS);
 	return 0;
+}
+
+int mk_unregister(struct mkern *k, int first, int last)
+{
+	uint64_t start, end;
+	int err = pages_range(k, first, last, &start, &end);
+
+	if (err)
+		return err;
+	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
+	MK_LABEL(k, "UFFDIO_UNREGISTER 0x%llx-0x%llx",
+		 (unsigned long long)start, (unsigned long long)end);
+	MEV(k->s, MEV_UNREGISTER, (int64_t)start, (int64_t)end);
+	return unregister_range(k, start, end);
+}
+
+int mk_uffd_unregister(struct mkern *k, int fd, uint64_t start, uint64_t len)
+{
+	struct mk_fd *f = mk_fd_get(k, fd);
+
+	if (!f || f->kind != MK_FD_UFFD) {
+		mk_bad_uffd_call(k, fd, f ? -ENOTTY : -EBADF);
+		return f ? -ENOTTY : -EBADF;
+	}
+	if (f->idx != 0)
+		return -EINVAL; /* a forked child's uffd: no region of mm 0 */
+	/* validate_unregister_range(): page-aligned, non-empty, no wrap;
+	 * on hugetlb the VMA's huge-page alignment */
+	if (!len || start + len < start || ((start | len) & (k->ps - 1)))
+		return -EINVAL;
+	const struct mk_mm *mm = &k->mm[0];
+	int any = 0;
+
+	for (int i = 0; i < mm->nvmas; i++)
+		any |= mk_vma_end(&mm->vmas[i], k->ps) > start &&
+		       mm->vmas[i].start < start + len;
+	if (!any)
+		return -EINVAL; /* no VMA in the range */
+	return unregister_range(k, start, start + len);
 }
 
 int mk_register(struct mkern *k, int first, int last, uint64_t mode)

@@ -160,6 +160,8 @@ struct mkern {
 	struct mk_pool bufs, mutexes, rwlocks, conds;
 	int64_t msg_seq;         /* uffd messages queued this run */
 	int64_t obj_seq;         /* locks and conds created this run */
+	/* handler uffd calls on a number that was no open uffd this run */
+	int bad_uffd_calls, bad_uffd_tid, bad_uffd_fd, bad_uffd_err;
 };
 
 #define MK_LABEL(k, ...)                                      \
@@ -230,6 +232,13 @@ int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len);
 int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 			 uint64_t len, uint64_t mode);
+/* The handler's UFFDIO_UNREGISTER through its fd (after the sys op's
+ * scheduling point): rules 17, 20. */
+int mk_uffd_unregister(struct mkern *k, int fd, uint64_t start, uint64_t len);
+/* A handler's uffd call on a number that is not an open uffd (closed, or
+ * reused by a pipe): counted for the oracle (fd-after-close). */
+void mk_bad_uffd_call(struct mkern *k, int fd, int err);
+int mk_sys_dup(sys_t *sys, int fd);
 short mk_uffd_revents(const struct mkern *k, int mm);
 
 /* pipe.c: pipes, close, poll (sys ops) */

@@ -23,14 +23,34 @@ static struct mk_ctx *fd_ctx(struct mkern *k, int fd, int notty, int *err,
 
 	if (!f) {
 		*err = -EBADF;
+		mk_bad_uffd_call(k, fd, *err);
 		return NULL;
 	}
 	if (f->kind != MK_FD_UFFD) {
 		*err = notty;
+		mk_bad_uffd_call(k, fd, *err);
 		return NULL;
 	}
 	*mmi = f->idx;
 	return &k->mm[f->idx].ctx;
+}
+
+void mk_bad_uffd_call(struct mkern *k, int fd, int err)
+{
+	if (!k->bad_uffd_calls++) {
+		k->bad_uffd_tid = sched_self(k->s);
+		k->bad_uffd_fd = fd;
+		k->bad_uffd_err = err;
+	}
+	assert(k->bad_uffd_calls > 0 && k->bad_uffd_err < 0);
+}
+
+int mk_bad_uffd_calls(const struct mkern *k, int *tid, int *fd, int *err)
+{
+	*tid = k->bad_uffd_calls ? k->bad_uffd_tid : -1;
+	*fd = k->bad_uffd_fd;
+	*err = k->bad_uffd_err;
+	return k->bad_uffd_calls;
 }
 
 short mk_uffd_revents(const struct mkern *k, int mmi)

@@ -221,6 +221,32 @@ int mk_sys_close(sys_t *sys, int fd)
 	return 0;
 }
 
+int mk_sys_dup(sys_t *sys, int fd)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table */
+	struct mk_fd *f = mk_fd_get(k, fd);
+	int r;
+
+	if (!f)
+		r = -EBADF;
+	else if (f->kind != MK_FD_UFFD)
+		r = -EINVAL; /* pipes keep one fd per end here */
+	else {
+		int mmi = f->idx; /* f may move: mk_fd_alloc reallocs */
+
+		r = mk_fd_alloc(k, MK_FD_UFFD, mmi);
+		if (r >= 0) {
+			assert(k->mm[mmi].ctx.live && k->mm[mmi].ctx.refs > 0);
+			k->mm[mmi].ctx.refs++; /* rule 40: one more reference */
+		}
+	}
+	MK_LABEL(k, "dup %d -> %d", fd, r);
+	return r;
+}
+
 static short fd_revents(struct mkern *k, int fd, short events)
 {
 	if (fd < 0)

@@ -312,6 +312,21 @@ static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
 	return r;
 }
 
+static int s_uffd_unregister(sys_t *sys, int uffd, uint64_t start,
+			     uint64_t len)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	sched_point(k->s);
+	sched_touch_all(k->s); /* VMAs, queues, pages: rare, not refined */
+	int r = mk_uffd_unregister(k, uffd, start, len);
+
+	MK_LABEL(k, "uffd_unregister 0x%" PRIx64 " %" PRIu64 " -> %d", start,
+		 len, r);
+	MEV(k->s, MEV_UNREGISTER, (int64_t)start, (int64_t)(start + len));
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* page buffers and the snapshot source                                */
 
@@ -475,6 +490,8 @@ const struct sys_ops mk_sys_ops = {
 	.uffd_zeropage = s_uffd_zeropage,
 	.uffd_wake = s_uffd_wake,
 	.uffd_writeprotect = s_uffd_writeprotect,
+	.uffd_unregister = s_uffd_unregister,
+	.dup = mk_sys_dup,
 	.buf_alloc = s_buf_alloc,
 	.buf_free = s_buf_free,
 	.buf_zero = s_buf_zero,

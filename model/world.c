@@ -345,6 +345,7 @@ static int start_handler(struct world *w)
 		.wp = scn->wp,
 		.source_retries = scn->retries,
 		.variants = w->variants,
+		.prefetch_all = scn->prefetch,
 	};
 	assert(!w->h);
 	int err = handler_new(w->handler_name, mk_sys(w->k), &hc, &w->h);
@@ -401,11 +402,16 @@ static void harness(void *arg)
 	if (run_threads(w))
 		return;
 	int err = handler_stop(w->h);
-	if (!w->exit_allowed) {
-		struct inv_facts f = {.layer = INV_AT_STOP};
-		f.u.stop = (struct inv_stop){.err = err, .handler_error = h_error(w)};
-		check(w, &f);
-	}
+	struct inv_facts f = {.layer = INV_AT_STOP};
+	int tid, fd, ferr;
+	int bad = mk_bad_uffd_calls(w->k, &tid, &fd, &ferr);
+	/* an exit the scenario allows is no violation; a call on a closed
+	 * uffd is one either way */
+	f.u.stop = (struct inv_stop){
+		.err = w->exit_allowed ? 0 : err, .handler_error = h_error(w),
+		.bad_uffd_calls = bad, .bad_uffd_fd = fd, .bad_uffd_err = ferr,
+		.bad_uffd_who = tid >= 0 ? sched_thread_name(w->s, tid) : NULL};
+	check(w, &f);
 	if (w->v->violated)
 		return;
 	final_checks(w);

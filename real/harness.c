@@ -207,6 +207,7 @@ static int env_handler(struct real_env *e, const struct real_env_opts *o, char *
 		.wp = o->wp,
 		.default_copy_mode = o->default_copy_mode,
 		.source_retries = o->source_retries,
+		.prefetch_all = o->prefetch_all,
 		.backoff_base_ns = o->backoff_base_ns,
 		.backoff_cap_ns = o->backoff_cap_ns,
 		.variants = o->variants,

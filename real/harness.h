@@ -46,6 +46,7 @@ struct real_env_opts {
 	uint64_t variants;
 	int max_workers;            /* 0 = handler default */
 	int source_retries;         /* -1 = handler default */
+	int prefetch_all;           /* the handler's own prefetcher */
 	uint64_t backoff_base_ns;   /* 0 = handler default */
 	uint64_t backoff_cap_ns;
 	int no_start;               /* build, but do not handler_start() */

@@ -110,6 +110,8 @@ static const int first_kind[SYS_REAL_NOPS][2] = {
 	[SYS_REAL_OP_UFFD_WAKE] = {MEV_UFFD_WAKE, -2},
 	[SYS_REAL_OP_UFFD_WP] = {MEV_UFFD_WP, -2},
 	[SYS_REAL_OP_SOURCE_READ] = {MEV_SOURCE_READ, -2},
+	[SYS_REAL_OP_UFFD_UNREGISTER] = {MEV_UNREGISTER, -2},
+	[SYS_REAL_OP_DUP] = {-1, -1}, /* a label only in the simulator */
 	[SYS_REAL_OP_ACCESS] = {MEV_ACCESS, MEV_FAULT},
 	[SYS_REAL_OP_MADVISE] = {MEV_MADVISE, -2},
 	[SYS_REAL_OP_BLOCK] = {-1, -1},
@@ -132,7 +134,8 @@ const char *rts_op_name(enum sys_real_op op)
 		"cond_broadcast", "atomic_load", "atomic_store", "atomic_add",
 		"atomic_cas", "pipe", "pipe_write", "pipe_read", "close", "poll",
 		"uffd_read", "uffd_copy", "uffd_zeropage", "uffd_wake", "uffd_wp",
-		"source_read", "a guest access", "madvise", "a wait"};
+		"source_read", "uffd_unregister", "dup", "a guest access", "madvise",
+		"a wait"};
 	return op > 0 && op < SYS_REAL_NOPS ? names[op] : "?";
 }
 

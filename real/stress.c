@@ -344,6 +344,7 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 	o.fill = scn->fill;
 	o.max_workers = scn->workers;
 	o.source_retries = scn->retries;
+	o.prefetch_all = scn->prefetch;
 	o.backoff_base_ns = 1000000; /* 1 ms: transient failures stay cheap */
 	o.backoff_cap_ns = 10000000;
 	char why[256];

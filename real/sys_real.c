@@ -505,6 +505,25 @@ static int r_uffd_writeprotect(sys_t *s, int uffd, uint64_t start,
 	return rc;
 }
 
+static int r_uffd_unregister(sys_t *s, int uffd, uint64_t start,
+			     uint64_t len)
+{
+	gate_in(R(s), SYS_REAL_OP_UFFD_UNREGISTER);
+	struct uffdio_range rg = {.start = start, .len = len};
+	int rc = ioctl(uffd, UFFDIO_UNREGISTER, &rg) ? -errno : 0;
+	gate_out(R(s), SYS_REAL_OP_UFFD_UNREGISTER, rc);
+	return rc;
+}
+
+static int r_dup(sys_t *s, int uffd)
+{
+	gate_in(R(s), SYS_REAL_OP_DUP);
+	int fd = fcntl(uffd, F_DUPFD_CLOEXEC, 0);
+	int rc = fd < 0 ? -errno : fd;
+	gate_out(R(s), SYS_REAL_OP_DUP, rc);
+	return rc;
+}
+
 /* --- buffers and the source --- */
 
 #define HUGE_2M (2ull << 20)
@@ -734,6 +753,8 @@ static const struct sys_ops real_ops = {
 	.uffd_zeropage = r_uffd_zeropage,
 	.uffd_wake = r_uffd_wake,
 	.uffd_writeprotect = r_uffd_writeprotect,
+	.uffd_unregister = r_uffd_unregister,
+	.dup = r_dup,
 	.buf_alloc = r_buf_alloc,
 	.buf_free = r_buf_free,
 	.buf_zero = r_buf_zero,

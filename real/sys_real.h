@@ -78,6 +78,7 @@ enum sys_real_op {
 	SYS_REAL_OP_POLL, SYS_REAL_OP_UFFD_READ, SYS_REAL_OP_UFFD_COPY,
 	SYS_REAL_OP_UFFD_ZEROPAGE, SYS_REAL_OP_UFFD_WAKE, SYS_REAL_OP_UFFD_WP,
 	SYS_REAL_OP_SOURCE_READ,
+	SYS_REAL_OP_UFFD_UNREGISTER, SYS_REAL_OP_DUP,
 	/* not sys calls: a scenario thread's guest access and madvise, and a
 	 * wait whose condition the replay itself keeps in step */
 	SYS_REAL_OP_ACCESS, SYS_REAL_OP_MADVISE, SYS_REAL_OP_BLOCK,

@@ -131,7 +131,12 @@ static int d_handler(struct scn_ctx *c)
 	uint64_t v;
 
 	for (i = 1; i < c->l.ntok; i += 2) {
-		if (!strcmp(t[i].s, "workers")) {
+		if (!strcmp(t[i].s, "prefetch")) {
+			if (s->prefetch++)
+				return scn_fail_at(c, &t[i],
+						   "duplicate handler key 'prefetch'");
+			i--; /* a key without a value */
+		} else if (!strcmp(t[i].s, "workers")) {
 			if (seen_w++)
 				return scn_fail_at(c, &t[i],
 						   "duplicate handler key 'workers'");
@@ -147,7 +152,7 @@ static int d_handler(struct scn_ctx *c)
 			s->retries = (int)v;
 		} else {
 			return scn_fail_at(c, &t[i],
-					   "unknown handler key '%.40s' (expected workers or retries)",
+					   "unknown handler key '%.40s' (expected workers, retries or prefetch)",
 					   t[i].s);
 		}
 	}

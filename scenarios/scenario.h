@@ -92,6 +92,7 @@ struct scenario {
 	/* handler configuration */
 	int workers;         /* 0 = default */
 	int retries;         /* -1 = default */
+	int prefetch;        /* `handler prefetch`: the handler's own prefetcher */
 	enum scn_contract contract;
 	/* expectations, for the zoo: `expect INVARIANT [WHO...]`, WHO being
 	 * a handler or handler/variant whose exploration of this scenario
@@ -134,5 +135,11 @@ const char *scn_role_name(enum scn_role r);
  * -ENOSPC more than max files, -ENAMETOOLONG a path of 256 bytes or more.
  * A missing zoo/ is not an error. */
 int scn_list_dir(const char *dir, char names[][256], int max);
+
+/* s as text the parser reads back to the same threads, operations and
+ * directives (comments are not kept; comment, if not NULL, becomes the
+ * first line, "# comment"). *text is malloc'd and NUL-terminated. 0 or
+ * -ENOMEM. */
+int scn_write(const struct scenario *s, const char *comment, char **text, size_t *len);
 
 #endif

@@ -51,9 +51,9 @@ static void test_no_allocation_is_lost_when_a_run_is_abandoned(void **state)
 {
 	(void)state;
 	static const char *const paths[] = {
-		"scenarios/zoo/pause-drops-deferred.scn", /* pause/resume: Serve set up again */
+		"scenarios/zoo/fix2-no-wake-deferred.scn", /* pause/resume: Serve set up again */
 		"scenarios/parallel.scn",                 /* workers waiting for a slot */
-		"scenarios/zoo/stale-source.scn",
+		"scenarios/zoo/b01-stale-source.scn",
 	};
 	static const char *const handlers[] = {"e2b-ref", "reference"};
 	/* warm up stdio and the allocator's own bookkeeping: every pair once,

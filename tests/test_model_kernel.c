@@ -1196,6 +1196,55 @@ static void test_r20_unregister(void **st)
 	}
 }
 
+static void r20_sys_control(void *a)
+{
+	struct x *x = a;
+	const struct sys_ops *o = x->sys->ops;
+	int p[2];
+
+	until(x, waiting(x, 0));
+	x->r[0] = rd(x, x->m, 1);
+	/* the handler's own ioctl: validation before anything changes */
+	x->r[4] = o->uffd_unregister(x->sys, 99, ADDR(x, 3), x->ps);
+	x->r[5] = o->pipe(x->sys, p);
+	x->r[6] = o->uffd_unregister(x->sys, p[0], ADDR(x, 3), x->ps);
+	x->r[7] = o->uffd_unregister(x->sys, x->uffd, ADDR(x, 3) + 1, x->ps);
+	x->r[8] = o->uffd_unregister(x->sys, x->uffd, ADDR(x, 3), 0);
+	x->r[9] = waiting(x, 0);
+	x->r[1] = o->uffd_unregister(x->sys, x->uffd, ADDR(x, 3), x->ps);
+	x->r[2] = copy_pages(x, 3, 1, MK_SNAP(3), 0, &x->f[2]);
+	x->r[3] = copy_pages(x, 4, 1, MK_SNAP(4), 0, &x->f[3]);
+}
+
+/* Rule 20 through sys.h's uffd_unregister (fc-example's REMOVE): EBADF,
+ * ENOTTY and EINVAL leave the waiter asleep; the real call wakes it into
+ * anonymous memory, and a COPY there is ENOENT (rule 17). */
+static void test_r20_unregister_via_sys(void **st)
+{
+	(void)st;
+	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+		struct x x;
+		struct mk_config c = cfg_basic(0);
+
+		x_init(&x, &c, seed);
+		x.tid[0] = spawn(&x, "g", MK_GUEST, r20_guest);
+		x.tid[1] = spawn(&x, "c", MK_CONTROL, r20_sys_control);
+		assert_int_equal(sched_run(x.s), SCHED_DONE);
+		assert_int_equal(x.r[4], -EBADF);
+		assert_int_equal(x.r[5], 0);
+		assert_int_equal(x.r[6], -ENOTTY);
+		assert_int_equal(x.r[7], -EINVAL);
+		assert_int_equal(x.r[8], -EINVAL);
+		assert_int_equal(x.r[9], 1);
+		assert_int_equal(x.r[1], 0);
+		assert_int_equal(x.c[0], 0);
+		assert_int_equal(x.r[2], -ENOENT);
+		assert_int_equal(x.f[2], -ENOENT);
+		assert_int_equal(x.r[3], 0);
+		x_fini(&x);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* rules 21-31: madvise(DONTNEED) and REMOVE                           */
 
@@ -2828,6 +2877,7 @@ int main(void)
 		cmocka_unit_test(test_r18_zeropage),
 		cmocka_unit_test(test_r19_wake),
 		cmocka_unit_test(test_r20_unregister),
+		cmocka_unit_test(test_r20_unregister_via_sys),
 		cmocka_unit_test(test_r21_vma_by_vma),
 		cmocka_unit_test(test_r22_remove_missing_range),
 		cmocka_unit_test(test_r23_present_until_zap),

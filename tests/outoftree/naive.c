@@ -162,4 +162,5 @@ const struct handler_desc naive_desc = {
 	"naive", "serves every fault from the snapshot, ignores REMOVE (test)", 0,
 	sizeof(struct naive), &naive_ops,
 	0, 0, /* not declared data-race-free: the reducing dfs keeps its steps ordered */
+	0,
 };
