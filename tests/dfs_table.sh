@@ -10,7 +10,7 @@
 #          no SCENARIO: the whole library)
 cap=${1:-60}
 handler=${2:-reference}
-shift 2 2>/dev/null || shift $#
+[ $# -gt 2 ] && shift 2 || set -- # a failed shift ends a POSIX shell
 bin=${UFFDLAB:-build/uffdlab}
 [ -x "$bin" ] || { echo "dfs_table.sh: $bin not built (make)" >&2; exit 2; }
 
