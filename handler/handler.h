@@ -38,6 +38,9 @@ struct handler_config {
 	uint64_t backoff_base_ns; /* 0 = the handler's default */
 	uint64_t backoff_cap_ns;  /* 0 = the handler's default */
 	uint64_t variants;    /* bit set of enum variant */
+	int wp_async;         /* UFFD_FEATURE_WP_ASYNC: a write to a WP page
+			       * clears the bit with no message, so the
+			       * pagemap is the dirty set */
 };
 
 /* The handler's own view of one page, which it would export with the

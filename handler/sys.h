@@ -127,6 +127,15 @@ struct sys_ops {
 	/* --- annotations --- */
 	/* A test barrier point or a trace note; see enum sys_note. */
 	void (*note)(sys_t *, enum sys_note what, uint64_t a, uint64_t b);
+
+	/* --- memory state --- */
+	/* The guest's pagemap entry of the page at addr, as
+	 * /proc/PID/pagemap gives it (PM_PRESENT_BIT, PM_UFFD_WP_BIT of
+	 * uffd_compat.h): under WP_ASYNC, present and not WP is "dirty".
+	 * 0 or -errno. The simulator reads it atomically with the step
+	 * before (no scheduling point: an observation, not a syscall that
+	 * can race the handler's own exclusion). */
+	int (*pagemap)(sys_t *, uint64_t addr, uint64_t *entry);
 };
 
 struct sys {

@@ -23,6 +23,11 @@ enum variant {
 	VARIANT_SHORT_CIRCUIT = 1u << 8,
 	VARIANT_READ_UNDER_SETTLE = 1u << 9,      /* B4 */
 	VARIANT_NO_REMOVE_EXCLUSION = 1u << 10,   /* B2 */
+	/* reference's zero-fill and export fixes taken back out (B9, B10,
+	 * B24); high bits, clear of the rows other zoo entries add */
+	VARIANT_EEXIST_LEAVES_UNARMED = 1u << 24, /* B9 */
+	VARIANT_ZERO_WP_SPLIT = 1u << 25,         /* B10 */
+	VARIANT_ZERO_INSTALL_MERGE = 1u << 26,    /* B24 */
 };
 
 struct variant_info {

@@ -428,6 +428,23 @@ static void s_note(sys_t *sys, enum sys_note what, uint64_t a, uint64_t b)
 	    (int64_t)a, (int64_t)b);
 }
 
+/* pagemap of mm 0: present and uffd-wp bits of the page at addr. */
+static int s_pagemap(sys_t *sys, uint64_t addr, uint64_t *entry)
+{
+	struct mkern *k = mk_of_sys(sys);
+	*entry = 0;
+	for (int p = 0; p < k->npages; p++) {
+		struct mk_page_view pv;
+		mk_page_view(k, p, &pv);
+		if (!pv.mapped || addr < pv.addr || addr - pv.addr >= k->ps)
+			continue;
+		*entry = (uint64_t)!!pv.present << PM_PRESENT_BIT |
+			 (uint64_t)!!pv.wp << PM_UFFD_WP_BIT;
+		return 0;
+	}
+	return 0; /* unmapped: no entry, as pagemap reads zeros */
+}
+
 const struct sys_ops mk_sys_ops = {
 	.spawn = s_spawn,
 	.join = s_join,
@@ -468,4 +485,5 @@ const struct sys_ops mk_sys_ops = {
 	.buf_zero = s_buf_zero,
 	.source_read = s_source_read,
 	.note = s_note,
+	.pagemap = s_pagemap,
 };

@@ -210,6 +210,7 @@ static int env_handler(struct real_env *e, const struct real_env_opts *o, char *
 		.backoff_base_ns = o->backoff_base_ns,
 		.backoff_cap_ns = o->backoff_cap_ns,
 		.variants = o->variants,
+		.wp_async = o->wp, /* the real backend's WP is WP_ASYNC */
 	};
 	const char *name = o->handler ? o->handler : handler_default();
 	int rc = handler_new(name, e->sys, &e->cfg, &e->h);

@@ -187,6 +187,11 @@ static int run_op(struct st_run *r, int ti, int oi, char *why, size_t whylen)
 	case SCN_SOURCE_FAIL:
 		err = sys_real_source_fail(e->sys, (uint64_t)a, (int)b);
 		break;
+	case SCN_EXPORT: { /* taken; judged by the simulator only (docs/ORACLE.md) */
+		enum hpage views[SCN_MAX_PAGES];
+		err = handler_export(e->h, 0, (uint64_t)r->scn->pages, views);
+		break;
+	}
 	default:
 		err = -ENOTSUP;
 		break;

@@ -30,6 +30,8 @@ enum scn_op_kind {
 	SCN_UNMAP,        /* unmap P..Q        munmap: UNMAP event */
 	SCN_REMAP,        /* remap P..Q        mremap move: REMAP + UNMAP */
 	SCN_FORK,         /* fork              FORK event */
+	SCN_EXPORT,       /* export            the handler's snapshot diff, checked
+			     against the sequential spec (docs/ORACLE.md) */
 };
 
 enum scn_role {

@@ -96,7 +96,7 @@ static void check_invariants(const struct scenario *s)
 		for (i = 0; i < th->nops; i++) {
 			const struct scn_op *op = &th->ops[i];
 
-			assert_true(op->kind >= SCN_READ && op->kind <= SCN_FORK);
+			assert_true(op->kind >= SCN_READ && op->kind <= SCN_EXPORT);
 			assert_string_not_equal(scn_op_name(op->kind), "?");
 			if (op->kind == SCN_READ || op->kind == SCN_WRITE ||
 			    op->kind == SCN_SOURCE_FAIL)
@@ -407,6 +407,7 @@ static void test_names(void **state)
 	assert_string_equal(scn_op_name(SCN_UNMAP), "unmap");
 	assert_string_equal(scn_op_name(SCN_REMAP), "remap");
 	assert_string_equal(scn_op_name(SCN_FORK), "fork");
+	assert_string_equal(scn_op_name(SCN_EXPORT), "export");
 	assert_string_equal(scn_op_name((enum scn_op_kind)0), "?");
 	assert_string_equal(scn_op_name((enum scn_op_kind)99), "?");
 	assert_string_equal(scn_role_name(SCN_GUEST), "guest");
