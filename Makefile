@@ -120,7 +120,7 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@for t in test_sched test_trace test_oracle test_tracker test_scenario test_model_kernel test_model_sys test_invariant test_handler_api test_abandon; do \
 	  [ -x $(BUILD)/tests/$$t ] || continue; echo "valgrind $$t"; $(VG) $(BUILD)/tests/$$t >/dev/null 2>&1 || { echo "valgrind: $$t failed"; exit 1; }; done
-	@$(VG) $(BUILD)/uffdlab explore scenarios/zoo/stale-source.scn --variant stale-source --runs 200 --out $(BUILD)/vg >/dev/null; \
+	@$(VG) $(BUILD)/uffdlab explore scenarios/zoo/b01-stale-source.scn --variant stale-source --runs 200 --out $(BUILD)/vg >/dev/null; \
 	  test $$? -eq 1 || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@$(VG) $(BUILD)/uffdlab explore scenarios/parallel.scn --runs 200 --out $(BUILD)/vg >/dev/null || { echo "valgrind: uffdlab explore failed"; exit 1; }
 	@echo "valgrind: clean"

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "driver.h"
 #include "handler/handler.h"
@@ -51,10 +54,11 @@ static void judge(const struct scenario *scn, const char *handler, char *cell, s
 /* The trace of the last violation cell() found (for the hardware replay). */
 static char last_trace[600];
 
-/* One cell: "ok" or "<invariant>@<seed>". Returns 1 if a violation. */
-static int cell(const char *path, const char *handler, const char *variant,
-		enum sched_strategy st, uint64_t runs, char *out, size_t n,
-		struct tally *t)
+/* One cell: "ok" or "<invariant>@<seed>", its result in *rp. Returns 1
+ * if a violation. */
+static int cell_r(const char *path, const char *handler, const char *variant,
+		  enum sched_strategy st, uint64_t runs, char *out, size_t n,
+		  struct tally *t, struct explore_result *rp)
 {
 	struct explore_result r = {0};
 	struct explore_args a = {
@@ -70,6 +74,7 @@ static int cell(const char *path, const char *handler, const char *variant,
 		.result = &r,
 	};
 	int rc = drive_explore(&a);
+	*rp = r;
 	t->secs += r.seconds;
 	t->runs += r.runs;
 	if (rc == 1) {
@@ -81,6 +86,14 @@ static int cell(const char *path, const char *handler, const char *variant,
 	if (rc != 0)
 		t->bad++;
 	return 0;
+}
+
+static int cell(const char *path, const char *handler, const char *variant,
+		enum sched_strategy st, uint64_t runs, char *out, size_t n,
+		struct tally *t)
+{
+	struct explore_result r;
+	return cell_r(path, handler, variant, st, runs, out, n, t, &r);
 }
 
 /* dfs bound 2: "exhausted N" or the violation found. */
@@ -123,9 +136,94 @@ static int sim_cell(const char *path, const char *handler, uint64_t runs, char *
 	return cell(path, handler, NULL, SCHED_PCT, runs, out, n, t);
 }
 
+/* One scenario's row (its cells, in row) and what it adds to found[]
+ * and *t. */
+struct row {
+	char text[1024];
+	int found[32];
+	struct tally t;
+};
+
+static void sim_row(const char *name, uint64_t runs, struct row *r)
+{
+	int nh;
+	const struct handler_desc *const *hs = handler_list(&nh);
+	static struct scenario scn;
+	char err[512];
+	memset(r, 0, sizeof *r);
+	if (scn_parse_file(name, &scn, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		r->t.bad++;
+		return;
+	}
+	int k = snprintf(r->text, sizeof r->text, "%-44s", name);
+	for (int h = 0; h < nh; h++) {
+		char c1[64], c2[64];
+		int f = sim_cell(name, hs[h]->name, runs, c1, sizeof c1, &r->t);
+		f |= dfs_cell(name, hs[h]->name, c2, sizeof c2, &r->t);
+		judge(&scn, hs[h]->name, c1, sizeof c1, &r->t);
+		judge(&scn, hs[h]->name, c2, sizeof c2, &r->t);
+		r->found[h] += f;
+		if (k < (int)sizeof r->text)
+			k += snprintf(r->text + k, sizeof r->text - (size_t)k, " %-24s %-24s", c1, c2);
+	}
+}
+
+static void add_row(const struct row *r, int *found, struct tally *t)
+{
+	if (r->text[0])
+		printf("%s\n", r->text);
+	fflush(stdout);
+	for (int h = 0; h < 32; h++)
+		found[h] += r->found[h];
+	t->bad += r->t.bad;
+	t->failed += r->t.failed;
+	t->secs += r->t.secs;
+	t->runs += r->t.runs;
+}
+
+/* The rows among `jobs` forked workers (row i is worker i mod jobs's),
+ * in a shared mapping, printed in order once all are done: the same
+ * table as one process prints. 0 or -1 (then the caller runs them here). */
+static int sim_rows_parallel(char (*names)[256], int n, uint64_t runs, unsigned jobs,
+			     int *found, struct tally *t)
+{
+	size_t len = (size_t)n * sizeof(struct row);
+	struct row *rows = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rows == MAP_FAILED)
+		return -1;
+	pid_t pids[256];
+	unsigned started = 0;
+	int err = 0;
+	fflush(NULL);
+	for (; started < jobs && started < 256; started++) {
+		pids[started] = fork();
+		if (pids[started] < 0) {
+			err = -1;
+			break;
+		}
+		if (pids[started] == 0) {
+			for (int i = (int)started; i < n; i += (int)jobs)
+				sim_row(names[i], runs, &rows[i]);
+			fflush(NULL);
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < started; k++) {
+		int st;
+		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			err = -1;
+	}
+	for (int i = 0; !err && i < n; i++)
+		add_row(&rows[i], found, t);
+	munmap(rows, len);
+	return err;
+}
+
 /* One row per scenario, two columns per registered handler. Returns how
  * many scenarios each handler breaks, in found[]. */
-static void sim_table(char (*names)[256], int n, uint64_t runs, int *found, struct tally *t)
+static void sim_table(char (*names)[256], int n, uint64_t runs, unsigned jobs, int *found,
+		      struct tally *t)
 {
 	int nh;
 	const struct handler_desc *const *hs = handler_list(&nh);
@@ -138,26 +236,12 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, int *found, stru
 		printf(" %-24s %-24s", c1, c2);
 	}
 	printf("\n");
+	if (jobs > 1 && sim_rows_parallel(names, n, runs, jobs, found, t) == 0)
+		return;
 	for (int i = 0; i < n; i++) {
-		static struct scenario scn;
-		char err[512];
-		if (scn_parse_file(names[i], &scn, err, sizeof err)) {
-			fprintf(stderr, "%s\n", err);
-			t->bad++;
-			continue;
-		}
-		printf("%-44s", names[i]);
-		for (int h = 0; h < nh; h++) {
-			char c1[64], c2[64];
-			int f = sim_cell(names[i], hs[h]->name, runs, c1, sizeof c1, t);
-			f |= dfs_cell(names[i], hs[h]->name, c2, sizeof c2, t);
-			judge(&scn, hs[h]->name, c1, sizeof c1, t);
-			judge(&scn, hs[h]->name, c2, sizeof c2, t);
-			found[h] += f;
-			printf(" %-24s %-24s", c1, c2);
-		}
-		printf("\n");
-		fflush(stdout);
+		static struct row r;
+		sim_row(names[i], runs, &r);
+		add_row(&r, found, t);
 	}
 }
 
@@ -166,29 +250,76 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, int *found, stru
 static char zoo_traces[ZOO_MAX][600];
 static int nzoo_traces;
 
-/* Each variant in the zoo scenario that shows it; returns how many were
- * not found with the invariant the table names. */
+/* A variant's place in the zoo table: its docs/HANDLER.md id (a fix
+ * reversal sorts under the id it names, "fix 3 (B14)", or after every
+ * id), then e2b-ref's before reference's. */
+static long zoo_key(const struct variant_info *v)
+{
+	const char *b = strchr(v->bug, 'B');
+	long id = b ? strtol(b + 1, NULL, 10) : 1000 + strtol(v->bug + strcspn(v->bug, "0123456789"),
+								 NULL, 10);
+	return id * 2 + (strcmp(v->handler, handler_default()) != 0);
+}
+
+static int zoo_cmp(const void *a, const void *b)
+{
+	const struct variant_info *x = *(const struct variant_info *const *)a;
+	const struct variant_info *y = *(const struct variant_info *const *)b;
+	long kx = zoo_key(x), ky = zoo_key(y);
+	return kx < ky ? -1 : kx > ky ? 1 : strcmp(x->name, y->name);
+}
+
+/* The budget of a variant's cell: stops at the first failure, so a
+ * generous one costs nothing when the bug is found (B7 needs a few
+ * thousand schedules) and is not tied to --runs. */
+#define ZOO_MIN_RUNS 100000
+
+/* One row of the zoo table; 1 if the variant's bug was found as the
+ * variant table names it. */
+static int zoo_row(const struct variant_info *v, uint64_t runs, struct tally *t)
+{
+	enum sched_strategy st = v->pct ? SCHED_PCT : SCHED_RANDOM;
+	struct explore_result r = {0};
+	char c[64], who[64], pic[600] = "-";
+	uint64_t budget = runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS;
+	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, t, &r);
+	int as_expected = hit && !strcmp(r.name, v->expect);
+	/* a spin is the simulated scheduler starving a thread, which a fair
+	 * OS scheduler does not do: nothing for hardware to confirm */
+	int spin = !strcmp(v->expect, "busy-spin") || !strcmp(v->expect, "livelock");
+	if (as_expected && !spin && nzoo_traces < ZOO_MAX)
+		snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", r.trace);
+	if (hit) {
+		size_t l = strlen(r.trace);
+		if (l > 6 && !strcmp(r.trace + l - 6, ".trace"))
+			snprintf(pic, sizeof pic, "%.*s.svg", (int)(l - 6), r.trace);
+	}
+	snprintf(who, sizeof who, "%s/%s", v->handler, v->name);
+	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9llu %9.1f  %s%s\n", v->bug, who,
+	       v->scenario, v->expect, hit ? r.name : "not found", st == SCHED_PCT ? "pct" : "random",
+	       (unsigned long long)r.runs, r.seconds * 1000, pic,
+	       as_expected ? "" : "  <-- NOT AS EXPECTED");
+	fflush(stdout);
+	return as_expected;
+}
+
+/* Each variant in the zoo scenario that shows it, ordered by zoo id;
+ * returns how many were not found with the invariant the table names. */
 static int variant_table_run(uint64_t runs, struct tally *t)
 {
-	printf("\n%-24s %-10s %-44s %-22s %s\n", "variant", "into", "scenario", "expected",
-	       "found");
+	const struct variant_info *order[64];
+	int n = 0;
+	for (const struct variant_info *v = variant_table; v->name && n < 64; v++)
+		order[n++] = v;
+	qsort(order, (size_t)n, sizeof order[0], zoo_cmp);
+	printf("\n== the bug zoo: each variant in its scenario (docs/HANDLER.md section 3), up to %llu\n"
+	       "   schedules each; schedules and ms to the first failure, its picture beside the trace\n",
+	       (unsigned long long)(runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS));
+	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9s %9s  %s\n", "id", "handler/variant",
+	       "scenario", "expected", "found", "search", "schedules", "ms", "picture");
 	int missed = 0;
-	for (const struct variant_info *v = variant_table; v->name; v++) {
-		char c[64];
-		int hit = cell(v->scenario, v->handler, v->name, v->pct ? SCHED_PCT : SCHED_RANDOM,
-			       runs * 10, c, sizeof c, t);
-		int as_expected = hit && strncmp(c, v->expect, strlen(v->expect)) == 0 &&
-				  c[strlen(v->expect)] == '@';
-		missed += !as_expected;
-		/* a spin is the simulated scheduler starving a thread, which a
-		 * fair OS scheduler does not do: nothing for hardware to confirm */
-		int spin = !strcmp(v->expect, "busy-spin") || !strcmp(v->expect, "livelock");
-		if (as_expected && !spin && nzoo_traces < ZOO_MAX)
-			snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", last_trace);
-		printf("%-24s %-10s %-44s %-22s %s%s\n", v->name, v->handler, v->scenario, v->expect,
-		       c, as_expected ? "" : "  <-- NOT AS EXPECTED");
-		fflush(stdout);
-	}
+	for (int i = 0; i < n; i++)
+		missed += !zoo_row(order[i], runs, t);
 	return missed;
 }
 
@@ -217,8 +348,8 @@ static void real_stress_zoo(struct tally *t)
 	printf("== real kernel: the zoo scenarios where the simulator showed %s wrong, stressed\n"
 	       "   (real threads, no barriers; up to 300 iterations; a lost wake takes 10 s to call)\n",
 	       handler_default());
-	static const char *const zoo[] = {"prefault-remove", "stale-source", "madvise-inflight-copy",
-					  "pause-drops-deferred"};
+	static const char *const zoo[] = {"b03-prefault-unlocked", "b01-stale-source",
+					  "b04-read-under-settle", "fix2-no-wake-deferred"};
 	for (size_t z = 0; z < sizeof zoo / sizeof zoo[0]; z++) {
 		static struct scenario scn;
 		char path[128], err[512];
@@ -251,13 +382,13 @@ static void real_stress_zoo(struct tally *t)
 	}
 }
 
-/* The copy-after-zap window is zoo/prefault-remove's: STALE is expected
+/* The copy-after-zap window is zoo/b03-prefault-unlocked's: STALE is expected
  * exactly for the handlers that scenario expects stale-data of. */
 static void real_confirm_all(struct tally *t)
 {
 	static struct scenario scn;
 	char err[512], where[4096];
-	if (scn_parse_file(scn_resolve("scenarios/zoo/prefault-remove.scn", where, sizeof where),
+	if (scn_parse_file(scn_resolve("scenarios/zoo/b03-prefault-unlocked.scn", where, sizeof where),
 			   &scn, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		t->bad++;
@@ -265,7 +396,7 @@ static void real_confirm_all(struct tally *t)
 	}
 	int nh;
 	const struct handler_desc *const *hs = handler_list(&nh);
-	printf("\n== real kernel: the simulator's copy-after-zap interleaving, forced with a barrier\n");
+	printf("\n== real kernel: the simulator's copy-after-zap interleaving, its stored trace replayed\n");
 	for (int i = 0; i < nh; i++)
 		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
 			struct real_shape_result r;
@@ -275,15 +406,24 @@ static void real_confirm_all(struct tally *t)
 					 r.status != REAL_SHAPE_SKIPPED;
 			t->failed += unexpected;
 			printf("real copy-after-zap %s %s: %s%s: %s\n", hs[i]->name, ps == 4096 ? "4k" : "2m",
-			       r.status == REAL_SHAPE_PASSED ? "zeros" : stale ? "STALE" : "skipped",
+			       r.status == REAL_SHAPE_PASSED ? "not confirmed" : stale ? "STALE" : "skipped",
 			       unexpected ? " (NOT EXPECTED)" : "", r.why);
 			fflush(stdout);
 		}
 }
 
-static int run_args(int argc, char **argv, uint64_t *runs, int *sim_only)
+static int run_args(int argc, char **argv, uint64_t *runs, int *sim_only, unsigned *jobs)
 {
 	for (int i = 2; i < argc; i++) {
+		uint64_t j;
+		if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
+			if (scn_parse_u64(argv[++i], &j) || !j || j > 256) {
+				fprintf(stderr, "uffdlab: --jobs: '%s' is not between 1 and 256\n", argv[i]);
+				return 2;
+			}
+			*jobs = (unsigned)j;
+			continue;
+		}
 		if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
 			if (scn_parse_u64(argv[++i], runs) || !*runs) {
 				fprintf(stderr, "uffdlab: --runs: '%s' is not a positive integer\n", argv[i]);
@@ -322,7 +462,9 @@ int cmd_run(int argc, char **argv)
 {
 	uint64_t runs = 2000;
 	int sim_only = 0;
-	if (run_args(argc, argv, &runs, &sim_only))
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned jobs = cores > 0 && cores <= 256 ? (unsigned)cores : 1; /* default: the cores */
+	if (run_args(argc, argv, &runs, &sim_only, &jobs))
 		return 2;
 	static char names[256][256];
 	char lib[4096];
@@ -332,11 +474,11 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	printf("== simulator: %d scenarios, up to %llu schedules per cell (random, then pct);\n"
-	       "   a cell is ok or <violated invariant>@<seed> (trace in out/)\n\n",
-	       n, (unsigned long long)runs);
+	       "   a cell is ok or <violated invariant>@<seed> (trace in out/); %u job%s\n\n",
+	       n, (unsigned long long)runs, jobs, jobs == 1 ? "" : "s");
 	int found[32] = {0}; /* HANDLERS_MAX in handler/registry.c */
 	struct tally t = {0};
-	sim_table(names, n, runs, found, &t);
+	sim_table(names, n, runs, jobs, found, &t);
 	int missed = variant_table_run(runs, &t);
 	sim_summary(n, found, missed, &t);
 	t.failed += missed;

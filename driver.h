@@ -31,6 +31,12 @@ struct explore_args {
 	const char *out_dir;      /* default "out" */
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
+	uint64_t proof_runs;      /* 0: MIN_PROOF_RUNS schedules for the proof */
+	unsigned jobs;            /* random, pct: worker processes (0 = 1) */
+	unsigned shard, nshards;  /* random, pct: run j is shard j mod nshards's
+				     (nshards 0 = 1) */
+	int all_steps;            /* the picture shows scheduler noise too
+				     (viz_opts.all) */
 	unsigned bound;           /* dfs: deviations from the default schedule,
 				     EXPLORE_NO_BOUND for none */
 	int preempt_bounded;      /* dfs --preemptions given */
@@ -54,6 +60,11 @@ struct explore_result {
 };
 
 int drive_explore(const struct explore_args *a);
+/* `uffdlab shrink`: the trace's failure shrunk to its minimal one, written
+ * to out_path (NULL: TRACE.min.trace) with its scenario beside it. */
+int drive_shrink(const char *trace_path, const char *out_path, uint64_t proof_runs, int json);
+/* `uffdlab merge`: the --json outputs of an explore's shards as one. */
+int drive_merge(int n, char **paths);
 /* Replay a trace in the simulator; out_path (may be NULL) receives the
  * regenerated trace. */
 int drive_replay(const char *trace_path, const char *out_path, int json);

@@ -222,6 +222,43 @@ static void explore_seeded(struct world *w, const struct explore_args *a, struct
 	}
 }
 
+/* The runs of this shard among a->jobs processes (parallel.c); then the
+ * failing run, if any, once more here to report it. */
+static void explore_parallel(struct world *w, const struct explore_args *a,
+			     struct run_id *id, struct explored *x)
+{
+	struct par_opts p = {.jobs = a->jobs ? a->jobs : 1, .shard = a->shard,
+			     .nshards = a->nshards ? a->nshards : 1, .first_seed = a->seed,
+			     .runs = a->runs ? a->runs : 1000,
+			     .learn_k = run_takes(id, STRATEGY_OPT_PCT_K) && !a->pct_k};
+	struct par_result r;
+	int e = par_explore(w, id, &p, &r);
+	if (e) {
+		fprintf(stderr, "uffdlab: parallel explore: %s\n", strerror(-e));
+		x->status = 2;
+		return;
+	}
+	x->runs = r.runs;
+	x->steps = r.steps;
+	x->max_threads = r.max_threads;
+	if (p.learn_k)
+		id->pct_k = r.pct_k;
+	id->seed = r.found ? a->seed + r.index : a->seed;
+	if (!r.found)
+		return;
+	struct sched_opts o = run_opts(id);
+	e = world_run(w, &o, NULL, NULL, &x->v);
+	if (e || !x->v.violated) {
+		fprintf(stderr, "uffdlab: determinism bug: seed %" PRIu64 " failed in a worker, not here\n",
+			id->seed);
+		x->status = e ? 2 : 3;
+		return;
+	}
+	size_t nc;
+	const uint32_t *c = sched_choices(world_sched(w), &nc);
+	report(w, a, id, &x->v, c, nc, x);
+}
+
 /* One line saying what was covered (issue 8 item 4). For pct, the
  * guarantee of Burckhardt et al.: one run finds a given depth-d bug with
  * probability at least 1/(n k^(d-1)) (n threads, k steps), so n runs miss
@@ -260,8 +297,8 @@ static void coverage(const struct run_id *id, const struct explored *x, double e
 	}
 }
 
-static void print_json(const struct run_id *id, const struct explored *x, double el,
-		       const char *cmd)
+static void print_json(const struct explore_args *a, const struct run_id *id,
+		       const struct explored *x, double el, const char *cmd)
 {
 	struct json j;
 	json_begin(&j, stdout);
@@ -269,6 +306,13 @@ static void print_json(const struct run_id *id, const struct explored *x, double
 	json_string(&j, "handler", id->handler);
 	json_string(&j, "variant", id->variant);
 	json_string(&j, "strategy", run_strategy(id));
+	if (!run_takes(id, STRATEGY_OPT_BOUND)) { /* what uffdlab merge needs */
+		char shard[48];
+		snprintf(shard, sizeof shard, "%u/%u", a->shard, a->nshards ? a->nshards : 1);
+		json_string(&j, "shard", shard);
+		json_u64(&j, "first_seed", a->seed);
+		json_u64(&j, "runs_asked", a->runs ? a->runs : a->seconds > 0 ? 0 : 1000);
+	}
 	json_u64(&j, "runs", x->runs);
 	json_u64(&j, "steps", x->steps);
 	json_double(&j, "elapsed_s", el, 3);
@@ -305,6 +349,8 @@ static void print_json(const struct run_id *id, const struct explored *x, double
 		json_u64(&j, "steps", x->found_steps);
 		json_u64(&j, "trace_steps", x->trace_steps);
 		json_string(&j, "shrunk", id->shrunk);
+		json_string(&j, "shrunk_scenario", id->shrunk_scn);
+		json_string(&j, "minimal", id->minimal);
 		json_string(&j, "trace", x->trace);
 		json_string(&j, "reproduce", cmd);
 		json_object_end(&j);
@@ -312,6 +358,17 @@ static void print_json(const struct run_id *id, const struct explored *x, double
 		json_null(&j, "violation");
 	}
 	json_end(&j);
+}
+
+/* The minimal failure's lines, when there is one. */
+static void print_minimal(const struct run_id *id, const struct explored *x)
+{
+	char mtrace[700], mscn[700];
+	if (!id->shrunk_scn[0] || report_min_paths(x->trace, 1, mtrace, mscn, sizeof mtrace))
+		return;
+	printf("  shrunk scenario: %s (%s)\n", id->shrunk_scn, mscn);
+	printf("  minimal: %s (%.2f s)\n", id->minimal, id->proof_s);
+	printf("  minimal trace: uffdlab replay %s\n", mtrace);
 }
 
 static void print_text(const struct run_id *id, const struct explored *x, double el,
@@ -330,6 +387,7 @@ static void print_text(const struct run_id *id, const struct explored *x, double
 		printf("  seed %" PRIu64 ", %" PRIu64 " steps; trace %s (%zu steps%s%s)\n",
 		       id->seed, x->found_steps, x->trace, x->trace_steps,
 		       id->shrunk[0] ? ", shrunk: " : "", id->shrunk);
+		print_minimal(id, x);
 		printf("  reproduce: %s\n", cmd);
 		printf("  replay:    uffdlab replay %s\n", x->trace);
 		printf("  hardware:  uffdlab replay --real %s --repeat 20\n", x->trace);
@@ -373,7 +431,7 @@ static void summarise(const struct explore_args *a, const struct run_id *id,
 	if (a->quiet)
 		return; /* the caller reports */
 	if (a->json)
-		print_json(id, x, el, cmd);
+		print_json(a, id, x, el, cmd);
 	else
 		print_text(id, x, el, cmd);
 }
@@ -437,6 +495,8 @@ int drive_explore(const struct explore_args *a)
 	struct explored x = {.t0 = drv_now()};
 	if (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE)
 		explore_dfs(w, a, &id, &x);
+	else if (a->jobs > 1 || a->nshards > 1)
+		explore_parallel(w, a, &id, &x);
 	else
 		explore_seeded(w, a, &id, &x);
 	summarise(a, &id, &x);

@@ -98,3 +98,9 @@ void json_null(struct json *j, const char *k)
 	key(j, k);
 	fputs("null", j->f);
 }
+
+void json_raw(struct json *j, const char *k, const char *raw, size_t len)
+{
+	key(j, k);
+	fwrite(raw, 1, len, j->f);
+}

@@ -35,5 +35,8 @@ void json_int(struct json *j, const char *key, long long v);
 void json_double(struct json *j, const char *key, double v, int decimals);
 void json_bool(struct json *j, const char *key, int v);
 void json_null(struct json *j, const char *key);
+/* A value that is already JSON (read back from this writer's output:
+ * uffdlab merge copies a shard's violation as it was). */
+void json_raw(struct json *j, const char *key, const char *raw, size_t len);
 
 #endif

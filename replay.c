@@ -169,6 +169,9 @@ static int header_strategy(const char *path, const struct trace *t, struct run_i
 	const char *shrunk = trace_get(t, "shrunk");
 	if (shrunk)
 		snprintf(id->shrunk, sizeof id->shrunk, "%s", shrunk);
+	const char *ss = trace_get(t, "shrunk-scenario"), *mn = trace_get(t, "minimal");
+	snprintf(id->shrunk_scn, sizeof id->shrunk_scn, "%s", ss ? ss : "");
+	snprintf(id->minimal, sizeof id->minimal, "%s", mn ? mn : "");
 	return 0;
 }
 
@@ -346,6 +349,13 @@ static int load_trace(const char *path, struct trace *t, struct scenario *scn,
 		return 2;
 	}
 	return header_run(path, t, scn, id, bits);
+}
+
+int replay_load(const char *path, struct trace *t, struct scenario *scn, struct run_id *id,
+		uint64_t *bits)
+{
+	int status = load_trace(path, t, scn, id, bits);
+	return status ? status : header_strategy(path, t, id);
 }
 
 int drive_replay(const char *path, const char *out_path, int json)

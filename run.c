@@ -164,6 +164,10 @@ int run_write_trace(FILE *f, const struct run_id *id,
 	trace_kv(&tw, "max-steps", "%" PRIu64, id->max_steps);
 	if (id->shrunk[0])
 		trace_kv(&tw, "shrunk", "%s", id->shrunk);
+	if (id->shrunk_scn[0])
+		trace_kv(&tw, "shrunk-scenario", "%s", id->shrunk_scn);
+	if (id->minimal[0])
+		trace_kv(&tw, "minimal", "%s", id->minimal);
 	for (int t = 0; t < rec->nthreads; t++)
 		trace_kv(&tw, "thread", "%d %s %d", t, rec->threads[t].name,
 			 rec->threads[t].kind);
@@ -228,8 +232,8 @@ char *run_trace_text(const struct run_id *id, const struct recording *rec,
 int run_load_scenario(const char *path, struct scenario *scn, char **text,
 		      size_t *len, char *err, size_t errlen)
 {
-	char where[4096], *b;
-	size_t n;
+	char where[4096], *b = NULL; /* LTO cannot see input_read_all sets both on success */
+	size_t n = 0;
 	int e = input_read_all(scn_resolve(path, where, sizeof where), &b, &n);
 	if (e) {
 		snprintf(err, errlen, "%s:1:1: cannot open: %s", path, input_strerror(e));

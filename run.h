@@ -57,7 +57,10 @@ struct run_id {
 	int depth;
 	uint64_t pct_k;
 	uint64_t max_steps;
-	char shrunk[128];    /* "" or how the schedule was shrunk */
+	char shrunk[200];    /* "" or how the schedule was shrunk */
+	char shrunk_scn[300]; /* "" or how the scenario was shrunk */
+	char minimal[300];   /* "" or the proof of the preemption count */
+	double proof_s;      /* the proof's time (printed, not in the trace) */
 	unsigned bound;      /* dfs: deviations, EXPLORE_NO_BOUND for none */
 	int preempt_bounded; /* dfs --preemptions */
 	unsigned preemptions;
@@ -105,6 +108,86 @@ int report_violation(struct world *w, const struct explore_args *a,
 		     struct run_id *id, const struct verdict *first,
 		     uint32_t **choices, size_t *nchoices, char *trace_path,
 		     size_t tplen, struct verdict *out);
+/* minimize.c: a failing schedule and its scenario shrunk to a fixed
+ * point, with the proof that its preemption count is minimal. */
+struct min_opts {
+	const char *handler;
+	uint64_t bits;            /* the variants */
+	uint64_t seed, max_steps;
+	const char *want;         /* the invariant that must keep breaking */
+	uint64_t proof_runs;      /* budget of the proof search, in schedules */
+	const char *scn_path;     /* the shrunk scenario's file (X.min.scn) */
+	const char *comment;      /* its first line */
+	int verbose_parse;        /* say why a candidate does not parse */
+};
+
+struct min_sizes {
+	size_t steps, preempt, switches;
+	int threads, ops, pages;
+};
+
+struct min_result {
+	struct scenario *scn;     /* the shrunk scenario, parsed from text */
+	char *text;
+	size_t len;
+	uint32_t *c;              /* its failing schedule */
+	size_t n;
+	struct min_sizes to;
+	unsigned tests;           /* runs it took */
+	int proof;                /* 1 proved, 0 nothing to prove (0
+				     preemptions), -1 the budget ran out,
+				     -2 thread ids >= 64 (not represented) */
+	unsigned proof_bound;     /* the last bound searched */
+	uint64_t proof_runs;      /* schedules of that bound */
+	uint64_t proof_all;       /* schedules of every bound searched */
+	uint64_t proof_others;    /* of them, those another invariant broke */
+	double proof_s;
+};
+
+/* 0 and *r (min_free it), or -errno. */
+int min_run(const struct min_opts *o, const struct scenario *scn, const uint32_t *c, size_t n,
+	    struct min_result *r);
+void min_free(struct min_result *r);
+#define MIN_PROOF_RUNS 20000 /* explore's proof budget (shrink: 1000000) */
+
+/* The minimal failure of id's run with choices c (the invariant want;
+ * *found: the size of the run as found): the shrunk scenario to mscn, its
+ * trace to mtrace, and id->shrunk_scn / id->minimal say what was done.
+ * Returns 0 or the exit status. */
+struct shrink_size;
+int report_minimize(struct run_id *id, const char *want, const uint32_t *c, size_t n,
+		    const struct shrink_size *found, const char *mtrace, const char *mscn,
+		    uint64_t proof_runs);
+/* The minimal failure's paths: from trace X.trace, X.min.trace (derive)
+ * or trace itself, and beside it the scenario (.trace -> .scn). 0 or
+ * -ENAMETOOLONG. */
+int report_min_paths(const char *trace, int derive, char *mtrace, char *mscn, size_t n);
+/* replay.c: read the trace at path and its header into t, scn, *id (its
+ * scn_text malloc'd) and the variant bits. 0, or 2 after one error line;
+ * t is safe to trace_free either way. */
+int replay_load(const char *path, struct trace *t, struct scenario *scn, struct run_id *id,
+		uint64_t *bits);
+/* parallel.c: runs j < runs (seed first_seed + j) of shard `shard` of
+ * nshards (j mod nshards), among `jobs` forked workers, until the first
+ * failure. learn_k: PCT's k from run 0 (run 0 itself with the default). */
+struct par_opts {
+	unsigned jobs, shard, nshards;
+	uint64_t first_seed, runs;
+	int learn_k;
+};
+
+struct par_result {
+	uint64_t runs, steps;     /* of this shard's runs up to the first failure */
+	int found;
+	uint64_t index;           /* the lowest failing j */
+	uint64_t pct_k;           /* the k its run used */
+	int max_threads;
+};
+
+/* 0 or -errno (-EINVAL: bad options; -EIO: a run could not start). */
+int par_explore(struct world *w, const struct run_id *id, const struct par_opts *p,
+		struct par_result *r);
+
 /* The one-line command that reproduces id's run. */
 void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id);
 

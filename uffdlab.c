@@ -117,6 +117,22 @@ static int strategy_opt(struct explore_args *a, unsigned *given, const char *f,
 	return 1;
 }
 
+/* --shard i/N: 0 <= i < N <= 4096. 1 taken, 2 after an error line. */
+static int shard_arg(struct explore_args *a, const char *v)
+{
+	uint64_t i, n;
+	const char *slash = v ? strchr(v, '/') : NULL;
+	char num[32];
+	if (!slash || (size_t)(slash - v) >= sizeof num)
+		return usage_error("--shard: '%s' is not i/N", v ? v : "");
+	snprintf(num, sizeof num, "%.*s", (int)(slash - v), v);
+	if (scn_parse_u64(num, &i) || scn_parse_u64(slash + 1, &n) || n < 1 || n > 4096 || i >= n)
+		return usage_error("--shard: '%s' is not i/N with 0 <= i < N <= 4096", v);
+	a->shard = (unsigned)i;
+	a->nshards = (unsigned)n;
+	return 1;
+}
+
 /* Every other option of explore taking a value: 1 taken, 0 not one, 2 error. */
 static int explore_opt(struct explore_args *a, const char **strategy, const char *f,
 		       const char *v)
@@ -135,6 +151,21 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 		return num_arg(f, v, &a->seed) ? 2 : 1;
 	else if (strcmp(f, "--max-steps") == 0)
 		return num_arg(f, v, &a->max_steps) ? 2 : 1;
+	else if (strcmp(f, "--jobs") == 0) {
+		uint64_t n;
+		if (num_arg(f, v, &n))
+			return 2;
+		if (n < 1 || n > 256)
+			return usage_error("%s must be between 1 and 256", f);
+		a->jobs = (unsigned)n;
+	} else if (strcmp(f, "--shard") == 0) {
+		return shard_arg(a, v);
+	} else if (strcmp(f, "--proof-runs") == 0) {
+		if (num_arg(f, v, &a->proof_runs))
+			return 2;
+		if (!a->proof_runs)
+			return usage_error("%s must be at least 1", f);
+	}
 	else if (strcmp(f, "--runs") == 0) {
 		if (num_arg(f, v, &a->runs))
 			return 2;
@@ -164,6 +195,8 @@ static int cmd_explore(int argc, char **argv)
 			a.json = 1;
 		else if (strcmp(f, "--no-shrink") == 0)
 			a.no_shrink = 1;
+		else if (strcmp(f, "--all") == 0)
+			a.all_steps = 1;
 		else if (strcmp(f, "--reduce") == 0 || strcmp(f, "--no-reduce") == 0) {
 			a.reduce = f[2] == 'r' ? 1 : -1;
 			given |= STRATEGY_OPT_BOUND; /* dfs only */
@@ -185,6 +218,10 @@ static int cmd_explore(int argc, char **argv)
 	if (!ops)
 		return usage_error("%s", err);
 	a.strategy = ops->id;
+	if ((a.jobs > 1 || a.nshards > 1) && !(ops->flags & STRATEGY_SEEDED))
+		return usage_error("%s", "--jobs and --shard split the seeds of random and pct; dfs runs in one process");
+	if ((a.jobs > 1 || a.nshards > 1) && a.seconds > 0)
+		return usage_error("%s", "--jobs and --shard need --runs, not --time (shards must agree on the runs)");
 	return drive_explore(&a);
 }
 
@@ -230,6 +267,47 @@ static int cmd_replay(int argc, char **argv)
 	return drive_replay(trace, out, json);
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (argv[i][0] == '-')
+			return usage_error("unknown option '%s'", argv[i]);
+	if (argc < 3)
+		return usage_error("%s", "merge needs the JSON files of an explore's shards");
+	return drive_merge(argc - 2, argv + 2);
+}
+
+static int cmd_shrink(int argc, char **argv)
+{
+	const char *trace = NULL, *out = NULL;
+	uint64_t proof_runs = 0;
+	int json = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if ((strcmp(f, "-o") == 0 || strcmp(f, "--out") == 0) && v) {
+			out = v;
+			i++;
+		} else if (strcmp(f, "--proof-runs") == 0) {
+			if (num_arg(f, v, &proof_runs))
+				return 2;
+			if (!proof_runs)
+				return usage_error("%s must be at least 1", f);
+			i++;
+		} else if (strcmp(f, "--json") == 0) {
+			json = 1;
+		} else if (f[0] == '-') {
+			return usage_error("unknown or incomplete option '%s'", f);
+		} else if (!trace) {
+			trace = f;
+		} else {
+			return usage_error("unexpected argument '%s'", f);
+		}
+	}
+	if (!trace)
+		return usage_error("%s", "shrink needs a TRACE file");
+	return drive_shrink(trace, out, proof_runs, json);
+}
+
 /* Every strategy --strategy takes, with its line of help. */
 static void print_strategies(const char *title)
 {
@@ -265,7 +343,7 @@ static int cmd_list(int argc, char **argv)
 	print_strategies("strategies:\n");
 	printf("variants:\n");
 	for (const struct variant_info *v = variant_table; v->name; v++)
-		printf("  %-24s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
+		printf("  %-28s %-11s into %-9s shown by %s (%s)\n      %s\n", v->name, v->bug,
 		       v->handler, v->scenario, v->expect, v->what);
 	if (n < 0 && argc <= 2) { /* no library here: not bad input */
 		printf("scenarios: no library found (beside an installed binary, $UFFDLAB_SCENARIOS, or ./scenarios)\n");
@@ -355,6 +433,7 @@ static int cmd_viz(int argc, char **argv)
 			png = 1;
 		} else if (strcmp(f, "--all") == 0) {
 			o.head = VIZ_ALL;
+			o.all = 1; /* scheduler noise too */
 		} else if (strcmp(f, "--head") == 0 || strcmp(f, "--tail") == 0) {
 			if (num_arg(f, i + 1 < argc ? argv[i + 1] : NULL, &n))
 				return 2;
@@ -391,9 +470,19 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
-	 "        [--max-steps N] [--no-shrink] [--json] [--out DIR]",
-	 "explore schedules of a scenario; write the trace and picture of the first violation",
+	 "        [--jobs N] [--shard I/N] (random, pct)\n"
+	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]",
+	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
+	 "        and beside them its minimal failure (X.min.trace, X.min.scn)",
 	 cmd_explore},
+	{"merge", "SHARD.json...",
+	 "merge the --json outputs of explore --shard i/N (i = 0..N-1): the totals and the first\n"
+	 "        violation (lowest seed) of one run over all seeds, for any N",
+	 cmd_merge},
+	{"shrink", "TRACE [-o OUT] [--proof-runs N] [--json]",
+	 "shrink a failure to its minimal one: fewest preemptions, then steps; threads, operations\n"
+	 "        and pages dropped; the preemption count proved minimal by a bounded search",
+	 cmd_shrink},
 	{"replay", "TRACE [--out FILE] [--json]\n"
 	 "        | --real TRACE [--repeat R] [--page-size 4k|2m] [--json]",
 	 "replay a trace on the simulator (byte for byte, or where it differs), or with --real on\n"
@@ -404,7 +493,7 @@ static const struct command commands[] = {
 	{"real", "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--iterations N]",
 	 "run a scenario's threads on the real kernel with the same oracle", cmd_real},
 	{"list", "[DIR]", "handlers, invariants, strategies, variants and scenarios", cmd_list},
-	{"run", "[--runs N] [--sim-only]",
+	{"run", "[--runs N] [--jobs N] [--sim-only]",
 	 "the main job: the library on every handler, the zoo, the real kernel; exit 1 if anything\n"
 	 "        came out otherwise than the scenarios' expect lines and the variant table say",
 	 cmd_run},

@@ -112,6 +112,13 @@ static int install_source(struct e2b *h, const struct fault_req *r, uint64_t mod
 		return -ENOMEM;
 	}
 	int derr = read_source(h, r, buf);
+	if (derr && (h->cfg.variants & VARIANT_ERROR_COUNTED_INSTALLED)) {
+		/* B17 (before d540917): faultPage's recover returned the zero
+		 * values, which the caller reads as INSTALLED and no error */
+		o->buf_free(s, buf, ps);
+		*fatal = 0;
+		return 0;
+	}
 	if (derr) {
 		o->buf_free(s, buf, ps);
 		on_failure(r);

@@ -12,6 +12,7 @@ void e2b_fail(struct e2b *h, int err, const char *fmt, ...)
 {
 	const struct sys_ops *o = h->o;
 	o->mutex_lock(h->sys, h->wg_mu);
+	sys_shared(h->sys, SYS_SHARED_ERROR, 1); /* error() reads it unlocked */
 	if (!h->wg_err) {
 		h->wg_err = err ? err : -EIO;
 		va_list ap;
@@ -67,6 +68,7 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 	defaults(&h->cfg);
 	h->pages = cfg->size / cfg->page_size;
 	int err = tracker_init(&h->tr, h->pages);
+	h->tr.sys = sys;
 	if (!err)
 		err = h->o->rwlock_new(sys, &h->settle);
 	if (!err)
@@ -201,7 +203,7 @@ static enum hpage e2b_page_view(const struct handler *hh, uint64_t page)
 {
 	const struct e2b *h = e2b_of_c(hh);
 	assert(page < h->pages);
-	return view_of(tracker_get(&h->tr, page));
+	return view_of(tracker_peek(&h->tr, page)); /* the caller declares it */
 }
 
 /* One page of reference's export under WP_ASYNC: the pagemap says which

@@ -59,6 +59,11 @@ static int read_all(struct e2b *h, struct batch *b)
 		}
 		if (err)
 			return err;
+		/* B11 (bc94cdf): every entry pointed at the one message buffer,
+		 * so a batch's faults all read as the last fault read */
+		if ((h->cfg.variants & VARIANT_ALIAS_BATCH) && m.event == UFFD_EVENT_PAGEFAULT)
+			for (int i = 0; i < b->nfaults; i++)
+				b->faults[i] = m;
 	}
 }
 
@@ -188,12 +193,60 @@ static int take_deferred(struct serve *sv)
 	return n + b->nfaults;
 }
 
+/* Read one batch under readSerial and apply its REMOVEs (the read step of
+ * an iteration whose poll found the uffd readable). */
+static int read_step(struct serve *sv)
+{
+	struct e2b *h = sv->h;
+	const struct sys_ops *o = h->o;
+	struct batch *b = &sv->b;
+	/* gate: no worker may be between its state check and its install
+	 * while a REMOVE is read (reading it lets madvise resume and zap) */
+	int gate = !!(h->fixes & FIX_READ_GATE) ||
+		   !!(h->cfg.variants & VARIANT_READ_UNDER_SETTLE); /* B4 */
+	o->mutex_lock(h->sys, h->read_serial);
+	if (gate)
+		o->wrlock(h->sys, h->settle);
+	int err = read_all(h, b);
+	if (!err && !(h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE))
+		apply_removes(h, b, gate);
+	if (gate)
+		o->wrunlock(h->sys, h->settle);
+	o->mutex_unlock(h->sys, h->read_serial);
+	return err;
+}
+
+/* Deferred faults first, then the batch's: each to a worker. */
+static int dispatch_all(struct serve *sv)
+{
+	struct e2b *h = sv->h;
+	const struct sys_ops *o = h->o;
+	struct batch *b = &sv->b;
+	int nf = take_deferred(sv);
+	if (nf < 0)
+		return nf;
+	/* only retries, nothing new: whoever must act first (a madvise
+	 * thread resuming after its REMOVE was read) needs the CPU */
+	if ((h->fixes & FIX_YIELD_ON_RETRY) && nf && !b->nfaults && !b->nremoves)
+		o->yield(h->sys);
+	int err = 0;
+	for (int i = 0; i < nf && !err; i++)
+		err = dispatch(sv, &sv->merge[i]);
+	if (err)
+		return err;
+	if (h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE) { /* B5 */
+		o->mutex_lock(h->sys, h->read_serial);
+		apply_removes(h, b, 0);
+		o->mutex_unlock(h->sys, h->read_serial);
+	}
+	return 0;
+}
+
 static int serve_loop(struct serve *sv)
 {
 	struct e2b *h = sv->h;
 	const struct sys_ops *o = h->o;
 	struct batch *b = &sv->b;
-	int err = 0;
 	for (;;) {
 		struct sys_pollfd fds[3] = {
 			{h->cfg.uffd, SYS_POLLIN, 0},
@@ -205,53 +258,28 @@ static int serve_loop(struct serve *sv)
 			continue;
 		if (r < 0) {
 			e2b_fail(h, r, "poll failed: %s", strerror(-r));
-			err = r;
-			break;
+			return r;
 		}
 		if (fds[1].revents & SYS_POLLIN)
-			break; /* unread messages and deferred faults are abandoned */
-		int woke = fds[2].revents & SYS_POLLIN;
-		if (woke)
+			return 0; /* unread messages and deferred faults are abandoned */
+		if (fds[2].revents & SYS_POLLIN)
 			drain_pipe(h, h->wake_fds[0]);
 		b->nfaults = b->nremoves = 0;
 		if (fds[0].revents & SYS_POLLIN) {
-			/* gate: no worker may be between its state check and its
-			 * install while a REMOVE is read (reading it lets madvise
-			 * resume and zap) */
-			int gate = !!(h->fixes & FIX_READ_GATE) ||
-				   !!(h->cfg.variants & VARIANT_READ_UNDER_SETTLE); /* B4 */
-			o->mutex_lock(h->sys, h->read_serial);
-			if (gate)
-				o->wrlock(h->sys, h->settle);
-			err = read_all(h, b);
-			if (!err && !(h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE))
-				apply_removes(h, b, gate);
-			if (gate)
-				o->wrunlock(h->sys, h->settle);
-			o->mutex_unlock(h->sys, h->read_serial);
+			int err = read_step(sv);
 			if (err)
-				break;
+				return err;
+			/* B7 (#1896): readable, but nothing was read (the fault
+			 * was woken meanwhile, rule 9): back to poll, leaving the
+			 * deferred faults whose pipe byte was just drained */
+			if ((h->cfg.variants & VARIANT_SKIP_DEFERRED_ON_EMPTY_READ) &&
+			    !b->nfaults && !b->nremoves)
+				continue;
 		}
-		int nf = take_deferred(sv);
-		if (nf < 0) {
-			err = nf;
-			break;
-		}
-		/* only retries, nothing new: whoever must act first (a madvise
-		 * thread resuming after its REMOVE was read) needs the CPU */
-		if ((h->fixes & FIX_YIELD_ON_RETRY) && nf && !b->nfaults && !b->nremoves)
-			o->yield(h->sys);
-		for (int i = 0; i < nf && !err; i++)
-			err = dispatch(sv, &sv->merge[i]);
+		int err = dispatch_all(sv);
 		if (err)
-			break;
-		if (h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE) { /* B5 */
-			o->mutex_lock(h->sys, h->read_serial);
-			apply_removes(h, b, 0);
-			o->mutex_unlock(h->sys, h->read_serial);
-		}
+			return err;
 	}
-	return err;
 }
 
 void e2b_serve_release(struct serve *sv)

@@ -108,6 +108,14 @@ struct handler_desc {
 	uint64_t variants;       /* the enum variant bits it accepts */
 	size_t size;             /* of its object, >= sizeof(struct handler) */
 	const struct handler_ops *ops;
+	/* 1: data-race-free as the reducing dfs needs it (docs/DESIGN.md):
+	 * memory its threads share is accessed only under a sys mutex or the
+	 * write side of a sys rwlock, through sys atomics, or declared with
+	 * sys_shared(); page_view() reads only SYS_SHARED_PAGE(page) and
+	 * error() only SYS_SHARED_ERROR. 0 (the default of a row that does not
+	 * say): the search treats every step of its threads as dependent. */
+	int drf;
+	uint64_t racy_variants;  /* variants that break drf (race on purpose) */
 };
 
 /* ---- the registry ---- */
@@ -116,6 +124,9 @@ struct handler_desc {
  * them. The first one is the default handler. */
 const struct handler_desc *const *handler_list(int *n);
 const struct handler_desc *handler_find(const char *name);
+/* Whether handler `name` with these variants is data-race-free (its row's
+ * drf, no racy variant): 0 for an unknown name. */
+int handler_drf(const char *name, uint64_t variants);
 const char *handler_default(void);
 /* Add a handler built outside handler/registry.c. -EEXIST for a taken
  * name, -EINVAL for a bad name or missing op, -ENOSPC when full. */

@@ -16,7 +16,8 @@
 	(VARIANT_STALE_SOURCE | VARIANT_DISPATCH_BEFORE_REMOVE |              \
 	 VARIANT_NO_WAKE_PIPE | VARIANT_EAGAIN_FATAL |                         \
 	 VARIANT_PREFAULT_UNLOCKED | VARIANT_READ_UNDER_SETTLE |               \
-	 VARIANT_NO_REMOVE_EXCLUSION)
+	 VARIANT_NO_REMOVE_EXCLUSION | VARIANT_SKIP_DEFERRED_ON_EMPTY_READ |   \
+	 VARIANT_ALIAS_BATCH | VARIANT_ERROR_COUNTED_INSTALLED)
 #define REFERENCE_VARIANTS                                                   \
 	(VARIANT_NO_READ_GATE | VARIANT_NO_WAKE_DEFERRED |                    \
 	 VARIANT_NO_YIELD_ON_RETRY | VARIANT_SHORT_CIRCUIT |                  \
@@ -25,11 +26,20 @@
 
 static const struct handler_desc builtins[] = {
 	{"e2b-ref", "E2B's orchestrator handler at REF b01a6a1, warts included (docs/HANDLER.md 1)",
-	 E2B_REF_VARIANTS, sizeof(struct e2b), &e2b_ref_ops},
+	 E2B_REF_VARIANTS, sizeof(struct e2b), &e2b_ref_ops, 1, 0},
 	{"reference", "e2b-ref plus the fixes the testbed showed it needs (handler/README.md)",
-	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops},
+	 REFERENCE_VARIANTS, sizeof(struct e2b), &e2b_reference_ops, 1, 0},
 };
 
+/* drf (handler.h) for both rows, every variant: between sys calls their
+ * threads share the errgroup (wg_alive, live, wg_err, errmsg) only under
+ * wg_mu, the deferred queue only under dmu or after wait_workers (which
+ * takes wg_mu after every worker's last step), and the tracker through
+ * its declared accesses (handler/tracker.h); the statistics are relaxed
+ * increments nothing reads during a run (they commute); the serve
+ * object, the batch and the fds are the serve thread's or the caller's
+ * of start/pause alone, handed over by spawn and join. No variant breaks
+ * it: the unlocked tracker reads and writes of B1, B2 and B3 are declared. */
 static struct {
 	int n;
 	const struct handler_desc *rows[HANDLERS_MAX];
@@ -65,6 +75,12 @@ const char *handler_default(void)
 {
 	init_builtins();
 	return reg.rows[0]->name;
+}
+
+int handler_drf(const char *name, uint64_t variants)
+{
+	const struct handler_desc *d = handler_find(name);
+	return d && d->drf && !(variants & d->racy_variants);
 }
 
 const struct handler_desc *handler_find(const char *name)

@@ -127,6 +127,13 @@ struct sys_ops {
 	/* --- annotations --- */
 	/* A test barrier point or a trace note; see enum sys_note. */
 	void (*note)(sys_t *, enum sys_note what, uint64_t a, uint64_t b);
+	/* The caller reads (write 0) or writes (1) memory its threads share
+	 * that no sys lock or sys atomic orders (its own C atomics, such as
+	 * the tracker's), named by id (SYS_SHARED_*; equality only). Not a
+	 * scheduling point. The simulator adds it to the step's footprint so
+	 * that the reducing dfs orders such accesses (docs/DESIGN.md); NULL
+	 * (the real backend) ignores it. Call it through sys_shared(). */
+	void (*shared)(sys_t *, uint64_t id, int write);
 
 	/* --- memory state --- */
 	/* The guest's pagemap entry of the page at addr, as
@@ -141,5 +148,19 @@ struct sys_ops {
 struct sys {
 	const struct sys_ops *ops;
 };
+
+/* Ids for ops->shared. The handler's per-page state (what page_view and
+ * the export read) is SYS_SHARED_PAGE(page); the reason of its first fatal
+ * error (what error() reads) is SYS_SHARED_ERROR; a handler may name more
+ * of its own from SYS_SHARED_OWN up. */
+#define SYS_SHARED_PAGE(p) ((uint64_t)(p) & ((UINT64_C(1) << 40) - 1))
+#define SYS_SHARED_ERROR (UINT64_C(1) << 40)
+#define SYS_SHARED_OWN (UINT64_C(2) << 40)
+
+static inline void sys_shared(sys_t *s, uint64_t id, int write)
+{
+	if (s && s->ops->shared)
+		s->ops->shared(s, id, write);
+}
 
 #endif

@@ -7,6 +7,7 @@
 int tracker_init(struct tracker *t, uint64_t pages)
 {
 	t->pages = pages;
+	t->sys = NULL;
 	t->state = calloc(pages ? pages : 1, 1);
 	return t->state ? 0 : -ENOMEM;
 }
@@ -18,7 +19,7 @@ void tracker_fini(struct tracker *t)
 	t->pages = 0;
 }
 
-enum page_state tracker_get(const struct tracker *t, uint64_t page)
+enum page_state tracker_peek(const struct tracker *t, uint64_t page)
 {
 	if (page >= t->pages)
 		return PAGE_NOT_PRESENT;
@@ -27,11 +28,20 @@ enum page_state tracker_get(const struct tracker *t, uint64_t page)
 	return (enum page_state)v;
 }
 
+enum page_state tracker_get(const struct tracker *t, uint64_t page)
+{
+	if (page < t->pages)
+		sys_shared(t->sys, SYS_SHARED_PAGE(page), 0);
+	return tracker_peek(t, page);
+}
+
 void tracker_set(struct tracker *t, uint64_t page, enum page_state s)
 {
 	assert(t->state && (unsigned)s <= PAGE_ZERO);
-	if (page < t->pages)
-		__atomic_store_n(&t->state[page], (unsigned char)s, __ATOMIC_SEQ_CST);
+	if (page >= t->pages)
+		return;
+	sys_shared(t->sys, SYS_SHARED_PAGE(page), 1);
+	__atomic_store_n(&t->state[page], (unsigned char)s, __ATOMIC_SEQ_CST);
 }
 
 void tracker_set_range(struct tracker *t, uint64_t first, uint64_t last,

@@ -23,6 +23,9 @@ enum variant {
 	VARIANT_SHORT_CIRCUIT = 1u << 8,
 	VARIANT_READ_UNDER_SETTLE = 1u << 9,      /* B4 */
 	VARIANT_NO_REMOVE_EXCLUSION = 1u << 10,   /* B2 */
+	VARIANT_SKIP_DEFERRED_ON_EMPTY_READ = 1u << 20, /* B7 */
+	VARIANT_ALIAS_BATCH = 1u << 21,           /* B11 */
+	VARIANT_ERROR_COUNTED_INSTALLED = 1u << 22, /* B17 */
 	/* reference's zero-fill and export fixes taken back out (B9, B10,
 	 * B24); high bits, clear of the rows other zoo entries add */
 	VARIANT_EEXIST_LEAVES_UNARMED = 1u << 24, /* B9 */

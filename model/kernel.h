@@ -55,6 +55,7 @@ enum mk_obj_class {
 	MK_OC_ATOMIC,      /* a sys atomic word, by address (equality only) */
 	MK_OC_ORACLE,      /* world.c: the oracle's log of page p */
 	MK_OC_PROGRESS,    /* world.c: the scenario threads' done counts */
+	MK_OC_HSHARED,     /* the handler's declared shared memory (sys_shared) */
 };
 #define MK_PAGE_ID(mm, p) (((uint64_t)(mm) << 32) | (uint32_t)(p))
 #define MK_TOUCH(k, cls, id, w)                                              \
@@ -136,8 +137,9 @@ int mk_signal(struct mkern *k, int tid, int fatal);
 /* The next n source reads of page fail with -EIO (n = 0: for good). */
 void mk_source_fail(struct mkern *k, int page, int n);
 
-/* The heap kinds (sched_heap_kinds): handler and control threads run
- * handler code, whose memory (tracker, queues) the model cannot see. */
+/* The heap kinds (sched_heap_kinds) of a handler that is not
+ * data-race-free (handler_drf): handler and control threads run handler
+ * code, whose memory (tracker, queues) the model cannot see. */
 #define MK_HEAP_KINDS ((UINT64_C(1) << MK_HANDLER) | (UINT64_C(1) << MK_CONTROL))
 
 /* --- observation (no scheduling point) --- */

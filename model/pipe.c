@@ -19,6 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Footprints: MK_FD_TABLE is the fd table (written by pipe, close and
+ * a read of a FORK event, read by every fd op); MK_FD_PIPE(i) is pipe i's
+ * bytes and ends (written by read, write and close, read by poll). The
+ * pollq wake of a readiness change is the scheduler's own object. */
+#define MK_FD_TABLE 0
+#define MK_FD_PIPE(i) (1 + (uint64_t)(i))
+
 static int pipe_alloc(struct mkern *k)
 {
 	assert(k->npipes >= 0);
@@ -45,7 +52,7 @@ int mk_sys_pipe(sys_t *sys, int fds[2])
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
+	MK_TOUCH(k, MK_OC_FDS, MK_FD_TABLE, 1);
 	int idx = pipe_alloc(k);
 
 	if (idx < 0)
@@ -62,6 +69,7 @@ int mk_sys_pipe(sys_t *sys, int fds[2])
 	}
 	struct mk_pipe *p = &k->pipes[idx];
 
+	MK_TOUCH(k, MK_OC_FDS, MK_FD_PIPE(idx), 1);
 	memset(p, 0, sizeof(*p));
 	p->used = 1;
 	p->rd_open = 1;
@@ -97,14 +105,25 @@ static struct mk_pipe *fd_pipe(struct mkern *k, int fd, int kind, int *err)
 	return p;
 }
 
+
+/* fd_pipe, declaring the table read and the pipe written. */
+static struct mk_pipe *touch_pipe(struct mkern *k, int fd, int kind, int *err)
+{
+	MK_TOUCH(k, MK_OC_FDS, MK_FD_TABLE, 0);
+	struct mk_pipe *p = fd_pipe(k, fd, kind, err);
+
+	if (p)
+		MK_TOUCH(k, MK_OC_FDS, MK_FD_PIPE(p - k->pipes), 1);
+	return p;
+}
+
 long mk_sys_write(sys_t *sys, int fd, const void *buf, size_t len)
 {
 	struct mkern *k = mk_of_sys(sys);
 	int err = 0;
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
-	struct mk_pipe *p = fd_pipe(k, fd, MK_FD_PIPE_W, &err);
+	struct mk_pipe *p = touch_pipe(k, fd, MK_FD_PIPE_W, &err);
 	long r;
 
 	if (!p)
@@ -139,8 +158,7 @@ long mk_sys_read(sys_t *sys, int fd, void *buf, size_t len)
 	int err = 0;
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
-	struct mk_pipe *p = fd_pipe(k, fd, MK_FD_PIPE_R, &err);
+	struct mk_pipe *p = touch_pipe(k, fd, MK_FD_PIPE_R, &err);
 	long r;
 
 	if (!p)
@@ -173,7 +191,7 @@ int mk_sys_close(sys_t *sys, int fd)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
+	MK_TOUCH(k, MK_OC_FDS, MK_FD_TABLE, 1);
 	struct mk_fd *f = mk_fd_get(k, fd);
 
 	MK_LABEL(k, "close %d%s", fd, f ? "" : " -> EBADF");
@@ -182,6 +200,8 @@ int mk_sys_close(sys_t *sys, int fd)
 		return -EBADF;
 	int kind = f->kind, idx = f->idx;
 
+	if (kind != MK_FD_UFFD)
+		MK_TOUCH(k, MK_OC_FDS, MK_FD_PIPE(idx), 1);
 	f->kind = MK_FD_FREE;
 	if (kind == MK_FD_UFFD) {
 		mk_ctx_put(k, idx); /* rule 40: release at the last reference */
@@ -217,6 +237,7 @@ static short fd_revents(struct mkern *k, int fd, short events)
 	} else {
 		const struct mk_pipe *p = &k->pipes[f->idx];
 
+		MK_TOUCH(k, MK_OC_FDS, MK_FD_PIPE(f->idx), 0);
 		assert(p->used && p->len >= 0 && p->len <= MK_PIPE_CAP);
 		if (f->kind == MK_FD_PIPE_R) {
 			if (p->len)
@@ -248,7 +269,7 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_FDS, 0, 1); /* the fd table and pipes, as one */
+	MK_TOUCH(k, MK_OC_FDS, MK_FD_TABLE, 0); /* and each fd it asks about */
 	if (nfds < 0) {
 		MK_LABEL(k, "poll -> EINVAL");
 		MEV(k->s, MEV_POLL, nfds, -EINVAL);
@@ -282,6 +303,6 @@ int mk_sys_poll(sys_t *sys, struct sys_pollfd *fds, int nfds, int timeout_ms)
 		MK_LABEL(k, "poll %d fds: nothing ready, sleeps", nfds);
 		MEV(k->s, MEV_POLL_SLEEP, nfds);
 		sched_block(k->s, &k->pollq);
-		MK_TOUCH(k, MK_OC_FDS, 0, 1);
+		MK_TOUCH(k, MK_OC_FDS, MK_FD_TABLE, 0);
 	}
 }

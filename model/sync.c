@@ -112,7 +112,9 @@ void mk_sys_mutex_lock(sys_t *sys, sys_mutex_t *m)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, 1);
+	/* an attempt that waits only looks at the mutex (its wait queue is
+	 * sched's object); the acquisition after the wake writes it */
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, m->owner == 0);
 	MK_LABEL(k, "mutex_lock%s", m->owner ? " (waits)" : "");
 	MEV(k->s, MEV_MUTEX_LOCK, m->id, m->owner != 0);
 	mutex_acquire(k, m);

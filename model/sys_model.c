@@ -189,6 +189,9 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 			     SCHED_STEP_EVENTS);
 
 	assert(r < 0 || (r >= 1 && r <= max)); /* never 0: -EAGAIN instead */
+	for (int i = 0; i < r; i++)
+		if (msgs[i].event == UFFD_EVENT_FORK) /* rule 4: a new fd */
+			MK_TOUCH(k, MK_OC_FDS, 0, 1);
 
 	if (sched_labels_on(k->s)) {
 		char buf[400];
@@ -438,11 +441,21 @@ static int s_pagemap(sys_t *sys, uint64_t addr, uint64_t *entry)
 		mk_page_view(k, p, &pv);
 		if (!pv.mapped || addr < pv.addr || addr - pv.addr >= k->ps)
 			continue;
+		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(0, p), 0); /* the reducing dfs orders it */
 		*entry = (uint64_t)!!pv.present << PM_PRESENT_BIT |
 			 (uint64_t)!!pv.wp << PM_UFFD_WP_BIT;
 		return 0;
 	}
 	return 0; /* unmapped: no entry, as pagemap reads zeros */
+}
+
+/* Memory the handler shares outside sys locks: ordered like any object
+ * (handler/sys.h). */
+static void s_shared(sys_t *sys, uint64_t id, int write)
+{
+	struct mkern *k = mk_of_sys(sys);
+
+	MK_TOUCH(k, MK_OC_HSHARED, id, write);
 }
 
 const struct sys_ops mk_sys_ops = {
@@ -485,5 +498,6 @@ const struct sys_ops mk_sys_ops = {
 	.buf_zero = s_buf_zero,
 	.source_read = s_source_read,
 	.note = s_note,
+	.shared = s_shared,
 	.pagemap = s_pagemap,
 };

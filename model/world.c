@@ -50,6 +50,12 @@ struct world {
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
+	int drf;                 /* handler_drf(): no heap object */
+	/* reducing runs: each page's view at the last step's end, and the
+	 * steps that changed one without declaring it (fp_check) */
+	enum hpage last_view[SCN_MAX_PAGES];
+	uint64_t undeclared;
+	int h_live;              /* started, not yet being freed: views valid */
 };
 
 static uint64_t mix(uint64_t x)
@@ -96,6 +102,25 @@ static const char *tname(const struct world *w, int idx)
 
 /* --- oracle hooks ------------------------------------------------------ */
 
+/* The oracle reads the handler's state without a lock: a read of what
+ * the handler declares it shares (handler/sys.h). */
+static void touch_view(struct world *w, uint64_t id)
+{
+	sched_touch(w->s, SCHED_OBJ(MK_OC_HSHARED, id), 0);
+}
+
+static const char *h_error(struct world *w)
+{
+	touch_view(w, SYS_SHARED_ERROR);
+	return handler_error(w->h);
+}
+
+static enum hpage h_view(struct world *w, int page)
+{
+	touch_view(w, SYS_SHARED_PAGE(page));
+	return handler_page_view(w->h, (uint64_t)page);
+}
+
 /* Under WP, every page's dirty state against the guest's writes (the
  * dirty layer). settled: no handler thread is half-way through an
  * install (its exclusion was just held, or it stopped). */
@@ -109,7 +134,7 @@ static void check_dirty(struct world *w, int settled, const char *when)
 		struct inv_facts f = {.layer = INV_AT_DIRTY};
 		f.u.dirty = (struct inv_dirty){
 			.page = p, .wp_async = w->scn->wp_async, .present = pv.present,
-			.wp = pv.wp, .view = handler_page_view(w->h, (uint64_t)p),
+			.wp = pv.wp, .view = h_view(w, p),
 			.written = w->written[p], .writing = w->writing[p],
 			.settled = settled, .when = when};
 		check(w, &f);
@@ -122,6 +147,7 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 	(void)wp;
 	if (!w->h)
 		return;
+	touch_view(w, SYS_SHARED_PAGE(page));
 	w->written[page] = 0;
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
@@ -398,7 +424,7 @@ static int check_export(struct world *w, const char *when, int mid_run,
 			.orc = &w->orc, .restored = got, .start = start, .end = end,
 			.contract_breaks = w->scn->contract == SCN_CONTRACT_BREAKS,
 			.mid_run = mid_run, .when = when,
-			.tracker = handler_page_view(w->h, (uint64_t)p)};
+			.tracker = h_view(w, p)};
 		check(w, &f);
 	}
 	check_dirty(w, 1, when);
@@ -479,7 +505,7 @@ static int run_threads(struct world *w)
 	}
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
-	if (handler_error(w->h))
+	if (h_error(w))
 		return 0;
 	if (pre_final_check(w))
 		return -1;
@@ -501,12 +527,15 @@ static int run_threads(struct world *w)
 static void harness(void *arg)
 {
 	struct world *w = arg;
-	if (start_handler(w) || run_threads(w))
+	if (start_handler(w))
+		return;
+	w->h_live = 1;
+	if (run_threads(w))
 		return;
 	int err = handler_stop(w->h);
 	if (!w->exit_allowed) {
 		struct inv_facts f = {.layer = INV_AT_STOP};
-		f.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(w->h)};
+		f.u.stop = (struct inv_stop){.err = err, .handler_error = h_error(w)};
 		check(w, &f);
 	}
 	if (w->v->violated)
@@ -514,6 +543,7 @@ static void harness(void *arg)
 	final_checks(w);
 	if (w->v->violated)
 		return; /* the run ends at the next point: world_run discards h */
+	w->h_live = 0;
 	handler_free(w->h);
 	w->h = NULL;
 }
@@ -551,6 +581,34 @@ static void classify_stuck(struct world *w)
 	assert(w->v->violated); /* deadlock catches what nothing else names */
 }
 
+/* A reducing run, as each step ends: a page whose view the step changed
+ * was written by it, declared or not. The write joins the footprint (so a
+ * missed declaration costs no soundness for what the oracle sees); a
+ * data-race-free handler must have declared it, and the count says when
+ * one did not (tests/test_dpor.c asserts none). */
+static void fp_check(void *ctx, sched_t *s, int tid)
+{
+	struct world *w = ctx;
+	(void)tid;
+	if (!w->h || !w->h_live || !w->drf)
+		return; /* a row without the promise has its heap object */
+	for (int p = 0; p < w->scn->pages; p++) {
+		enum hpage v = handler_page_view(w->h, (uint64_t)p);
+		if (v == w->last_view[p])
+			continue;
+		uint64_t obj = SCHED_OBJ(MK_OC_HSHARED, SYS_SHARED_PAGE(p));
+		if (!sched_fp_has(s, obj, 1))
+			w->undeclared++;
+		sched_touch(s, obj, 1);
+		w->last_view[p] = v;
+	}
+}
+
+uint64_t world_undeclared(const struct world *w)
+{
+	return w->undeclared;
+}
+
 static const char *bound_name(void *ctx, int tid)
 {
 	return sched_thread_name(ctx, tid);
@@ -582,6 +640,7 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	w->scn = scn;
 	w->handler_name = handler;
 	w->variants = variants;
+	w->drf = handler_drf(handler, variants);
 	for (int p = 0; p < scn->pages; p++)
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
 	for (int i = 0; i < scn->nthreads; i++)
@@ -675,7 +734,12 @@ int world_run(struct world *w, const struct sched_opts *opts,
 				 .sleep = on_sleep};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
-	sched_heap_kinds(w->s, MK_HEAP_KINDS);
+	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
+	w->undeclared = 0;
+	w->h_live = 0;
+	for (int p = 0; p < w->scn->pages; p++)
+		w->last_view[p] = HPAGE_UNKNOWN;
+	sched_set_fp_hook(w->s, fp_check, w);
 	w->dg_reads = w->dg_export = 0;
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(w->written, 0, sizeof w->written);

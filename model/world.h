@@ -44,5 +44,9 @@ const sched_t *world_sched(const struct world *w);
  * (which read, what value), independent of the order they happened in.
  * Two schedules of one equivalence class give the same digest. */
 uint64_t world_digest(const struct world *w);
+/* Reducing runs (opts.explorer): the steps of the last run that changed
+ * the handler's view of a page without declaring it (handler/sys.h); 0
+ * for a handler that keeps its drf promise (handler/handler.h). */
+uint64_t world_undeclared(const struct world *w);
 
 #endif

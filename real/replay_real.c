@@ -18,6 +18,7 @@
 #include "model/invariant.h"
 #include "model/oracle.h"
 #include "real/harness.h"
+#include "real/hold.h"
 #include "real/snapshot.h"
 #include "real/sys_real.h"
 #include "real/turnstile.h"
@@ -25,6 +26,8 @@
 /* The simulator's guest memory base (model/world.c BASE): trace addresses
  * are offsets from it. */
 #define SIM_BASE 0x7f0000000000ull
+/* The longest a madvise thread is kept off the CPU (a few ms suffice). */
+#define HOLD_CAP_MS 300
 
 struct rr_run;
 
@@ -51,6 +54,12 @@ struct rr_run {
 	int setup_failed;
 	int harness_done;
 	struct rr_targ targs[SCN_MAX_THREADS];
+	/* rule 25's first window (rts fills between a REMOVE's read and the
+	 * resume): its madvise thread kept off the CPU from..to */
+	struct real_hold *hold;
+	size_t hold_from, hold_to;
+	int hold_tid;             /* -1: no window to hold */
+	char hold_why[160];       /* why the hold cannot be had (under mu) */
 };
 
 static _Thread_local long tls_step = -1;
@@ -406,6 +415,12 @@ static int scenario_main(struct real_env *e, void *arg, char *why, size_t whylen
 	struct rr_run *r = t->r;
 	const struct scn_thread *th = &r->scn->threads[t->idx];
 	(void)e;
+	if (r->hold && t->tid == r->hold_tid && real_hold_pin(r->hold)) {
+		pthread_mutex_lock(&r->mu);
+		snprintf(r->hold_why, sizeof r->hold_why, "pinning %s to CPU %d failed", th->name,
+			 real_hold_cpu(r->hold));
+		pthread_mutex_unlock(&r->mu);
+	}
 	if (rts_attach(r->ts, t->tid) == 0)
 		rts_begin(r->ts);
 	int rc = 0;
@@ -554,6 +569,8 @@ static void *harness_main(void *arg)
 	struct rr_run *r = arg;
 	struct real_guest *g[SCN_MAX_THREADS];
 	int tids[SCN_MAX_THREADS];
+	if (r->hold) /* every thread it starts inherits the mask */
+		real_hold_avoid(r->hold);
 	if (rts_attach(r->ts, 0) == 0)
 		rts_begin(r->ts);
 	if (harness_open(r) == 0) {
@@ -633,41 +650,102 @@ static void stuck_check(struct rr_run *r)
 		violated(r, &rep, ex);
 }
 
-/* Rule 25: fills the simulator ran between the read of a REMOVE and its
- * madvise's resume (they got EAGAIN), or other steps between the resume
- * and the zap: on hardware madvise resumes and zaps at once, so those
- * windows cannot be held open by the turnstile (only the OS scheduler's
- * timing opens them, now and then). The
- * first such window, or "". */
-static void windows(const struct rr_opts *o, struct rr_result *res)
+/* Rule 25's windows in a trace. early: fills the simulator ran between
+ * the read of a REMOVE (read) and its madvise's resume (resume), which
+ * got EAGAIN there; late: other steps (first..last) between a resume and
+ * its zap. */
+struct rr_windows {
+	int early, late;
+	size_t read, fill, resume;           /* early */
+	size_t lresume, first, last;         /* late */
+	int tid, ltid;
+};
+
+static void find_windows(const struct rts_plan *p, struct rr_windows *w)
 {
-	const struct rts_plan *p = o->plan;
+	memset(w, 0, sizeof *w);
 	for (size_t s = 0; s < p->n; s++) {
 		if (!p->s[s].ev_resumed)
 			continue;
 		size_t rd = s;
 		while (rd-- > 0 && !rts_ev(&p->s[rd], RK_READ_REMOVE))
 			;
-		for (size_t f = rd + 1; rd < s && f < s; f++)
+		for (size_t f = rd + 1; !w->early && rd < s && f < s; f++)
 			if (p->s[f].tid != p->s[s].tid && (rts_ev(&p->s[f], RK_UFFD_COPY) ||
-							   rts_ev(&p->s[f], RK_UFFD_ZEROPAGE))) {
-				snprintf(res->window, sizeof res->window,
-					 "window the turnstile cannot hold on hardware: step %zu fills between the REMOVE's read (step %zu) and %s's resume (step %zu), where the simulator gives EAGAIN; the kernel resumes madvise as soon as the OS runs the woken thread, so only a slow wake-up opens it (KERNEL.md rule 25)",
-					 f, rd, p->names[p->s[s].tid], s);
-				return;
-			}
-		if (p->s[s].zap)
+							   rts_ev(&p->s[f], RK_UFFD_ZEROPAGE)))
+				*w = (struct rr_windows){.early = 1, .read = rd, .fill = f, .resume = s,
+							 .tid = p->s[s].tid};
+		if (p->s[s].zap || w->late)
 			continue;
 		size_t z = s + 1;
 		while (z < p->n && p->s[z].tid != p->s[s].tid)
 			z++;
 		if (z > s + 1) {
-			snprintf(res->window, sizeof res->window,
-				 "window the turnstile cannot hold on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; the kernel zaps right after the resume in the same thread, so only a preemption there opens it (KERNEL.md rule 25)",
-				 s + 1, z - 1, p->names[p->s[s].tid], s);
-			return;
+			w->late = 1;
+			w->lresume = s;
+			w->first = s + 1;
+			w->last = z - 1;
+			w->ltid = p->s[s].tid;
 		}
 	}
+}
+
+/* The note on the windows: the early one held (or why not), the late one
+ * not reachable on hardware, and why. */
+static void windows(struct rr_run *r, int hold_state)
+{
+	const struct rts_plan *p = r->o->plan;
+	struct rr_windows w;
+	find_windows(p, &w);
+	struct rr_result *res = r->res;
+	size_t n = 0, cap = sizeof res->window;
+	if (w.early && hold_state == 2 && !r->hold_why[0])
+		n += (size_t)snprintf(res->window, cap,
+			"window held on hardware: %s's madvise was kept off CPU %d (a SCHED_FIFO spinner ran there) from the REMOVE's read (step %zu) to its resume (step %zu), so the fill at step %zu met mmap_changing still raised, as in the simulator (KERNEL.md rule 25)",
+			p->names[w.tid], r->hold ? real_hold_cpu(r->hold) : -1, w.read, w.resume, w.fill);
+	else if (w.early)
+		n += (size_t)snprintf(res->window, cap,
+			"window not reachable on hardware: step %zu fills between the REMOVE's read (step %zu) and %s's resume (step %zu), where the simulator gives EAGAIN, and the madvise thread could not be kept off the CPU (%s) (KERNEL.md rule 25)",
+			w.fill, w.read, p->names[w.tid], w.resume,
+			r->hold_why[0] ? r->hold_why : hold_state < 0 ? strerror(-hold_state)
+			: "the trace never reached the REMOVE's read");
+	/* a late window matters only where the hardware did not confirm */
+	if (w.late && n < cap && res->v != RR_CONFIRMED)
+		snprintf(res->window + n, cap - n,
+			"%swindow not reachable on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; on the kernel the woken madvise lowers mmap_changing and goes on to mmap_read_lock and the zap in one run: a signal or ptrace stop acts only on the way back to user space, a starved CPU holds it before the resume, not after, and the one sleep in between (mmap_read_lock behind a writer) needs the mm's write lock held across those steps: no system call sleeps holding it, one that works long under it (mprotect of a large range) ends when its work does and blocks the steps between that map memory (a worker's stack), and a fill there wakes the guest, which retries before the zap (KERNEL.md rule 25)",
+			n ? "; " : "", w.first, w.last, p->names[w.ltid], w.lresume);
+}
+
+/* Open the hold for the trace's early window, if it has one. */
+static void hold_open(struct rr_run *r)
+{
+	struct rr_windows w;
+	find_windows(r->o->plan, &w);
+	r->hold_tid = -1;
+	if (!w.early)
+		return;
+	if (real_hold_open(HOLD_CAP_MS, &r->hold, r->hold_why, sizeof r->hold_why))
+		return;
+	r->hold_tid = w.tid;
+	r->hold_from = w.read;
+	r->hold_to = w.resume;
+	if (real_hold_avoid(r->hold))
+		snprintf(r->hold_why, sizeof r->hold_why, "keeping the replay off CPU %d failed",
+			 real_hold_cpu(r->hold));
+}
+
+static int hold_on_cb(void *ctx)
+{
+	struct rr_run *r = ctx;
+	pthread_mutex_lock(&r->mu);
+	int failed = r->hold_why[0] != 0;
+	pthread_mutex_unlock(&r->mu);
+	return failed ? -EPERM : real_hold_on(r->hold);
+}
+
+static void hold_off_cb(void *ctx)
+{
+	real_hold_off(((struct rr_run *)ctx)->hold);
 }
 
 static void verdict(struct rr_run *r, enum rts_end end)
@@ -694,6 +772,19 @@ static void verdict(struct rr_run *r, enum rts_end end)
 			 r->violated ? res->name : want[0] ? want : "anything",
 			 r->violated ? "" : " (schedule followed to its end)");
 	}
+}
+
+/* A late window the replay could not hold: a verdict other than confirmed
+ * says so first. */
+static void late_window_verdict(struct rr_result *res)
+{
+	if (!strstr(res->window, "window not reachable on hardware") || res->v == RR_CONFIRMED ||
+	    res->v == RR_SKIPPED)
+		return;
+	char was[sizeof res->why];
+	snprintf(was, sizeof was, "%s", res->why);
+	snprintf(res->why, sizeof res->why,
+		 "window not reachable on hardware (KERNEL.md rule 25, see the note); then: %.400s", was);
 }
 
 const char *rr_verdict_name(enum rr_verdict v)
@@ -741,6 +832,10 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 	run_init(r, o, res);
 	int rc = rts_new(o->plan, o->stall_ms, &r->ts);
 	pthread_t h;
+	if (!rc)
+		hold_open(r);
+	if (!rc && r->hold)
+		rts_set_hold(r->ts, r->hold_from, r->hold_to, hold_on_cb, hold_off_cb, r);
 	if (!rc && (rc = -pthread_create(&h, NULL, harness_main, r)) == 0) {
 		enum rts_end end = rts_drive(r->ts);
 		char want[48] = "";
@@ -753,8 +848,10 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 		pthread_join(h, NULL);
 		if (r->e)
 			real_env_close(r->e);
-		windows(o, res);
+		windows(r, rts_hold_state(r->ts));
+		late_window_verdict(res);
 	}
+	real_hold_close(r->hold);
 	rts_free(r->ts);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

@@ -50,7 +50,7 @@ struct rr_result {
 	char why[512];           /* DIVERGED / SKIPPED: why */
 	long obs_step;           /* first step observed otherwise, or -1 */
 	char obs[256];
-	char window[512];        /* rule 25 windows the turnstile cannot hold, or "" */
+	char window[1024];       /* rule 25 windows: held, or not reachable and why; or "" */
 	double ms;
 };
 

@@ -48,6 +48,12 @@ struct rts {
 	long end_step;
 	char why[384];
 	struct rts_thread th[RTS_MAX_THREADS];
+	/* rts_set_hold: held from the start of step hold_from to hold_to */
+	size_t hold_from, hold_to;
+	int (*hold_on)(void *);
+	void (*hold_off)(void *);
+	void *hold_ctx;
+	int hold_state;       /* 0 not yet, 1 on, 2 done, -errno failed */
 };
 
 static _Thread_local int tls_tid = -1;
@@ -91,6 +97,7 @@ int rts_new(const struct rts_plan *p, int stall_ms, struct rts **out)
 	ts->n = p->n;
 	ts->stall_ms = stall_ms > 0 ? stall_ms : 1000;
 	ts->end_step = -1;
+	ts->hold_from = ts->hold_to = p->n;
 	*out = ts;
 	return 0;
 }
@@ -213,7 +220,9 @@ static int park_locked(struct rts *ts, int tid)
 {
 	uint64_t t0 = now_ms();
 	while (!stopped(ts) && now_ms() - t0 < PARK_CAP_MS) {
-		if (ts->cur < ts->n && step_at(ts, ts->cur)->tid == tid)
+		/* the step a hold starts at waits until the hold is in place */
+		int unheld = ts->cur == ts->hold_from && ts->hold_state == 0;
+		if (ts->cur < ts->n && step_at(ts, ts->cur)->tid == tid && !unheld)
 			return 1;
 		wait_ms(ts, 20);
 	}
@@ -468,6 +477,50 @@ static void describe(struct rts *ts, size_t s, char *buf, size_t n)
 		 wchan[0] ? ")" : "");
 }
 
+void rts_set_hold(struct rts *ts, size_t from, size_t to, int (*on)(void *),
+		  void (*off)(void *), void *ctx)
+{
+	pthread_mutex_lock(&ts->mu);
+	assert(from < to && to <= ts->n && ts->cur <= from);
+	ts->hold_from = from;
+	ts->hold_to = to;
+	ts->hold_on = on;
+	ts->hold_off = off;
+	ts->hold_ctx = ctx;
+	ts->hold_state = 0;
+	pthread_mutex_unlock(&ts->mu);
+}
+
+int rts_hold_state(struct rts *ts)
+{
+	pthread_mutex_lock(&ts->mu);
+	int s = ts->hold_state;
+	pthread_mutex_unlock(&ts->mu);
+	return s;
+}
+
+/* Put the hold on when the trace reaches its first step, off when it
+ * reaches its last (or the turnstile ends: end). Under mu; mu is dropped
+ * around the callbacks. 1 if it changed. */
+static int hold_step(struct rts *ts, int end)
+{
+	if (ts->hold_state == 0 && !end && ts->cur == ts->hold_from) {
+		pthread_mutex_unlock(&ts->mu);
+		int rc = ts->hold_on(ts->hold_ctx);
+		pthread_mutex_lock(&ts->mu);
+		ts->hold_state = rc ? (rc < 0 ? rc : -EIO) : 1;
+	} else if (ts->hold_state == 1 && (end || ts->cur >= ts->hold_to)) {
+		pthread_mutex_unlock(&ts->mu);
+		ts->hold_off(ts->hold_ctx);
+		pthread_mutex_lock(&ts->mu);
+		ts->hold_state = 2;
+	} else {
+		return 0;
+	}
+	pthread_cond_broadcast(&ts->cv);
+	return 1;
+}
+
 enum rts_end rts_drive(struct rts *ts)
 {
 	pthread_mutex_lock(&ts->mu);
@@ -478,7 +531,7 @@ enum rts_end rts_drive(struct rts *ts)
 			end_locked(ts, RTS_ENDED, (long)ts->cur, NULL);
 			break;
 		}
-		if (kernel_step(ts))
+		if (hold_step(ts, 0) || kernel_step(ts))
 			continue;
 		if (ts->cur != seen) {
 			seen = ts->cur;
@@ -497,6 +550,7 @@ enum rts_end rts_drive(struct rts *ts)
 		d.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&ts->cv, &ts->mu, &d);
 	}
+	hold_step(ts, 1);
 	enum rts_end e = ts->end;
 	pthread_mutex_unlock(&ts->mu);
 	return e;

@@ -69,6 +69,15 @@ int rts_thread_ktid(struct rts *ts, int tid);
 /* Run the controller until the turnstile ends, diverges, stalls or is
  * released; returns how it ended. */
 enum rts_end rts_drive(struct rts *ts);
+/* A hold (real/hold.h) the controller puts on when the trace reaches step
+ * from (that step waits until on() returned) and off when it reaches step
+ * to, or when the turnstile ends. on: 0 or -errno (the trace goes on
+ * unheld). Before rts_drive. */
+void rts_set_hold(struct rts *ts, size_t from, size_t to, int (*on)(void *),
+		  void (*off)(void *), void *ctx);
+/* 0 not reached, 1 on, 2 done, or on()'s -errno. */
+int rts_hold_state(struct rts *ts);
+
 /* Stop following the trace (a verdict is in, or teardown): every thread
  * passes freely. Idempotent; does not override an earlier end. */
 void rts_release(struct rts *ts);

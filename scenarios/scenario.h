@@ -137,4 +137,10 @@ const char *scn_role_name(enum scn_role r);
  * A missing zoo/ is not an error. */
 int scn_list_dir(const char *dir, char names[][256], int max);
 
+/* s as text the parser reads back to the same threads, operations and
+ * directives (comments are not kept; comment, if not NULL, becomes the
+ * first line, "# comment"). *text is malloc'd and NUL-terminated. 0 or
+ * -ENOMEM. */
+int scn_write(const struct scenario *s, const char *comment, char **text, size_t *len);
+
 #endif

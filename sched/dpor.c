@@ -252,6 +252,25 @@ static void on_race(struct dpor *d, size_t k, size_t j)
 	x->bt |= bit((uint32_t)pick);
 }
 
+/* A step that only looked and went to sleep: it ended blocked and wrote
+ * nothing but wait queues. Every sched_block() of the model is the body
+ * of a `while (!cond) block;` loop whose check is in the same step, so
+ * the thread, once woken, redoes exactly what it would have done had its
+ * waker run first. The order "waker, then the check" is thus explored by
+ * the wake itself: such a step and the step that wakes its thread are
+ * not a race (the enabling still orders the woken step after its waker).
+ * Against everything else it races as usual: who takes a lock first is
+ * the reversal of the failed attempt with the winner's acquisition. */
+static int pure_block(const struct sched_fp *f)
+{
+	if (!f->blocked || f->all)
+		return 0;
+	for (unsigned i = 0; i < f->n; i++)
+		if ((f->wmask >> i & 1) && f->obj[i] >> 56 != SCHED_OC_WAITQ)
+			return 0;
+	return 1;
+}
+
 /* Step j is new: its clock, and its races with every earlier step. */
 static void analyse(struct dpor *d, size_t j)
 {
@@ -270,6 +289,8 @@ static void analyse(struct dpor *d, size_t j)
 		const struct node *y = &d->n[k];
 		if (C[y->tid] >= y->tidx || !sched_fp_conflict(&y->fp, &x->fp))
 			continue; /* ordered already, or commutes */
+		if ((x->woke & bit(y->tid)) && d->last_pos[y->tid] == k && pure_block(&y->fp))
+			continue; /* its waker: not a race (pure_block) */
 		assert(y->tid != x->tid);
 		if (d->o.reduce)
 			on_race(d, k, j);

@@ -115,6 +115,8 @@ struct sched {
 	uint64_t fp_woke;
 	int fp_woke_wide;
 	uint64_t heap_kinds;
+	sched_fp_hook fp_hook;
+	void *fp_hook_ctx;
 };
 
 /* ------------------------------------------------------------------ */
@@ -359,6 +361,24 @@ void sched_touch_all(sched_t *s)
 	}
 }
 
+void sched_set_fp_hook(sched_t *s, sched_fp_hook hook, void *ctx)
+{
+	s->fp_hook = hook;
+	s->fp_hook_ctx = ctx;
+}
+
+int sched_fp_has(const sched_t *s, uint64_t obj, int write)
+{
+	const struct sched_fp *f = &s->fp;
+
+	if (f->all)
+		return 1;
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->obj[i] == obj)
+			return !write || (f->wmask >> i & 1);
+	return 0;
+}
+
 void sched_heap_kinds(sched_t *s, uint64_t kinds)
 {
 	s->heap_kinds = kinds;
@@ -373,10 +393,13 @@ static uint64_t waitq_obj(const sched_waitq_t *q)
  * start the next one empty. */
 static void fp_end(sched_t *s, struct thread *cur, uint64_t step)
 {
+	if (s->fp_hook)
+		s->fp_hook(s->fp_hook_ctx, s, cur->tid);
 	if (cur->kind >= 0 && cur->kind < 64 && (s->heap_kinds >> cur->kind & 1))
 		fp_add(s, SCHED_OBJ(SCHED_OC_HEAP, 0), 1);
 	if (s->fp_need)
 		s->fp.all = 1; /* nothing declared: sound by default */
+	s->fp.blocked = cur->state == SCHED_T_BLOCKED;
 	s->opts.explorer->step(s->opts.explorer->ctx, step, cur->tid, &s->fp, s->fp_woke,
 			       s->fp_woke_wide);
 	memset(&s->fp, 0, sizeof s->fp);
@@ -823,11 +846,13 @@ void sched_block(sched_t *s, sched_waitq_t *q)
 
 int sched_wake_one(sched_t *s, sched_waitq_t *q)
 {
-	/* even when empty: a wake before the block is the lost-wake order */
-	sched_touch(s, waitq_obj(q), 1);
 	waitq_check(s, q, q->head);
 	struct sched_wnode *n = q->head;
 
+	/* even when empty: a wake before the block is the lost-wake order.
+	 * An empty queue is only read (two such wakes commute; a block
+	 * writes it, so it stays ordered with each) */
+	sched_touch(s, waitq_obj(q), n != NULL);
 	if (!n)
 		return 0;
 	q->head = n->next;

@@ -71,6 +71,7 @@ enum sched_obj_class {
 struct sched_fp {
 	uint8_t n;             /* accesses in obj[0..n) */
 	uint8_t all;           /* dependent with every step */
+	uint8_t blocked;       /* the step ended with its thread blocked */
 	uint16_t wmask;        /* bit i: obj[i] is written */
 	uint64_t obj[SCHED_FP_MAX];
 };
@@ -174,6 +175,15 @@ void sched_touch_all(sched_t *s);
  * SCHED_OC_HEAP, so their steps never commute with each other. Kept across
  * sched_reset(). */
 void sched_heap_kinds(sched_t *s, uint64_t kinds);
+
+/* With a reducing explorer attached: called as each step ends, before its
+ * footprint goes to the explorer, so that the caller may still add to it
+ * (sched_touch) what it can see the step changed. */
+typedef void (*sched_fp_hook)(void *ctx, sched_t *s, int tid);
+void sched_set_fp_hook(sched_t *s, sched_fp_hook hook, void *ctx);
+/* Whether the current step's footprint already has obj (written, if
+ * write): for such a hook to tell a declared access from a missed one. */
+int sched_fp_has(const sched_t *s, uint64_t obj, int write);
 
 /* Called after every step with the id of the thread that ran it; the hook
  * may call sched_stop(). */

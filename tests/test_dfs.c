@@ -135,11 +135,11 @@ static void test_reference_exhausts_stale_source(void **state)
 	(void)state;
 	struct dfs_stats st, st2;
 	struct verdict v;
-	assert_int_equal(search("scenarios/zoo/stale-source.scn", "reference", NULL, 2, &st, &v), 0);
+	assert_int_equal(search("scenarios/zoo/b01-stale-source.scn", "reference", NULL, 2, &st, &v), 0);
 	assert_true(st.exhausted);
 	assert_true(st.runs > 100);
 	/* the search is deterministic */
-	assert_int_equal(search("scenarios/zoo/stale-source.scn", "reference", NULL, 2, &st2, &v), 0);
+	assert_int_equal(search("scenarios/zoo/b01-stale-source.scn", "reference", NULL, 2, &st2, &v), 0);
 	assert_int_equal(st.runs, st2.runs);
 	assert_int_equal(st.steps, st2.steps);
 }
@@ -149,16 +149,16 @@ static void test_bugs_found_at_their_bound(void **state)
 	(void)state;
 	struct dfs_stats st;
 	struct verdict v;
-	assert_int_equal(search("scenarios/zoo/stale-source.scn", "e2b-ref", NULL, 1, &st, &v), 1);
+	assert_int_equal(search("scenarios/zoo/b01-stale-source.scn", "e2b-ref", NULL, 1, &st, &v), 1);
 	assert_string_equal(v.name, "lost-wake");
-	assert_int_equal(search("scenarios/zoo/prefault-remove.scn", "reference", "no-read-gate", 2,
+	assert_int_equal(search("scenarios/zoo/b03-prefault-unlocked.scn", "reference", "no-read-gate", 2,
 				&st, &v), 1);
 	assert_string_equal(v.name, "stale-data");
 	/* B5 needs three deviations: none at two, found at three */
-	assert_int_equal(search("scenarios/zoo/faulted-short-circuit.scn", "e2b-ref",
+	assert_int_equal(search("scenarios/zoo/b05-dispatch-before-remove.scn", "e2b-ref",
 				"dispatch-before-remove", 2, &st, &v), 0);
 	assert_true(st.exhausted);
-	assert_int_equal(search("scenarios/zoo/faulted-short-circuit.scn", "e2b-ref",
+	assert_int_equal(search("scenarios/zoo/b05-dispatch-before-remove.scn", "e2b-ref",
 				"dispatch-before-remove", 3, &st, &v), 1);
 	assert_string_equal(v.name, "lost-wake");
 }

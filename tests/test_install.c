@@ -65,10 +65,10 @@ static void test_installed_binary_finds_its_library_anywhere(void **state)
 	char out[65536];
 	assert_int_equal(sh(out, sizeof out, "cd / && %s/bin/uffdlab list", prefix), 0);
 	char want[256];
-	snprintf(want, sizeof want, "%s/share/uffdlab/scenarios/zoo/stale-source.scn", prefix);
+	snprintf(want, sizeof want, "%s/share/uffdlab/scenarios/zoo/b01-stale-source.scn", prefix);
 	assert_non_null(strstr(out, want));
 	/* a library path named as in the docs resolves from any directory */
-	assert_int_equal(sh(out, sizeof out, "cd / && %s/bin/uffdlab explore scenarios/zoo/stale-source.scn "
+	assert_int_equal(sh(out, sizeof out, "cd / && %s/bin/uffdlab explore scenarios/zoo/b01-stale-source.scn "
 			    "--variant stale-source --runs 2000 --out %s/o", prefix, prefix), 1);
 	assert_non_null(strstr(out, "VIOLATION install-into-removed"));
 	assert_int_equal(sh(out, sizeof out, "%s/bin/uffdlab --version", prefix), 0);
@@ -101,7 +101,7 @@ static void test_out_of_tree_handler_is_explored(void **state)
 	assert_non_null(strstr(out, "scenarios: no library found"));
 	/* a program of one's own finds the installed library by the variable */
 	assert_int_equal(sh(out, sizeof out, "cd %s/src && UFFDLAB_SCENARIOS=%s/share/uffdlab/scenarios "
-			    "./naive explore scenarios/zoo/stale-source.scn --handler naive --runs 50 "
+			    "./naive explore scenarios/zoo/b01-stale-source.scn --handler naive --runs 50 "
 			    "--out %s/o3", prefix, prefix, prefix), 1);
 	assert_int_equal(sh(out, sizeof out, "cd %s/src && ./naive explore naive.scn --handler naive "
 			    "--runs 10 --out %s/o2", prefix, prefix), 1);

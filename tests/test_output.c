@@ -78,7 +78,7 @@ static void test_full_disk_is_enospc_and_leaves_nothing(void **state)
 	}
 	char cmd[512];
 	snprintf(cmd, sizeof cmd,
-		 "./%s/uffdlab explore scenarios/zoo/deferred-spin.scn --strategy pct --seed 94 "
+		 "./%s/uffdlab explore scenarios/zoo/b14-no-yield-on-retry.scn --strategy pct --seed 94 "
 		 "--pct-k 68 --runs 1 --no-shrink --out %s 2>%s.err >/dev/null",
 		 getenv("BUILD") ? getenv("BUILD") : "build", dir, dir);
 	int st = system(cmd);

@@ -175,9 +175,9 @@ static void test_bundled_required_present(void **state)
 		"scenarios/source-fail-fatal.scn",
 		"scenarios/missing-2m.scn",
 		"scenarios/remove-then-write-2m.scn",
-		"scenarios/zoo/stale-source.scn",
-		"scenarios/zoo/madvise-inflight-copy.scn",
-		"scenarios/zoo/faulted-short-circuit.scn",
+		"scenarios/zoo/b01-stale-source.scn",
+		"scenarios/zoo/b04-read-under-settle.scn",
+		"scenarios/zoo/b05-dispatch-before-remove.scn",
 	};
 	int n = list_bundled();
 	size_t i;
@@ -261,8 +261,8 @@ static void test_bundled_fields(void **state)
 	assert_int_equal(op_of("c0", 1)->b, 0);
 	assert_int_equal(op_of("g0", 1)->after_thread, thread_index("c0"));
 
-	parse_ok("scenarios/zoo/stale-source.scn");
-	assert_string_equal(scn.name, "stale-source");
+	parse_ok("scenarios/zoo/b01-stale-source.scn");
+	assert_string_equal(scn.name, "b01-stale-source");
 	assert_string_equal(scn.expect, "install-into-removed");
 	assert_int_equal(scn.event_remove, 1);
 	assert_int_equal(scn.pages, 4);
@@ -273,7 +273,7 @@ static void test_bundled_fields(void **state)
 	assert_int_equal(op_of("g0", 2)->after_thread, thread_index("b0"));
 	assert_int_equal(op_of("g0", 2)->after_op, 0);
 
-	parse_ok("scenarios/zoo/madvise-inflight-copy.scn");
+	parse_ok("scenarios/zoo/b04-read-under-settle.scn");
 	assert_string_equal(scn.expect, "madvise-blocked");
 	assert_int_equal(op_of("g0", 1)->kind, SCN_WRITE);
 	assert_int_equal(op_of("g0", 1)->a, 2);
@@ -281,7 +281,7 @@ static void test_bundled_fields(void **state)
 	assert_int_equal(op_of("b0", 1)->after_thread, -1);
 
 	/* B5 on the same page: the remove and the re-touch share page 0 */
-	parse_ok("scenarios/zoo/faulted-short-circuit.scn");
+	parse_ok("scenarios/zoo/b05-dispatch-before-remove.scn");
 	assert_string_equal(scn.expect, "lost-wake");
 	assert_int_equal(op_of("b0", 1)->a, 0);
 	assert_int_equal(op_of("g0", 2)->a, 0);
@@ -862,14 +862,14 @@ static void test_string_matches_file(void **state)
 	size_t n;
 	(void)state;
 
-	parse_ok("scenarios/zoo/stale-source.scn");
+	parse_ok("scenarios/zoo/b01-stale-source.scn");
 	from_file = scn;
-	f = fopen("scenarios/zoo/stale-source.scn", "rb");
+	f = fopen("scenarios/zoo/b01-stale-source.scn", "rb");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	assert_int_equal(scn_parse_string("scenarios/zoo/stale-source.scn", buf,
+	assert_int_equal(scn_parse_string("scenarios/zoo/b01-stale-source.scn", buf,
 					  &scn, err, sizeof(err)), 0);
 	assert_memory_equal(&scn, &from_file, sizeof(scn));
 }

@@ -93,7 +93,7 @@ static void write_sample(FILE *fp, const char *violation)
 	trace_writer_schema(&w, &tsc);
 	assert_int_equal(trace_kv(&w, "tool", "uffdlab %s", "0.1.0"), 0);
 	assert_int_equal(trace_kv(&w, "scenario", "%s",
-				  "scenarios/zoo/stale-source.scn"), 0);
+				  "scenarios/zoo/b01-stale-source.scn"), 0);
 	assert_int_equal(trace_kv(&w, "scenario-hash", "%016llx",
 				  0x9f1c2a3b4c5d6e7fULL), 0);
 	assert_int_equal(trace_kv(&w, "thread", "0 g0 guest"), 0);
@@ -133,7 +133,7 @@ static void test_round_trip(void **state)
 	const char *want =
 		"uffdlab-trace 2\n"
 		"tool uffdlab 0.1.0\n"
-		"scenario scenarios/zoo/stale-source.scn\n"
+		"scenario scenarios/zoo/b01-stale-source.scn\n"
 		"scenario-hash 9f1c2a3b4c5d6e7f\n"
 		"thread 0 g0 guest\n"
 		"thread 1 w1 worker\n"
@@ -145,7 +145,7 @@ static void test_round_trip(void **state)
 		"2 0 |\n"
 		"3 1 | two lines and tab\n"
 		"violation lost-wake: guest g0 blocked on page 1 forever\n"
-		"checksum 470cd1ea13382200\n" /* FNV-1a 64 of every byte above */
+		"checksum bc3063c0e03c5cb0\n" /* FNV-1a 64 of every byte above */
 		"end\n";
 	char *got = slurp(f->path, &n);
 

@@ -72,7 +72,7 @@ struct st {
 	const char *label;
 };
 
-/* A stale-source run as `uffdlab explore scenarios/zoo/stale-source.scn
+/* A stale-source run as `uffdlab explore scenarios/zoo/b01-stale-source.scn
  * --variant stale-source` wrote it (seed 32): g0 faults on page 1, serve
  * reads the PF, b0's REMOVE of page 1 is queued and read, serve marks the
  * page zero, and the worker spawned for the fault installs snapshot(1)
@@ -195,11 +195,20 @@ static void read_ok(const char *path, struct trace *t)
 		fail_msg("%s", err);
 }
 
+/* o NULL: the defaults but every step shown (opts.all), as the tests of
+ * lanes, windows and edges count steps; test_page_lanes_and_noise checks
+ * the default hiding. */
 static char *dot_of(const struct trace *t, const struct viz_opts *o)
 {
 	char *dot = NULL, err[512];
 	size_t len = 0;
+	struct viz_opts every;
 
+	if (!o) {
+		viz_opts_init(&every);
+		every.all = 1;
+		o = &every;
+	}
 	if (viz_dot_string(t, o, &dot, &len, err, sizeof(err)))
 		fail_msg("viz_dot_string: %s", err);
 	assert_non_null(dot);
@@ -488,7 +497,8 @@ static void test_violation_in_red(void **state)
 	has(dot, "{ rank=same; s31; violation; }");
 	has(dot, "s31 -> violation [color=\"#cc0000\"");
 	has(dot, "VIOLATION install-into-removed\\l"); /* in the title */
-	/* s31's border and text, the note's, the edge */
+	/* s31's border and text, the note's, the edge (a page lane's parting
+	 * is a darker red of its own: it is no violation by itself) */
 	assert_int_equal(count(dot, "#cc0000"), 5);
 	free(dot);
 
@@ -506,7 +516,10 @@ static void test_same_trace_same_bytes(void **state)
 	const char *path = path_in(*state, "stale.trace", p, sizeof(p));
 
 	write_trace(path, stale_threads, stale_steps, NSTALE, stale_viol);
-	char *a = dot_of_file(path, NULL), *b = dot_of_file(path, NULL);
+	struct viz_opts def;
+
+	viz_opts_init(&def); /* what viz_dot(NULL) uses */
+	char *a = dot_of_file(path, &def), *b = dot_of_file(path, &def);
 
 	assert_string_equal(a, b);
 	/* and through a FILE */
@@ -554,6 +567,62 @@ static void test_labels_escaped_for_dot(void **state)
 
 	if (e)
 		fail_msg("%s", err);
+	free(dot);
+}
+
+/* A page that ends absent while the tracker says installed: the two part. */
+static const struct st parted_steps[] = {
+	{2, "fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=1 | read p1 ; fault"},
+	{1, "uffd_zeropage dst=0x7f0000001000 len=4096 mode=0 res=0 zeroed=4096 ; note what=tracker a=0x1 b=1 | zeropage"},
+	{3, "zap mm=0 start=0x7f0000001000 end=0x7f0000002000 ; madvise_ret res=0 | zap"},
+	{2, "woken mm=0 page=1 msg=1 ; fault mm=0 page=1 addr=0x7f0000001000 flags=0x0 val=0x0 msg=3 | fault again"},
+};
+
+/* Default pictures: a lane per page the race touches, the kernel's state
+ * above the tracker's on the rows where one changed, red where they part;
+ * lock/unlock pairs no other thread touched hidden unless opts.all. */
+static void test_page_lanes_and_noise(void **state)
+{
+	char p[256];
+	const char *path = path_in(*state, "stale.trace", p, sizeof(p));
+	struct viz_opts o;
+
+	write_trace(path, stale_threads, stale_steps, NSTALE, stale_viol);
+	viz_opts_init(&o);
+	char *dot = dot_of_file(path, &o);
+
+	assert_int_equal(count(dot, "subgraph cluster_page"), 1);
+	has(dot, "subgraph cluster_page1 {\n    graph [label=\"page 1\\nin the kernel | in the handler's tracker\"");
+	has(dot, "    pg1_5 [shape=record, label=\"{kernel: absent|tracker: no note yet}\"");
+	has(dot, "    pg1_25 [shape=record, label=\"{kernel: absent|tracker: zero (removed)}\"");
+	/* the install notes dirty in its own step, over zero (removed) */
+	has(dot, "    pg1_31 [shape=record, label=\"{kernel: present: snapshot bytes|tracker: dirty (installed)"
+		 "\\nTHEY PART: it was zero (removed)}\", style=\"filled\", fillcolor=\"#ffd0d0\"");
+	has(dot, "  { rank=same; s31; pg1_31; }");
+	has(dot, "  pg1_25 -> pg1_31 [weight=20");
+	assert_int_equal(count(dot, "    pg1_"), 3);
+	assert_int_equal(count(dot, "THEY PART"), 1);
+	/* serve's uncontended lock 2 around its reads: not shown */
+	lacks(dot, "    s8 [");
+	lacks(dot, "    s13 [");
+	lacks(dot, "    s14 [");
+	has(dot, "    s20 [label=\"20: "); /* released by nobody: shown */
+	has(dot, "    s25 [label=\"25: "); /* a wrlock with a tracker note */
+	has(dot, "  s7 -> s9 [weight=20, arrowhead=none, color=\"#c4c4c4\", style=dashed];");
+	free(dot);
+	o.all = 1;
+	dot = dot_of_file(path, &o);
+	has(dot, "    s8 [label=\"8: ");
+	has(dot, "    s13 [label=\"13: ");
+	free(dot);
+
+	write_trace(path, stale_threads, parted_steps, 4, "lost-wake: g0 is blocked");
+	viz_opts_init(&o);
+	dot = dot_of_file(path, &o);
+	has(dot, "    pg1_1 [shape=record, label=\"{kernel: present: zeros|tracker: dirty (installed)}\"");
+	has(dot, "    pg1_2 [shape=record, label=\"{kernel: absent|tracker: dirty (installed)\\nTHEY PART}\", "
+		 "style=\"filled\", fillcolor=\"#ffd0d0\"");
+	lacks(dot, "pg1_3 ["); /* nothing changed at the second fault */
 	free(dot);
 }
 
@@ -619,7 +688,7 @@ static void test_odd_traces_still_draw(void **state)
 /* ---- long traces ---- */
 
 /* serve reads a pipe and spawns a worker, the worker fails its copy and
- * defers: the busy loop of scenarios/zoo/deferred-spin.scn, 9 steps a
+ * defers: the busy loop of scenarios/zoo/b14-no-yield-on-retry.scn, 9 steps a
  * round, one new worker per round. */
 static struct st spin_step(size_t i, char *buf, size_t n)
 {
@@ -730,6 +799,7 @@ static void test_long_trace_shows_a_window(void **state)
 	struct viz_opts o;
 
 	viz_opts_init(&o);
+	o.all = 1;
 	o.head = 10;
 	o.tail = 20;
 	o.fold_min = 0;
@@ -1044,7 +1114,7 @@ static void test_world_run_trace(void **state)
 	char err[512], p[256];
 	const char *path = path_in(f, "world.trace", p, sizeof(p));
 
-	if (scn_parse_file("scenarios/zoo/stale-source.scn", &scn, err, sizeof(err)))
+	if (scn_parse_file("scenarios/zoo/b01-stale-source.scn", &scn, err, sizeof(err)))
 		fail_msg("%s", err);
 	uint64_t bits = variant_parse("stale-source");
 
@@ -1145,6 +1215,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_files_beside_the_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_one_error_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_world_run_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_lanes_and_noise, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@ struct emit {
 	const struct viz_threads *th;
 	const struct viz_window *w;
 	const struct viz_hb *h;
+	const struct viz_pages *pg;
 	const struct viz_opts *o;
 };
 
@@ -138,6 +139,15 @@ static int quiet(const struct trace_step *s)
 {
 	if (!s->nev)
 		return 1;
+	/* a fault put aside for later is the handler's decision, not noise */
+	for (size_t i = 0; i < s->nev; i++)
+		if (s->ev[i].kind == MEV_NOTE && s->ev[i].f[0] == MEV_NOTE_DEFER)
+			return 0;
+	/* a lock that makes a thread wait is where threads meet */
+	const struct sched_event *e0 = &s->ev[0];
+	if ((e0->kind == MEV_WRLOCK && e0->f[1] != MEV_WAIT_NONE) || e0->kind == MEV_RDLOCK_WAIT ||
+	    (e0->kind == MEV_MUTEX_LOCK && e0->f[1]))
+		return 0;
 	switch (s->ev[0].kind) {
 	case MEV_MUTEX_LOCK: case MEV_MUTEX_UNLOCK:
 	case MEV_COND_WAIT: case MEV_COND_SIGNAL: case MEV_COND_BROADCAST:
@@ -188,6 +198,62 @@ static void step_node(const struct emit *e, size_t i)
 	fprintf(f, "\"];\n");
 }
 
+/* ---- page lanes ---- */
+
+/* One lane per page: a node where its kernel state or the handler's
+ * tracker view changed, the two side by side; red where they part. */
+static void emit_page_lanes(const struct emit *e)
+{
+	const struct viz_pages *pg = e->pg;
+	for (uint64_t p = 0; p < VIZ_PAGES_MAX; p++) {
+		int open = 0;
+		for (size_t k = 0; k < pg->n; k++) {
+			const struct viz_page_node *d = &pg->node[k];
+			if (d->page != p)
+				continue;
+			if (!open)
+				fprintf(e->f, "  subgraph cluster_page%" PRIu64 " {\n"
+					      "    graph [label=\"page %" PRIu64 "\\nin the kernel | in the handler's tracker\", "
+					      "style=\"filled,rounded\", fillcolor=\"#f4f4ec\", "
+					      "color=\"#b8b89a\"];\n", p, p);
+			open = 1;
+			char part[64] = "";
+			if (d->over[0])
+				snprintf(part, sizeof part, "\\nTHEY PART: it was %s", d->over);
+			else if (d->parted)
+				snprintf(part, sizeof part, "\\nTHEY PART");
+			fprintf(e->f, "    pg%" PRIu64 "_%zu [shape=record, label=\"{%s|%s%s}\", "
+				      "style=\"filled\", fillcolor=\"%s\", color=\"%s\"%s, "
+				      "tooltip=\"page %" PRIu64 " after step %" PRIu64 ": %s, %s%s\"];\n",
+				p, d->step, d->kernel, d->tracker, part,
+				d->parted ? "#ffd0d0" : d->absent ? "#ffffff" : "#e2f2e2",
+				d->parted ? "#b22222" : "#9a9a7a", d->parted ? ", penwidth=2" : "",
+				p, e->tr->steps[d->step].step, d->kernel, d->tracker,
+				d->parted ? ": they part" : "");
+		}
+		if (open)
+			fputs("  }\n", e->f);
+	}
+}
+
+/* The page nodes on their steps' rows, each lane chained (see the
+ * queue lane's note on graphviz 2.43). */
+static void emit_page_ranks(const struct emit *e)
+{
+	const struct viz_pages *pg = e->pg;
+	for (size_t k = 0; k < pg->n; k++) {
+		const struct viz_page_node *d = &pg->node[k];
+		fprintf(e->f, "  { rank=same; s%zu; pg%" PRIu64 "_%zu; }\n", d->step, d->page, d->step);
+		for (size_t j = k; j-- > 0;)
+			if (pg->node[j].page == d->page) {
+				fprintf(e->f, "  pg%" PRIu64 "_%zu -> pg%" PRIu64 "_%zu [weight=20, "
+					      "arrowhead=none, color=\"#b8b89a\"];\n",
+					d->page, pg->node[j].step, d->page, d->step);
+				break;
+			}
+	}
+}
+
 /* ---- lanes ---- */
 
 struct lane_step {
@@ -205,6 +271,28 @@ static int cmp_lane_step(const void *a, const void *b)
 	if (x->tid != y->tid)
 		return x->tid < y->tid ? -1 : 1;
 	return x->step < y->step ? -1 : x->step > y->step;
+}
+
+/* The derived lane of unread uffd messages, one node per change. */
+static void emit_queue_lane(const struct emit *e)
+{
+	fprintf(e->f, "  subgraph cluster_queue {\n"
+		      "    graph [label=\"kernel queue\\nunread uffd messages\", "
+		      "style=\"filled,rounded\", fillcolor=\"#f5effb\", "
+		      "color=\"#c9b5e3\"];\n");
+	for (size_t k = 0; k < e->h->nq; k++) {
+		const struct viz_qstate *q = &e->h->q[k];
+
+		fprintf(e->f, "    q%zu [label=\"", q->step);
+		if (q->text[0])
+			viz_esc_wrapped(e->f, q->text, strlen(q->text), QWRAP);
+		else
+			fputs("(empty)", e->f);
+		fprintf(e->f, "\", shape=box, style=\"filled\", "
+			      "fillcolor=\"#ffffff\", color=\"#b9a3d9\", "
+			      "fontcolor=\"#5b3d8a\"];\n");
+	}
+	fprintf(e->f, "  }\n");
 }
 
 static int emit_lanes(const struct emit *e)
@@ -226,28 +314,16 @@ static int emit_lanes(const struct emit *e)
 	}
 	qsort(ls, n, sizeof(*ls), cmp_lane_step);
 	int queue_done = !e->o->queue_lane || !e->h->nq;
+	int pages_done = !e->pg->n;
 
 	for (size_t i = 0; i <= n; i++) {
 		if (!queue_done && (i == n || ls[i].rank > 2)) {
-			fprintf(e->f, "  subgraph cluster_queue {\n"
-				      "    graph [label=\"kernel queue\\nunread uffd messages\", "
-				      "style=\"filled,rounded\", fillcolor=\"#f5effb\", "
-				      "color=\"#c9b5e3\"];\n");
-			for (size_t k = 0; k < e->h->nq; k++) {
-				const struct viz_qstate *q = &e->h->q[k];
-
-				fprintf(e->f, "    q%zu [label=\"", q->step);
-				if (q->text[0])
-					viz_esc_wrapped(e->f, q->text,
-							strlen(q->text), QWRAP);
-				else
-					fputs("(empty)", e->f);
-				fprintf(e->f, "\", shape=box, style=\"filled\", "
-					      "fillcolor=\"#ffffff\", color=\"#b9a3d9\", "
-					      "fontcolor=\"#5b3d8a\"];\n");
-			}
-			fprintf(e->f, "  }\n");
+			emit_queue_lane(e);
 			queue_done = 1;
+		}
+		if (!pages_done && (i == n || ls[i].rank > 2)) {
+			emit_page_lanes(e);
+			pages_done = 1;
 		}
 		if (i == n)
 			break;
@@ -457,16 +533,18 @@ static void emit_title(const struct emit *e)
 		fputs("   VIOLATION ", f);
 		viz_esc(f, v, c ? (size_t)(c - v) : strlen(v));
 	}
-	fputs("\\ledges: blue fault->read   green read->spawn->install   "
+	fprintf(f, "\\ledges: blue fault->read   green read->spawn->install   "
 	      "purple install/wake->woken   orange event->read->resumed->zap   "
-	      "grey dashed spawn->start   grey lines: one thread's steps\\l\"];\n", f);
+	      "grey dashed spawn->start   grey lines: one thread's steps\\l"
+	      "page lanes: a page's state in the kernel above the handler's tracker view, red where they part%s\\l\"];\n",
+	      e->o->all ? "" : "   lock/unlock pairs nobody else touched not shown (--all shows them)");
 }
 
 int viz_dot_emit(const struct trace *tr, const struct viz_threads *th,
 		 const struct viz_window *w, const struct viz_hb *h,
-		 const struct viz_opts *o, FILE *out)
+		 const struct viz_pages *pg, const struct viz_opts *o, FILE *out)
 {
-	struct emit e = {out, tr, th, w, h, o};
+	struct emit e = {out, tr, th, w, h, pg, o};
 	char a[32], b[32];
 	int err;
 
@@ -507,6 +585,7 @@ int viz_dot_emit(const struct trace *tr, const struct viz_threads *th,
 					h->q[i - 1].step, h->q[i].step);
 		}
 	}
+	emit_page_ranks(&e);
 	err = emit_program_order(&e);
 	if (err)
 		return err;

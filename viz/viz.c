@@ -12,6 +12,8 @@ void viz_opts_init(struct viz_opts *o)
 	o->fold_min = 12;
 	o->label_max = 160;
 	o->queue_lane = 1;
+	o->page_lanes = 1;
+	o->all = 0;
 }
 
 static void set_err(char *err, size_t errlen, const char *name, int e)
@@ -27,6 +29,7 @@ int viz_dot_named(const struct trace *tr, const char *name_for_err,
 	struct viz_threads th;
 	struct viz_window w;
 	struct viz_hb h;
+	struct viz_pages pg = {0};
 	int e;
 
 	if (!o) {
@@ -49,7 +52,11 @@ int viz_dot_named(const struct trace *tr, const char *name_for_err,
 	if (!e) {
 		e = viz_hb_derive(tr, &th, w.shown, &h);
 		if (!e) {
-			e = viz_dot_emit(tr, &th, &w, &h, o, out);
+			if (o->page_lanes)
+				e = viz_pages_derive(tr, w.shown, &pg);
+			if (!e)
+				e = viz_dot_emit(tr, &th, &w, &h, &pg, o, out);
+			viz_pages_free(&pg);
 			viz_hb_free(&h);
 		}
 		viz_window_free(&w);

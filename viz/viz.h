@@ -2,12 +2,14 @@
  *
  * Contract: viz_dot() writes one DOT digraph for a trace read with
  * trace_read(): one lane (cluster) per thread that has a shown step, plus a
- * derived "kernel queue" lane; steps top to bottom in step order, each node
+ * derived "kernel queue" lane and one lane per page the race touches (its
+ * kernel state and the handler's tracker view, marked where they part); steps top to bottom in step order, each node
  * "step: label"; happens-before edges derived from the kernel's typed step
  * events (model/event.h; fault -> uffd_read -> spawn -> install -> woken,
  * REMOVE queued -> uffd_read -> resumed -> zap), matched by message id;
  * tracker notes on their nodes; the last step
- * and the violation in red. Long traces show a window (head and tail, the
+ * and the violation in red. Scheduler noise (uncontended lock/unlock
+ * pairs) is hidden unless opts.all. Long traces show a window (head and tail, the
  * middle summarised in one node) and fold runs of a repeating step pattern.
  * The same trace and options give the same bytes.
  *
@@ -37,6 +39,12 @@ struct viz_opts {
 	unsigned label_max;    /* bytes of a step label shown before "..."
 				  (default 160, at least 16) */
 	int queue_lane;        /* draw the kernel queue lane (default 1) */
+	int page_lanes;        /* draw a lane per page the race touches: its
+				  kernel state and the handler's tracker
+				  view side by side (default 1) */
+	int all;               /* show scheduler noise: lock/unlock pairs no
+				  other thread touched the lock between, (default 0:
+				  hidden) */
 };
 
 /* The defaults above. */

@@ -128,6 +128,33 @@ void viz_hb_free(struct viz_hb *h);
 /* "fault->read", ... as written in edge tooltips. */
 const char *viz_hb_name(enum viz_hb_kind k);
 
+/* ---- pages.c ---- */
+
+#define VIZ_PAGES_MAX 16 /* pages with a lane: the first ones of the range */
+
+struct viz_page_node {
+	uint64_t page;
+	size_t step;          /* the shown step it is drawn beside */
+	char kernel[64];      /* "kernel: absent", "kernel: present: zeros", ... */
+	char tracker[40];     /* "tracker: dirty (installed)", ... */
+	char over[24];        /* the tracker state the kernel's change in this
+				 step did not match, when the step changed it,
+				 or "" */
+	int parted;           /* the tracker does not describe the kernel's page */
+	int absent;
+};
+
+struct viz_pages {
+	struct viz_page_node *node; /* by step, then page */
+	size_t n, cap;
+};
+
+/* Page lanes from the typed events; nodes only at shown steps (shown
+ * NULL: every step). */
+int viz_pages_derive(const struct trace *tr, const unsigned char *shown,
+		     struct viz_pages *pg);
+void viz_pages_free(struct viz_pages *pg);
+
 /* ---- dot.c ---- */
 
 /* viz_dot(), errors naming the trace name_for_err. */
@@ -135,6 +162,6 @@ int viz_dot_named(const struct trace *tr, const char *name_for_err,
 		  FILE *out, const struct viz_opts *o, char *err, size_t errlen);
 int viz_dot_emit(const struct trace *tr, const struct viz_threads *th,
 		 const struct viz_window *w, const struct viz_hb *h,
-		 const struct viz_opts *o, FILE *out);
+		 const struct viz_pages *pg, const struct viz_opts *o, FILE *out);
 
 #endif

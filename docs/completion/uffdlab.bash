@@ -7,7 +7,7 @@ _uffdlab()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "explore replay viz real list run help version --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "explore replay shrink merge viz real list run help version --help --version" -- "$cur"))
 		return
 	fi
 	case $prev in

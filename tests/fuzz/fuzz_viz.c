@@ -190,6 +190,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
 	o.fold_min = (h >> 16) % 16;
 	o.label_max = 16 + (unsigned)((h >> 24) % 200);
 	o.queue_lane = (h >> 32) & 1;
+	o.page_lanes = (h >> 33) & 1;
+	o.all = (h >> 34) & 1;
 	free(run(&t, &o, nlines, &l1));
 
 	o.label_max = (unsigned)((h >> 40) % 16);

@@ -1,0 +1,2 @@
+build-dev/json.o: json.c json.h
+json.h:

@@ -1,0 +1,2 @@
+build-dev/real/hugepages.o: real/hugepages.c real/hugepages.h
+real/hugepages.h:

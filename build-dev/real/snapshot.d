@@ -1,0 +1,2 @@
+build-dev/real/snapshot.o: real/snapshot.c real/snapshot.h
+real/snapshot.h:

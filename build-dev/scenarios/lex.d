@@ -1,0 +1,2 @@
+build-dev/scenarios/lex.o: scenarios/lex.c scenarios/lex.h
+scenarios/lex.h:

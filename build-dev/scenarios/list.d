@@ -1,0 +1,2 @@
+build-dev/scenarios/list.o: scenarios/list.c scenarios/scenario.h
+scenarios/scenario.h:

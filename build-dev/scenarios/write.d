@@ -1,0 +1,2 @@
+build-dev/scenarios/write.o: scenarios/write.c scenarios/scenario.h
+scenarios/scenario.h:

@@ -1,0 +1,2 @@
+build-dev/sched/dfs.o: sched/dfs.c sched/dfs.h
+sched/dfs.h:

@@ -1,0 +1,2 @@
+build-dev/sched/files.o: sched/files.c sched/files.h
+sched/files.h:

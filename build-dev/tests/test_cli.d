@@ -1,0 +1,1 @@
+build-dev/tests/test_cli: tests/test_cli.c

@@ -1,0 +1,2 @@
+build-dev/tests/test_golden: tests/test_golden.c model/version.h
+model/version.h:

@@ -1,0 +1,1 @@
+build-dev/tests/test_shard: tests/test_shard.c

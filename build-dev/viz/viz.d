@@ -1,0 +1,8 @@
+build-dev/viz/viz.o: viz/viz.c viz/viz_impl.h model/event.h sched/event.h \
+ sched/sched.h sched/trace.h viz/viz.h
+viz/viz_impl.h:
+model/event.h:
+sched/event.h:
+sched/sched.h:
+sched/trace.h:
+viz/viz.h:

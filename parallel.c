@@ -1,0 +1,134 @@
+/* Seeded exploration split among processes and machines (run.h,
+ * par_explore): run j (seed first_seed + j, j < runs) belongs to shard
+ * j mod N, and within a shard to worker (j div N) mod jobs. Each worker is
+ * a forked process with its own copy of the world (the simulator keeps
+ * per-process state: a run is one process's coroutines). The workers
+ * share, in one MAP_SHARED mapping, the lowest failing j found so far (a
+ * worker stops once its next j is past it: no run after the first
+ * failure matters) and the steps of every run, so the totals are those of
+ * one process running j = 0, 1, ... up to the first failure, for any
+ * number of shards and jobs. PCT's k is learned from run 0 by every
+ * worker, as the single process learns it from its first run. */
+#include "run.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAR_JOBS_MAX 256
+
+struct shm {
+	_Atomic uint64_t best;    /* lowest failing j, UINT64_MAX none */
+	_Atomic int err;          /* a worker's run could not start */
+	_Atomic int max_threads;
+	uint32_t steps[];         /* of run j, plus 1; 0 = not run */
+};
+
+static void atomic_min(_Atomic uint64_t *a, uint64_t v)
+{
+	uint64_t cur = atomic_load(a);
+	while (v < cur && !atomic_compare_exchange_weak(a, &cur, v))
+		;
+}
+
+static void atomic_max(_Atomic int *a, int v)
+{
+	int cur = atomic_load(a);
+	while (v > cur && !atomic_compare_exchange_weak(a, &cur, v))
+		;
+}
+
+/* The runs of one worker: j = first, first + stride, ... */
+static void worker(struct world *w, struct run_id id, const struct par_opts *p, uint64_t k0,
+		   uint64_t first, uint64_t stride, struct shm *m)
+{
+	for (uint64_t j = first; j < p->runs; j += stride) {
+		if (j > atomic_load(&m->best))
+			return;
+		id.seed = p->first_seed + j;
+		if (p->learn_k)
+			id.pct_k = j ? k0 : 0;
+		struct sched_opts o = run_opts(&id);
+		struct verdict v;
+		if (world_run(w, &o, NULL, NULL, &v)) {
+			atomic_store(&m->err, 1);
+			return;
+		}
+		m->steps[j] = (uint32_t)v.steps + 1; /* 0 = not run */
+		atomic_max(&m->max_threads, sched_nthreads(world_sched(w)));
+		if (v.violated) {
+			atomic_min(&m->best, j);
+			return;
+		}
+	}
+}
+
+/* Fork the workers and wait for them all. 0 or -errno. */
+static int run_workers(struct world *w, const struct run_id *id, const struct par_opts *p,
+		       uint64_t k0, struct shm *m)
+{
+	pid_t pids[PAR_JOBS_MAX];
+	unsigned started = 0;
+	int err = 0;
+	fflush(NULL); /* no buffered output is written twice */
+	for (unsigned k = 0; k < p->jobs; k++, started++) {
+		pids[k] = fork();
+		if (pids[k] < 0) {
+			err = -errno;
+			break;
+		}
+		if (pids[k] == 0) {
+			worker(w, *id, p, k0, p->shard + (uint64_t)p->nshards * k,
+			       (uint64_t)p->nshards * p->jobs, m);
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < started; k++) {
+		int st;
+		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			err = err ? err : -ECHILD;
+	}
+	return err ? err : atomic_load(&m->err) ? -EIO : 0;
+}
+
+int par_explore(struct world *w, const struct run_id *id, const struct par_opts *p,
+		struct par_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (!p->jobs || p->jobs > PAR_JOBS_MAX || !p->nshards || p->shard >= p->nshards ||
+	    p->runs > (UINT64_C(1) << 30))
+		return -EINVAL;
+	uint64_t k0 = 0;
+	if (p->learn_k) { /* k from run 0, as one process learns it */
+		struct run_id r0 = *id;
+		r0.seed = p->first_seed;
+		r0.pct_k = 0;
+		struct sched_opts o = run_opts(&r0);
+		struct verdict v;
+		int e = world_run(w, &o, NULL, NULL, &v);
+		if (e)
+			return e;
+		k0 = sched_pct_k(world_sched(w));
+	}
+	size_t len = sizeof(struct shm) + p->runs * sizeof(uint32_t);
+	struct shm *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	atomic_store(&m->best, UINT64_MAX);
+	int e = run_workers(w, id, p, k0, m);
+	uint64_t best = atomic_load(&m->best);
+	for (uint64_t j = p->shard; !e && j < p->runs && j <= best; j += p->nshards) {
+		r->runs += m->steps[j] != 0;
+		r->steps += m->steps[j] ? m->steps[j] - 1 : 0;
+	}
+	r->found = best != UINT64_MAX;
+	r->index = best;
+	r->pct_k = r->found && best == 0 ? 0 : k0;
+	r->max_threads = atomic_load(&m->max_threads);
+	munmap(m, len);
+	return e;
+}

@@ -1,0 +1,35 @@
+/* real/hold.h — keeping a woken thread off the CPU for a while, to hold a
+ * window the kernel closes as soon as that thread runs (docs/KERNEL.md
+ * rule 25: a madvise woken by the read of its REMOVE lowers mmap_changing
+ * only once it runs).
+ *
+ * Contract: real_hold_open() picks the hold CPU (the highest one the
+ * caller may run on) and starts a spinner thread pinned there at
+ * SCHED_FIFO 1 that spins only while a hold is on. A thread that calls
+ * real_hold_pin() runs on the hold CPU only; real_hold_avoid() keeps the
+ * caller (and the threads it creates from then on) off it.
+ * real_hold_on() returns once the spinner owns the CPU: from then on no
+ * normal thread pinned there runs until real_hold_off(). A hold ends by
+ * itself after cap_ms (a lost off never starves the CPU for longer).
+ * real_hold_close() stops the spinner and gives the caller its CPU mask
+ * back. Every call returns 0 or -errno, with one line in why where there
+ * is one (no second CPU, no right to SCHED_FIFO).
+ */
+#ifndef UFFDLAB_REAL_HOLD_H
+#define UFFDLAB_REAL_HOLD_H
+
+#include <stddef.h>
+
+struct real_hold;
+
+int real_hold_open(int cap_ms, struct real_hold **out, char *why, size_t n);
+void real_hold_close(struct real_hold *h);
+int real_hold_cpu(const struct real_hold *h);
+int real_hold_pin(struct real_hold *h);
+int real_hold_avoid(struct real_hold *h);
+int real_hold_on(struct real_hold *h);
+void real_hold_off(struct real_hold *h);
+/* How many holds reached their cap (the window closed by the timer). */
+int real_hold_capped(struct real_hold *h);
+
+#endif

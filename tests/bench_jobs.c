@@ -1,0 +1,55 @@
+/* make bench: explore --jobs 2 against --jobs 1 on 100k random schedules
+ * of the issue's S1 (scenarios/zoo/race-fault-remove.scn) with reference,
+ * which none of them breaks: the speed-up of the forked workers
+ * (parallel.c). Same runs and steps either way, or the bench fails.
+ * Prints bench: lines. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "driver.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int explore(unsigned jobs, struct explore_result *r, double *secs)
+{
+	struct explore_args a = {
+		.scenario = "scenarios/zoo/race-fault-remove.scn",
+		.handler = "reference",
+		.strategy = SCHED_RANDOM,
+		.runs = 100000,
+		.out_dir = "out",
+		.quiet = 1,
+		.jobs = jobs,
+		.bound = EXPLORE_NO_BOUND,
+		.result = r,
+	};
+	double t0 = now_s();
+	int rc = drive_explore(&a);
+	*secs = now_s() - t0;
+	return rc;
+}
+
+int main(void)
+{
+	struct explore_result r1 = {0}, r2 = {0};
+	double s1, s2;
+	if (explore(1, &r1, &s1) || explore(2, &r2, &s2)) {
+		fprintf(stderr, "bench: explore failed or found a violation\n");
+		return 1;
+	}
+	if (r1.runs != r2.runs || r1.steps != r2.steps) {
+		fprintf(stderr, "bench: --jobs 2 ran %" PRIu64 " runs %" PRIu64 " steps, --jobs 1 %" PRIu64 " %" PRIu64 "\n",
+			r2.runs, r2.steps, r1.runs, r1.steps);
+		return 1;
+	}
+	printf("bench: explore_jobs1_schedules_per_s %.0f schedules/s\n", (double)r1.runs / s1);
+	printf("bench: explore_jobs2_schedules_per_s %.0f schedules/s\n", (double)r2.runs / s2);
+	printf("bench: explore_jobs2_speedup %.2f x\n", s1 / s2);
+	return 0;
+}
