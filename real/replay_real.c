@@ -515,8 +515,9 @@ static void join_in_step(struct rr_run *r, int tid, struct real_guest *g)
 	real_guest_wait(g, REAL_WAIT_MS);
 }
 
-/* The handler's export against pagemap and the bytes (INV_AT_EXPORT). */
-static void export_check(struct rr_run *r)
+/* The handler's export against pagemap and the bytes (INV_AT_EXPORT);
+ * when names the moment, as the simulator's does. */
+static void export_check(struct rr_run *r, const char *when)
 {
 	enum hpage views[SCN_MAX_PAGES];
 	if (handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views))
@@ -537,7 +538,7 @@ static void export_check(struct rr_run *r)
 					      .content = tag, .where = " on hardware"};
 		struct inv_report rep;
 		if (inv_check(&f, &rep))
-			violated(r, &rep, "pagemap shows the page present after the handler stopped");
+			violated(r, &rep, when);
 	}
 }
 
@@ -547,7 +548,11 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 		join_in_step(r, tids[i], g[i]);
 	if (!following(r) || handler_error(r->e->h))
 		return;
-	if (handler_resume(r->e->h))
+	/* the simulator's pause-time export before the final reads */
+	if (handler_pause(r->e->h))
+		return;
+	export_check(r, "pagemap shows the page present before the final reads");
+	if (!following(r) || handler_resume(r->e->h))
 		return;
 	struct real_guest *f;
 	if (real_guest_start(r->e, "final", final_main, r, &f))
@@ -561,7 +566,7 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 	struct inv_report rep;
 	if (inv_check(&st, &rep))
 		violated(r, &rep, "handler_stop on hardware");
-	export_check(r);
+	export_check(r, "pagemap shows the page present after the handler stopped");
 }
 
 static void *harness_main(void *arg)

@@ -100,7 +100,7 @@ static void test_zoo_window_not_reachable(void **state)
 	}
 	assert_int_equal(r.v, RR_DIVERGED);
 	assert_non_null(strstr(r.why, "window not reachable on hardware"));
-	assert_non_null(strstr(r.window, "between b0's resume (step 22) and its zap"));
+	assert_non_null(strstr(r.window, "between b0's resume (step 24) and its zap"));
 }
 
 #define KILL_TRIALS 20
