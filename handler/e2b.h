@@ -31,11 +31,18 @@ enum fix {
 	 * refuse to start without it (handler/README.md) */
 	FIX_ASK_FEATURES = 1u << 4,
 	/* a 4 KiB read zero-fill under WP is one COPY of zeros with
-	 * MODE_WP, not ZEROPAGE + WRITEPROTECT + WAKE (found by swarm) */
-	FIX_ZERO_COPY = 1u << 5,
+	 * MODE_WP (HEAD), not ZEROPAGE(DONTWAKE) + WRITEPROTECT + WAKE:
+	 * no window where the page is present and writable (B10), no
+	 * EEXIST retry that skips the arming (B9), no WP marker left on a
+	 * page zapped between the two (found by swarm) */
+	FIX_ZERO_COPY_WP = 1u << 5,
+	/* under WP_ASYNC the export's dirty set is the pagemap's (present
+	 * and not WP: #2541), a read zero-fill keeps the page ZERO and a
+	 * dirty page wins over an empty one (3ae7f06, B24) */
+	FIX_PAGEMAP_EXPORT = 1u << 6,
 };
 #define FIX_ALL (FIX_READ_GATE | FIX_WAKE_DEFERRED | FIX_YIELD_ON_RETRY | FIX_NO_SHORT_CIRCUIT | \
-		 FIX_ASK_FEATURES | FIX_ZERO_COPY)
+		 FIX_ASK_FEATURES | FIX_ZERO_COPY_WP | FIX_PAGEMAP_EXPORT)
 enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
 
 /* One drain of the uffd: the faults and REMOVEs it read. */
@@ -98,6 +105,9 @@ void e2b_work_done(struct e2b *h, struct work *w);
 void e2b_serve_main(void *arg);
 void e2b_worker_main(void *arg);
 int e2b_prefault(struct e2b *h, uint64_t page, const void *data);
+/* reference under WP_ASYNC: the export's dirty set is the pagemap's, and
+ * a read zero-fill keeps the page ZERO (FIX_PAGEMAP_EXPORT). */
+int e2b_pagemap_export(const struct e2b *h);
 /* SignalExit of serve sv (idempotent). */
 void e2b_signal_exit(struct serve *sv);
 /* Record the errgroup's first error with a reason. */

@@ -66,11 +66,11 @@ static int install_zeros(struct e2b *h, const struct fault_req *r, uint64_t mode
 	int64_t field = 0;
 	int e;
 	int arm = !r->write && h->cfg.wp;
-	/* FIX_ZERO_COPY: install and arm in one ioctl. Split, a zap between
+	/* FIX_ZERO_COPY_WP: install and arm in one ioctl. Split, a zap between
 	 * the ZEROPAGE and the WRITEPROTECT (a REMOVE read, madvise not yet
 	 * resumed) leaves a WP marker on the empty PTE, and every later
 	 * ZEROPAGE of the re-fault gets EEXIST (KERNEL.md A1): a livelock */
-	if (ps != 4096 || (arm && (h->fixes & FIX_ZERO_COPY))) {
+	if (ps != 4096 || (arm && (h->fixes & FIX_ZERO_COPY_WP))) {
 		e = o->uffd_copy(s, h->cfg.uffd, r->addr, h->zero_buf, ps, mode, &field);
 		return copy_result(e, field, ps);
 	}
@@ -78,6 +78,10 @@ static int install_zeros(struct e2b *h, const struct fault_req *r, uint64_t mode
 			     arm ? UFFDIO_ZEROPAGE_MODE_DONTWAKE : 0, &field);
 	if (!e && field != (int64_t)ps)
 		e = field < 0 ? (int)field : -EIO;
+	/* B10's variant: the page is there (a retry after WRITEPROTECT
+	 * failed), so go on and arm it; REF reports EEXIST, and B9 follows */
+	if (e == -EEXIST && arm && (h->cfg.variants & VARIANT_ZERO_WP_SPLIT))
+		e = 0;
 	if (!e && arm)
 		e = o->uffd_writeprotect(s, h->cfg.uffd, r->addr, ps,
 					 UFFDIO_WRITEPROTECT_MODE_WP);
@@ -240,6 +244,15 @@ static void worker_rdunlock(struct e2b *h)
 		h->o->rdunlock(h->sys, h->settle);
 }
 
+/* A read zero-fill of a removed page stays ZERO where the pagemap is the
+ * dirty set (#2541): a later write shows there, and the page stays in the
+ * export's empty set until then. REF (and B24's variant) makes it DIRTY. */
+static int keeps_zero(const struct e2b *h, enum page_state st, const struct fault_req *r)
+{
+	return st == PAGE_ZERO && !r->write && e2b_pagemap_export(h) &&
+	       !(h->cfg.variants & VARIANT_ZERO_INSTALL_MERGE);
+}
+
 static void worker(struct work *w)
 {
 	struct serve *sv = w->sv;
@@ -282,7 +295,9 @@ static void worker(struct work *w)
 		worker_rdunlock(h);
 		return;
 	}
-	if (out == OUT_INSTALLED) {
+	if (out == OUT_INSTALLED && keeps_zero(h, st, &r)) {
+		e2b_stat(h, &h->st.installed);
+	} else if (out == OUT_INSTALLED) {
 		tracker_set(&h->tr, idx, PAGE_DIRTY);
 		o->note(h->sys, SYS_NOTE_TRACKER, idx, PAGE_DIRTY);
 		e2b_stat(h, &h->st.installed);

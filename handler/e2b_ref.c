@@ -77,8 +77,8 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 		fixes &= ~(uint64_t)FIX_YIELD_ON_RETRY;
 	if (cfg->variants & VARIANT_SHORT_CIRCUIT)
 		fixes &= ~(uint64_t)FIX_NO_SHORT_CIRCUIT;
-	if (cfg->variants & VARIANT_SPLIT_ZERO_FILL)
-		fixes &= ~(uint64_t)FIX_ZERO_COPY;
+	if (cfg->variants & (VARIANT_EEXIST_LEAVES_UNARMED | VARIANT_ZERO_WP_SPLIT))
+		fixes &= ~(uint64_t)FIX_ZERO_COPY_WP;
 	h->fixes = fixes;
 	defaults(&h->cfg);
 	if (cfg->wp && (fixes & FIX_ASK_FEATURES)) {
@@ -226,19 +226,50 @@ static enum hpage e2b_page_view(const struct handler *hh, uint64_t page)
 	return view_of(tracker_peek(&h->tr, page)); /* the caller declares it */
 }
 
+/* One page of reference's export under WP_ASYNC: the pagemap says which
+ * pages were written (present, not WP), the tracker which were removed;
+ * dirty wins (3ae7f06), or empty wins (7f22709, the B24 variant). A page
+ * that is neither is left out of the diff: the restore inherits the
+ * snapshot's bytes (HPAGE_UNKNOWN). */
+static int pagemap_view(struct e2b *h, uint64_t page, enum hpage *out)
+{
+	uint64_t e = 0;
+	int err = h->o->pagemap(h->sys, h->cfg.base + page * h->cfg.page_size, &e);
+	if (err)
+		return err;
+	int dirty = (e >> PM_PRESENT_BIT & 1) && !(e >> PM_UFFD_WP_BIT & 1);
+	int empty = tracker_get(&h->tr, page) == PAGE_ZERO;
+	if (h->cfg.variants & VARIANT_ZERO_INSTALL_MERGE)
+		*out = empty ? HPAGE_REMOVED : dirty ? HPAGE_DIRTY : HPAGE_UNKNOWN;
+	else
+		*out = dirty ? HPAGE_DIRTY : empty ? HPAGE_REMOVED : HPAGE_UNKNOWN;
+	return 0;
+}
+
+int e2b_pagemap_export(const struct e2b *h)
+{
+	return (h->fixes & FIX_PAGEMAP_EXPORT) && h->cfg.wp_async;
+}
+
 /* REF's export reads the tracker under the settle write lock, so no
- * worker is between its state check and its commit. */
+ * worker is between its state check and its commit; reference's, under
+ * WP_ASYNC, the pagemap too. */
 static int e2b_export(struct handler *hh, uint64_t first, uint64_t n,
 		      enum hpage *out)
 {
 	struct e2b *h = e2b_of(hh);
+	int err = 0;
 	if (first > h->pages || n > h->pages - first)
 		return -EINVAL;
 	h->o->wrlock(h->sys, h->settle);
-	for (uint64_t i = 0; i < n; i++)
-		out[i] = view_of(tracker_get(&h->tr, first + i));
+	for (uint64_t i = 0; i < n && !err; i++) {
+		if (e2b_pagemap_export(h))
+			err = pagemap_view(h, first + i, &out[i]);
+		else
+			out[i] = view_of(tracker_get(&h->tr, first + i));
+	}
 	h->o->wrunlock(h->sys, h->settle);
-	return 0;
+	return err;
 }
 
 static void e2b_get_stats(const struct handler *hh, struct handler_stats *out)

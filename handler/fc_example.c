@@ -295,7 +295,7 @@ static int fcx_export(struct handler *hh, uint64_t first, uint64_t n,
 		return -EINVAL;
 	for (uint64_t i = 0; i < n; i++)
 		out[i] = HPAGE_UNKNOWN;
-	return 0;
+	return -EOPNOTSUPP; /* no per-page record: no snapshot diff to judge */
 }
 
 /* The example has no prefetcher: a prefetch installs nothing, and the

@@ -42,6 +42,9 @@ struct handler_config {
 	 * (Wrenn's Prefetch(), cancelled by stop); ignored by handlers that
 	 * have none */
 	int prefetch_all;
+	int wp_async;         /* UFFD_FEATURE_WP_ASYNC: a write to a WP page
+			       * clears the bit with no message, so the
+			       * pagemap is the dirty set */
 };
 
 /* The handler's own view of one page, which it would export with the
@@ -89,7 +92,10 @@ struct handler_ops {
 	enum hpage (*page_view)(const struct handler *h, uint64_t page);
 	/* The export: the view of pages [first, first + n), as the handler
 	 * would write them into a snapshot, taken under its own exclusion
-	 * (it may block). 0, or -EINVAL for pages outside the region. */
+	 * (it may block). 0, -EINVAL for pages outside the region, or
+	 * -EOPNOTSUPP: the handler keeps no per-page record and makes no
+	 * snapshot diff (wrenn, fc-example), so the export oracle does not
+	 * apply to it. */
 	int (*export_pages)(struct handler *h, uint64_t first, uint64_t n,
 			    enum hpage *out);
 	void (*get_stats)(const struct handler *h, struct handler_stats *out);

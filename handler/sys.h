@@ -177,6 +177,14 @@ struct sys_ops {
 	 * when accessed; *updated gets the `updated` field. */
 	int (*uffd_poison)(sys_t *, int uffd, uint64_t dst, uint64_t len,
 			   uint64_t mode, int64_t *updated);
+	/* --- memory state --- */
+	/* The guest's pagemap entry of the page at addr, as
+	 * /proc/PID/pagemap gives it (PM_PRESENT_BIT, PM_UFFD_WP_BIT of
+	 * uffd_compat.h): under WP_ASYNC, present and not WP is "dirty".
+	 * 0 or -errno. The simulator reads it atomically with the step
+	 * before (no scheduling point: an observation, not a syscall that
+	 * can race the handler's own exclusion). */
+	int (*pagemap)(sys_t *, uint64_t addr, uint64_t *entry);
 };
 
 struct sys {

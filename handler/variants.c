@@ -48,9 +48,15 @@ const struct variant_info variant_table[] = {
 	{"short-circuit", VARIANT_SHORT_CIRCUIT, "fix 4",
 	 "reference short-circuiting faults on pages its tracker marks dirty",
 	 "reference", "scenarios/zoo/b01-stale-source.scn", "lost-wake", 0},
-	{"split-zero-fill", VARIANT_SPLIT_ZERO_FILL, "fix 5 (B9)",
-	 "reference zero-filling a 4 KiB read as ZEROPAGE, WRITEPROTECT, WAKE: a zap in between leaves a WP marker ZEROPAGE cannot fill",
-	 "reference", "scenarios/zoo/zero-fill-marker.scn", "busy-spin", 0},
+	{"eexist-leaves-unarmed", VARIANT_EEXIST_LEAVES_UNARMED, "B9",
+	 "reference's read zero-fill split as at REF, and an EEXIST retry reports it installed without arming WP",
+	 "reference", "scenarios/zoo/b09-eexist-leaves-unarmed.scn", "wp-unwritten-dirty", 0},
+	{"zero-wp-split", VARIANT_ZERO_WP_SPLIT, "B10",
+	 "reference's read zero-fill as ZEROPAGE(DONTWAKE) + WRITEPROTECT + WAKE: a write lands between install and arm",
+	 "reference", "scenarios/zoo/b10-zero-wp-split.scn", "export-lost-write", 0},
+	{"zero-install-merge", VARIANT_ZERO_INSTALL_MERGE, "B24",
+	 "a read zero-fill makes a removed page DIRTY and the export lets empty win over dirty (7f22709)",
+	 "reference", "scenarios/zoo/b24-zero-install-merge.scn", "export-not-zero", 0},
 	{NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
 

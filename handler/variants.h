@@ -26,7 +26,11 @@ enum variant {
 	VARIANT_SKIP_DEFERRED_ON_EMPTY_READ = 1u << 20, /* B7 */
 	VARIANT_ALIAS_BATCH = 1u << 21,           /* B11 */
 	VARIANT_ERROR_COUNTED_INSTALLED = 1u << 22, /* B17 */
-	VARIANT_SPLIT_ZERO_FILL = 1u << 24,       /* fix 5 (swarm) */
+	/* reference's zero-fill and export fixes taken back out (B9, B10,
+	 * B24); high bits, clear of the rows other zoo entries add */
+	VARIANT_EEXIST_LEAVES_UNARMED = 1u << 24, /* B9 */
+	VARIANT_ZERO_WP_SPLIT = 1u << 25,         /* B10 */
+	VARIANT_ZERO_INSTALL_MERGE = 1u << 26,    /* B24 */
 };
 
 struct variant_info {

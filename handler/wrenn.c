@@ -377,7 +377,7 @@ static int wrenn_export(struct handler *hh, uint64_t first, uint64_t n,
 		return -EINVAL;
 	for (uint64_t i = 0; i < n; i++)
 		out[i] = HPAGE_UNKNOWN;
-	return 0;
+	return -EOPNOTSUPP; /* no per-page record: no snapshot diff to judge */
 }
 
 static void wrenn_get_stats(const struct handler *hh, struct handler_stats *out)

@@ -81,12 +81,111 @@ static int madvise_blocked_backoff(const struct inv_facts *f, struct inv_report 
 static int tracker_disagrees(const struct inv_facts *f, struct inv_report *r)
 {
 	const struct inv_export *x = &f->u.exp;
-	if (x->view != HPAGE_REMOVED || !x->present || x->content == 0)
+	/* a guest that breaks the contract faults a page while it is being
+	 * removed: the install can land between the REMOVE's read and its
+	 * zap (rule 25), which reference's fault path takes as zeros */
+	if (!x->mid_run && x->orc && !x->contract_breaks && x->tracker == HPAGE_DIRTY &&
+	    !x->present) {
+		snprintf(r->text, sizeof r->text,
+			 "page %d is marked dirty but absent at %s: its next fault is short-circuited or served by a guess",
+			 x->page, x->when ? x->when : "the export");
+		return 1;
+	}
+	if (x->mid_run || x->view != HPAGE_REMOVED || !x->present || x->content == 0)
 		return 0;
 	char cs[48];
 	inv_fmt_content(cs, sizeof cs, x->content);
 	snprintf(r->text, sizeof r->text, "page %d is marked removed but holds %s%s",
 		 x->page, cs, x->where ? x->where : "");
+	return 1;
+}
+
+enum export_miss { EXP_OK = 0, EXP_LOST_WRITE, EXP_NOT_ZERO, EXP_STALE };
+
+/* How a restored page misses the spec: a write the spec wants is missing,
+ * a page the spec has removed holds data, or an untouched page lost its
+ * snapshot bytes. want gets the values the spec allows. */
+static enum export_miss export_miss(const struct inv_export *x, char *want, size_t n)
+{
+	if (!x->orc || x->contract_breaks ||
+	    (x->restored != INV_FOREIGN &&
+	     oracle_read_ok(x->orc, x->page, x->restored, x->start, x->end)))
+		return EXP_OK;
+	uint64_t c[8];
+	int nc = oracle_candidates(x->orc, x->page, x->start, x->end, c, 8);
+	int writes = 0, zeros = 0;
+	want[0] = '\0';
+	for (int i = 0; i < nc; i++) {
+		char cs[48];
+		inv_fmt_content(cs, sizeof cs, c[i]);
+		snprintf(want + strlen(want), n - strlen(want), "%s%s", i ? " or " : "", cs);
+		writes += MK_IS_WRITE(c[i]);
+		zeros += c[i] == 0;
+	}
+	if (writes)
+		return EXP_LOST_WRITE;
+	return zeros == nc && nc > 0 ? EXP_NOT_ZERO : EXP_STALE;
+}
+
+static int export_check(const struct inv_facts *f, struct inv_report *r, enum export_miss kind)
+{
+	const struct inv_export *x = &f->u.exp;
+	char want[200], gs[48];
+	if (export_miss(x, want, sizeof want) != kind)
+		return 0;
+	inv_fmt_content(gs, sizeof gs, x->restored);
+	snprintf(r->text, sizeof r->text,
+		 "a restore from the snapshot and %s gives page %d %s (exported %s), but the sequential spec allows only %s",
+		 x->when ? x->when : "the export", x->page, gs, hpage_name(x->view), want);
+	return 1;
+}
+
+static int export_lost_write(const struct inv_facts *f, struct inv_report *r)
+{
+	return export_check(f, r, EXP_LOST_WRITE);
+}
+
+static int export_not_zero(const struct inv_facts *f, struct inv_report *r)
+{
+	return export_check(f, r, EXP_NOT_ZERO);
+}
+
+static int export_stale(const struct inv_facts *f, struct inv_report *r)
+{
+	return export_check(f, r, EXP_STALE);
+}
+
+/* Under WP, a page the guest wrote since its last install must be dirty:
+ * uffd-wp clear in the pagemap (WP_ASYNC), or dirty in the handler's view
+ * (sync WP, where every write to an armed page is a message). */
+static int wp_written_clean(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_dirty *x = &f->u.dirty;
+	if (!x->present || !x->written || (x->wp_async ? !x->wp : x->view == HPAGE_DIRTY))
+		return 0;
+	if (x->wp_async)
+		snprintf(r->text, sizeof r->text,
+			 "page %d was written by the guest since its last install but is write-protected again %s (pagemap: clean, so a diff leaves it out)",
+			 x->page, x->when);
+	else
+		snprintf(r->text, sizeof r->text,
+			 "page %d was written by the guest since its last install but the handler's view is %s %s",
+			 x->page, hpage_name(x->view), x->when);
+	return 1;
+}
+
+/* Under WP_ASYNC, a present page no guest wrote since its last install
+ * (and none is writing) must be armed: else the pagemap calls it dirty
+ * and every diff ships it (B9). Checked only where no install is half
+ * done (a zero-fill is armed in a second step at REF). */
+static int wp_unwritten_dirty(const struct inv_facts *f, struct inv_report *r)
+{
+	const struct inv_dirty *x = &f->u.dirty;
+	if (!x->wp_async || !x->settled || !x->present || x->wp || x->written || x->writing)
+		return 0;
+	snprintf(r->text, sizeof r->text,
+		 "page %d reads dirty in the pagemap (present, not write-protected) %s, but no guest wrote it since its last install",
+		 x->page, x->when);
 	return 1;
 }
 
@@ -249,8 +348,18 @@ const struct invariant inv_table[] = {
 	 AT(INV_AT_READ), stale_data},
 	{"install-into-removed", "no data is installed into a page the handler marks removed",
 	 AT(INV_AT_INSTALL), install_into_removed},
-	{"tracker-disagrees", "after the handler stopped, a page it would export as removed holds no data",
+	{"tracker-disagrees", "after the handler stopped, a page it would export as removed holds no data (and, in the simulator, a page marked dirty is present)",
 	 AT(INV_AT_EXPORT), tracker_disagrees},
+	{"export-lost-write", "a restore from snapshot + export keeps every page's last write",
+	 AT(INV_AT_EXPORT), export_lost_write},
+	{"export-not-zero", "a restore from snapshot + export reads zeros where the page was removed",
+	 AT(INV_AT_EXPORT), export_not_zero},
+	{"export-stale", "a restore from snapshot + export reads an untouched page's snapshot bytes",
+	 AT(INV_AT_EXPORT), export_stale},
+	{"wp-written-clean", "under WP, a page the guest wrote since its last install is dirty (pagemap, or the handler's view)",
+	 AT(INV_AT_DIRTY), wp_written_clean},
+	{"wp-unwritten-dirty", "under WP_ASYNC, a page only the handler wrote reads clean (write-protected) in the pagemap",
+	 AT(INV_AT_DIRTY), wp_unwritten_dirty},
 	{"handler-exit", "the handler does not exit with an error (unless the scenario's source fails for good)",
 	 AT(INV_AT_STUCK) | AT(INV_AT_STOP), handler_exit},
 	{"fd-after-close", "the handler makes no uffd call on a closed (or reused) fd number",
@@ -317,7 +426,7 @@ const char *inv_layer_name(enum inv_layer l)
 		[INV_AT_READ] = "read", [INV_AT_INSTALL] = "install",
 		[INV_AT_BACKOFF] = "backoff", [INV_AT_EXPORT] = "export",
 		[INV_AT_STUCK] = "stuck", [INV_AT_STOP] = "stop",
-		[INV_AT_BOUND] = "bound",
+		[INV_AT_BOUND] = "bound", [INV_AT_DIRTY] = "dirty",
 	};
 	return (unsigned)l < INV_NLAYERS ? names[l] : "?";
 }

@@ -37,6 +37,7 @@ enum inv_layer {
 	INV_AT_STUCK,     /* threads wait and none can make progress */
 	INV_AT_STOP,      /* the handler was stopped */
 	INV_AT_BOUND,     /* the step bound was hit */
+	INV_AT_DIRTY,     /* a page's WP/dirty state: after an install, at an export, at the end */
 	INV_NLAYERS
 };
 
@@ -70,6 +71,27 @@ struct inv_export {
 	int present;
 	uint64_t content;
 	const char *where;
+	/* The export oracle (the simulator; a backend without the spec
+	 * leaves orc NULL): what a restore from the snapshot plus this
+	 * export gives the page, judged as a read over [start, end]. */
+	const struct oracle *orc;
+	uint64_t restored;        /* content tag */
+	uint64_t start, end;      /* the export's interval, in oracle time */
+	int contract_breaks;      /* relaxed, as stale-data */
+	int mid_run;              /* removes may be in flight: tracker-disagrees waits */
+	const char *when;         /* "the export by c0", "the end", ... */
+	enum hpage tracker;       /* the handler's lock-free view (page_view) */
+};
+
+struct inv_dirty {
+	int page;
+	int wp_async;             /* 1: the pagemap bit is the dirty state; 0: sync WP */
+	int present, wp;          /* the kernel's PTE */
+	enum hpage view;          /* the handler's view (sync WP: known dirty?) */
+	int written;              /* a guest write landed since the page's last install */
+	int writing;              /* a guest write of the page is in flight */
+	int settled;              /* no handler thread mid-install (export, end) */
+	const char *when;
 };
 
 struct inv_blocked {
@@ -120,6 +142,7 @@ struct inv_facts {
 		struct inv_stuck stuck;
 		struct inv_stop stop;
 		struct inv_bound bound;
+		struct inv_dirty dirty;
 	} u;
 };
 

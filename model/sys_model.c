@@ -567,6 +567,24 @@ static void s_note(sys_t *sys, enum sys_note what, uint64_t a, uint64_t b)
 	    (int64_t)a, (int64_t)b);
 }
 
+/* pagemap of mm 0: present and uffd-wp bits of the page at addr. */
+static int s_pagemap(sys_t *sys, uint64_t addr, uint64_t *entry)
+{
+	struct mkern *k = mk_of_sys(sys);
+	*entry = 0;
+	for (int p = 0; p < k->npages; p++) {
+		struct mk_page_view pv;
+		mk_page_view(k, p, &pv);
+		if (!pv.mapped || addr < pv.addr || addr - pv.addr >= k->ps)
+			continue;
+		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(0, p), 0); /* the reducing dfs orders it */
+		*entry = (uint64_t)!!pv.present << PM_PRESENT_BIT |
+			 (uint64_t)!!pv.wp << PM_UFFD_WP_BIT;
+		return 0;
+	}
+	return 0; /* unmapped: no entry, as pagemap reads zeros */
+}
+
 /* Memory the handler shares outside sys locks: ordered like any object
  * (handler/sys.h). */
 static void s_shared(sys_t *sys, uint64_t id, int write)
@@ -623,4 +641,5 @@ const struct sys_ops mk_sys_ops = {
 	.uffd_api = s_uffd_api,
 	.uffd_move = s_uffd_move,
 	.uffd_poison = s_uffd_poison,
+	.pagemap = s_pagemap,
 };

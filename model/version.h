@@ -17,7 +17,10 @@
 /* 1: the unversioned traces of format 1; 2: typed events, embedded
  * scenario; 3: the handler interface (the oracle reads the export under the
  * handler's lock at the end of a run), the invariant registry's texts,
- * op-failed, the checksum line, no event queued on a released uffd */
-#define UFFDLAB_SEMANTICS 3
+ * op-failed, the checksum line, no event queued on a released uffd;
+ * 4: the export oracle (the export op, the pause-time export before the
+ * final reads, the export and dirty invariants), reference's one-COPY
+ * zero-fill and pagemap export */
+#define UFFDLAB_SEMANTICS 4
 
 #endif

@@ -45,7 +45,12 @@ struct world {
 	/* a page an unmap or remap op has touched: a read of it may SEGV or
 	 * see unregistered memory, which no handler serves (not checked) */
 	unsigned char unchecked[SCN_MAX_PAGES];
+	int paused;       /* the scenario's last pause/resume was a pause */
 	struct verdict *v;
+	/* the WP/dirty oracle: a guest write landed on the page since its
+	 * last install (cleared by an install or a zap), or is in flight */
+	unsigned char written[SCN_MAX_PAGES];
+	unsigned char writing[SCN_MAX_PAGES];
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
@@ -115,6 +120,32 @@ static const char *h_error(struct world *w)
 	return handler_error(w->h);
 }
 
+static enum hpage h_view(struct world *w, int page)
+{
+	touch_view(w, SYS_SHARED_PAGE(page));
+	return handler_page_view(w->h, (uint64_t)page);
+}
+
+/* Under WP, every page's dirty state against the guest's writes (the
+ * dirty layer). settled: no handler thread is half-way through an
+ * install (its exclusion was just held, or it stopped). */
+static void check_dirty(struct world *w, int settled, const char *when)
+{
+	if (!w->scn->wp || !w->h)
+		return;
+	for (int p = 0; p < w->scn->pages && !w->v->violated; p++) {
+		struct mk_page_view pv;
+		mk_page_view(w->k, p, &pv);
+		struct inv_facts f = {.layer = INV_AT_DIRTY};
+		f.u.dirty = (struct inv_dirty){
+			.page = p, .wp_async = w->scn->wp_async, .present = pv.present,
+			.wp = pv.wp, .view = h_view(w, p),
+			.written = w->written[p], .writing = w->writing[p],
+			.settled = settled, .when = when};
+		check(w, &f);
+	}
+}
+
 static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 {
 	struct world *w = ctx;
@@ -122,11 +153,19 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 	if (!w->h)
 		return;
 	touch_view(w, SYS_SHARED_PAGE(page));
+	w->written[page] = 0;
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
 		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
 		.view = handler_page_view(w->h, (uint64_t)page)};
 	check(w, &f);
+	check_dirty(w, 0, "after an install");
+}
+
+static void on_zap(void *ctx, int page)
+{
+	struct world *w = ctx;
+	w->written[page] = 0; /* its write is gone with the page */
 }
 
 /* A handler thread backs off: is a madvise waiting on the uffd's reader,
@@ -243,9 +282,13 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 		if ((hd[p] = oracle_begin(&w->orc, p, value, sched_steps(w->s))) < 0)
 			return -ENOSPC; /* the log would lose it: no verdict is sound */
 	}
-	int err = w->scn->threads[tidx].ops[oidx].kind == SCN_WRITE
-			  ? mk_guest_write(w->k, a, value)
-			  : mk_madvise_dontneed(w->k, a, b);
+	int write = w->scn->threads[tidx].ops[oidx].kind == SCN_WRITE;
+	unsigned char *wr = &w->writing[(unsigned)a % SCN_MAX_PAGES];
+	*wr += (unsigned char)write;
+	int err = write ? mk_guest_write(w->k, a, value) : mk_madvise_dontneed(w->k, a, b);
+	*wr -= (unsigned char)write;
+	if (write && !err)
+		w->written[(unsigned)a % SCN_MAX_PAGES] = 1; /* landed in the step it returned in */
 	for (int p = a; p <= b; p++) {
 		touch_oracle(w, p);
 		oracle_end(&w->orc, hd[p], sched_steps(w->s));
@@ -264,6 +307,26 @@ static void mark_unchecked(struct world *w, int a, int b)
 	}
 }
 
+static int check_export(struct world *w, const char *when, int mid_run,
+			enum hpage *views);
+
+/* `export`: E2B's snapshot flow — pause the handler (its serve loop ends
+ * its batch, its workers finish), take the export, resume it unless the
+ * scenario had paused it. Guest threads go on meanwhile. */
+static int export_op(struct world *w, int tidx)
+{
+	enum hpage views[SCN_MAX_PAGES];
+	char when[64];
+	snprintf(when, sizeof when, "the export by %s", tname(w, tidx));
+	int was_paused = w->paused;
+	int err = handler_pause(w->h);
+	if (!err)
+		err = check_export(w, when, 1, views);
+	if (!err && !was_paused)
+		err = handler_resume(w->h);
+	return err;
+}
+
 static int run_op(struct world *w, int tidx, int oidx)
 {
 	const struct scn_op *op = &w->scn->threads[tidx].ops[oidx];
@@ -277,8 +340,10 @@ static int run_op(struct world *w, int tidx, int oidx)
 	case SCN_REMOVE:
 		return mutate(w, a, b, 0, tidx, oidx);
 	case SCN_PAUSE:
+		w->paused = 1;
 		return handler_pause(w->h);
 	case SCN_RESUME:
+		w->paused = 0;
 		return handler_resume(w->h);
 	case SCN_PREFETCH:
 		return do_prefetch(w, a, b);
@@ -300,6 +365,8 @@ static int run_op(struct world *w, int tidx, int oidx)
 		int child = mk_fork(w->k);
 		return child < 0 ? child : 0;
 	}
+	case SCN_EXPORT:
+		return export_op(w, tidx);
 	}
 	assert(0 && "scenario op out of range");
 	return -EINVAL;
@@ -310,7 +377,7 @@ static int run_op(struct world *w, int tidx, int oidx)
 static int on_unchecked(const struct world *w, const struct scn_op *op)
 {
 	if (op->kind == SCN_FORK || op->kind == SCN_EXIT || op->kind == SCN_PAUSE ||
-	    op->kind == SCN_RESUME || op->kind == SCN_SOURCE_FAIL)
+	    op->kind == SCN_RESUME || op->kind == SCN_SOURCE_FAIL || op->kind == SCN_EXPORT)
 		return 0;
 	uint64_t last = op->kind == SCN_READ || op->kind == SCN_WRITE ? op->a : op->b;
 	for (uint64_t p = op->a; p <= last; p++)
@@ -370,26 +437,73 @@ static void final_reads(void *arg)
 			checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
 }
 
-/* After the handler stopped: a page it would export as removed must not
- * hold data (the snapshot would lose it, and the next fault read zeros). */
+/* What a fresh guest restored from the snapshot plus the export reads
+ * on page p: the memory of a page in the diff (as the snapshot writer
+ * reads it, zeros if the page is gone), zeros for an empty one, the
+ * snapshot's bytes for a page left out. */
+static uint64_t restored(const struct world *w, int p, enum hpage v,
+			 const struct mk_page_view *pv)
+{
+	if (v == HPAGE_DIRTY)
+		return pv->present ? pv->content : 0;
+	return v == HPAGE_UNKNOWN ? w->initial[p] : 0;
+}
+
+/* The export oracle: take the handler's export (under its own exclusion:
+ * it may block) and judge every page's restore as a read over the
+ * export's interval, then the WP/dirty state. mid_run: scenario threads
+ * may still run (an `export` op, docs/ORACLE.md). 0, or -errno. */
+static int check_export(struct world *w, const char *when, int mid_run,
+			enum hpage *views)
+{
+	int n = w->scn->pages;
+	for (int p = 0; p < n; p++)
+		touch_oracle(w, p);
+	uint64_t start = sched_steps(w->s);
+	int err = handler_export(w->h, 0, (uint64_t)n, views);
+	if (err == -EOPNOTSUPP)
+		return 0; /* a handler with no snapshot diff: nothing to restore */
+	if (err)
+		return err;
+	for (int p = 0; p < n; p++)
+		touch_oracle(w, p);
+	uint64_t end = sched_steps(w->s);
+	for (int p = 0; p < n && !w->v->violated; p++) {
+		struct mk_page_view pv;
+		mk_page_view(w->k, p, &pv);
+		if (!pv.mapped)
+			continue; /* munmapped: no restore to judge */
+		uint64_t got = restored(w, p, views[p], &pv);
+		if (sched_labels_on(w->s)) {
+			char gs[48];
+			inv_fmt_content(gs, sizeof gs, got);
+			sched_label(w->s, "%s: page %d %s -> %s", when, p, hpage_name(views[p]), gs);
+		}
+		struct inv_facts f = {.layer = INV_AT_EXPORT};
+		f.u.exp = (struct inv_export){
+			.page = p, .view = views[p], .present = pv.present, .content = pv.content,
+			.orc = &w->orc, .restored = got, .start = start, .end = end,
+			.contract_breaks = w->scn->contract == SCN_CONTRACT_BREAKS,
+			.mid_run = mid_run, .when = when,
+			.tracker = h_view(w, p)};
+		check(w, &f);
+	}
+	check_dirty(w, 1, when);
+	return 0;
+}
+
+/* After the handler stopped: the export once more (a page it would export
+ * as removed must not hold data; the restore must match the spec). */
 static void final_checks(struct world *w)
 {
 	enum hpage views[SCN_MAX_PAGES];
-	int err = handler_export(w->h, 0, (uint64_t)w->scn->pages, views);
+	int err = check_export(w, "the export after the handler stopped", 0, views);
 	if (err) {
 		OUTCOME(w, "setup", "the handler's export failed: %s", strerror(-err));
 		return;
 	}
 	for (int p = 0; p < w->scn->pages; p++)
 		w->dg_export += mix(((uint64_t)p << 8) ^ (uint64_t)views[p]);
-	for (int p = 0; p < w->scn->pages && !w->v->violated; p++) {
-		struct mk_page_view pv;
-		mk_page_view(w->k, p, &pv);
-		struct inv_facts f = {.layer = INV_AT_EXPORT};
-		f.u.exp = (struct inv_export){
-			.page = p, .view = views[p], .present = pv.present, .content = pv.content};
-		check(w, &f);
-	}
 }
 
 static int start_handler(struct world *w)
@@ -405,6 +519,7 @@ static int start_handler(struct world *w)
 		.source_retries = scn->retries,
 		.variants = w->variants,
 		.prefetch_all = scn->prefetch,
+		.wp_async = scn->wp_async,
 	};
 	assert(!w->h);
 	int err = handler_new(w->handler_name, mk_sys(w->k), &hc, &w->h);
@@ -414,6 +529,23 @@ static int start_handler(struct world *w)
 		OUTCOME(w, "setup", "handler %s could not start: %s", w->handler_name,
 			strerror(-err));
 	return err;
+}
+
+/* Before the final reads re-fault every page: the handler's pause-time
+ * view (loop ended, workers done, export under its lock) against the
+ * kernel, so that a tracker the final reads would paper over is seen
+ * (a page marked dirty that is gone; a late tracker update). 0, or -1
+ * with the verdict set. */
+static int pre_final_check(struct world *w)
+{
+	enum hpage views[SCN_MAX_PAGES];
+	int err = handler_pause(w->h);
+	if (!err)
+		err = check_export(w, "the export before the final reads", 0, views);
+	if (err)
+		OUTCOME(w, "setup", "the handler's pause and export before the final reads failed: %s",
+			strerror(-err));
+	return w->v->violated ? -1 : 0;
 }
 
 /* Every scenario thread, then (unless the handler gave up) the final reads
@@ -437,6 +569,8 @@ static int run_threads(struct world *w)
 		sched_join(w->s, w->tids[i]);
 	if (h_error(w))
 		return 0;
+	if (pre_final_check(w))
+		return -1;
 	int err = handler_resume(w->h); /* a scenario may end paused */
 	if (err) {
 		OUTCOME(w, "setup", "the handler could not resume for the final reads: %s",
@@ -695,7 +829,8 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	 * through this observer, every guest read, the end of the run); a
 	 * violation stops the run at the step that caused it, so no per-step
 	 * hook is needed */
-	struct mk_observer ob = {.ctx = w, .install = on_install, .sleep = on_sleep};
+	struct mk_observer ob = {.ctx = w, .install = on_install, .zap = on_zap,
+				 .sleep = on_sleep};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
@@ -708,6 +843,9 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	w->exited = 0;
 	memset(w->unchecked, 0, sizeof w->unchecked);
 	memset(w->done_ops, 0, sizeof w->done_ops);
+	memset(w->written, 0, sizeof w->written);
+	w->paused = 0;
+	memset(w->writing, 0, sizeof w->writing);
 	memset(&w->progress, 0, sizeof w->progress);
 	if (w->scn->contract == SCN_CONTRACT_BREAKS)
 		snprintf(v->relaxed, sizeof v->relaxed,

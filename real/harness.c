@@ -211,6 +211,7 @@ static int env_handler(struct real_env *e, const struct real_env_opts *o, char *
 		.backoff_base_ns = o->backoff_base_ns,
 		.backoff_cap_ns = o->backoff_cap_ns,
 		.variants = o->variants,
+		.wp_async = o->wp, /* the real backend's WP is WP_ASYNC */
 	};
 	const char *name = o->handler ? o->handler : handler_default();
 	int rc = handler_new(name, e->sys, &e->cfg, &e->h);
@@ -328,7 +329,9 @@ int real_env_wait_state(struct real_env *e, uint64_t page, enum hpage want,
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 	enum hpage s;
 	for (;;) {
-		s = handler_page_export(e->h, page);
+		/* the tracker's view: reference's export is the pagemap's
+		 * under WP_ASYNC, where a read-installed page is clean */
+		s = handler_page_view(e->h, page);
 		if (s == want)
 			return 0;
 		if (now_ms() >= end)
@@ -405,7 +408,7 @@ int real_env_expect_dirt(struct real_env *e, uint64_t page, enum real_dirt want,
 int real_env_expect_state(struct real_env *e, uint64_t page,
 			  enum hpage want, char *why, size_t whylen)
 {
-	enum hpage s = handler_page_export(e->h, page);
+	enum hpage s = handler_page_view(e->h, page); /* the tracker, as above */
 	if (s == want)
 		return 0;
 	snprintf(why, whylen, "page %llu: tracker says %s, want %s",

@@ -536,6 +536,21 @@ static int r_dup(sys_t *s, int uffd)
 	return rc;
 }
 
+/* The pagemap entry of addr (the simulator's: no scheduling point, so
+ * not gated either). */
+static int r_pagemap(sys_t *s, uint64_t addr, uint64_t *entry)
+{
+	(void)s;
+	*entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pread(fd, entry, sizeof *entry, (off_t)(addr / 4096 * 8));
+	int rc = n == (ssize_t)sizeof *entry ? 0 : n < 0 ? -errno : -EIO;
+	close(fd);
+	return rc;
+}
+
 /* --- buffers and the source --- */
 
 #define HUGE_2M (2ull << 20)
@@ -884,6 +899,7 @@ static const struct sys_ops real_ops = {
 	.uffd_api = r_uffd_api,
 	.uffd_move = r_uffd_move,
 	.uffd_poison = r_uffd_poison,
+	.pagemap = r_pagemap,
 };
 
 int sys_real_new(const struct sys_real_opts *opts, sys_t **out)

@@ -103,15 +103,25 @@ static void put_header(struct out *o, const struct scenario *s)
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		strcat(feats, f[i]);
 	put(o, "features %s\n", feats[0] ? feats + 1 : "none");
-	if (s->workers > 0 || s->retries >= 0) {
+	if (s->workers > 0 || s->retries >= 0 || s->prefetch) {
 		put(o, "handler");
 		if (s->workers > 0)
 			put(o, " workers %d", s->workers);
 		if (s->retries >= 0)
 			put(o, " retries %d", s->retries);
+		if (s->prefetch)
+			put(o, " prefetch");
 		put(o, "\n");
 	}
 	put(o, "contract %s\n", s->contract == SCN_CONTRACT_BREAKS ? "breaks" : "keeps");
+	for (int e = 0; e < s->nexpect; e++) {
+		const struct scn_expect *x = &s->expects[e];
+		put(o, "expect %s", x->invariant);
+		for (int k = 0; k < x->nwho; k++)
+			put(o, " %s%s%s", x->who[k].handler, x->who[k].variant[0] ? "/" : "",
+			    x->who[k].variant);
+		put(o, "\n");
+	}
 }
 
 static void put_op(struct out *o, const struct scenario *s, const struct scn_op *op)
@@ -138,6 +148,7 @@ static void put_op(struct out *o, const struct scenario *s, const struct scn_op 
 	case SCN_RESUME:
 	case SCN_FORK:
 	case SCN_EXIT:
+	case SCN_EXPORT:
 		break;
 	}
 	if (op->after_thread >= 0)

@@ -7,7 +7,7 @@
 #include "scenarios/parse.h"
 
 enum args {
-	ARGS_NONE,       /* fork, exit, pause, resume */
+	ARGS_NONE,       /* fork, exit, pause, resume, export */
 	ARGS_PAGE,       /* read P */
 	ARGS_PAGE_VALUE, /* write P V */
 	ARGS_RANGE,      /* remove/unmap/remap/prefetch P..Q or P */
@@ -31,6 +31,7 @@ static const struct op_info {
 	{"resume", SCN_RESUME, SCN_CONTROL, ARGS_NONE},
 	{"prefetch", SCN_PREFETCH, SCN_CONTROL, ARGS_RANGE},
 	{"source-fail", SCN_SOURCE_FAIL, SCN_CONTROL, ARGS_PAGE_COUNT},
+	{"export", SCN_EXPORT, SCN_CONTROL, ARGS_NONE},
 };
 
 #define N_OPS (sizeof(op_table) / sizeof(op_table[0]))

@@ -32,6 +32,8 @@ enum scn_op_kind {
 	SCN_FORK,         /* fork              FORK event */
 	SCN_EXIT,         /* exit              the guest process exits: its
 			     threads die, later fills get ESRCH */
+	SCN_EXPORT,       /* export            the handler's snapshot diff, checked
+			     against the sequential spec (docs/ORACLE.md) */
 };
 
 enum scn_role {

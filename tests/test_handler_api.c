@@ -48,11 +48,11 @@ static void test_registry_takes_the_row(void **state)
 	assert_null(handler_names()[n]);
 }
 
-static long explore(const char *handler, struct verdict *v)
+static long explore_in(const char *path, const char *handler, struct verdict *v)
 {
 	static struct scenario scn;
 	char err[256];
-	if (scn_parse_file("tests/outoftree/naive.scn", &scn, err, sizeof err))
+	if (scn_parse_file(path, &scn, err, sizeof err))
 		fail_msg("%s", err);
 	struct world *w = world_new(&scn, handler, 0);
 	assert_non_null(w);
@@ -65,6 +65,11 @@ static long explore(const char *handler, struct verdict *v)
 	}
 	world_free(w);
 	return found;
+}
+
+static long explore(const char *handler, struct verdict *v)
+{
+	return explore_in("tests/outoftree/naive.scn", handler, v);
 }
 
 /* The oracle sees the bug through the interface alone: every schedule of
@@ -88,12 +93,26 @@ static void test_reference_passes_the_same_scenario(void **state)
 	assert_int_equal(explore("reference", &v), -1);
 }
 
+/* The export oracle through the interface: naive keeps no record, so its
+ * export leaves every page out of the diff and async-wp's first export
+ * loses page 0's write; reference ships it. */
+static void test_export_oracle_judges_the_naive_export(void **state)
+{
+	(void)state;
+	struct verdict v;
+	assert_true(explore_in("scenarios/async-wp.scn", "naive", &v) >= 0);
+	assert_string_equal(v.name, "export-lost-write");
+	assert_non_null(strstr(v.text, "the export by c0 gives page 0 snapshot(0)"));
+	assert_int_equal(explore_in("scenarios/async-wp.scn", "reference", &v), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry_takes_the_row),
 		cmocka_unit_test(test_oracle_finds_the_naive_handlers_bug),
 		cmocka_unit_test(test_reference_passes_the_same_scenario),
+		cmocka_unit_test(test_export_oracle_judges_the_naive_export),
 	};
 	return cmocka_run_group_tests_name("handler_api", tests, setup, NULL);
 }

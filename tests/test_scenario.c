@@ -96,7 +96,7 @@ static void check_invariants(const struct scenario *s)
 		for (i = 0; i < th->nops; i++) {
 			const struct scn_op *op = &th->ops[i];
 
-			assert_true(op->kind >= SCN_READ && op->kind <= SCN_EXIT);
+			assert_true(op->kind >= SCN_READ && op->kind <= SCN_EXPORT);
 			assert_string_not_equal(scn_op_name(op->kind), "?");
 			if (op->kind == SCN_READ || op->kind == SCN_WRITE ||
 			    op->kind == SCN_SOURCE_FAIL)
@@ -239,13 +239,16 @@ static void test_bundled_fields(void **state)
 	assert_int_equal(scn.threads[thread_index("c0")].role, SCN_CONTROL);
 	assert_int_equal(scn.threads[thread_index("b0")].role, SCN_BALLOON);
 	assert_int_equal(op_of("c0", 1)->kind, SCN_PAUSE);
-	assert_int_equal(op_of("c0", 2)->kind, SCN_RESUME);
+	assert_int_equal(op_of("c0", 2)->kind, SCN_EXPORT);
+	assert_int_equal(op_of("c0", 3)->kind, SCN_RESUME);
 	/* the remove starts only once the loop is paused */
 	assert_int_equal(op_of("b0", 1)->after_thread, thread_index("c0"));
 	assert_int_equal(op_of("b0", 1)->after_op, 0);
-	/* resume waits for the write that races the blocked remove */
+	/* the export (and then resume) waits for the write that races the
+	 * blocked remove */
 	assert_int_equal(op_of("c0", 2)->after_thread, thread_index("g0"));
 	assert_int_equal(op_of("c0", 2)->after_op, 1);
+	assert_int_equal(op_of("c0", 3)->after_thread, -1);
 
 	parse_ok("scenarios/source-retry.scn");
 	op = op_of("c0", 1);
@@ -407,6 +410,7 @@ static void test_names(void **state)
 	assert_string_equal(scn_op_name(SCN_UNMAP), "unmap");
 	assert_string_equal(scn_op_name(SCN_REMAP), "remap");
 	assert_string_equal(scn_op_name(SCN_FORK), "fork");
+	assert_string_equal(scn_op_name(SCN_EXPORT), "export");
 	assert_string_equal(scn_op_name((enum scn_op_kind)0), "?");
 	assert_string_equal(scn_op_name((enum scn_op_kind)99), "?");
 	assert_string_equal(scn_role_name(SCN_GUEST), "guest");

@@ -240,24 +240,26 @@ static size_t preemptions_of(struct world *w, uint64_t seed, const uint32_t *c, 
 	return shrink_preemptions(c, sched_runnable_masks(world_sched(w), &nm, &wide), n);
 }
 
-/* A zoo failure (B5, b05-dispatch-before-remove, found with 12 preemptions)
+/* A zoo failure (fix 1 taken out of reference, b03-prefault-unlocked)
  * shrinks to its minimal preemption count, and the proof holds when run
  * again here: every schedule of the shrunk scenario within one preemption
- * fewer, without reduction, and none breaks the invariant. */
+ * fewer, without reduction, and none breaks the invariant. (B5's proof,
+ * the subject before, now meets schedules past 64 thread ids: the
+ * pause-time export before the final reads starts one more serve loop.) */
 static void test_zoo_failure_minimal_preemptions_proved(void **state)
 {
 	(void)state;
 	struct minimised m;
-	minimise("scenarios/zoo/b05-dispatch-before-remove.scn", "", "e2b-ref",
-		 "dispatch-before-remove", NULL, &m);
-	assert_string_equal(m.name, "lost-wake");
+	minimise("scenarios/zoo/b03-prefault-unlocked.scn", "", "reference",
+		 "no-read-gate", NULL, &m);
+	assert_string_equal(m.name, "stale-data");
 	assert_int_equal(m.r.proof, 1);
 	assert_true(m.r.to.preempt >= 1);
 	assert_int_equal(m.r.proof_bound, m.r.to.preempt - 1);
-	struct world *w = world_new(m.r.scn, "e2b-ref", m.bits);
+	struct world *w = world_new(m.r.scn, "reference", m.bits);
 	assert_non_null(w);
 	/* the seed only feeds sched_random; min_run kept the failure's */
-	assert_int_equal(preemptions_of(w, m.seed, m.r.c, m.r.n, "lost-wake"), m.r.to.preempt);
+	assert_int_equal(preemptions_of(w, m.seed, m.r.c, m.r.n, "stale-data"), m.r.to.preempt);
 	struct proof_ctx p = {w, m.seed, "lost-wake", 0};
 	struct dpor_opts d = {.preempt_bounded = 1, .preempt_bound = m.r.proof_bound};
 	struct dpor_stats ds;
@@ -300,8 +302,8 @@ static void test_shrink_command_is_deterministic(void **state)
 	(void)state;
 	char dir[] = "/tmp/uffdlab-shrink-XXXXXX", cmd[600], *a, *b, *sa, *sb;
 	assert_non_null(mkdtemp(dir));
-	struct explore_args ea = {.scenario = "scenarios/zoo/b05-dispatch-before-remove.scn",
-				  .handler = "e2b-ref", .variant = "dispatch-before-remove",
+	struct explore_args ea = {.scenario = "scenarios/zoo/b03-prefault-unlocked.scn",
+				  .handler = "reference", .variant = "no-read-gate",
 				  .strategy = SCHED_RANDOM, .runs = 1000, .out_dir = dir,
 				  .quiet = 1, .no_shrink = 1, .bound = EXPLORE_NO_BOUND};
 	struct explore_result er = {0};
@@ -321,7 +323,7 @@ static void test_shrink_command_is_deterministic(void **state)
 	assert_memory_equal(a, b, na);
 	assert_int_equal(nsa, nsb);
 	assert_memory_equal(sa, sb, nsa);
-	assert_non_null(strstr(a, "\nminimal no lost-wake with "));
+	assert_non_null(strstr(a, "\nminimal no stale-data with "));
 	assert_int_equal(drive_replay(out, NULL, 0), 1);
 	/* bad input: one line, exit 2 */
 	assert_int_equal(drive_shrink("/nonexistent.trace", NULL, 0, 0), 2);

@@ -116,7 +116,7 @@ static const char big[] =
 	"thread b0 balloon\n  remove 2\n  remove 0\n"
 	"thread c0 control\n  prefetch 1\n";
 
-/* The split zero-fill (reference --variant split-zero-fill) livelocks on
+/* The split zero-fill (reference --variant eexist-leaves-unarmed) livelocks on
  * a read racing a remove under WP_ASYNC: shrinking keeps the invariant and
  * drops what the bug does not need. */
 static void test_shrink_keeps_the_invariant_and_shrinks(void **state)
@@ -125,16 +125,16 @@ static void test_shrink_keeps_the_invariant_and_shrinks(void **state)
 	static struct scenario s;
 	char err[256];
 	assert_int_equal(scn_parse_string("big.scn", big, &s, err, sizeof err), 0);
-	uint64_t bits = variant_parse("split-zero-fill");
+	uint64_t bits = variant_parse("eexist-leaves-unarmed");
 	struct swarm_budget b = {300, 300, 300, 0};
 	struct swarm_hit h;
 	uint64_t runs = 0;
-	assert_int_equal(swarm_explore(&s, "reference", "split-zero-fill", bits, &b, &h, &runs), 1);
+	assert_int_equal(swarm_explore(&s, "reference", "eexist-leaves-unarmed", bits, &b, &h, &runs), 1);
 	assert_true(!strcmp(h.name, "busy-spin") || !strcmp(h.name, "livelock"));
 	char want[32];
 	snprintf(want, sizeof want, "%s", h.name);
 	struct swarm_shrunk st = {0};
-	assert_int_equal(swarm_shrink(&s, "reference", "split-zero-fill", bits, &b, &h, &st), 0);
+	assert_int_equal(swarm_shrink(&s, "reference", "eexist-leaves-unarmed", bits, &b, &h, &st), 0);
 	assert_string_equal(h.name, want);
 	int ops = 0;
 	for (int t = 0; t < s.nthreads; t++)
@@ -142,7 +142,7 @@ static void test_shrink_keeps_the_invariant_and_shrinks(void **state)
 	assert_true(s.nthreads <= 2 && ops <= 3);
 	assert_true(s.wp && s.wp_async && s.event_remove);
 	/* the shrunk scenario still breaks, and reference with the fix does not */
-	assert_int_equal(swarm_explore(&s, "reference", "split-zero-fill", bits, &b, &h, &runs), 1);
+	assert_int_equal(swarm_explore(&s, "reference", "eexist-leaves-unarmed", bits, &b, &h, &runs), 1);
 	assert_int_equal(swarm_explore(&s, "reference", "", 0, &b, &h, &runs), 0);
 }
 
@@ -187,7 +187,7 @@ static void test_swarm_reports_a_violation_with_files(void **state)
 	char dir[] = "/tmp/uffdlab-test-swarm.XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	struct swarm_result res = {0};
-	struct swarm_args a = {.handler = "reference", .variant = "split-zero-fill",
+	struct swarm_args a = {.handler = "reference", .variant = "eexist-leaves-unarmed",
 			       .scenarios = 1, .seed = 208, .jobs = 1, .out_dir = dir,
 			       .budget = {SWARM_BUDGET_DEFAULT, SWARM_BUDGET_DEFAULT,
 					  SWARM_BUDGET_DEFAULT, 0},
@@ -202,7 +202,7 @@ static void test_swarm_reports_a_violation_with_files(void **state)
 	assert_int_equal(scn_parse_file(path, &s, err, sizeof err), 0);
 	snprintf(path, sizeof path, "%s/swarm-208-generated.scn", dir);
 	assert_int_equal(scn_parse_file(path, &s, err, sizeof err), 0);
-	snprintf(cmd, sizeof cmd, "ls %s/swarm-208-reference-split-zero-fill-*.trace >/dev/null", dir);
+	snprintf(cmd, sizeof cmd, "ls %s/swarm-208-reference-eexist-leaves-unarmed-*.trace >/dev/null", dir);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -216,7 +216,7 @@ static void test_jobs_find_the_same(void **state)
 	char dir[] = "/tmp/uffdlab-test-swarm.XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	struct swarm_result r1 = {0}, r2 = {0};
-	struct swarm_args a = {.handler = "reference", .variant = "split-zero-fill",
+	struct swarm_args a = {.handler = "reference", .variant = "eexist-leaves-unarmed",
 			       .scenarios = 40, .seed = 200, .jobs = 1, .no_shrink = 1,
 			       .out_dir = dir, .budget = {100, 100, 100, 0}, .result = &r1};
 	int s1 = drive_swarm(&a);

@@ -74,7 +74,7 @@ static int role_allows(enum scn_role r, enum scn_op_kind k)
 		       k == SCN_FORK;
 	case SCN_CONTROL:
 		return k == SCN_PAUSE || k == SCN_RESUME || k == SCN_PREFETCH ||
-		       k == SCN_SOURCE_FAIL;
+		       k == SCN_SOURCE_FAIL || k == SCN_EXPORT;
 	}
 	return 0;
 }
