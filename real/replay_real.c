@@ -296,9 +296,22 @@ static void g_child_end(void *ctx, void *token)
 	rts_exit(r->ts);
 }
 
+static int g_early(void *ctx)
+{
+	struct rr_run *r = ctx;
+	return rts_lock_early(r->ts);
+}
+
+static void g_turn(void *ctx)
+{
+	struct rr_run *r = ctx;
+	rts_await_turn(r->ts);
+}
+
 static const struct sys_real_gate rr_gate = {
 	.enter = g_enter, .leave = g_leave, .child = g_child,
 	.child_begin = g_child_begin, .child_end = g_child_end,
+	.early = g_early, .turn = g_turn,
 };
 
 
