@@ -558,19 +558,27 @@ static void export_check(struct rr_run *r)
 	}
 }
 
+/* model/world.c run_threads's end: the final reads, unless the handler
+ * gave up (then the harness goes straight to the stop, as the model's
+ * does). 0 to go on to the stop. */
+static int final_reads(struct rr_run *r)
+{
+	if (handler_error(r->e->h))
+		return 0;
+	if (handler_resume(r->e->h))
+		return -1;
+	struct real_guest *f;
+	if (real_guest_start(r->e, "final", final_main, r, &f))
+		return -1;
+	join_in_step(r, rts_plan_tid(r->o->plan, "final"), f);
+	return following(r) ? 0 : -1;
+}
+
 static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tids)
 {
 	for (int i = 0; i < r->scn->nthreads; i++)
 		join_in_step(r, tids[i], g[i]);
-	if (!following(r) || handler_error(r->e->h))
-		return;
-	if (handler_resume(r->e->h))
-		return;
-	struct real_guest *f;
-	if (real_guest_start(r->e, "final", final_main, r, &f))
-		return;
-	join_in_step(r, rts_plan_tid(r->o->plan, "final"), f);
-	if (!following(r))
+	if (!following(r) || final_reads(r))
 		return;
 	int err = real_env_stop(r->e);
 	struct inv_facts st = {.layer = INV_AT_STOP};
