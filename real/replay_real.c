@@ -296,9 +296,22 @@ static void g_child_end(void *ctx, void *token)
 	rts_exit(r->ts);
 }
 
+static int g_early(void *ctx)
+{
+	struct rr_run *r = ctx;
+	return rts_lock_early(r->ts);
+}
+
+static void g_turn(void *ctx)
+{
+	struct rr_run *r = ctx;
+	rts_await_turn(r->ts);
+}
+
 static const struct sys_real_gate rr_gate = {
 	.enter = g_enter, .leave = g_leave, .child = g_child,
 	.child_begin = g_child_begin, .child_end = g_child_end,
+	.early = g_early, .turn = g_turn,
 };
 
 
@@ -551,23 +564,31 @@ static void export_check(struct rr_run *r, const char *when)
 	}
 }
 
+/* model/world.c run_threads's end: the final reads, unless the handler
+ * gave up (then the harness goes straight to the stop, as the model's
+ * does). 0 to go on to the stop. */
+static int final_reads(struct rr_run *r)
+{
+	if (handler_error(r->e->h))
+		return 0;
+	/* the simulator's pause-time export before the final reads */
+	if (handler_pause(r->e->h))
+		return -1;
+	export_check(r, "pagemap shows the page present before the final reads");
+	if (!following(r) || handler_resume(r->e->h))
+		return -1;
+	struct real_guest *f;
+	if (real_guest_start(r->e, "final", final_main, r, &f))
+		return -1;
+	join_in_step(r, rts_plan_tid(r->o->plan, "final"), f);
+	return following(r) ? 0 : -1;
+}
+
 static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tids)
 {
 	for (int i = 0; i < r->scn->nthreads; i++)
 		join_in_step(r, tids[i], g[i]);
-	if (!following(r) || handler_error(r->e->h))
-		return;
-	/* the simulator's pause-time export before the final reads */
-	if (handler_pause(r->e->h))
-		return;
-	export_check(r, "pagemap shows the page present before the final reads");
-	if (!following(r) || handler_resume(r->e->h))
-		return;
-	struct real_guest *f;
-	if (real_guest_start(r->e, "final", final_main, r, &f))
-		return;
-	join_in_step(r, rts_plan_tid(r->o->plan, "final"), f);
-	if (!following(r))
+	if (!following(r) || final_reads(r))
 		return;
 	int err = real_env_stop(r->e);
 	struct inv_facts st = {.layer = INV_AT_STOP};

@@ -111,6 +111,27 @@ static void gate_out(struct sys_real *r, enum sys_real_op op, int64_t res)
 	}
 }
 
+/* A blocking lock taken on hardware before the gate's order gives it to
+ * this thread: give it back until then (real/turnstile.h rts_lock_early). */
+static void gate_retake(struct sys_real *r, void (*unlock)(void *), void (*lock)(void *),
+			void *l)
+{
+	const struct sys_real_gate *g = r->gate;
+	if (!g || !g->early || !g->turn)
+		return;
+	while (g->early(r->gate_ctx)) {
+		unlock(l);
+		g->turn(r->gate_ctx);
+		lock(l);
+	}
+}
+
+static void mu_lock(void *m) { pthread_mutex_lock(m); }
+static void mu_unlock(void *m) { pthread_mutex_unlock(m); }
+static void rw_unlock(void *l) { pthread_rwlock_unlock(l); }
+static void rw_rdlock(void *l) { pthread_rwlock_rdlock(l); }
+static void rw_wrlock(void *l) { pthread_rwlock_wrlock(l); }
+
 static void gate_obs(struct sys_real *r, enum sys_real_op op,
 		     const struct sys_real_obs *o)
 {
@@ -242,6 +263,7 @@ static void r_mutex_lock(sys_t *s, sys_mutex_t *m)
 {
 	gate_in(R(s), SYS_REAL_OP_MUTEX_LOCK);
 	pthread_mutex_lock(&m->m);
+	gate_retake(R(s), mu_unlock, mu_lock, &m->m);
 	gate_out(R(s), SYS_REAL_OP_MUTEX_LOCK, 0);
 }
 
@@ -288,6 +310,7 @@ static void r_rdlock(sys_t *s, sys_rwlock_t *l)
 {
 	gate_in(R(s), SYS_REAL_OP_RDLOCK);
 	pthread_rwlock_rdlock(&l->l);
+	gate_retake(R(s), rw_unlock, rw_rdlock, &l->l);
 	gate_out(R(s), SYS_REAL_OP_RDLOCK, 0);
 }
 
@@ -302,6 +325,7 @@ static void r_wrlock(sys_t *s, sys_rwlock_t *l)
 {
 	gate_in(R(s), SYS_REAL_OP_WRLOCK);
 	pthread_rwlock_wrlock(&l->l);
+	gate_retake(R(s), rw_unlock, rw_wrlock, &l->l);
 	gate_out(R(s), SYS_REAL_OP_WRLOCK, 0);
 }
 
@@ -340,6 +364,7 @@ static void r_cond_wait(sys_t *s, sys_cond_t *c, sys_mutex_t *m)
 {
 	gate_in(R(s), SYS_REAL_OP_COND_WAIT);
 	pthread_cond_wait(&c->c, &m->m);
+	gate_retake(R(s), mu_unlock, mu_lock, &m->m);
 	gate_out(R(s), SYS_REAL_OP_COND_WAIT, 0);
 }
 

@@ -100,6 +100,11 @@ struct sys_real_gate {
 	void *(*child)(void *ctx);
 	void (*child_begin)(void *ctx, void *token);
 	void (*child_end)(void *ctx, void *token);
+	/* optional: a lock, mutex_lock, rdlock, wrlock or cond_wait's mutex,
+	 * taken too early for the gate's order (early() 1): the call gives it
+	 * back, waits in turn(), and takes it again */
+	int (*early)(void *ctx);
+	void (*turn)(void *ctx);
 };
 void sys_real_set_gate(sys_t *sys, const struct sys_real_gate *gate, void *ctx);
 

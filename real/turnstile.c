@@ -369,6 +369,34 @@ void rts_leave(struct rts *ts, enum sys_real_op op)
 	pthread_mutex_unlock(&ts->mu);
 }
 
+int rts_lock_early(struct rts *ts)
+{
+	int me = tls_tid;
+	if (me < 0)
+		return 0;
+	pthread_mutex_lock(&ts->mu);
+	const struct rts_thread *t = &ts->th[me];
+	int early = !stopped(ts) && t->st == T_BLOCKED && ts->cur < t->resume;
+	pthread_mutex_unlock(&ts->mu);
+	return early;
+}
+
+/* The steps before the resume are the other threads' or the controller's
+ * (kernel_step passes a blocked thread's own ones): only wait. */
+void rts_await_turn(struct rts *ts)
+{
+	int me = tls_tid;
+	if (me < 0)
+		return;
+	pthread_mutex_lock(&ts->mu);
+	const struct rts_thread *t = &ts->th[me];
+	uint64_t t0 = now_ms();
+	while (!stopped(ts) && t->st == T_BLOCKED && ts->cur < t->resume &&
+	       now_ms() - t0 < PARK_CAP_MS)
+		wait_ms(ts, 20);
+	pthread_mutex_unlock(&ts->mu);
+}
+
 int rts_thread_done(struct rts *ts, int tid)
 {
 	pthread_mutex_lock(&ts->mu);

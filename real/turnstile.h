@@ -67,6 +67,13 @@ int rts_thread_blocked(struct rts *ts, int tid);
  * runnable (woken; a hook that kept it off the CPU saw it): if its resume
  * step faults again, that step is done when it sleeps in a fault again. */
 void rts_mark_awake(struct rts *ts, int tid);
+/* A blocking lock call of the caller took its lock on hardware (a futex
+ * wake hands the woken waiter the lock, where the simulator's unlocker may
+ * retake it first): 1 while the trace has not reached the step where the
+ * caller's simulated thread wakes, and then the caller gives the lock back
+ * and calls rts_await_turn() before taking it again; else 0. */
+int rts_lock_early(struct rts *ts);
+void rts_await_turn(struct rts *ts);
 /* The kernel tid of thread tid, or 0. */
 int rts_thread_ktid(struct rts *ts, int tid);
 

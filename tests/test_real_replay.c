@@ -9,7 +9,9 @@
  * moments (20 trials, a child running replays in a loop: this binary run
  * again) ends by that signal within a deadline and leaves nr_hugepages as
  * it found it. Skips with the reason where userfaultfd or huge pages are
- * missing. */
+ * missing. Seed handlers' traces (wrenn, fc-example) and a mutex the
+ * simulator's unlocker retakes before the woken waiter runs are
+ * confirmed too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -85,6 +87,33 @@ static void test_zoo_window_held(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
 	expect(state, "tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace", CONFIRMED);
+}
+
+/* A seed handler's trace: wrenn's setup (dup, pipe, spawn) is the
+ * harness's first steps, and its re-fault after REMOVE is served from the
+ * snapshot (B35 W1). */
+static void test_zoo_wrenn_refault(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	expect(state, "tests/replay/seed-remove-refault-wrenn-random-0.trace", CONFIRMED);
+}
+
+/* After the handler gave up, the harness stops it (no final reads), as
+ * the model's harness does: fc-example's stop writes its exit pipe. */
+static void test_zoo_stop_after_handler_exit(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	expect(state, "tests/replay/fc-example-deferred-unregistered-fc-example-random-1.trace",
+	       CONFIRMED);
+}
+
+/* serve waits on the mutex the worker holds; the worker's unlock wakes
+ * it, and the worker retakes the mutex before serve's wake-up step: the
+ * lock serve took on hardware is given back until that step. */
+static void test_zoo_lock_retaken(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	expect(state, "tests/replay/b13-eagain-fatal-e2b-ref-eagain-fatal-random-76.trace", CONFIRMED);
 }
 
 /* The late window: madvise held between lowering mmap_changing and its
@@ -190,6 +219,9 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_madvise_blocked),
 		RT_BOTH(test_zoo_window_held),
 		RT_BOTH(test_zoo_late_window_held),
+		RT_BOTH(test_zoo_wrenn_refault),
+		RT_BOTH(test_zoo_stop_after_handler_exit),
+		RT_BOTH(test_zoo_lock_retaken),
 		cmocka_unit_test_setup_teardown(test_killed_replay_leaves_nothing, rt_setup, rt_teardown),
 	};
 	return cmocka_run_group_tests_name("real_replay", tests, NULL, NULL);
