@@ -113,7 +113,8 @@ struct handler_desc {
 	 * memory its threads share is accessed only under a sys mutex or the
 	 * write side of a sys rwlock, through sys atomics, or declared with
 	 * sys_shared(); page_view() reads only SYS_SHARED_PAGE(page) and
-	 * error() only SYS_SHARED_ERROR. 0 (the default of a row that does not
+	 * error() only SYS_SHARED_ERROR; start/pause/resume/stop are called
+	 * by one thread at a time. 0 (the default of a row that does not
 	 * say): the search treats every step of its threads as dependent. */
 	int drf;
 	uint64_t racy_variants;  /* variants that break drf (race on purpose) */

@@ -59,7 +59,9 @@ static int fault_page_fd(struct wrenn *h, int uffd, uint64_t addr, uint64_t offs
 	return err;
 }
 
-/* A worker's slot is given back (sem and wg): unlink w. Call with mu held. */
+/* A worker's slot is given back (sem and wg): unlink and free w. Call
+ * with mu held: w must not be unreachable across the unlock, a sys call
+ * where an abandoned run may end. */
 static void work_done(struct wrenn *h, struct wrenn_work *w)
 {
 	if (w->prev)
@@ -70,6 +72,7 @@ static void work_done(struct wrenn *h, struct wrenn_work *w)
 		w->next->prev = w->prev;
 	h->inflight--;
 	assert(h->inflight >= 0 && h->live != w);
+	free(w);
 	h->o->cond_broadcast(h->sys, h->cv);
 }
 
@@ -85,7 +88,6 @@ static void worker_main(void *arg)
 	h->o->mutex_lock(h->sys, h->mu);
 	work_done(h, w);
 	h->o->mutex_unlock(h->sys, h->mu);
-	free(w);
 }
 
 /* sem <- struct{}{}; wg.Add(1); go faultPage. 0 or -errno (fatal). */
@@ -121,7 +123,6 @@ static int dispatch(struct wrenn *h, uint64_t addr)
 		o->mutex_lock(h->sys, h->mu);
 		work_done(h, w);
 		o->mutex_unlock(h->sys, h->mu);
-		free(w);
 		serve_fail(h, err, "start worker: %d", err);
 	}
 	return err;

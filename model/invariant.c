@@ -151,9 +151,12 @@ static int fd_after_close(const struct inv_facts *f, struct inv_report *r)
 	const struct inv_stop *x = &f->u.stop;
 	if (x->bad_uffd_calls <= 0)
 		return 0;
+	char fd[24] = "an fd";
+	if (x->bad_uffd_fd >= 0)
+		snprintf(fd, sizeof fd, "fd %d", x->bad_uffd_fd);
 	snprintf(r->text, sizeof r->text,
-		 "%s made a uffd call on fd %d, which was no open uffd (%s; %d such call%s): a reused number lands in another registration",
-		 x->bad_uffd_who ? x->bad_uffd_who : "a handler thread", x->bad_uffd_fd,
+		 "%s made a uffd call on %s, which was no open uffd (%s; %d such call%s): a reused number lands in another registration",
+		 x->bad_uffd_who ? x->bad_uffd_who : "a handler thread", fd,
 		 strerror(-x->bad_uffd_err), x->bad_uffd_calls, x->bad_uffd_calls > 1 ? "s" : "");
 	return 1;
 }

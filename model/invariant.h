@@ -94,7 +94,8 @@ struct inv_stop {
 	const char *handler_error;
 	/* uffd calls the handler made on a number that was no open uffd
 	 * (closed, or reused by another file); the first one's thread, fd
-	 * and errno. The simulator counts them; hardware leaves 0. */
+	 * (-1: not known) and errno. The simulator and replay --real count
+	 * them; the hardware stress runner leaves 0. */
 	int bad_uffd_calls;
 	const char *bad_uffd_who;
 	int bad_uffd_fd, bad_uffd_err;

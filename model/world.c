@@ -567,6 +567,23 @@ static void classify_bound(struct world *w)
 	assert(w->v->violated);
 }
 
+/* Scenario threads that pause or resume the handler. A handler's drf
+ * promise covers its lifecycle calls made by one thread at a time (the
+ * harness's come after every scenario thread is joined): with two such
+ * threads its plain lifecycle fields could race, so it keeps the heap. */
+static int lifecycle_threads(const struct scenario *scn)
+{
+	int n = 0;
+	for (int i = 0; i < scn->nthreads; i++) {
+		int life = 0;
+		for (int j = 0; j < scn->threads[i].nops; j++)
+			life |= scn->threads[i].ops[j].kind == SCN_PAUSE ||
+				scn->threads[i].ops[j].kind == SCN_RESUME;
+		n += life;
+	}
+	return n;
+}
+
 struct world *world_new(const struct scenario *scn, const char *handler,
 			uint64_t variants)
 {
@@ -576,7 +593,7 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	w->scn = scn;
 	w->handler_name = handler;
 	w->variants = variants;
-	w->drf = handler_drf(handler, variants);
+	w->drf = handler_drf(handler, variants) && lifecycle_threads(scn) <= 1;
 	for (int p = 0; p < scn->pages; p++)
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
 	for (int i = 0; i < scn->nthreads; i++)

@@ -250,6 +250,7 @@ int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		.wp = o->wp,
 		.snap = o->snap,
 		.fill = o->fill,
+		.anon_vma = o->anon_vma,
 	};
 	int rc = real_region_open(&ro, &e->r, why, whylen);
 	if (rc)
@@ -361,11 +362,9 @@ int real_env_prefault(struct real_env *e, uint64_t page, char *why,
 		snprintf(why, whylen, "no memory for a page buffer");
 		return -ENOMEM;
 	}
-	int rc = o->source_read(e->sys, page * ps, buf, ps);
-	if (rc)
-		snprintf(why, whylen, "source read of page %llu: %s",
-			 (unsigned long long)page, strerror(-rc));
-	else if ((rc = handler_prefault(e->h, page, buf)))
+	int rc = 0;
+	if (o->source_read(e->sys, page * ps, buf, ps) == 0 &&
+	    (rc = handler_prefault(e->h, page, buf)))
 		snprintf(why, whylen, "handler_prefault(%llu): %s",
 			 (unsigned long long)page, strerror(-rc));
 	o->buf_free(e->sys, buf, ps);

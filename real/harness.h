@@ -50,6 +50,7 @@ struct real_env_opts {
 	uint64_t backoff_base_ns;   /* 0 = handler default */
 	uint64_t backoff_cap_ns;
 	int no_start;               /* build, but do not handler_start() */
+	int anon_vma;               /* real_region_opts.anon_vma */
 	/* a replay gate on the sys before the handler is made (its first
 	 * sys calls are scheduling points too: real/turnstile.h), or NULL */
 	const struct sys_real_gate *gate;
@@ -88,7 +89,10 @@ int real_env_wait_state(struct real_env *e, uint64_t page, enum hpage want,
 /* Wait until no thread the handler spawned is running: its serve loop and
  * workers have all returned. */
 int real_env_wait_idle(struct real_env *e, int timeout_ms);
-/* Fill a sys buffer with page `page` of the snapshot and prefault it. */
+/* Fill a sys buffer with page `page` of the snapshot and prefault it. A
+ * failed source read (an injected source-fail) prefaults nothing and is
+ * no error: the orchestrator has no bytes to hand over, as in the model's
+ * prefetch op (model/world.c) and replay --real's. */
 int real_env_prefault(struct real_env *e, uint64_t page, char *why,
 		      size_t whylen);
 

@@ -5,10 +5,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
+
+#define REAL_MADV_POPULATE_READ 22 /* <sys/mman.h> may lack it */
 
 /* How long real_hold_on() waits for the spinner to own its CPU. */
 #define HOLD_START_MS 200
@@ -20,7 +25,17 @@ struct real_hold {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	atomic_int want, spinning, quit, capped;
+	pthread_t wt;
+	int writing;              /* wt runs */
+	atomic_int in_call;
+	double held_ms;
 };
+
+/* The writer's range: made once per process (mapping 1 GiB of zero-page
+ * PTEs takes most of a second), never unmapped: the process's own. */
+static pthread_mutex_t g_range_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *g_range;
+static int g_range_prot = PROT_READ;
 
 static long now_us(void)
 {
@@ -114,6 +129,7 @@ void real_hold_close(struct real_hold *h)
 {
 	if (!h)
 		return;
+	real_hold_writer_wait(h);
 	pthread_mutex_lock(&h->mu);
 	atomic_store(&h->want, 0);
 	atomic_store(&h->quit, 1);
@@ -169,6 +185,94 @@ void real_hold_off(struct real_hold *h)
 		struct timespec d = {0, 20000};
 		nanosleep(&d, NULL);
 	}
+}
+
+/* The range, mapped read-only and every PTE made (the zero page, no
+ * memory), or NULL. */
+static char *writer_range(void)
+{
+	pthread_mutex_lock(&g_range_mu);
+	if (!g_range) {
+		char *m = mmap(NULL, REAL_HOLD_WRITER_BYTES, PROT_READ,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m != MAP_FAILED) {
+			/* 4 KiB PTEs: a huge zero page would make mprotect cheap */
+			madvise(m, REAL_HOLD_WRITER_BYTES, MADV_NOHUGEPAGE);
+			/* one call makes every PTE (the zero page); by hand if the
+			 * kernel predates MADV_POPULATE_READ (5.14) */
+			if (madvise(m, REAL_HOLD_WRITER_BYTES, REAL_MADV_POPULATE_READ)) {
+				long ps = sysconf(_SC_PAGESIZE);
+				volatile char sink = 0;
+				for (uint64_t o = 0; o < REAL_HOLD_WRITER_BYTES; o += (uint64_t)ps)
+					sink += m[o];
+				(void)sink;
+			}
+			g_range = m;
+		}
+	}
+	char *r = g_range;
+	pthread_mutex_unlock(&g_range_mu);
+	return r;
+}
+
+int real_hold_writer_prepare(void)
+{
+	return writer_range() ? 0 : -ENOMEM;
+}
+
+static void *writer_main(void *arg)
+{
+	struct real_hold *h = arg;
+	pthread_mutex_lock(&g_range_mu);
+	int prot = g_range_prot = g_range_prot == PROT_READ ? PROT_NONE : PROT_READ;
+	pthread_mutex_unlock(&g_range_mu);
+	/* SCHED_IDLE: every other thread of the replay preempts it, so the
+	 * window's steps run at once while it holds the lock in its work */
+	struct sched_param sp = {.sched_priority = 0};
+	sched_setscheduler(0, SCHED_IDLE, &sp);
+	long t0 = now_us();
+	atomic_store(&h->in_call, 1);
+	mprotect(g_range, REAL_HOLD_WRITER_BYTES, prot);
+	h->held_ms = (double)(now_us() - t0) / 1000.0;
+	return NULL;
+}
+
+int real_hold_writer_start(struct real_hold *h)
+{
+	if (h->writing || !writer_range())
+		return -ENOMEM;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	int e = pthread_attr_setaffinity_np(&a, sizeof h->others, &h->others);
+	atomic_store(&h->in_call, 0);
+	if (!e)
+		e = pthread_create(&h->wt, &a, writer_main, h);
+	pthread_attr_destroy(&a);
+	if (e)
+		return -e;
+	h->writing = 1;
+	while (!atomic_load(&h->in_call)) {
+		struct timespec d = {0, 20000};
+		nanosleep(&d, NULL);
+	}
+	/* mprotect takes the lock first thing; 1 ms covers its entry */
+	struct timespec d = {0, 1000000};
+	nanosleep(&d, NULL);
+	return 0;
+}
+
+double real_hold_writer_wait(struct real_hold *h)
+{
+	if (!h->writing)
+		return 0;
+	pthread_join(h->wt, NULL);
+	h->writing = 0;
+	return h->held_ms;
+}
+
+int real_hold_move_off(struct real_hold *h, int ktid)
+{
+	return sched_setaffinity(ktid, sizeof h->others, &h->others) ? -errno : 0;
 }
 
 int real_hold_capped(struct real_hold *h)

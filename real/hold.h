@@ -14,6 +14,16 @@
  * real_hold_close() stops the spinner and gives the caller its CPU mask
  * back. Every call returns 0 or -errno, with one line in why where there
  * is one (no second CPU, no right to SCHED_FIFO).
+ *
+ * real_hold_writer_start() makes a writer of the caller's mm: a thread off
+ * the hold CPU runs one mprotect() of a large range of its own
+ * (REAL_HOLD_WRITER_BYTES of read-only zero-page PTEs, mapped once per
+ * process), which holds the mm's write lock while the kernel rewrites
+ * every PTE (tens of ms); it returns once the thread is inside the call.
+ * A madvise that resumes meanwhile waits for that lock before its zap
+ * (docs/KERNEL.md rule 21 step c). real_hold_writer_wait() joins it and
+ * gives the ms the call took. real_hold_move_off() moves thread ktid off
+ * the hold CPU.
  */
 #ifndef UFFDLAB_REAL_HOLD_H
 #define UFFDLAB_REAL_HOLD_H
@@ -29,6 +39,11 @@ int real_hold_pin(struct real_hold *h);
 int real_hold_avoid(struct real_hold *h);
 int real_hold_on(struct real_hold *h);
 void real_hold_off(struct real_hold *h);
+#define REAL_HOLD_WRITER_BYTES (1ull << 30)
+int real_hold_writer_prepare(void); /* the range, made ahead: 0 or -ENOMEM */
+int real_hold_writer_start(struct real_hold *h);
+double real_hold_writer_wait(struct real_hold *h);
+int real_hold_move_off(struct real_hold *h, int ktid);
 /* How many holds reached their cap (the window closed by the timer). */
 int real_hold_capped(struct real_hold *h);
 

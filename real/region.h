@@ -38,6 +38,12 @@ struct real_region_opts {
 	int wp;                    /* register MISSING|WP */
 	struct real_snapshot *snap; /* borrowed, or NULL: the region makes one */
 	const unsigned char *fill; /* enum real_fill per page when making one */
+	int anon_vma;              /* 4 KiB: give the VMA its anon_vma before
+				      registering (a page written and zapped),
+				      as a guest whose memory was ever touched
+				      has: fills then take the per-VMA lock, not
+				      mmap_lock (the replay's late rule-25 hold
+				      needs that) */
 };
 
 struct real_region {

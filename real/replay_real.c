@@ -18,7 +18,7 @@
 #include "model/invariant.h"
 #include "model/oracle.h"
 #include "real/harness.h"
-#include "real/hold.h"
+#include "real/replay_hold.h"
 #include "real/snapshot.h"
 #include "real/sys_real.h"
 #include "real/turnstile.h"
@@ -26,8 +26,6 @@
 /* The simulator's guest memory base (model/world.c BASE): trace addresses
  * are offsets from it. */
 #define SIM_BASE 0x7f0000000000ull
-/* The longest a madvise thread is kept off the CPU (a few ms suffice). */
-#define HOLD_CAP_MS 300
 
 struct rr_run;
 
@@ -50,16 +48,13 @@ struct rr_run {
 	uint64_t initial[SCN_MAX_PAGES];
 	int read_locks[RTS_MAX_THREADS];
 	int reader;               /* the tid that reads the uffd, or -1 */
+	/* uffd calls on a number that was no open uffd (fd-after-close) */
+	int bad_uffd_calls, bad_uffd_tid, bad_uffd_err;
 	int violated;
 	int setup_failed;
 	int harness_done;
 	struct rr_targ targs[SCN_MAX_THREADS];
-	/* rule 25's first window (rts fills between a REMOVE's read and the
-	 * resume): its madvise thread kept off the CPU from..to */
-	struct real_hold *hold;
-	size_t hold_from, hold_to;
-	int hold_tid;             /* -1: no window to hold */
-	char hold_why[160];       /* why the hold cannot be had (under mu) */
+	struct rr_hold hold;      /* rule 25's window, held (real/replay_hold.h) */
 };
 
 static _Thread_local long tls_step = -1;
@@ -246,6 +241,21 @@ static void compare(struct rr_run *r, enum sys_real_op op, const struct sys_real
 			 tls_step, rts_op_name(op), (long long)ob->res, (long long)e->f[fi]);
 }
 
+/* A handler's uffd call the kernel refused for its fd: EBADF (closed) or
+ * ENOTTY (the number now names another file). */
+static void note_bad_uffd_call(struct rr_run *r, int me, enum sys_real_op op, int64_t res)
+{
+	int uffd_op = op == SYS_REAL_OP_UFFD_READ || op == SYS_REAL_OP_UFFD_COPY ||
+		      op == SYS_REAL_OP_UFFD_ZEROPAGE || op == SYS_REAL_OP_UFFD_WAKE ||
+		      op == SYS_REAL_OP_UFFD_WP || op == SYS_REAL_OP_UFFD_UNREGISTER;
+	if (!uffd_op || (res != -EBADF && res != -ENOTTY))
+		return;
+	if (!r->bad_uffd_calls++) {
+		r->bad_uffd_tid = me;
+		r->bad_uffd_err = (int)res;
+	}
+}
+
 static void g_leave(void *ctx, enum sys_real_op op, const struct sys_real_obs *ob)
 {
 	struct rr_run *r = ctx;
@@ -256,6 +266,7 @@ static void g_leave(void *ctx, enum sys_real_op op, const struct sys_real_obs *o
 			r->read_locks[me]++;
 		if (op == SYS_REAL_OP_UFFD_READ)
 			r->reader = me;
+		note_bad_uffd_call(r, me, op, ob->res);
 		pthread_mutex_unlock(&r->mu);
 		if (op == SYS_REAL_OP_UFFD_COPY || op == SYS_REAL_OP_UFFD_ZEROPAGE)
 			check_install(r, ob, op == SYS_REAL_OP_UFFD_ZEROPAGE);
@@ -411,12 +422,7 @@ static int scenario_main(struct real_env *e, void *arg, char *why, size_t whylen
 	struct rr_run *r = t->r;
 	const struct scn_thread *th = &r->scn->threads[t->idx];
 	(void)e;
-	if (r->hold && t->tid == r->hold_tid && real_hold_pin(r->hold)) {
-		pthread_mutex_lock(&r->mu);
-		snprintf(r->hold_why, sizeof r->hold_why, "pinning %s to CPU %d failed", th->name,
-			 real_hold_cpu(r->hold));
-		pthread_mutex_unlock(&r->mu);
-	}
+	rr_hold_thread(&r->hold, t->tid, th->name);
 	if (rts_attach(r->ts, t->tid) == 0)
 		rts_begin(r->ts);
 	int rc = 0;
@@ -485,6 +491,7 @@ static int harness_open(struct rr_run *r)
 	o.backoff_base_ns = 1000000;
 	o.backoff_cap_ns = 10000000;
 	o.no_start = 1;
+	o.anon_vma = r->hold.late;
 	o.gate = &rr_gate;
 	o.gate_ctx = r;
 	int rc = real_env_open(&o, &r->e, r->res->why, sizeof r->res->why);
@@ -554,7 +561,13 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 		return;
 	int err = real_env_stop(r->e);
 	struct inv_facts st = {.layer = INV_AT_STOP};
-	st.u.stop = (struct inv_stop){.err = err, .handler_error = handler_error(r->e->h)};
+	pthread_mutex_lock(&r->mu); /* the handler's threads are done */
+	st.u.stop = (struct inv_stop){
+		.err = err, .handler_error = handler_error(r->e->h),
+		.bad_uffd_calls = r->bad_uffd_calls, .bad_uffd_err = r->bad_uffd_err,
+		.bad_uffd_fd = -1, /* the gate does not see the number */
+		.bad_uffd_who = r->bad_uffd_calls ? r->o->plan->names[r->bad_uffd_tid] : NULL};
+	pthread_mutex_unlock(&r->mu);
 	struct inv_report rep;
 	if (inv_check(&st, &rep))
 		violated(r, &rep, "handler_stop on hardware");
@@ -566,8 +579,8 @@ static void *harness_main(void *arg)
 	struct rr_run *r = arg;
 	struct real_guest *g[SCN_MAX_THREADS];
 	int tids[SCN_MAX_THREADS];
-	if (r->hold) /* every thread it starts inherits the mask */
-		real_hold_avoid(r->hold);
+	if (r->hold.h) /* every thread it starts inherits the mask */
+		real_hold_avoid(r->hold.h);
 	if (rts_attach(r->ts, 0) == 0)
 		rts_begin(r->ts);
 	if (harness_open(r) == 0) {
@@ -645,104 +658,6 @@ static void stuck_check(struct rr_run *r)
 	struct inv_report rep;
 	if (n && inv_check(&f, &rep))
 		violated(r, &rep, ex);
-}
-
-/* Rule 25's windows in a trace. early: fills the simulator ran between
- * the read of a REMOVE (read) and its madvise's resume (resume), which
- * got EAGAIN there; late: other steps (first..last) between a resume and
- * its zap. */
-struct rr_windows {
-	int early, late;
-	size_t read, fill, resume;           /* early */
-	size_t lresume, first, last;         /* late */
-	int tid, ltid;
-};
-
-static void find_windows(const struct rts_plan *p, struct rr_windows *w)
-{
-	memset(w, 0, sizeof *w);
-	for (size_t s = 0; s < p->n; s++) {
-		if (!p->s[s].ev_resumed)
-			continue;
-		size_t rd = s;
-		while (rd-- > 0 && !rts_ev(&p->s[rd], RK_READ_REMOVE))
-			;
-		for (size_t f = rd + 1; !w->early && rd < s && f < s; f++)
-			if (p->s[f].tid != p->s[s].tid && (rts_ev(&p->s[f], RK_UFFD_COPY) ||
-							   rts_ev(&p->s[f], RK_UFFD_ZEROPAGE)))
-				*w = (struct rr_windows){.early = 1, .read = rd, .fill = f, .resume = s,
-							 .tid = p->s[s].tid};
-		if (p->s[s].zap || w->late)
-			continue;
-		size_t z = s + 1;
-		while (z < p->n && p->s[z].tid != p->s[s].tid)
-			z++;
-		if (z > s + 1) {
-			w->late = 1;
-			w->lresume = s;
-			w->first = s + 1;
-			w->last = z - 1;
-			w->ltid = p->s[s].tid;
-		}
-	}
-}
-
-/* The note on the windows: the early one held (or why not), the late one
- * not reachable on hardware, and why. */
-static void windows(struct rr_run *r, int hold_state)
-{
-	const struct rts_plan *p = r->o->plan;
-	struct rr_windows w;
-	find_windows(p, &w);
-	struct rr_result *res = r->res;
-	size_t n = 0, cap = sizeof res->window;
-	if (w.early && hold_state == 2 && !r->hold_why[0])
-		n += (size_t)snprintf(res->window, cap,
-			"window held on hardware: %s's madvise was kept off CPU %d (a SCHED_FIFO spinner ran there) from the REMOVE's read (step %zu) to its resume (step %zu), so the fill at step %zu met mmap_changing still raised, as in the simulator (KERNEL.md rule 25)",
-			p->names[w.tid], r->hold ? real_hold_cpu(r->hold) : -1, w.read, w.resume, w.fill);
-	else if (w.early)
-		n += (size_t)snprintf(res->window, cap,
-			"window not reachable on hardware: step %zu fills between the REMOVE's read (step %zu) and %s's resume (step %zu), where the simulator gives EAGAIN, and the madvise thread could not be kept off the CPU (%s) (KERNEL.md rule 25)",
-			w.fill, w.read, p->names[w.tid], w.resume,
-			r->hold_why[0] ? r->hold_why : hold_state < 0 ? strerror(-hold_state)
-			: "the trace never reached the REMOVE's read");
-	/* a late window matters only where the hardware did not confirm */
-	if (w.late && n < cap && res->v != RR_CONFIRMED)
-		snprintf(res->window + n, cap - n,
-			"%swindow not reachable on hardware: steps %zu-%zu ran between %s's resume (step %zu) and its zap in the simulator; on the kernel the woken madvise lowers mmap_changing and goes on to mmap_read_lock and the zap in one run: a signal or ptrace stop acts only on the way back to user space, a starved CPU holds it before the resume, not after, and the one sleep in between (mmap_read_lock behind a writer) needs the mm's write lock held across those steps: no system call sleeps holding it, one that works long under it (mprotect of a large range) ends when its work does and blocks the steps between that map memory (a worker's stack), and a fill there wakes the guest, which retries before the zap (KERNEL.md rule 25)",
-			n ? "; " : "", w.first, w.last, p->names[w.ltid], w.lresume);
-}
-
-/* Open the hold for the trace's early window, if it has one. */
-static void hold_open(struct rr_run *r)
-{
-	struct rr_windows w;
-	find_windows(r->o->plan, &w);
-	r->hold_tid = -1;
-	if (!w.early)
-		return;
-	if (real_hold_open(HOLD_CAP_MS, &r->hold, r->hold_why, sizeof r->hold_why))
-		return;
-	r->hold_tid = w.tid;
-	r->hold_from = w.read;
-	r->hold_to = w.resume;
-	if (real_hold_avoid(r->hold))
-		snprintf(r->hold_why, sizeof r->hold_why, "keeping the replay off CPU %d failed",
-			 real_hold_cpu(r->hold));
-}
-
-static int hold_on_cb(void *ctx)
-{
-	struct rr_run *r = ctx;
-	pthread_mutex_lock(&r->mu);
-	int failed = r->hold_why[0] != 0;
-	pthread_mutex_unlock(&r->mu);
-	return failed ? -EPERM : real_hold_on(r->hold);
-}
-
-static void hold_off_cb(void *ctx)
-{
-	real_hold_off(((struct rr_run *)ctx)->hold);
 }
 
 static void verdict(struct rr_run *r, enum rts_end end)
@@ -829,10 +744,9 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 	run_init(r, o, res);
 	int rc = rts_new(o->plan, o->stall_ms, &r->ts);
 	pthread_t h;
+	rr_hold_plan(&r->hold, o->plan);
 	if (!rc)
-		hold_open(r);
-	if (!rc && r->hold)
-		rts_set_hold(r->ts, r->hold_from, r->hold_to, hold_on_cb, hold_off_cb, r);
+		rr_hold_open(&r->hold, r->ts);
 	if (!rc && (rc = -pthread_create(&h, NULL, harness_main, r)) == 0) {
 		enum rts_end end = rts_drive(r->ts);
 		char want[48] = "";
@@ -845,10 +759,11 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 		pthread_join(h, NULL);
 		if (r->e)
 			real_env_close(r->e);
-		windows(r, rts_hold_state(r->ts));
-		late_window_verdict(res);
+		if (rr_hold_note(&r->hold, r->ts, res->v == RR_CONFIRMED, res->window,
+				 sizeof res->window))
+			late_window_verdict(res);
 	}
-	real_hold_close(r->hold);
+	rr_hold_close(&r->hold);
 	rts_free(r->ts);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

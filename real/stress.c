@@ -61,6 +61,16 @@ static void set_result(struct st_run *r, const char *name, const char *text)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* The verdict so far, read under the lock the scenario threads set it
+ * under (they may still run while the main thread looks). */
+static int violated_yet(struct st_run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	int v = r->res->violated;
+	pthread_mutex_unlock(&r->mu);
+	return v;
+}
+
 /* Check one layer's facts against the invariant registry. */
 static void check(struct st_run *r, const struct inv_facts *f)
 {
@@ -89,8 +99,9 @@ uint64_t real_content_tag(const struct scenario *scn, int page, int content, uin
 	enum real_content c = (enum real_content)content;
 	if (c == REAL_C_ZERO)
 		return 0;
+	/* a `snapshot P zero` page holds zeros: the model tags them 0 */
 	if (c == REAL_C_SNAPSHOT)
-		return T_SNAP((uint64_t)page);
+		return scn->fill[page] == SCN_FILL_ZERO ? 0 : T_SNAP((uint64_t)page);
 	if (c != REAL_C_WRITTEN)
 		return INV_FOREIGN;
 	for (int t = 0; t < scn->nthreads; t++)
@@ -375,19 +386,19 @@ static void one_iteration(struct st_run *r, const char *handler, uint64_t varian
 		}
 	}
 	int torn_down = 0;
-	for (int i = 0; i < started && !res->violated && !torn_down; i++)
+	for (int i = 0; i < started && !violated_yet(r) && !torn_down; i++)
 		torn_down = wait_guest(r, g[i], scn->threads[i].name, scn->threads[i].role) == 1;
-	if (!res->violated && !torn_down) {
+	if (!violated_yet(r) && !torn_down) {
 		tracker_check(r);
 		handler_resume(r->e->h); /* a scenario may end paused */
 		struct real_guest *f;
-		if (!res->violated && real_guest_start(r->e, "final", final_main, r, &f) == 0)
+		if (!violated_yet(r) && real_guest_start(r->e, "final", final_main, r, &f) == 0)
 			wait_guest(r, f, "the final read", SCN_GUEST);
 	}
 	if (torn_down)
 		__atomic_store_n(&r->teardown, 1, __ATOMIC_SEQ_CST);
 	int stop = real_env_stop(r->e);
-	if (!r->exit_allowed && !res->violated) {
+	if (!r->exit_allowed && !violated_yet(r)) {
 		struct inv_facts f = {.layer = INV_AT_STOP};
 		f.u.stop = (struct inv_stop){.err = stop, .handler_error = handler_error(r->e->h)};
 		check(r, &f);
@@ -419,9 +430,9 @@ int real_stress_run(const struct scenario *scn, const char *handler, uint64_t va
 				r.exit_allowed = 1;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (uint64_t i = 0; i < iterations && !res->violated && !res->skipped; i++) {
+	for (uint64_t i = 0; i < iterations && !violated_yet(&r) && !res->skipped; i++) {
 		one_iteration(&r, handler, variants);
-		if (!res->violated && !res->skipped)
+		if (!violated_yet(&r) && !res->skipped)
 			res->iterations++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

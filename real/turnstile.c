@@ -35,6 +35,7 @@ struct rts_thread {
 	size_t step;          /* T_RUN: the step; T_BLOCK*: the blocking step */
 	size_t resume;        /* T_BLOCK*: the step where it resumes, or n */
 	const char *wchan;    /* T_BLOCKING: what the kernel must show, "" any */
+	int awake;            /* T_BLOCKED: seen runnable since (rts_mark_awake) */
 };
 
 struct rts {
@@ -48,12 +49,12 @@ struct rts {
 	long end_step;
 	char why[384];
 	struct rts_thread th[RTS_MAX_THREADS];
-	/* rts_set_hold: held from the start of step hold_from to hold_to */
-	size_t hold_from, hold_to;
-	int (*hold_on)(void *);
-	void (*hold_off)(void *);
-	void *hold_ctx;
-	int hold_state;       /* 0 not yet, 1 on, 2 done, -errno failed */
+	/* rts_set_hooks: fn(ctx, i) when the trace reaches step at[i] */
+	size_t hook_at[RTS_MAX_HOOKS];
+	int nhooks, hooks_fired, hook_err;
+	int (*hook)(void *, int);
+	void *hook_ctx;
+	size_t late_resume;   /* rts_set_late_resume, or n */
 };
 
 static _Thread_local int tls_tid = -1;
@@ -97,7 +98,7 @@ int rts_new(const struct rts_plan *p, int stall_ms, struct rts **out)
 	ts->n = p->n;
 	ts->stall_ms = stall_ms > 0 ? stall_ms : 1000;
 	ts->end_step = -1;
-	ts->hold_from = ts->hold_to = p->n;
+	ts->late_resume = p->n;
 	*out = ts;
 	return 0;
 }
@@ -220,8 +221,9 @@ static int park_locked(struct rts *ts, int tid)
 {
 	uint64_t t0 = now_ms();
 	while (!stopped(ts) && now_ms() - t0 < PARK_CAP_MS) {
-		/* the step a hold starts at waits until the hold is in place */
-		int unheld = ts->cur == ts->hold_from && ts->hold_state == 0;
+		/* a step with a hook waits until the hook has run */
+		int unheld = ts->hooks_fired < ts->nhooks &&
+			     ts->cur == ts->hook_at[ts->hooks_fired];
 		if (ts->cur < ts->n && step_at(ts, ts->cur)->tid == tid && !unheld)
 			return 1;
 		wait_ms(ts, 20);
@@ -294,8 +296,10 @@ long rts_enter(struct rts *ts, enum sys_real_op op)
 		if (!park_locked(ts, me))
 			goto out;
 		/* a bare step (a wake-up in the simulator) where the call is
-		 * not a bare point: it passes, in its place in the order */
+		 * not a bare point: it passes, in its place in the order (dup
+		 * is a bare step in the simulator too: a label, no event) */
 		if (op != SYS_REAL_OP_YIELD && op != SYS_REAL_OP_BLOCK &&
+		    op != SYS_REAL_OP_DUP &&
 		    step_at(ts, ts->cur)->nev == 0 && step_at(ts, ts->cur)->tid == me) {
 			ts->cur++;
 			pthread_cond_broadcast(&ts->cv);
@@ -381,6 +385,14 @@ int rts_thread_blocked(struct rts *ts, int tid)
 	return b;
 }
 
+void rts_mark_awake(struct rts *ts, int tid)
+{
+	pthread_mutex_lock(&ts->mu);
+	if (tid >= 0 && tid < RTS_MAX_THREADS && ts->th[tid].st == T_BLOCKED)
+		ts->th[tid].awake = 1;
+	pthread_mutex_unlock(&ts->mu);
+}
+
 int rts_thread_ktid(struct rts *ts, int tid)
 {
 	pthread_mutex_lock(&ts->mu);
@@ -446,6 +458,37 @@ static int kernel_step(struct rts *ts)
 		}
 		return 0;
 	}
+	/* a madvise held between its resume and its zap (rts_set_late_resume):
+	 * resumed once it sleeps somewhere else than in its event wait */
+	if (s == ts->late_resume && t->st == T_BLOCKED && s < t->resume) {
+		pthread_mutex_unlock(&ts->mu);
+		int waits = rts_task_sleeps(ktid, NULL) == 1 &&
+			    rts_task_sleeps(ktid, WCHAN_EVENT) == 0;
+		pthread_mutex_lock(&ts->mu);
+		if (waits && ts->cur == s) {
+			ts->cur++;
+			pthread_cond_broadcast(&ts->cv);
+			return 1;
+		}
+		return 0;
+	}
+	/* a fault woken and taken again in one access (its resume step faults
+	 * anew): done once the thread, seen awake, sleeps in a fault again */
+	if (t->st == T_BLOCKED && s == t->resume && t->awake &&
+	    step_at(ts, s)->block == RTS_B_FAULT) {
+		pthread_mutex_unlock(&ts->mu);
+		int asleep = rts_task_sleeps(ktid, WCHAN_FAULT) == 1;
+		pthread_mutex_lock(&ts->mu);
+		if (asleep && ts->cur == s && t->st == T_BLOCKED) {
+			t->step = s;
+			t->resume = step_at(ts, s)->resume;
+			t->awake = 0;
+			ts->cur++;
+			pthread_cond_broadcast(&ts->cv);
+			return 1;
+		}
+		return 0;
+	}
 	/* ev_resumed: the woken madvise may not have run yet (state R, the
 	 * counter still raised); it is done when madvise returned, which the
 	 * thread itself reports (rts_leave) */
@@ -477,45 +520,53 @@ static void describe(struct rts *ts, size_t s, char *buf, size_t n)
 		 wchan[0] ? ")" : "");
 }
 
-void rts_set_hold(struct rts *ts, size_t from, size_t to, int (*on)(void *),
-		  void (*off)(void *), void *ctx)
+void rts_set_hooks(struct rts *ts, const size_t *at, int n, int (*fn)(void *, int), void *ctx)
 {
 	pthread_mutex_lock(&ts->mu);
-	assert(from < to && to <= ts->n && ts->cur <= from);
-	ts->hold_from = from;
-	ts->hold_to = to;
-	ts->hold_on = on;
-	ts->hold_off = off;
-	ts->hold_ctx = ctx;
-	ts->hold_state = 0;
+	assert(n >= 0 && n <= RTS_MAX_HOOKS && ts->cur == 0);
+	for (int i = 0; i < n; i++) {
+		assert(at[i] < ts->n && (i == 0 || at[i] > at[i - 1]));
+		ts->hook_at[i] = at[i];
+	}
+	ts->nhooks = n;
+	ts->hook = fn;
+	ts->hook_ctx = ctx;
 	pthread_mutex_unlock(&ts->mu);
 }
 
-int rts_hold_state(struct rts *ts)
+void rts_set_late_resume(struct rts *ts, size_t step)
 {
 	pthread_mutex_lock(&ts->mu);
-	int s = ts->hold_state;
+	ts->late_resume = step;
 	pthread_mutex_unlock(&ts->mu);
-	return s;
 }
 
-/* Put the hold on when the trace reaches its first step, off when it
- * reaches its last (or the turnstile ends: end). Under mu; mu is dropped
- * around the callbacks. 1 if it changed. */
-static int hold_step(struct rts *ts, int end)
+int rts_hooks_fired(struct rts *ts, int *err)
 {
-	if (ts->hold_state == 0 && !end && ts->cur == ts->hold_from) {
-		pthread_mutex_unlock(&ts->mu);
-		int rc = ts->hold_on(ts->hold_ctx);
-		pthread_mutex_lock(&ts->mu);
-		ts->hold_state = rc ? (rc < 0 ? rc : -EIO) : 1;
-	} else if (ts->hold_state == 1 && (end || ts->cur >= ts->hold_to)) {
-		pthread_mutex_unlock(&ts->mu);
-		ts->hold_off(ts->hold_ctx);
-		pthread_mutex_lock(&ts->mu);
-		ts->hold_state = 2;
-	} else {
+	pthread_mutex_lock(&ts->mu);
+	int n = ts->hooks_fired;
+	if (err)
+		*err = ts->hook_err;
+	pthread_mutex_unlock(&ts->mu);
+	return n;
+}
+
+/* Run the next hook when the trace reached its step (or, end: the final
+ * call, fn(ctx, -1)). Under mu; mu is dropped around the hook. A failed
+ * hook stops the rest (the trace goes on without them). 1 if one ran. */
+static int hook_step(struct rts *ts, int end)
+{
+	int i = ts->hooks_fired;
+	if (!ts->hook || (!end && (i >= ts->nhooks || ts->cur != ts->hook_at[i])))
 		return 0;
+	if (end)
+		ts->hooks_fired = ts->nhooks;
+	pthread_mutex_unlock(&ts->mu);
+	int rc = ts->hook(ts->hook_ctx, end ? -1 : i);
+	pthread_mutex_lock(&ts->mu);
+	if (!end) {
+		ts->hooks_fired = rc ? ts->nhooks : i + 1;
+		ts->hook_err = rc ? rc : ts->hook_err;
 	}
 	pthread_cond_broadcast(&ts->cv);
 	return 1;
@@ -531,7 +582,7 @@ enum rts_end rts_drive(struct rts *ts)
 			end_locked(ts, RTS_ENDED, (long)ts->cur, NULL);
 			break;
 		}
-		if (hold_step(ts, 0) || kernel_step(ts))
+		if (hook_step(ts, 0) || kernel_step(ts))
 			continue;
 		if (ts->cur != seen) {
 			seen = ts->cur;
@@ -550,7 +601,8 @@ enum rts_end rts_drive(struct rts *ts)
 		d.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&ts->cv, &ts->mu, &d);
 	}
-	hold_step(ts, 1);
+	if (ts->hook) /* the end: the hooks undo what they did */
+		hook_step(ts, 1);
 	enum rts_end e = ts->end;
 	pthread_mutex_unlock(&ts->mu);
 	return e;

@@ -63,20 +63,29 @@ void rts_leave(struct rts *ts, enum sys_real_op op);
 int rts_thread_done(struct rts *ts, int tid);
 /* 1 while thread tid sleeps in a step the trace shows blocking. */
 int rts_thread_blocked(struct rts *ts, int tid);
+/* Thread tid, asleep in a step the trace shows blocking, was seen
+ * runnable (woken; a hook that kept it off the CPU saw it): if its resume
+ * step faults again, that step is done when it sleeps in a fault again. */
+void rts_mark_awake(struct rts *ts, int tid);
 /* The kernel tid of thread tid, or 0. */
 int rts_thread_ktid(struct rts *ts, int tid);
 
 /* Run the controller until the turnstile ends, diverges, stalls or is
  * released; returns how it ended. */
 enum rts_end rts_drive(struct rts *ts);
-/* A hold (real/hold.h) the controller puts on when the trace reaches step
- * from (that step waits until on() returned) and off when it reaches step
- * to, or when the turnstile ends. on: 0 or -errno (the trace goes on
- * unheld). Before rts_drive. */
-void rts_set_hold(struct rts *ts, size_t from, size_t to, int (*on)(void *),
-		  void (*off)(void *), void *ctx);
-/* 0 not reached, 1 on, 2 done, or on()'s -errno. */
-int rts_hold_state(struct rts *ts);
+/* Hooks: the controller calls fn(ctx, i) when the trace reaches step
+ * at[i] (ascending, at most RTS_MAX_HOOKS), before any thread runs that
+ * step, and fn(ctx, -1) when the turnstile ends (to undo them). A hook
+ * returns 0 or -errno; after a failure the later hooks do not run. Set
+ * before rts_drive. */
+#define RTS_MAX_HOOKS 4
+void rts_set_hooks(struct rts *ts, const size_t *at, int n, int (*fn)(void *, int), void *ctx);
+/* How many hooks ran; *err (may be NULL) the first failure, or 0. */
+int rts_hooks_fired(struct rts *ts, int *err);
+/* Step s is a madvise's resume that the replay holds before the zap (a
+ * writer of the mm keeps it from the zap): it is done once the thread
+ * sleeps other than in its event wait, not when madvise returned. */
+void rts_set_late_resume(struct rts *ts, size_t s);
 
 /* Stop following the trace (a verdict is in, or teardown): every thread
  * passes freely. Idempotent; does not override an earlier end. */

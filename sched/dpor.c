@@ -60,9 +60,12 @@ struct dpor {
 	struct sched_explorer ex;
 };
 
+/* A thread id >= 64 (or NONE, or lowest()'s -1 for an empty mask) is in
+ * no mask: such runs are reported as not represented, and a shift by 64
+ * or more would be undefined. */
 static uint64_t bit(uint32_t t)
 {
-	return UINT64_C(1) << t;
+	return t < 64 ? UINT64_C(1) << t : 0;
 }
 
 static int lowest(uint64_t m)

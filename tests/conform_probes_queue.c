@@ -295,7 +295,9 @@ void cprobe_release(struct cenv *e, struct clog *L)
 }
 
 /* Rule 20 (p04 10): UNREGISTER wakes the MISSING waiters of the range
- * (read or unread); they then see plain anonymous memory. */
+ * (read or unread); they then see plain anonymous memory, and a COPY there
+ * is ENOENT whether the page is absent or present (rule 17: the VMA check
+ * comes before the PTE), which fc-example's deferred retry meets. */
 void cprobe_unregister(struct cenv *e, struct clog *L)
 {
 	PROBE_BEGIN(e, L);
@@ -311,4 +313,6 @@ void cprobe_unregister(struct cenv *e, struct clog *L)
 	p_settle(c);
 	p_state(c, "unregistered", r0);
 	p_state(c, "unregistered", r1);
+	p_copy(c, "unregistered", 2, 1, cc_snap(2), 0);
+	p_copy(c, "unregistered", 0, 1, cc_snap(0), 0);
 }

@@ -6,9 +6,11 @@
 # A violation in an exhaustive run is printed as it is, never hidden.
 # Not part of make test: it takes up to (bounds tried + 1) * CAP per scenario.
 # UFFDLAB names the binary (default build/uffdlab).
-#   usage: tests/dfs_table.sh [CAP] [HANDLER]    (run from the repository root)
+#   usage: tests/dfs_table.sh [CAP] [HANDLER] [SCENARIO...]  (from the repository root;
+#          no SCENARIO: the whole library)
 cap=${1:-60}
 handler=${2:-reference}
+[ $# -gt 2 ] && shift 2 || set -- # a failed shift ends a POSIX shell
 bin=${UFFDLAB:-build/uffdlab}
 [ -x "$bin" ] || { echo "dfs_table.sh: $bin not built (make)" >&2; exit 2; }
 
@@ -18,7 +20,8 @@ field() { # the value of a JSON field of line $1: a number, true/false, a string
 
 echo "| scenario | covered | schedules | seconds | violation |"
 echo "|---|---|---|---|---|"
-for s in scenarios/*.scn scenarios/zoo/*.scn; do
+[ $# -gt 0 ] || set -- scenarios/*.scn scenarios/zoo/*.scn
+for s in "$@"; do
 	j=$(timeout "$cap" "$bin" explore "$s" --handler "$handler" --strategy dfs \
 		--no-shrink --json --out /tmp/dfs_table.$$ 2>/dev/null | tail -n 1)
 	what=unbounded

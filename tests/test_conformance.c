@@ -477,6 +477,8 @@ static const char *const x_unregister[] = {
 	"unregister: register p0 n=4 mode=0x0 -> 0",
 	"unregistered: h0 done rc=0 seen=zero",
 	"unregistered: h1 done rc=0 seen=zero",
+	"unregistered: COPY p2 len=4096 src=snap(2) mode=0x0 -> ENOENT copied=-ENOENT",
+	"unregistered: COPY p0 len=4096 src=snap(0) mode=0x0 -> ENOENT copied=-ENOENT",
 	NULL,
 };
 

@@ -6,11 +6,13 @@
  * from the footprints the program declares). Seven synthetic programs on
  * the real scheduler (shared words, a lost update, a lock, a lost wake-up,
  * a spawn, independent threads, a lock whose waiting attempt only looks)
- * and three simulated scenarios (a fault served by `reference` and by
- * `e2b-ref`, compared by world_digest(); two faults, where the plain
- * search within delay bound 1 must reach nothing the reduced unbounded
- * one does not). Every reducing world run also checks that the handler
- * declared every change of its page view (world_undeclared). */
+ * and four simulated scenarios (a fault served by `reference` and by
+ * `e2b-ref`, compared by world_digest(); two faults, and a prefetch racing
+ * a REMOVE on e2b-ref with bug B3 put back, where the plain search within
+ * a delay bound must find no violation and reach no final state the
+ * reduced unbounded one does not, and the same violations). Every reducing
+ * world run also checks that the handler declared every change of its
+ * page view (world_undeclared). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler/variants.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
 #include "sched/dpor.h"
@@ -388,6 +391,8 @@ static void test_independent(void **state)
 
 /* --- the simulated kernel and a real handler ------------------------- */
 
+#define PREFAULT_PLAIN_BOUND 3
+
 struct wseen {
 	struct world *w;
 	uint64_t finals[1 << 14];
@@ -424,14 +429,14 @@ static int world_cb(void *ctx, const struct sched_explorer *ex)
 	return 0;
 }
 
-static void world_search_b(const char *text, const char *handler, int reduce,
-			   unsigned bound, struct wseen *ws, struct dpor_stats *st)
+static void world_search_v(const char *text, const char *handler, uint64_t variants,
+			   int reduce, unsigned bound, struct wseen *ws, struct dpor_stats *st)
 {
 	static struct scenario scn;
 	char err[256];
 	memset(ws, 0, sizeof *ws);
 	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
-	ws->w = world_new(&scn, handler, 0);
+	ws->w = world_new(&scn, handler, variants);
 	assert_non_null(ws->w);
 	struct dpor_opts o = {.reduce = reduce, .keep_going = 1,
 			      .delay_bounded = bound > 0, .delay_bound = bound};
@@ -443,6 +448,12 @@ static void world_search_b(const char *text, const char *handler, int reduce,
 	assert_true(st->exhausted);
 	assert_int_equal(ws->undeclared, 0); /* the drf rows keep their promise */
 	qsort(ws->finals, ws->nfinals, sizeof ws->finals[0], cmp_u64);
+}
+
+static void world_search_b(const char *text, const char *handler, int reduce,
+			   unsigned bound, struct wseen *ws, struct dpor_stats *st)
+{
+	world_search_v(text, handler, 0, reduce, bound, ws, st);
 }
 
 static void world_search(const char *text, const char *handler, int reduce,
@@ -500,6 +511,41 @@ static void test_world_fault_e2b_ref(void **state)
 	assert_true(sb.runs * 4 < sa.runs);
 }
 
+/* Every violation name of a is among b's. */
+static int viol_within(const struct wseen *a, const struct wseen *b)
+{
+	for (int i = 0; i < a->nviol; i++) {
+		int found = 0;
+		for (int k = 0; k < b->nviol; k++)
+			found |= !strcmp(a->viol[i], b->viol[k]);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static void test_world_prefault_bug(void **state)
+{
+	(void)state;
+	/* B3 put back (variant prefault-unlocked): a prefetch racing a REMOVE
+	 * installs into the removed page; both searches must see it */
+	static const char text[] = "memory 4k 1\nfeatures remove\ncontract keeps\n"
+				   "thread c0 control\n  prefetch 0\nthread b0 balloon\n  remove 0\n";
+	static struct wseen a, b;
+	struct dpor_stats sa, sb;
+	uint64_t v = variant_parse("prefault-unlocked");
+	assert_true(v != 0);
+	world_search_v(text, "e2b-ref", v, 0, PREFAULT_PLAIN_BOUND, &a, &sa);
+	world_search_v(text, "e2b-ref", v, 1, 0, &b, &sb);
+	assert_true(a.nviol >= 1);
+	assert_true(viol_within(&a, &b) && viol_within(&b, &a));
+	assert_true(finals_within(&a, &b));
+	print_message("    plain b%d %llu runs, reduced %llu runs (%llu pruned), %d violations, "
+		      "%zu / %zu finals\n", PREFAULT_PLAIN_BOUND, (unsigned long long)sa.runs,
+		      (unsigned long long)sb.runs, (unsigned long long)sb.pruned, b.nviol,
+		      a.nfinals, b.nfinals);
+}
+
 static void test_world_two_pages(void **state)
 {
 	(void)state;
@@ -534,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_world_fault),
 		cmocka_unit_test(test_world_fault_e2b_ref),
 		cmocka_unit_test(test_world_two_pages),
+		cmocka_unit_test(test_world_prefault_bug),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -435,9 +435,15 @@ static void test_accepts(void **state)
 	assert_string_equal(scn.path, "dir/t.scn");
 	assert_int_equal(scn.workers, 0);
 	assert_int_equal(scn.retries, -1);
+	assert_int_equal(scn.prefetch, 0);
 	assert_int_equal(scn.contract, SCN_CONTRACT_KEEPS);
 	assert_int_equal(scn.event_remove + scn.wp + scn.wp_async, 0);
 	assert_string_equal(scn.expect, "");
+	/* `prefetch` is a key without a value, anywhere among the others */
+	parse_str_ok("memory 4k 1\nhandler workers 2 prefetch retries 1\nthread g guest\n");
+	assert_int_equal(scn.prefetch, 1);
+	assert_int_equal(scn.workers, 2);
+	assert_int_equal(scn.retries, 1);
 	assert_int_equal(scn.threads[0].nops, 0);
 
 	/* every directive, any order, hex numbers, CRLF, tabs, comments
@@ -564,6 +570,10 @@ static const struct bad {
 	 "t.scn:2:9: unknown handler key 'threads'"},
 	{"memory 4k 4\nhandler workers 1 workers 2\n",
 	 "t.scn:2:19: duplicate handler key 'workers'"},
+	{"memory 4k 4\nhandler prefetch prefetch\n",
+	 "t.scn:2:18: duplicate handler key 'prefetch'"},
+	{"memory 4k 4\nhandler prefetch 3\n",
+	 "t.scn:2:18: unknown handler key '3'"},
 	{"memory 4k 4\ncontract maybe\n", "t.scn:2:10: unknown contract 'maybe'"},
 	{"memory 4k 4\ncontract keeps now\n", "t.scn:2:16: unexpected 'now'"},
 	{"memory 4k 4\nexpect Lost_Wake\n",

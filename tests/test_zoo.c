@@ -70,7 +70,7 @@ static void test_each_variant_bug_is_found_as_expected(void **state)
 		if (strcmp(v.name, z->expect))
 			fail_msg("%s --handler %s --variant %s: found '%s' (%s), expected '%s'",
 				 z->scenario, z->handler, z->name, v.name, v.text, z->expect);
-		printf("  %-46s %-9s --variant %-22s %s after %ld runs\n", z->scenario,
+		printf("  %-50s %-9s --variant %-27s %s after %ld runs\n", z->scenario,
 		       z->handler, z->name, v.name, at + 1);
 	}
 	assert_true(n >= 14);

@@ -1,0 +1,59 @@
+/* real/replay_hold.h — the rule-25 windows of a trace, held on hardware
+ * for replay --real (docs/KERNEL.md rule 25, docs/DESIGN.md).
+ *
+ * Contract: rr_hold_plan() finds the trace's first window the kernel
+ * closes at once: early (fills between a REMOVE's read and its madvise's
+ * resume, which the simulator failed with EAGAIN) or late (steps between
+ * the resume and the zap). rr_hold_open() opens a CPU hold (real/hold.h)
+ * and sets the turnstile's hooks: from the REMOVE's read the madvise
+ * thread, which runs on the hold CPU only, is kept off it; for an early
+ * window until the trace reaches the resume; for a late one, at the resume
+ * a writer of the mm is started and madvise moved to the other CPUs,
+ * where it lowers mmap_changing and then waits for the mm lock before its
+ * zap (the turnstile takes the resume as done then); guests blocked in a
+ * fault across the window run on the hold CPU too and are kept off it
+ * until the step after the zap (a fill in the window wakes them; they must
+ * retry after the zap, as in the trace). rr_hold_thread() pins or keeps
+ * off the calling thread at its start. rr_hold_note() says what was held
+ * or why a window was not (`window held on hardware` / `window not
+ * reachable on hardware`). Thread-safe where it says so.
+ */
+#ifndef UFFDLAB_REAL_REPLAY_HOLD_H
+#define UFFDLAB_REAL_REPLAY_HOLD_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "real/hold.h"
+#include "real/rts_plan.h"
+#include "real/turnstile.h"
+
+struct rr_hold {
+	const struct rts_plan *p;
+	struct rts *ts;
+	struct real_hold *h;
+	int early, late;
+	size_t read, fill, resume, zap, first, last;
+	int madvise_tid;                       /* -1: no window */
+	size_t lock_step;                      /* a madvise in the late window */
+	unsigned char pin[RTS_MAX_THREADS];    /* threads on the hold CPU */
+	int nguests;
+	size_t at[RTS_MAX_HOOKS];
+	int kind[RTS_MAX_HOOKS], n;
+	int nfired, err;                       /* after the run */
+	double writer_ms;
+	pthread_mutex_t mu;                    /* why */
+	char why[160];                         /* why it cannot be had */
+};
+
+void rr_hold_plan(struct rr_hold *x, const struct rts_plan *p);
+/* Before the run's threads start; the calling thread stays off the hold
+ * CPU until rr_hold_close(). */
+void rr_hold_open(struct rr_hold *x, struct rts *ts);
+/* At a thread's start (any thread; thread-safe). */
+void rr_hold_thread(struct rr_hold *x, int tid, const char *name);
+/* After the run: the note into buf; 1 if a window went unheld. */
+int rr_hold_note(struct rr_hold *x, struct rts *ts, int confirmed, char *buf, size_t n);
+void rr_hold_close(struct rr_hold *x);
+
+#endif
