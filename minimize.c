@@ -375,6 +375,8 @@ static int materialise(const struct min_opts *o, const struct scenario *s, char 
 		return 1;
 	}
 	*w = world_new(*parsed, o->handler, o->bits);
+	if (*w)
+		world_set_kernel(*w, o->kver);
 	return *w ? 0 : -ENOMEM;
 }
 

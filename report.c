@@ -266,6 +266,8 @@ static int write_min_trace(const struct run_id *id, uint64_t bits, const struct 
 		 found->steps, found->switches, found->preempt, r->to.steps, r->to.switches,
 		 r->to.preempt, r->tests);
 	struct world *w = world_new(r->scn, id->handler, bits);
+	if (w)
+		world_set_kernel(w, id->kver);
 	struct recording rec = {0};
 	struct verdict v;
 	int err = w ? run_record(w, &m, r->c, r->n, &rec, &v) : -ENOMEM;
@@ -295,7 +297,7 @@ int report_minimize(struct run_id *id, const char *want, const uint32_t *c, size
 	char comment[700];
 	snprintf(comment, sizeof comment, "shrunk by uffdlab from %s (%s%s%s, %s)", id->scn->path,
 		 id->handler, id->variant[0] ? " --variant " : "", id->variant, want);
-	struct min_opts o = {.handler = id->handler, .bits = bits, .seed = id->seed,
+	struct min_opts o = {.handler = id->handler, .bits = bits, .kver = id->kver, .seed = id->seed,
 			     .max_steps = id->max_steps, .want = want,
 			     .proof_runs = proof_runs, .scn_path = mscn, .comment = comment};
 	struct min_sizes from = {found->steps, found->preempt, found->switches,

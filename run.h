@@ -120,6 +120,7 @@ struct min_opts {
 	const char *scn_path;     /* the shrunk scenario's file (X.min.scn) */
 	const char *comment;      /* its first line */
 	int verbose_parse;        /* say why a candidate does not parse */
+	int kver;                 /* the kernel profile (model/kernel.h), 0 = 6.18 */
 };
 
 struct min_sizes {

@@ -76,6 +76,8 @@ int drive_shrink(const char *path, const char *out_path, uint64_t proof_runs, in
 		fprintf(stderr, "uffdlab: out of memory\n");
 		status = 2;
 	}
+	if (w)
+		world_set_kernel(w, id.kver);
 	if (!status)
 		status = replays(path, w, &id, &t, want, sizeof want, &found);
 	if (!status && report_min_paths(out_path ? out_path : path, !out_path, mtrace, mscn,
