@@ -408,7 +408,13 @@ int real_env_expect_dirt(struct real_env *e, uint64_t page, enum real_dirt want,
 int real_env_expect_state(struct real_env *e, uint64_t page,
 			  enum hpage want, char *why, size_t whylen)
 {
-	enum hpage s = handler_page_view(e->h, page); /* the tracker, as above */
+	/* the tracker, as above; a worker notes a page after its install
+	 * woke the guest, so a state that is due may still be on its way */
+	enum hpage s = handler_page_view(e->h, page);
+	for (int ms = 0; s != want && ms < 500; ms++) {
+		usleep(1000);
+		s = handler_page_view(e->h, page);
+	}
 	if (s == want)
 		return 0;
 	snprintf(why, whylen, "page %llu: tracker says %s, want %s",

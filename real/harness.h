@@ -105,7 +105,8 @@ enum real_dirt {
 const char *real_dirt_name(enum real_dirt d);
 int real_env_expect_dirt(struct real_env *e, uint64_t page, enum real_dirt want,
 			 char *why, size_t whylen);
-/* Expect tracker state (read under the settle write lock). */
+/* Expect tracker state (the unlocked page view), waiting up to 500 ms for
+ * a note that follows the install that woke the guest. */
 int real_env_expect_state(struct real_env *e, uint64_t page,
 			  enum hpage want, char *why, size_t whylen);
 
