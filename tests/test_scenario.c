@@ -190,7 +190,6 @@ static void test_bundled_required_present(void **state)
 
 static void test_bundled_fields(void **state)
 {
-	const struct scn_op *op;
 	int t;
 	(void)state;
 
@@ -224,6 +223,12 @@ static void test_bundled_fields(void **state)
 	assert_int_equal(scn.wp, 1);
 	assert_int_equal(scn.wp_async, 1);
 	assert_int_equal(scn.event_remove, 0);
+}
+
+static void test_bundled_fields_remove(void **state)
+{
+	const struct scn_op *op;
+	(void)state;
 
 	parse_ok("scenarios/remove-multipage.scn");
 	assert_int_equal(scn.pages, 6);
@@ -256,6 +261,11 @@ static void test_bundled_fields(void **state)
 	assert_int_equal(op->a, 1);
 	assert_int_equal(op->b, 2);
 	assert_int_equal(scn.retries, 3);
+}
+
+static void test_bundled_fields_zoo(void **state)
+{
+	(void)state;
 
 	parse_ok("scenarios/source-fail-fatal.scn");
 	assert_int_equal(op_of("c0", 1)->b, 0);
@@ -430,7 +440,6 @@ static void parse_str_ok(const char *text)
 
 static void test_accepts(void **state)
 {
-	char line[2048];
 	(void)state;
 
 	/* defaults */
@@ -449,6 +458,11 @@ static void test_accepts(void **state)
 	assert_int_equal(scn.workers, 2);
 	assert_int_equal(scn.retries, 1);
 	assert_int_equal(scn.threads[0].nops, 0);
+}
+
+static void test_accepts_every_directive(void **state)
+{
+	(void)state;
 
 	/* every directive, any order, hex numbers, CRLF, tabs, comments
 	 * (UTF-8 inside them), 'after' naming a thread declared later */
@@ -490,6 +504,12 @@ static void test_accepts(void **state)
 	assert_int_equal(op_of("b", 4)->kind, SCN_FORK);
 	assert_int_equal(op_of("c", 3)->kind, SCN_PREFETCH);
 	assert_int_equal(op_of("c", 4)->kind, SCN_SOURCE_FAIL);
+}
+
+static void test_accepts_long_line_and_diamond(void **state)
+{
+	char line[2048];
+	(void)state;
 
 	/* 'features none'; a 1024-byte line is still fine */
 	memset(line, 0, sizeof(line));
@@ -1008,11 +1028,15 @@ int main(void)
 		cmocka_unit_test(test_bundled_all_parse),
 		cmocka_unit_test(test_bundled_required_present),
 		cmocka_unit_test(test_bundled_fields),
+		cmocka_unit_test(test_bundled_fields_remove),
+		cmocka_unit_test(test_bundled_fields_zoo),
 		cmocka_unit_test(test_list_sorted_and_grouped),
 		cmocka_unit_test(test_list_filters),
 		cmocka_unit_test(test_hash_fnv1a),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_accepts),
+		cmocka_unit_test(test_accepts_every_directive),
+		cmocka_unit_test(test_accepts_long_line_and_diamond),
 		cmocka_unit_test(test_malformed_table),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_long_line),

@@ -115,12 +115,12 @@ static void write_sample(FILE *fp, const char *violation)
 	assert_int_equal(trace_end(&w, violation), 0);
 }
 
+static void check_sample_read(const char *path);
+
 static void test_round_trip(void **state)
 {
 	struct fixture *f = *state;
-	struct trace t;
-	char err[256];
-	size_t n, pos = 0;
+	size_t n;
 
 	snprintf(f->path, sizeof(f->path), "%s/rt.trace", f->dir);
 	FILE *fp = fopen(f->path, "w");
@@ -151,8 +151,17 @@ static void test_round_trip(void **state)
 
 	assert_int_equal(n, strlen(want));
 	assert_memory_equal(got, want, n);
+	check_sample_read(f->path);
+}
 
-	assert_int_equal(trace_read(f->path, &tsc, &t, err, sizeof(err)), 0);
+/* The sample read back: header keys, choices and typed events as written. */
+static void check_sample_read(const char *path)
+{
+	struct trace t;
+	char err[256];
+	size_t n, pos = 0;
+
+	assert_int_equal(trace_read(path, &tsc, &t, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(t.version, 2);
 	assert_int_equal(t.nkv, 6);
@@ -340,6 +349,14 @@ static void test_writer_errors(void **state)
 	assert_int_equal(trace_writer_open(&w, fp), 0);
 	assert_int_equal(trace_step(&w, 0, -1, "a"), -EINVAL);
 	fclose(fp);
+}
+
+static void test_writer_errors_sink(void **state)
+{
+	(void)state;
+	struct trace_writer w;
+	char buf[8192];
+	FILE *fp;
 
 	/* The sink form keeps its error for trace_end. */
 	fp = fmemopen(buf, sizeof(buf), "w");
@@ -779,6 +796,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_errors, setup,
 						teardown),
+		cmocka_unit_test(test_writer_errors_sink),
 		cmocka_unit_test_setup_teardown(test_sched_trace_replay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_table, setup,

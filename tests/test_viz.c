@@ -1107,12 +1107,12 @@ static void rec_sink(void *ctx, const struct sched_step_info *si)
 	free(line);
 }
 
-static void test_world_run_trace(void **state)
+/* B1's first violating random seed, run again with labels and written
+ * to path as a trace; returns the run's thread count. */
+static int write_first_violation(const char *path, struct verdict *vout)
 {
-	struct fixture *f = *state;
 	static struct scenario scn;
-	char err[512], p[256];
-	const char *path = path_in(f, "world.trace", p, sizeof(p));
+	char err[512];
 
 	if (scn_parse_file("scenarios/zoo/b01-stale-source.scn", &scn, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -1160,7 +1160,17 @@ static void test_world_run_trace(void **state)
 		free((char *)r.s[i].label);
 	free(r.s);
 	world_free(w);
+	*vout = v;
+	return nthreads;
+}
 
+static void test_world_run_trace(void **state)
+{
+	struct fixture *f = *state;
+	char p[256];
+	const char *path = path_in(f, "world.trace", p, sizeof(p));
+	struct verdict v;
+	int nthreads = write_first_violation(path, &v);
 	struct trace t;
 
 	read_ok(path, &t);
