@@ -55,6 +55,11 @@ static void judge(const struct scenario *scn, const char *handler, char *cell, s
 
 /* --kernel: the profile every cell simulates (0 = 6.18). */
 static int run_kver;
+/* The delay bound of the dfs column (--bound). */
+static unsigned run_bound = 2;
+/* --no-shrink: failures are reported as found (shrinking is most of a
+ * campaign's time when many cells fail). */
+static int run_no_shrink;
 
 /* The trace of the last violation cell() found (for the hardware replay). */
 static char last_trace[600];
@@ -75,6 +80,7 @@ static int cell_r(const char *path, const char *handler, const char *variant,
 		.runs = runs,
 		.depth = 3,
 		.out_dir = "out",
+		.no_shrink = run_no_shrink,
 		.quiet = 1,
 		.result = &r,
 		.kver = run_kver,
@@ -102,7 +108,7 @@ static int cell(const char *path, const char *handler, const char *variant,
 	return cell_r(path, handler, variant, st, runs, out, n, t, &r);
 }
 
-/* dfs bound 2: "exhausted N" or the violation found. */
+/* dfs at run_bound: "exhausted N" or the violation found. */
 static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
 		    struct tally *t)
 {
@@ -111,8 +117,9 @@ static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
 		.scenario = path,
 		.handler = handler,
 		.strategy = SCHED_DFS,
-		.bound = 2,
+		.bound = run_bound,
 		.out_dir = "out",
+		.no_shrink = run_no_shrink,
 		.quiet = 1,
 		.result = &r,
 		.kver = run_kver,
@@ -243,7 +250,7 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, unsigned jobs, i
 		if (hs[h]->seed)
 			continue;
 		snprintf(c1, sizeof c1, "%s random+pct", hs[h]->name);
-		snprintf(c2, sizeof c2, "%s dfs bound 2", hs[h]->name);
+		snprintf(c2, sizeof c2, "%s dfs bound %u", hs[h]->name, run_bound);
 		printf(" %-24s %-24s", c1, c2);
 	}
 	printf("\n");
@@ -442,6 +449,14 @@ static int run_args(int argc, char **argv, uint64_t *runs, int *sim_only, unsign
 				fprintf(stderr, "uffdlab: --runs: '%s' is not a positive integer\n", argv[i]);
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--bound") == 0 && i + 1 < argc) {
+			if (scn_parse_u64(argv[++i], &j) || j > 64) {
+				fprintf(stderr, "uffdlab: --bound: '%s' is not between 0 and 64\n", argv[i]);
+				return 2;
+			}
+			run_bound = (unsigned)j;
+		} else if (strcmp(argv[i], "--no-shrink") == 0) {
+			run_no_shrink = 1;
 		} else if (strcmp(argv[i], "--sim-only") == 0) {
 			*sim_only = 1;
 		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {

@@ -443,11 +443,11 @@ static void test_run_exit_status_follows_the_expectations(void **state)
 	char out[1 << 16];
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "rm -rf %s/lib && mkdir -p %s/lib && cp -r scenarios %s/lib/ && "
-			     "cd %s/lib && %s run --runs 100 --sim-only", tmp, tmp, tmp, tmp, bin), 0);
+			     "cd %s/lib && %s run --runs 100 --bound 0 --no-shrink --sim-only", tmp, tmp, tmp, tmp, bin), 0);
 	assert_non_null(strstr(out, "== as expected"));
 	assert_int_equal(run(out, sizeof out, NULL, 0,
 			     "cd %s/lib && sed -i 's/^  remove 0$//' scenarios/zoo/b13-eagain-fatal.scn && "
-			     "! grep -q 'remove 0' scenarios/zoo/b13-eagain-fatal.scn && %s run --runs 100 --sim-only",
+			     "! grep -q 'remove 0' scenarios/zoo/b13-eagain-fatal.scn && %s run --runs 100 --bound 0 --no-shrink --sim-only",
 			     tmp, bin), 1);
 	assert_non_null(strstr(out, "NOT AS EXPECTED"));
 	assert_non_null(strstr(out, "== FAILED: an expectation failed"));
