@@ -1,6 +1,7 @@
 /* The fc-example handler (handler/fc_example.h): Firecracker's example
  * on-demand handler, faithfully including its bugs (docs/HANDLER.md B36). */
 #include "fc_example.h"
+#include "serve_thread.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -218,21 +219,7 @@ static int fcx_init(struct handler *hh, sys_t *sys, const struct handler_config 
 
 static int start_serve(struct fcx *h)
 {
-	const struct sys_ops *o = h->o;
-	assert(!h->serve_thr && h->exit_fds[0] < 0);
-	int err = o->pipe(h->sys, h->exit_fds);
-	if (err) {
-		h->exit_fds[0] = h->exit_fds[1] = -1;
-		return err;
-	}
-	err = o->spawn(h->sys, &h->serve_thr, "serve", serve_main, h);
-	if (err) {
-		o->close(h->sys, h->exit_fds[0]);
-		o->close(h->sys, h->exit_fds[1]);
-		h->exit_fds[0] = h->exit_fds[1] = -1;
-		h->serve_thr = NULL;
-	}
-	return err;
+	return serve_thread_start(h->sys, h->o, &h->serve_thr, h->exit_fds, serve_main, h);
 }
 
 static int fcx_start(struct handler *hh)
@@ -249,21 +236,7 @@ static int fcx_resume(struct handler *hh)
 
 static int stop_serve(struct fcx *h)
 {
-	const struct sys_ops *o = h->o;
-	if (!h->serve_thr)
-		return 0;
-	char b = 0;
-	long w = o->write(h->sys, h->exit_fds[1], &b, 1);
-	if (w < 0 && w != -EAGAIN)
-		return (int)w;
-	int err = o->join(h->sys, h->serve_thr);
-	if (err)
-		return err;
-	h->serve_thr = NULL;
-	o->close(h->sys, h->exit_fds[0]);
-	o->close(h->sys, h->exit_fds[1]);
-	h->exit_fds[0] = h->exit_fds[1] = -1;
-	return 0;
+	return serve_thread_stop(h->sys, h->o, &h->serve_thr, h->exit_fds);
 }
 
 static int fcx_pause(struct handler *hh)

@@ -1,6 +1,7 @@
 /* The wrenn handler (handler/wrenn.h): Wrenn's serve loop, its workers and
  * one page of its Prefetch, warts included (docs/HANDLER.md B35 W1-W3). */
 #include "wrenn.h"
+#include "serve_thread.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -247,21 +248,7 @@ static int wrenn_init(struct handler *hh, sys_t *sys, const struct handler_confi
 
 static int start_serve(struct wrenn *h)
 {
-	const struct sys_ops *o = h->o;
-	assert(!h->serve_thr && h->exit_fds[0] < 0);
-	int err = o->pipe(h->sys, h->exit_fds);
-	if (err) {
-		h->exit_fds[0] = h->exit_fds[1] = -1;
-		return err;
-	}
-	err = o->spawn(h->sys, &h->serve_thr, "serve", serve_main, h);
-	if (err) {
-		o->close(h->sys, h->exit_fds[0]);
-		o->close(h->sys, h->exit_fds[1]);
-		h->exit_fds[0] = h->exit_fds[1] = -1;
-		h->serve_thr = NULL;
-	}
-	return err;
+	return serve_thread_start(h->sys, h->o, &h->serve_thr, h->exit_fds, serve_main, h);
 }
 
 /* Start + handle(): the handshake hands Wrenn its own fd of the uffd;
@@ -296,22 +283,10 @@ static int wrenn_resume(struct handler *hh)
 /* Stop's "write a byte to the exit pipe, <-doneCh". */
 static int stop_serve(struct wrenn *h)
 {
-	const struct sys_ops *o = h->o;
-	if (!h->serve_thr)
-		return 0;
-	char b = 0;
-	long w = o->write(h->sys, h->exit_fds[1], &b, 1);
-	if (w < 0 && w != -EAGAIN) /* a full pipe already says "exit" */
-		return (int)w;
-	int err = o->join(h->sys, h->serve_thr);
-	if (err)
-		return err;
-	h->serve_thr = NULL;
-	o->close(h->sys, h->exit_fds[0]);
-	o->close(h->sys, h->exit_fds[1]);
-	h->exit_fds[0] = h->exit_fds[1] = -1;
-	assert(h->inflight == 0 && !h->live);
-	return 0;
+	int err = serve_thread_stop(h->sys, h->o, &h->serve_thr, h->exit_fds);
+	if (!err)
+		assert(h->inflight == 0 && !h->live);
+	return err;
 }
 
 static int wrenn_pause(struct handler *hh)
