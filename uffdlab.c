@@ -43,6 +43,18 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* The one positional argument a command takes: an unknown option or a
+ * second argument is a usage error. */
+static int positional(const char *f, const char **slot)
+{
+	if (f[0] == '-')
+		return usage_error("unknown or incomplete option '%s'", f);
+	if (*slot)
+		return usage_error("unexpected argument '%s'", f);
+	*slot = f;
+	return 0;
+}
+
 /* Decimal or 0x hex digits only, as the scenario language: no sign, no
  * space, no octal (strtoull alone takes " -1" as 2^64-1 and 040 as 32). */
 static int num_arg(const char *flag, const char *s, uint64_t *out)
@@ -208,12 +220,8 @@ static int cmd_explore(int argc, char **argv)
 			a.reduce = f[2] == 'r' ? 1 : -1;
 			given |= STRATEGY_OPT_BOUND; /* dfs only */
 		}
-		else if (f[0] == '-')
-			return usage_error("unknown or incomplete option '%s'", f);
-		else if (!a.scenario)
-			a.scenario = f;
-		else
-			return usage_error("unexpected argument '%s'", f);
+		else if (positional(f, &a.scenario))
+			return 2;
 	}
 	if (!a.scenario)
 		return usage_error("%s", "explore needs a SCENARIO file");
@@ -319,12 +327,8 @@ static int cmd_replay(int argc, char **argv)
 		}
 		else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
-		else if (argv[i][0] == '-')
-			return usage_error("unknown or incomplete option '%s'", argv[i]);
-		else if (!trace)
-			trace = argv[i];
-		else
-			return usage_error("unexpected argument '%s'", argv[i]);
+		else if (positional(argv[i], &trace))
+			return 2;
 	}
 	if (!trace)
 		return usage_error("%s", "replay needs a TRACE file");
@@ -365,12 +369,8 @@ static int cmd_shrink(int argc, char **argv)
 			i++;
 		} else if (strcmp(f, "--json") == 0) {
 			json = 1;
-		} else if (f[0] == '-') {
-			return usage_error("unknown or incomplete option '%s'", f);
-		} else if (!trace) {
-			trace = f;
-		} else {
-			return usage_error("unexpected argument '%s'", f);
+		} else if (positional(f, &trace)) {
+			return 2;
 		}
 	}
 	if (!trace)
@@ -451,12 +451,8 @@ static int cmd_real(int argc, char **argv)
 			if (!iterations)
 				return usage_error("%s must be at least 1", f);
 			i++;
-		} else if (f[0] == '-') {
-			return usage_error("unknown or incomplete option '%s'", f);
-		} else if (!path) {
-			path = f;
-		} else {
-			return usage_error("unexpected argument '%s'", f);
+		} else if (positional(f, &path)) {
+			return 2;
 		}
 	}
 	if (!path)
@@ -514,12 +510,8 @@ static int cmd_viz(int argc, char **argv)
 			else
 				o.tail = n;
 			i++;
-		} else if (f[0] == '-') {
-			return usage_error("unknown or incomplete option '%s'", f);
-		} else if (!trace) {
-			trace = f;
-		} else {
-			return usage_error("unexpected argument '%s'", f);
+		} else if (positional(f, &trace)) {
+			return 2;
 		}
 	}
 	if (!trace)
