@@ -39,6 +39,8 @@
 #define MODEL_SEEDS 3
 #define RACE_MODEL_SEEDS 200
 #define RACE_REAL_ROUNDS 300
+#define FILL_MODEL_SEEDS 100
+#define FILL_REAL_ROUNDS 60
 
 static double now_ms(void)
 {
@@ -674,6 +676,22 @@ static const char *const x_proc[] = {
 	NULL,
 };
 
+/* rule 39 with EVENT_FORK (probed on 6.18.44) */
+static const char *const x_fork[] = {
+	"unread: h0 blocked",
+	NULL,
+};
+
+/* rule 39 without EVENT_FORK */
+static const char *const x_fork_plain[] = {
+	NULL,
+};
+
+/* rule 44 (probed on 6.18.44) */
+static const char *const x_exit[] = {
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -709,6 +727,9 @@ static const struct ctest tests[] = {
 	{"vma_merge", x_vma_merge, NULL},
 	{"remap", x_remap, NULL},
 	{"proc", x_proc, NULL},
+	{"fork", x_fork, NULL},
+	{"fork_plain", x_fork_plain, NULL},
+	{"exit", x_exit, NULL},
 };
 
 /* ------------------------------------------------------------------ */
@@ -785,6 +806,129 @@ static void test_remove_race(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* rule 16: a race, judged by the set of outcomes per kernel profile   */
+
+struct oset {
+	int n;
+	char s[16][CLOG_LINE];
+	int count[16];
+};
+
+/* The log's outcome (after C_OUTCOME_PREFIX), or NULL. */
+static const char *outcome_of(const struct clog *l)
+{
+	size_t n = strlen(C_OUTCOME_PREFIX);
+
+	for (int i = l->n - 1; i >= 0; i--)
+		if (strncmp(l->line[i], C_OUTCOME_PREFIX, n) == 0)
+			return l->line[i] + n;
+	return NULL;
+}
+
+static int oset_find(const struct oset *o, const char *s)
+{
+	for (int i = 0; i < o->n; i++)
+		if (strcmp(o->s[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static void oset_add(struct oset *o, const char *s)
+{
+	int i = oset_find(o, s);
+
+	if (i < 0) {
+		if (o->n == 16)
+			fail_msg("more than 16 different outcomes: %s", s);
+		i = o->n++;
+		snprintf(o->s[i], sizeof o->s[i], "%s", s);
+	}
+	o->count[i]++;
+}
+
+static void oset_print(const char *who, const struct oset *o)
+{
+	printf("fill_remove: %s:", who);
+	for (int i = 0; i < o->n; i++)
+		printf(" {%s} x%d", o->s[i], o->count[i]);
+	printf("\n");
+}
+
+/* One round's outcome, on the model (profile kver) or on hardware. */
+static const char *fill_round(int model, uint64_t seed, int kver, struct clog *l)
+{
+	clog_init(l);
+	int rc = model ? conform_model_run_kver(&conform_probe_fill_remove, seed,
+						kver, l) :
+			 conform_real_run(&conform_probe_fill_remove, l);
+	const char *o = outcome_of(l);
+
+	if (rc || clog_has_error(l) || !o) {
+		print_log(model ? "model" : "real", l);
+		fail_msg("fill_remove on %s: run %d, no outcome", model ? "model" : "real", rc);
+	}
+	return o;
+}
+
+/* 1 if the outcome shows pages filled while the REMOVE was queued: the two
+ * looks at the queued REMOVE disagree, or saw part of the range. */
+static int filled_while_queued(const char *o)
+{
+	int a, b;
+
+	if (sscanf(o, "pending=%d,%d", &a, &b) != 2)
+		fail_msg("fill_remove: bad outcome %s", o);
+	return a != b || (a != 0 && a != C_FILL_REMOVE_PAGES);
+}
+
+/* docs/KERNEL.md rule 16: on 6.18 a fill is atomic with respect to a REMOVE
+ * being queued. The 6.18 profile's outcomes must all show it, the 6.1
+ * profile must reach one that does not (the probe tells the releases
+ * apart), and every hardware outcome must be one of the 6.18 profile's. */
+static void test_fill_remove(void **state)
+{
+	(void)state;
+	struct clog *l = new_log();
+	struct oset m18 = {0}, m61 = {0}, real = {0};
+	double t0 = now_ms();
+
+	for (uint64_t seed = 1; seed <= FILL_MODEL_SEEDS; seed++) {
+		oset_add(&m18, fill_round(1, seed, 618, l));
+		oset_add(&m61, fill_round(1, seed, 601, l));
+	}
+	double t1 = now_ms();
+
+	printf("fill_remove: model, %d seeds per profile (%.1f ms)\n", FILL_MODEL_SEEDS,
+	       t1 - t0);
+	oset_print("model 6.18", &m18);
+	oset_print("model 6.1", &m61);
+	int wider = 0;
+
+	for (int i = 0; i < m18.n; i++)
+		if (filled_while_queued(m18.s[i]))
+			fail_msg("fill_remove: the 6.18 profile filled while the REMOVE was queued: %s",
+				 m18.s[i]);
+	for (int i = 0; i < m61.n; i++)
+		wider += oset_find(&m18, m61.s[i]) < 0;
+	if (!wider)
+		fail_msg("fill_remove: the 6.1 profile reached nothing the 6.18 one did not");
+	if (!rt_require(4096)) {
+		free(l);
+		skip();
+		return;
+	}
+	for (int i = 0; i < FILL_REAL_ROUNDS; i++)
+		oset_add(&real, fill_round(0, 0, 0, l));
+	oset_print("real", &real);
+	printf("fill_remove: real, %d rounds (%.1f ms)\n", FILL_REAL_ROUNDS, now_ms() - t1);
+	for (int i = 0; i < real.n; i++)
+		if (oset_find(&m18, real.s[i]) < 0)
+			fail_msg("fill_remove: hardware outcome {%s} is not one of the 6.18 profile's",
+				 real.s[i]);
+	free(l);
+}
+
+/* ------------------------------------------------------------------ */
 
 /* The coverage table: docs/KERNEL.md rule x probe x verdict, on the model
  * (its default profile) and the running kernel. README.md carries it. */
@@ -808,6 +952,7 @@ static void test_table(void **state)
 		bad += strcmp(v, "agree") && strcmp(v, "model only");
 	}
 	printf("| 25 | remove_race | 4K | outcome sets (test_remove_race) |\n");
+	printf("| 16 | fill_remove | 4K | outcome sets per profile (test_fill_remove) |\n");
 	assert_int_equal(bad, 0);
 }
 
@@ -822,6 +967,8 @@ int main(void)
 		n++;
 	}
 	t[n++] = (struct CMUnitTest){"remove_race", test_remove_race, rt_setup,
+				     rt_teardown, NULL};
+	t[n++] = (struct CMUnitTest){"fill_remove", test_fill_remove, rt_setup,
 				     rt_teardown, NULL};
 	t[n++] = (struct CMUnitTest){"table", test_table, NULL, NULL, NULL};
 	return _cmocka_run_group_tests("conformance", t, n, NULL, NULL);
