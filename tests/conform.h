@@ -127,6 +127,9 @@ struct cres {
 	uint32_t ptid;         /* the thread's id as PAGEFAULT's ptid shows it */
 	int64_t field;         /* COP_COPY: the output field `copy` */
 	int forked;            /* COP_FORK: fork has returned in the parent */
+	uint64_t t_enter, t_leave; /* real: CLOCK_MONOTONIC ns around the
+				* op's system call (rule 16's probe shows
+				* that the race was run); model: 0 */
 };
 
 struct cview {
@@ -218,7 +221,7 @@ extern const struct cprobe conform_probe_remove_race;
  * the COPY returned (still queued), the COPY's result and pages copied,
  * pages present after the zap. */
 extern const struct cprobe conform_probe_fill_remove;
-#define C_FILL_REMOVE_PAGES 512
+#define C_FILL_REMOVE_PAGES 2048
 #define C_OUTCOME_PREFIX "outcome: "
 
 /* Both runners log every failure of the machinery (open() included) as

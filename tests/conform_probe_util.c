@@ -20,6 +20,7 @@ const char *p_err(int rc, char *buf, int n)
 		{EBADF, "EBADF"}, {ETIMEDOUT, "ETIMEDOUT"}, {EINTR, "EINTR"},
 		{ENOSPC, "ENOSPC"}, {EBUSY, "EBUSY"}, {EPERM, "EPERM"},
 		{ENOSYS, "ENOSYS"}, {ENOTTY, "ENOTTY"}, {EIO, "EIO"},
+		{ESRCH, "ESRCH"}, {EPIPE, "EPIPE"}, {EOPNOTSUPP, "EOPNOTSUPP"},
 	};
 
 	if (rc >= 0) {

@@ -71,7 +71,14 @@ void cprobe_fill_remove(struct cenv *e, struct clog *L)
 	p_state(c, "zapped", hm);
 	int f = count_present(c, n, &odd[2]);
 
+	struct cres mr;
+
 	e->ops->result(e, hc, &cr);
+	e->ops->result(e, hm, &mr);
+	/* real only: madvise entered while the COPY ran (the race was run) */
+	if (cr.t_leave)
+		clog_add(L, "overlap: %d", mr.t_enter > cr.t_enter &&
+			 mr.t_enter < cr.t_leave);
 	if (!cr.done || odd[0] || odd[1] || odd[2]) {
 		clog_add(L, "ERROR copy done=%d, pages not snap(1): %d %d %d",
 			 cr.done, odd[0], odd[1], odd[2]);

@@ -73,6 +73,7 @@ struct rop {
 	int rc;
 	int64_t field;
 	struct cc seen;
+	uint64_t t_enter, t_leave;
 };
 
 struct rcenv {
@@ -101,6 +102,14 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* What a page's first word says it is. */
@@ -531,6 +540,7 @@ static void *op_main(void *arg)
 	void *a = (void *)(uintptr_t)(rg->base + o->op.off);
 
 	__atomic_store_n(&o->tid, (int)gettid(), __ATOMIC_SEQ_CST);
+	o->t_enter = now_ns();
 	switch (o->op.kind) {
 	case COP_COPY:
 		o->rc = e->sys->ops->uffd_copy(e->sys, e->uffd, rg->base + o->op.off,
@@ -558,6 +568,7 @@ static void *op_main(void *arg)
 	default:
 		o->rc = -EINVAL;
 	}
+	o->t_leave = now_ns();
 	__atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -623,6 +634,8 @@ static void r_result(struct cenv *e, int h, struct cres *out)
 	if (out->done) {
 		out->rc = o->rc;
 		out->field = o->field;
+		out->t_enter = o->t_enter;
+		out->t_leave = o->t_leave;
 		if ((o->op.kind == COP_READ || o->op.kind == COP_KREAD ||
 		     o->op.kind == COP_FORK) && o->rc == 0)
 			out->seen = o->seen;

@@ -678,17 +678,38 @@ static const char *const x_proc[] = {
 
 /* rule 39 with EVENT_FORK (probed on 6.18.44) */
 static const char *const x_fork[] = {
-	"unread: h0 blocked",
+	"unread: h0 blocked",                  /* fork waits for the read */
+	"read:  FORK ufd",
+	"child faults: h0 forked",             /* the read let fork return */
+	"parent uffd: read(8) -> EAGAIN",      /* the child's fault is not here */
+	"child uffd:  PF p1 flags=0",          /* but on the FORK's uffd */
+	"served: h0 done rc=0 seen=snap(1)",
+	"second fork: h1 blocked",
+	"present page: h1 done rc=0 seen=snap(0)", /* present pages are copied */
 	NULL,
 };
 
-/* rule 39 without EVENT_FORK */
+/* rule 39 without EVENT_FORK (probed on 6.18.44) */
 static const char *const x_fork_plain[] = {
+	"missing page: h0 done rc=0 seen=zero", /* the child is unregistered */
+	"nothing queued: read(8) -> EAGAIN",
+	"present page: h1 done rc=0 seen=snap(0)",
+	"parent still registered: COPY p1 len=4096 src=snap(1) mode=0x0 -> 0 copied=4096",
 	NULL,
 };
 
 /* rule 44 (probed on 6.18.44) */
 static const char *const x_exit[] = {
+	"alive: COPY p0 len=4096 src=snap(0) mode=0x0 -> 0 copied=4096",
+	"exit: h0 done rc=0",
+	"exited: COPY p1 len=4096 src=snap(1) mode=0x0 -> ESRCH copied=-ESRCH",
+	"exited: ZEROPAGE p2 len=4096 mode=0x0 -> ESRCH zeroed=-ESRCH",
+	"exited: WRITEPROTECT p0 len=4096 mode=0x1 -> ESRCH",
+	"misaligned: COPY p0+0x8 len=4096 src=snap(1) mode=0x0 -> EINVAL copied=-EINVAL",
+	"odd length: ZEROPAGE p3 len=100 mode=0x0 -> EINVAL zeroed=-EINVAL",
+	"exited: WAKE p1 len=4096 -> 0",
+	"exited: poll -> 0 revents=0x0",
+	"exited: read(8) -> EAGAIN",
 	NULL,
 };
 
@@ -917,10 +938,16 @@ static void test_fill_remove(void **state)
 		skip();
 		return;
 	}
-	for (int i = 0; i < FILL_REAL_ROUNDS; i++)
+	int overlap = 0;
+
+	for (int i = 0; i < FILL_REAL_ROUNDS; i++) {
 		oset_add(&real, fill_round(0, 0, 0, l));
+		for (int j = 0; j < l->n; j++)
+			overlap += strcmp(l->line[j], "overlap: 1") == 0;
+	}
 	oset_print("real", &real);
-	printf("fill_remove: real, %d rounds (%.1f ms)\n", FILL_REAL_ROUNDS, now_ms() - t1);
+	printf("fill_remove: real, %d rounds (%.1f ms), madvise entered during the COPY in %d\n",
+	       FILL_REAL_ROUNDS, now_ms() - t1, overlap);
 	for (int i = 0; i < real.n; i++)
 		if (oset_find(&m18, real.s[i]) < 0)
 			fail_msg("fill_remove: hardware outcome {%s} is not one of the 6.18 profile's",
