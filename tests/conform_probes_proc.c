@@ -165,7 +165,8 @@ void cprobe_fork_plain(struct cenv *e, struct clog *L)
 	p_copy(c, "parent still registered", 1, 1, cc_snap(1), 0);
 }
 
-/* Rule 44: after the process that owns the memory exits, COPY, ZEROPAGE
+/* Rule 44: the exit ends a thread's wait in a fault and drops its
+ * unread message; after it COPY, ZEROPAGE
  * and WRITEPROTECT get ESRCH (after validation: a misaligned range is
  * still EINVAL); read, poll and WAKE work; nothing was queued. Rule 13's
  * EAGAIN would come first, but it cannot be seen here: exit ends the
@@ -177,10 +178,16 @@ void cprobe_exit(struct cenv *e, struct clog *L)
 	if (p_open_proc(c, 4, 0, 1))
 		return;
 	p_copy(c, "alive", 0, 1, cc_snap(0), 0);
+	int r = p_read(c, 1);
+
+	p_settle(c);
+	p_state(c, "alive", r);
+	p_poll(c, "alive");
 	int h = p_exit(c);
 
 	p_settle(c);
 	p_state(c, "exit", h);
+	p_state(c, "exit", r);
 	p_copy(c, "exited", 1, 1, cc_snap(1), 0);
 	p_zero(c, "exited", 2, 1, 0);
 	p_wp(c, "exited", 0, 1, WP_ON);

@@ -292,8 +292,8 @@ static int access_page(struct rop *o)
 
 /* One message on the helper's socket (SOCK_SEQPACKET: one send, one
  * message). 'O' open result (+ the uffd), 'F' fork page a, 'f' forked
- * (a = the child's pid or -errno), 'R' the child's read (a, b = cc), 'X'
- * exit. */
+ * (a = the child's pid or -errno), 'R' a read's result (a, b = cc), 'T'
+ * read page a on a new thread, 't' its tid, 'X' exit. */
 struct pmsg {
 	int kind;
 	int rc;
@@ -364,6 +364,41 @@ static void __attribute__((noreturn)) kid_main(int sock, struct real_region *rg,
 	_exit(0);
 }
 
+struct hread {
+	int sock;
+	struct real_region *rg;
+	int page;
+};
+
+/* A thread of the helper that reads a page (rule 44: it may still wait
+ * in the fault when the process exits). */
+static void *hread_main(void *arg)
+{
+	struct hread *h = arg;
+	struct pmsg m = {.kind = 't', .a = (int)gettid()};
+
+	if (psend(h->sock, &m, -1))
+		return NULL;
+	struct cc c = classify(h->rg, h->page);
+
+	m = (struct pmsg){.kind = 'R', .a = (int)c.kind, .b = c.arg};
+	psend(h->sock, &m, -1);
+	return NULL;
+}
+
+/* 'T': the helper is no longer single-threaded after this: only the exit
+ * probe, which never forks, asks for it. */
+static int helper_thread(int sock, struct real_region *rg, int page)
+{
+	static struct hread h;
+	pthread_t th;
+
+	h = (struct hread){sock, rg, page};
+	int err = pthread_create(&th, NULL, hread_main, &h);
+
+	return err ? -err : pthread_detach(th) ? -EINVAL : 0;
+}
+
 /* The helper: a single-threaded process (a fork of the test process
  * between probes) that makes the region, passes its uffd, then forks or
  * exits on command. It keeps its own reference to the uffd, as a VMM
@@ -384,7 +419,15 @@ static void __attribute__((noreturn)) helper_main(int sock, const struct cmem *m
 	if (psend(sock, &m, m.rc ? -1 : rg->uffd) || m.rc)
 		_exit(0);
 	for (;;) {
-		if (precv(sock, &m, NULL) || m.kind != 'F')
+		if (!precv(sock, &m, NULL) && m.kind == 'T') {
+			int err = helper_thread(sock, rg, m.a);
+
+			m = (struct pmsg){.kind = 't', .a = err};
+			if (err && psend(sock, &m, -1))
+				_exit(0);
+			continue;
+		}
+		if (m.kind != 'F')
 			_exit(0); /* 'X', or the test process is gone */
 		pid_t pid = fork();
 
@@ -488,6 +531,27 @@ static int proc_fork(struct rop *o)
 	return 0;
 }
 
+/* COP_READ on proc memory: a thread of the helper reads. If the helper
+ * exits before the access returned, the access is reported as the model
+ * reports one a fatal signal ended (-EINTR). */
+static int proc_read(struct rop *o)
+{
+	struct rcenv *r = o->r;
+	struct pmsg m = {.kind = 'T', .a = o->op.page};
+
+	if (psend(r->sock, &m, -1) || precv(r->sock, &m, NULL) || m.kind != 't')
+		return -EPIPE;
+	if (m.a <= 0)
+		return m.a ? m.a : -EPROTO;
+	__atomic_store_n(&o->tid, m.a, __ATOMIC_SEQ_CST);
+	if (precv(r->sock, &m, NULL))
+		return -EINTR;
+	if (m.kind != 'R')
+		return -EPROTO;
+	o->seen = (struct cc){(enum cc_kind)m.a, m.b};
+	return 0;
+}
+
 /* COP_EXIT: the helper exits; waited for without reaping it, so that its
  * pid stays its own until the teardown. */
 static int proc_exit(struct rop *o)
@@ -532,6 +596,7 @@ static void *op_main(void *arg)
 	if (o->r->proc) {
 		/* r_start published the helper's tid */
 		o->rc = o->op.kind == COP_FORK ? proc_fork(o) :
+			o->op.kind == COP_READ ? proc_read(o) :
 			o->op.kind == COP_EXIT ? proc_exit(o) : -EOPNOTSUPP;
 		__atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
 		return NULL;
@@ -585,13 +650,16 @@ static int r_start(struct cenv *e, const struct cop *op)
 	     op->kind == COP_KREAD || op->kind == COP_FORK) &&
 	    (op->page < 0 || op->page >= e->pages))
 		return -EINVAL;
-	int proc_op = op->kind == COP_FORK || op->kind == COP_EXIT;
+	int proc_op = op->kind == COP_FORK || op->kind == COP_EXIT ||
+		      (r->proc && op->kind == COP_READ);
 
 	if (proc_op != r->proc)
 		return -EOPNOTSUPP;
-	/* one helper command at a time: they share its socket */
-	for (int h = 0; proc_op && h < r->nops; h++)
-		if (!__atomic_load_n(&r->ops[h].done, __ATOMIC_ACQUIRE))
+	/* one op at a time waits for the helper's replies on its socket
+	 * (COP_EXIT waits for the process instead) */
+	for (int h = 0; proc_op && op->kind != COP_EXIT && h < r->nops; h++)
+		if (!__atomic_load_n(&r->ops[h].done, __ATOMIC_ACQUIRE) &&
+		    r->ops[h].op.kind != COP_EXIT)
 			return -EBUSY;
 	if (op->kind == COP_WRITE && (op->value < 1 || op->value > 255))
 		return -EINVAL;

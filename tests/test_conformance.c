@@ -701,7 +701,10 @@ static const char *const x_fork_plain[] = {
 /* rule 44 (probed on 6.18.44) */
 static const char *const x_exit[] = {
 	"alive: COPY p0 len=4096 src=snap(0) mode=0x0 -> 0 copied=4096",
-	"exit: h0 done rc=0",
+	"alive: h0 blocked",                   /* a thread waits in a fault */
+	"alive: poll -> 1 revents=0x1",        /* its message is queued */
+	"exit: h1 done rc=0",
+	"exit: h0 done rc=EINTR",              /* the exit ended its wait */
 	"exited: COPY p1 len=4096 src=snap(1) mode=0x0 -> ESRCH copied=-ESRCH",
 	"exited: ZEROPAGE p2 len=4096 mode=0x0 -> ESRCH zeroed=-ESRCH",
 	"exited: WRITEPROTECT p0 len=4096 mode=0x1 -> ESRCH",
@@ -709,7 +712,7 @@ static const char *const x_exit[] = {
 	"odd length: ZEROPAGE p3 len=100 mode=0x0 -> EINVAL zeroed=-EINVAL",
 	"exited: WAKE p1 len=4096 -> 0",
 	"exited: poll -> 0 revents=0x0",
-	"exited: read(8) -> EAGAIN",
+	"exited: read(8) -> EAGAIN",           /* and dropped its message */
 	NULL,
 };
 
