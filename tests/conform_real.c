@@ -22,6 +22,16 @@
  * SIGUSR2, whose handler does nothing: it only ends a fault wait. The
  * dispositions are process-wide (a signal handler has no context
  * argument); conform_real_run installs them and restores the old ones.
+ *
+ * Memory of a process of its own (struct cmem.proc, rules 39 and 44) lives
+ * in a helper: a fork of the test process made by open() while no
+ * operation thread runs, which creates the region and the uffd, passes the
+ * uffd back over SCM_RIGHTS and then forks, reads on a thread, or exits on
+ * command (one message per command on a SOCK_SEQPACKET socket). Its ops'
+ * "thread" for settle() is the remote thread they wait on, seen through
+ * /proc/TID/task/TID. Teardown kills what is left of it by pid: the helper
+ * reaps none of its children and only the teardown reaps the helper, so
+ * no pid can have been reused.
  */
 #include "tests/conform.h"
 
