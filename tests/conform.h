@@ -106,7 +106,8 @@ enum cop_kind {
 				* page `page`, classifies it and exits; done
 				* when both fork and the child's read have
 				* returned (rule 39) */
-	COP_EXIT,              /* proc: the process exits (rule 44) */
+	COP_EXIT,              /* proc: the process exits (rule 44; real: it
+				* is killed, SIGKILL) */
 };
 
 struct cop {

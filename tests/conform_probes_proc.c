@@ -165,8 +165,9 @@ void cprobe_fork_plain(struct cenv *e, struct clog *L)
 	p_copy(c, "parent still registered", 1, 1, cc_snap(1), 0);
 }
 
-/* Rule 44: the exit ends a thread's wait in a fault and drops its
- * unread message; after it COPY, ZEROPAGE
+/* Rule 44: the process's exit (real: its death by SIGKILL, the same
+ * do_exit) ends a thread's wait in a fault and drops its unread message;
+ * after it COPY, ZEROPAGE
  * and WRITEPROTECT get ESRCH (after validation: a misaligned range is
  * still EINVAL); read, poll and WAKE work; nothing was queued. Rule 13's
  * EAGAIN would come first, but it cannot be seen here: exit ends the

@@ -26,8 +26,8 @@
  * Memory of a process of its own (struct cmem.proc, rules 39 and 44) lives
  * in a helper: a fork of the test process made by open() while no
  * operation thread runs, which creates the region and the uffd, passes the
- * uffd back over SCM_RIGHTS and then forks, reads on a thread, or exits on
- * command (one message per command on a SOCK_SEQPACKET socket). Its ops'
+ * uffd back over SCM_RIGHTS and then forks or reads on command, and is
+ * killed for COP_EXIT (one message per command on a SOCK_SEQPACKET socket). Its ops'
  * "thread" for settle() is the remote thread they wait on, seen through
  * /proc/TID/task/TID. Teardown kills what is left of it by pid: the helper
  * reaps none of its children and only the teardown reaps the helper, so
@@ -303,7 +303,7 @@ static int access_page(struct rop *o)
 /* One message on the helper's socket (SOCK_SEQPACKET: one send, one
  * message). 'O' open result (+ the uffd), 'F' fork page a, 'f' forked
  * (a = the child's pid or -errno), 'R' a read's result (a, b = cc), 'T'
- * read page a on a new thread, 't' its tid, 'X' exit. */
+ * read page a, 't' the reading thread's tid. */
 struct pmsg {
 	int kind;
 	int rc;
@@ -374,39 +374,20 @@ static void __attribute__((noreturn)) kid_main(int sock, struct real_region *rg,
 	_exit(0);
 }
 
-struct hread {
-	int sock;
-	struct real_region *rg;
-	int page;
-};
-
-/* A thread of the helper that reads a page (rule 44: it may still wait
- * in the fault when the process exits). */
-static void *hread_main(void *arg)
+/* 'T': the helper's only thread reads a page (rule 44: it may still
+ * wait in the fault when the process dies); no thread is created, as
+ * TSan forbids one in the child of a fork of a multi-threaded process. */
+static void helper_read(int sock, struct real_region *rg, int page)
 {
-	struct hread *h = arg;
-	struct pmsg m = {.kind = 't', .a = (int)gettid()};
+	struct pmsg m = {.kind = 't', .a = (int)getpid()};
 
-	if (psend(h->sock, &m, -1))
-		return NULL;
-	struct cc c = classify(h->rg, h->page);
+	if (psend(sock, &m, -1))
+		_exit(0);
+	struct cc c = classify(rg, page);
 
 	m = (struct pmsg){.kind = 'R', .a = (int)c.kind, .b = c.arg};
-	psend(h->sock, &m, -1);
-	return NULL;
-}
-
-/* 'T': the helper is no longer single-threaded after this: only the exit
- * probe, which never forks, asks for it. */
-static int helper_thread(int sock, struct real_region *rg, int page)
-{
-	static struct hread h;
-	pthread_t th;
-
-	h = (struct hread){sock, rg, page};
-	int err = pthread_create(&th, NULL, hread_main, &h);
-
-	return err ? -err : pthread_detach(th) ? -EINVAL : 0;
+	if (psend(sock, &m, -1))
+		_exit(0);
 }
 
 /* The helper: a single-threaded process (a fork of the test process
@@ -429,16 +410,14 @@ static void __attribute__((noreturn)) helper_main(int sock, const struct cmem *m
 	if (psend(sock, &m, m.rc ? -1 : rg->uffd) || m.rc)
 		_exit(0);
 	for (;;) {
-		if (!precv(sock, &m, NULL) && m.kind == 'T') {
-			int err = helper_thread(sock, rg, m.a);
-
-			m = (struct pmsg){.kind = 't', .a = err};
-			if (err && psend(sock, &m, -1))
-				_exit(0);
+		if (precv(sock, &m, NULL))
+			_exit(0); /* the test process is gone */
+		if (m.kind == 'T') {
+			helper_read(sock, rg, m.a);
 			continue;
 		}
 		if (m.kind != 'F')
-			_exit(0); /* 'X', or the test process is gone */
+			_exit(0);
 		pid_t pid = fork();
 
 		if (pid == 0)
@@ -541,9 +520,9 @@ static int proc_fork(struct rop *o)
 	return 0;
 }
 
-/* COP_READ on proc memory: a thread of the helper reads. If the helper
- * exits before the access returned, the access is reported as the model
- * reports one a fatal signal ended (-EINTR). */
+/* COP_READ on proc memory: the helper reads. If it dies before the
+ * access returned, the access is reported as the model reports one a
+ * fatal signal ended (-EINTR). */
 static int proc_read(struct rop *o)
 {
 	struct rcenv *r = o->r;
@@ -562,21 +541,22 @@ static int proc_read(struct rop *o)
 	return 0;
 }
 
-/* COP_EXIT: the helper exits; waited for without reaping it, so that its
+/* COP_EXIT: the helper process dies of SIGKILL, which works while its
+ * thread waits in a fault, and takes the path an exit_group takes
+ * (do_exit, exit_mm: rule 44). Waited for without reaping it, so that its
  * pid stays its own until the teardown. */
 static int proc_exit(struct rop *o)
 {
 	struct rcenv *r = o->r;
-	struct pmsg m = {.kind = 'X'};
 	siginfo_t si;
 
-	if (psend(r->sock, &m, -1))
-		return -EPIPE;
+	if (kill(r->helper, SIGKILL))
+		return -errno;
 	memset(&si, 0, sizeof si);
 	while (waitid(P_PID, (id_t)r->helper, &si, WEXITED | WNOWAIT))
 		if (errno != EINTR)
 			return -errno;
-	return si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -ECHILD;
+	return si.si_code == CLD_KILLED && si.si_status == SIGKILL ? 0 : -ECHILD;
 }
 
 /* Teardown's first step: the children still reading, then the helper
@@ -604,7 +584,10 @@ static void *op_main(void *arg)
 	struct cenv *e = &o->r->e;
 
 	if (o->r->proc) {
-		/* r_start published the helper's tid */
+		/* r_start published the helper's tid, which is what a fork or
+		 * read waits on; an exit waits here, in waitid */
+		if (o->op.kind == COP_EXIT)
+			__atomic_store_n(&o->tid, (int)gettid(), __ATOMIC_SEQ_CST);
 		o->rc = o->op.kind == COP_FORK ? proc_fork(o) :
 			o->op.kind == COP_READ ? proc_read(o) :
 			o->op.kind == COP_EXIT ? proc_exit(o) : -EOPNOTSUPP;
@@ -678,7 +661,7 @@ static int r_start(struct cenv *e, const struct cop *op)
 	memset(o, 0, sizeof(*o));
 	o->r = r;
 	o->op = *op;
-	if (proc_op)
+	if (proc_op && op->kind != COP_EXIT)
 		o->tid = (int)r->helper; /* single-threaded: its tid is its pid */
 	int err = pthread_create(&o->th, NULL, op_main, o);
 
