@@ -89,7 +89,8 @@ struct cmem {
 				* test process that created the uffd and
 				* passed it over SCM_RIGHTS; model: mm 0),
 				* so that it can fork and exit; only
-				* COP_FORK, COP_EXIT and the uffd ops then */
+				* COP_READ, COP_FORK, COP_EXIT and the
+				* uffd ops then */
 };
 
 enum cop_kind {
