@@ -391,7 +391,7 @@ static void helper_read(int sock, struct real_region *rg, int page)
 }
 
 /* The helper: a single-threaded process (a fork of the test process
- * between probes) that makes the region, passes its uffd, then forks or
+ * made by open(), before any operation thread) that makes the region, passes its uffd, then forks or
  * exits on command. It keeps its own reference to the uffd, as a VMM
  * does; _exit, never exit: no atexit handler of the test process runs. */
 static void __attribute__((noreturn)) helper_main(int sock, const struct cmem *mem,
@@ -450,8 +450,11 @@ static int proc_open(struct rcenv *r, const struct cmem *mem)
 		snprintf(e->why, sizeof e->why, "socketpair: %s", strerror(-rc));
 		return rc;
 	}
-	/* no operation thread is running yet: the test process forks with
-	 * one thread, so the helper may allocate and fork in turn */
+	/* no operation thread is running yet; the only other thread, the
+	 * watchdog's timer (real/watchdog.h), holds nothing the helper uses,
+	 * and glibc's fork leaves malloc usable in the child: the helper may
+	 * allocate and fork in turn (but not start threads: TSan forbids it
+	 * after a fork of a multi-threaded process) */
 	r->helper = fork();
 	if (r->helper == 0) {
 		close(sv[0]);
