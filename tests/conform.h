@@ -84,6 +84,13 @@ struct cmem {
 	int pages;
 	uint64_t features;     /* UFFD_FEATURE_* asked in UFFDIO_API */
 	int wp;                /* register MISSING|WP instead of MISSING */
+	int proc;              /* rules 39, 44: the memory belongs to a
+				* process of its own (real: a child of the
+				* test process that created the uffd and
+				* passed it over SCM_RIGHTS; model: mm 0),
+				* so that it can fork and exit; only
+				* COP_READ, COP_FORK, COP_EXIT and the
+				* uffd ops then */
 };
 
 enum cop_kind {
@@ -94,6 +101,14 @@ enum cop_kind {
 	COP_MUNMAP,            /* munmap of [base+off, base+off+len) (page aligned) */
 	COP_MREMAP,            /* mremap(MAYMOVE|FIXED) of len bytes from page
 				* `page` to base+off (rule 38) */
+	COP_COPY,              /* UFFDIO_COPY of len bytes from src to
+				* base+off on a thread of its own (rule 16) */
+	COP_FORK,              /* proc: the process forks; the child reads
+				* page `page`, classifies it and exits; done
+				* when both fork and the child's read have
+				* returned (rule 39) */
+	COP_EXIT,              /* proc: the process exits (rule 44; real: it
+				* is killed, SIGKILL) */
 };
 
 struct cop {
@@ -101,6 +116,7 @@ struct cop {
 	int page;
 	int value;             /* COP_WRITE: 1..255 */
 	uint64_t off, len;     /* COP_MADVISE, COP_MUNMAP: bytes from base */
+	const void *src;       /* COP_COPY: a sys buffer of len bytes */
 };
 
 struct cres {
@@ -111,6 +127,11 @@ struct cres {
 	struct cc seen;        /* COP_READ/COP_KREAD, when done and rc == 0;
 				* COP_KREAD judges by the first word only */
 	uint32_t ptid;         /* the thread's id as PAGEFAULT's ptid shows it */
+	int64_t field;         /* COP_COPY: the output field `copy` */
+	int forked;            /* COP_FORK: fork has returned in the parent */
+	uint64_t t_enter, t_leave; /* real: CLOCK_MONOTONIC ns around the
+				* op's system call (rule 16's probe shows
+				* that the race was run); model: 0 */
 };
 
 struct cview {
@@ -155,6 +176,11 @@ struct cenv_ops {
 	/* Close every reference to the uffd (rule 40); env->uffd is then -1
 	 * and no uffd op may be used any more. */
 	int (*release)(struct cenv *e);
+	/* Wait until a message is queued on the uffd without reading it
+	 * (rule 16's probe). 0, or -ETIMEDOUT (real: none within 3 s;
+	 * model: every other operation ended or sleeps, and none is
+	 * queued). */
+	int (*await_msg)(struct cenv *e);
 };
 
 struct cenv {
@@ -191,6 +217,13 @@ const struct cprobe *conform_probe(const char *name); /* NULL if none */
  * read. Its log ends with "outcome: EAGAIN", "outcome: copied-zapped" or
  * "outcome: copied-kept". */
 extern const struct cprobe conform_probe_remove_race;
+/* Rule 16: one round of a large COPY racing a madvise of its range. Its
+ * log ends with "outcome: pending=<a>,<b> copy=<rc>,<pages> final=<c>":
+ * pages present when the REMOVE was first seen queued and again after
+ * the COPY returned (still queued), the COPY's result and pages copied,
+ * pages present after the zap. */
+extern const struct cprobe conform_probe_fill_remove;
+#define C_FILL_REMOVE_PAGES 2048
 #define C_OUTCOME_PREFIX "outcome: "
 
 /* Both runners log every failure of the machinery (open() included) as
@@ -202,6 +235,10 @@ extern const struct cprobe conform_probe_remove_race;
  * settles gives the same log for every seed. -EDEADLK when the scheduler
  * did not end with every coroutine done. */
 int conform_model_run(const struct cprobe *p, uint64_t seed, struct clog *log);
+/* The same on kernel profile kver (model/kernel.h enum mk_kver; 0: the
+ * default), for probes whose outcome set differs between releases. */
+int conform_model_run_kver(const struct cprobe *p, uint64_t seed, int kver,
+			   struct clog *log);
 /* The real kernel. -ETIMEDOUT when an operation's thread would not finish
  * even after the uffd was released: its memory is then leaked, never
  * unmapped under it. */

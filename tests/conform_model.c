@@ -32,6 +32,8 @@ struct mop {
 	int tid;
 	int done;
 	int rc;
+	int forked;
+	int64_t field;
 	mk_content seen;
 };
 
@@ -44,6 +46,7 @@ struct mcenv {
 	struct clog *log;
 	struct mop ops[C_MAX_OPS];
 	int nops;
+	int kver;               /* the profile open() asks for */
 };
 
 static struct mcenv *M(struct cenv *e)
@@ -85,6 +88,7 @@ static int m_open(struct cenv *e, const struct cmem *mem)
 		.pages = mem->pages,
 		.features = mem->features,
 		.register_wp = mem->wp,
+		.kver = m->kver,
 	};
 
 	/* mk_new has no scheduling point: creating the kernel from inside
@@ -103,6 +107,18 @@ static int m_open(struct cenv *e, const struct cmem *mem)
 	e->pages = mem->pages;
 	e->features = mem->features;
 	return 0;
+}
+
+/* COP_FORK: the child is mm `ci` of the same kernel; its read goes to
+ * the child's uffd (rule 39). */
+static int fork_and_read(struct mkern *k, int page, int *forked, mk_content *seen)
+{
+	int ci = mk_fork(k);
+
+	if (ci < 0)
+		return ci;
+	*forked = 1;
+	return mk_access(k, ci, page, 0, 0, 0, seen);
 }
 
 static void op_main(void *arg)
@@ -142,6 +158,16 @@ static void op_main(void *arg)
 					     (int)(op->len / e->ps) - 1,
 					     e->base + op->off);
 		break;
+	case COP_COPY:
+		o->rc = e->sys->ops->uffd_copy(e->sys, e->uffd, e->base + op->off,
+					       op->src, op->len, 0, &o->field);
+		break;
+	case COP_FORK:
+		o->rc = fork_and_read(k, op->page, &o->forked, &o->seen);
+		break;
+	case COP_EXIT:
+		o->rc = mk_exit(k);
+		break;
 	default:
 		o->rc = -EINVAL;
 	}
@@ -157,17 +183,21 @@ static int m_start(struct cenv *e, const struct cop *op)
 	if (m->nops == C_MAX_OPS)
 		return -ENOSPC;
 	int guest = op->kind == COP_READ || op->kind == COP_WRITE ||
-		    op->kind == COP_KREAD;
+		    op->kind == COP_KREAD || op->kind == COP_FORK;
 
 	if (guest && (op->page < 0 || op->page >= e->pages))
 		return -EINVAL;
+	/* a COPY is the handler's call; the rest the guest process's */
+	int kind = op->kind == COP_COPY ? MK_HANDLER :
+		   guest || op->kind == COP_EXIT ? MK_GUEST : MK_BALLOON;
 	struct mop *o = &m->ops[m->nops];
 
 	memset(o, 0, sizeof(*o));
 	o->m = m;
 	o->op = *op;
-	int tid = sched_spawn(m->s, guest ? "guest" : "balloon",
-			      guest ? MK_GUEST : MK_BALLOON, op_main, o);
+	int tid = sched_spawn(m->s, kind == MK_HANDLER ? "handler" :
+			      kind == MK_GUEST ? "guest" : "balloon", kind,
+			      op_main, o);
 
 	if (tid < 0)
 		return tid;
@@ -187,8 +217,11 @@ static void m_result(struct cenv *e, int h, struct cres *out)
 	out->done = o->done;
 	out->rc = o->rc;
 	out->ptid = (uint32_t)o->tid; /* the model's ptid is the sched id */
+	out->forked = o->forked;
+	out->field = o->field;
 	if (o->done && o->rc == 0 &&
-	    (o->op.kind == COP_READ || o->op.kind == COP_KREAD))
+	    (o->op.kind == COP_READ || o->op.kind == COP_KREAD ||
+	     o->op.kind == COP_FORK))
 		out->seen = tag_cc(o->seen);
 }
 
@@ -205,6 +238,31 @@ static int m_settle(struct cenv *e)
 		if (!busy)
 			return 0;
 		/* a yield, not a point: under PCT it lets the others go first */
+		sched_yield(m->s);
+	}
+}
+
+static int others_runnable(struct mcenv *m)
+{
+	for (int t = 0; t < sched_nthreads(m->s); t++)
+		if (t != m->self && sched_thread_state(m->s, t) == SCHED_T_RUNNABLE)
+			return 1;
+	return 0;
+}
+
+/* Rule 16's probe looks as soon as the REMOVE is queued: the others run
+ * one yield at a time until a message is. */
+static int m_await_msg(struct cenv *e)
+{
+	struct mcenv *m = M(e);
+
+	if (!m->k)
+		return -EBADF;
+	for (;;) {
+		if (mk_pending_events(m->k) + mk_pending_faults(m->k) > 0)
+			return 0;
+		if (!others_runnable(m))
+			return -ETIMEDOUT;
 		sched_yield(m->s);
 	}
 }
@@ -347,6 +405,7 @@ static const struct cenv_ops model_ops = {
 	.reg = m_reg,
 	.signal = m_signal,
 	.release = m_release,
+	.await_msg = m_await_msg,
 };
 
 static void probe_main(void *arg)
@@ -373,6 +432,12 @@ static void probe_main(void *arg)
 
 int conform_model_run(const struct cprobe *p, uint64_t seed, struct clog *log)
 {
+	return conform_model_run_kver(p, seed, 0, log);
+}
+
+int conform_model_run_kver(const struct cprobe *p, uint64_t seed, int kver,
+			   struct clog *log)
+{
 	struct sched_opts o = {
 		.strategy = SCHED_RANDOM,
 		.seed = seed,
@@ -390,6 +455,7 @@ int conform_model_run(const struct cprobe *p, uint64_t seed, struct clog *log)
 	m->e.uffd = -1;
 	m->p = p;
 	m->log = log;
+	m->kver = kver;
 	m->s = sched_new(&o);
 	if (!m->s) {
 		clog_add(log, "ERROR model: sched_new failed");

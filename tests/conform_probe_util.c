@@ -20,6 +20,7 @@ const char *p_err(int rc, char *buf, int n)
 		{EBADF, "EBADF"}, {ETIMEDOUT, "ETIMEDOUT"}, {EINTR, "EINTR"},
 		{ENOSPC, "ENOSPC"}, {EBUSY, "EBUSY"}, {EPERM, "EPERM"},
 		{ENOSYS, "ENOSYS"}, {ENOTTY, "ENOTTY"}, {EIO, "EIO"},
+		{ESRCH, "ESRCH"}, {EPIPE, "EPIPE"}, {EOPNOTSUPP, "EOPNOTSUPP"},
 	};
 
 	if (rc >= 0) {
@@ -78,6 +79,19 @@ int p_open(struct pc *c, uint64_t ps, int pages, uint64_t features, int wp)
 {
 	struct cmem m = {.page_size = ps, .pages = pages, .features = features,
 			 .wp = wp};
+	int err = c->e->ops->open(c->e, &m);
+
+	if (err) {
+		clog_add(c->L, "ERROR open: %s (%d)", c->e->why, err);
+		return -1;
+	}
+	return 0;
+}
+
+int p_open_proc(struct pc *c, int pages, uint64_t features, int wp)
+{
+	struct cmem m = {.page_size = KB4, .pages = pages, .features = features,
+			 .wp = wp, .proc = 1};
 	int err = c->e->ops->open(c->e, &m);
 
 	if (err) {
@@ -162,6 +176,40 @@ void p_settle(struct pc *c)
 	}
 }
 
+int p_await(struct pc *c)
+{
+	int err = c->e->ops->await_msg(c->e);
+
+	if (err) {
+		char eb[24];
+
+		clog_add(c->L, "ERROR await: %s", p_err(err, eb, sizeof eb));
+	}
+	return err;
+}
+
+int p_copy_async(struct pc *c, int first, int n, const void *src)
+{
+	struct cop op = {.kind = COP_COPY, .off = (uint64_t)first * c->e->ps,
+			 .len = (uint64_t)n * c->e->ps, .src = src};
+
+	return start(c, &op, "copy");
+}
+
+int p_fork(struct pc *c, int page)
+{
+	struct cop op = {.kind = COP_FORK, .page = page};
+
+	return start(c, &op, "fork");
+}
+
+int p_exit(struct pc *c)
+{
+	struct cop op = {.kind = COP_EXIT};
+
+	return start(c, &op, "exit");
+}
+
 int p_signal(struct pc *c, const char *tag, int h)
 {
 	char eb[24];
@@ -191,7 +239,9 @@ void p_state(struct pc *c, const char *tag, int h)
 		return;
 	}
 	c->e->ops->result(c->e, h, &r);
-	if (!r.done)
+	if (!r.done && r.forked)
+		clog_add(c->L, "%s: h%d forked", tag, h);
+	else if (!r.done)
 		clog_add(c->L, "%s: h%d blocked", tag, h);
 	else if (r.seen.kind != CC_NONE)
 		clog_add(c->L, "%s: h%d done rc=%s seen=%s", tag, h,
@@ -270,6 +320,11 @@ static void log_msg(struct pc *c, const char *tag, const struct uffd_msg *m)
 			 p_where(c->e, m->arg.remap.from, a, sizeof a),
 			 p_where(c->e, m->arg.remap.to, b, sizeof b),
 			 (unsigned long long)m->arg.remap.len);
+		break;
+	case UFFD_EVENT_FORK:
+		/* several FORKs in one read: the probe's own business */
+		c->fork_ufd = (int)m->arg.fork.ufd;
+		clog_add(c->L, "%s:  FORK ufd", tag);
 		break;
 	default:
 		clog_add(c->L, "%s:  event 0x%x", tag, (unsigned)m->event);

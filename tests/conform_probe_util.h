@@ -29,13 +29,16 @@ struct pc {
 	struct cenv *e;
 	struct clog *L;
 	int nops;
+	int fork_ufd;          /* the last FORK message's new uffd, or -1 */
 };
 
 /* The start of every probe: `c`, its state, for the calls below. */
-#define PROBE_BEGIN(e, L) struct pc pc_ = {(e), (L), 0}, *c = &pc_
+#define PROBE_BEGIN(e, L) struct pc pc_ = {(e), (L), 0, -1}, *c = &pc_
 
 /* open() the memory; 0, or logs "ERROR open: <why>" and returns -1. */
 int p_open(struct pc *c, uint64_t ps, int pages, uint64_t features, int wp);
+/* The same for memory of a process of its own (struct cmem.proc). */
+int p_open_proc(struct pc *c, int pages, uint64_t features, int wp);
 
 /* Start a guest operation on a new thread; its handle "h<n>", or -1. */
 int p_read(struct pc *c, int page);
@@ -46,19 +49,29 @@ int p_madvise(struct pc *c, uint64_t off, uint64_t len); /* bytes from base */
 int p_munmap(struct pc *c, int first, int n);
 /* mremap pages [first, first+n) to page `to` (MREMAP_FIXED): "mremap". */
 int p_mremap(struct pc *c, int first, int n, int to);
+/* A COPY of n pages from page `first` out of src on a thread of its own. */
+int p_copy_async(struct pc *c, int first, int n, const void *src);
+/* proc memory: the process forks, its child reads `page`; it exits. */
+int p_fork(struct pc *c, int page);
+int p_exit(struct pc *c);
 void p_settle(struct pc *c);
+/* Until a message is queued (not read); 0 or logs "ERROR await". */
+int p_await(struct pc *c);
 /* "<tag>: signal h0 -> 0": a non-fatal signal to op h's thread. */
 int p_signal(struct pc *c, const char *tag, int h);
 /* "<tag>: register p2 n=2 mode=0x0 -> 0" (mode 0: unregister only). */
 int p_reg(struct pc *c, const char *tag, int first, int n, uint64_t mode);
 
-/* "<tag>: h0 blocked" / "<tag>: h0 done rc=0 seen=snap(3)" */
+/* "<tag>: h0 blocked" / "<tag>: h0 done rc=0 seen=snap(3)"; a COP_FORK
+ * whose fork returned but whose child still waits: "<tag>: h0 forked" */
 void p_state(struct pc *c, const char *tag, int h);
 /* "<tag>: p3 present=1 wp=0 snap(3)" */
 void p_view(struct pc *c, const char *tag, int page);
 
 /* uffd read of up to max messages: "<tag>: read(8) -> 2" then one line per
- * message, e.g. "<tag>:  PF p0 flags=0", "<tag>:  REMOVE [p2,p4)". With
+ * message, e.g. "<tag>:  PF p0 flags=0", "<tag>:  REMOVE [p2,p4)",
+ * "<tag>:  FORK ufd" (the new fd is kept in c->fork_ufd: its number is
+ * the backend's). With
  * THREAD_ID the PF line ends in " ptid=h1" (the op whose thread it is).
  * Returns read's result. */
 int p_uread(struct pc *c, const char *tag, int max);

@@ -45,11 +45,18 @@ const struct cprobe conform_probes[] = {
 	{"vma_merge", cprobe_vma_merge, KB4, "21"},
 	{"remap", cprobe_remap, KB4, "37 38"},
 	{"proc", cprobe_proc, KB4, "43"},
+	{"fork", cprobe_fork, KB4, "39 4"},
+	{"fork_plain", cprobe_fork_plain, KB4, "39"},
+	{"exit", cprobe_exit, KB4, "44 17"},
 	{NULL, NULL, 0, NULL},
 };
 
 const struct cprobe conform_probe_remove_race = {
 	"remove_race", cprobe_remove_race, KB4, "25",
+};
+
+const struct cprobe conform_probe_fill_remove = {
+	"fill_remove", cprobe_fill_remove, KB4, "16",
 };
 
 const struct cprobe *conform_probe(const char *name)
@@ -59,5 +66,7 @@ const struct cprobe *conform_probe(const char *name)
 			return p;
 	if (strcmp(name, conform_probe_remove_race.name) == 0)
 		return &conform_probe_remove_race;
+	if (strcmp(name, conform_probe_fill_remove.name) == 0)
+		return &conform_probe_fill_remove;
 	return NULL;
 }

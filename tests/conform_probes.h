@@ -43,5 +43,9 @@ void cprobe_sigbus_wp(struct cenv *e, struct clog *L);
 void cprobe_vma_merge(struct cenv *e, struct clog *L);
 void cprobe_remap(struct cenv *e, struct clog *L);
 void cprobe_proc(struct cenv *e, struct clog *L);
+void cprobe_fill_remove(struct cenv *e, struct clog *L);
+void cprobe_fork(struct cenv *e, struct clog *L);
+void cprobe_fork_plain(struct cenv *e, struct clog *L);
+void cprobe_exit(struct cenv *e, struct clog *L);
 
 #endif

@@ -18,7 +18,11 @@
  *
  * Rule 25 is a race: test_remove_race asserts that the model reaches all
  * three outcomes across seeds, and that every outcome seen on hardware is
- * one of the three. UFFDLAB_CONFORM_DUMP=1 prints every log.
+ * one of the three. Rule 16 is one too: test_fill_remove collects the
+ * outcome sets of the 6.18 and 6.1 profiles, requires the 6.1 set to hold
+ * an outcome the 6.18 one lacks, and every hardware outcome to be in the
+ * set of the running kernel's profile (6.18 here). UFFDLAB_CONFORM_DUMP=1
+ * prints every log.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -39,6 +43,8 @@
 #define MODEL_SEEDS 3
 #define RACE_MODEL_SEEDS 200
 #define RACE_REAL_ROUNDS 300
+#define FILL_MODEL_SEEDS 100
+#define FILL_REAL_ROUNDS 60
 
 static double now_ms(void)
 {
@@ -674,6 +680,46 @@ static const char *const x_proc[] = {
 	NULL,
 };
 
+/* rule 39 with EVENT_FORK (probed on 6.18.44) */
+static const char *const x_fork[] = {
+	"unread: h0 blocked",                  /* fork waits for the read */
+	"read:  FORK ufd",
+	"child faults: h0 forked",             /* the read let fork return */
+	"parent uffd: read(8) -> EAGAIN",      /* the child's fault is not here */
+	"child uffd:  PF p1 flags=0",          /* but on the FORK's uffd */
+	"served: h0 done rc=0 seen=snap(1)",
+	"second fork: h1 blocked",
+	"present page: h1 done rc=0 seen=snap(0)", /* present pages are copied */
+	NULL,
+};
+
+/* rule 39 without EVENT_FORK (probed on 6.18.44) */
+static const char *const x_fork_plain[] = {
+	"missing page: h0 done rc=0 seen=zero", /* the child is unregistered */
+	"nothing queued: read(8) -> EAGAIN",
+	"present page: h1 done rc=0 seen=snap(0)",
+	"parent still registered: COPY p1 len=4096 src=snap(1) mode=0x0 -> 0 copied=4096",
+	NULL,
+};
+
+/* rule 44 (probed on 6.18.44) */
+static const char *const x_exit[] = {
+	"alive: COPY p0 len=4096 src=snap(0) mode=0x0 -> 0 copied=4096",
+	"alive: h0 blocked",                   /* a thread waits in a fault */
+	"alive: poll -> 1 revents=0x1",        /* its message is queued */
+	"exit: h1 done rc=0",
+	"exit: h0 done rc=EINTR",              /* the exit ended its wait */
+	"exited: COPY p1 len=4096 src=snap(1) mode=0x0 -> ESRCH copied=-ESRCH",
+	"exited: ZEROPAGE p2 len=4096 mode=0x0 -> ESRCH zeroed=-ESRCH",
+	"exited: WRITEPROTECT p0 len=4096 mode=0x1 -> ESRCH",
+	"misaligned: COPY p0+0x8 len=4096 src=snap(1) mode=0x0 -> EINVAL copied=-EINVAL",
+	"odd length: ZEROPAGE p3 len=100 mode=0x0 -> EINVAL zeroed=-EINVAL",
+	"exited: WAKE p1 len=4096 -> 0",
+	"exited: poll -> 0 revents=0x0",
+	"exited: read(8) -> EAGAIN",           /* and dropped its message */
+	NULL,
+};
+
 static const struct ctest tests[] = {
 	{"read_order", x_read_order, NULL},
 	{"poll", x_poll, NULL},
@@ -709,6 +755,9 @@ static const struct ctest tests[] = {
 	{"vma_merge", x_vma_merge, NULL},
 	{"remap", x_remap, NULL},
 	{"proc", x_proc, NULL},
+	{"fork", x_fork, NULL},
+	{"fork_plain", x_fork_plain, NULL},
+	{"exit", x_exit, NULL},
 };
 
 /* ------------------------------------------------------------------ */
@@ -785,6 +834,141 @@ static void test_remove_race(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* rule 16: a race, judged by the set of outcomes per kernel profile   */
+
+struct oset {
+	int n;
+	char s[16][CLOG_LINE];
+	int count[16];
+};
+
+/* The log's outcome (after C_OUTCOME_PREFIX), or NULL. */
+static const char *outcome_of(const struct clog *l)
+{
+	size_t n = strlen(C_OUTCOME_PREFIX);
+
+	for (int i = l->n - 1; i >= 0; i--)
+		if (strncmp(l->line[i], C_OUTCOME_PREFIX, n) == 0)
+			return l->line[i] + n;
+	return NULL;
+}
+
+static int oset_find(const struct oset *o, const char *s)
+{
+	for (int i = 0; i < o->n; i++)
+		if (strcmp(o->s[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static void oset_add(struct oset *o, const char *s)
+{
+	int i = oset_find(o, s);
+
+	if (i < 0) {
+		if (o->n == 16)
+			fail_msg("more than 16 different outcomes: %s", s);
+		i = o->n++;
+		snprintf(o->s[i], sizeof o->s[i], "%s", s);
+	}
+	o->count[i]++;
+}
+
+static void oset_print(const char *who, const struct oset *o)
+{
+	printf("fill_remove: %s:", who);
+	for (int i = 0; i < o->n; i++)
+		printf(" {%s} x%d", o->s[i], o->count[i]);
+	printf("\n");
+}
+
+/* One round's outcome, on the model (profile kver) or on hardware. */
+static const char *fill_round(int model, uint64_t seed, int kver, struct clog *l)
+{
+	clog_init(l);
+	int rc = model ? conform_model_run_kver(&conform_probe_fill_remove, seed,
+						kver, l) :
+			 conform_real_run(&conform_probe_fill_remove, l);
+	const char *o = outcome_of(l);
+
+	if (rc || clog_has_error(l) || !o) {
+		print_log(model ? "model" : "real", l);
+		fail_msg("fill_remove on %s: run %d, no outcome", model ? "model" : "real", rc);
+	}
+	return o;
+}
+
+/* 1 if the outcome shows pages filled while the REMOVE was queued: the two
+ * looks at the queued REMOVE disagree, or saw part of the range. */
+static int filled_while_queued(const char *o)
+{
+	int a, b;
+
+	if (sscanf(o, "pending=%d,%d", &a, &b) != 2)
+		fail_msg("fill_remove: bad outcome %s", o);
+	return a != b || (a != 0 && a != C_FILL_REMOVE_PAGES);
+}
+
+/* docs/KERNEL.md rule 16: on 6.18 a fill is atomic with respect to a REMOVE
+ * being queued. The 6.18 profile's outcomes must all show it, the 6.1
+ * profile must reach one that does not (the probe tells the releases
+ * apart), and every hardware outcome must be one of the 6.18 profile's. */
+static void test_fill_remove(void **state)
+{
+	(void)state;
+	struct clog *l = new_log();
+	struct oset m18 = {0}, m61 = {0}, real = {0};
+	double t0 = now_ms();
+
+	for (uint64_t seed = 1; seed <= FILL_MODEL_SEEDS; seed++) {
+		oset_add(&m18, fill_round(1, seed, 618, l));
+		oset_add(&m61, fill_round(1, seed, 601, l));
+	}
+	double t1 = now_ms();
+
+	printf("fill_remove: model, %d seeds per profile (%.1f ms)\n", FILL_MODEL_SEEDS,
+	       t1 - t0);
+	oset_print("model 6.18", &m18);
+	oset_print("model 6.1", &m61);
+	int wider = 0;
+
+	for (int i = 0; i < m18.n; i++)
+		if (filled_while_queued(m18.s[i]))
+			fail_msg("fill_remove: the 6.18 profile filled while the REMOVE was queued: %s",
+				 m18.s[i]);
+	for (int i = 0; i < m61.n; i++)
+		wider += oset_find(&m18, m61.s[i]) < 0;
+	if (!wider)
+		fail_msg("fill_remove: the 6.1 profile reached nothing the 6.18 one did not");
+	if (!rt_require(4096)) {
+		free(l);
+		skip();
+		return;
+	}
+	/* the running kernel's profile: 6.12 has 6.18's rule 16 */
+	char rel[128];
+	int kp = real_kernel_profile(rel, sizeof rel);
+	const struct oset *want = kp == 601 ? &m61 : &m18;
+	int overlap = 0;
+
+	if (kp != 601 && kp != 612 && kp != 618)
+		printf("fill_remove: kernel %s has no profile: judged by 6.18's\n", rel);
+	for (int i = 0; i < FILL_REAL_ROUNDS; i++) {
+		oset_add(&real, fill_round(0, 0, 0, l));
+		for (int j = 0; j < l->n; j++)
+			overlap += strcmp(l->line[j], "overlap: 1") == 0;
+	}
+	oset_print("real", &real);
+	printf("fill_remove: real, %d rounds (%.1f ms), madvise entered during the COPY in %d\n",
+	       FILL_REAL_ROUNDS, now_ms() - t1, overlap);
+	for (int i = 0; i < real.n; i++)
+		if (oset_find(want, real.s[i]) < 0)
+			fail_msg("fill_remove: hardware outcome {%s} is not one of the %s profile's",
+				 real.s[i], want == &m61 ? "6.1" : "6.18");
+	free(l);
+}
+
+/* ------------------------------------------------------------------ */
 
 /* The coverage table: docs/KERNEL.md rule x probe x verdict, on the model
  * (its default profile) and the running kernel. README.md carries it. */
@@ -808,6 +992,7 @@ static void test_table(void **state)
 		bad += strcmp(v, "agree") && strcmp(v, "model only");
 	}
 	printf("| 25 | remove_race | 4K | outcome sets (test_remove_race) |\n");
+	printf("| 16 | fill_remove | 4K | outcome sets per profile (test_fill_remove) |\n");
 	assert_int_equal(bad, 0);
 }
 
@@ -822,6 +1007,8 @@ int main(void)
 		n++;
 	}
 	t[n++] = (struct CMUnitTest){"remove_race", test_remove_race, rt_setup,
+				     rt_teardown, NULL};
+	t[n++] = (struct CMUnitTest){"fill_remove", test_fill_remove, rt_setup,
 				     rt_teardown, NULL};
 	t[n++] = (struct CMUnitTest){"table", test_table, NULL, NULL, NULL};
 	return _cmocka_run_group_tests("conformance", t, n, NULL, NULL);
