@@ -239,7 +239,9 @@ static void *writer_main(void *arg)
 
 int real_hold_writer_start(struct real_hold *h)
 {
-	if (h->writing || !writer_range())
+	if (h->writing)
+		real_hold_writer_wait(h);
+	if (!writer_range())
 		return -ENOMEM;
 	pthread_attr_t a;
 	pthread_attr_init(&a);
@@ -273,6 +275,14 @@ double real_hold_writer_wait(struct real_hold *h)
 int real_hold_move_off(struct real_hold *h, int ktid)
 {
 	return sched_setaffinity(ktid, sizeof h->others, &h->others) ? -errno : 0;
+}
+
+int real_hold_move_on(struct real_hold *h, int ktid)
+{
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(h->cpu, &one);
+	return sched_setaffinity(ktid, sizeof one, &one) ? -errno : 0;
 }
 
 int real_hold_capped(struct real_hold *h)

@@ -5,7 +5,8 @@
  * resume (KERNEL.md rule 25): the replay holds that window by keeping the
  * woken madvise off its CPU (real/hold.h). short-circuit needs steps
  * between a madvise's resume and its zap: held by a writer of the mm
- * (real/replay_hold.h). A replay killed by SIGINT or SIGTERM at random
+ * (real/replay_hold.h); B7 needs two windows in one trace, both held. A
+ * replay killed by SIGINT or SIGTERM at random
  * moments (20 trials, a child running replays in a loop: this binary run
  * again) ends by that signal within a deadline and leaves nr_hugepages as
  * it found it. Skips with the reason where userfaultfd or huge pages are
@@ -143,6 +144,27 @@ static void test_zoo_late_window_held(void **state)
 	}
 }
 
+/* Two windows in one trace (B7): the first REMOVE's madvise held between
+ * its resume and zap, the second's kept off the CPU from its read past the
+ * worker's COPY (EAGAIN on hardware too, so the fault is deferred) and
+ * then held before its zap: the lost wake is confirmed. */
+static void test_zoo_two_windows_held(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	struct rr_result r;
+	assert_int_equal(real_confirm_replay("tests/replay/b07-skip-deferred-on-empty-read-e2b-ref-skip-deferred-on-empty-read-random-4428.trace",
+					     0, rt_page_size(state), &r), 0);
+	if (r.v == RR_SKIPPED) {
+		skip();
+		return;
+	}
+	if (r.v != RR_CONFIRMED)
+		fail_msg("%s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
+	assert_string_equal(r.name, "lost-wake");
+	assert_non_null(strstr(r.window, "windows held on hardware: 1) "));
+	assert_non_null(strstr(r.window, "; 2) b0's madvise was kept off CPU"));
+}
+
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
@@ -219,6 +241,7 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_madvise_blocked),
 		RT_BOTH(test_zoo_window_held),
 		RT_BOTH(test_zoo_late_window_held),
+		RT_BOTH(test_zoo_two_windows_held),
 		RT_BOTH(test_zoo_wrenn_refault),
 		RT_BOTH(test_zoo_stop_after_handler_exit),
 		RT_BOTH(test_zoo_lock_retaken),
