@@ -21,13 +21,16 @@ static void set_why(struct rr_hold *x, const char *why)
 	pthread_mutex_unlock(&x->mu);
 }
 
-/* The read of the REMOVE that step s (its madvise's resume) follows. */
+/* The read of the REMOVE whose madvise resumes at step s (the message
+ * ev_resumed names: another madvise's REMOVE may be read in between). */
 static size_t read_before(const struct rts_plan *p, size_t s)
 {
-	size_t rd = s;
-	while (rd-- > 0 && !rts_ev(&p->s[rd], RK_READ_REMOVE))
-		;
-	return rd < s ? rd : p->n;
+	const struct sched_event *res = rts_ev(&p->s[s], RK_EV_RESUMED);
+	for (size_t rd = s; res && rd-- > 0;)
+		for (size_t i = 0; i < p->s[rd].nev; i++)
+			if (p->s[rd].ev[i].kind == RK_READ_REMOVE && p->s[rd].ev[i].f[0] == res->f[1])
+				return rd;
+	return p->n;
 }
 
 /* Guests asleep in a fault from before the read to after the zap. */
@@ -65,6 +68,11 @@ static int window_at(const struct rts_plan *p, size_t s, struct rr_window *w)
 			w->lock_step = k;
 	if (!w->early && !w->late)
 		return 0;
+	/* a guest's fault retried inside the late window (not one kept off
+	 * the CPU across it): on hardware it waits for the writer's lock */
+	for (size_t k = s + 1; w->late && k < z && !w->retry_step; k++)
+		if (rts_ev(&p->s[k], RK_WOKEN) && p->kinds[p->s[k].tid] == 1)
+			w->retry_step = k;
 	w->read = rd;
 	w->resume = s;
 	w->zap = z;
@@ -284,10 +292,14 @@ static int held_clause(const struct rr_hold *x, int i, char *buf, size_t n)
 	if (w->early && !w->late)
 		return snprintf(buf, n, "%s's madvise was kept off CPU %d (a SCHED_FIFO spinner ran there) from the REMOVE's read (step %zu) to its resume (step %zu), so the fill at step %zu met mmap_changing still raised, as in the simulator",
 				who, real_hold_cpu(x->h), w->read, w->resume, w->fill);
-	return snprintf(buf, n, "%s's madvise was kept off CPU %d from the REMOVE's read (step %zu) to its resume (step %zu), then held between lowering mmap_changing and its zap (step %zu) by a writer of its mm (an mprotect of %llu MiB of zero-page PTEs of its own, %.0f ms), so steps %zu-%zu ran in between%s%s%s",
+	char rt[320] = "";
+	if (w->retry_step)
+		snprintf(rt, sizeof rt, "; step %zu (%s's fault, woken in the window, retried) needs the mm lock on hardware (a fault retried after handle_userfault takes mmap_lock, not the per-VMA lock), so it runs when the writer lets go, racing the zap",
+			 w->retry_step, x->p->names[x->p->s[w->retry_step].tid]);
+	return snprintf(buf, n, "%s's madvise was kept off CPU %d from the REMOVE's read (step %zu) to its resume (step %zu), then held between lowering mmap_changing and its zap (step %zu) by a writer of its mm (an mprotect of %llu MiB of zero-page PTEs of its own, %.0f ms), so steps %zu-%zu ran in between%s%s%s%s",
 			who, real_hold_cpu(x->h), w->read, w->resume, w->zap,
 			(unsigned long long)(REAL_HOLD_WRITER_BYTES >> 20), x->writer_ms[i], w->first, w->last,
-			g[0] ? "; " : "", g, g[0] ? " kept off the CPU until after the zap" : "");
+			g[0] ? "; " : "", g, g[0] ? " kept off the CPU until after the zap" : "", rt);
 }
 
 /* The first window whose hooks did not all run, or nw. */

@@ -37,6 +37,7 @@ struct rr_window {
 	size_t read, fill, resume, zap, first, last;
 	int madvise_tid;
 	size_t lock_step;                      /* a madvise in the late window */
+	size_t retry_step;                     /* a guest's retried fault in it */
 	unsigned char pin[RTS_MAX_THREADS];    /* guests kept with madvise */
 	int nguests;
 };
