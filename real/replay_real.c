@@ -834,12 +834,31 @@ static void run_init(struct rr_run *r, const struct rr_opts *o, struct rr_result
 	oracle_reset(&r->orc, o->scn->pages, r->initial);
 }
 
-/* A trace whose handler zero-fills with UFFDIO_ZEROPAGE cannot be
- * followed on hugetlb: there the handler fills with COPY (rule 30). 1 with
- * the verdict in res. */
+/* A trace the real harness cannot run (unmap, remap, fork, exit), or one
+ * whose handler zero-fills with UFFDIO_ZEROPAGE replayed on hugetlb,
+ * where the handler fills with COPY (rule 30). 1 with the verdict in res. */
 static int not_applicable(const struct rr_opts *o, struct rr_result *res)
 {
-	uint64_t ps = o->page_size ? o->page_size : o->scn->page_size;
+	const struct scenario *scn = o->scn;
+	/* as real/stress.c: the real harness registers no UNMAP, REMAP or
+	 * FORK events and runs none of those operations */
+	for (int t = 0; t < scn->nthreads; t++)
+		for (int i = 0; i < scn->threads[t].nops; i++) {
+			enum scn_op_kind k = scn->threads[t].ops[i].kind;
+			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK || k == SCN_EXIT) {
+				res->v = RR_SKIPPED;
+				snprintf(res->why, sizeof res->why,
+					 "%s's '%s' is not run on hardware: the real harness has no such operation and registers no UNMAP/REMAP/FORK events",
+					 scn->threads[t].name, scn_op_name(k));
+				return 1;
+			}
+		}
+	if (scn->event_unmap || scn->event_remap || scn->event_fork) {
+		res->v = RR_SKIPPED;
+		snprintf(res->why, sizeof res->why, "UNMAP/REMAP/FORK events are not run on hardware");
+		return 1;
+	}
+	uint64_t ps = o->page_size ? o->page_size : scn->page_size;
 	if (ps < (2u << 20))
 		return 0;
 	for (size_t s = 0; s < o->plan->n; s++)
