@@ -45,6 +45,11 @@ void real_hold_off(struct real_hold *h);
 int real_hold_writer_prepare(void); /* the range, made ahead: 0 or -ENOMEM */
 int real_hold_writer_start(struct real_hold *h);
 double real_hold_writer_wait(struct real_hold *h);
+/* The writer at normal priority from now on: SCHED_IDLE keeps it from
+ * the replay's steps while it holds the lock, but on a loaded machine it
+ * would then hold it for seconds; once the window's steps are done it
+ * should finish at once. 0 or -errno. */
+int real_hold_writer_boost(struct real_hold *h);
 int real_hold_move_off(struct real_hold *h, int ktid);
 int real_hold_move_on(struct real_hold *h, int ktid);
 /* How many holds reached their cap (the window closed by the timer). */

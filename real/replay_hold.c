@@ -11,7 +11,7 @@
  * as long as the mm writer works, ~50 ms per GiB here). */
 #define HOLD_CAP_MS 400
 
-enum { K_ON, K_OFF, K_LATE, K_LATE_OFF };
+enum { K_ON, K_OFF, K_LATE, K_LATE_OFF, K_ZAP };
 
 static void set_why(struct rr_hold *x, const char *why)
 {
@@ -111,7 +111,7 @@ static int plan_window(struct rr_hold *x, int i)
 		set_why(x, why);
 		return -1;
 	}
-	if ((x->n && w->read <= x->at[x->n - 1]) || x->n + 3 > RTS_MAX_HOOKS) {
+	if ((x->n && w->read <= x->at[x->n - 1]) || x->n + 4 > RTS_MAX_HOOKS) {
 		snprintf(why, sizeof why, "%s's window (REMOVE read at step %zu) overlaps the one before it, which holds the CPU then",
 			 p->names[w->madvise_tid], w->read);
 		set_why(x, why);
@@ -119,6 +119,8 @@ static int plan_window(struct rr_hold *x, int i)
 	}
 	add_hook(x, w->read, K_ON, i);
 	add_hook(x, w->resume, !w->late ? K_OFF : w->nguests ? K_LATE : K_LATE_OFF, i);
+	if (w->late)
+		add_hook(x, w->zap, K_ZAP, i); /* the window's steps are done */
 	if (w->late && w->nguests && w->zap + 1 < p->n)
 		add_hook(x, w->zap + 1, K_OFF, i);
 	return 0;
@@ -233,6 +235,8 @@ static int hook(void *ctx, int i)
 		mark_awake(x, w);
 		real_hold_off(x->h);
 		return move_window(x, w, 0, !w->late);
+	case K_ZAP:
+		return real_hold_writer_boost(x->h);
 	}
 	rc = hook_late(x, i);
 	if (!rc && x->kind[i] == K_LATE_OFF)
