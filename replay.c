@@ -398,25 +398,26 @@ int drive_replay(const char *path, const char *out_path, int json)
 /* The verdict of R replays, as one line per kind, the evidence of the
  * first one of each. */
 struct real_tally {
-	int n[RR_SKIPPED + 1];
-	struct rr_result first[RR_SKIPPED + 1];
+	int n[RR_NVERDICTS];
+	struct rr_result first[RR_NVERDICTS];
 	double ms, max_ms;
 };
 
 static void print_real(const char *path, const struct real_tally *k, int repeat,
 		       uint64_t ps, int json)
 {
-	const char *names[] = {"", "confirmed", "not_reproduced", "diverged", "skipped"};
+	const char *names[] = {"", "confirmed", "not_reproduced", "diverged", "skipped",
+			       "not_applicable"};
 	if (json) {
 		struct json j;
 		json_begin(&j, stdout);
 		json_string(&j, "trace", path);
 		json_u64(&j, "page_size", ps);
 		json_u64(&j, "repeat", (uint64_t)repeat);
-		for (int v = RR_CONFIRMED; v <= RR_SKIPPED; v++)
+		for (int v = RR_CONFIRMED; v < RR_NVERDICTS; v++)
 			json_u64(&j, names[v], (uint64_t)k->n[v]);
 		json_u64(&j, "ms_per_replay", (uint64_t)(k->ms / repeat + 0.5));
-		for (int v = RR_CONFIRMED; v <= RR_SKIPPED; v++) {
+		for (int v = RR_CONFIRMED; v < RR_NVERDICTS; v++) {
 			if (!k->n[v])
 				continue;
 			const struct rr_result *f = &k->first[v];
@@ -434,7 +435,7 @@ static void print_real(const char *path, const struct real_tally *k, int repeat,
 	       path, ps >= (2u << 20) ? "2 MiB hugetlb" : "4 KiB", repeat, repeat == 1 ? "" : "s",
 	       k->n[RR_CONFIRMED], repeat, 100.0 * k->n[RR_CONFIRMED] / repeat, k->ms / repeat,
 	       k->max_ms);
-	for (int v = RR_CONFIRMED; v <= RR_SKIPPED; v++) {
+	for (int v = RR_CONFIRMED; v < RR_NVERDICTS; v++) {
 		if (!k->n[v])
 			continue;
 		const struct rr_result *f = &k->first[v];
@@ -478,13 +479,14 @@ int drive_replay_real(const char *path, int repeat, uint64_t page_size, int json
 			k.first[res.v] = res;
 		k.ms += res.ms;
 		k.max_ms = res.ms > k.max_ms ? res.ms : k.max_ms;
-		if (res.v == RR_SKIPPED)
-			break;
+		if (res.v == RR_SKIPPED || res.v == RR_NOT_APPLICABLE)
+			break; /* the same next time */
 	}
 	if (!status) {
-		int done = k.n[RR_SKIPPED] ? 1 : repeat;
+		int skip = k.n[RR_SKIPPED] || k.n[RR_NOT_APPLICABLE];
+		int done = skip ? 1 : repeat;
 		print_real(path, &k, done, page_size ? page_size : scn.page_size, json);
-		status = k.n[RR_SKIPPED] ? 77 : k.n[RR_CONFIRMED] ? 1 : k.n[RR_DIVERGED] ? 5 : 0;
+		status = skip ? 77 : k.n[RR_CONFIRMED] ? 1 : k.n[RR_DIVERGED] ? 5 : 0;
 	}
 	rts_plan_free(&plan);
 	free((char *)id.scn_text);

@@ -27,7 +27,7 @@ struct real_hold {
 	atomic_int want, spinning, quit, capped;
 	pthread_t wt;
 	int writing;              /* wt runs */
-	atomic_int in_call;
+	atomic_int in_call, ktid;
 	double held_ms;
 };
 
@@ -230,6 +230,7 @@ static void *writer_main(void *arg)
 	 * window's steps run at once while it holds the lock in its work */
 	struct sched_param sp = {.sched_priority = 0};
 	sched_setscheduler(0, SCHED_IDLE, &sp);
+	atomic_store(&h->ktid, (int)gettid());
 	long t0 = now_us();
 	atomic_store(&h->in_call, 1);
 	mprotect(g_range, REAL_HOLD_WRITER_BYTES, prot);
@@ -239,12 +240,15 @@ static void *writer_main(void *arg)
 
 int real_hold_writer_start(struct real_hold *h)
 {
-	if (h->writing || !writer_range())
+	if (h->writing)
+		real_hold_writer_wait(h);
+	if (!writer_range())
 		return -ENOMEM;
 	pthread_attr_t a;
 	pthread_attr_init(&a);
 	int e = pthread_attr_setaffinity_np(&a, sizeof h->others, &h->others);
 	atomic_store(&h->in_call, 0);
+	atomic_store(&h->ktid, 0);
 	if (!e)
 		e = pthread_create(&h->wt, &a, writer_main, h);
 	pthread_attr_destroy(&a);
@@ -270,9 +274,27 @@ double real_hold_writer_wait(struct real_hold *h)
 	return h->held_ms;
 }
 
+int real_hold_writer_boost(struct real_hold *h)
+{
+	int kt = atomic_load(&h->ktid);
+	struct sched_param sp = {.sched_priority = 0};
+	if (!h->writing || !kt)
+		return 0;
+	/* ESRCH: it finished meanwhile */
+	return sched_setscheduler(kt, SCHED_OTHER, &sp) && errno != ESRCH ? -errno : 0;
+}
+
 int real_hold_move_off(struct real_hold *h, int ktid)
 {
 	return sched_setaffinity(ktid, sizeof h->others, &h->others) ? -errno : 0;
+}
+
+int real_hold_move_on(struct real_hold *h, int ktid)
+{
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(h->cpu, &one);
+	return sched_setaffinity(ktid, sizeof one, &one) ? -errno : 0;
 }
 
 int real_hold_capped(struct real_hold *h)

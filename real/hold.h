@@ -22,8 +22,10 @@
  * every PTE (tens of ms); it returns once the thread is inside the call.
  * A madvise that resumes meanwhile waits for that lock before its zap
  * (docs/KERNEL.md rule 21 step c). real_hold_writer_wait() joins it and
- * gives the ms the call took. real_hold_move_off() moves thread ktid off
- * the hold CPU.
+ * gives the ms the call took; a writer started while the last one still
+ * works waits for it first. real_hold_move_off() moves thread ktid off
+ * the hold CPU, real_hold_move_on() onto it (a thread asleep in the
+ * kernel runs there when woken).
  */
 #ifndef UFFDLAB_REAL_HOLD_H
 #define UFFDLAB_REAL_HOLD_H
@@ -43,7 +45,13 @@ void real_hold_off(struct real_hold *h);
 int real_hold_writer_prepare(void); /* the range, made ahead: 0 or -ENOMEM */
 int real_hold_writer_start(struct real_hold *h);
 double real_hold_writer_wait(struct real_hold *h);
+/* The writer at normal priority from now on: SCHED_IDLE keeps it from
+ * the replay's steps while it holds the lock, but on a loaded machine it
+ * would then hold it for seconds; once the window's steps are done it
+ * should finish at once. 0 or -errno. */
+int real_hold_writer_boost(struct real_hold *h);
 int real_hold_move_off(struct real_hold *h, int ktid);
+int real_hold_move_on(struct real_hold *h, int ktid);
 /* How many holds reached their cap (the window closed by the timer). */
 int real_hold_capped(struct real_hold *h);
 

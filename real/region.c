@@ -92,10 +92,12 @@ static int region_memory(struct real_region *r, const struct real_region_opts *o
 		return rc;
 	}
 	r->base = (uint64_t)(uintptr_t)mem;
-	if (o->anon_vma && r->page_size != REAL_HUGE_2M) {
+	if (o->anon_vma) {
 		/* UFFDIO_COPY/ZEROPAGE into a private VMA without an anon_vma
 		 * fall back to mmap_lock (uffd_lock_vma); one written page,
-		 * zapped again, gives the VMA one and leaves every page absent */
+		 * zapped again, gives the VMA one and leaves every page absent
+		 * (hugetlb too: its private fault prepares one; the huge page
+		 * goes back to the pool) */
 		*(volatile char *)mem = 1;
 		madvise(mem, (size_t)r->page_size, MADV_DONTNEED);
 	}

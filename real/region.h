@@ -38,7 +38,7 @@ struct real_region_opts {
 	int wp;                    /* register MISSING|WP */
 	struct real_snapshot *snap; /* borrowed, or NULL: the region makes one */
 	const unsigned char *fill; /* enum real_fill per page when making one */
-	int anon_vma;              /* 4 KiB: give the VMA its anon_vma before
+	int anon_vma;              /* give the VMA its anon_vma before
 				      registering (a page written and zapped),
 				      as a guest whose memory was ever touched
 				      has: fills then take the per-VMA lock, not

@@ -11,7 +11,7 @@
  * as long as the mm writer works, ~50 ms per GiB here). */
 #define HOLD_CAP_MS 400
 
-enum { K_ON, K_OFF, K_LATE, K_LATE_OFF };
+enum { K_ON, K_OFF, K_LATE, K_LATE_OFF, K_ZAP };
 
 static void set_why(struct rr_hold *x, const char *why)
 {
@@ -21,57 +21,109 @@ static void set_why(struct rr_hold *x, const char *why)
 	pthread_mutex_unlock(&x->mu);
 }
 
-/* The read of the REMOVE that step s (its madvise's resume) follows. */
+/* The read of the REMOVE whose madvise resumes at step s (the message
+ * ev_resumed names: another madvise's REMOVE may be read in between). */
 static size_t read_before(const struct rts_plan *p, size_t s)
 {
-	size_t rd = s;
-	while (rd-- > 0 && !rts_ev(&p->s[rd], RK_READ_REMOVE))
-		;
-	return rd < s ? rd : p->n;
+	const struct sched_event *res = rts_ev(&p->s[s], RK_EV_RESUMED);
+	for (size_t rd = s; res && rd-- > 0;)
+		for (size_t i = 0; i < p->s[rd].nev; i++)
+			if (p->s[rd].ev[i].kind == RK_READ_REMOVE && p->s[rd].ev[i].f[0] == res->f[1])
+				return rd;
+	return p->n;
 }
 
 /* Guests asleep in a fault from before the read to after the zap. */
-static void late_guests(struct rr_hold *x)
+static void late_guests(const struct rts_plan *p, struct rr_window *w)
 {
-	const struct rts_plan *p = x->p;
-	for (size_t b = 0; b < x->read; b++)
-		if (p->s[b].block == RTS_B_FAULT && p->s[b].resume > x->zap &&
-		    p->s[b].resume < p->n && p->kinds[p->s[b].tid] == 1) {
-			x->pin[p->s[b].tid] = 1;
-			x->nguests++;
+	for (size_t b = 0; b < w->read; b++)
+		if (p->s[b].block == RTS_B_FAULT && p->s[b].resume > w->zap &&
+		    p->s[b].resume < p->n && p->kinds[p->s[b].tid] == 1 && !w->pin[p->s[b].tid]) {
+			w->pin[p->s[b].tid] = 1;
+			w->nguests++;
 		}
+}
+
+/* The window of the madvise that resumes at step s, if the kernel closes
+ * it at once: 1 and *w filled, else 0. */
+static int window_at(const struct rts_plan *p, size_t s, struct rr_window *w)
+{
+	memset(w, 0, sizeof *w);
+	size_t rd = read_before(p, s);
+	if (rd >= s)
+		return 0;
+	for (size_t f = rd + 1; f < s && !w->early; f++)
+		if (p->s[f].tid != p->s[s].tid &&
+		    (rts_ev(&p->s[f], RK_UFFD_COPY) || rts_ev(&p->s[f], RK_UFFD_ZEROPAGE))) {
+			w->early = 1;
+			w->fill = f;
+		}
+	size_t z = s + 1;
+	while (z < p->n && p->s[z].tid != p->s[s].tid)
+		z++;
+	w->late = !p->s[s].zap && z > s + 1 && z < p->n && p->s[z].zap;
+	/* a madvise in the window needs the mm lock the writer holds */
+	for (size_t k = s + 1; w->late && k < z && !w->lock_step; k++)
+		if (rts_ev(&p->s[k], RK_MADVISE))
+			w->lock_step = k;
+	if (!w->early && !w->late)
+		return 0;
+	/* a guest's fault retried inside the late window (not one kept off
+	 * the CPU across it): on hardware it waits for the writer's lock */
+	for (size_t k = s + 1; w->late && k < z && !w->retry_step; k++)
+		if (rts_ev(&p->s[k], RK_WOKEN) && p->kinds[p->s[k].tid] == 1)
+			w->retry_step = k;
+	w->read = rd;
+	w->resume = s;
+	w->zap = z;
+	w->first = s + 1;
+	w->last = z - 1;
+	w->madvise_tid = p->s[s].tid;
+	if (w->late)
+		late_guests(p, w);
+	return 1;
 }
 
 static void find(struct rr_hold *x)
 {
 	const struct rts_plan *p = x->p;
-	for (size_t s = 0; s < p->n && !x->early && !x->late; s++) {
-		if (!p->s[s].ev_resumed)
-			continue;
-		size_t rd = read_before(p, s);
-		for (size_t f = rd + 1; rd < s && f < s && !x->early; f++)
-			if (p->s[f].tid != p->s[s].tid &&
-			    (rts_ev(&p->s[f], RK_UFFD_COPY) || rts_ev(&p->s[f], RK_UFFD_ZEROPAGE))) {
-				x->early = 1;
-				x->fill = f;
-			}
-		size_t z = s + 1;
-		while (z < p->n && p->s[z].tid != p->s[s].tid)
-			z++;
-		x->late = !p->s[s].zap && z > s + 1 && z < p->n && p->s[z].zap;
-		/* a madvise in the window needs the mm lock the writer holds */
-		for (size_t k = s + 1; x->late && k < z && !x->lock_step; k++)
-			if (rts_ev(&p->s[k], RK_MADVISE))
-				x->lock_step = k;
-		if (x->early || x->late) {
-			x->read = rd;
-			x->resume = s;
-			x->zap = z;
-			x->first = s + 1;
-			x->last = z - 1;
-			x->madvise_tid = p->s[s].tid;
-		}
+	for (size_t s = 0; s < p->n && x->nw < RR_MAX_WINDOWS; s++)
+		if (p->s[s].ev_resumed && window_at(p, s, &x->w[x->nw]))
+			x->late |= x->w[x->nw++].late;
+}
+
+static void add_hook(struct rr_hold *x, size_t at, int kind, int w)
+{
+	x->at[x->n] = at;
+	x->win[x->n] = w;
+	x->kind[x->n++] = kind;
+}
+
+/* Window i's hooks, after the ones before it; 0, or -1 with why set. */
+static int plan_window(struct rr_hold *x, int i)
+{
+	const struct rts_plan *p = x->p;
+	const struct rr_window *w = &x->w[i];
+	char why[160];
+	if (w->lock_step) {
+		snprintf(why, sizeof why, "step %zu (%s's madvise) takes the mm lock itself, which the writer that would hold %s there holds",
+			 w->lock_step, p->names[p->s[w->lock_step].tid], p->names[w->madvise_tid]);
+		set_why(x, why);
+		return -1;
 	}
+	if ((x->n && w->read <= x->at[x->n - 1]) || x->n + 4 > RTS_MAX_HOOKS) {
+		snprintf(why, sizeof why, "%s's window (REMOVE read at step %zu) overlaps the one before it, which holds the CPU then",
+			 p->names[w->madvise_tid], w->read);
+		set_why(x, why);
+		return -1;
+	}
+	add_hook(x, w->read, K_ON, i);
+	add_hook(x, w->resume, !w->late ? K_OFF : w->nguests ? K_LATE : K_LATE_OFF, i);
+	if (w->late)
+		add_hook(x, w->zap, K_ZAP, i); /* the window's steps are done */
+	if (w->late && w->nguests && w->zap + 1 < p->n)
+		add_hook(x, w->zap + 1, K_OFF, i);
+	return 0;
 }
 
 void rr_hold_plan(struct rr_hold *x, const struct rts_plan *p)
@@ -80,35 +132,27 @@ void rr_hold_plan(struct rr_hold *x, const struct rts_plan *p)
 	pthread_mutex_init(&x->mu, NULL);
 	x->p = p;
 	x->madvise_tid = -1;
+	x->writer_win = -1;
 	find(x);
-	if (x->madvise_tid < 0 || x->read >= p->n)
+	if (!x->nw)
 		return;
-	if (x->lock_step) {
-		char why[160];
-		snprintf(why, sizeof why, "step %zu (%s's madvise) takes the mm lock itself, which the writer that would hold %s there holds",
-			 x->lock_step, p->names[p->s[x->lock_step].tid], p->names[x->madvise_tid]);
-		set_why(x, why);
-		return;
-	}
+	x->madvise_tid = x->w[0].madvise_tid;
+	for (int i = 0; i < x->nw; i++)
+		if (plan_window(x, i)) {
+			x->n = 0; /* a window unheld: the trace cannot be followed */
+			return;
+		}
 	x->pin[x->madvise_tid] = 1;
-	x->at[x->n] = x->read;
-	x->kind[x->n++] = K_ON;
-	if (x->late)
-		late_guests(x);
-	x->at[x->n] = x->resume;
-	x->kind[x->n++] = !x->late ? K_OFF : x->nguests ? K_LATE : K_LATE_OFF;
-	if (x->late && x->nguests && x->zap + 1 < p->n) {
-		x->at[x->n] = x->zap + 1;
-		x->kind[x->n++] = K_OFF;
-	}
+	for (int t = 0; t < p->nthreads; t++)
+		x->pin[t] |= x->w[0].pin[t];
 }
 
 /* Guests the hold kept off the CPU that a fill woke meanwhile: runnable
  * now, so the turnstile knows their next fault is a new one. */
-static void mark_awake(struct rr_hold *x)
+static void mark_awake(struct rr_hold *x, const struct rr_window *w)
 {
 	for (int t = 0; t < x->p->nthreads; t++) {
-		if (!x->pin[t] || t == x->madvise_tid)
+		if (!w->pin[t] || t == w->madvise_tid)
 			continue;
 		char path[64], buf[512];
 		snprintf(path, sizeof path, "/proc/self/task/%d/stat", rts_thread_ktid(x->ts, t));
@@ -118,12 +162,61 @@ static void mark_awake(struct rr_hold *x)
 	}
 }
 
+/* Window w's threads (madvise if with, its guests) onto or off the hold
+ * CPU. 0, or -ESRCH with why set (for off, only a thread still there). */
+static int move_window(struct rr_hold *x, const struct rr_window *w, int on, int with)
+{
+	for (int t = 0; t < x->p->nthreads; t++) {
+		if (!(w->pin[t] || (with && t == w->madvise_tid)))
+			continue;
+		int kt = rts_thread_ktid(x->ts, t);
+		/* off: a thread that ended meanwhile is off the CPU already */
+		int rc = !kt ? -ESRCH : on ? real_hold_move_on(x->h, kt) : real_hold_move_off(x->h, kt);
+		if (rc && (on || rc != -ESRCH)) {
+			char why[96];
+			snprintf(why, sizeof why, "%s could not be moved %s the hold CPU",
+				 x->p->names[t], on ? "onto" : "off");
+			set_why(x, why);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+/* The last writer joined, its ms kept for its window's note. */
+static void writer_done(struct rr_hold *x)
+{
+	double ms = real_hold_writer_wait(x->h);
+	if (x->writer_win >= 0 && ms > 0)
+		x->writer_ms[x->writer_win] = ms;
+}
+
+/* K_LATE*: the writer first; madvise, moved off the held CPU, then
+ * lowers mmap_changing and waits for the mm lock before its zap. */
+static int hook_late(struct rr_hold *x, int i)
+{
+	const struct rr_window *w = &x->w[x->win[i]];
+	writer_done(x);
+	x->writer_win = x->win[i];
+	int rc = real_hold_writer_start(x->h);
+	if (rc) {
+		set_why(x, "no writer of the mm could be started");
+		return rc;
+	}
+	struct rr_window m = {.madvise_tid = w->madvise_tid};
+	if ((rc = move_window(x, &m, 0, 1)))
+		return rc;
+	if (x->kind[i] == K_LATE_OFF)
+		real_hold_off(x->h);
+	return 0;
+}
+
 static int hook(void *ctx, int i)
 {
 	struct rr_hold *x = ctx;
 	if (i < 0) {
 		real_hold_off(x->h);
-		x->writer_ms = real_hold_writer_wait(x->h);
+		writer_done(x);
 		return 0;
 	}
 	pthread_mutex_lock(&x->mu);
@@ -131,29 +224,24 @@ static int hook(void *ctx, int i)
 	pthread_mutex_unlock(&x->mu);
 	if (failed)
 		return -EPERM;
+	int wi = x->win[i], rc;
+	const struct rr_window *w = &x->w[wi];
 	switch (x->kind[i]) {
-	case K_ON:
+	case K_ON: /* the first window's threads were pinned at their start */
+		if (wi > 0 && (rc = move_window(x, w, 1, 1)))
+			return rc;
 		return real_hold_on(x->h);
 	case K_OFF:
-		mark_awake(x);
+		mark_awake(x, w);
 		real_hold_off(x->h);
-		return 0;
+		return move_window(x, w, 0, !w->late);
+	case K_ZAP:
+		return real_hold_writer_boost(x->h);
 	}
-	/* K_LATE*: the writer first; madvise, moved off the held CPU, then
-	 * lowers mmap_changing and waits for the mm lock before its zap */
-	int rc = real_hold_writer_start(x->h);
-	if (rc) {
-		set_why(x, "no writer of the mm could be started");
-		return rc;
-	}
-	int kt = rts_thread_ktid(x->ts, x->madvise_tid);
-	if (!kt || real_hold_move_off(x->h, kt)) {
-		set_why(x, "the madvise thread could not be moved off the hold CPU");
-		return -ESRCH;
-	}
-	if (x->kind[i] == K_LATE_OFF)
-		real_hold_off(x->h);
-	return 0;
+	rc = hook_late(x, i);
+	if (!rc && x->kind[i] == K_LATE_OFF)
+		rc = move_window(x, w, 0, 0);
+	return rc;
 }
 
 void rr_hold_open(struct rr_hold *x, struct rts *ts)
@@ -172,8 +260,9 @@ void rr_hold_open(struct rr_hold *x, struct rts *ts)
 		set_why(x, "no range for a writer of the mm could be mapped");
 	x->ts = ts;
 	rts_set_hooks(ts, x->at, x->n, hook, x);
-	if (x->late)
-		rts_set_late_resume(ts, x->resume);
+	for (int i = 0; i < x->nw; i++)
+		if (x->w[i].late)
+			rts_set_late_resume(ts, x->w[i].resume);
 }
 
 void rr_hold_thread(struct rr_hold *x, int tid, const char *name)
@@ -188,13 +277,53 @@ void rr_hold_thread(struct rr_hold *x, int tid, const char *name)
 }
 
 /* Who else the late hold kept off the CPU, for the note. */
-static void guests(const struct rr_hold *x, char *buf, size_t n)
+static void guests(const struct rr_hold *x, const struct rr_window *w, char *buf, size_t n)
 {
 	size_t k = 0;
 	buf[0] = 0;
 	for (int t = 0; t < x->p->nthreads && k < n; t++)
-		if (x->pin[t] && t != x->madvise_tid)
+		if (w->pin[t] && t != w->madvise_tid)
 			k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? ", " : "", x->p->names[t]);
+}
+
+/* What window i's hold did, into buf (one clause). */
+static int held_clause(const struct rr_hold *x, int i, char *buf, size_t n)
+{
+	const struct rr_window *w = &x->w[i];
+	const char *who = x->p->names[w->madvise_tid];
+	char g[96];
+	guests(x, w, g, sizeof g);
+	if (w->early && !w->late)
+		return snprintf(buf, n, "%s's madvise was kept off CPU %d (a SCHED_FIFO spinner ran there) from the REMOVE's read (step %zu) to its resume (step %zu), so the fill at step %zu met mmap_changing still raised, as in the simulator",
+				who, real_hold_cpu(x->h), w->read, w->resume, w->fill);
+	char rt[320] = "";
+	if (w->retry_step)
+		snprintf(rt, sizeof rt, "; step %zu (%s's fault, woken in the window, retried) needs the mm lock on hardware (a fault retried after handle_userfault takes mmap_lock, not the per-VMA lock), so it runs when the writer lets go, racing the zap",
+			 w->retry_step, x->p->names[x->p->s[w->retry_step].tid]);
+	return snprintf(buf, n, "%s's madvise was kept off CPU %d from the REMOVE's read (step %zu) to its resume (step %zu), then held between lowering mmap_changing and its zap (step %zu) by a writer of its mm (an mprotect of %llu MiB of zero-page PTEs of its own, %.0f ms), so steps %zu-%zu ran in between%s%s%s%s",
+			who, real_hold_cpu(x->h), w->read, w->resume, w->zap,
+			(unsigned long long)(REAL_HOLD_WRITER_BYTES >> 20), x->writer_ms[i], w->first, w->last,
+			g[0] ? "; " : "", g, g[0] ? " kept off the CPU until after the zap" : "", rt);
+}
+
+/* The first window whose hooks did not all run, or nw. */
+static int first_unheld(const struct rr_hold *x, int fired)
+{
+	for (int i = 0; i < x->n; i++)
+		if (i >= fired)
+			return x->win[i];
+	return x->nw;
+}
+
+static void unheld_note(const struct rr_hold *x, int i, int capped, int err, char *buf, size_t n)
+{
+	const struct rr_window *w = &x->w[i < x->nw ? i : 0];
+	snprintf(buf, n, "window not reachable on hardware: steps %zu-%zu ran %s %s's resume (step %zu)%s in the simulator, and this replay could not hold it: %s (KERNEL.md rule 25)",
+		 w->early ? w->fill : w->first, w->early ? w->fill : w->last,
+		 w->early ? "between the REMOVE's read and" : "between", x->p->names[w->madvise_tid],
+		 w->resume, w->early ? "" : " and its zap",
+		 x->why[0] ? x->why : capped ? "the hold reached its cap before the trace moved on"
+		 : err ? strerror(-err) : "the trace never reached the window");
 }
 
 int rr_hold_note(struct rr_hold *x, struct rts *ts, int confirmed, char *buf, size_t n)
@@ -206,25 +335,22 @@ int rr_hold_note(struct rr_hold *x, struct rts *ts, int confirmed, char *buf, si
 	int fired = x->n ? rts_hooks_fired(ts, &err) : 0;
 	int capped = x->h && real_hold_capped(x->h);
 	int held = x->n && fired == x->n && !err && !x->why[0] && !capped;
-	const char *who = x->p->names[x->madvise_tid];
-	char g[96];
-	guests(x, g, sizeof g);
-	if (held && x->early && !x->late)
-		snprintf(buf, n, "window held on hardware: %s's madvise was kept off CPU %d (a SCHED_FIFO spinner ran there) from the REMOVE's read (step %zu) to its resume (step %zu), so the fill at step %zu met mmap_changing still raised, as in the simulator (KERNEL.md rule 25)",
-			 who, real_hold_cpu(x->h), x->read, x->resume, x->fill);
-	else if (held)
-		snprintf(buf, n, "window held on hardware: %s's madvise was kept off CPU %d from the REMOVE's read (step %zu) to its resume (step %zu), then held between lowering mmap_changing and its zap (step %zu) by a writer of its mm (an mprotect of %llu MiB of zero-page PTEs of its own, %.0f ms), so steps %zu-%zu ran in between%s%s%s (KERNEL.md rules 21, 25)",
-			 who, real_hold_cpu(x->h), x->read, x->resume, x->zap,
-			 (unsigned long long)(REAL_HOLD_WRITER_BYTES >> 20), x->writer_ms, x->first, x->last,
-			 g[0] ? "; " : "", g, g[0] ? " kept off the CPU until after the zap" : "");
-	else if (!confirmed || x->early)
-		snprintf(buf, n, "window not reachable on hardware: steps %zu-%zu ran %s %s's resume (step %zu)%s in the simulator, and this replay could not hold it: %s (KERNEL.md rule 25)",
-			 x->early ? x->fill : x->first, x->early ? x->fill : x->last,
-			 x->early ? "between the REMOVE's read and" : "between", who, x->resume,
-			 x->early ? "" : " and its zap",
-			 x->why[0] ? x->why : capped ? "the hold reached its cap before the trace moved on"
-			 : err ? strerror(-err) : "the trace never reached the window");
-	return !held;
+	if (!held) {
+		int i = x->n ? first_unheld(x, fired) : 0;
+		if (!confirmed || x->w[i < x->nw ? i : 0].early)
+			unheld_note(x, i, capped, err, buf, n);
+		return 1;
+	}
+	size_t k = (size_t)snprintf(buf, n, "window%s held on hardware: ", x->nw > 1 ? "s" : "");
+	for (int i = 0; i < x->nw && k < n; i++) {
+		if (x->nw > 1)
+			k += (size_t)snprintf(buf + k, n - k, "%s%d) ", i ? "; " : "", i + 1);
+		if (k < n)
+			k += (size_t)held_clause(x, i, buf + k, n - k);
+	}
+	if (k < n)
+		snprintf(buf + k, n - k, " (KERNEL.md rule%s 25)", x->late ? "s 21," : "");
+	return 0;
 }
 
 void rr_hold_close(struct rr_hold *x)

@@ -1,10 +1,13 @@
 /* real/replay_hold.h — the rule-25 windows of a trace, held on hardware
  * for replay --real (docs/KERNEL.md rule 25, docs/DESIGN.md).
  *
- * Contract: rr_hold_plan() finds the trace's first window the kernel
- * closes at once: early (fills between a REMOVE's read and its madvise's
+ * Contract: rr_hold_plan() finds the trace's windows the kernel closes at
+ * once, each madvise woken by its REMOVE's read (up to RR_MAX_WINDOWS, in
+ * trace order): early (fills between a REMOVE's read and its madvise's
  * resume, which the simulator failed with EAGAIN) or late (steps between
- * the resume and the zap). rr_hold_open() opens a CPU hold (real/hold.h)
+ * the resume and the zap). Each is held as below in its turn; the madvise
+ * and guests of a window are moved onto the hold CPU at its read and off
+ * it when it ends, so one window's threads never starve in another's. rr_hold_open() opens a CPU hold (real/hold.h)
  * and sets the turnstile's hooks: from the REMOVE's read the madvise
  * thread, which runs on the hold CPU only, is kept off it; for an early
  * window until the trace reaches the resume; for a late one, at the resume
@@ -28,20 +31,33 @@
 #include "real/rts_plan.h"
 #include "real/turnstile.h"
 
+/* One rule-25 window: a madvise woken by the read of its REMOVE. */
+struct rr_window {
+	int early, late;
+	size_t read, fill, resume, zap, first, last;
+	int madvise_tid;
+	size_t lock_step;                      /* a madvise in the late window */
+	size_t retry_step;                     /* a guest's retried fault in it */
+	unsigned char pin[RTS_MAX_THREADS];    /* guests kept with madvise */
+	int nguests;
+};
+
+#define RR_MAX_WINDOWS 4
+
 struct rr_hold {
 	const struct rts_plan *p;
 	struct rts *ts;
 	struct real_hold *h;
-	int early, late;
-	size_t read, fill, resume, zap, first, last;
-	int madvise_tid;                       /* -1: no window */
-	size_t lock_step;                      /* a madvise in the late window */
-	unsigned char pin[RTS_MAX_THREADS];    /* threads on the hold CPU */
-	int nguests;
+	int late;                              /* a window is late */
+	int nw;                                /* windows found */
+	struct rr_window w[RR_MAX_WINDOWS];
+	int madvise_tid;                       /* the first window's, -1: none */
+	unsigned char pin[RTS_MAX_THREADS];    /* on the hold CPU from the start */
 	size_t at[RTS_MAX_HOOKS];
-	int kind[RTS_MAX_HOOKS], n;
-	int nfired, err;                       /* after the run */
-	double writer_ms;
+	int kind[RTS_MAX_HOOKS], win[RTS_MAX_HOOKS], n;
+	int err;                               /* after the run */
+	double writer_ms[RR_MAX_WINDOWS];
+	int writer_win;                        /* whose writer runs, or -1 */
 	pthread_mutex_t mu;                    /* why */
 	char why[160];                         /* why it cannot be had */
 };

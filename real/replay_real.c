@@ -18,6 +18,7 @@
 #include "model/invariant.h"
 #include "model/oracle.h"
 #include "real/harness.h"
+#include "real/replay_export.h"
 #include "real/replay_hold.h"
 #include "real/snapshot.h"
 #include "real/sys_real.h"
@@ -55,6 +56,17 @@ struct rr_run {
 	int harness_done;
 	struct rr_targ targs[SCN_MAX_THREADS];
 	struct rr_hold hold;      /* rule 25's window, held (real/replay_hold.h) */
+	/* the dirty layer's facts (model/world.c's): a guest write landed
+	 * since the page's last install / is in flight; under mu */
+	unsigned char written[SCN_MAX_PAGES], writing[SCN_MAX_PAGES];
+	int paused;               /* the scenario paused the handler */
+	/* a scenario thread's handler_pause/export/resume against the
+	 * teardown's handler_stop: both join the serve loop, which one
+	 * waiter only may do (a replay that stopped following tears down
+	 * while a control thread may still be in its export) */
+	pthread_mutex_t hmu;
+	int hstopped, hstop_err;  /* under hmu */
+	struct rr_exp exp;        /* real/replay_export.h */
 };
 
 static _Thread_local long tls_step = -1;
@@ -121,6 +133,10 @@ static void check_install(struct rr_run *r, const struct sys_real_obs *ob, int z
 	if (ob->res != 0 || ob->addr < r->e->r->base)
 		return;
 	int page = (int)((ob->addr - r->e->r->base) / r->ps);
+	pthread_mutex_lock(&r->mu);
+	for (uint64_t p = (uint64_t)page; p < r->e->r->pages && p * r->ps < ob->addr - r->e->r->base + ob->len; p++)
+		r->written[p] = 0;
+	pthread_mutex_unlock(&r->mu);
 	uint64_t c = zero ? 0 : buf_tag(r, ob->buf, ob->len);
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
@@ -133,6 +149,9 @@ static void check_install(struct rr_run *r, const struct sys_real_obs *ob, int z
 			 zero ? "ZEROPAGE" : "COPY", tls_step);
 		violated(r, &rep, ex);
 	}
+	char ev[200];
+	if (tls_step >= 0 && rr_dirty_judge(&r->exp, 0, "after an install", &rep, ev, sizeof ev))
+		violated(r, &rep, ev);
 }
 
 /* A handler thread backs off: the simulator's INV_AT_BACKOFF facts, read
@@ -372,12 +391,24 @@ static int mutate(struct rr_run *r, int tidx, int oidx)
 	pthread_mutex_unlock(&r->mu);
 	int err = 0;
 	if (op->kind == SCN_WRITE) {
+		pthread_mutex_lock(&r->mu);
+		r->writing[a]++;
+		pthread_mutex_unlock(&r->mu);
 		rts_enter(r->ts, SYS_REAL_OP_ACCESS);
 		real_guest_write(r->e->r, (uint64_t)a, (uint8_t)op->b);
+		/* landed in the step it returned in, as the model's */
+		pthread_mutex_lock(&r->mu);
+		r->writing[a]--;
+		r->written[a] = 1;
+		pthread_mutex_unlock(&r->mu);
 		rts_leave(r->ts, SYS_REAL_OP_ACCESS);
 	} else {
 		rts_enter(r->ts, SYS_REAL_OP_MADVISE);
 		err = real_guest_remove(r->e->r, (uint64_t)a, (uint64_t)(b - a + 1));
+		pthread_mutex_lock(&r->mu);
+		for (int p = a; p <= b && !err; p++)
+			r->written[p] = 0; /* its write is gone with the page */
+		pthread_mutex_unlock(&r->mu);
 		rts_leave(r->ts, SYS_REAL_OP_MADVISE);
 	}
 	pthread_mutex_lock(&r->mu);
@@ -406,6 +437,38 @@ static int prefetch(struct rr_run *r, int first, int last)
 	return 0;
 }
 
+static int export_check(struct rr_run *r, const char *when, int mid_run);
+
+/* model/world.c export_op: E2B's snapshot flow (pause, export, resume
+ * unless the scenario had paused the handler); guests go on meanwhile. */
+static int export_op(struct rr_run *r, int tidx)
+{
+	char when[64];
+	snprintf(when, sizeof when, "the export by %s", r->scn->threads[tidx].name);
+	int err = handler_pause(r->e->h);
+	if (!err)
+		err = export_check(r, when, 1);
+	if (!err && !r->paused)
+		err = handler_resume(r->e->h);
+	return err;
+}
+
+static int handler_op(struct rr_run *r, int tidx, const struct scn_op *op)
+{
+	pthread_mutex_lock(&r->hmu);
+	int err = 0;
+	if (r->hstopped) {
+		err = -ECANCELED; /* the teardown stopped the handler first */
+	} else if (op->kind == SCN_EXPORT) {
+		err = export_op(r, tidx);
+	} else {
+		r->paused = op->kind == SCN_PAUSE;
+		err = r->paused ? handler_pause(r->e->h) : handler_resume(r->e->h);
+	}
+	pthread_mutex_unlock(&r->hmu);
+	return err;
+}
+
 static int run_op(struct rr_run *r, int tidx, int oidx)
 {
 	const struct scn_op *op = &r->scn->threads[tidx].ops[oidx];
@@ -417,18 +480,13 @@ static int run_op(struct rr_run *r, int tidx, int oidx)
 	case SCN_REMOVE:
 		return mutate(r, tidx, oidx);
 	case SCN_PAUSE:
-		return handler_pause(r->e->h);
 	case SCN_RESUME:
-		return handler_resume(r->e->h);
+	case SCN_EXPORT:
+		return handler_op(r, tidx, op);
 	case SCN_PREFETCH:
 		return prefetch(r, (int)op->a, (int)op->b);
 	case SCN_SOURCE_FAIL:
 		return sys_real_source_fail(r->e->sys, op->a, (int)op->b);
-	case SCN_EXPORT: { /* taken in the trace's order; judged by the simulator */
-		enum hpage views[SCN_MAX_PAGES];
-		int err = handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views);
-		return err == -EOPNOTSUPP ? 0 : err; /* no diff: nothing to take */
-	}
 	default:
 		return -ENOTSUP;
 	}
@@ -517,6 +575,8 @@ static int harness_open(struct rr_run *r)
 		r->setup_failed = real_env_skip_reason(rc, r->ps) ? 1 : 2;
 		return -1;
 	}
+	r->exp = (struct rr_exp){.scn = scn, .e = r->e, .orc = &r->orc, .mu = &r->mu,
+				 .written = r->written, .writing = r->writing};
 	rc = handler_start(r->e->h);
 	if (rc) {
 		snprintf(r->res->why, sizeof r->res->why, "handler_start: %s", strerror(-rc));
@@ -537,31 +597,27 @@ static void join_in_step(struct rr_run *r, int tid, struct real_guest *g)
 	real_guest_wait(g, REAL_WAIT_MS);
 }
 
-/* The handler's export against pagemap and the bytes (INV_AT_EXPORT);
- * when names the moment, as the simulator's does. */
-static void export_check(struct rr_run *r, const char *when)
+/* model/world.c check_export: the handler's export (under its own
+ * exclusion) over [start, end] in trace-step time, a guest restored from
+ * the snapshot plus it judged against the spec, then the dirty layer
+ * (real/replay_export.h). mid_run: scenario threads may still run. 0, or
+ * -errno (the export failed). */
+static int export_check(struct rr_run *r, const char *when, int mid_run)
 {
 	enum hpage views[SCN_MAX_PAGES];
-	if (handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views))
-		return;
-	for (int p = 0; p < r->scn->pages; p++) {
-		int present = 0;
-		uint8_t v = 0;
-		uint64_t tag = 0;
-		if (real_page_flags(r->e->r, (uint64_t)p, &present, NULL))
-			continue;
-		if (present) {
-			/* v is written by the read: read first, then judge */
-			enum real_content c = real_guest_read(r->e->r, (uint64_t)p, 1, &v);
-			tag = real_content_tag(r->scn, p, (int)c, v);
-		}
-		struct inv_facts f = {.layer = INV_AT_EXPORT};
-		f.u.exp = (struct inv_export){.page = p, .view = views[p], .present = present,
-					      .content = tag, .where = " on hardware"};
-		struct inv_report rep;
-		if (inv_check(&f, &rep))
-			violated(r, &rep, when);
-	}
+	uint64_t start = rts_cur(r->ts);
+	int err = handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views);
+	if (err == -EOPNOTSUPP)
+		return 0; /* a handler with no snapshot diff: nothing to restore */
+	if (err)
+		return err;
+	uint64_t end = rts_cur(r->ts);
+	struct inv_report rep;
+	char ev[400];
+	if (rr_export_judge(&r->exp, views, start, end, when, mid_run, &rep, ev, sizeof ev) ||
+	    rr_dirty_judge(&r->exp, 1, when, &rep, ev, sizeof ev))
+		violated(r, &rep, ev);
+	return 0;
 }
 
 /* model/world.c run_threads's end: the final reads, unless the handler
@@ -572,9 +628,8 @@ static int final_reads(struct rr_run *r)
 	if (handler_error(r->e->h))
 		return 0;
 	/* the simulator's pause-time export before the final reads */
-	if (handler_pause(r->e->h))
+	if (handler_pause(r->e->h) || export_check(r, "the export before the final reads", 0))
 		return -1;
-	export_check(r, "pagemap shows the page present before the final reads");
 	if (!following(r) || handler_resume(r->e->h))
 		return -1;
 	struct real_guest *f;
@@ -584,13 +639,27 @@ static int final_reads(struct rr_run *r)
 	return following(r) ? 0 : -1;
 }
 
+/* handler_stop once, never while a scenario thread is in a handler call
+ * (handler_op). */
+static int stop_handler(struct rr_run *r)
+{
+	pthread_mutex_lock(&r->hmu);
+	if (!r->hstopped) {
+		r->hstop_err = real_env_stop(r->e);
+		r->hstopped = 1;
+	}
+	int err = r->hstop_err;
+	pthread_mutex_unlock(&r->hmu);
+	return err;
+}
+
 static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tids)
 {
 	for (int i = 0; i < r->scn->nthreads; i++)
 		join_in_step(r, tids[i], g[i]);
 	if (!following(r) || final_reads(r))
 		return;
-	int err = real_env_stop(r->e);
+	int err = stop_handler(r);
 	struct inv_facts st = {.layer = INV_AT_STOP};
 	pthread_mutex_lock(&r->mu); /* the handler's threads are done */
 	st.u.stop = (struct inv_stop){
@@ -602,7 +671,7 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 	struct inv_report rep;
 	if (inv_check(&st, &rep))
 		violated(r, &rep, "handler_stop on hardware");
-	export_check(r, "pagemap shows the page present after the handler stopped");
+	export_check(r, "the export after the handler stopped", 0);
 }
 
 static void *harness_main(void *arg)
@@ -737,6 +806,8 @@ const char *rr_verdict_name(enum rr_verdict v)
 	case RR_NOT_REPRODUCED: return "not reproduced";
 	case RR_DIVERGED: return "diverged";
 	case RR_SKIPPED: return "skipped";
+	case RR_NOT_APPLICABLE: return "not applicable at 2 MiB";
+	case RR_NVERDICTS: break;
 	}
 	return "?";
 }
@@ -756,10 +827,49 @@ static void run_init(struct rr_run *r, const struct rr_opts *o, struct rr_result
 	r->reader = -1;
 	r->ps = o->page_size ? o->page_size : o->scn->page_size;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->hmu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	for (int p = 0; p < o->scn->pages; p++)
 		r->initial[p] = o->scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
 	oracle_reset(&r->orc, o->scn->pages, r->initial);
+}
+
+/* A trace the real harness cannot run (unmap, remap, fork, exit), or one
+ * whose handler zero-fills with UFFDIO_ZEROPAGE replayed on hugetlb,
+ * where the handler fills with COPY (rule 30). 1 with the verdict in res. */
+static int not_applicable(const struct rr_opts *o, struct rr_result *res)
+{
+	const struct scenario *scn = o->scn;
+	/* as real/stress.c: the real harness registers no UNMAP, REMAP or
+	 * FORK events and runs none of those operations */
+	for (int t = 0; t < scn->nthreads; t++)
+		for (int i = 0; i < scn->threads[t].nops; i++) {
+			enum scn_op_kind k = scn->threads[t].ops[i].kind;
+			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK || k == SCN_EXIT) {
+				res->v = RR_SKIPPED;
+				snprintf(res->why, sizeof res->why,
+					 "%s's '%s' is not run on hardware: the real harness has no such operation and registers no UNMAP/REMAP/FORK events",
+					 scn->threads[t].name, scn_op_name(k));
+				return 1;
+			}
+		}
+	if (scn->event_unmap || scn->event_remap || scn->event_fork) {
+		res->v = RR_SKIPPED;
+		snprintf(res->why, sizeof res->why, "UNMAP/REMAP/FORK events are not run on hardware");
+		return 1;
+	}
+	uint64_t ps = o->page_size ? o->page_size : scn->page_size;
+	if (ps < (2u << 20))
+		return 0;
+	for (size_t s = 0; s < o->plan->n; s++)
+		if (rts_ev(&o->plan->s[s], RK_UFFD_ZEROPAGE)) {
+			res->v = RR_NOT_APPLICABLE;
+			snprintf(res->why, sizeof res->why,
+				 "the trace installs with UFFDIO_ZEROPAGE (step %zu, %s), which hugetlb lacks (KERNEL.md rule 30: there the handler zero-fills with UFFDIO_COPY, so the schedule cannot be followed); explore the scenario with `memory 2m` for a 2 MiB trace",
+				 s, o->plan->names[o->plan->s[s].tid]);
+			return 1;
+		}
+	return 0;
 }
 
 int real_replay_run(const struct rr_opts *o, struct rr_result *res)
@@ -769,6 +879,8 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 	if (!o || !o->scn || !o->plan || !o->handler)
 		return -EINVAL;
 	double t0 = now_ms();
+	if (not_applicable(o, res))
+		return 0;
 	struct rr_run *r = calloc(1, sizeof *r);
 	if (!r)
 		return -ENOMEM;
@@ -788,8 +900,10 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 		verdict(r, end);
 		rts_release(r->ts);
 		pthread_join(h, NULL);
-		if (r->e)
+		if (r->e) {
+			stop_handler(r);
 			real_env_close(r->e);
+		}
 		if (rr_hold_note(&r->hold, r->ts, res->v == RR_CONFIRMED, res->window,
 				 sizeof res->window))
 			late_window_verdict(res);
@@ -797,6 +911,7 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 	rr_hold_close(&r->hold);
 	rts_free(r->ts);
 	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->hmu);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 	res->ms = now_ms() - t0;

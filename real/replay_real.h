@@ -12,8 +12,10 @@
  * hardware; evidence says how), NOT_REPRODUCED (the schedule was followed
  * and it did not; obs names the first step whose real observation differs
  * from the simulated one), DIVERGED (the kernel would not follow: step and
- * why), or SKIPPED (no userfaultfd / huge pages, or a trace this replay
- * cannot follow). Nothing is left behind: threads ended, uffd closed,
+ * why), SKIPPED (no userfaultfd / huge pages, or a trace this replay
+ * cannot follow), or NOT_APPLICABLE (replayed at 2 MiB, the trace installs
+ * with UFFDIO_ZEROPAGE, which hugetlb lacks: docs/KERNEL.md rule 30; why
+ * names the step; nothing is run). Nothing is left behind: threads ended, uffd closed,
  * memory unmapped, huge pages given back. Every wait is bounded (stall_ms
  * per step). Returns 0, or -errno on a usage error.
  */
@@ -30,6 +32,8 @@ enum rr_verdict {
 	RR_NOT_REPRODUCED,
 	RR_DIVERGED,
 	RR_SKIPPED,
+	RR_NOT_APPLICABLE,       /* the trace makes a call the page size lacks */
+	RR_NVERDICTS
 };
 
 struct rr_opts {

@@ -16,7 +16,8 @@ _Static_assert((int)RK_ACCESS == (int)MEV_ACCESS && (int)RK_FAULT == (int)MEV_FA
 		       (int)RK_READ_PF == (int)MEV_READ_PF && (int)RK_READ_REMOVE == (int)MEV_READ_REMOVE &&
 		       (int)RK_UFFD_COPY == (int)MEV_UFFD_COPY && (int)RK_UFFD_ZEROPAGE == (int)MEV_UFFD_ZEROPAGE &&
 		       (int)RK_SOURCE_READ == (int)MEV_SOURCE_READ &&
-		       (int)RK_MADVISE == (int)MEV_MADVISE,
+		       (int)RK_MADVISE == (int)MEV_MADVISE && (int)RK_EV_RESUMED == (int)MEV_EV_RESUMED &&
+		       (int)RK_WOKEN == (int)MEV_WOKEN,
 	       "real/rts_plan.h enum rts_kind follows model/event.h");
 
 const struct sched_event *rts_ev(const struct rts_pstep *s, int k)

@@ -54,7 +54,8 @@ struct rts {
 	int nhooks, hooks_fired, hook_err;
 	int (*hook)(void *, int);
 	void *hook_ctx;
-	size_t late_resume;   /* rts_set_late_resume, or n */
+	size_t late_resume[RTS_MAX_LATE]; /* rts_set_late_resume */
+	int nlate;
 };
 
 static _Thread_local int tls_tid = -1;
@@ -98,7 +99,6 @@ int rts_new(const struct rts_plan *p, int stall_ms, struct rts **out)
 	ts->n = p->n;
 	ts->stall_ms = stall_ms > 0 ? stall_ms : 1000;
 	ts->end_step = -1;
-	ts->late_resume = p->n;
 	*out = ts;
 	return 0;
 }
@@ -462,6 +462,15 @@ long rts_uffd_pending(int fd)
 
 /* --- the controller --------------------------------------------------- */
 
+/* Step s is a madvise's resume held before its zap. Under mu. */
+static int is_late(const struct rts *ts, size_t s)
+{
+	for (int i = 0; i < ts->nlate; i++)
+		if (ts->late_resume[i] == s)
+			return 1;
+	return 0;
+}
+
 /* A thread in its blocking step, seen asleep as the step says: the step is
  * done. An intermediate step of a blocked thread is done at once (a bare
  * or re-sleeping one), or, for a madvise's resume and zap, when madvise
@@ -488,7 +497,7 @@ static int kernel_step(struct rts *ts)
 	}
 	/* a madvise held between its resume and its zap (rts_set_late_resume):
 	 * resumed once it sleeps somewhere else than in its event wait */
-	if (s == ts->late_resume && t->st == T_BLOCKED && s < t->resume) {
+	if (is_late(ts, s) && t->st == T_BLOCKED && s < t->resume) {
 		pthread_mutex_unlock(&ts->mu);
 		int waits = rts_task_sleeps(ktid, NULL) == 1 &&
 			    rts_task_sleeps(ktid, WCHAN_EVENT) == 0;
@@ -565,7 +574,8 @@ void rts_set_hooks(struct rts *ts, const size_t *at, int n, int (*fn)(void *, in
 void rts_set_late_resume(struct rts *ts, size_t step)
 {
 	pthread_mutex_lock(&ts->mu);
-	ts->late_resume = step;
+	assert(ts->nlate < RTS_MAX_LATE && ts->cur == 0);
+	ts->late_resume[ts->nlate++] = step;
 	pthread_mutex_unlock(&ts->mu);
 }
 

@@ -85,13 +85,15 @@ enum rts_end rts_drive(struct rts *ts);
  * step, and fn(ctx, -1) when the turnstile ends (to undo them). A hook
  * returns 0 or -errno; after a failure the later hooks do not run. Set
  * before rts_drive. */
-#define RTS_MAX_HOOKS 4
+#define RTS_MAX_HOOKS 16
 void rts_set_hooks(struct rts *ts, const size_t *at, int n, int (*fn)(void *, int), void *ctx);
 /* How many hooks ran; *err (may be NULL) the first failure, or 0. */
 int rts_hooks_fired(struct rts *ts, int *err);
 /* Step s is a madvise's resume that the replay holds before the zap (a
  * writer of the mm keeps it from the zap): it is done once the thread
- * sleeps other than in its event wait, not when madvise returned. */
+ * sleeps other than in its event wait, not when madvise returned. One
+ * call per held window, at most RTS_MAX_LATE, before rts_drive. */
+#define RTS_MAX_LATE 8
 void rts_set_late_resume(struct rts *ts, size_t s);
 
 /* Stop following the trace (a verdict is in, or teardown): every thread

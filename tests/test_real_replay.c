@@ -5,7 +5,11 @@
  * resume (KERNEL.md rule 25): the replay holds that window by keeping the
  * woken madvise off its CPU (real/hold.h). short-circuit needs steps
  * between a madvise's resume and its zap: held by a writer of the mm
- * (real/replay_hold.h). A replay killed by SIGINT or SIGTERM at random
+ * (real/replay_hold.h); B7 needs two windows in one trace, both held.
+ * B9, B10 and B24 break the export and dirty layers on hardware; a 4 KiB
+ * trace that zero-fills with UFFDIO_ZEROPAGE is not applicable at 2 MiB,
+ * where short-circuit has its own trace. A
+ * replay killed by SIGINT or SIGTERM at random
  * moments (20 trials, a child running replays in a loop: this binary run
  * again) ends by that signal within a deadline and leaves nr_hugepages as
  * it found it. Skips with the reason where userfaultfd or huge pages are
@@ -119,8 +123,8 @@ static void test_zoo_lock_retaken(void **state)
 /* The late window: madvise held between lowering mmap_changing and its
  * zap by a writer of its mm, the woken guest kept off the CPU until after
  * the zap. At 2 MiB the handler zero-fills with UFFDIO_COPY (hugetlb has
- * no UFFDIO_ZEROPAGE), so the trace's zeropage step cannot happen there:
- * diverged, naming that step. */
+ * no UFFDIO_ZEROPAGE), so the 4 KiB trace's zeropage step cannot happen
+ * there: not applicable, naming that step and the rule. */
 static void test_zoo_late_window_held(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
@@ -131,16 +135,106 @@ static void test_zoo_late_window_held(void **state)
 		skip();
 		return;
 	}
+	if (rt_page_size(state) == rt_2m) {
+		assert_int_equal(r.v, RR_NOT_APPLICABLE);
+		assert_non_null(strstr(r.why, "installs with UFFDIO_ZEROPAGE (step "));
+		assert_non_null(strstr(r.why, "KERNEL.md rule 30"));
+		assert_int_equal(drive_replay_real("tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
+						   3, rt_2m, 0), SKIPPED);
+		return;
+	}
 	assert_non_null(strstr(r.window, "window held on hardware"));
 	assert_non_null(strstr(r.window, "held between lowering mmap_changing and its zap (step "));
-	if (rt_page_size(state) == rt_4k) {
-		if (r.v != RR_CONFIRMED)
-			fail_msg("4k: %s: %s", rr_verdict_name(r.v), r.why);
-		assert_string_equal(r.name, "lost-wake");
-	} else {
-		assert_int_equal(r.v, RR_DIVERGED);
-		assert_non_null(strstr(r.why, ": worker does uffd_copy on hardware"));
+	if (r.v != RR_CONFIRMED)
+		fail_msg("4k: %s: %s", rr_verdict_name(r.v), r.why);
+	assert_string_equal(r.name, "lost-wake");
+}
+
+/* The same reversal explored with 2 MiB pages (its read zero-fill a COPY
+ * of zeros): the lost wake is there too, and confirmed on hugetlb, the
+ * late window held (the VMA given its anon_vma first, so the COPY in the
+ * window takes the per-VMA lock, not the writer's mm lock). */
+static void test_zoo_short_circuit_2m(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	struct rr_result r;
+	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
+					     0, rt_page_size(state), &r), 0);
+	if (r.v == RR_SKIPPED) {
+		skip();
+		return;
 	}
+	if (r.v != RR_CONFIRMED)
+		fail_msg("%s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
+	assert_string_equal(r.name, "lost-wake");
+	assert_non_null(strstr(r.window, "window held on hardware"));
+}
+
+/* Two windows in one trace (B7): the first REMOVE's madvise held between
+ * its resume and zap, the second's kept off the CPU from its read past the
+ * worker's COPY (EAGAIN on hardware too, so the fault is deferred) and
+ * then held before its zap: the lost wake is confirmed. */
+static void test_zoo_two_windows_held(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	struct rr_result r;
+	assert_int_equal(real_confirm_replay("tests/replay/b07-skip-deferred-on-empty-read-e2b-ref-skip-deferred-on-empty-read-random-4428.trace",
+					     0, rt_page_size(state), &r), 0);
+	if (r.v == RR_SKIPPED) {
+		skip();
+		return;
+	}
+	if (r.v != RR_CONFIRMED)
+		fail_msg("%s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
+	assert_string_equal(r.name, "lost-wake");
+	assert_non_null(strstr(r.window, "windows held on hardware: 1) "));
+	assert_non_null(strstr(r.window, "; 2) b0's madvise was kept off CPU"));
+}
+
+/* The export and dirty layers judged on hardware (real/replay_export.h):
+ * at the trace's `export` the handler is paused, its export taken, a
+ * guest restored from the real snapshot plus that export and judged, and
+ * the real pagemap's bit 57 against the guest's writes. */
+static void export_case(void **state, const char *trace, const char *name, int at_2m)
+{
+	RT_REQUIRE(rt_page_size(state));
+	struct rr_result r;
+	assert_int_equal(real_confirm_replay(trace, 0, rt_page_size(state), &r), 0);
+	if (r.v == RR_SKIPPED) {
+		skip();
+		return;
+	}
+	if (rt_page_size(state) == rt_2m && !at_2m) {
+		assert_int_equal(r.v, RR_NOT_APPLICABLE); /* a ZEROPAGE zero-fill */
+		return;
+	}
+	if (r.v != RR_CONFIRMED)
+		fail_msg("%s: %s: %s", trace, rr_verdict_name(r.v), r.why);
+	assert_string_equal(r.name, name);
+	assert_non_null(strstr(r.evidence, "on hardware: "));
+}
+
+/* B10: the write between ZEROPAGE and WRITEPROTECT is lost to the diff. */
+static void test_zoo_export_lost_write(void **state)
+{
+	export_case(state, "tests/replay/b10-zero-wp-split-reference-zero-wp-split-random-0.trace",
+		    "export-lost-write", 0);
+}
+
+/* B24: a read zero-fill of a removed page exported unknown: the restore
+ * brings the snapshot's bytes back (a COPY of zeros at 2 MiB too). */
+static void test_zoo_export_not_zero(void **state)
+{
+	export_case(state, "tests/replay/b24-zero-install-merge-reference-zero-install-merge-random-0.trace",
+		    "export-not-zero", 1);
+}
+
+/* B9: an EEXIST retry reports the page installed without arming WP: the
+ * pagemap calls it written. */
+static void test_zoo_wp_unwritten_dirty(void **state)
+{
+	export_case(state, "tests/replay/b09-eexist-leaves-unarmed-reference-eexist-leaves-unarmed-random-45.trace",
+		    "wp-unwritten-dirty", 0);
 }
 
 #define KILL_TRIALS 20
@@ -219,6 +313,11 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_madvise_blocked),
 		RT_BOTH(test_zoo_window_held),
 		RT_BOTH(test_zoo_late_window_held),
+		RT_BOTH(test_zoo_two_windows_held),
+		{"test_zoo_short_circuit_2m", test_zoo_short_circuit_2m, rt_setup, rt_teardown, &rt_2m},
+		RT_BOTH(test_zoo_export_lost_write),
+		RT_BOTH(test_zoo_export_not_zero),
+		RT_BOTH(test_zoo_wp_unwritten_dirty),
 		RT_BOTH(test_zoo_wrenn_refault),
 		RT_BOTH(test_zoo_stop_after_handler_exit),
 		RT_BOTH(test_zoo_lock_retaken),
