@@ -541,6 +541,26 @@ static void test_fd_after_close_marks_the_call(void **state)
 	free(dot);
 }
 
+/* A page lane shows WP as the pagemap would: armed by a COPY with
+ * MODE_WP, cleared by a guest write that lands (WP_ASYNC). */
+static void test_page_lane_wp_from_copy_and_write(void **state)
+{
+	static const char *const th[] = {"0 harness 3", "1 worker 4", "2 g0 1", NULL};
+	static const struct st steps[] = {
+		{1, "uffd_copy dst=0x7f0000000000 len=4096 mode=2 src=0x5300000000000000 res=0 copied=4096 | copy"},
+		{2, "access mm=0 page=0 write=1 res=ok val=0x5700000000000001 | write p0"},
+	};
+	char p[256];
+	const char *path = path_in(*state, "wp.trace", p, sizeof(p));
+
+	write_trace(path, th, steps, 2, NULL);
+	char *dot = dot_of_file(path, NULL);
+	has(dot, "label=\"{kernel: present: snapshot bytes, WP armed|");
+	has(dot, "label=\"{kernel: present: a guest write|");
+	lacks(dot, "a guest write, WP armed");
+	free(dot);
+}
+
 static void test_same_trace_same_bytes(void **state)
 {
 	char p[256];
@@ -1237,6 +1257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reads_match_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_violation_in_red, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_after_close_marks_the_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_lane_wp_from_copy_and_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_trace_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels_escaped_for_dot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_max_shortens, setup, teardown),

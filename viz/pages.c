@@ -5,8 +5,9 @@
  * The kernel side: absent until an install (UFFDIO_COPY: the source's
  * content, snapshot bytes or a guest write or zeros; UFFDIO_ZEROPAGE:
  * zeros) or a guest write that needed no fault; absent again after a zap;
- * write-protected between a UFFDIO_WRITEPROTECT that sets WP and one that
- * clears it (or a zap). The handler side: its tracker notes (docs/TRACE.md:
+ * write-protected after a UFFDIO_COPY with MODE_WP or a UFFDIO_WRITEPROTECT
+ * that sets WP, until one that clears it, a guest write that lands (WP_ASYNC
+ * clears the bit) or a zap. The handler side: its tracker notes (docs/TRACE.md:
  * 0 not-present, served from the snapshot on a fault; 1 dirty, installed
  * or written; 2 zero, removed: served and exported as zeros), "no note
  * yet" before the first. They part when the tracker's state does not
@@ -100,20 +101,28 @@ static void apply(struct pstate *p, uint64_t ps, const struct sched_event *e)
 			p[lo].touched = 1;
 		break;
 	case MEV_ACCESS:
-		if (f[1] >= 0 && f[1] < VIZ_PAGES_MAX && f[2] && f[3] == MEV_RES_OK)
+		if (f[1] >= 0 && f[1] < VIZ_PAGES_MAX && f[2] && f[3] == MEV_RES_OK) {
 			set_kernel(p, (uint64_t)f[1], (uint64_t)f[1] + 1, K_WRITE, (uint64_t)f[4]);
+			p[f[1]].wp = 0; /* a write that landed: not armed (or WP_ASYNC cleared it) */
+		}
 		else if (f[1] >= 0 && f[1] < VIZ_PAGES_MAX)
 			p[f[1]].touched = 1;
 		break;
 	case MEV_UFFD_COPY:
 		range(ps, f[0], f[1], &lo, &hi);
-		if (f[4] == 0)
+		if (f[4] == 0) {
 			set_kernel(p, lo, hi, kind_of((uint64_t)f[3]), (uint64_t)f[3]);
+			for (uint64_t i = lo; i < hi; i++) /* UFFDIO_COPY_MODE_WP arms it */
+				p[i].wp = (f[2] & 2) != 0;
+		}
 		break;
 	case MEV_UFFD_ZEROPAGE:
 		range(ps, f[0], f[1], &lo, &hi);
-		if (f[3] == 0)
+		if (f[3] == 0) {
 			set_kernel(p, lo, hi, K_ZERO, 0);
+			for (uint64_t i = lo; i < hi; i++)
+				p[i].wp = 0; /* ZEROPAGE has no WP mode */
+		}
 		break;
 	case MEV_ZAP:
 		range(ps, f[1], f[2] - f[1], &lo, &hi);
