@@ -542,20 +542,23 @@ static void test_fd_after_close_marks_the_call(void **state)
 }
 
 /* A page lane shows WP as the pagemap would: armed by a COPY with
- * MODE_WP, cleared by a guest write that lands (WP_ASYNC). */
+ * MODE_WP, cleared by a guest write that lands (WP_ASYNC); and an
+ * UNREGISTER of its range. */
 static void test_page_lane_wp_from_copy_and_write(void **state)
 {
 	static const char *const th[] = {"0 harness 3", "1 worker 4", "2 g0 1", NULL};
 	static const struct st steps[] = {
 		{1, "uffd_copy dst=0x7f0000000000 len=4096 mode=2 src=0x5300000000000000 res=0 copied=4096 | copy"},
 		{2, "access mm=0 page=0 write=1 res=ok val=0x5700000000000001 | write p0"},
+		{1, "unregister start=0x7f0000000000 end=0x7f0000001000 | unregister"},
 	};
 	char p[256];
 	const char *path = path_in(*state, "wp.trace", p, sizeof(p));
 
-	write_trace(path, th, steps, 2, NULL);
+	write_trace(path, th, steps, 3, NULL);
 	char *dot = dot_of_file(path, NULL);
 	has(dot, "label=\"{kernel: present: snapshot bytes, WP armed|");
+	has(dot, "label=\"{kernel: present: a guest write, unregistered|");
 	has(dot, "label=\"{kernel: present: a guest write|");
 	lacks(dot, "a guest write, WP armed");
 	free(dot);
