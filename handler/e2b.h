@@ -94,6 +94,10 @@ struct e2b {
 	void *zero_buf;          /* one page of zeros for hugetlb zero-fill */
 	struct work *live;       /* workers alive, under wg_mu */
 	struct handler_stats st; /* updated with sys atomics where racy */
+	/* B18/B19 variants: the handler's own copy of the uffd (what
+	 * SCM_RIGHTS hands uffd.go), closed when Serve ends for good */
+	int own_uffd;            /* -1: none */
+	int own_closed;          /* the teardown closed it */
 };
 
 /* The registry's rows (handler/registry.c). */
@@ -103,6 +107,9 @@ void e2b_serve_release(struct serve *sv); /* frees memory only */
 /* A worker ended: unlink, free, count down. Call with wg_mu held. */
 void e2b_work_done(struct e2b *h, struct work *w);
 void e2b_serve_main(void *arg);
+/* B18/B19 variants: uffd.go's teardown after Serve ended with an error:
+ * close the handler's copy of the uffd (idempotent). */
+void e2b_teardown(struct e2b *h);
 void e2b_worker_main(void *arg);
 int e2b_prefault(struct e2b *h, uint64_t page, const void *data);
 /* reference under WP_ASYNC: the export's dirty set is the pagemap's, and

@@ -153,6 +153,10 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 		*out = OUT_INSTALLED;
 		return 0;
 	}
+	if (e == -ESRCH && (h->cfg.variants & VARIANT_ESRCH_DIRTY)) {
+		*out = OUT_INSTALLED; /* B16 (before 9272d61): counted as handled */
+		return 0;
+	}
 	if (e == -ESRCH)
 		return 0; /* the mm is gone: DISCARDED, no exit signal */
 	if (e == -EAGAIN && !(h->cfg.variants & VARIANT_EAGAIN_FATAL)) {

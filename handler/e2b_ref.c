@@ -62,6 +62,7 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 		    uint64_t fixes)
 {
 	h->wake_fds[0] = h->wake_fds[1] = -1;
+	h->own_uffd = -1;
 	h->sys = sys;
 	h->o = sys->ops;
 	if (!cfg->page_size || cfg->size % cfg->page_size || !cfg->size ||
@@ -80,6 +81,12 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 	if (cfg->variants & (VARIANT_EEXIST_LEAVES_UNARMED | VARIANT_ZERO_WP_SPLIT))
 		fixes &= ~(uint64_t)FIX_ZERO_COPY_WP;
 	h->fixes = fixes;
+	if (cfg->variants & (VARIANT_WORKERS_OUTLIVE_SERVE | VARIANT_PREFAULT_AFTER_CLOSE)) {
+		int fd = h->o->dup(sys, cfg->uffd);
+		if (fd < 0)
+			return fd;
+		h->own_uffd = h->cfg.uffd = fd; /* every call goes through it */
+	}
 	defaults(&h->cfg);
 	if (cfg->wp && (fixes & FIX_ASK_FEATURES)) {
 		int e = need_wp_async(h);
@@ -105,6 +112,14 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 		h->o->buf_zero(sys, h->zero_buf, h->cfg.page_size);
 	assert(err || (h->settle && h->wg_mu && h->zero_buf));
 	return err; /* on an error the registry calls e2b_free */
+}
+
+void e2b_teardown(struct e2b *h)
+{
+	if (h->own_uffd < 0 || h->own_closed)
+		return;
+	h->own_closed = 1;
+	(void)h->o->close(h->sys, h->own_uffd); /* uffd.go ignores it too */
 }
 
 static int start_serve(struct e2b *h)
@@ -300,6 +315,7 @@ static void e2b_release(struct e2b *h)
 	const struct sys_ops *o = h->o;
 	if (h->serve)
 		pause_serve(h);
+	e2b_teardown(h);
 	if (h->wake_fds[0] >= 0)
 		o->close(h->sys, h->wake_fds[0]);
 	if (h->wake_fds[1] >= 0)

@@ -291,12 +291,32 @@ void e2b_serve_release(struct serve *sv)
 	free(sv);
 }
 
+/* Serve ended with an error of its own or of a worker (SignalExit), not
+ * for a harness pause: the sandbox is torn down (B18, B19 variants). */
+static int ended_for_good(struct serve *sv)
+{
+	struct e2b *h = sv->h;
+	h->o->mutex_lock(h->sys, h->wg_mu);
+	int failed = sv->err || h->wg_err;
+	h->o->mutex_unlock(h->sys, h->wg_mu);
+	return failed;
+}
+
 void e2b_serve_main(void *arg)
 {
 	struct serve *sv = arg;
 	struct e2b *h = sv->h;
 	sv->err = serve_loop(sv);
+	/* B18 (before 9272d61): Serve returned before its workers ended, and
+	 * uffd.go closed the uffd; the wait below is only the C harness's
+	 * (Go's GC kept the memory alive) */
+	if ((h->cfg.variants & VARIANT_WORKERS_OUTLIVE_SERVE) && ended_for_good(sv))
+		e2b_teardown(h);
 	wait_workers(h); /* on every return (9272d61, B18) */
+	/* B19 (before #2830): after the workers, uffd.go's close; Prefault
+	 * does not check for it */
+	if ((h->cfg.variants & VARIANT_PREFAULT_AFTER_CLOSE) && ended_for_good(sv))
+		e2b_teardown(h);
 	if (h->fixes & FIX_WAKE_DEFERRED) {
 		/* the queue dies with this Serve: let each thread re-fault, so
 		 * that the next Serve (or the kernel's teardown) sees it again */

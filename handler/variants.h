@@ -31,6 +31,10 @@ enum variant {
 	VARIANT_EEXIST_LEAVES_UNARMED = 1u << 24, /* B9 */
 	VARIANT_ZERO_WP_SPLIT = 1u << 25,         /* B10 */
 	VARIANT_ZERO_INSTALL_MERGE = 1u << 26,    /* B24 */
+	/* guest exit and uffd close (B16, B18, B19) */
+	VARIANT_ESRCH_DIRTY = 1u << 27,           /* B16 */
+	VARIANT_WORKERS_OUTLIVE_SERVE = 1u << 28, /* B18 */
+	VARIANT_PREFAULT_AFTER_CLOSE = 1u << 29,  /* B19 */
 };
 
 struct variant_info {

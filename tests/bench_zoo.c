@@ -8,7 +8,7 @@
  * For dfs (deterministic, stops at its first violation): delay bound 1, 2,
  * 3 in turn, the first bound that finds one. A search that gets nowhere in
  * CAP schedules or SEARCH_S seconds is reported as not found. Prints
- * bench: lines. */
+ * bench: lines; `bench_zoo NAME...` benches only the variants named. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,11 +145,27 @@ static int bench_dfs(const struct variant_info *z, struct world *w)
 	return 0;
 }
 
-int main(void)
+/* No arguments: every variant; else only the variants named. */
+static int wanted(const char *name, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return 1;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
 {
 	char err[256];
+	for (int i = 1; i < argc; i++)
+		if (!variant_parse(argv[i])) {
+			fprintf(stderr, "bench_zoo: unknown variant '%s' (see uffdlab list)\n", argv[i]);
+			return 2;
+		}
 	for (const struct variant_info *z = variant_table; z->name; z++) {
 		static struct scenario zs;
+		if (!wanted(z->name, argc, argv))
+			continue;
 		if (scn_parse_file(z->scenario, &zs, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			return 1;

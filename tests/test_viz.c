@@ -510,6 +510,60 @@ static void test_violation_in_red(void **state)
 	free(dot);
 }
 
+/* fd-after-close is checked when the handler stops, but it happened at
+ * the call on the closed number: that step is the red one, the note
+ * hangs there, and the failed calls say their errno in words. */
+static void test_fd_after_close_marks_the_call(void **state)
+{
+	static const char *const th[] = {"0 harness 3", "1 serve 4", "2 worker 4", NULL};
+	static const struct st steps[] = {
+		{0, "spawn child=1 | spawn serve -> t1"},
+		{1, "close fd=4 res=0 | close 4"},
+		{2, "uffd_copy dst=0x7f0000000000 len=4096 mode=0 src=0x5300000000000000 res=-9 copied=-9 | uffd_copy -> -9"},
+		{2, "uffd_copy dst=0x7f0000001000 len=4096 mode=0 src=0x5300000000000001 res=-11 copied=-11 | uffd_copy -> -11"},
+		{0, "close fd=7 res=0 | close 7"},
+	};
+	char p[256];
+	const char *path = path_in(*state, "fdclose.trace", p, sizeof(p));
+
+	write_trace(path, th, steps, 5, "fd-after-close: worker made a uffd call on fd 4");
+	char *dot = dot_of_file(path, NULL);
+	char line[1024];
+	const char *s2 = strstr(dot, "    s2 [label=");
+
+	assert_non_null(s2);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(s2, "\n"), s2);
+	if (!strstr(line, "fillcolor=\"#ffd0d0\"") || !strstr(line, "= EBADF"))
+		fail_msg("the call on the closed fd is not the red one: %s", line);
+	has(dot, "s2 -> violation [color=\"#cc0000\"");
+	has(dot, "= EAGAIN (a REMOVE is pending");
+	lacks(dot, "s4 -> violation");
+	free(dot);
+}
+
+/* A page lane shows WP as the pagemap would: armed by a COPY with
+ * MODE_WP, cleared by a guest write that lands (WP_ASYNC); and an
+ * UNREGISTER of its range. */
+static void test_page_lane_wp_from_copy_and_write(void **state)
+{
+	static const char *const th[] = {"0 harness 3", "1 worker 4", "2 g0 1", NULL};
+	static const struct st steps[] = {
+		{1, "uffd_copy dst=0x7f0000000000 len=4096 mode=2 src=0x5300000000000000 res=0 copied=4096 | copy"},
+		{2, "access mm=0 page=0 write=1 res=ok val=0x5700000000000001 | write p0"},
+		{1, "unregister start=0x7f0000000000 end=0x7f0000001000 | unregister"},
+	};
+	char p[256];
+	const char *path = path_in(*state, "wp.trace", p, sizeof(p));
+
+	write_trace(path, th, steps, 3, NULL);
+	char *dot = dot_of_file(path, NULL);
+	has(dot, "label=\"{kernel: present: snapshot bytes, WP armed|");
+	has(dot, "label=\"{kernel: present: a guest write, unregistered|");
+	has(dot, "label=\"{kernel: present: a guest write|");
+	lacks(dot, "a guest write, WP armed");
+	free(dot);
+}
+
 static void test_same_trace_same_bytes(void **state)
 {
 	char p[256];
@@ -1215,6 +1269,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_waker_is_the_last_real_wake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reads_match_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_violation_in_red, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_after_close_marks_the_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_lane_wp_from_copy_and_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_trace_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels_escaped_for_dot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_max_shortens, setup, teardown),

@@ -160,6 +160,51 @@ static int quiet(const struct trace_step *s)
 	return 0;
 }
 
+/* The errno a uffd call of step s failed with, or 0: the picture names it
+ * (a reader does not know that -9 is EBADF). */
+static int uffd_errno(const struct trace_step *s)
+{
+	for (size_t i = 0; i < s->nev; i++) {
+		const struct sched_event *ev = &s->ev[i];
+		int k = ev->kind == MEV_UFFD_COPY ? 4 : ev->kind == MEV_UFFD_ZEROPAGE ? 3 :
+			ev->kind == MEV_UFFD_WP ? 3 : ev->kind == MEV_UFFD_WAKE ? 2 :
+			ev->kind == MEV_UFFD_READ ? 2 : -1;
+		if (ev->kind == MEV_UFFD_READ && ev->nf > 2 && ev->f[2] == -EAGAIN)
+			continue; /* an empty queue, not mmap_changing */
+		if (k >= 0 && k < ev->nf && ev->f[k] < 0 && ev->f[k] > -4096)
+			return (int)-ev->f[k];
+	}
+	return 0;
+}
+
+static const char *errno_text(int err)
+{
+	switch (err) {
+	case EAGAIN: return "EAGAIN (a REMOVE is pending: mmap_changing)";
+	case EEXIST: return "EEXIST (the page is already there)";
+	case ESRCH: return "ESRCH (the guest process is gone)";
+	case EBADF: return "EBADF (no open fd by that number)";
+	case ENOTTY: return "ENOTTY (that number is no uffd now)";
+	case ENOENT: return "ENOENT (the range is not registered)";
+	}
+	return NULL;
+}
+
+/* fd-after-close: the first uffd call on a closed or reused number is
+ * where the violation happened, not the harness's last step. */
+static size_t violation_step(const struct trace *tr)
+{
+	size_t last = tr->nsteps - 1;
+	if (!tr->violation || strncmp(tr->violation, "fd-after-close", 14))
+		return last;
+	for (size_t i = 0; i < tr->nsteps; i++) {
+		int err = uffd_errno(&tr->steps[i]);
+		if (err == EBADF || err == ENOTTY)
+			return i;
+	}
+	return last;
+}
+
 static void step_node(const struct emit *e, size_t i)
 {
 	const struct trace_step *s = &e->tr->steps[i];
@@ -167,7 +212,11 @@ static void step_node(const struct emit *e, size_t i)
 	struct tracker_note tn[TRACKER_MAX];
 	size_t ntn = trackers(s, tn);
 	size_t len = (size_t)snprintf(text, sizeof(text), "%s", s->label);
-	int viol = e->tr->violation && i + 1 == e->tr->nsteps;
+	size_t vs = e->tr->violation ? violation_step(e->tr) : 0;
+	if (e->tr->violation && !e->w->shown[vs])
+		vs = e->tr->nsteps - 1;
+	int viol = e->tr->violation && i == vs;
+	const char *why = errno_text(uffd_errno(s));
 	FILE *f = e->f;
 
 	if (len > e->o->label_max) {
@@ -182,6 +231,8 @@ static void step_node(const struct emit *e, size_t i)
 	for (size_t k = 0; k < ntn; k++)
 		fprintf(f, "tracker p%" PRIu64 " := %s\\l", tn[k].page,
 			state_name(tn[k].state));
+	if (why)
+		fprintf(f, "= %s\\l", why);
 	fputc('"', f);
 	if (viol)
 		fprintf(f, ", fillcolor=\"#ffd0d0\", color=\"" C_VIOLATION
@@ -591,7 +642,9 @@ int viz_dot_emit(const struct trace *tr, const struct viz_threads *th,
 		return err;
 	emit_hb(&e);
 	if (tr->violation && tr->nsteps) {
-		size_t last = tr->nsteps - 1;
+		size_t last = violation_step(tr);
+		if (!w->shown[last])
+			last = tr->nsteps - 1;
 
 		fputs("  violation [shape=note, style=filled, fillcolor=\"#ffe8e8\", "
 		      "color=\"" C_VIOLATION "\", fontcolor=\"" C_VIOLATION "\", "

@@ -5,8 +5,10 @@
  * The kernel side: absent until an install (UFFDIO_COPY: the source's
  * content, snapshot bytes or a guest write or zeros; UFFDIO_ZEROPAGE:
  * zeros) or a guest write that needed no fault; absent again after a zap;
- * write-protected between a UFFDIO_WRITEPROTECT that sets WP and one that
- * clears it (or a zap). The handler side: its tracker notes (docs/TRACE.md:
+ * write-protected after a UFFDIO_COPY with MODE_WP or a UFFDIO_WRITEPROTECT
+ * that sets WP, until one that clears it, a guest write that lands (WP_ASYNC
+ * clears the bit) or a zap; "unregistered" after a UFFDIO_UNREGISTER of
+ * its range (its faults no longer reach the handler). The handler side: its tracker notes (docs/TRACE.md:
  * 0 not-present, served from the snapshot on a fault; 1 dirty, installed
  * or written; 2 zero, removed: served and exported as zeros), "no note
  * yet" before the first. They part when the tracker's state does not
@@ -34,9 +36,10 @@ enum { K_ABSENT, K_SNAP, K_ZERO, K_WRITE, K_OTHER };
 
 struct pstate {
 	int touched, kernel, wp;
+	int unreg;            /* UFFDIO_UNREGISTER'd: faults no longer reach the handler */
 	int64_t tracker;      /* -1: no note yet */
 	uint64_t content;
-	int shown_k, shown_wp;
+	int shown_k, shown_wp, shown_unreg;
 	int64_t shown_t;
 	int drawn;            /* a node was drawn */
 	int64_t over;         /* the kernel changed under this tracker state,
@@ -100,20 +103,28 @@ static void apply(struct pstate *p, uint64_t ps, const struct sched_event *e)
 			p[lo].touched = 1;
 		break;
 	case MEV_ACCESS:
-		if (f[1] >= 0 && f[1] < VIZ_PAGES_MAX && f[2] && f[3] == MEV_RES_OK)
+		if (f[1] >= 0 && f[1] < VIZ_PAGES_MAX && f[2] && f[3] == MEV_RES_OK) {
 			set_kernel(p, (uint64_t)f[1], (uint64_t)f[1] + 1, K_WRITE, (uint64_t)f[4]);
+			p[f[1]].wp = 0; /* a write that landed: not armed (or WP_ASYNC cleared it) */
+		}
 		else if (f[1] >= 0 && f[1] < VIZ_PAGES_MAX)
 			p[f[1]].touched = 1;
 		break;
 	case MEV_UFFD_COPY:
 		range(ps, f[0], f[1], &lo, &hi);
-		if (f[4] == 0)
+		if (f[4] == 0) {
 			set_kernel(p, lo, hi, kind_of((uint64_t)f[3]), (uint64_t)f[3]);
+			for (uint64_t i = lo; i < hi; i++) /* UFFDIO_COPY_MODE_WP arms it */
+				p[i].wp = (f[2] & 2) != 0;
+		}
 		break;
 	case MEV_UFFD_ZEROPAGE:
 		range(ps, f[0], f[1], &lo, &hi);
-		if (f[3] == 0)
+		if (f[3] == 0) {
 			set_kernel(p, lo, hi, K_ZERO, 0);
+			for (uint64_t i = lo; i < hi; i++)
+				p[i].wp = 0; /* ZEROPAGE has no WP mode */
+		}
 		break;
 	case MEV_ZAP:
 		range(ps, f[1], f[2] - f[1], &lo, &hi);
@@ -128,6 +139,11 @@ static void apply(struct pstate *p, uint64_t ps, const struct sched_event *e)
 		range(ps, f[0], f[1], &lo, &hi);
 		for (uint64_t i = lo; i < hi && f[3] == 0; i++)
 			p[i].wp = (f[2] & 1) != 0; /* UFFDIO_WRITEPROTECT_MODE_WP */
+		break;
+	case MEV_UNREGISTER:
+		range(ps, f[0], f[1] - f[0], &lo, &hi);
+		for (uint64_t i = lo; i < hi; i++)
+			p[i].touched = p[i].unreg = 1;
 		break;
 	case MEV_NOTE:
 		if (f[0] == MEV_NOTE_TRACKER && f[1] >= 0 && f[1] < VIZ_PAGES_MAX) {
@@ -168,8 +184,8 @@ static int add_node(struct viz_pages *pg, uint64_t page, size_t step, const stru
 	d->step = step;
 	d->parted = parted(s) || s->over != -2;
 	d->absent = s->kernel == K_ABSENT;
-	snprintf(d->kernel, sizeof d->kernel, "kernel: %s%s", knames[s->kernel],
-		 s->wp ? ", WP armed" : "");
+	snprintf(d->kernel, sizeof d->kernel, "kernel: %s%s%s", knames[s->kernel],
+		 s->wp ? ", WP armed" : "", s->unreg ? ", unregistered" : "");
 	snprintf(d->tracker, sizeof d->tracker, "tracker: %s",
 		 s->tracker < 0 ? "no note yet" : s->tracker == 0 ? "not-present"
 		 : s->tracker == 1 ? "dirty (installed)" : s->tracker == 2 ? "zero (removed)" : "?");
@@ -209,7 +225,8 @@ int viz_pages_derive(const struct trace *tr, const unsigned char *shown, struct 
 		for (uint64_t q = 0; q < VIZ_PAGES_MAX; q++) {
 			struct pstate *x = &p[q];
 			if (!x->touched || (x->drawn && x->shown_k == x->kernel &&
-					    x->shown_wp == x->wp && x->shown_t == x->tracker))
+					    x->shown_wp == x->wp && x->shown_t == x->tracker &&
+					    x->shown_unreg == x->unreg))
 				continue;
 			int e = add_node(pg, q, i, x);
 			if (e) {
@@ -220,6 +237,7 @@ int viz_pages_derive(const struct trace *tr, const unsigned char *shown, struct 
 			x->over = -2;
 			x->shown_k = x->kernel;
 			x->shown_wp = x->wp;
+			x->shown_unreg = x->unreg;
 			x->shown_t = x->tracker;
 		}
 	}
