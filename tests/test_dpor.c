@@ -24,10 +24,12 @@
 #include <string.h>
 
 #include "handler/variants.h"
+#include "model/kernel.h"
 #include "model/world.h"
 #include "scenarios/scenario.h"
 #include "sched/dpor.h"
 #include "sched/sched.h"
+#include "sched/strategy.h"
 
 /* --- a tiny language of shared-memory threads ------------------------ */
 
@@ -590,6 +592,74 @@ static void test_world_two_pages(void **state)
 		      (unsigned long long)sb.pruned, a.nfinals, b.nfinals);
 }
 
+/* --- the footprints the model declares -------------------------------- */
+
+struct fprec {
+	uint64_t nstep, ready_w, ready_r, ready_w_unchanged_uffd, uffd_w_only;
+};
+
+static int has(const struct sched_fp *f, uint64_t obj, int write)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->obj[i] == obj && (!write || (f->wmask >> i & 1)))
+			return 1;
+	return 0;
+}
+
+static void rec_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp,
+		     uint64_t woke, int wide)
+{
+	struct fprec *r = ctx;
+	(void)step, (void)tid, (void)woke, (void)wide;
+	uint64_t rdy = SCHED_OBJ(MK_OC_UREADY, 0), uffd = SCHED_OBJ(MK_OC_UFFD, 0);
+	r->nstep++;
+	if (has(fp, rdy, 1)) {
+		r->ready_w++;
+		/* readiness is the uffd's state: only a step that wrote it moves it */
+		if (!has(fp, uffd, 1))
+			r->ready_w_unchanged_uffd++;
+	} else if (has(fp, rdy, 0)) {
+		r->ready_r++;
+	} else if (has(fp, uffd, 1)) {
+		r->uffd_w_only++;
+	}
+}
+
+static int rec_choose(void *ctx, const struct sched_view *v)
+{
+	(void)ctx;
+	return v->runnable[v->nrunnable - 1]; /* the newest thread first */
+}
+
+static void test_uffd_readiness(void **state)
+{
+	(void)state;
+	/* one fault served by reference: the fault's queueing and the read
+	 * that empties the queue write the readiness, the serve loop's polls
+	 * read it, and the worker's COPY writes the uffd but not it (the
+	 * rule that lets a sleeping poll commute with the COPY) */
+	static const char text[] = "memory 4k 1\nhandler workers 1\nthread g guest\n  read 0\n";
+	static struct scenario scn;
+	char err[256];
+	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
+	struct world *w = world_new(&scn, "reference", 0);
+	assert_non_null(w);
+	struct fprec r = {0};
+	struct sched_explorer ex = {.ctx = &r, .step = rec_step, .choose = rec_choose};
+	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = &ex};
+	struct verdict v;
+	assert_int_equal(world_run(w, &o, NULL, NULL, &v), 0);
+	assert_false(v.violated);
+	world_free(w);
+	print_message("    %llu steps: readiness written %llu, read %llu; uffd alone %llu\n",
+		      (unsigned long long)r.nstep, (unsigned long long)r.ready_w,
+		      (unsigned long long)r.ready_r, (unsigned long long)r.uffd_w_only);
+	assert_true(r.ready_w >= 2);  /* queued, then read off (twice: the final read) */
+	assert_true(r.ready_r >= 2);  /* the polls */
+	assert_true(r.uffd_w_only >= 1); /* the COPY */
+	assert_int_equal(r.ready_w_unchanged_uffd, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_world_fault_e2b_ref),
 		cmocka_unit_test(test_world_two_pages),
 		cmocka_unit_test(test_world_prefault_bug),
+		cmocka_unit_test(test_uffd_readiness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
