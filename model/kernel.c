@@ -274,6 +274,7 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	k->prof = mk_profile(cfg->kver);
 	assert(k->prof); /* check_config */
 	k->touching = sched_touching(k->s); /* the scheduler was reset first */
+	memset(k->ready_seen, 0, sizeof k->ready_seen); /* no uffd yet */
 	k->cfg.snapshot = NULL; /* copied below; the caller's may go away */
 	if (!k->cfg.base)
 		k->cfg.base = MK_BASE_DEFAULT;

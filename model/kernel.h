@@ -58,6 +58,9 @@ enum mk_obj_class {
 	MK_OC_ORACLE,      /* world.c: the oracle's log of page p */
 	MK_OC_PROGRESS,    /* world.c: the scenario threads' done counts */
 	MK_OC_HSHARED,     /* the handler's declared shared memory (sys_shared) */
+	/* mm m's uffd readiness (what poll sees): written by every step that
+	 * changed it, as mk_touch_readiness() finds at the step's end */
+	MK_OC_UREADY,
 };
 #define MK_PAGE_ID(mm, p) (((uint64_t)(mm) << 32) | (uint32_t)(p))
 #define MK_TOUCH(k, cls, id, w)                                              \
@@ -213,5 +216,8 @@ struct mk_observer {
 	void (*sleep)(void *ctx, int tid, uint64_t ns);
 };
 void mk_set_observer(struct mkern *k, const struct mk_observer *o);
+/* A reducing run, as each step ends (the world's footprint hook): a uffd
+ * whose readiness the step changed gets MK_OC_UREADY written. */
+void mk_touch_readiness(struct mkern *k);
 
 #endif

@@ -166,6 +166,7 @@ struct mkern {
 	struct sys sys;          /* first member: mk_of_sys() */
 	sched_t *s;
 	int touching;            /* sched_touching(s), cached by configure() */
+	short ready_seen[MK_MAX_MM]; /* readiness at the last step's end */
 	struct mk_config cfg;
 	const struct mk_profile *prof; /* cfg.kver's */
 	uint64_t ps;

@@ -64,6 +64,25 @@ short mk_uffd_revents(const struct mkern *k, int mmi)
 	return c->nfpend || c->nevents ? SYS_POLLIN : 0;
 }
 
+/* Readiness is a function of the uffd's state, which every step that
+ * changes it declares (MK_OC_UFFD written); so whether a step changed it
+ * is the same in every schedule of its equivalence class, and a poll
+ * that reads only the readiness commutes with the steps that left it
+ * alone. Checked at each step's end rather than declared at each site:
+ * no site can be forgotten. */
+void mk_touch_readiness(struct mkern *k)
+{
+	if (!k->touching)
+		return;
+	for (int m = 0; m < MK_MAX_MM; m++) {
+		short r = mk_uffd_revents(k, m);
+		if (r == k->ready_seen[m])
+			continue;
+		sched_touch(k->s, SCHED_OBJ(MK_OC_UREADY, m), 1);
+		k->ready_seen[m] = r;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* read                                                                */
 

@@ -258,7 +258,9 @@ static short fd_revents(struct mkern *k, int fd, short events)
 	short r = 0;
 
 	if (f->kind == MK_FD_UFFD) {
-		MK_TOUCH(k, MK_OC_UFFD, f->idx, 0); /* its queues' readiness */
+		/* only its readiness: a COPY that wakes a read fault changes
+		 * the uffd, not what poll sees (mk_touch_readiness) */
+		MK_TOUCH(k, MK_OC_UREADY, f->idx, 0);
 		r = mk_uffd_revents(k, f->idx);
 	} else {
 		const struct mk_pipe *p = &k->pipes[f->idx];

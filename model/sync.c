@@ -323,7 +323,14 @@ void mk_sys_cond_wait(sys_t *sys, sys_cond_t *c, sys_mutex_t *m)
 	/* unlock and sleep in one step: no wake-up can fall in between */
 	mutex_release(k, m);
 	sched_block(k->s, &c->q);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)c->id, 1);
+	/* the waker took it off c's queue: c is only looked at now. The step
+	 * re-takes m (or waits for it: then it only looked, a pure block)
+	 * and runs the caller's critical section up to its next sys call: it
+	 * must say so, as mutex_lock does, or a third thread's critical
+	 * section between the waker's unlock and this one would seem to
+	 * commute with it */
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)c->id, 0);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)m->id, m->owner == 0);
 	mutex_acquire(k, m);
 	assert(m->owner >= 1); /* re-acquired after the wait */
 }
