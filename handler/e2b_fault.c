@@ -65,7 +65,7 @@ static int install_zeros(struct e2b *h, const struct fault_req *r, uint64_t mode
 	uint64_t ps = h->cfg.page_size;
 	int64_t field = 0;
 	int e;
-	int arm = !r->write && h->cfg.wp;
+	int arm = h->cfg.wp && (!r->write || (h->fixes & FIX_ARM_WRITE_FILL));
 	/* FIX_ZERO_COPY_WP: install and arm in one ioctl. Split, a zap between
 	 * the ZEROPAGE and the WRITEPROTECT (a REMOVE read, madvise not yet
 	 * resumed) leaves a WP marker on the empty PTE, and every later
@@ -139,8 +139,10 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 	const struct sys_ops *o = h->o;
 	sys_t *s = h->sys;
 	uint64_t ps = h->cfg.page_size;
-	uint64_t mode = r->write ? h->cfg.default_copy_mode
-				 : (h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0);
+	uint64_t wpm = h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0;
+	uint64_t mode = r->write ? h->cfg.default_copy_mode : wpm;
+	if (r->write && (h->fixes & FIX_ARM_WRITE_FILL))
+		mode |= wpm; /* fix 6: WP_ASYNC lets the write through */
 	int fatal = 0;
 	assert(r->addr >= h->cfg.base && r->addr - h->cfg.base < h->cfg.size);
 	*out = OUT_DISCARDED;
@@ -249,7 +251,10 @@ static void worker_rdunlock(struct e2b *h)
  * export's empty set until then. REF (and B24's variant) makes it DIRTY. */
 static int keeps_zero(const struct e2b *h, enum page_state st, const struct fault_req *r)
 {
-	return st == PAGE_ZERO && !r->write && e2b_pagemap_export(h) &&
+	/* fix 6: a write fault's armed fill too; its write shows in the
+	 * pagemap when it lands */
+	int armed = !r->write || (h->fixes & FIX_ARM_WRITE_FILL);
+	return st == PAGE_ZERO && armed && e2b_pagemap_export(h) &&
 	       !(h->cfg.variants & VARIANT_ZERO_INSTALL_MERGE);
 }
 

@@ -78,7 +78,9 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 	if (cfg->variants & VARIANT_SHORT_CIRCUIT)
 		fixes &= ~(uint64_t)FIX_NO_SHORT_CIRCUIT;
 	if (cfg->variants & (VARIANT_EEXIST_LEAVES_UNARMED | VARIANT_ZERO_WP_SPLIT))
-		fixes &= ~(uint64_t)FIX_ZERO_COPY_WP;
+		fixes &= ~(uint64_t)(FIX_ZERO_COPY_WP | FIX_ARM_WRITE_FILL);
+	if (cfg->variants & VARIANT_WRITE_FILL_WRITABLE)
+		fixes &= ~(uint64_t)FIX_ARM_WRITE_FILL;
 	h->fixes = fixes;
 	defaults(&h->cfg);
 	if (cfg->wp && (fixes & FIX_ASK_FEATURES)) {

@@ -56,6 +56,10 @@ struct inv_install {
 	int page;
 	uint64_t content;
 	enum hpage view;          /* the handler's view when it landed */
+	/* fills of the page so far, this one included, and the requests
+	 * that may ask for one (fault messages the handler read, prefetches
+	 * of it); 0 fills: not counted (a backend without the counts) */
+	uint32_t fills, asked;
 };
 
 struct inv_backoff {

@@ -40,7 +40,9 @@ struct world {
 	struct targ targs[SCN_MAX_THREADS];
 	sched_waitq_t progress;
 	int main_tid;
-	int exit_allowed; /* a permanent source failure: teardown is by design */
+	/* a handler exit is by design: it read the source of a page that
+	 * fails for good while the page still needed it (on_source_fail) */
+	int exit_excused;
 	int exited;       /* an `exit` op ended the guest process (rule 44) */
 	/* a page an unmap or remap op has touched: a read of it may SEGV or
 	 * see unregistered memory, which no handler serves (not checked) */
@@ -51,6 +53,9 @@ struct world {
 	 * last install (cleared by an install or a zap), or is in flight */
 	unsigned char written[SCN_MAX_PAGES];
 	unsigned char writing[SCN_MAX_PAGES];
+	/* unrequested-refill: each page's fills, and the requests for one
+	 * (fault messages the handler read, prefetches) */
+	uint32_t fills[SCN_MAX_PAGES], asked[SCN_MAX_PAGES];
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
@@ -107,6 +112,13 @@ static const char *tname(const struct world *w, int idx)
 
 /* --- oracle hooks ------------------------------------------------------ */
 
+static void touch_oracle(struct world *w, int page)
+{
+	/* the log orders a page's reads and mutations by step number: the
+	 * steps that stamp them must keep their order in every schedule */
+	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
+}
+
 /* The oracle reads the handler's state without a lock: a read of what
  * the handler declares it shares (handler/sys.h). */
 static void touch_view(struct world *w, uint64_t id)
@@ -154,12 +166,45 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 		return;
 	touch_view(w, SYS_SHARED_PAGE(page));
 	w->written[page] = 0;
+	w->fills[page]++;
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
 		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
-		.view = handler_page_view(w->h, (uint64_t)page)};
+		.view = handler_page_view(w->h, (uint64_t)page),
+		/* a page an unmap or remap touched: its faults are not mm 0's */
+		.fills = w->unchecked[page] ? 0 : w->fills[page], .asked = w->asked[page]};
 	check(w, &f);
 	check_dirty(w, 0, "after an install");
+}
+
+/* A fault message the handler read: a request to fill its page. */
+static void on_fault_read(void *ctx, uint64_t addr)
+{
+	struct world *w = ctx;
+	uint64_t size = w->scn->page_size * (uint64_t)w->scn->pages;
+	if (addr >= BASE && addr - BASE < size)
+		w->asked[(addr - BASE) / w->scn->page_size]++;
+}
+
+/* A handler thread's source read of a page that fails for good: the
+ * handler's exit is by design if the page still needed its snapshot
+ * bytes (no write or remove of it ended before the read: where the guest
+ * keeps the contract, no fault of the page can then be in flight, so the
+ * read served none) and the handler had not failed before. Where the
+ * contract breaks, a fault may race its page's remove: any such read
+ * excuses (docs/ORACLE.md, handler-exit). */
+static void on_source_fail(void *ctx, int tid, int page, int permanent)
+{
+	struct world *w = ctx;
+	if (!permanent || w->exit_excused || !w->h ||
+	    sched_thread_kind(w->s, tid) != MK_HANDLER)
+		return;
+	touch_oracle(w, page); /* reads the page's log */
+	if (w->scn->contract != SCN_CONTRACT_BREAKS &&
+	    oracle_mutated_before(&w->orc, page, sched_steps(w->s)))
+		return;
+	if (!h_error(w))
+		w->exit_excused = 1;
 }
 
 static void on_zap(void *ctx, int page)
@@ -196,12 +241,6 @@ static void touch_progress(struct world *w, int write)
 	sched_touch(w->s, SCHED_OBJ(MK_OC_PROGRESS, 0), write);
 }
 
-static void touch_oracle(struct world *w, int page)
-{
-	/* the log orders a page's reads and mutations by step number: the
-	 * steps that stamp them must keep their order in every schedule */
-	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
-}
 
 /* A thread of the guest process (Firecracker): it dies when it exits. */
 static int of_process(const struct world *w, int tidx)
@@ -262,8 +301,10 @@ static int do_prefetch(struct world *w, int first, int last)
 		if (!buf)
 			return -ENOMEM;
 		int err = 0;
-		if (sys->ops->source_read(sys, (uint64_t)p * ps, buf, ps) == 0)
+		if (sys->ops->source_read(sys, (uint64_t)p * ps, buf, ps) == 0) {
+			w->asked[p]++;
 			err = handler_prefault(w->h, (uint64_t)p, buf);
+		}
 		sys->ops->buf_free(sys, buf, ps);
 		if (err)
 			return err;
@@ -605,7 +646,7 @@ static void harness(void *arg)
 	/* an exit the scenario allows is no violation; a call on a closed
 	 * uffd is one either way */
 	f.u.stop = (struct inv_stop){
-		.err = w->exit_allowed ? 0 : err, .handler_error = h_error(w),
+		.err = w->exit_excused ? 0 : err, .handler_error = h_error(w),
 		.bad_uffd_calls = bad, .bad_uffd_fd = fd, .bad_uffd_err = ferr,
 		.bad_uffd_who = tid >= 0 ? sched_thread_name(w->s, tid) : NULL};
 	check(w, &f);
@@ -625,7 +666,7 @@ static void harness(void *arg)
 static void classify_stuck(struct world *w)
 {
 	const char *why = w->h ? handler_error(w->h) : NULL;
-	if (why && w->exit_allowed)
+	if (why && w->exit_excused)
 		return; /* teardown by design: the sandbox dies with the source */
 	static struct inv_blocked bl[SCHED_REPORT_MAX];
 	int n = 0;
@@ -732,11 +773,6 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	w->drf = handler_drf(handler, variants) && lifecycle_threads(scn) <= 1;
 	for (int p = 0; p < scn->pages; p++)
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
-	for (int i = 0; i < scn->nthreads; i++)
-		for (int j = 0; j < scn->threads[i].nops; j++)
-			if (scn->threads[i].ops[j].kind == SCN_SOURCE_FAIL &&
-			    scn->threads[i].ops[j].b == 0)
-				w->exit_allowed = 1;
 	return w;
 }
 
@@ -831,7 +867,8 @@ static void reset_oracle_state(struct world *w)
 	 * violation stops the run at the step that caused it, so no per-step
 	 * hook is needed */
 	struct mk_observer ob = {.ctx = w, .install = on_install, .zap = on_zap,
-				 .sleep = on_sleep};
+				 .sleep = on_sleep, .source_fail = on_source_fail,
+				 .fault_read = on_fault_read};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
@@ -848,6 +885,10 @@ static void reset_oracle_state(struct world *w)
 	w->paused = 0;
 	memset(w->writing, 0, sizeof w->writing);
 	memset(&w->progress, 0, sizeof w->progress);
+	w->exit_excused = 0;
+	memset(w->fills, 0, sizeof w->fills);
+	for (int p = 0; p < w->scn->pages; p++)
+		w->asked[p] = w->scn->prefetch ? 1 : 0; /* the handler's own prefetcher */
 }
 
 int world_run(struct world *w, const struct sched_opts *opts,
