@@ -142,7 +142,7 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 	uint64_t wpm = h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0;
 	uint64_t mode = r->write ? h->cfg.default_copy_mode : wpm;
 	if (r->write && (h->fixes & FIX_ARM_WRITE_FILL))
-		mode |= wpm; /* fix 6: WP_ASYNC lets the write through */
+		mode |= wpm; /* fix 7: WP_ASYNC lets the write through */
 	int fatal = 0;
 	assert(r->addr >= h->cfg.base && r->addr - h->cfg.base < h->cfg.size);
 	*out = OUT_DISCARDED;
@@ -251,7 +251,7 @@ static void worker_rdunlock(struct e2b *h)
  * export's empty set until then. REF (and B24's variant) makes it DIRTY. */
 static int keeps_zero(const struct e2b *h, enum page_state st, const struct fault_req *r)
 {
-	/* fix 6: a write fault's armed fill too; its write shows in the
+	/* fix 7: a write fault's armed fill too; its write shows in the
 	 * pagemap when it lands */
 	int armed = !r->write || (h->fixes & FIX_ARM_WRITE_FILL);
 	return st == PAGE_ZERO && armed && e2b_pagemap_export(h) &&

@@ -57,9 +57,9 @@ const struct variant_info variant_table[] = {
 	{"zero-install-merge", VARIANT_ZERO_INSTALL_MERGE, "B24",
 	 "a read zero-fill makes a removed page DIRTY and the export lets empty win over dirty (7f22709)",
 	 "reference", "scenarios/zoo/b24-zero-install-merge.scn", "export-not-zero", 0},
-	{"write-fill-writable", VARIANT_WRITE_FILL_WRITABLE, "fix 6",
+	{"write-fill-writable", VARIANT_WRITE_FILL_WRITABLE, "fix 7",
 	 "reference filling a write fault's page writable under WP, as REF: a stale write fault's fill reads dirty with no write",
-	 "reference", "scenarios/zoo/fix6-write-fill-writable.scn", "wp-unwritten-dirty", 0},
+	 "reference", "scenarios/zoo/fix7-write-fill-writable.scn", "wp-unwritten-dirty", 0},
 	{NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
 

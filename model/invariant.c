@@ -381,7 +381,7 @@ const struct invariant inv_table[] = {
 	 AT(INV_AT_DIRTY), wp_written_clean},
 	{"wp-unwritten-dirty", "under WP_ASYNC, a page only the handler wrote reads clean (write-protected) in the pagemap",
 	 AT(INV_AT_DIRTY), wp_unwritten_dirty},
-	{"handler-exit", "the handler does not exit with an error (unless the scenario's source fails for good)",
+	{"handler-exit", "the handler does not exit with an error (unless the source of a page it needed fails for good)",
 	 AT(INV_AT_STUCK) | AT(INV_AT_STOP), handler_exit},
 	{"fd-after-close", "the handler makes no uffd call on a closed (or reused) fd number",
 	 AT(INV_AT_STOP), fd_after_close},

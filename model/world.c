@@ -43,6 +43,10 @@ struct world {
 	/* a handler exit is by design: it read the source of a page that
 	 * fails for good while the page still needed it (on_source_fail) */
 	int exit_excused;
+	/* threads blocked where a teardown leaves them: a scenario thread
+	 * waiting in `after`, the harness joining the scenario's threads */
+	unsigned char in_after[SCN_MAX_THREADS];
+	int joining;
 	int exited;       /* an `exit` op ended the guest process (rule 44) */
 	/* a page an unmap or remap op has touched: a read of it may SEGV or
 	 * see unregistered memory, which no handler serves (not checked) */
@@ -255,7 +259,9 @@ static void wait_after(struct world *w, int tidx, const struct scn_op *op)
 		return;
 	while (w->done_ops[op->after_thread] <= op->after_op &&
 	       !(w->exited && of_process(w, tidx))) {
+		w->in_after[tidx] = 1;
 		sched_block(w->s, &w->progress);
+		w->in_after[tidx] = 0;
 		touch_progress(w, 0);
 	}
 }
@@ -606,8 +612,10 @@ static int run_threads(struct world *w)
 			return -1;
 		}
 	}
+	w->joining = 1;
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
+	w->joining = 0;
 	if (h_error(w))
 		return 0;
 	/* after `exit` the memory is gone: no export to judge (a write
@@ -661,13 +669,35 @@ static void harness(void *arg)
 	w->h = NULL;
 }
 
+/* After an excused exit, is every blocked scenario thread (and the
+ * harness) where the sandbox's death leaves it: a guest in a fault, a
+ * balloon waiting for its event, a thread waiting in `after`, the
+ * harness joining them? A scenario thread blocked on the handler's own
+ * exclusion (an export, a pause behind a lock a dead worker kept) is a
+ * teardown that hangs, not one by design. */
+static int teardown_by_design(struct world *w)
+{
+	for (int i = 0; i < w->scn->nthreads; i++) {
+		int t = w->tids[i];
+		if (t < 0 || sched_thread_state(w->s, t) != SCHED_T_BLOCKED || w->in_after[i])
+			continue;
+		int read, kind = sched_thread_kind(w->s, t);
+		if (kind == MK_GUEST && mk_waiting_page(w->k, t, &read) >= 0)
+			continue;
+		if (kind == MK_BALLOON && mk_waiting_event(w->k, t))
+			continue;
+		return 0;
+	}
+	return sched_thread_state(w->s, w->main_tid) != SCHED_T_BLOCKED || w->joining;
+}
+
 /* Nothing runnable: the blocked threads, as the stuck-layer invariants
  * see them. */
 static void classify_stuck(struct world *w)
 {
 	const char *why = w->h ? handler_error(w->h) : NULL;
-	if (why && w->exit_excused)
-		return; /* teardown by design: the sandbox dies with the source */
+	if (why && w->exit_excused && teardown_by_design(w))
+		return; /* the sandbox dies with the source */
 	static struct inv_blocked bl[SCHED_REPORT_MAX];
 	int n = 0;
 	for (int t = 0; t < sched_nthreads(w->s) && n < SCHED_REPORT_MAX; t++) {
@@ -886,6 +916,8 @@ static void reset_oracle_state(struct world *w)
 	memset(w->writing, 0, sizeof w->writing);
 	memset(&w->progress, 0, sizeof w->progress);
 	w->exit_excused = 0;
+	memset(w->in_after, 0, sizeof w->in_after);
+	w->joining = 0;
 	memset(w->fills, 0, sizeof w->fills);
 	for (int p = 0; p < w->scn->pages; p++)
 		w->asked[p] = w->scn->prefetch ? 1 : 0; /* the handler's own prefetcher */
