@@ -13,6 +13,7 @@ struct fault_req {
 	enum source_kind src;
 	const void *data;     /* prefault: the bytes to install */
 	struct serve *fail_sv; /* NULL: no SignalExit on failure (prefault) */
+	int eexist_discards;   /* fix 8: EEXIST leaves the tracker as it is */
 };
 
 static void on_failure(const struct fault_req *r)
@@ -152,7 +153,7 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 	if (e == -EEXIST) {
 		(void)o->uffd_wake(s, h->cfg.uffd, r->addr, ps); /* best effort */
 		e2b_stat(h, &h->st.eexist);
-		*out = OUT_INSTALLED;
+		*out = r->eexist_discards ? OUT_DISCARDED : OUT_INSTALLED;
 		return 0;
 	}
 	if (e == -ESRCH)
@@ -290,6 +291,10 @@ static void worker(struct work *w)
 		.src = st == PAGE_NOT_PRESENT ? SRC_SNAPSHOT : SRC_NONE,
 		.data = st == PAGE_NOT_PRESENT ? early : NULL,
 		.fail_sv = sv,
+		/* fix 8: a page marked ZERO that is there was filled since (and
+		 * marked by its filler), or is about to be zapped by the REMOVE
+		 * applied (rule 25): DIRTY would outlive the zap */
+		.eexist_discards = st == PAGE_ZERO && (h->fixes & FIX_EEXIST_KEEPS_ZERO),
 	};
 	o->note(h->sys, SYS_NOTE_BEFORE_FAULT_PAGE, addr, 0);
 	enum outcome out;

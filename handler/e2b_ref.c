@@ -81,6 +81,8 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 		fixes &= ~(uint64_t)(FIX_ZERO_COPY_WP | FIX_ARM_WRITE_FILL);
 	if (cfg->variants & VARIANT_WRITE_FILL_WRITABLE)
 		fixes &= ~(uint64_t)FIX_ARM_WRITE_FILL;
+	if (cfg->variants & VARIANT_EEXIST_MARKS_DIRTY)
+		fixes &= ~(uint64_t)FIX_EEXIST_KEEPS_ZERO;
 	h->fixes = fixes;
 	defaults(&h->cfg);
 	if (cfg->wp && (fixes & FIX_ASK_FEATURES)) {

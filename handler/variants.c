@@ -60,6 +60,9 @@ const struct variant_info variant_table[] = {
 	{"write-fill-writable", VARIANT_WRITE_FILL_WRITABLE, "fix 7",
 	 "reference filling a write fault's page writable under WP, as REF: a stale write fault's fill reads dirty with no write",
 	 "reference", "scenarios/zoo/fix7-write-fill-writable.scn", "wp-unwritten-dirty", 0},
+	{"eexist-marks-dirty", VARIANT_EEXIST_MARKS_DIRTY, "fix 8",
+	 "reference marking DIRTY a page marked ZERO on EEXIST, as REF: a stale fault served before the REMOVE's zap leaves DIRTY over an absent page",
+	 "reference", "scenarios/zoo/fix8-eexist-marks-dirty.scn", "tracker-disagrees", 0},
 	{NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
 

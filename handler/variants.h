@@ -32,6 +32,7 @@ enum variant {
 	VARIANT_ZERO_WP_SPLIT = 1u << 25,         /* B10 */
 	VARIANT_ZERO_INSTALL_MERGE = 1u << 26,    /* B24 */
 	VARIANT_WRITE_FILL_WRITABLE = 1u << 27,   /* fix 7 taken back out */
+	VARIANT_EEXIST_MARKS_DIRTY = 1u << 28,    /* fix 8 taken back out */
 };
 
 struct variant_info {

@@ -43,8 +43,13 @@ struct world {
 	/* a handler exit is by design: it read the source of a page that
 	 * fails for good while the page still needed it (on_source_fail) */
 	int exit_excused;
+	int fails_for_good;      /* the scenario has a source-fail P 0 */
+	/* the handler read a fault message of the page before any write or
+	 * remove of it ended (only where a source fails for good) */
+	unsigned char fresh_fault[SCN_MAX_PAGES];
 	/* threads blocked where a teardown leaves them: a scenario thread
-	 * waiting in `after`, the harness joining the scenario's threads */
+	 * waiting in `after`, the harness joining the scenario's threads or
+	 * the final reader */
 	unsigned char in_after[SCN_MAX_THREADS];
 	int joining;
 	int exited;       /* an `exit` op ended the guest process (rule 44) */
@@ -186,17 +191,26 @@ static void on_fault_read(void *ctx, uint64_t addr)
 {
 	struct world *w = ctx;
 	uint64_t size = w->scn->page_size * (uint64_t)w->scn->pages;
-	if (addr >= BASE && addr - BASE < size)
-		w->asked[(addr - BASE) / w->scn->page_size]++;
+	if (addr < BASE || addr - BASE >= size)
+		return;
+	int p = (int)((addr - BASE) / w->scn->page_size);
+	w->asked[p]++;
+	if (!w->fails_for_good || w->fresh_fault[p])
+		return;
+	touch_oracle(w, p); /* reads the page's log */
+	if (!oracle_mutated_before(&w->orc, p, sched_steps(w->s)))
+		w->fresh_fault[p] = 1;
 }
 
 /* A handler thread's source read of a page that fails for good: the
- * handler's exit is by design if the page still needed its snapshot
- * bytes (no write or remove of it ended before the read: where the guest
- * keeps the contract, no fault of the page can then be in flight, so the
- * read served none) and the handler had not failed before. Where the
- * contract breaks, a fault may race its page's remove: any such read
- * excuses (docs/ORACLE.md, handler-exit). */
+ * handler's exit is by design if the page may still need its snapshot
+ * bytes and the handler had not failed before. It may if no write or
+ * remove of it ended before the read, or if the handler read a fault
+ * message of the page before one did (its worker may have decided on
+ * the tracker before the page changed: a stale message, served after
+ * another fault's fill woke it). Where the contract breaks, a fault may
+ * race its page's remove: any such read excuses (docs/ORACLE.md,
+ * handler-exit). */
 static void on_source_fail(void *ctx, int tid, int page, int permanent)
 {
 	struct world *w = ctx;
@@ -204,7 +218,7 @@ static void on_source_fail(void *ctx, int tid, int page, int permanent)
 	    sched_thread_kind(w->s, tid) != MK_HANDLER)
 		return;
 	touch_oracle(w, page); /* reads the page's log */
-	if (w->scn->contract != SCN_CONTRACT_BREAKS &&
+	if (w->scn->contract != SCN_CONTRACT_BREAKS && !w->fresh_fault[page] &&
 	    oracle_mutated_before(&w->orc, page, sched_steps(w->s)))
 		return;
 	if (!h_error(w))
@@ -635,7 +649,9 @@ static int run_threads(struct world *w)
 		OUTCOME(w, "setup", "cannot start the final reads: %s", strerror(-t));
 		return -1;
 	}
+	w->joining = 1; /* the final reader: a guest thread, in a fault if stuck */
 	sched_join(w->s, t);
+	w->joining = 0;
 	return 0;
 }
 
@@ -803,6 +819,10 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	w->drf = handler_drf(handler, variants) && lifecycle_threads(scn) <= 1;
 	for (int p = 0; p < scn->pages; p++)
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
+	for (int i = 0; i < scn->nthreads; i++)
+		for (int j = 0; j < scn->threads[i].nops; j++)
+			w->fails_for_good |= scn->threads[i].ops[j].kind == SCN_SOURCE_FAIL &&
+					     scn->threads[i].ops[j].b == 0;
 	return w;
 }
 
@@ -916,6 +936,7 @@ static void reset_oracle_state(struct world *w)
 	memset(w->writing, 0, sizeof w->writing);
 	memset(&w->progress, 0, sizeof w->progress);
 	w->exit_excused = 0;
+	memset(w->fresh_fault, 0, sizeof w->fresh_fault);
 	memset(w->in_after, 0, sizeof w->in_after);
 	w->joining = 0;
 	memset(w->fills, 0, sizeof w->fills);
