@@ -85,6 +85,9 @@ struct inv_export {
 	int mid_run;              /* removes may be in flight: tracker-disagrees waits */
 	const char *when;         /* "the export by c0", "the end", ... */
 	enum hpage tracker;       /* the handler's lock-free view (page_view) */
+	/* the page's last fill landed while a remove of it was in flight
+	 * (between its REMOVE's read and its zap, rule 25) */
+	int fill_raced_remove;
 };
 
 struct inv_dirty {

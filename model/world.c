@@ -62,6 +62,8 @@ struct world {
 	 * last install (cleared by an install or a zap), or is in flight */
 	unsigned char written[SCN_MAX_PAGES];
 	unsigned char writing[SCN_MAX_PAGES];
+	/* the page's last fill landed while a remove of it was in flight */
+	unsigned char fill_raced[SCN_MAX_PAGES];
 	/* unrequested-refill: each page's fills, and the requests for one
 	 * (fault messages the handler read, prefetches) */
 	uint32_t fills[SCN_MAX_PAGES], asked[SCN_MAX_PAGES];
@@ -176,6 +178,8 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 	touch_view(w, SYS_SHARED_PAGE(page));
 	w->written[page] = 0;
 	w->fills[page]++;
+	touch_oracle(w, page); /* reads the page's log */
+	w->fill_raced[page] = (unsigned char)oracle_remove_open(&w->orc, page);
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
 		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
@@ -546,7 +550,7 @@ static int check_export(struct world *w, const char *when, int mid_run,
 			.orc = &w->orc, .restored = got, .start = start, .end = end,
 			.contract_breaks = w->scn->contract == SCN_CONTRACT_BREAKS,
 			.mid_run = mid_run, .when = when,
-			.tracker = h_view(w, p)};
+			.tracker = h_view(w, p), .fill_raced_remove = w->fill_raced[p]};
 		check(w, &f);
 	}
 	check_dirty(w, 1, when);
@@ -932,6 +936,7 @@ static void reset_oracle_state(struct world *w)
 	memset(w->unchecked, 0, sizeof w->unchecked);
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(w->written, 0, sizeof w->written);
+	memset(w->fill_raced, 0, sizeof w->fill_raced);
 	w->paused = 0;
 	memset(w->writing, 0, sizeof w->writing);
 	memset(&w->progress, 0, sizeof w->progress);

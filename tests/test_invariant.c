@@ -99,6 +99,18 @@ static void test_install_and_export_layers(void **state)
 	assert_non_null(strstr(r.text, "write#3"));
 	e.u.exp.present = 0;
 	check(&e, 0);
+	/* before the final reads: marked dirty, absent */
+	struct oracle o;
+	uint64_t init[3] = {MK_SNAP(0), MK_SNAP(1), MK_SNAP(2)};
+	oracle_reset(&o, 3, init);
+	e.u.exp = (struct inv_export){.page = 2, .view = HPAGE_DIRTY, .present = 0, .orc = &o,
+				      .restored = MK_SNAP(2), .start = 1, .end = 2,
+				      .tracker = HPAGE_DIRTY};
+	r = check(&e, 1);
+	assert_string_equal(r.name, "tracker-disagrees");
+	assert_non_null(strstr(r.text, "marked dirty but absent"));
+	e.u.exp.fill_raced_remove = 1; /* its last fill landed inside a remove's window */
+	check(&e, 0);
 }
 
 /* The export oracle: a restore is judged as a read over the export's
