@@ -40,9 +40,21 @@ enum fix {
 	 * and not WP: #2541), a read zero-fill keeps the page ZERO and a
 	 * dirty page wins over an empty one (3ae7f06, B24) */
 	FIX_PAGEMAP_EXPORT = 1u << 6,
+	/* under WP (WP_ASYNC) a write fault's fill is write-protected too:
+	 * the write resolves the bit itself. A write fault's message may be
+	 * served after its write landed and the page was removed (another
+	 * fault's fill woke it): a writable fill then reads dirty with no
+	 * write, and every diff ships it (found by swarm, seed 62) */
+	FIX_ARM_WRITE_FILL = 1u << 7,
+	/* EEXIST on a page the tracker marks ZERO leaves it ZERO: a stale
+	 * fault message served between a REMOVE's apply and its zap would
+	 * mark DIRTY a page the zap then takes (found by hand, the swarm's
+	 * stale-message race without WP: zoo/fix8-eexist-marks-dirty.scn) */
+	FIX_EEXIST_KEEPS_ZERO = 1u << 8,
 };
 #define FIX_ALL (FIX_READ_GATE | FIX_WAKE_DEFERRED | FIX_YIELD_ON_RETRY | FIX_NO_SHORT_CIRCUIT | \
-		 FIX_ASK_FEATURES | FIX_ZERO_COPY_WP | FIX_PAGEMAP_EXPORT)
+		 FIX_ASK_FEATURES | FIX_ZERO_COPY_WP | FIX_PAGEMAP_EXPORT | FIX_ARM_WRITE_FILL | \
+		 FIX_EEXIST_KEEPS_ZERO)
 enum outcome { OUT_INSTALLED = 0, OUT_DEFERRED = 1, OUT_DISCARDED = 2 };
 
 /* One drain of the uffd: the faults and REMOVEs it read. */

@@ -13,6 +13,7 @@ struct fault_req {
 	enum source_kind src;
 	const void *data;     /* prefault: the bytes to install */
 	struct serve *fail_sv; /* NULL: no SignalExit on failure (prefault) */
+	int eexist_discards;   /* fix 8: EEXIST leaves the tracker as it is */
 };
 
 static void on_failure(const struct fault_req *r)
@@ -65,7 +66,7 @@ static int install_zeros(struct e2b *h, const struct fault_req *r, uint64_t mode
 	uint64_t ps = h->cfg.page_size;
 	int64_t field = 0;
 	int e;
-	int arm = !r->write && h->cfg.wp;
+	int arm = h->cfg.wp && (!r->write || (h->fixes & FIX_ARM_WRITE_FILL));
 	/* FIX_ZERO_COPY_WP: install and arm in one ioctl. Split, a zap between
 	 * the ZEROPAGE and the WRITEPROTECT (a REMOVE read, madvise not yet
 	 * resumed) leaves a WP marker on the empty PTE, and every later
@@ -139,8 +140,10 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 	const struct sys_ops *o = h->o;
 	sys_t *s = h->sys;
 	uint64_t ps = h->cfg.page_size;
-	uint64_t mode = r->write ? h->cfg.default_copy_mode
-				 : (h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0);
+	uint64_t wpm = h->cfg.wp ? UFFDIO_COPY_MODE_WP : 0;
+	uint64_t mode = r->write ? h->cfg.default_copy_mode : wpm;
+	if (r->write && (h->fixes & FIX_ARM_WRITE_FILL))
+		mode |= wpm; /* fix 7: WP_ASYNC lets the write through */
 	int fatal = 0;
 	assert(r->addr >= h->cfg.base && r->addr - h->cfg.base < h->cfg.size);
 	*out = OUT_DISCARDED;
@@ -150,11 +153,7 @@ static int fault_page(struct e2b *h, const struct fault_req *r,
 	if (e == -EEXIST) {
 		(void)o->uffd_wake(s, h->cfg.uffd, r->addr, ps); /* best effort */
 		e2b_stat(h, &h->st.eexist);
-		*out = OUT_INSTALLED;
-		return 0;
-	}
-	if (e == -ESRCH && (h->cfg.variants & VARIANT_ESRCH_DIRTY)) {
-		*out = OUT_INSTALLED; /* B16 (before 9272d61): counted as handled */
+		*out = r->eexist_discards ? OUT_DISCARDED : OUT_INSTALLED;
 		return 0;
 	}
 	if (e == -ESRCH)
@@ -253,7 +252,10 @@ static void worker_rdunlock(struct e2b *h)
  * export's empty set until then. REF (and B24's variant) makes it DIRTY. */
 static int keeps_zero(const struct e2b *h, enum page_state st, const struct fault_req *r)
 {
-	return st == PAGE_ZERO && !r->write && e2b_pagemap_export(h) &&
+	/* fix 7: a write fault's armed fill too; its write shows in the
+	 * pagemap when it lands */
+	int armed = !r->write || (h->fixes & FIX_ARM_WRITE_FILL);
+	return st == PAGE_ZERO && armed && e2b_pagemap_export(h) &&
 	       !(h->cfg.variants & VARIANT_ZERO_INSTALL_MERGE);
 }
 
@@ -289,6 +291,10 @@ static void worker(struct work *w)
 		.src = st == PAGE_NOT_PRESENT ? SRC_SNAPSHOT : SRC_NONE,
 		.data = st == PAGE_NOT_PRESENT ? early : NULL,
 		.fail_sv = sv,
+		/* fix 8: a page marked ZERO that is there was filled since (and
+		 * marked by its filler), or is about to be zapped by the REMOVE
+		 * applied (rule 25): DIRTY would outlive the zap */
+		.eexist_discards = st == PAGE_ZERO && (h->fixes & FIX_EEXIST_KEEPS_ZERO),
 	};
 	o->note(h->sys, SYS_NOTE_BEFORE_FAULT_PAGE, addr, 0);
 	enum outcome out;

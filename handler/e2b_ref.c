@@ -79,7 +79,11 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 	if (cfg->variants & VARIANT_SHORT_CIRCUIT)
 		fixes &= ~(uint64_t)FIX_NO_SHORT_CIRCUIT;
 	if (cfg->variants & (VARIANT_EEXIST_LEAVES_UNARMED | VARIANT_ZERO_WP_SPLIT))
-		fixes &= ~(uint64_t)FIX_ZERO_COPY_WP;
+		fixes &= ~(uint64_t)(FIX_ZERO_COPY_WP | FIX_ARM_WRITE_FILL);
+	if (cfg->variants & VARIANT_WRITE_FILL_WRITABLE)
+		fixes &= ~(uint64_t)FIX_ARM_WRITE_FILL;
+	if (cfg->variants & VARIANT_EEXIST_MARKS_DIRTY)
+		fixes &= ~(uint64_t)FIX_EEXIST_KEEPS_ZERO;
 	h->fixes = fixes;
 	if (cfg->variants & (VARIANT_WORKERS_OUTLIVE_SERVE | VARIANT_PREFAULT_AFTER_CLOSE)) {
 		int fd = h->o->dup(sys, cfg->uffd);

@@ -20,13 +20,13 @@
 	 VARIANT_PREFAULT_UNLOCKED | VARIANT_READ_UNDER_SETTLE |               \
 	 VARIANT_NO_REMOVE_EXCLUSION | VARIANT_SKIP_DEFERRED_ON_EMPTY_READ |   \
 	 VARIANT_ALIAS_BATCH | VARIANT_ERROR_COUNTED_INSTALLED |               \
-	 VARIANT_ESRCH_DIRTY | VARIANT_WORKERS_OUTLIVE_SERVE |                 \
+	 VARIANT_WORKERS_OUTLIVE_SERVE |                                       \
 	 VARIANT_PREFAULT_AFTER_CLOSE)
 #define REFERENCE_VARIANTS                                                   \
 	(VARIANT_NO_READ_GATE | VARIANT_NO_WAKE_DEFERRED |                    \
 	 VARIANT_NO_YIELD_ON_RETRY | VARIANT_SHORT_CIRCUIT |                  \
 	 VARIANT_EEXIST_LEAVES_UNARMED | VARIANT_ZERO_WP_SPLIT |               \
-	 VARIANT_ZERO_INSTALL_MERGE)
+	 VARIANT_ZERO_INSTALL_MERGE | VARIANT_WRITE_FILL_WRITABLE | VARIANT_EEXIST_MARKS_DIRTY)
 
 static const struct handler_desc builtins[] = {
 	{"e2b-ref", "E2B's orchestrator handler at REF b01a6a1, warts included (docs/HANDLER.md 1)",

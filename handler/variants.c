@@ -36,9 +36,6 @@ const struct variant_info variant_table[] = {
 	{"error-counted-installed", VARIANT_ERROR_COUNTED_INSTALLED, "B17",
 	 "a failed install returns the zero values (INSTALLED, no error), as the recovered panic did: the page is marked dirty, nobody is woken",
 	 "e2b-ref", "scenarios/zoo/b17-error-counted-installed.scn", "lost-wake", 0},
-	{"esrch-dirty", VARIANT_ESRCH_DIRTY, "B16",
-	 "an ESRCH install (the guest process is gone) counts as installed: the page is marked dirty though nothing was installed",
-	 "e2b-ref", "scenarios/zoo/b16-esrch-dirty.scn", "tracker-disagrees", 0},
 	{"workers-outlive-serve", VARIANT_WORKERS_OUTLIVE_SERVE, "B18",
 	 "when Serve ends for good the handler closes its uffd before its workers finished: a worker's COPY goes to the closed number",
 	 "e2b-ref", "scenarios/zoo/b18-workers-outlive-serve.scn", "fd-after-close", 0},
@@ -66,6 +63,12 @@ const struct variant_info variant_table[] = {
 	{"zero-install-merge", VARIANT_ZERO_INSTALL_MERGE, "B24",
 	 "a read zero-fill makes a removed page DIRTY and the export lets empty win over dirty (7f22709)",
 	 "reference", "scenarios/zoo/b24-zero-install-merge.scn", "export-not-zero", 0},
+	{"write-fill-writable", VARIANT_WRITE_FILL_WRITABLE, "fix 7",
+	 "reference filling a write fault's page writable under WP, as REF: a stale write fault's fill reads dirty with no write",
+	 "reference", "scenarios/zoo/fix7-write-fill-writable.scn", "wp-unwritten-dirty", 0},
+	{"eexist-marks-dirty", VARIANT_EEXIST_MARKS_DIRTY, "fix 8",
+	 "reference marking DIRTY a page marked ZERO on EEXIST, as REF: a stale fault served before the REMOVE's zap leaves DIRTY over an absent page",
+	 "reference", "scenarios/zoo/fix8-eexist-marks-dirty.scn", "tracker-disagrees", 0},
 	{NULL, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
 

@@ -56,6 +56,10 @@ struct inv_install {
 	int page;
 	uint64_t content;
 	enum hpage view;          /* the handler's view when it landed */
+	/* fills of the page so far, this one included, and the requests
+	 * that may ask for one (fault messages the handler read, prefetches
+	 * of it); 0 fills: not counted (a backend without the counts) */
+	uint32_t fills, asked;
 };
 
 struct inv_backoff {
@@ -81,6 +85,9 @@ struct inv_export {
 	int mid_run;              /* removes may be in flight: tracker-disagrees waits */
 	const char *when;         /* "the export by c0", "the end", ... */
 	enum hpage tracker;       /* the handler's lock-free view (page_view) */
+	/* the page's last fill landed while a remove of it was in flight
+	 * (between its REMOVE's read and its zap, rule 25) */
+	int fill_raced_remove;
 };
 
 struct inv_dirty {

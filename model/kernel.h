@@ -214,6 +214,11 @@ struct mk_observer {
 	void (*zap)(void *ctx, int page);
 	/* a handler thread backs off (sys sleep_ns), after its scheduling point */
 	void (*sleep)(void *ctx, int tid, uint64_t ns);
+	/* a source read of page failed by injection (mk_source_fail);
+	 * permanent: it fails for good. NULL: not observed */
+	void (*source_fail)(void *ctx, int tid, int page, int permanent);
+	/* the handler read a PAGEFAULT message for addr. NULL: not observed */
+	void (*fault_read)(void *ctx, uint64_t addr);
 };
 void mk_set_observer(struct mkern *k, const struct mk_observer *o);
 /* A reducing run, as each step ends (the world's footprint hook): a uffd

@@ -83,3 +83,23 @@ int oracle_read_ok(const struct oracle *o, int page, uint64_t got,
 			return 1;
 	return 0;
 }
+
+int oracle_mutated_before(const struct oracle *o, int page, uint64_t now)
+{
+	assert(page >= 0 && page < o->pages);
+	for (int i = 0; i < o->nmuts; i++)
+		if (o->muts[i].page == page && o->muts[i].end != ORACLE_OPEN &&
+		    o->muts[i].end < now)
+			return 1;
+	return 0;
+}
+
+int oracle_remove_open(const struct oracle *o, int page)
+{
+	assert(page >= 0 && page < o->pages);
+	for (int i = 0; i < o->nmuts; i++)
+		if (o->muts[i].page == page && o->muts[i].value == 0 &&
+		    o->muts[i].end == ORACLE_OPEN)
+			return 1;
+	return 0;
+}

@@ -36,6 +36,11 @@ int oracle_read_ok(const struct oracle *o, int page, uint64_t got,
 		   uint64_t start, uint64_t end);
 /* The values a read over [start, end] may return, for messages; returns
  * how many were written (at most max). */
+/* 1 if a mutation of page ended before step now: its snapshot bytes
+ * can no longer be what a read of it returns. */
+int oracle_mutated_before(const struct oracle *o, int page, uint64_t now);
+/* 1 if a remove (a mutation to zeros) of page is in flight. */
+int oracle_remove_open(const struct oracle *o, int page);
 int oracle_candidates(const struct oracle *o, int page, uint64_t start,
 		      uint64_t end, uint64_t *out, int max);
 

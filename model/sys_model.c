@@ -189,9 +189,12 @@ static int s_uffd_read(sys_t *sys, int uffd, struct uffd_msg *msgs, int max)
 			     SCHED_STEP_EVENTS);
 
 	assert(r < 0 || (r >= 1 && r <= max)); /* never 0: -EAGAIN instead */
-	for (int i = 0; i < r; i++)
+	for (int i = 0; i < r; i++) {
 		if (msgs[i].event == UFFD_EVENT_FORK) /* rule 4: a new fd */
 			MK_TOUCH(k, MK_OC_FDS, 0, 1);
+		if (msgs[i].event == UFFD_EVENT_PAGEFAULT && k->obs.fault_read)
+			k->obs.fault_read(k->obs.ctx, msgs[i].arg.pagefault.address);
+	}
 
 	if (sched_labels_on(k->s)) {
 		char buf[400];
@@ -475,6 +478,9 @@ static int s_source_read(sys_t *sys, uint64_t offset, void *buf,
 	if (!r) {
 		page = (int64_t)((offset - k->cfg.src_offset) / k->ps);
 		r = source_fail_take(k, page);
+		if (r && k->obs.source_fail)
+			k->obs.source_fail(k->obs.ctx, sched_self(k->s), (int)page,
+					   k->src_fail[page] < 0);
 	}
 	if (!r)
 		r = mk_buf_write(k, ba, len, snap_src, &ss);

@@ -40,7 +40,18 @@ struct world {
 	struct targ targs[SCN_MAX_THREADS];
 	sched_waitq_t progress;
 	int main_tid;
-	int exit_allowed; /* a permanent source failure: teardown is by design */
+	/* a handler exit is by design: it read the source of a page that
+	 * fails for good while the page still needed it (on_source_fail) */
+	int exit_excused;
+	int fails_for_good;      /* the scenario has a source-fail P 0 */
+	/* the handler read a fault message of the page before any write or
+	 * remove of it ended (only where a source fails for good) */
+	unsigned char fresh_fault[SCN_MAX_PAGES];
+	/* threads blocked where a teardown leaves them: a scenario thread
+	 * waiting in `after`, the harness joining the scenario's threads or
+	 * the final reader */
+	unsigned char in_after[SCN_MAX_THREADS];
+	int joining;
 	int exited;       /* an `exit` op ended the guest process (rule 44) */
 	/* a page an unmap or remap op has touched: a read of it may SEGV or
 	 * see unregistered memory, which no handler serves (not checked) */
@@ -51,6 +62,11 @@ struct world {
 	 * last install (cleared by an install or a zap), or is in flight */
 	unsigned char written[SCN_MAX_PAGES];
 	unsigned char writing[SCN_MAX_PAGES];
+	/* the page's last fill landed while a remove of it was in flight */
+	unsigned char fill_raced[SCN_MAX_PAGES];
+	/* unrequested-refill: each page's fills, and the requests for one
+	 * (fault messages the handler read, prefetches) */
+	uint32_t fills[SCN_MAX_PAGES], asked[SCN_MAX_PAGES];
 	/* world_digest(): order-independent sums over this run's reads
 	 * (which read, what it got) and the handler's export */
 	uint64_t dg_reads, dg_export;
@@ -107,6 +123,13 @@ static const char *tname(const struct world *w, int idx)
 
 /* --- oracle hooks ------------------------------------------------------ */
 
+static void touch_oracle(struct world *w, int page)
+{
+	/* the log orders a page's reads and mutations by step number: the
+	 * steps that stamp them must keep their order in every schedule */
+	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
+}
+
 /* The oracle reads the handler's state without a lock: a read of what
  * the handler declares it shares (handler/sys.h). */
 static void touch_view(struct world *w, uint64_t id)
@@ -154,12 +177,56 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 		return;
 	touch_view(w, SYS_SHARED_PAGE(page));
 	w->written[page] = 0;
+	w->fills[page]++;
+	touch_oracle(w, page); /* reads the page's log */
+	w->fill_raced[page] = (unsigned char)oracle_remove_open(&w->orc, page);
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
 		.who = sched_thread_name(w->s, tid), .page = page, .content = c,
-		.view = handler_page_view(w->h, (uint64_t)page)};
+		.view = handler_page_view(w->h, (uint64_t)page),
+		/* a page an unmap or remap touched: its faults are not mm 0's */
+		.fills = w->unchecked[page] ? 0 : w->fills[page], .asked = w->asked[page]};
 	check(w, &f);
 	check_dirty(w, 0, "after an install");
+}
+
+/* A fault message the handler read: a request to fill its page. */
+static void on_fault_read(void *ctx, uint64_t addr)
+{
+	struct world *w = ctx;
+	uint64_t size = w->scn->page_size * (uint64_t)w->scn->pages;
+	if (addr < BASE || addr - BASE >= size)
+		return;
+	int p = (int)((addr - BASE) / w->scn->page_size);
+	w->asked[p]++;
+	if (!w->fails_for_good || w->fresh_fault[p])
+		return;
+	touch_oracle(w, p); /* reads the page's log */
+	if (!oracle_mutated_before(&w->orc, p, sched_steps(w->s)))
+		w->fresh_fault[p] = 1;
+}
+
+/* A handler thread's source read of a page that fails for good: the
+ * handler's exit is by design if the page may still need its snapshot
+ * bytes and the handler had not failed before. It may if no write or
+ * remove of it ended before the read, or if the handler read a fault
+ * message of the page before one did (its worker may have decided on
+ * the tracker before the page changed: a stale message, served after
+ * another fault's fill woke it). Where the contract breaks, a fault may
+ * race its page's remove: any such read excuses (docs/ORACLE.md,
+ * handler-exit). */
+static void on_source_fail(void *ctx, int tid, int page, int permanent)
+{
+	struct world *w = ctx;
+	if (!permanent || w->exit_excused || !w->h ||
+	    sched_thread_kind(w->s, tid) != MK_HANDLER)
+		return;
+	touch_oracle(w, page); /* reads the page's log */
+	if (w->scn->contract != SCN_CONTRACT_BREAKS && !w->fresh_fault[page] &&
+	    oracle_mutated_before(&w->orc, page, sched_steps(w->s)))
+		return;
+	if (!h_error(w))
+		w->exit_excused = 1;
 }
 
 static void on_zap(void *ctx, int page)
@@ -196,12 +263,6 @@ static void touch_progress(struct world *w, int write)
 	sched_touch(w->s, SCHED_OBJ(MK_OC_PROGRESS, 0), write);
 }
 
-static void touch_oracle(struct world *w, int page)
-{
-	/* the log orders a page's reads and mutations by step number: the
-	 * steps that stamp them must keep their order in every schedule */
-	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
-}
 
 /* A thread of the guest process (Firecracker): it dies when it exits. */
 static int of_process(const struct world *w, int tidx)
@@ -216,7 +277,9 @@ static void wait_after(struct world *w, int tidx, const struct scn_op *op)
 		return;
 	while (w->done_ops[op->after_thread] <= op->after_op &&
 	       !(w->exited && of_process(w, tidx))) {
+		w->in_after[tidx] = 1;
 		sched_block(w->s, &w->progress);
+		w->in_after[tidx] = 0;
 		touch_progress(w, 0);
 	}
 }
@@ -262,8 +325,10 @@ static int do_prefetch(struct world *w, int first, int last)
 		if (!buf)
 			return -ENOMEM;
 		int err = 0;
-		if (sys->ops->source_read(sys, (uint64_t)p * ps, buf, ps) == 0)
+		if (sys->ops->source_read(sys, (uint64_t)p * ps, buf, ps) == 0) {
+			w->asked[p]++;
 			err = handler_prefault(w->h, (uint64_t)p, buf);
+		}
 		sys->ops->buf_free(sys, buf, ps);
 		if (err)
 			return err;
@@ -485,7 +550,7 @@ static int check_export(struct world *w, const char *when, int mid_run,
 			.orc = &w->orc, .restored = got, .start = start, .end = end,
 			.contract_breaks = w->scn->contract == SCN_CONTRACT_BREAKS,
 			.mid_run = mid_run, .when = when,
-			.tracker = h_view(w, p)};
+			.tracker = h_view(w, p), .fill_raced_remove = w->fill_raced[p]};
 		check(w, &f);
 	}
 	check_dirty(w, 1, when);
@@ -565,11 +630,16 @@ static int run_threads(struct world *w)
 			return -1;
 		}
 	}
+	w->joining = 1;
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
+	w->joining = 0;
 	if (h_error(w))
 		return 0;
-	if (pre_final_check(w))
+	/* after `exit` the memory is gone: no export to judge (a write
+	 * fault's writable install whose writer died reads dirty; a page
+	 * zapped by the teardown reads absent under a dirty mark) */
+	if (!w->exited && pre_final_check(w))
 		return -1;
 	int err = handler_resume(w->h); /* a scenario may end paused */
 	if (err) {
@@ -584,7 +654,9 @@ static int run_threads(struct world *w)
 		OUTCOME(w, "setup", "cannot start the final reads: %s", strerror(-t));
 		return -1;
 	}
+	w->joining = 1; /* the final reader: a guest thread, in a fault if stuck */
 	sched_join(w->s, t);
+	w->joining = 0;
 	return 0;
 }
 
@@ -603,7 +675,7 @@ static void harness(void *arg)
 	/* an exit the scenario allows is no violation; a call on a closed
 	 * uffd is one either way */
 	f.u.stop = (struct inv_stop){
-		.err = w->exit_allowed ? 0 : err, .handler_error = h_error(w),
+		.err = w->exit_excused ? 0 : err, .handler_error = h_error(w),
 		.bad_uffd_calls = bad, .bad_uffd_fd = fd, .bad_uffd_err = ferr,
 		.bad_uffd_who = tid >= 0 ? sched_thread_name(w->s, tid) : NULL};
 	check(w, &f);
@@ -618,13 +690,35 @@ static void harness(void *arg)
 	w->h = NULL;
 }
 
+/* After an excused exit, is every blocked scenario thread (and the
+ * harness) where the sandbox's death leaves it: a guest in a fault, a
+ * balloon waiting for its event, a thread waiting in `after`, the
+ * harness joining them? A scenario thread blocked on the handler's own
+ * exclusion (an export, a pause behind a lock a dead worker kept) is a
+ * teardown that hangs, not one by design. */
+static int teardown_by_design(struct world *w)
+{
+	for (int i = 0; i < w->scn->nthreads; i++) {
+		int t = w->tids[i];
+		if (t < 0 || sched_thread_state(w->s, t) != SCHED_T_BLOCKED || w->in_after[i])
+			continue;
+		int read, kind = sched_thread_kind(w->s, t);
+		if (kind == MK_GUEST && mk_waiting_page(w->k, t, &read) >= 0)
+			continue;
+		if (kind == MK_BALLOON && mk_waiting_event(w->k, t))
+			continue;
+		return 0;
+	}
+	return sched_thread_state(w->s, w->main_tid) != SCHED_T_BLOCKED || w->joining;
+}
+
 /* Nothing runnable: the blocked threads, as the stuck-layer invariants
  * see them. */
 static void classify_stuck(struct world *w)
 {
 	const char *why = w->h ? handler_error(w->h) : NULL;
-	if (why && w->exit_allowed)
-		return; /* teardown by design: the sandbox dies with the source */
+	if (why && w->exit_excused && teardown_by_design(w))
+		return; /* the sandbox dies with the source */
 	static struct inv_blocked bl[SCHED_REPORT_MAX];
 	int n = 0;
 	for (int t = 0; t < sched_nthreads(w->s) && n < SCHED_REPORT_MAX; t++) {
@@ -733,9 +827,8 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 		w->initial[p] = scn->fill[p] == SCN_FILL_ZERO ? 0 : MK_SNAP((uint64_t)p);
 	for (int i = 0; i < scn->nthreads; i++)
 		for (int j = 0; j < scn->threads[i].nops; j++)
-			if (scn->threads[i].ops[j].kind == SCN_SOURCE_FAIL &&
-			    scn->threads[i].ops[j].b == 0)
-				w->exit_allowed = 1;
+			w->fails_for_good |= scn->threads[i].ops[j].kind == SCN_SOURCE_FAIL &&
+					     scn->threads[i].ops[j].b == 0;
 	return w;
 }
 
@@ -791,11 +884,9 @@ static uint64_t features_of(const struct scenario *scn)
 	return f;
 }
 
-int world_run(struct world *w, const struct sched_opts *opts,
-	      sched_step_sink sink, void *sink_ctx, struct verdict *v)
+/* The scheduler and kernel of a run: made on the first, reset after. */
+static int setup_run(struct world *w, const struct sched_opts *opts)
 {
-	memset(v, 0, sizeof *v);
-	w->v = v;
 	if (!w->s) {
 		w->s = sched_new(opts);
 		if (!w->s)
@@ -819,19 +910,21 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	w->h = NULL;
 	if (!w->k) {
 		w->k = mk_new(w->s, &kc);
-		if (!w->k)
-			return -ENOMEM;
-	} else {
-		int err = mk_reset(w->k, &kc);
-		if (err)
-			return err;
+		return w->k ? 0 : -ENOMEM;
 	}
+	return mk_reset(w->k, &kc);
+}
+
+/* The oracle's per-run state, back to its start. */
+static void reset_oracle_state(struct world *w)
+{
 	/* invariants are checked where state changes (installs and backoffs
 	 * through this observer, every guest read, the end of the run); a
 	 * violation stops the run at the step that caused it, so no per-step
 	 * hook is needed */
 	struct mk_observer ob = {.ctx = w, .install = on_install, .zap = on_zap,
-				 .sleep = on_sleep};
+				 .sleep = on_sleep, .source_fail = on_source_fail,
+				 .fault_read = on_fault_read};
 	mk_set_observer(w->k, &ob);
 	oracle_reset(&w->orc, w->scn->pages, w->initial);
 	sched_heap_kinds(w->s, w->drf ? 0 : MK_HEAP_KINDS);
@@ -845,9 +938,28 @@ int world_run(struct world *w, const struct sched_opts *opts,
 	memset(w->unchecked, 0, sizeof w->unchecked);
 	memset(w->done_ops, 0, sizeof w->done_ops);
 	memset(w->written, 0, sizeof w->written);
+	memset(w->fill_raced, 0, sizeof w->fill_raced);
 	w->paused = 0;
 	memset(w->writing, 0, sizeof w->writing);
 	memset(&w->progress, 0, sizeof w->progress);
+	w->exit_excused = 0;
+	memset(w->fresh_fault, 0, sizeof w->fresh_fault);
+	memset(w->in_after, 0, sizeof w->in_after);
+	w->joining = 0;
+	memset(w->fills, 0, sizeof w->fills);
+	for (int p = 0; p < w->scn->pages; p++)
+		w->asked[p] = w->scn->prefetch ? 1 : 0; /* the handler's own prefetcher */
+}
+
+int world_run(struct world *w, const struct sched_opts *opts,
+	      sched_step_sink sink, void *sink_ctx, struct verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	w->v = v;
+	int err = setup_run(w, opts);
+	if (err)
+		return err;
+	reset_oracle_state(w);
 	if (w->scn->contract == SCN_CONTRACT_BREAKS)
 		snprintf(v->relaxed, sizeof v->relaxed,
 			 "content linearizability (the guest breaks the free-page-reporting contract)");

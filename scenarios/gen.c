@@ -74,8 +74,12 @@ static void pick_header(struct rng *r, const struct scn_gen_opts *o, const struc
 	 * handler can serve zeros it was never told about */
 	s->event_remove = k->remove || coin(r, 30);
 	s->wp = coin(r, 40);
-	/* E2B registers WP with WP_ASYNC: a WP fault message is fatal there */
-	s->wp_async = s->wp && (k->write || coin(r, 50));
+	/* E2B registers WP with WP_ASYNC only (reference refuses a uffd
+	 * without it: a setup outcome, no finding); the coin is still drawn,
+	 * so that the rest of each seed's scenario stays what it was */
+	if (s->wp && !k->write)
+		(void)coin(r, 50);
+	s->wp_async = s->wp;
 	if (o && o->events) {
 		s->event_unmap = coin(r, 50);
 		s->event_remap = coin(r, 50);

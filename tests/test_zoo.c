@@ -173,7 +173,6 @@ static void test_baseline_survives_the_fixed_bugs(void **state)
 		"scenarios/zoo/b07-skip-deferred-on-empty-read.scn",
 		"scenarios/zoo/b11-alias-batch.scn",
 		"scenarios/zoo/b17-error-counted-installed.scn",
-		"scenarios/zoo/b16-esrch-dirty.scn",
 		"scenarios/zoo/b18-workers-outlive-serve.scn",
 		"scenarios/zoo/b19-prefault-after-close.scn",
 	};
