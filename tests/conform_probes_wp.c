@@ -18,12 +18,10 @@
  * and, answered with COPY_MODE_WP, faults again WP|WRITE; without
  * WP_UNPOPULATED nothing marks a missing page; on anon DONTNEED takes the
  * protection with the page. */
-void cprobe_wp(struct cenv *e, struct clog *L)
+/* Pages 0 and 1: a COPY_MODE_WP page read and written, DONTWAKE
+ * un-protect and WAKE; WRITEPROTECT of a present page, mode 0 wakes. */
+static void wp_present_pages(struct pc *c)
 {
-	PROBE_BEGIN(e, L);
-
-	if (p_open(c, KB4, 8, 0, 1))
-		return;
 	p_copy(c, "copy wp", 0, 1, cc_snap(0), COPY_WP);
 	p_view(c, "copy wp", 0);
 	int r = p_read(c, 0);
@@ -54,6 +52,11 @@ void cprobe_wp(struct cenv *e, struct clog *L)
 	p_settle(c);
 	p_state(c, "unprotect", w1);
 	p_view(c, "unprotect", 1);
+}
+
+/* Pages 2 to 7: rules 34, 35 (no WP_UNPOPULATED), 9, 33 and 24. */
+static void wp_missing_pages(struct pc *c)
+{
 	/* rule 34 */
 	int w2 = p_write(c, 2, 0x63);
 	p_settle(c);
@@ -105,6 +108,16 @@ void cprobe_wp(struct cenv *e, struct clog *L)
 	p_copy(c, "dontneed wp page", 7, 1, cc_snap(7), 0);
 	p_settle(c);
 	p_state(c, "dontneed wp page", w7);
+}
+
+void cprobe_wp(struct cenv *e, struct clog *L)
+{
+	PROBE_BEGIN(e, L);
+
+	if (p_open(c, KB4, 8, 0, 1))
+		return;
+	wp_present_pages(c);
+	wp_missing_pages(c);
 }
 
 /* Rules 24, 35 (p06 6): with WP_UNPOPULATED, WRITEPROTECT marks missing
