@@ -120,6 +120,26 @@ static void test_zoo_lock_retaken(void **state)
 	expect(state, "tests/replay/b13-eagain-fatal-e2b-ref-eagain-fatal-random-76.trace", CONFIRMED);
 }
 
+/* The stored trace replayed once at this state's page size, skipping
+ * the test where hardware cannot run it; the verdict in *r. */
+static void replay_once(void **state, const char *trace, struct rr_result *r)
+{
+	RT_REQUIRE(rt_page_size(state));
+	assert_int_equal(real_confirm_replay(trace, 0, rt_page_size(state), r), 0);
+	if (r->v == RR_SKIPPED)
+		skip();
+}
+
+/* replay_once, which must confirm inv. */
+static void replay_confirmed(void **state, const char *trace, const char *inv,
+			     struct rr_result *r)
+{
+	replay_once(state, trace, r);
+	if (r->v != RR_CONFIRMED)
+		fail_msg("%s: %s: %s (%s)", trace, rr_verdict_name(r->v), r->why, r->window);
+	assert_string_equal(r->name, inv);
+}
+
 /* The late window: madvise held between lowering mmap_changing and its
  * zap by a writer of its mm, the woken guest kept off the CPU until after
  * the zap. At 2 MiB the handler zero-fills with UFFDIO_COPY (hugetlb has
@@ -127,14 +147,8 @@ static void test_zoo_lock_retaken(void **state)
  * there: not applicable, naming that step and the rule. */
 static void test_zoo_late_window_held(void **state)
 {
-	RT_REQUIRE(rt_page_size(state));
 	struct rr_result r;
-	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
-					     0, rt_page_size(state), &r), 0);
-	if (r.v == RR_SKIPPED) {
-		skip();
-		return;
-	}
+	replay_once(state, "tests/replay/b01-stale-source-reference-short-circuit-random-128.trace", &r);
 	if (rt_page_size(state) == rt_2m) {
 		assert_int_equal(r.v, RR_NOT_APPLICABLE);
 		assert_non_null(strstr(r.why, "installs with UFFDIO_ZEROPAGE (step "));
@@ -156,17 +170,9 @@ static void test_zoo_late_window_held(void **state)
  * window takes the per-VMA lock, not the writer's mm lock). */
 static void test_zoo_short_circuit_2m(void **state)
 {
-	RT_REQUIRE(rt_page_size(state));
 	struct rr_result r;
-	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
-					     0, rt_page_size(state), &r), 0);
-	if (r.v == RR_SKIPPED) {
-		skip();
-		return;
-	}
-	if (r.v != RR_CONFIRMED)
-		fail_msg("%s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
-	assert_string_equal(r.name, "lost-wake");
+	replay_confirmed(state, "tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
+			 "lost-wake", &r);
 	assert_non_null(strstr(r.window, "window held on hardware"));
 }
 
@@ -176,17 +182,9 @@ static void test_zoo_short_circuit_2m(void **state)
  * then held before its zap: the lost wake is confirmed. */
 static void test_zoo_two_windows_held(void **state)
 {
-	RT_REQUIRE(rt_page_size(state));
 	struct rr_result r;
-	assert_int_equal(real_confirm_replay("tests/replay/b07-skip-deferred-on-empty-read-e2b-ref-skip-deferred-on-empty-read-random-4428.trace",
-					     0, rt_page_size(state), &r), 0);
-	if (r.v == RR_SKIPPED) {
-		skip();
-		return;
-	}
-	if (r.v != RR_CONFIRMED)
-		fail_msg("%s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
-	assert_string_equal(r.name, "lost-wake");
+	replay_confirmed(state, "tests/replay/b07-skip-deferred-on-empty-read-e2b-ref-skip-deferred-on-empty-read-random-4428.trace",
+			 "lost-wake", &r);
 	assert_non_null(strstr(r.window, "windows held on hardware: 1) "));
 	assert_non_null(strstr(r.window, "; 2) b0's madvise was kept off CPU"));
 }
@@ -197,13 +195,8 @@ static void test_zoo_two_windows_held(void **state)
  * the real pagemap's bit 57 against the guest's writes. */
 static void export_case(void **state, const char *trace, const char *name, int at_2m)
 {
-	RT_REQUIRE(rt_page_size(state));
 	struct rr_result r;
-	assert_int_equal(real_confirm_replay(trace, 0, rt_page_size(state), &r), 0);
-	if (r.v == RR_SKIPPED) {
-		skip();
-		return;
-	}
+	replay_once(state, trace, &r);
 	if (rt_page_size(state) == rt_2m && !at_2m) {
 		assert_int_equal(r.v, RR_NOT_APPLICABLE); /* a ZEROPAGE zero-fill */
 		return;
