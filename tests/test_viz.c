@@ -394,6 +394,27 @@ static void test_copy_wakes_the_faulting_guest(void **state)
 	free(dot);
 }
 
+/* A read whose fault message no fill answered while its vCPU sleeps on
+ * to the trace's end is marked (B11's aliased batch: the lost message is
+ * where the race shows); once the worker's COPY answers it, it is not. */
+static void test_unanswered_fault_read_marked(void **state)
+{
+	char p[256];
+	const char *path = path_in(*state, "unanswered.trace", p, sizeof(p));
+	const char *mark = "no fill ever answered this fault message";
+
+	write_trace(path, stale_threads, stale_steps, 20, "lost-wake: g0 is blocked");
+	char *dot = dot_of_file(path, NULL);
+
+	has(dot, "    s9 [label=\"9: uffd_read 3 max=1 -> 1: PF 0x7f0000001000\\l%s", mark);
+	assert_int_equal(count(dot, mark), 1);
+	free(dot);
+	write_trace(path, stale_threads, stale_steps, NSTALE, NULL);
+	dot = dot_of_file(path, NULL);
+	lacks(dot, mark);
+	free(dot);
+}
+
 /* The waker is the last step that woke the address before "woken": not a
  * DONTWAKE copy, not a copy of another page. The install answering the
  * read is the first copy at the address, whatever its mode. */
@@ -1281,6 +1302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_files_beside_the_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_one_error_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_world_run_trace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unanswered_fault_read_marked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_lanes_and_noise, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -205,6 +205,24 @@ static size_t violation_step(const struct trace *tr)
 	return last;
 }
 
+/* Is step i a read whose fault message nobody answered (viz_hb)? */
+static int unanswered(const struct viz_hb *h, size_t i)
+{
+	size_t lo = 0, hi = h->nun;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->unanswered[mid] == i)
+			return 1;
+		if (h->unanswered[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 static void step_node(const struct emit *e, size_t i)
 {
 	const struct trace_step *s = &e->tr->steps[i];
@@ -233,7 +251,13 @@ static void step_node(const struct emit *e, size_t i)
 			state_name(tn[k].state));
 	if (why)
 		fprintf(f, "= %s\\l", why);
+	int lost = unanswered(e->h, i);
+	if (lost)
+		fputs("no fill ever answered this fault message:\\lits vCPU sleeps on\\l", f);
 	fputc('"', f);
+	if (lost && !viol)
+		fprintf(f, ", color=\"" C_VIOLATION "\", style=\"rounded,filled,dashed\", "
+			   "penwidth=2");
 	if (viol)
 		fprintf(f, ", fillcolor=\"#ffd0d0\", color=\"" C_VIOLATION
 			   "\", fontcolor=\"" C_VIOLATION "\", penwidth=2.5");

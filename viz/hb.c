@@ -50,6 +50,7 @@ struct wait_install {      /* a fault read, its install not seen yet */
 	uint64_t addr;
 	size_t read;
 	uint32_t reader;
+	uint32_t faulter;      /* the thread asleep in that fault */
 	char msg[MSG_MAX];
 };
 
@@ -272,6 +273,7 @@ static int on_read(struct pass *ps, size_t step, uint32_t tid,
 	w->addr = (uint64_t)ev->f[1];
 	w->read = step;
 	w->reader = tid;
+	w->faulter = e.tid;
 	snprintf(w->msg, sizeof(w->msg), "%s", msg);
 	return 0;
 }
@@ -488,6 +490,36 @@ static int snapshot(struct pass *ps, size_t step)
 	return 0;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The shown reads of a fault whose message no fill answered and whose
+ * thread still sleeps in that fault at the trace's end: where a lost
+ * message (B11's aliased batch, a dropped fault) becomes visible. */
+static int unanswered(struct pass *ps)
+{
+	struct viz_hb *h = ps->h;
+
+	for (size_t i = 0; i < ps->nwi; i++) {
+		const struct wait_install *w = &ps->wi[i];
+
+		if (ps->ts[w->faulter].fault < 0 || !shown(ps, w->read))
+			continue;
+		int err = grow((void **)&h->unanswered, &h->uncap, h->nun + 1,
+			       sizeof(*h->unanswered));
+		if (err)
+			return err;
+		h->unanswered[h->nun++] = w->read;
+	}
+	if (h->nun) /* ps->wi is in swap-delete order: sort by step */
+		qsort(h->unanswered, h->nun, sizeof(*h->unanswered), cmp_size);
+	return 0;
+}
+
 static int cmp_edge(const void *a, const void *b)
 {
 	const struct viz_edge *x = a, *y = b;
@@ -521,6 +553,8 @@ int viz_hb_derive(const struct trace *tr, const struct viz_threads *th,
 		if (!err && ps.qchanged && shown(&ps, i))
 			err = snapshot(&ps, i);
 	}
+	if (!err)
+		err = unanswered(&ps);
 	free(ps.ts);
 	free(ps.sleepers);
 	free(ps.q);
@@ -547,5 +581,6 @@ void viz_hb_free(struct viz_hb *h)
 		free(h->q[i].text);
 	free(h->e);
 	free(h->q);
+	free(h->unanswered);
 	memset(h, 0, sizeof(*h));
 }

@@ -119,6 +119,9 @@ struct viz_hb {
 	size_t ne, ecap;
 	struct viz_qstate *q;
 	size_t nq, qcap;
+	size_t *unanswered;   /* shown reads of a fault no fill answered while
+			       * its thread slept on to the end, by step */
+	size_t nun, uncap;
 };
 
 /* shown: per step, from viz_window (NULL: every step). */
