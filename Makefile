@@ -126,7 +126,7 @@ VG = valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=de
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq valgrind >/dev/null; } || { echo "valgrind: not installed"; exit 1; }
 	@$(MAKE) --no-print-directory all
-	@for t in test_sched test_trace test_oracle test_tracker test_scenario test_model_kernel test_model_sys test_invariant test_handler_api test_abandon; do \
+	@for t in test_sched test_trace test_oracle test_tracker test_scenario test_model_queue test_model_fill test_model_remove test_model_events test_model_kernel test_model_sys test_invariant test_handler_api test_abandon; do \
 	  [ -x $(BUILD)/tests/$$t ] || continue; echo "valgrind $$t"; $(VG) $(BUILD)/tests/$$t >/dev/null 2>&1 || { echo "valgrind: $$t failed"; exit 1; }; done
 	@$(VG) $(BUILD)/uffdlab explore scenarios/zoo/b01-stale-source.scn --variant stale-source --runs 200 --out $(BUILD)/vg >/dev/null; \
 	  test $$? -eq 1 || { echo "valgrind: uffdlab explore failed"; exit 1; }
