@@ -1,9 +1,10 @@
 /* Minimal failures (run.h, min_run): a failing schedule of a scenario is
  * shrunk to a fixed point of three moves, each re-verified by a run that
  * breaks the same invariant: the schedule (sched/shrink.c: fewest
- * preemptions, then steps, then switches), the scenario (a thread, an
- * operation or a page dropped, its schedule carried over by thread name
- * or, failing that, found again by a small preemption-bounded search),
+ * preemptions, then steps, then switches), the scenario (one thing less,
+ * scenarios/reduce.h: a thread, an operation, an `after`, a setting, a
+ * fill or a page; its schedule carried over by thread name or, failing
+ * that, found again by a small preemption-bounded search),
  * and a proof that the preemption count is minimal: every schedule of the
  * shrunk scenario with one preemption fewer (sched/dpor.c, no reduction,
  * so complete for that bound) fails otherwise or not at all. When the
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenarios/reduce.h"
 #include "sched/dpor.h"
 #include "sched/shrink.h"
 
@@ -187,110 +189,6 @@ static int search(struct world *w, const struct min_opts *o, unsigned bound, uin
 	return r;
 }
 
-static int ops_of(const struct scenario *s)
-{
-	int k = 0;
-	for (int t = 0; t < s->nthreads; t++)
-		k += s->threads[t].nops;
-	return k;
-}
-
-/* `after` constraints on thread t's op k (k < 0: on any op of t) after
- * that op (or thread) is dropped. */
-static void fix_after(struct scenario *s, int t, int k)
-{
-	for (int u = 0; u < s->nthreads; u++)
-		for (int j = 0; j < s->threads[u].nops; j++) {
-			struct scn_op *op = &s->threads[u].ops[j];
-			if (op->after_thread != t) {
-				if (k < 0 && op->after_thread > t)
-					op->after_thread--;
-				continue;
-			}
-			if (k < 0 || op->after_op == k)
-				op->after_thread = op->after_op = -1;
-			else if (op->after_op > k)
-				op->after_op--;
-		}
-}
-
-static void drop_thread(struct scenario *s, int t)
-{
-	fix_after(s, t, -1);
-	memmove(&s->threads[t], &s->threads[t + 1],
-		(size_t)(s->nthreads - t - 1) * sizeof s->threads[0]);
-	s->nthreads--;
-}
-
-static void drop_op(struct scenario *s, int t, int k)
-{
-	struct scn_thread *th = &s->threads[t];
-	memmove(&th->ops[k], &th->ops[k + 1], (size_t)(th->nops - k - 1) * sizeof th->ops[0]);
-	th->nops--;
-	fix_after(s, t, k);
-}
-
-/* Drop page p: later pages move down one, ranges over p get one shorter.
- * 0, or -1 when an operation is about p alone (it would lose its page). */
-static int drop_page(struct scenario *s, uint64_t p)
-{
-	if (s->pages < 2)
-		return -1;
-	for (int t = 0; t < s->nthreads; t++)
-		for (int j = 0; j < s->threads[t].nops; j++) {
-			struct scn_op *op = &s->threads[t].ops[j];
-			int ranged = op->kind == SCN_REMOVE || op->kind == SCN_PREFETCH ||
-				     op->kind == SCN_UNMAP || op->kind == SCN_REMAP;
-			int paged = ranged || op->kind == SCN_READ || op->kind == SCN_WRITE ||
-				    op->kind == SCN_SOURCE_FAIL;
-			if (!paged)
-				continue;
-			if (op->a == p && (!ranged || op->b == p))
-				return -1;
-			if (op->a > p)
-				op->a--;
-			if (ranged && op->b >= p)
-				op->b--;
-		}
-	memmove(&s->fill[p], &s->fill[p + 1], (size_t)s->pages - p - 1);
-	s->pages--;
-	return 0;
-}
-
-/* Candidate number i of the current scenario into *s (threads from the
- * last, then operations from the last, then pages from the last): 1 made,
- * 0 not applicable, -1 no such candidate. *dropped: the thread index
- * dropped, or -1. */
-static int candidate(const struct scenario *from, int i, struct scenario *s, int *dropped)
-{
-	int nt = from->nthreads, nops = ops_of(from);
-	*s = *from;
-	*dropped = -1;
-	if (i < nt) {
-		if (nt < 2)
-			return 0;
-		*dropped = nt - 1 - i;
-		drop_thread(s, *dropped);
-		return 1;
-	}
-	i -= nt;
-	if (i < nops) {
-		int rest = nops - 1 - i;
-		for (int t = 0; t < from->nthreads; t++) {
-			if (rest < from->threads[t].nops) {
-				drop_op(s, t, rest);
-				return 1;
-			}
-			rest -= from->threads[t].nops;
-		}
-		assert(0);
-	}
-	i -= nops;
-	if (i < from->pages)
-		return drop_page(s, (uint64_t)(from->pages - 1 - i)) == 0;
-	return -1;
-}
-
 /* The current thread table without scenario thread `dropped`'s name. */
 static void guess_table(const struct cur *k, const struct scenario *from, int dropped,
 			struct ttable *g)
@@ -407,7 +305,7 @@ static int reduce_scenario(struct cur *k)
 {
 	static struct scenario s; /* large; candidates are tried one at a time */
 	for (int i = 0;; i++) {
-		int dropped, r = candidate(k->scn, i, &s, &dropped);
+		int dropped, r = scn_reduce(k->scn, i, &s, &dropped);
 		if (r < 0)
 			return 0;
 		if (!r)
@@ -438,7 +336,7 @@ static void sizes_of(const struct cur *k, struct min_sizes *z)
 	z->preempt = k->size.preempt;
 	z->switches = k->size.switches;
 	z->threads = k->scn->nthreads;
-	z->ops = ops_of(k->scn);
+	z->ops = scn_nops(k->scn);
 	z->pages = k->scn->pages;
 }
 
