@@ -313,48 +313,104 @@ static int zoo_cmp(const void *a, const void *b)
  * thousand schedules) and is not tied to --runs. */
 #define ZOO_MIN_RUNS 100000
 
-/* One row of the zoo table; 1 if the variant's bug was found as the
- * variant table names it. */
-static int zoo_row(const struct variant_info *v, uint64_t runs, struct tally *t)
+/* One zoo row's result: its line, and the trace to replay on hardware
+ * (replay set) with its scenario's memory. */
+struct zoo_out {
+	char line[1024];
+	char trace[600];
+	int replay, as_expected, pages;
+	uint64_t psize;
+	struct tally t;
+};
+
+/* One row of the zoo table into *o (as_expected: the variant's bug was
+ * found as the variant table names it). */
+static void zoo_row(const struct variant_info *v, uint64_t runs, struct zoo_out *o)
 {
 	enum sched_strategy st = v->pct ? SCHED_PCT : SCHED_RANDOM;
 	struct explore_result r = {0};
 	char c[64], who[64], pic[600] = "-", err[512], where[4096];
 	static struct scenario scn;
+	memset(o, 0, sizeof *o);
 	if (scn_parse_file(scn_resolve(v->scenario, where, sizeof where), &scn, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
-		t->bad++;
-		return 0;
+		o->t.bad++;
+		return;
 	}
 	uint64_t budget = runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS;
-	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, t, &r,
+	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, &o->t, &r,
 			 run_no_shrink || scn.pages > ZOO_SHRINK_MAX_PAGES);
-	int as_expected = hit && !strcmp(r.name, v->expect);
+	o->as_expected = hit && !strcmp(r.name, v->expect);
 	/* a spin is the simulated scheduler starving a thread, which a fair
 	 * OS scheduler does not do: nothing for hardware to confirm */
 	int spin = !strcmp(v->expect, "busy-spin") || !strcmp(v->expect, "livelock");
-	if (as_expected && !spin && nzoo_traces < ZOO_MAX) {
-		zoo_pages[nzoo_traces] = scn.pages;
-		zoo_psize[nzoo_traces] = scn.page_size;
-		snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", r.trace);
-	}
+	o->replay = o->as_expected && !spin;
+	o->pages = scn.pages;
+	o->psize = scn.page_size;
+	snprintf(o->trace, sizeof o->trace, "%s", r.trace);
 	if (hit) {
 		size_t l = strlen(r.trace);
 		if (l > 6 && !strcmp(r.trace + l - 6, ".trace"))
 			snprintf(pic, sizeof pic, "%.*s.svg", (int)(l - 6), r.trace);
 	}
 	snprintf(who, sizeof who, "%s/%s", v->handler, v->name);
-	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9llu %9.1f  %s%s\n", v->bug, who,
-	       v->scenario, v->expect, hit ? r.name : "not found", st == SCHED_PCT ? "pct" : "random",
-	       (unsigned long long)r.runs, r.seconds * 1000, pic,
-	       as_expected ? "" : "  <-- NOT AS EXPECTED");
+	snprintf(o->line, sizeof o->line, "%-12s %-40s %-50s %-21s %-21s %-6s %9llu %9.1f  %s%s",
+		 v->bug, who, v->scenario, v->expect, hit ? r.name : "not found",
+		 st == SCHED_PCT ? "pct" : "random", (unsigned long long)r.runs, r.seconds * 1000,
+		 pic, o->as_expected ? "" : "  <-- NOT AS EXPECTED");
+}
+
+/* Print a row, keep its trace for the hardware; 1 if not as expected. */
+static int zoo_add(const struct zoo_out *o, struct tally *t)
+{
+	if (o->line[0])
+		printf("%s\n", o->line);
 	fflush(stdout);
-	return as_expected;
+	t->bad += o->t.bad;
+	t->failed += o->t.failed;
+	t->secs += o->t.secs;
+	t->runs += o->t.runs;
+	if (o->replay && nzoo_traces < ZOO_MAX) {
+		zoo_pages[nzoo_traces] = o->pages;
+		zoo_psize[nzoo_traces] = o->psize;
+		snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", o->trace);
+	}
+	return !o->as_expected;
+}
+
+/* The rows among `jobs` forked workers, as sim_rows_parallel: row i is
+ * worker i mod jobs's. 0, or -1 (then the caller runs them here). */
+static int zoo_rows_parallel(const struct variant_info **order, int n, uint64_t runs,
+			     unsigned jobs, struct zoo_out *rows)
+{
+	pid_t pids[256];
+	unsigned started = 0;
+	int err = 0;
+	fflush(NULL);
+	for (; started < jobs && started < 256; started++) {
+		pids[started] = fork();
+		if (pids[started] < 0) {
+			err = -1;
+			break;
+		}
+		if (pids[started] == 0) {
+			for (int i = (int)started; i < n; i += (int)jobs)
+				zoo_row(order[i], runs, &rows[i]);
+			fflush(NULL);
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < started; k++) {
+		int st;
+		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			err = -1;
+	}
+	return err;
 }
 
 /* Each variant in the zoo scenario that shows it, ordered by zoo id;
  * returns how many were not found with the invariant the table names. */
-static int variant_table_run(uint64_t runs, struct tally *t)
+static int variant_table_run(uint64_t runs, unsigned jobs, struct tally *t)
 {
 	const struct variant_info *order[64];
 	int n = 0;
@@ -366,9 +422,20 @@ static int variant_table_run(uint64_t runs, struct tally *t)
 	       (unsigned long long)(runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS));
 	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9s %9s  %s\n", "id", "handler/variant",
 	       "scenario", "expected", "found", "search", "schedules", "ms", "picture");
+	size_t len = (size_t)n * sizeof(struct zoo_out);
+	struct zoo_out *rows = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				    -1, 0);
+	if (rows == MAP_FAILED) {
+		t->bad++;
+		return n;
+	}
+	if (jobs < 2 || zoo_rows_parallel(order, n, runs, jobs, rows))
+		for (int i = 0; i < n; i++)
+			zoo_row(order[i], runs, &rows[i]);
 	int missed = 0;
 	for (int i = 0; i < n; i++)
-		missed += !zoo_row(order[i], runs, t);
+		missed += zoo_add(&rows[i], t);
+	munmap(rows, len);
 	return missed;
 }
 
@@ -685,7 +752,7 @@ int cmd_run(int argc, char **argv)
 	struct hw_job hw = {0};
 	int hw_child = !sim_only && hw_start(&hw) == 0;
 	sim_table(names, n, runs, jobs, found, &t);
-	int missed = variant_table_run(runs, &t);
+	int missed = variant_table_run(runs, jobs, &t);
 	sim_summary(n, found, missed, &t);
 	seed_table(names, n, runs, &t);
 	t.failed += missed;
