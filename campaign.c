@@ -283,11 +283,6 @@ static int nzoo_traces;
  * use): B22's 2,048 (4 GiB of hugetlb and a 4 GiB snapshot) are left to
  * `uffdlab replay --real TRACE --page-size 2m` on a machine that has them. */
 #define ZOO_REPLAY_MAX_2M 64
-/* The scenario minimizer drops one page at a time, each candidate tried
- * with up to 2,000 schedules: for B22's 2,048 pages that is minutes. A
- * zoo finding in a larger memory is reported as found (uffdlab shrink
- * TRACE does the rest). */
-#define ZOO_SHRINK_MAX_PAGES 64
 
 /* A variant's place in the zoo table: its docs/HANDLER.md id (a fix
  * reversal sorts under the id it names, "fix 3 (B14)", or after every
@@ -339,7 +334,7 @@ static void zoo_row(const struct variant_info *v, uint64_t runs, struct zoo_out 
 	}
 	uint64_t budget = runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS;
 	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, &o->t, &r,
-			 run_no_shrink || scn.pages > ZOO_SHRINK_MAX_PAGES);
+			 run_no_shrink);
 	o->as_expected = hit && !strcmp(r.name, v->expect);
 	/* a spin is the simulated scheduler starving a thread, which a fair
 	 * OS scheduler does not do: nothing for hardware to confirm */
