@@ -58,8 +58,18 @@ static int run_kver;
 /* The delay bound of the dfs column (--bound). */
 static unsigned run_bound = 2;
 /* --no-shrink: failures are reported as found (shrinking is most of a
- * campaign's time when many cells fail). */
+ * campaign's time when many cells fail). By default only the zoo table's
+ * findings are shrunk (their traces are replayed on hardware and their
+ * pictures printed); the library and seed tables' are as found unless
+ * --shrink (uffdlab shrink TRACE shrinks one later). */
 static int run_no_shrink;
+static int run_shrink_all;
+
+/* Whether a library or seed table cell shrinks what it finds. */
+static int table_no_shrink(void)
+{
+	return run_no_shrink || !run_shrink_all;
+}
 
 /* The trace of the last violation cell() found (for the hardware replay). */
 static char last_trace[600];
@@ -68,7 +78,7 @@ static char last_trace[600];
  * if a violation. */
 static int cell_r(const char *path, const char *handler, const char *variant,
 		  enum sched_strategy st, uint64_t runs, char *out, size_t n,
-		  struct tally *t, struct explore_result *rp)
+		  struct tally *t, struct explore_result *rp, int no_shrink)
 {
 	struct explore_result r = {0};
 	struct explore_args a = {
@@ -80,7 +90,7 @@ static int cell_r(const char *path, const char *handler, const char *variant,
 		.runs = runs,
 		.depth = 3,
 		.out_dir = "out",
-		.no_shrink = run_no_shrink,
+		.no_shrink = no_shrink,
 		.quiet = 1,
 		.result = &r,
 		.kver = run_kver,
@@ -105,7 +115,7 @@ static int cell(const char *path, const char *handler, const char *variant,
 		struct tally *t)
 {
 	struct explore_result r;
-	return cell_r(path, handler, variant, st, runs, out, n, t, &r);
+	return cell_r(path, handler, variant, st, runs, out, n, t, &r, table_no_shrink());
 }
 
 /* dfs at run_bound: "exhausted N" or the violation found. */
@@ -119,7 +129,7 @@ static int dfs_cell(const char *path, const char *handler, char *out, size_t n,
 		.strategy = SCHED_DFS,
 		.bound = run_bound,
 		.out_dir = "out",
-		.no_shrink = run_no_shrink,
+		.no_shrink = table_no_shrink(),
 		.quiet = 1,
 		.result = &r,
 		.kver = run_kver,
@@ -266,7 +276,13 @@ static void sim_table(char (*names)[256], int n, uint64_t runs, unsigned jobs, i
 #define ZOO_MAX 32
 /* The traces of the variants' bugs, replayed on hardware afterwards. */
 static char zoo_traces[ZOO_MAX][600];
+static int zoo_pages[ZOO_MAX]; /* its scenario's memory, in pages */
+static uint64_t zoo_psize[ZOO_MAX]; /* and page size */
 static int nzoo_traces;
+/* The most 2 MiB pages a replay here reserves (what the upstream shapes
+ * use): B22's 2,048 (4 GiB of hugetlb and a 4 GiB snapshot) are left to
+ * `uffdlab replay --real TRACE --page-size 2m` on a machine that has them. */
+#define ZOO_REPLAY_MAX_2M 64
 
 /* A variant's place in the zoo table: its docs/HANDLER.md id (a fix
  * reversal sorts under the id it names, "fix 3 (B14)", or after every
@@ -292,38 +308,104 @@ static int zoo_cmp(const void *a, const void *b)
  * thousand schedules) and is not tied to --runs. */
 #define ZOO_MIN_RUNS 100000
 
-/* One row of the zoo table; 1 if the variant's bug was found as the
- * variant table names it. */
-static int zoo_row(const struct variant_info *v, uint64_t runs, struct tally *t)
+/* One zoo row's result: its line, and the trace to replay on hardware
+ * (replay set) with its scenario's memory. */
+struct zoo_out {
+	char line[1024];
+	char trace[600];
+	int replay, as_expected, pages;
+	uint64_t psize;
+	struct tally t;
+};
+
+/* One row of the zoo table into *o (as_expected: the variant's bug was
+ * found as the variant table names it). */
+static void zoo_row(const struct variant_info *v, uint64_t runs, struct zoo_out *o)
 {
 	enum sched_strategy st = v->pct ? SCHED_PCT : SCHED_RANDOM;
 	struct explore_result r = {0};
-	char c[64], who[64], pic[600] = "-";
+	char c[64], who[64], pic[600] = "-", err[512], where[4096];
+	static struct scenario scn;
+	memset(o, 0, sizeof *o);
+	if (scn_parse_file(scn_resolve(v->scenario, where, sizeof where), &scn, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		o->t.bad++;
+		return;
+	}
 	uint64_t budget = runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS;
-	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, t, &r);
-	int as_expected = hit && !strcmp(r.name, v->expect);
+	int hit = cell_r(v->scenario, v->handler, v->name, st, budget, c, sizeof c, &o->t, &r,
+			 run_no_shrink);
+	o->as_expected = hit && !strcmp(r.name, v->expect);
 	/* a spin is the simulated scheduler starving a thread, which a fair
 	 * OS scheduler does not do: nothing for hardware to confirm */
 	int spin = !strcmp(v->expect, "busy-spin") || !strcmp(v->expect, "livelock");
-	if (as_expected && !spin && nzoo_traces < ZOO_MAX)
-		snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", r.trace);
+	o->replay = o->as_expected && !spin;
+	o->pages = scn.pages;
+	o->psize = scn.page_size;
+	snprintf(o->trace, sizeof o->trace, "%s", r.trace);
 	if (hit) {
 		size_t l = strlen(r.trace);
 		if (l > 6 && !strcmp(r.trace + l - 6, ".trace"))
 			snprintf(pic, sizeof pic, "%.*s.svg", (int)(l - 6), r.trace);
 	}
 	snprintf(who, sizeof who, "%s/%s", v->handler, v->name);
-	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9llu %9.1f  %s%s\n", v->bug, who,
-	       v->scenario, v->expect, hit ? r.name : "not found", st == SCHED_PCT ? "pct" : "random",
-	       (unsigned long long)r.runs, r.seconds * 1000, pic,
-	       as_expected ? "" : "  <-- NOT AS EXPECTED");
+	snprintf(o->line, sizeof o->line, "%-12s %-40s %-50s %-21s %-21s %-6s %9llu %9.1f  %s%s",
+		 v->bug, who, v->scenario, v->expect, hit ? r.name : "not found",
+		 st == SCHED_PCT ? "pct" : "random", (unsigned long long)r.runs, r.seconds * 1000,
+		 pic, o->as_expected ? "" : "  <-- NOT AS EXPECTED");
+}
+
+/* Print a row, keep its trace for the hardware; 1 if not as expected. */
+static int zoo_add(const struct zoo_out *o, struct tally *t)
+{
+	if (o->line[0])
+		printf("%s\n", o->line);
 	fflush(stdout);
-	return as_expected;
+	t->bad += o->t.bad;
+	t->failed += o->t.failed;
+	t->secs += o->t.secs;
+	t->runs += o->t.runs;
+	if (o->replay && nzoo_traces < ZOO_MAX) {
+		zoo_pages[nzoo_traces] = o->pages;
+		zoo_psize[nzoo_traces] = o->psize;
+		snprintf(zoo_traces[nzoo_traces++], sizeof zoo_traces[0], "%s", o->trace);
+	}
+	return !o->as_expected;
+}
+
+/* The rows among `jobs` forked workers, as sim_rows_parallel: row i is
+ * worker i mod jobs's. 0, or -1 (then the caller runs them here). */
+static int zoo_rows_parallel(const struct variant_info **order, int n, uint64_t runs,
+			     unsigned jobs, struct zoo_out *rows)
+{
+	pid_t pids[256];
+	unsigned started = 0;
+	int err = 0;
+	fflush(NULL);
+	for (; started < jobs && started < 256; started++) {
+		pids[started] = fork();
+		if (pids[started] < 0) {
+			err = -1;
+			break;
+		}
+		if (pids[started] == 0) {
+			for (int i = (int)started; i < n; i += (int)jobs)
+				zoo_row(order[i], runs, &rows[i]);
+			fflush(NULL);
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < started; k++) {
+		int st;
+		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			err = -1;
+	}
+	return err;
 }
 
 /* Each variant in the zoo scenario that shows it, ordered by zoo id;
  * returns how many were not found with the invariant the table names. */
-static int variant_table_run(uint64_t runs, struct tally *t)
+static int variant_table_run(uint64_t runs, unsigned jobs, struct tally *t)
 {
 	const struct variant_info *order[64];
 	int n = 0;
@@ -335,9 +417,20 @@ static int variant_table_run(uint64_t runs, struct tally *t)
 	       (unsigned long long)(runs * 10 > ZOO_MIN_RUNS ? runs * 10 : ZOO_MIN_RUNS));
 	printf("%-12s %-40s %-50s %-21s %-21s %-6s %9s %9s  %s\n", "id", "handler/variant",
 	       "scenario", "expected", "found", "search", "schedules", "ms", "picture");
+	size_t len = (size_t)n * sizeof(struct zoo_out);
+	struct zoo_out *rows = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				    -1, 0);
+	if (rows == MAP_FAILED) {
+		t->bad++;
+		return n;
+	}
+	if (jobs < 2 || zoo_rows_parallel(order, n, runs, jobs, rows))
+		for (int i = 0; i < n; i++)
+			zoo_row(order[i], runs, &rows[i]);
 	int missed = 0;
 	for (int i = 0; i < n; i++)
-		missed += !zoo_row(order[i], runs, t);
+		missed += zoo_add(&rows[i], t);
+	munmap(rows, len);
 	return missed;
 }
 
@@ -345,15 +438,29 @@ static int variant_table_run(uint64_t runs, struct tally *t)
  * schedule's order (replay --real), at 4 KiB and on 2 MiB hugetlb: the
  * verdicts and rates. Informational: a diverged window the hardware never
  * holds open is a fact about the kernel, not a failed expectation. */
+/* Replays per trace and page size: the rate is printed with its count
+ * (uffdlab replay --real TRACE --repeat 20 measures one more closely). */
+#define ZOO_REPLAYS 5
+
 static void real_replay_zoo(struct tally *t)
 {
 	printf("\n== real kernel: each variant's trace replayed on hardware in the simulator's order,\n"
-	       "   10 times at 4 KiB and 10 on 2 MiB hugetlb (uffdlab replay --real); busy-spin traces\n"
-	       "   are not replayed (the simulated scheduler starving a thread, not a kernel behaviour)\n");
+	       "   %d times at 4 KiB and %d on 2 MiB hugetlb (uffdlab replay --real); busy-spin traces\n"
+	       "   are not replayed (the simulated scheduler starving a thread, not a kernel behaviour)\n",
+	       ZOO_REPLAYS, ZOO_REPLAYS);
 	fflush(stdout);
 	for (int i = 0; i < nzoo_traces; i++)
-		for (uint64_t ps = 0; ps <= (2u << 20); ps += 2u << 20) {
-			int rc = drive_replay_real(zoo_traces[i], 10, ps, 0);
+		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
+			if (ps > 4096 && zoo_pages[i] > ZOO_REPLAY_MAX_2M) {
+				printf("%s: not replayed on 2 MiB hugetlb pages here: its memory is %d huge pages "
+				       "(%d MiB), more than the %d this run reserves\n", zoo_traces[i],
+				       zoo_pages[i], zoo_pages[i] * 2, ZOO_REPLAY_MAX_2M);
+				continue;
+			}
+			int rc = drive_replay_real(zoo_traces[i], ZOO_REPLAYS, ps, 0);
+			if (zoo_psize[i] > ps)
+				printf("  (its scenario has %d pages of 2 MiB: at 4 KiB its memory and every range "
+				       "is 512 times smaller)\n", zoo_pages[i]);
 			t->bad += rc == 2;
 			fflush(stdout);
 		}
@@ -432,6 +539,75 @@ static void real_confirm_all(struct tally *t)
 		}
 }
 
+/* The hardware checks that need nothing from the simulator (the upstream
+ * shapes, the stress runs, the stored copy-after-zap trace) run in a child
+ * process beside the simulator's tables: their time is mostly waiting (a
+ * lost wake takes 10 s to call), not CPU. The child's output goes to a
+ * temporary file, printed where the section always stood; its tally to
+ * shared memory. */
+struct hw_job {
+	pid_t pid;
+	FILE *out;
+	struct tally *t;
+};
+
+static void hw_checks(struct tally *t)
+{
+	printf("== real kernel: upstream shapes on %s\n", handler_default());
+	fflush(stdout);
+	int failed = real_run_shapes(stdout, 0);
+	printf("== real kernel: %d shape(s) failed\n\n", failed);
+	t->failed += failed;
+	real_stress_zoo(t);
+	real_confirm_all(t);
+}
+
+/* 0 with the child started, or -1 (nothing started: run hw_checks here). */
+static int hw_start(struct hw_job *j)
+{
+	j->out = tmpfile();
+	j->t = mmap(NULL, sizeof *j->t, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (j->t == MAP_FAILED)
+		j->t = NULL;
+	if (j->t)
+		memset(j->t, 0, sizeof *j->t);
+	fflush(NULL);
+	j->pid = j->out && j->t ? fork() : -1;
+	if (j->pid == 0) {
+		if (dup2(fileno(j->out), STDOUT_FILENO) < 0)
+			_exit(2);
+		hw_checks(j->t);
+		fflush(NULL);
+		exit(0); /* atexit: the hugepage ledger gives back what it raised */
+	}
+	if (j->pid > 0)
+		return 0;
+	if (j->out)
+		fclose(j->out);
+	if (j->t)
+		munmap(j->t, sizeof *j->t);
+	return -1;
+}
+
+static void hw_finish(struct hw_job *j, struct tally *t)
+{
+	int st;
+	if (waitpid(j->pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "uffdlab: run: the hardware checks' process failed\n");
+		t->bad++;
+	}
+	char buf[4096];
+	size_t n;
+	rewind(j->out);
+	while ((n = fread(buf, 1, sizeof buf, j->out)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fflush(stdout);
+	t->failed += j->t->failed;
+	t->bad += j->t->bad;
+	fclose(j->out);
+	munmap(j->t, sizeof *j->t);
+}
+
 static int run_args(int argc, char **argv, uint64_t *runs, int *sim_only, unsigned *jobs)
 {
 	for (int i = 2; i < argc; i++) {
@@ -457,6 +633,8 @@ static int run_args(int argc, char **argv, uint64_t *runs, int *sim_only, unsign
 			run_bound = (unsigned)j;
 		} else if (strcmp(argv[i], "--no-shrink") == 0) {
 			run_no_shrink = 1;
+		} else if (strcmp(argv[i], "--shrink") == 0) {
+			run_shrink_all = 1;
 		} else if (strcmp(argv[i], "--sim-only") == 0) {
 			*sim_only = 1;
 		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
@@ -488,7 +666,8 @@ static void sim_summary(int n, const int *found, int missed, const struct tally 
 	       t->failed, missed, (unsigned long long)t->runs, t->secs,
 	       t->secs > 0 ? (double)t->runs / t->secs : 0);
 	printf("   reproduce any cell: uffdlab explore SCENARIO --handler H [--variant V] "
-	       "--strategy S --seed SEED --runs 1\n\n");
+	       "--strategy S --seed SEED --runs 1;\n"
+	       "   the library and seed tables' traces are as found (run --shrink, or uffdlab shrink TRACE)\n\n");
 }
 
 /* Does a scenario's expect line name handler (with no variant)? */
@@ -565,21 +744,19 @@ int cmd_run(int argc, char **argv)
 	       n, (unsigned long long)runs, jobs, jobs == 1 ? "" : "s");
 	int found[32] = {0}; /* HANDLERS_MAX in handler/registry.c */
 	struct tally t = {0};
+	struct hw_job hw = {0};
+	int hw_child = !sim_only && hw_start(&hw) == 0;
 	sim_table(names, n, runs, jobs, found, &t);
-	int missed = variant_table_run(runs, &t);
+	int missed = variant_table_run(runs, jobs, &t);
 	sim_summary(n, found, missed, &t);
 	seed_table(names, n, runs, &t);
 	t.failed += missed;
-	if (!sim_only) {
-		printf("== real kernel: upstream shapes on %s\n", handler_default());
-		fflush(stdout);
-		int failed = real_run_shapes(stdout, 0);
-		printf("== real kernel: %d shape(s) failed\n\n", failed);
-		t.failed += failed;
-		real_stress_zoo(&t);
-		real_confirm_all(&t);
+	if (hw_child)
+		hw_finish(&hw, &t);
+	else if (!sim_only)
+		hw_checks(&t);
+	if (!sim_only)
 		real_replay_zoo(&t);
-	}
 	printf("\n== %s\n", t.bad ? "ERROR: some cells could not run"
 			 : t.failed ? "FAILED: an expectation failed (see NOT EXPECTED and * above)"
 				    : "as expected");

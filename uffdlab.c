@@ -561,7 +561,7 @@ static const struct command commands[] = {
 	 "explore generated scenarios (swarm testing); shrink, draw and print each violation's repro",
 	 cmd_swarm},
 	{"list", "[DIR]", "handlers, invariants, strategies, variants and scenarios", cmd_list},
-	{"run", "[--runs N] [--jobs N] [--bound K] [--no-shrink] [--sim-only] [--kernel 6.1|6.12|6.18]",
+	{"run", "[--runs N] [--jobs N] [--bound K] [--no-shrink|--shrink] [--sim-only] [--kernel 6.1|6.12|6.18]",
 	 "the main job: the library on every handler, the zoo, the real kernel; exit 1 if anything\n"
 	 "        came out otherwise than the scenarios' expect lines and the variant table say",
 	 cmd_run},

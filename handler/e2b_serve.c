@@ -82,10 +82,14 @@ static void apply_removes(struct e2b *h, const struct batch *b, int locked)
 		uint64_t off = start - h->cfg.base;
 		uint64_t first = off / h->cfg.page_size;
 		/* REF assumes page alignment (B23): length / page size */
-		uint64_t last = first + (end - start) / h->cfg.page_size;
+		uint64_t len = end - start;
+		if (h->cfg.variants & VARIANT_REMOVE_LEN_TRUNCATED)
+			len = (uint32_t)len; /* B22: narrowed before the division */
+		uint64_t last = first + len / h->cfg.page_size;
 		assert(end >= start && first <= last);
 		tracker_set_range(&h->tr, first, last, PAGE_ZERO);
-		h->o->note(h->sys, SYS_NOTE_TRACKER, first, PAGE_ZERO);
+		if (last > first) /* B22's truncated range marks nothing */
+			h->o->note(h->sys, SYS_NOTE_TRACKER, first, PAGE_ZERO);
 		e2b_stat(h, &h->st.removes);
 	}
 	if (!locked)

@@ -32,7 +32,8 @@ enum variant {
 	VARIANT_ZERO_WP_SPLIT = 1u << 25,         /* B10 */
 	VARIANT_ZERO_INSTALL_MERGE = 1u << 26,    /* B24 */
 	/* guest exit and uffd close (B16, B18, B19) */
-	/* 1u << 27 was B16 esrch-dirty: not observable (handler/README.md) */
+	/* 1u << 27 was B16 esrch-dirty (dropped: not observable) */
+	VARIANT_REMOVE_LEN_TRUNCATED = 1u << 27,  /* B22 */
 	VARIANT_WORKERS_OUTLIVE_SERVE = 1u << 28, /* B18 */
 	VARIANT_PREFAULT_AFTER_CLOSE = 1u << 29,  /* B19 */
 	VARIANT_WRITE_FILL_WRITABLE = 1u << 30,   /* fix 7 taken back out */

@@ -6,19 +6,26 @@
  * per-page linearizability: the candidates are the value of any mutation that
  * began before e and is not followed by another mutation wholly between it
  * and s, plus the initial snapshot value if no mutation ended before s.
- * Values are model content tags (0 = zeros). No allocation after reset. */
+ * Values are model content tags (0 = zeros). No allocation after reset;
+ * each page's mutations are chained in log order, so a query costs the
+ * page's own mutations, not the whole log's. */
 #ifndef UFFDLAB_ORACLE_H
 #define UFFDLAB_ORACLE_H
 
 #include <stdint.h>
 
-#define ORACLE_MAX_MUTS 256
+/* one remove of a whole 4,096-page memory (a mutation per page) and 256
+ * more */
+#define ORACLE_MAX_MUTS (4096 + 256)
 #define ORACLE_OPEN UINT64_MAX
+/* scenarios/scenario.h's SCN_MAX_PAGES */
+#define ORACLE_MAX_PAGES 4096
 
 struct oracle_mut {
 	int page;
 	uint64_t value;
 	uint64_t start, end; /* end = ORACLE_OPEN while in flight */
+	int next;            /* the page's next mutation in the log, or -1 */
 };
 
 struct oracle {
@@ -26,6 +33,7 @@ struct oracle {
 	const uint64_t *initial; /* per page, owned by the caller */
 	int nmuts;
 	struct oracle_mut muts[ORACLE_MAX_MUTS];
+	int first[ORACLE_MAX_PAGES], last[ORACLE_MAX_PAGES]; /* per page, or -1 */
 };
 
 void oracle_reset(struct oracle *o, int pages, const uint64_t *initial);

@@ -30,12 +30,10 @@ static int d_memory(struct scn_ctx *c)
 				   t[1].s);
 	if (scn_tok_num(c, 2, "page count", 1, SCN_MAX_PAGES, &n))
 		return -1;
-	/* 2 MiB pages are real hugetlb memory on the real backend: keep a
-	 * scenario within what a test machine's hugepage pool can hold. */
-	if (s->page_size == 2097152 && n > 64)
+	if (s->page_size == 2097152 && n > SCN_MAX_2M_PAGES)
 		return scn_fail_at(c, &t[2],
-				   "2m memory has at most 64 pages, got %llu",
-				   (unsigned long long)n);
+				   "2m memory has at most %d pages, got %llu",
+				   SCN_MAX_2M_PAGES, (unsigned long long)n);
 	if (scn_no_more(c, 3))
 		return -1;
 	s->pages = (int)n;

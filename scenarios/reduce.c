@@ -6,6 +6,11 @@
 
 #include "scenarios/gen.h"
 
+/* Pages go one at a time, each candidate a search: a memory over this
+ * many pages is there for its size (B22's 4 GiB REMOVE of 2,048 huge
+ * pages) and keeps its pages and fills. */
+#define REDUCE_PAGES_MAX 64
+
 /* Ops that wait on thread t's op i wait on its op before instead (on
  * nothing when i was its first); thread_gone: t is gone, they wait on
  * nothing, and threads after t move down one. */
@@ -195,7 +200,7 @@ int scn_reduce(const struct scenario *from, int c, struct scenario *out, int *dr
 		r = drop_setting(out, c);
 		if (r < 0) {
 			c -= 10;
-			if (c >= 2 * from->pages)
+			if (c >= 2 * from->pages || from->pages > REDUCE_PAGES_MAX)
 				return -1;
 			int p = from->pages - 1 - c / 2;
 			if (c % 2 == 0) {

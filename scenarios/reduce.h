@@ -11,7 +11,8 @@
  * itself, then only its `after`; then the settings (WP_ASYNC, the other
  * event features, WP, EVENT_REMOVE, the handler's workers and retries,
  * huge pages); then pages from the last, first its fill back to the
- * pattern, then the page itself. *dropped is the index in `from` of the
+ * pattern, then the page itself (not in a memory over 64 pages, which is
+ * there for its size: B22's 4 GiB remove). *dropped is the index in `from` of the
  * thread dropped, or -1. A candidate is structurally sound:
  *  - an `after` on a dropped operation waits on the one before it in its
  *    thread (on nothing when it was the first, or its thread is gone);

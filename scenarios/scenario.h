@@ -16,6 +16,10 @@
 #define SCN_MAX_THREADS 16
 #define SCN_MAX_OPS 64
 #define SCN_MAX_PAGES 4096
+/* 2 MiB pages are hugetlb memory on the real backend, which reserves every
+ * page of a scenario; 2,048 (4 GiB) is what B22's REMOVE needs to reach
+ * the 32-bit truncation (docs/HANDLER.md). */
+#define SCN_MAX_2M_PAGES 2048
 #define SCN_NAME_MAX 32
 
 enum scn_op_kind {

@@ -26,6 +26,12 @@ static void test_reference_survives_library_on_hardware(void **state)
 	assert_true(n >= 20);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(scn_parse_file(names[i], &scn, err, sizeof err), 0);
+		if (scn.page_size > 4096 && scn.pages > 64) {
+			/* B22's 2,048 huge pages: 4 GiB of hugetlb and a 4 GiB
+			 * snapshot per iteration, more than a test reserves */
+			printf("  skip %s: %d pages of 2 MiB\n", names[i], scn.pages);
+			continue;
+		}
 		struct real_stress_result r;
 		assert_int_equal(real_stress_run(&scn, "reference", 0, 10, &r), 0);
 		if (r.skipped) {

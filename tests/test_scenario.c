@@ -79,7 +79,7 @@ static void check_invariants(const struct scenario *s)
 	assert_true(s->page_size == 4096 || s->page_size == 2097152);
 	assert_in_range(s->pages, 1, SCN_MAX_PAGES);
 	if (s->page_size == 2097152)
-		assert_true(s->pages <= 64);
+		assert_true(s->pages <= SCN_MAX_2M_PAGES);
 	assert_in_range(s->nthreads, 1, SCN_MAX_THREADS);
 	assert_true(!s->wp_async || s->wp);
 	assert_true(s->workers >= 0 && s->workers <= 4096);
@@ -547,7 +547,7 @@ static const struct bad {
 	{"memory 4k 0\n", "t.scn:1:11: page count 0 out of range (1..4096)"},
 	{"memory 4k 4097\n",
 	 "t.scn:1:11: page count 4097 out of range (1..4096)"},
-	{"memory 2m 65\n", "t.scn:1:11: 2m memory has at most 64 pages"},
+	{"memory 2m 2049\n", "t.scn:1:11: 2m memory has at most 2048 pages"},
 	{"memory 4k 99999999999999999999\n",
 	 "t.scn:1:11: page count '99999999999999999999' does not fit"},
 	{"memory 4k 0x10000000000000000\n",
