@@ -117,6 +117,8 @@ static const int first_kind[SYS_REAL_NOPS][2] = {
 	[SYS_REAL_OP_ACCESS] = {MEV_ACCESS, MEV_FAULT},
 	[SYS_REAL_OP_MADVISE] = {MEV_MADVISE, -2},
 	[SYS_REAL_OP_BLOCK] = {-1, -1},
+	[SYS_REAL_OP_EXIT] = {-1, -1}, /* a label, and a signal per sleeper */
+	[SYS_REAL_OP_MUNMAP] = {MEV_MUNMAP, -2},
 };
 
 int rts_plan_op_matches(const struct rts_pstep *s, enum sys_real_op op)
@@ -137,7 +139,7 @@ const char *rts_op_name(enum sys_real_op op)
 		"atomic_cas", "pipe", "pipe_write", "pipe_read", "close", "poll",
 		"uffd_read", "uffd_copy", "uffd_zeropage", "uffd_wake", "uffd_wp",
 		"source_read", "uffd_unregister", "dup", "a guest access", "madvise",
-		"a wait"};
+		"a wait", "the guest's exit", "munmap"};
 	return op > 0 && op < SYS_REAL_NOPS ? names[op] : "?";
 }
 

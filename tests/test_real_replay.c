@@ -230,6 +230,29 @@ static void test_zoo_wp_unwritten_dirty(void **state)
 		    "wp-unwritten-dirty", 0);
 }
 
+/* B18, B19: a COPY on the uffd number the handler closed gets EBADF from
+ * the real kernel (fd-after-close). The trace's guest exit is not run (its
+ * threads share this process): the guests asleep in faults are taken out
+ * of the trace at its step, and the note says so. */
+static void exit_case(void **state, const char *trace)
+{
+	struct rr_result r;
+	replay_confirmed(state, trace, "fd-after-close", &r);
+	assert_non_null(strstr(r.evidence, "(Bad file descriptor;"));
+	assert_non_null(strstr(r.window, "exit (step "));
+	assert_non_null(strstr(r.window, ") is not run on hardware"));
+}
+
+static void test_zoo_workers_outlive_serve(void **state)
+{
+	exit_case(state, "tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-58.trace");
+}
+
+static void test_zoo_prefault_after_close(void **state)
+{
+	exit_case(state, "tests/replay/b19-prefault-after-close-e2b-ref-prefault-after-close-random-35.trace");
+}
+
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
@@ -314,6 +337,8 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_wrenn_refault),
 		RT_BOTH(test_zoo_stop_after_handler_exit),
 		RT_BOTH(test_zoo_lock_retaken),
+		RT_BOTH(test_zoo_workers_outlive_serve),
+		RT_BOTH(test_zoo_prefault_after_close),
 		cmocka_unit_test_setup_teardown(test_killed_replay_leaves_nothing, rt_setup, rt_teardown),
 	};
 	return cmocka_run_group_tests_name("real_replay", tests, NULL, NULL);
