@@ -73,6 +73,10 @@ struct rr_run {
 	 * good (on_source_fail, on_fault_read); under mu */
 	int excused, fails_for_good;
 	unsigned char fresh_fault[SCN_MAX_PAGES], fail_perm[SCN_MAX_PAGES];
+	/* a scenario unmap's pages (model/world.c's unchecked): no guest
+	 * access touches them again (SIGSEGV); under mu */
+	unsigned char unmapped[SCN_MAX_PAGES];
+	int nunmapped;
 };
 
 static _Thread_local long tls_step = -1;
@@ -271,7 +275,11 @@ static void compare_read(struct rr_run *r, const struct rts_pstep *s,
 		} else if (x->kind == RK_READ_REMOVE && g->event == UFFD_EVENT_REMOVE) {
 			got = (g->arg.remove.start - r->e->r->base) / r->ps;
 			want = page_of_sim(r, x->f[1]);
-		} else if (x->kind == RK_READ_PF || x->kind == RK_READ_REMOVE) {
+		} else if (x->kind == RK_READ_UNMAP && g->event == UFFD_EVENT_UNMAP) {
+			got = (g->arg.remove.start - r->e->r->base) / r->ps;
+			want = page_of_sim(r, x->f[1]);
+		} else if (x->kind == RK_READ_PF || x->kind == RK_READ_REMOVE ||
+			   x->kind == RK_READ_UNMAP) {
 			observed(r, tls_step, "step %ld: message %zu is of another kind on hardware (event 0x%x)",
 				 tls_step, m + 1, g->event);
 			return;
@@ -420,6 +428,30 @@ static int killed(struct rr_run *r)
 	return rts_self() >= 0 && rts_thread_killed(r->ts, rts_self());
 }
 
+static int page_unmapped(struct rr_run *r, int page)
+{
+	pthread_mutex_lock(&r->mu);
+	int u = r->unmapped[page];
+	pthread_mutex_unlock(&r->mu);
+	return u;
+}
+
+/* model/world.c SCN_UNMAP: the pages are unchecked from the start (what
+ * reads them is the guest's own doing), then munmap, which with EVENT_UNMAP
+ * sleeps in its event wait until the handler reads the UNMAP. */
+static int unmap_op(struct rr_run *r, const struct scn_op *op)
+{
+	pthread_mutex_lock(&r->mu);
+	for (uint64_t p = op->a; p <= op->b; p++)
+		r->unmapped[p] = 1;
+	r->nunmapped++;
+	pthread_mutex_unlock(&r->mu);
+	rts_enter(r->ts, SYS_REAL_OP_MUNMAP);
+	int err = killed(r) ? 0 : real_guest_unmap(r->e->r, op->a, op->b - op->a + 1);
+	rts_leave(r->ts, SYS_REAL_OP_MUNMAP);
+	return err;
+}
+
 /* A guest access at a scheduling point; for a read, its content tag and
  * the check against the spec (in trace-step time). */
 static void guest_read(struct rr_run *r, const char *who, int page)
@@ -428,6 +460,10 @@ static void guest_read(struct rr_run *r, const char *who, int page)
 	long step = rts_enter(r->ts, SYS_REAL_OP_ACCESS);
 	if (killed(r))
 		return;
+	if (page_unmapped(r, page)) { /* SIGSEGV in both: not made, not judged */
+		rts_leave(r->ts, SYS_REAL_OP_ACCESS);
+		return;
+	}
 	uint8_t v = 0;
 	enum real_content c = real_guest_read(r->e->r, (uint64_t)page, 1, &v);
 	rts_leave(r->ts, SYS_REAL_OP_ACCESS);
@@ -599,6 +635,8 @@ static int run_op(struct rr_run *r, int tidx, int oidx)
 		return sys_real_source_fail(r->e->sys, op->a, (int)op->b);
 	case SCN_EXIT:
 		return exit_op(r, tidx);
+	case SCN_UNMAP:
+		return unmap_op(r, op);
 	default:
 		return -ENOTSUP;
 	}
@@ -680,6 +718,7 @@ static int harness_open(struct rr_run *r)
 	o.handler = r->o->handler;
 	o.variants = r->o->variants;
 	o.event_remove = scn->event_remove;
+	o.event_unmap = scn->event_unmap;
 	o.wp = scn->wp;
 	o.fill = scn->fill;
 	o.max_workers = scn->workers;
@@ -727,6 +766,11 @@ static void join_in_step(struct rr_run *r, int tid, struct real_guest *g)
 static int export_check(struct rr_run *r, const char *when, int mid_run)
 {
 	enum hpage views[SCN_MAX_PAGES];
+	pthread_mutex_lock(&r->mu);
+	int holes = r->nunmapped;
+	pthread_mutex_unlock(&r->mu);
+	if (holes) /* the restore reads the guest mapping, which has holes now */
+		return 0;
 	uint64_t start = rts_cur(r->ts);
 	int err = handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views);
 	if (err == -EOPNOTSUPP)
@@ -988,17 +1032,17 @@ static int not_applicable(const struct rr_opts *o, struct rr_result *res)
 	for (int t = 0; t < scn->nthreads; t++)
 		for (int i = 0; i < scn->threads[t].nops; i++) {
 			enum scn_op_kind k = scn->threads[t].ops[i].kind;
-			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK) {
+			if (k == SCN_REMAP || k == SCN_FORK) {
 				res->v = RR_SKIPPED;
 				snprintf(res->why, sizeof res->why,
-					 "%s's '%s' is not run on hardware: the real harness has no such operation and registers no UNMAP/REMAP/FORK events",
+					 "%s's '%s' is not run on hardware: the real harness has no such operation and registers no REMAP/FORK events",
 					 scn->threads[t].name, scn_op_name(k));
 				return 1;
 			}
 		}
-	if (scn->event_unmap || scn->event_remap || scn->event_fork) {
+	if (scn->event_remap || scn->event_fork) {
 		res->v = RR_SKIPPED;
-		snprintf(res->why, sizeof res->why, "UNMAP/REMAP/FORK events are not run on hardware");
+		snprintf(res->why, sizeof res->why, "REMAP/FORK events are not run on hardware");
 		return 1;
 	}
 	uint64_t ps = o->page_size ? o->page_size : scn->page_size;

@@ -15,7 +15,8 @@
  * it found it. Skips with the reason where userfaultfd or huge pages are
  * missing. Seed handlers' traces (wrenn, fc-example) and a mutex the
  * simulator's unlocker retakes before the woken waiter runs are
- * confirmed too. */
+ * confirmed too, and traces with a guest exit (B18, B19: its guests taken
+ * out of the trace) and with a munmap under EVENT_UNMAP (events-unmap). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -253,11 +254,25 @@ static void test_zoo_prefault_after_close(void **state)
 	exit_case(state, "tests/replay/b19-prefault-after-close-e2b-ref-prefault-after-close-random-35.trace");
 }
 
+/* EVENT_UNMAP registered, a munmap of page 1: the E2B handler ends Serve
+ * on the first UNMAP message the real kernel sends (handler-exit). */
+static void test_zoo_events_unmap(void **state)
+{
+	struct rr_result r;
+	replay_confirmed(state, "tests/replay/events-unmap-e2b-ref-random-0.trace", "handler-exit", &r);
+	assert_non_null(strstr(r.evidence, "unexpected uffd event type 22"));
+	assert_int_equal(r.obs_step, -1); /* the UNMAP names page 1, as simulated */
+}
+
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
 	"tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
+	/* a guest left asleep by the exit, a region with a hole */
+	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-58.trace",
+	"tests/replay/events-unmap-e2b-ref-random-0.trace",
 };
+#define NKILL (sizeof kill_traces / sizeof kill_traces[0])
 
 /* The child: replays (huge pages, the CPU hold, the mm writer, a thread
  * left asleep in a fault) for at most 20 s; fd 3 hears "started". */
@@ -268,7 +283,7 @@ static int child_replay_loop(void)
 		return 1;
 	time_t end = time(NULL) + 20;
 	for (int i = 0; time(NULL) < end; i++)
-		if (drive_replay_real(kill_traces[i % 2], 1, rt_2m, 0) == 2)
+		if (drive_replay_real(kill_traces[(size_t)i % NKILL], 1, rt_2m, 0) == 2)
 			return 1;
 	return 0;
 }
@@ -339,6 +354,7 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_lock_retaken),
 		RT_BOTH(test_zoo_workers_outlive_serve),
 		RT_BOTH(test_zoo_prefault_after_close),
+		RT_BOTH(test_zoo_events_unmap),
 		cmocka_unit_test_setup_teardown(test_killed_replay_leaves_nothing, rt_setup, rt_teardown),
 	};
 	return cmocka_run_group_tests_name("real_replay", tests, NULL, NULL);
