@@ -254,6 +254,25 @@ static void test_zoo_prefault_after_close(void **state)
 	exit_case(state, "tests/replay/b19-prefault-after-close-e2b-ref-prefault-after-close-random-35.trace");
 }
 
+/* S2 (race-two-removes): in b1's late window a fill wakes g1, whose
+ * retried fault (step 61) waits for the mm lock behind the writer, as
+ * madvise does for its zap: madvise is put back on the held CPU before
+ * the writer lets go, so the retry runs first and reads the fill, and the
+ * zap after it loses g2's fault (lost-wake). ZEROPAGE: 4 KiB only. */
+static void test_zoo_retry_before_zap(void **state)
+{
+	struct rr_result r;
+	replay_once(state, "tests/replay/race-two-removes-e2b-ref-random-32.trace", &r);
+	if (rt_page_size(state) == rt_2m) {
+		assert_int_equal(r.v, RR_NOT_APPLICABLE);
+		return;
+	}
+	if (r.v != RR_CONFIRMED)
+		fail_msg("4k: %s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
+	assert_string_equal(r.name, "lost-wake");
+	assert_non_null(strstr(r.window, "so the retry ran before the zap"));
+}
+
 /* EVENT_UNMAP registered, a munmap of page 1: the E2B handler ends Serve
  * on the first UNMAP message the real kernel sends (handler-exit). */
 static void test_zoo_events_unmap(void **state)
@@ -355,6 +374,7 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_workers_outlive_serve),
 		RT_BOTH(test_zoo_prefault_after_close),
 		RT_BOTH(test_zoo_events_unmap),
+		RT_BOTH(test_zoo_retry_before_zap),
 		cmocka_unit_test_setup_teardown(test_killed_replay_leaves_nothing, rt_setup, rt_teardown),
 	};
 	return cmocka_run_group_tests_name("real_replay", tests, NULL, NULL);
