@@ -930,6 +930,25 @@ static void stuck_check(struct rr_run *r)
 		violated(r, &rep, ex);
 }
 
+/* The mirror of rule 30: a 2 MiB trace replayed at 4 KiB diverged where
+ * its handler zero-filled with a COPY of zeros (hugetlb has no ZEROPAGE)
+ * and on hardware made a UFFDIO_ZEROPAGE: the same handler at 4 KiB. 1
+ * with the reason in res->why. */
+static int zero_copy_at_4k(struct rr_run *r, long step, const char *why)
+{
+	const struct rts_plan *p = r->o->plan;
+	if (step < 0 || (size_t)step >= p->n || r->ps >= (2u << 20) || r->scn->page_size < (2u << 20) ||
+	    !strstr(why, " does uffd_zeropage on hardware"))
+		return 0;
+	const struct sched_event *e = rts_ev(&p->s[step], RK_UFFD_COPY);
+	if (!e || e->f[3] != 0)
+		return 0;
+	snprintf(r->res->why, sizeof r->res->why,
+		 "not applicable at 4 KiB: the 2 MiB trace zero-fills with a UFFDIO_COPY of zeros (step %ld, %s), where at 4 KiB the handler made a UFFDIO_ZEROPAGE (KERNEL.md rule 30), so the schedule cannot be followed; explore the scenario with `memory 4k` for a 4 KiB trace",
+		 step, p->names[p->s[step].tid]);
+	return 1;
+}
+
 static void verdict(struct rr_run *r, enum rts_end end)
 {
 	struct rr_result *res = r->res;
@@ -943,6 +962,9 @@ static void verdict(struct rr_run *r, enum rts_end end)
 		res->v = r->setup_failed == 1 ? RR_SKIPPED : RR_DIVERGED;
 	} else if (r->violated && want[0] && !strcmp(res->name, want)) {
 		res->v = RR_CONFIRMED;
+	} else if (end == RTS_DIVERGED && zero_copy_at_4k(r, step, why)) {
+		res->v = RR_NOT_APPLICABLE;
+		res->step = step;
 	} else if (end == RTS_DIVERGED || end == RTS_STALLED) {
 		res->v = RR_DIVERGED;
 		res->step = step;
@@ -988,7 +1010,7 @@ const char *rr_verdict_name(enum rr_verdict v)
 	case RR_NOT_REPRODUCED: return "not reproduced";
 	case RR_DIVERGED: return "diverged";
 	case RR_SKIPPED: return "skipped";
-	case RR_NOT_APPLICABLE: return "not applicable at 2 MiB";
+	case RR_NOT_APPLICABLE: return "not applicable at this page size";
 	case RR_NVERDICTS: break;
 	}
 	return "?";
@@ -1052,7 +1074,7 @@ static int not_applicable(const struct rr_opts *o, struct rr_result *res)
 		if (rts_ev(&o->plan->s[s], RK_UFFD_ZEROPAGE)) {
 			res->v = RR_NOT_APPLICABLE;
 			snprintf(res->why, sizeof res->why,
-				 "the trace installs with UFFDIO_ZEROPAGE (step %zu, %s), which hugetlb lacks (KERNEL.md rule 30: there the handler zero-fills with UFFDIO_COPY, so the schedule cannot be followed); explore the scenario with `memory 2m` for a 2 MiB trace",
+				 "not applicable at 2 MiB: the trace installs with UFFDIO_ZEROPAGE (step %zu, %s), which hugetlb lacks (KERNEL.md rule 30: there the handler zero-fills with UFFDIO_COPY, so the schedule cannot be followed); explore the scenario with `memory 2m` for a 2 MiB trace",
 				 s, o->plan->names[o->plan->s[s].tid]);
 			return 1;
 		}

@@ -8,7 +8,8 @@
  * (real/replay_hold.h); B7 needs two windows in one trace, both held.
  * B9, B10 and B24 break the export and dirty layers on hardware; a 4 KiB
  * trace that zero-fills with UFFDIO_ZEROPAGE is not applicable at 2 MiB,
- * where short-circuit has its own trace. A
+ * where short-circuit has its own trace, which is not applicable at
+ * 4 KiB (its COPY of zeros is a ZEROPAGE there). A
  * replay killed by SIGINT or SIGTERM at random
  * moments (20 trials, a child running replays in a loop: this binary run
  * again) ends by that signal within a deadline and leaves nr_hugepages as
@@ -175,6 +176,12 @@ static void test_zoo_short_circuit_2m(void **state)
 	replay_confirmed(state, "tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
 			 "lost-wake", &r);
 	assert_non_null(strstr(r.window, "window held on hardware"));
+	/* the mirror: at 4 KiB the handler zero-fills with ZEROPAGE where the
+	 * 2 MiB trace has a COPY of zeros */
+	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
+					     0, 4096, &r), 0);
+	assert_int_equal(r.v, RR_NOT_APPLICABLE);
+	assert_non_null(strstr(r.why, "not applicable at 4 KiB: the 2 MiB trace zero-fills with a UFFDIO_COPY of zeros (step 26, worker)"));
 }
 
 /* Two windows in one trace (B7): the first REMOVE's madvise held between
