@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -298,6 +299,34 @@ static void test_zoo_events_unmap(void **state)
 	assert_int_equal(r.obs_step, -1); /* the UNMAP names page 1, as simulated */
 }
 
+/* --json: one key per field (the counts and the first replay of each
+ * verdict in objects of their own). */
+static void test_json_one_key_per_field(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	const char *b = getenv("BUILD");
+	char cmd[600], out[4096];
+	snprintf(cmd, sizeof cmd, "%s/uffdlab replay --real tests/replay/events-unmap-e2b-ref-random-0.trace --repeat 2 --json",
+		 b ? b : "build");
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	size_t n = fread(out, 1, sizeof out - 1, f);
+	out[n] = 0;
+	int st = pclose(f);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == SKIPPED)
+		skip();
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == CONFIRMED);
+	const char *c = strstr(out, "\"counts\":{\"confirmed\":2,\"not_reproduced\":0,");
+	assert_non_null(c);
+	assert_non_null(strstr(out, "\"confirmed_rate\":1.000,"));
+	const char *first = strstr(out, "\"first\":{\"confirmed\":{\"invariant\":\"handler-exit\"");
+	assert_non_null(first);
+	/* no verdict name elsewhere at the top level */
+	const char *k = strstr(out, "\"confirmed\":");
+	assert_true(k > c && k < first);
+	assert_null(strstr(first + 1, "\"diverged\""));
+}
+
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
@@ -390,6 +419,7 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_prefault_after_close),
 		RT_BOTH(test_zoo_events_unmap),
 		RT_BOTH(test_zoo_retry_before_zap),
+		{"test_json_one_key_per_field", test_json_one_key_per_field, rt_setup, rt_teardown, &rt_4k},
 		cmocka_unit_test_setup_teardown(test_killed_replay_leaves_nothing, rt_setup, rt_teardown),
 	};
 	return cmocka_run_group_tests_name("real_replay", tests, NULL, NULL);
