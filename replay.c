@@ -409,14 +409,21 @@ static void print_real(const char *path, const struct real_tally *k, int repeat,
 	const char *names[] = {"", "confirmed", "not_reproduced", "diverged", "skipped",
 			       "not_applicable"};
 	if (json) {
+		/* one key per field: the counts in "counts", the first replay of
+		 * each verdict in "first" */
 		struct json j;
 		json_begin(&j, stdout);
 		json_string(&j, "trace", path);
 		json_u64(&j, "page_size", ps);
 		json_u64(&j, "repeat", (uint64_t)repeat);
+		json_object_begin(&j, "counts");
 		for (int v = RR_CONFIRMED; v < RR_NVERDICTS; v++)
 			json_u64(&j, names[v], (uint64_t)k->n[v]);
+		json_object_end(&j);
+		json_double(&j, "confirmed_rate", (double)k->n[RR_CONFIRMED] / repeat, 3);
 		json_u64(&j, "ms_per_replay", (uint64_t)(k->ms / repeat + 0.5));
+		json_u64(&j, "max_ms", (uint64_t)(k->max_ms + 0.5));
+		json_object_begin(&j, "first");
 		for (int v = RR_CONFIRMED; v < RR_NVERDICTS; v++) {
 			if (!k->n[v])
 				continue;
@@ -424,10 +431,13 @@ static void print_real(const char *path, const struct real_tally *k, int repeat,
 			json_object_begin(&j, names[v]);
 			json_string(&j, "invariant", f->name);
 			json_string(&j, "evidence", v == RR_CONFIRMED ? f->evidence : f->why);
+			if (f->step >= 0)
+				json_int(&j, "step", f->step);
 			json_string(&j, "first_difference", f->obs);
 			json_string(&j, "window", f->window);
 			json_object_end(&j);
 		}
+		json_object_end(&j);
 		json_end(&j);
 		return;
 	}

@@ -247,6 +247,7 @@ int real_env_open(const struct real_env_opts *o, struct real_env **out,
 		.page_size = o->page_size,
 		.pages = o->pages,
 		.features = (o->event_remove ? UFFD_FEATURE_EVENT_REMOVE : 0) |
+			    (o->event_unmap ? UFFD_FEATURE_EVENT_UNMAP : 0) |
 			    (o->wp ? UFFD_FEATURE_WP_ASYNC : 0),
 		.wp = o->wp,
 		.snap = o->snap,

@@ -39,6 +39,7 @@ struct real_env_opts {
 	uint64_t page_size;
 	uint64_t pages;
 	int event_remove;           /* UFFD_FEATURE_EVENT_REMOVE */
+	int event_unmap;            /* UFFD_FEATURE_EVENT_UNMAP */
 	int wp;                     /* WP_ASYNC, register MISSING|WP, cfg.wp */
 	uint64_t default_copy_mode; /* cfg.default_copy_mode */
 	const unsigned char *fill;  /* enum real_fill per page, NULL = pattern */

@@ -618,7 +618,12 @@ static int give_back_locked(uint64_t k)
 
 void real_hugepages_restore_now(void)
 {
-	if (!__atomic_load_n(&g_held, __ATOMIC_SEQ_CST))
+	/* nothing held and no change under way: a signal handled on one
+	 * thread while another raises the pool (g_held still 0, the journal
+	 * written) must wait for that change and give it back, or the
+	 * process dies with the pool raised and only the journal saying so */
+	if (!__atomic_load_n(&g_held, __ATOMIC_SEQ_CST) &&
+	    !__atomic_load_n(&g_busy, __ATOMIC_SEQ_CST))
 		return;
 	/* This very thread owns the state: only a signal handler can find
 	 * it so, and then (signals being blocked during changes) it

@@ -321,6 +321,12 @@ int real_guest_remove(struct real_region *r, uint64_t first, uint64_t n)
 	return madvise(a, (size_t)(n * r->page_size), MADV_DONTNEED) ? -errno : 0;
 }
 
+int real_guest_unmap(struct real_region *r, uint64_t first, uint64_t n)
+{
+	void *a = (void *)(uintptr_t)real_page_addr(r, first);
+	return munmap(a, (size_t)(n * r->page_size)) ? -errno : 0;
+}
+
 int real_page_flags(struct real_region *r, uint64_t page, int *present, int *wp)
 {
 	uint64_t e;

@@ -109,6 +109,10 @@ void real_guest_write(struct real_region *r, uint64_t page, uint8_t v);
 /* madvise(MADV_DONTNEED) of pages [first, first+n): with EVENT_REMOVE this
  * blocks until the handler reads the REMOVE. 0 or -errno. */
 int real_guest_remove(struct real_region *r, uint64_t first, uint64_t n);
+/* munmap of n pages from first (with EVENT_UNMAP it waits until the
+ * UNMAP is read): 0 or -errno. The pages are gone: no guest operation
+ * may touch them again; the close unmaps the rest. */
+int real_guest_unmap(struct real_region *r, uint64_t first, uint64_t n);
 
 /* From /proc/self/pagemap (the first 4 KiB entry for a huge page): present
  * (bit 63) and uffd-WP (bit 57). 0 or -errno. */

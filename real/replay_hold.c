@@ -11,7 +11,7 @@
  * as long as the mm writer works, ~50 ms per GiB here). */
 #define HOLD_CAP_MS 400
 
-enum { K_ON, K_OFF, K_LATE, K_LATE_OFF, K_ZAP };
+enum { K_ON, K_OFF, K_LATE, K_LATE_OFF, K_RETRY, K_ZAP };
 
 static void set_why(struct rr_hold *x, const char *why)
 {
@@ -111,7 +111,7 @@ static int plan_window(struct rr_hold *x, int i)
 		set_why(x, why);
 		return -1;
 	}
-	if ((x->n && w->read <= x->at[x->n - 1]) || x->n + 4 > RTS_MAX_HOOKS) {
+	if ((x->n && w->read <= x->at[x->n - 1]) || x->n + 5 > RTS_MAX_HOOKS) {
 		snprintf(why, sizeof why, "%s's window (REMOVE read at step %zu) overlaps the one before it, which holds the CPU then",
 			 p->names[w->madvise_tid], w->read);
 		set_why(x, why);
@@ -119,6 +119,8 @@ static int plan_window(struct rr_hold *x, int i)
 	}
 	add_hook(x, w->read, K_ON, i);
 	add_hook(x, w->resume, !w->late ? K_OFF : w->nguests ? K_LATE : K_LATE_OFF, i);
+	if (w->late && w->retry_step)
+		add_hook(x, w->retry_step, K_RETRY, i);
 	if (w->late)
 		add_hook(x, w->zap, K_ZAP, i); /* the window's steps are done */
 	if (w->late && w->nguests && w->zap + 1 < p->n)
@@ -211,6 +213,23 @@ static int hook_late(struct rr_hold *x, int i)
 	return 0;
 }
 
+/* K_RETRY: a guest's fault, woken in the late window, retried before the
+ * zap. On hardware the retry takes mmap_lock (the arch fault handler
+ * falls back from the per-VMA lock after VM_FAULT_RETRY), so it waits
+ * behind the writer, queued after madvise, which waits there for its zap;
+ * the writer's release grants both their read locks at once and the
+ * first to run wins. So madvise goes back onto the hold CPU, kept off it
+ * by the spinner, and the writer is boosted to finish: the guest's retry
+ * runs alone, finds the page the fill installed, and only at the zap
+ * step is madvise let go (K_ZAP). */
+static int hook_retry(struct rr_hold *x, const struct rr_window *w)
+{
+	int rc = move_window(x, &(struct rr_window){.madvise_tid = w->madvise_tid}, 1, 1);
+	if (!rc && !w->nguests) /* with guests pinned the spinner is on already */
+		rc = real_hold_on(x->h);
+	return rc ? rc : real_hold_writer_boost(x->h);
+}
+
 static int hook(void *ctx, int i)
 {
 	struct rr_hold *x = ctx;
@@ -235,8 +254,15 @@ static int hook(void *ctx, int i)
 		mark_awake(x, w);
 		real_hold_off(x->h);
 		return move_window(x, w, 0, !w->late);
+	case K_RETRY:
+		return hook_retry(x, w);
 	case K_ZAP:
-		return real_hold_writer_boost(x->h);
+		if ((rc = real_hold_writer_boost(x->h)) || !w->retry_step)
+			return rc;
+		/* the retried fault is done: madvise may zap now */
+		if (!w->nguests)
+			real_hold_off(x->h);
+		return move_window(x, &(struct rr_window){.madvise_tid = w->madvise_tid}, 0, 1);
 	}
 	rc = hook_late(x, i);
 	if (!rc && x->kind[i] == K_LATE_OFF)
@@ -298,7 +324,7 @@ static int held_clause(const struct rr_hold *x, int i, char *buf, size_t n)
 				who, real_hold_cpu(x->h), w->read, w->resume, w->fill);
 	char rt[320] = "";
 	if (w->retry_step)
-		snprintf(rt, sizeof rt, "; step %zu (%s's fault, woken in the window, retried) needs the mm lock on hardware (a fault retried after handle_userfault takes mmap_lock, not the per-VMA lock), so it runs when the writer lets go, racing the zap",
+		snprintf(rt, sizeof rt, "; step %zu (%s's fault, woken in the window, retried) needs the mm lock on hardware (a fault retried after handle_userfault takes mmap_lock, not the per-VMA lock): madvise was put back on the held CPU and the writer let go there, so the retry ran before the zap",
 			 w->retry_step, x->p->names[x->p->s[w->retry_step].tid]);
 	return snprintf(buf, n, "%s's madvise was kept off CPU %d from the REMOVE's read (step %zu) to its resume (step %zu), then held between lowering mmap_changing and its zap (step %zu) by a writer of its mm (an mprotect of %llu MiB of zero-page PTEs of its own, %.0f ms), so steps %zu-%zu ran in between%s%s%s%s",
 			who, real_hold_cpu(x->h), w->read, w->resume, w->zap,

@@ -67,6 +67,16 @@ struct rr_run {
 	pthread_mutex_t hmu;
 	int hstopped, hstop_err;  /* under hmu */
 	struct rr_exp exp;        /* real/replay_export.h */
+	/* the guest process's exit (exit_op): its step, or -1 */
+	long exit_step;
+	/* model/world.c's exit excuse: a page the handler needed fails for
+	 * good (on_source_fail, on_fault_read); under mu */
+	int excused, fails_for_good;
+	unsigned char fresh_fault[SCN_MAX_PAGES], fail_perm[SCN_MAX_PAGES];
+	/* a scenario unmap's pages (model/world.c's unchecked): no guest
+	 * access touches them again (SIGSEGV); under mu */
+	unsigned char unmapped[SCN_MAX_PAGES];
+	int nunmapped;
 };
 
 static _Thread_local long tls_step = -1;
@@ -198,6 +208,49 @@ static int g_enter(void *ctx, enum sys_real_op op)
 	return 0;
 }
 
+/* The trace's guest process has exited (exit_op). */
+static int after_exit(struct rr_run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	int x = r->exit_step >= 0;
+	pthread_mutex_unlock(&r->mu);
+	return x;
+}
+
+/* model/world.c on_fault_read and on_source_fail, from what the hardware
+ * returned: a fault message of a page read before any write or remove of
+ * it, and a handler thread's read of a page whose source fails for good,
+ * which excuses the handler's exit. Under mu. */
+static void excuse_facts(struct rr_run *r, int me, enum sys_real_op op,
+			 const struct sys_real_obs *ob)
+{
+	if (!r->fails_for_good)
+		return;
+	uint64_t now = rts_cur(r->ts);
+	if (op == SYS_REAL_OP_UFFD_READ) {
+		for (int64_t i = 0; i < ob->res; i++) {
+			const struct uffd_msg *m = &ob->msgs[i];
+			if (m->event != UFFD_EVENT_PAGEFAULT || m->arg.pagefault.address < r->e->r->base)
+				continue;
+			uint64_t p = (m->arg.pagefault.address - r->e->r->base) / r->ps;
+			if (p < (uint64_t)r->scn->pages && !r->fresh_fault[p] &&
+			    !oracle_mutated_before(&r->orc, (int)p, now))
+				r->fresh_fault[p] = 1;
+		}
+		return;
+	}
+	if (op != SYS_REAL_OP_SOURCE_READ || ob->res != -EIO || r->o->plan->kinds[me] != 4)
+		return;
+	uint64_t p = ob->addr / r->ps;
+	if (p >= (uint64_t)r->scn->pages || !r->fail_perm[p] || r->excused ||
+	    handler_error(r->e->h))
+		return;
+	if (r->scn->contract != SCN_CONTRACT_BREAKS && !r->fresh_fault[p] &&
+	    oracle_mutated_before(&r->orc, (int)p, now))
+		return;
+	r->excused = 1;
+}
+
 /* Compare a uffd read with the trace's: count and each message's kind and
  * page. */
 static void compare_read(struct rr_run *r, const struct rts_pstep *s,
@@ -222,7 +275,11 @@ static void compare_read(struct rr_run *r, const struct rts_pstep *s,
 		} else if (x->kind == RK_READ_REMOVE && g->event == UFFD_EVENT_REMOVE) {
 			got = (g->arg.remove.start - r->e->r->base) / r->ps;
 			want = page_of_sim(r, x->f[1]);
-		} else if (x->kind == RK_READ_PF || x->kind == RK_READ_REMOVE) {
+		} else if (x->kind == RK_READ_UNMAP && g->event == UFFD_EVENT_UNMAP) {
+			got = (g->arg.remove.start - r->e->r->base) / r->ps;
+			want = page_of_sim(r, x->f[1]);
+		} else if (x->kind == RK_READ_PF || x->kind == RK_READ_REMOVE ||
+			   x->kind == RK_READ_UNMAP) {
 			observed(r, tls_step, "step %ld: message %zu is of another kind on hardware (event 0x%x)",
 				 tls_step, m + 1, g->event);
 			return;
@@ -255,9 +312,17 @@ static void compare(struct rr_run *r, enum sys_real_op op, const struct sys_real
 	default: return;
 	}
 	const struct sched_event *e = rts_ev(s, k);
-	if (e && e->f[fi] != ob->res)
+	if (e && e->f[fi] != ob->res && after_exit(r) &&
+	    (op == SYS_REAL_OP_UFFD_COPY || op == SYS_REAL_OP_UFFD_ZEROPAGE)) {
+		char why[300];
+		snprintf(why, sizeof why,
+			 "step %ld: %s returned %lld on hardware, %lld in the simulator, whose guest process had exited at step %ld (not run on hardware: the mm lives on, KERNEL.md rule 44)",
+			 tls_step, rts_op_name(op), (long long)ob->res, (long long)e->f[fi], r->exit_step);
+		rts_diverge(r->ts, tls_step, why);
+	} else if (e && e->f[fi] != ob->res) {
 		observed(r, tls_step, "step %ld: %s returned %lld on hardware, %lld in the simulator",
 			 tls_step, rts_op_name(op), (long long)ob->res, (long long)e->f[fi]);
+	}
 }
 
 /* A handler's uffd call the kernel refused for its fd: EBADF (closed) or
@@ -286,6 +351,7 @@ static void g_leave(void *ctx, enum sys_real_op op, const struct sys_real_obs *o
 		if (op == SYS_REAL_OP_UFFD_READ)
 			r->reader = me;
 		note_bad_uffd_call(r, me, op, ob->res);
+		excuse_facts(r, me, op, ob);
 		pthread_mutex_unlock(&r->mu);
 		if (op == SYS_REAL_OP_UFFD_COPY || op == SYS_REAL_OP_UFFD_ZEROPAGE)
 			check_install(r, ob, op == SYS_REAL_OP_UFFD_ZEROPAGE);
@@ -355,15 +421,54 @@ static void step_wait(struct rr_run *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* The calling scenario thread died with the guest process (exit_op):
+ * what it does from now on is not the trace's. */
+static int killed(struct rr_run *r)
+{
+	return rts_self() >= 0 && rts_thread_killed(r->ts, rts_self());
+}
+
+static int page_unmapped(struct rr_run *r, int page)
+{
+	pthread_mutex_lock(&r->mu);
+	int u = r->unmapped[page];
+	pthread_mutex_unlock(&r->mu);
+	return u;
+}
+
+/* model/world.c SCN_UNMAP: the pages are unchecked from the start (what
+ * reads them is the guest's own doing), then munmap, which with EVENT_UNMAP
+ * sleeps in its event wait until the handler reads the UNMAP. */
+static int unmap_op(struct rr_run *r, const struct scn_op *op)
+{
+	pthread_mutex_lock(&r->mu);
+	for (uint64_t p = op->a; p <= op->b; p++)
+		r->unmapped[p] = 1;
+	r->nunmapped++;
+	pthread_mutex_unlock(&r->mu);
+	rts_enter(r->ts, SYS_REAL_OP_MUNMAP);
+	int err = killed(r) ? 0 : real_guest_unmap(r->e->r, op->a, op->b - op->a + 1);
+	rts_leave(r->ts, SYS_REAL_OP_MUNMAP);
+	return err;
+}
+
 /* A guest access at a scheduling point; for a read, its content tag and
  * the check against the spec (in trace-step time). */
 static void guest_read(struct rr_run *r, const char *who, int page)
 {
 	uint64_t start = rts_cur(r->ts);
 	long step = rts_enter(r->ts, SYS_REAL_OP_ACCESS);
+	if (killed(r))
+		return;
+	if (page_unmapped(r, page)) { /* SIGSEGV in both: not made, not judged */
+		rts_leave(r->ts, SYS_REAL_OP_ACCESS);
+		return;
+	}
 	uint8_t v = 0;
 	enum real_content c = real_guest_read(r->e->r, (uint64_t)page, 1, &v);
 	rts_leave(r->ts, SYS_REAL_OP_ACCESS);
+	if (killed(r))
+		return; /* the exit ended it (its wait ended by the teardown) */
 	uint64_t end = rts_cur(r->ts), tag = real_content_tag(r->scn, page, (int)c, v);
 	long at = rts_cur(r->ts);
 	if (step >= 0 && at < (long)r->o->plan->n) {
@@ -395,7 +500,8 @@ static int mutate(struct rr_run *r, int tidx, int oidx)
 		r->writing[a]++;
 		pthread_mutex_unlock(&r->mu);
 		rts_enter(r->ts, SYS_REAL_OP_ACCESS);
-		real_guest_write(r->e->r, (uint64_t)a, (uint8_t)op->b);
+		if (!killed(r))
+			real_guest_write(r->e->r, (uint64_t)a, (uint8_t)op->b);
 		/* landed in the step it returned in, as the model's */
 		pthread_mutex_lock(&r->mu);
 		r->writing[a]--;
@@ -404,7 +510,7 @@ static int mutate(struct rr_run *r, int tidx, int oidx)
 		rts_leave(r->ts, SYS_REAL_OP_ACCESS);
 	} else {
 		rts_enter(r->ts, SYS_REAL_OP_MADVISE);
-		err = real_guest_remove(r->e->r, (uint64_t)a, (uint64_t)(b - a + 1));
+		err = killed(r) ? 0 : real_guest_remove(r->e->r, (uint64_t)a, (uint64_t)(b - a + 1));
 		pthread_mutex_lock(&r->mu);
 		for (int p = a; p <= b && !err; p++)
 			r->written[p] = 0; /* its write is gone with the page */
@@ -469,6 +575,42 @@ static int handler_op(struct rr_run *r, int tidx, const struct scn_op *op)
 	return err;
 }
 
+/* The guest process's exit (model/world.c SCN_EXIT, KERNEL.md rule 44)
+ * is not run on hardware, whose guest threads share the replay's process:
+ * at its step every other thread of the process, parked or asleep in a
+ * fault, is taken out of the trace (rts_kill; the teardown's unregister
+ * ends its wait), as do_exit's SIGKILL takes it out of its fault. What
+ * the simulator's exit does besides, the mm's death (COPY, ZEROPAGE, WP
+ * get ESRCH), is not had: a later fill whose result differs from the
+ * trace's diverges (compare). A madvise in its event wait cannot be taken
+ * out (on hardware only the process's death or the uffd's release ends
+ * that wait): diverged. */
+static int exit_op(struct rr_run *r, int tidx)
+{
+	long step = rts_enter(r->ts, SYS_REAL_OP_EXIT);
+	const struct rts_plan *p = r->o->plan;
+	for (int i = 0; i < r->scn->nthreads; i++) {
+		int t = r->targs[i].tid;
+		if (i == tidx || r->scn->threads[i].role == SCN_CONTROL || t < 0 ||
+		    rts_thread_done(r->ts, t))
+			continue;
+		char why[200] = "";
+		if (p->kinds[t] == 2 && rts_thread_blocked(r->ts, t))
+			snprintf(why, sizeof why, "step %ld: the exit ends %s's madvise in its event wait, which on hardware only the process's death does (the exit is not run)",
+				 step, p->names[t]);
+		else if (rts_kill(r->ts, t))
+			snprintf(why, sizeof why, "step %ld: the exit ends %s, which runs a step of its own on hardware",
+				 step, p->names[t]);
+		if (why[0] && step >= 0)
+			rts_diverge(r->ts, step, why);
+	}
+	pthread_mutex_lock(&r->mu);
+	r->exit_step = step >= 0 ? step : (long)rts_cur(r->ts);
+	pthread_mutex_unlock(&r->mu);
+	rts_leave(r->ts, SYS_REAL_OP_EXIT);
+	return 0;
+}
+
 static int run_op(struct rr_run *r, int tidx, int oidx)
 {
 	const struct scn_op *op = &r->scn->threads[tidx].ops[oidx];
@@ -486,7 +628,15 @@ static int run_op(struct rr_run *r, int tidx, int oidx)
 	case SCN_PREFETCH:
 		return prefetch(r, (int)op->a, (int)op->b);
 	case SCN_SOURCE_FAIL:
+		pthread_mutex_lock(&r->mu);
+		if (op->a < SCN_MAX_PAGES)
+			r->fail_perm[op->a] = op->b == 0;
+		pthread_mutex_unlock(&r->mu);
 		return sys_real_source_fail(r->e->sys, op->a, (int)op->b);
+	case SCN_EXIT:
+		return exit_op(r, tidx);
+	case SCN_UNMAP:
+		return unmap_op(r, op);
 	default:
 		return -ENOTSUP;
 	}
@@ -512,6 +662,8 @@ static int scenario_main(struct real_env *e, void *arg, char *why, size_t whylen
 				break;
 			step_wait(r);
 		}
+		if ((after_exit(r) && th->role != SCN_CONTROL) || killed(r))
+			break; /* it died with the process */
 		int err = run_op(r, t->idx, i);
 		if (err) {
 			snprintf(why, whylen, "%s: %s (op %d): %s", th->name, scn_op_name(op->kind),
@@ -523,6 +675,13 @@ static int scenario_main(struct real_env *e, void *arg, char *why, size_t whylen
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 	}
+	pthread_mutex_lock(&r->mu);
+	if (r->exit_step >= 0 && th->role != SCN_CONTROL) {
+		/* what waits on its ops that never ran may go on */
+		r->done_ops[t->idx] = th->nops;
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
 	rts_exit(r->ts);
 	return rc;
 }
@@ -559,6 +718,7 @@ static int harness_open(struct rr_run *r)
 	o.handler = r->o->handler;
 	o.variants = r->o->variants;
 	o.event_remove = scn->event_remove;
+	o.event_unmap = scn->event_unmap;
 	o.wp = scn->wp;
 	o.fill = scn->fill;
 	o.max_workers = scn->workers;
@@ -594,7 +754,8 @@ static void join_in_step(struct rr_run *r, int tid, struct real_guest *g)
 			return;
 		step_wait(r);
 	}
-	real_guest_wait(g, REAL_WAIT_MS);
+	if (!rts_thread_killed(r->ts, tid)) /* else asleep until the teardown */
+		real_guest_wait(g, REAL_WAIT_MS);
 }
 
 /* model/world.c check_export: the handler's export (under its own
@@ -605,6 +766,11 @@ static void join_in_step(struct rr_run *r, int tid, struct real_guest *g)
 static int export_check(struct rr_run *r, const char *when, int mid_run)
 {
 	enum hpage views[SCN_MAX_PAGES];
+	pthread_mutex_lock(&r->mu);
+	int holes = r->nunmapped;
+	pthread_mutex_unlock(&r->mu);
+	if (holes) /* the restore reads the guest mapping, which has holes now */
+		return 0;
 	uint64_t start = rts_cur(r->ts);
 	int err = handler_export(r->e->h, 0, (uint64_t)r->scn->pages, views);
 	if (err == -EOPNOTSUPP)
@@ -627,6 +793,8 @@ static int final_reads(struct rr_run *r)
 {
 	if (handler_error(r->e->h))
 		return 0;
+	if (after_exit(r)) /* no process is left to read its memory */
+		return handler_resume(r->e->h) ? -1 : 0;
 	/* the simulator's pause-time export before the final reads */
 	if (handler_pause(r->e->h) || export_check(r, "the export before the final reads", 0))
 		return -1;
@@ -662,8 +830,9 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 	int err = stop_handler(r);
 	struct inv_facts st = {.layer = INV_AT_STOP};
 	pthread_mutex_lock(&r->mu); /* the handler's threads are done */
+	/* an exit the scenario allows is no violation (model/world.c) */
 	st.u.stop = (struct inv_stop){
-		.err = err, .handler_error = handler_error(r->e->h),
+		.err = r->excused ? 0 : err, .handler_error = handler_error(r->e->h),
 		.bad_uffd_calls = r->bad_uffd_calls, .bad_uffd_err = r->bad_uffd_err,
 		.bad_uffd_fd = -1, /* the gate does not see the number */
 		.bad_uffd_who = r->bad_uffd_calls ? r->o->plan->names[r->bad_uffd_tid] : NULL};
@@ -671,7 +840,8 @@ static void harness_rest(struct rr_run *r, struct real_guest **g, const int *tid
 	struct inv_report rep;
 	if (inv_check(&st, &rep))
 		violated(r, &rep, "handler_stop on hardware");
-	export_check(r, "the export after the handler stopped", 0);
+	if (!after_exit(r)) /* its memory is gone: nothing to export against */
+		export_check(r, "the export after the handler stopped", 0);
 }
 
 static void *harness_main(void *arg)
@@ -760,6 +930,25 @@ static void stuck_check(struct rr_run *r)
 		violated(r, &rep, ex);
 }
 
+/* The mirror of rule 30: a 2 MiB trace replayed at 4 KiB diverged where
+ * its handler zero-filled with a COPY of zeros (hugetlb has no ZEROPAGE)
+ * and on hardware made a UFFDIO_ZEROPAGE: the same handler at 4 KiB. 1
+ * with the reason in res->why. */
+static int zero_copy_at_4k(struct rr_run *r, long step, const char *why)
+{
+	const struct rts_plan *p = r->o->plan;
+	if (step < 0 || (size_t)step >= p->n || r->ps >= (2u << 20) || r->scn->page_size < (2u << 20) ||
+	    !strstr(why, " does uffd_zeropage on hardware"))
+		return 0;
+	const struct sched_event *e = rts_ev(&p->s[step], RK_UFFD_COPY);
+	if (!e || e->f[3] != 0)
+		return 0;
+	snprintf(r->res->why, sizeof r->res->why,
+		 "not applicable at 4 KiB: the 2 MiB trace zero-fills with a UFFDIO_COPY of zeros (step %ld, %s), where at 4 KiB the handler made a UFFDIO_ZEROPAGE (KERNEL.md rule 30), so the schedule cannot be followed; explore the scenario with `memory 4k` for a 4 KiB trace",
+		 step, p->names[p->s[step].tid]);
+	return 1;
+}
+
 static void verdict(struct rr_run *r, enum rts_end end)
 {
 	struct rr_result *res = r->res;
@@ -773,6 +962,9 @@ static void verdict(struct rr_run *r, enum rts_end end)
 		res->v = r->setup_failed == 1 ? RR_SKIPPED : RR_DIVERGED;
 	} else if (r->violated && want[0] && !strcmp(res->name, want)) {
 		res->v = RR_CONFIRMED;
+	} else if (end == RTS_DIVERGED && zero_copy_at_4k(r, step, why)) {
+		res->v = RR_NOT_APPLICABLE;
+		res->step = step;
 	} else if (end == RTS_DIVERGED || end == RTS_STALLED) {
 		res->v = RR_DIVERGED;
 		res->step = step;
@@ -784,6 +976,18 @@ static void verdict(struct rr_run *r, enum rts_end end)
 			 r->violated ? res->name : want[0] ? want : "anything",
 			 r->violated ? "" : " (schedule followed to its end)");
 	}
+}
+
+/* A trace's exit, not run on hardware (exit_op): the note says so. */
+static void exit_note(struct rr_run *r)
+{
+	struct rr_result *res = r->res;
+	if (r->exit_step < 0)
+		return;
+	size_t n = strlen(res->window);
+	snprintf(res->window + n, sizeof res->window - n,
+		 "%sthe guest process's exit (step %ld) is not run on hardware: the threads it kills, asleep in faults, were taken out of the trace there (the teardown ends their waits); a fill after it whose result differs from the simulator's (an open uffd would show the mm's death: ESRCH, KERNEL.md rule 44) diverges",
+		 n ? "; " : "", r->exit_step);
 }
 
 /* A late window the replay could not hold: a verdict other than confirmed
@@ -806,7 +1010,7 @@ const char *rr_verdict_name(enum rr_verdict v)
 	case RR_NOT_REPRODUCED: return "not reproduced";
 	case RR_DIVERGED: return "diverged";
 	case RR_SKIPPED: return "skipped";
-	case RR_NOT_APPLICABLE: return "not applicable at 2 MiB";
+	case RR_NOT_APPLICABLE: return "not applicable at this page size";
 	case RR_NVERDICTS: break;
 	}
 	return "?";
@@ -825,6 +1029,11 @@ static void run_init(struct rr_run *r, const struct rr_opts *o, struct rr_result
 	r->scn = o->scn;
 	r->res = res;
 	r->reader = -1;
+	r->exit_step = -1;
+	for (int t = 0; t < o->scn->nthreads; t++)
+		for (int i = 0; i < o->scn->threads[t].nops; i++)
+			r->fails_for_good |= o->scn->threads[t].ops[i].kind == SCN_SOURCE_FAIL &&
+					     o->scn->threads[t].ops[i].b == 0;
 	r->ps = o->page_size ? o->page_size : o->scn->page_size;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->hmu, NULL);
@@ -845,17 +1054,17 @@ static int not_applicable(const struct rr_opts *o, struct rr_result *res)
 	for (int t = 0; t < scn->nthreads; t++)
 		for (int i = 0; i < scn->threads[t].nops; i++) {
 			enum scn_op_kind k = scn->threads[t].ops[i].kind;
-			if (k == SCN_UNMAP || k == SCN_REMAP || k == SCN_FORK || k == SCN_EXIT) {
+			if (k == SCN_REMAP || k == SCN_FORK) {
 				res->v = RR_SKIPPED;
 				snprintf(res->why, sizeof res->why,
-					 "%s's '%s' is not run on hardware: the real harness has no such operation and registers no UNMAP/REMAP/FORK events",
+					 "%s's '%s' is not run on hardware: the real harness has no such operation and registers no REMAP/FORK events",
 					 scn->threads[t].name, scn_op_name(k));
 				return 1;
 			}
 		}
-	if (scn->event_unmap || scn->event_remap || scn->event_fork) {
+	if (scn->event_remap || scn->event_fork) {
 		res->v = RR_SKIPPED;
-		snprintf(res->why, sizeof res->why, "UNMAP/REMAP/FORK events are not run on hardware");
+		snprintf(res->why, sizeof res->why, "REMAP/FORK events are not run on hardware");
 		return 1;
 	}
 	uint64_t ps = o->page_size ? o->page_size : scn->page_size;
@@ -865,7 +1074,7 @@ static int not_applicable(const struct rr_opts *o, struct rr_result *res)
 		if (rts_ev(&o->plan->s[s], RK_UFFD_ZEROPAGE)) {
 			res->v = RR_NOT_APPLICABLE;
 			snprintf(res->why, sizeof res->why,
-				 "the trace installs with UFFDIO_ZEROPAGE (step %zu, %s), which hugetlb lacks (KERNEL.md rule 30: there the handler zero-fills with UFFDIO_COPY, so the schedule cannot be followed); explore the scenario with `memory 2m` for a 2 MiB trace",
+				 "not applicable at 2 MiB: the trace installs with UFFDIO_ZEROPAGE (step %zu, %s), which hugetlb lacks (KERNEL.md rule 30: there the handler zero-fills with UFFDIO_COPY, so the schedule cannot be followed); explore the scenario with `memory 2m` for a 2 MiB trace",
 				 s, o->plan->names[o->plan->s[s].tid]);
 			return 1;
 		}
@@ -907,6 +1116,7 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 		if (rr_hold_note(&r->hold, r->ts, res->v == RR_CONFIRMED, res->window,
 				 sizeof res->window))
 			late_window_verdict(res);
+		exit_note(r);
 	}
 	rr_hold_close(&r->hold);
 	rts_free(r->ts);

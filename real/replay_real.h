@@ -14,10 +14,17 @@
  * from the simulated one), DIVERGED (the kernel would not follow: step and
  * why), SKIPPED (no userfaultfd / huge pages, or a trace this replay
  * cannot follow), or NOT_APPLICABLE (replayed at 2 MiB, the trace installs
- * with UFFDIO_ZEROPAGE, which hugetlb lacks: docs/KERNEL.md rule 30; why
- * names the step; nothing is run). Nothing is left behind: threads ended, uffd closed,
+ * with UFFDIO_ZEROPAGE, which hugetlb lacks: docs/KERNEL.md rule 30; nothing is run;
+ * or a 2 MiB trace replayed at 4 KiB diverged where it zero-fills with a
+ * COPY of zeros and the handler made a ZEROPAGE: why names the page size
+ * and the step). Nothing is left behind: threads ended, uffd closed,
  * memory unmapped, huge pages given back. Every wait is bounded (stall_ms
- * per step). Returns 0, or -errno on a usage error.
+ * per step). A scenario `unmap` is a real munmap (EVENT_UNMAP registered
+ * with `features unmap`); a scenario `exit` is not run (the guests share
+ * this process): its other guests, parked or asleep in faults, are taken
+ * out of the trace at its step, and a later fill whose result differs
+ * from the trace's (the simulator's mm is dead there) is DIVERGED.
+ * Returns 0, or -errno on a usage error.
  */
 #ifndef UFFDLAB_REAL_REPLAY_REAL_H
 #define UFFDLAB_REAL_REPLAY_REAL_H

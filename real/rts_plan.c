@@ -14,6 +14,7 @@ _Static_assert((int)RK_ACCESS == (int)MEV_ACCESS && (int)RK_FAULT == (int)MEV_FA
 		       (int)RK_CHECKED_READ == (int)MEV_CHECKED_READ && (int)RK_POLL == (int)MEV_POLL &&
 		       (int)RK_ATOMIC_CAS == (int)MEV_ATOMIC_CAS && (int)RK_UFFD_READ == (int)MEV_UFFD_READ &&
 		       (int)RK_READ_PF == (int)MEV_READ_PF && (int)RK_READ_REMOVE == (int)MEV_READ_REMOVE &&
+		       (int)RK_READ_UNMAP == (int)MEV_READ_UNMAP &&
 		       (int)RK_UFFD_COPY == (int)MEV_UFFD_COPY && (int)RK_UFFD_ZEROPAGE == (int)MEV_UFFD_ZEROPAGE &&
 		       (int)RK_SOURCE_READ == (int)MEV_SOURCE_READ &&
 		       (int)RK_MADVISE == (int)MEV_MADVISE && (int)RK_EV_RESUMED == (int)MEV_EV_RESUMED &&
@@ -60,6 +61,10 @@ static enum rts_block blocks(const struct rts_plan *p, size_t s, size_t *resume)
 	}
 	if (rts_ev(st, MEV_REMOVE_QUEUED)) {
 		*resume = resume_of(p, tid, s, MEV_MADVISE_RET);
+		return RTS_B_EVENT;
+	}
+	if (rts_ev(st, MEV_UNMAP_QUEUED)) { /* munmap returns once it is read */
+		*resume = resume_of(p, tid, s, MEV_EV_RESUMED);
 		return RTS_B_EVENT;
 	}
 	int k = -2;
@@ -117,6 +122,8 @@ static const int first_kind[SYS_REAL_NOPS][2] = {
 	[SYS_REAL_OP_ACCESS] = {MEV_ACCESS, MEV_FAULT},
 	[SYS_REAL_OP_MADVISE] = {MEV_MADVISE, -2},
 	[SYS_REAL_OP_BLOCK] = {-1, -1},
+	[SYS_REAL_OP_EXIT] = {-1, -1}, /* a label, and a signal per sleeper */
+	[SYS_REAL_OP_MUNMAP] = {MEV_MUNMAP, -2},
 };
 
 int rts_plan_op_matches(const struct rts_pstep *s, enum sys_real_op op)
@@ -137,7 +144,7 @@ const char *rts_op_name(enum sys_real_op op)
 		"atomic_cas", "pipe", "pipe_write", "pipe_read", "close", "poll",
 		"uffd_read", "uffd_copy", "uffd_zeropage", "uffd_wake", "uffd_wp",
 		"source_read", "uffd_unregister", "dup", "a guest access", "madvise",
-		"a wait"};
+		"a wait", "the guest's exit", "munmap"};
 	return op > 0 && op < SYS_REAL_NOPS ? names[op] : "?";
 }
 

@@ -80,8 +80,10 @@ enum sys_real_op {
 	SYS_REAL_OP_SOURCE_READ,
 	SYS_REAL_OP_UFFD_UNREGISTER, SYS_REAL_OP_DUP,
 	/* not sys calls: a scenario thread's guest access and madvise, and a
-	 * wait whose condition the replay itself keeps in step */
+	 * wait whose condition the replay itself keeps in step; the guest
+	 * process's exit (its step, not run: real/replay_real.h) and munmap */
 	SYS_REAL_OP_ACCESS, SYS_REAL_OP_MADVISE, SYS_REAL_OP_BLOCK,
+	SYS_REAL_OP_EXIT, SYS_REAL_OP_MUNMAP,
 	SYS_REAL_NOPS
 };
 

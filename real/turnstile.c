@@ -36,6 +36,7 @@ struct rts_thread {
 	size_t resume;        /* T_BLOCK*: the step where it resumes, or n */
 	const char *wchan;    /* T_BLOCKING: what the kernel must show, "" any */
 	int awake;            /* T_BLOCKED: seen runnable since (rts_mark_awake) */
+	int killed;           /* rts_kill: out of the trace, passes freely */
 };
 
 struct rts {
@@ -220,7 +221,7 @@ static void commit_locked(struct rts *ts, struct rts_thread *me)
 static int park_locked(struct rts *ts, int tid)
 {
 	uint64_t t0 = now_ms();
-	while (!stopped(ts) && now_ms() - t0 < PARK_CAP_MS) {
+	while (!stopped(ts) && !ts->th[tid].killed && now_ms() - t0 < PARK_CAP_MS) {
 		/* a step with a hook waits until the hook has run */
 		int unheld = ts->hooks_fired < ts->nhooks &&
 			     ts->cur == ts->hook_at[ts->hooks_fired];
@@ -250,7 +251,8 @@ void rts_exit(struct rts *ts)
 	if (me < 0)
 		return;
 	pthread_mutex_lock(&ts->mu);
-	commit_locked(ts, &ts->th[me]);
+	if (!ts->th[me].killed)
+		commit_locked(ts, &ts->th[me]);
 	ts->th[me].st = T_DONE;
 	pthread_cond_broadcast(&ts->cv);
 	pthread_mutex_unlock(&ts->mu);
@@ -291,6 +293,8 @@ long rts_enter(struct rts *ts, enum sys_real_op op)
 	long step = -1;
 	pthread_mutex_lock(&ts->mu);
 	struct rts_thread *t = &ts->th[me];
+	if (t->killed)
+		goto out;
 	commit_locked(ts, t);
 	for (;;) {
 		if (!park_locked(ts, me))
@@ -299,7 +303,7 @@ long rts_enter(struct rts *ts, enum sys_real_op op)
 		 * not a bare point: it passes, in its place in the order (dup
 		 * is a bare step in the simulator too: a label, no event) */
 		if (op != SYS_REAL_OP_YIELD && op != SYS_REAL_OP_BLOCK &&
-		    op != SYS_REAL_OP_DUP &&
+		    op != SYS_REAL_OP_DUP && op != SYS_REAL_OP_EXIT &&
 		    step_at(ts, ts->cur)->nev == 0 && step_at(ts, ts->cur)->tid == me) {
 			ts->cur++;
 			pthread_cond_broadcast(&ts->cv);
@@ -355,6 +359,10 @@ void rts_leave(struct rts *ts, enum sys_real_op op)
 		return;
 	pthread_mutex_lock(&ts->mu);
 	struct rts_thread *t = &ts->th[me];
+	if (t->killed) {
+		pthread_mutex_unlock(&ts->mu);
+		return;
+	}
 	if (t->st == T_BLOCKING && !stopped(ts)) {
 		char why[256];
 		snprintf(why, sizeof why,
@@ -400,7 +408,8 @@ void rts_await_turn(struct rts *ts)
 int rts_thread_done(struct rts *ts, int tid)
 {
 	pthread_mutex_lock(&ts->mu);
-	int d = tid >= 0 && tid < RTS_MAX_THREADS && ts->th[tid].st == T_DONE;
+	int d = tid >= 0 && tid < RTS_MAX_THREADS &&
+		(ts->th[tid].st == T_DONE || ts->th[tid].killed);
 	pthread_mutex_unlock(&ts->mu);
 	return d;
 }
@@ -411,6 +420,31 @@ int rts_thread_blocked(struct rts *ts, int tid)
 	int b = tid >= 0 && tid < RTS_MAX_THREADS && ts->th[tid].st == T_BLOCKED;
 	pthread_mutex_unlock(&ts->mu);
 	return b;
+}
+
+int rts_kill(struct rts *ts, int tid)
+{
+	int me = tls_tid;
+	if (tid < 0 || tid >= RTS_MAX_THREADS || tid == me)
+		return -EINVAL;
+	pthread_mutex_lock(&ts->mu);
+	struct rts_thread *t = &ts->th[tid];
+	/* only a thread parked or asleep is out of the trace at once: one
+	 * running its step would go on past the point the exit ends it at */
+	int ok = t->st == T_NONE || t->st == T_WAIT || t->st == T_BLOCKED || t->st == T_DONE;
+	if (ok && t->st != T_DONE)
+		t->killed = 1;
+	pthread_cond_broadcast(&ts->cv);
+	pthread_mutex_unlock(&ts->mu);
+	return ok ? 0 : -EBUSY;
+}
+
+int rts_thread_killed(struct rts *ts, int tid)
+{
+	pthread_mutex_lock(&ts->mu);
+	int k = tid >= 0 && tid < RTS_MAX_THREADS && ts->th[tid].killed;
+	pthread_mutex_unlock(&ts->mu);
+	return k;
 }
 
 void rts_mark_awake(struct rts *ts, int tid)
@@ -482,6 +516,11 @@ static int kernel_step(struct rts *ts)
 	int tid = step_at(ts, s)->tid;
 	struct rts_thread *t = &ts->th[tid];
 	int ktid = t->ktid;
+	if (t->killed) { /* its steps (the kill ending its wait) are the exit's */
+		ts->cur++;
+		pthread_cond_broadcast(&ts->cv);
+		return 1;
+	}
 	if (t->st == T_BLOCKING && t->step == s) {
 		const char *w = t->wchan;
 		pthread_mutex_unlock(&ts->mu);

@@ -61,6 +61,14 @@ long rts_enter(struct rts *ts, enum sys_real_op op);
 void rts_leave(struct rts *ts, enum sys_real_op op);
 /* 1 once thread tid has exited (rts_exit). */
 int rts_thread_done(struct rts *ts, int tid);
+/* The guest process's exit on hardware (a trace's `exit`, which the
+ * replay does not run: real/replay_real.h): thread tid, parked or asleep
+ * in a fault, is out of the trace from now on. Its later steps (the kill
+ * that ends its wait) are taken as done at once, it counts as ended, and
+ * its calls pass freely when the teardown wakes it. Not the caller.
+ * 0, or -EBUSY for a thread running its step (it cannot be stopped there). */
+int rts_kill(struct rts *ts, int tid);
+int rts_thread_killed(struct rts *ts, int tid);
 /* 1 while thread tid sleeps in a step the trace shows blocking. */
 int rts_thread_blocked(struct rts *ts, int tid);
 /* Thread tid, asleep in a step the trace shows blocking, was seen

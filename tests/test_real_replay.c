@@ -8,14 +8,16 @@
  * (real/replay_hold.h); B7 needs two windows in one trace, both held.
  * B9, B10 and B24 break the export and dirty layers on hardware; a 4 KiB
  * trace that zero-fills with UFFDIO_ZEROPAGE is not applicable at 2 MiB,
- * where short-circuit has its own trace. A
+ * where short-circuit has its own trace, which is not applicable at
+ * 4 KiB (its COPY of zeros is a ZEROPAGE there). A
  * replay killed by SIGINT or SIGTERM at random
  * moments (20 trials, a child running replays in a loop: this binary run
  * again) ends by that signal within a deadline and leaves nr_hugepages as
  * it found it. Skips with the reason where userfaultfd or huge pages are
  * missing. Seed handlers' traces (wrenn, fc-example) and a mutex the
  * simulator's unlocker retakes before the woken waiter runs are
- * confirmed too. */
+ * confirmed too, and traces with a guest exit (B18, B19: its guests taken
+ * out of the trace) and with a munmap under EVENT_UNMAP (events-unmap). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -24,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -174,6 +177,12 @@ static void test_zoo_short_circuit_2m(void **state)
 	replay_confirmed(state, "tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
 			 "lost-wake", &r);
 	assert_non_null(strstr(r.window, "window held on hardware"));
+	/* the mirror: at 4 KiB the handler zero-fills with ZEROPAGE where the
+	 * 2 MiB trace has a COPY of zeros */
+	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
+					     0, 4096, &r), 0);
+	assert_int_equal(r.v, RR_NOT_APPLICABLE);
+	assert_non_null(strstr(r.why, "not applicable at 4 KiB: the 2 MiB trace zero-fills with a UFFDIO_COPY of zeros (step 26, worker)"));
 }
 
 /* Two windows in one trace (B7): the first REMOVE's madvise held between
@@ -230,11 +239,103 @@ static void test_zoo_wp_unwritten_dirty(void **state)
 		    "wp-unwritten-dirty", 0);
 }
 
+/* B18, B19: a COPY on the uffd number the handler closed gets EBADF from
+ * the real kernel (fd-after-close). The trace's guest exit is not run (its
+ * threads share this process): the guests asleep in faults are taken out
+ * of the trace at its step, and the note says so. */
+static void exit_case(void **state, const char *trace)
+{
+	struct rr_result r;
+	replay_confirmed(state, trace, "fd-after-close", &r);
+	assert_non_null(strstr(r.evidence, "(Bad file descriptor;"));
+	assert_non_null(strstr(r.window, "exit (step "));
+	assert_non_null(strstr(r.window, ") is not run on hardware"));
+}
+
+static void test_zoo_workers_outlive_serve(void **state)
+{
+	exit_case(state, "tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-58.trace");
+}
+
+static void test_zoo_prefault_after_close(void **state)
+{
+	exit_case(state, "tests/replay/b19-prefault-after-close-e2b-ref-prefault-after-close-random-35.trace");
+}
+
+/* S2 (race-two-removes): in b1's late window a fill wakes g1, whose
+ * retried fault (step 61) waits for the mm lock behind the writer, as
+ * madvise does for its zap: madvise is put back on the held CPU before
+ * the writer lets go, so the retry runs first and reads the fill, and the
+ * zap after it loses g2's fault (lost-wake). ZEROPAGE: 4 KiB only. */
+static void test_zoo_retry_before_zap(void **state)
+{
+	const char *trace = "tests/replay/race-two-removes-e2b-ref-random-32.trace";
+	struct rr_result r;
+	replay_once(state, trace, &r);
+	if (rt_page_size(state) == rt_2m) {
+		assert_int_equal(r.v, RR_NOT_APPLICABLE);
+		return;
+	}
+	/* 59/60 (README): a writer that finishes before the retry's step lets
+	 * the zap come first, which the replay reports as diverged; two more
+	 * tries, never a not-reproduced */
+	for (int k = 0; k < 2 && r.v == RR_DIVERGED; k++)
+		assert_int_equal(real_confirm_replay(trace, 0, rt_page_size(state), &r), 0);
+	if (r.v != RR_CONFIRMED)
+		fail_msg("4k: %s: %s (%s)", rr_verdict_name(r.v), r.why, r.window);
+	assert_string_equal(r.name, "lost-wake");
+	/* a hold that reached its cap says nothing on a confirmation */
+	if (r.window[0])
+		assert_non_null(strstr(r.window, "so the retry ran before the zap"));
+}
+
+/* EVENT_UNMAP registered, a munmap of page 1: the E2B handler ends Serve
+ * on the first UNMAP message the real kernel sends (handler-exit). */
+static void test_zoo_events_unmap(void **state)
+{
+	struct rr_result r;
+	replay_confirmed(state, "tests/replay/events-unmap-e2b-ref-random-0.trace", "handler-exit", &r);
+	assert_non_null(strstr(r.evidence, "unexpected uffd event type 22"));
+	assert_int_equal(r.obs_step, -1); /* the UNMAP names page 1, as simulated */
+}
+
+/* --json: one key per field (the counts and the first replay of each
+ * verdict in objects of their own). */
+static void test_json_one_key_per_field(void **state)
+{
+	RT_REQUIRE(rt_page_size(state));
+	const char *b = getenv("BUILD");
+	char cmd[600], out[4096];
+	snprintf(cmd, sizeof cmd, "%s/uffdlab replay --real tests/replay/events-unmap-e2b-ref-random-0.trace --repeat 2 --json",
+		 b ? b : "build");
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	size_t n = fread(out, 1, sizeof out - 1, f);
+	out[n] = 0;
+	int st = pclose(f);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == SKIPPED)
+		skip();
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == CONFIRMED);
+	const char *c = strstr(out, "\"counts\":{\"confirmed\":2,\"not_reproduced\":0,");
+	assert_non_null(c);
+	assert_non_null(strstr(out, "\"confirmed_rate\":1.000,"));
+	const char *first = strstr(out, "\"first\":{\"confirmed\":{\"invariant\":\"handler-exit\"");
+	assert_non_null(first);
+	/* no verdict name elsewhere at the top level */
+	const char *k = strstr(out, "\"confirmed\":");
+	assert_true(k > c && k < first);
+	assert_null(strstr(first + 1, "\"diverged\""));
+}
+
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
 	"tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
+	/* a guest left asleep by the exit, a region with a hole */
+	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-58.trace",
+	"tests/replay/events-unmap-e2b-ref-random-0.trace",
 };
+#define NKILL (sizeof kill_traces / sizeof kill_traces[0])
 
 /* The child: replays (huge pages, the CPU hold, the mm writer, a thread
  * left asleep in a fault) for at most 20 s; fd 3 hears "started". */
@@ -245,7 +346,7 @@ static int child_replay_loop(void)
 		return 1;
 	time_t end = time(NULL) + 20;
 	for (int i = 0; time(NULL) < end; i++)
-		if (drive_replay_real(kill_traces[i % 2], 1, rt_2m, 0) == 2)
+		if (drive_replay_real(kill_traces[(size_t)i % NKILL], 1, rt_2m, 0) == 2)
 			return 1;
 	return 0;
 }
@@ -314,6 +415,11 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_wrenn_refault),
 		RT_BOTH(test_zoo_stop_after_handler_exit),
 		RT_BOTH(test_zoo_lock_retaken),
+		RT_BOTH(test_zoo_workers_outlive_serve),
+		RT_BOTH(test_zoo_prefault_after_close),
+		RT_BOTH(test_zoo_events_unmap),
+		RT_BOTH(test_zoo_retry_before_zap),
+		{"test_json_one_key_per_field", test_json_one_key_per_field, rt_setup, rt_teardown, &rt_4k},
 		cmocka_unit_test_setup_teardown(test_killed_replay_leaves_nothing, rt_setup, rt_teardown),
 	};
 	return cmocka_run_group_tests_name("real_replay", tests, NULL, NULL);
