@@ -233,8 +233,10 @@ static int cmd_explore(int argc, char **argv)
 	if (!ops)
 		return usage_error("%s", err);
 	a.strategy = ops->id;
-	if ((a.jobs > 1 || a.nshards > 1) && !(ops->flags & STRATEGY_SEEDED))
-		return usage_error("%s", "--jobs and --shard split the seeds of random and pct; dfs runs in one process");
+	if ((a.jobs || a.nshards) && (ops->flags & STRATEGY_EXHAUSTIVE) && a.runs)
+		return usage_error("%s", "--runs with dfs --jobs/--shard: a split search runs every prefix's schedules");
+	if ((a.jobs > 1 || a.nshards > 1) && !(ops->flags & (STRATEGY_SEEDED | STRATEGY_EXHAUSTIVE)))
+		return usage_error("%s", "--jobs and --shard split the seeds of random and pct, and the prefixes of dfs");
 	if ((a.jobs > 1 || a.nshards > 1) && a.seconds > 0)
 		return usage_error("%s", "--jobs and --shard need --runs, not --time (shards must agree on the runs)");
 	return drive_explore(&a);
