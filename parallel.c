@@ -8,7 +8,10 @@
  * failure matters) and the steps of every run, so the totals are those of
  * one process running j = 0, 1, ... up to the first failure, for any
  * number of shards and jobs. PCT's k is learned from run 0 by every
- * worker, as the single process learns it from its first run. */
+ * worker, as the single process learns it from its first run. A split
+ * dfs (par_dfs) deals out prefixes (sched/dfs_split.h) the same way, each
+ * worker writing each prefix's totals and its first failing schedule
+ * into the shared mapping. */
 #include "run.h"
 
 #include <assert.h>

@@ -534,7 +534,7 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
-	 "        [--jobs N] [--shard I/N] (random, pct)\n"
+	 "        [--jobs N] [--shard I/N] (random, pct: seeds; dfs: prefixes)\n"
 	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]\n"
 	 "        [--kernel 6.1|6.12|6.18]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
@@ -542,7 +542,7 @@ static const struct command commands[] = {
 	 cmd_explore},
 	{"merge", "SHARD.json...",
 	 "merge the --json outputs of explore --shard i/N (i = 0..N-1): the totals and the first\n"
-	 "        violation (lowest seed) of one run over all seeds, for any N",
+	 "        violation (lowest seed; dfs: lowest prefix) of one run over all, for any N",
 	 cmd_merge},
 	{"shrink", "TRACE [-o OUT] [--proof-runs N] [--json]",
 	 "shrink a failure to its minimal one: fewest preemptions, then steps; threads, operations\n"
