@@ -7,8 +7,8 @@
  * partition: the same number of schedules), reduced within a bound on S1,
  * and S1 on e2b-ref, which breaks. Through the binary, as a job runner
  * would: the merge of N = 1, 2, 4 shards is the same object but for
- * "shards", --jobs 2 gives what --jobs 1 gives, and merge refuses shards
- * that are not one split campaign. */
+ * "shards" (within a preemption bound too), --jobs 2 gives what --jobs 1
+ * gives, and merge refuses shards that are not one split campaign. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -388,6 +388,23 @@ static void test_merge_passing_reduced(void **state)
 		       0, "\"exhausted\":true");
 }
 
+static void test_merge_preemptions_plain(void **state)
+{
+	(void)state;
+	char args[400], a[64], b[64];
+	static char plain[1 << 16];
+	/* a prefix's preemptions count against the bound: the plain split
+	 * is again an exact partition of the bounded schedules */
+	snprintf(args, sizeof args, "%s/one.scn --handler reference --preemptions 1 --no-reduce", tmp);
+	same_for_1_2_4(args, 0, "\"exhausted\":true");
+	assert_int_equal(run(plain, sizeof plain, "%s explore %s --strategy dfs --json", bin, args), 0);
+	member(plain, "runs", a, sizeof a);
+	sharded(args, 4, plain, sizeof plain);
+	member(plain, "runs", b, sizeof b);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(plain, " pruned), under preemption bound 1\""));
+}
+
 static void test_merge_failing(void **state)
 {
 	(void)state;
@@ -461,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_plain_bounded_s1_breaks),
 		cmocka_unit_test(test_merge_passing_plain_bound),
 		cmocka_unit_test(test_merge_passing_reduced),
+		cmocka_unit_test(test_merge_preemptions_plain),
 		cmocka_unit_test(test_merge_failing),
 		cmocka_unit_test(test_jobs_same_result),
 		cmocka_unit_test(test_bad_input),
