@@ -544,6 +544,16 @@ static void print_minimal(const struct run_id *id, const struct explored *x)
 	printf("  minimal trace: uffdlab replay %s\n", mtrace);
 }
 
+/* A split dfs: which part of the split this process ran. */
+static void print_split(const struct explore_args *a, const struct run_id *id,
+			const struct explored *x)
+{
+	if (id->split && x->prefixes)
+		printf("  split: %zu prefixes at depth %u; shard %u/%u, %u job%s\n", x->split.n,
+		       x->split.depth, a->shard, a->nshards ? a->nshards : 1, a->jobs ? a->jobs : 1,
+		       a->jobs > 1 ? "s" : "");
+}
+
 static void print_text(const struct run_id *id, const struct explored *x, double el,
 		       const char *cmd)
 {
@@ -605,8 +615,10 @@ static void summarise(const struct explore_args *a, const struct run_id *id,
 		return; /* the caller reports */
 	if (a->json)
 		print_json(a, id, x, el, cmd);
-	else
+	else {
 		print_text(id, x, el, cmd);
+		print_split(a, id, x);
+	}
 }
 
 /* The world of a (scenario, handler, variant); NULL after one error line.
