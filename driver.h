@@ -32,9 +32,10 @@ struct explore_args {
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
 	uint64_t proof_runs;      /* 0: MIN_PROOF_RUNS schedules for the proof */
-	unsigned jobs;            /* random, pct: worker processes (0 = 1) */
+	unsigned jobs;            /* random, pct: worker processes (0 = 1);
+				     dfs: given (not 0) splits the search */
 	unsigned shard, nshards;  /* random, pct: run j is shard j mod nshards's
-				     (nshards 0 = 1) */
+				     (nshards 0 = 1); dfs: prefix j is */
 	int all_steps;            /* the picture shows scheduler noise too
 				     (viz_opts.all) */
 	unsigned bound;           /* dfs: deviations from the default schedule,

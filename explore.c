@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "model/kernel.h"
 #include "model/world.h"
 #include "sched/dfs.h"
+#include "sched/dfs_split.h"
 #include "sched/dpor.h"
 
 /* What an exploration did, for the summary. */
@@ -30,6 +32,9 @@ struct explored {
 	uint64_t pruned;          /* dfs with reduction: runs cut asleep */
 	int wide;                 /* dfs: a thread id >= 64 */
 	int max_threads;          /* pct: threads of the largest run (n) */
+	struct dfs_split split;   /* dfs --shard/--jobs: the prefixes */
+	struct par_prefix *prefixes; /* and what each one's search did */
+	size_t found_prefix;      /* the lowest failing one, SIZE_MAX none */
 	char trace[600];
 };
 
@@ -144,27 +149,39 @@ static int dpor_progress(void *ctx, const struct dpor_stats *st)
 	return 0;
 }
 
-/* Every schedule up to equivalence (or all of them), within the bounds
- * asked for: sched/dpor.c. */
-static void explore_dfs(struct world *w, const struct explore_args *a, struct run_id *id,
-			struct explored *x)
+static struct dpor_opts dpor_opts_of(const struct explore_args *a, const struct run_id *id)
 {
-	id->seed = a->seed;
-	if (!id->dpor) {
-		explore_dfs_plain(w, a, id, x);
-		return;
-	}
-	struct dpor_ctx dc = {.w = w, .id = id, .tty = isatty(2) && !a->quiet, .t0 = x->t0};
-	struct dpor_opts o = {
+	return (struct dpor_opts){
 		.reduce = id->reduce,
 		.delay_bounded = id->bound != EXPLORE_NO_BOUND,
 		.delay_bound = id->bound,
 		.preempt_bounded = id->preempt_bounded,
 		.preempt_bound = id->preemptions,
 		.max_runs = a->runs,
-		.progress = dpor_progress,
-		.progress_ctx = &dc,
 	};
+}
+
+static void explore_dfs_split(struct world *w, const struct explore_args *a,
+			      struct run_id *id, struct explored *x);
+
+/* Every schedule up to equivalence (or all of them), within the bounds
+ * asked for: sched/dpor.c. */
+static void explore_dfs(struct world *w, const struct explore_args *a, struct run_id *id,
+			struct explored *x)
+{
+	id->seed = a->seed;
+	if (a->jobs || a->nshards) {
+		explore_dfs_split(w, a, id, x);
+		return;
+	}
+	if (!id->dpor) {
+		explore_dfs_plain(w, a, id, x);
+		return;
+	}
+	struct dpor_ctx dc = {.w = w, .id = id, .tty = isatty(2) && !a->quiet, .t0 = x->t0};
+	struct dpor_opts o = dpor_opts_of(a, id);
+	o.progress = dpor_progress;
+	o.progress_ctx = &dc;
 	struct dpor_stats ds;
 	uint32_t *fail;
 	size_t nfail;
@@ -181,6 +198,118 @@ static void explore_dfs(struct world *w, const struct explore_args *a, struct ru
 		report(w, a, id, &dc.v, fail, nfail, x);
 		free(fail);
 	}
+}
+
+/* --- dfs split among shards and workers (sched/dfs_split.h) --------- */
+
+struct split_ctx {
+	struct world *w;
+	const struct explore_args *a;
+	const struct run_id *id;
+	const struct dfs_split *sp;
+};
+
+/* The search under prefix j (par_prefix_fn): sched/dfs.c's or dpor.c's. */
+static int split_subtree(void *ctx, size_t j, struct par_prefix *out, uint32_t *fail,
+			 size_t cap, size_t *nfail)
+{
+	struct split_ctx *c = ctx;
+	const struct dfs_prefix *p = &c->sp->p[j];
+	uint32_t *f;
+	size_t nf;
+	int r;
+	if (!c->id->dpor) {
+		struct dfs_ctx dc = {.w = c->w, .id = c->id};
+		struct dfs_stats ds;
+		r = dfs_run_from(p->c, p->n, p->cost, c->id->bound, c->a->runs, dfs_cb, &dc, &ds,
+				 &f, &nf);
+		*out = (struct par_prefix){.runs = ds.runs, .steps = dc.steps,
+					   .exhausted = ds.exhausted, .wide = ds.wide};
+	} else {
+		struct dpor_ctx dc = {.w = c->w, .id = c->id}; /* no progress line */
+		struct dpor_opts o = dpor_opts_of(c->a, c->id);
+		o.prefix = p->c;
+		o.nprefix = p->n;
+		struct dpor_stats ds;
+		r = dpor_run(&o, dpor_cb, &dc, &ds, &f, &nf);
+		*out = (struct par_prefix){.runs = ds.runs, .steps = dc.steps, .pruned = ds.pruned,
+					   .exhausted = ds.exhausted, .wide = ds.wide};
+	}
+	if (r == 1 && nf > cap)
+		r = -E2BIG;
+	if (r == 1) {
+		memcpy(fail, f, nf * sizeof *f);
+		*nfail = nf;
+	}
+	free(f);
+	return r;
+}
+
+/* The failing schedule of prefix `found`, run here once more for its
+ * verdict, reported as the one process's first violation. */
+static void split_report(struct world *w, const struct explore_args *a, struct run_id *id,
+			 size_t found, uint32_t *fail, size_t nfail, struct explored *x)
+{
+	struct dfs_ctx dc = {.w = w, .id = id};
+	const uint32_t *c;
+	const uint64_t *m;
+	size_t n;
+	int wide;
+	int r = dfs_cb(&dc, fail, nfail, &c, &m, &n, &wide);
+	if (r != 1 || n != nfail || memcmp(c, fail, n * sizeof *c)) {
+		fprintf(stderr, "uffdlab: determinism bug: prefix %zu's failing schedule "
+			"did not fail here\n", found);
+		x->status = r < 0 ? 2 : 3;
+		return;
+	}
+	id->split_prefix = (unsigned)found;
+	report(w, a, id, &dc.v, fail, nfail, x);
+}
+
+/* This shard's prefixes, among a->jobs workers (parallel.c). */
+static void explore_dfs_split(struct world *w, const struct explore_args *a,
+			      struct run_id *id, struct explored *x)
+{
+	struct dfs_ctx dc = {.w = w, .id = id};
+	struct dfs_split_opts so = {
+		.delay_bounded = id->bound != EXPLORE_NO_BOUND, .delay_bound = id->bound,
+		.preempt_bounded = id->preempt_bounded, .preempt_bound = id->preemptions,
+		.refine = !id->reduce};
+	struct dfs_split *sp = &x->split;
+	id->split = 1;
+	int e = dfs_split_build(&so, dfs_cb, &dc, sp);
+	struct par_dfs_opts po = {.jobs = a->jobs ? a->jobs : 1, .shard = a->shard,
+				  .nshards = a->nshards ? a->nshards : 1,
+				  .nprefixes = sp->n, .fail_cap = id->max_steps + 16};
+	size_t found;
+	uint32_t *fail = NULL;
+	size_t nfail;
+	x->prefixes = e ? NULL : calloc(sp->n + 1, sizeof *x->prefixes);
+	if (!e && !x->prefixes)
+		e = -ENOMEM;
+	if (!e)
+		e = par_dfs(&po, split_subtree, &(struct split_ctx){w, a, id, sp}, x->prefixes,
+			    &found, &fail, &nfail);
+	if (e) {
+		fprintf(stderr, "uffdlab: dfs --shard/--jobs: %s\n",
+			e == -EPROTO ? "a replayed schedule diverged (nondeterminism)" : strerror(-e));
+		x->status = e == -EPROTO ? 3 : 2;
+		return;
+	}
+	x->exhausted = !sp->wide && found == SIZE_MAX;
+	x->wide = sp->wide;
+	for (size_t j = po.shard; j < sp->n; j += po.nshards) {
+		const struct par_prefix *q = &x->prefixes[j];
+		x->runs += q->runs;
+		x->steps += q->steps;
+		x->pruned += q->pruned;
+		x->exhausted &= q->ran && q->exhausted;
+		x->wide |= q->wide;
+	}
+	x->found_prefix = found;
+	if (found != SIZE_MAX)
+		split_report(w, a, id, found, fail, nfail, x);
+	free(fail);
 }
 
 static void explore_seeded(struct world *w, const struct explore_args *a, struct run_id *id,
@@ -299,6 +428,46 @@ static void coverage(const struct run_id *id, const struct explored *x, double e
 	}
 }
 
+/* "key": [v of each of the shard's prefixes that ran, in order]. */
+static void json_prefix_array(struct json *j, const char *key, const struct explored *x,
+			      unsigned shard, unsigned nshards, int what)
+{
+	size_t cap = 32 + (x->split.n / nshards + 1) * 21, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		json_null(j, key); /* merge refuses it: the shard's totals are lost */
+		return;
+	}
+	buf[len++] = '[';
+	for (size_t i = shard; i < x->split.n && x->prefixes[i].ran; i += nshards) {
+		const struct par_prefix *q = &x->prefixes[i];
+		uint64_t v = what == 0 ? q->runs : what == 1 ? q->steps : q->pruned;
+		len += (size_t)snprintf(buf + len, cap - len, "%s%" PRIu64, len > 1 ? "," : "", v);
+	}
+	buf[len++] = ']';
+	json_raw(j, key, buf, len);
+	free(buf);
+}
+
+/* What merge.c needs of a split dfs's shard. */
+static void print_json_split(struct json *j, const struct explore_args *a,
+			     const struct explored *x)
+{
+	unsigned n = a->nshards ? a->nshards : 1;
+	char shard[48];
+	snprintf(shard, sizeof shard, "%u/%u", a->shard, n);
+	json_string(j, "shard", shard);
+	json_u64(j, "dfs_split_depth", x->split.depth);
+	json_u64(j, "dfs_prefixes", x->split.n);
+	json_prefix_array(j, "prefix_runs", x, a->shard, n, 0);
+	json_prefix_array(j, "prefix_steps", x, a->shard, n, 1);
+	json_prefix_array(j, "prefix_pruned", x, a->shard, n, 2);
+	if (x->found_prefix != SIZE_MAX && x->status == 1)
+		json_u64(j, "violation_prefix", x->found_prefix);
+	else
+		json_null(j, "violation_prefix");
+}
+
 static void print_json(const struct explore_args *a, const struct run_id *id,
 		       const struct explored *x, double el, const char *cmd)
 {
@@ -335,6 +504,8 @@ static void print_json(const struct explore_args *a, const struct run_id *id,
 			json_null(&j, "dfs_preemptions");
 		json_bool(&j, "dfs_reduce", id->reduce);
 		json_u64(&j, "pruned", x->pruned);
+		if (id->split && x->prefixes)
+			print_json_split(&j, a, x);
 	}
 	json_bool(&j, "exhausted", x->exhausted);
 	if (run_takes(id, STRATEGY_OPT_DEPTH)) {
@@ -371,6 +542,16 @@ static void print_minimal(const struct run_id *id, const struct explored *x)
 	printf("  shrunk scenario: %s (%s)\n", id->shrunk_scn, mscn);
 	printf("  minimal: %s (%.2f s)\n", id->minimal, id->proof_s);
 	printf("  minimal trace: uffdlab replay %s\n", mtrace);
+}
+
+/* A split dfs: which part of the split this process ran. */
+static void print_split(const struct explore_args *a, const struct run_id *id,
+			const struct explored *x)
+{
+	if (id->split && x->prefixes)
+		printf("  split: %zu prefixes at depth %u; shard %u/%u, %u job%s\n", x->split.n,
+		       x->split.depth, a->shard, a->nshards ? a->nshards : 1, a->jobs ? a->jobs : 1,
+		       a->jobs > 1 ? "s" : "");
 }
 
 static void print_text(const struct run_id *id, const struct explored *x, double el,
@@ -434,8 +615,10 @@ static void summarise(const struct explore_args *a, const struct run_id *id,
 		return; /* the caller reports */
 	if (a->json)
 		print_json(a, id, x, el, cmd);
-	else
+	else {
 		print_text(id, x, el, cmd);
+		print_split(a, id, x);
+	}
 }
 
 /* The world of a (scenario, handler, variant); NULL after one error line.
@@ -497,7 +680,7 @@ int drive_explore(const struct explore_args *a)
 	int dflt = a->bound == EXPLORE_NO_BOUND || a->preempt_bounded;
 	id.reduce = a->reduce ? a->reduce > 0 : dflt;
 	id.dpor = dflt || id.reduce;
-	struct explored x = {.t0 = drv_now()};
+	struct explored x = {.t0 = drv_now(), .found_prefix = SIZE_MAX};
 	if (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE)
 		explore_dfs(w, a, &id, &x);
 	else if (a->jobs > 1 || a->nshards > 1)
@@ -505,6 +688,8 @@ int drive_explore(const struct explore_args *a)
 	else
 		explore_seeded(w, a, &id, &x);
 	summarise(a, &id, &x);
+	dfs_split_free(&x.split);
+	free(x.prefixes);
 	world_free(w);
 	free(text);
 	return x.status;

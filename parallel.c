@@ -8,11 +8,16 @@
  * failure matters) and the steps of every run, so the totals are those of
  * one process running j = 0, 1, ... up to the first failure, for any
  * number of shards and jobs. PCT's k is learned from run 0 by every
- * worker, as the single process learns it from its first run. */
+ * worker, as the single process learns it from its first run. A split
+ * dfs (par_dfs) deals out prefixes (sched/dfs_split.h) the same way, each
+ * worker writing each prefix's totals and its first failing schedule
+ * into the shared mapping. */
 #include "run.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -130,5 +135,116 @@ int par_explore(struct world *w, const struct run_id *id, const struct par_opts 
 	r->pct_k = r->found && best == 0 ? 0 : k0;
 	r->max_threads = atomic_load(&m->max_threads);
 	munmap(m, len);
+	return e;
+}
+
+/* --- a split dfs: prefixes instead of seeds ----------------------------- */
+
+struct dshm {
+	_Atomic uint64_t best;    /* lowest failing prefix, UINT64_MAX none */
+	_Atomic int err;          /* a worker's search failed: its -errno */
+	struct par_prefix *out;   /* [nprefixes], in this mapping */
+	uint32_t *fail;           /* [jobs][fail_cap + 1]: count, then choices */
+};
+
+/* The prefixes of worker k: j = first, first + stride, ... */
+static void dfs_worker(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx, unsigned k,
+		       struct dshm *m)
+{
+	uint64_t stride = (uint64_t)p->nshards * p->jobs;
+	uint32_t *slot = m->fail + (size_t)k * (p->fail_cap + 1);
+	for (uint64_t j = p->shard + (uint64_t)p->nshards * k; j < p->nprefixes; j += stride) {
+		if (j > atomic_load(&m->best))
+			return;
+		size_t nf = 0;
+		struct par_prefix r = {0};
+		int e = fn(ctx, (size_t)j, &r, slot + 1, p->fail_cap, &nf);
+		if (e < 0) {
+			atomic_store(&m->err, e);
+			return;
+		}
+		r.ran = 1;
+		r.failed = e == 1;
+		m->out[j] = r;
+		if (e == 1) {
+			assert(nf <= p->fail_cap && nf < UINT32_MAX);
+			slot[0] = (uint32_t)nf;
+			atomic_min(&m->best, j);
+			return;
+		}
+	}
+}
+
+/* Fork the workers (none for one job) and wait for them. 0 or -errno. */
+static int dfs_workers(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx,
+		       struct dshm *m)
+{
+	if (p->jobs == 1) {
+		dfs_worker(p, fn, ctx, 0, m);
+		return atomic_load(&m->err);
+	}
+	pid_t pids[PAR_JOBS_MAX];
+	unsigned started = 0;
+	int err = 0;
+	fflush(NULL);
+	for (unsigned k = 0; k < p->jobs; k++, started++) {
+		pids[k] = fork();
+		if (pids[k] < 0) {
+			err = -errno;
+			break;
+		}
+		if (pids[k] == 0) {
+			dfs_worker(p, fn, ctx, k, m);
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < started; k++) {
+		int st;
+		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			err = err ? err : -ECHILD;
+	}
+	return err ? err : atomic_load(&m->err);
+}
+
+int par_dfs(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx, struct par_prefix *out,
+	    size_t *found, uint32_t **fail, size_t *nfail)
+{
+	*found = SIZE_MAX;
+	*fail = NULL;
+	*nfail = 0;
+	if (!p->jobs || p->jobs > PAR_JOBS_MAX || !p->nshards || p->shard >= p->nshards ||
+	    !p->fail_cap || p->fail_cap > (UINT64_C(1) << 28))
+		return -EINVAL;
+	size_t olen = p->nprefixes * sizeof *out;
+	size_t flen = (size_t)p->jobs * (p->fail_cap + 1) * sizeof(uint32_t);
+	size_t len = sizeof(struct dshm) + olen + flen;
+	char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	struct dshm *m = (struct dshm *)base;
+	m->out = (struct par_prefix *)(base + sizeof *m);
+	m->fail = (uint32_t *)(base + sizeof *m + olen);
+	atomic_store(&m->best, UINT64_MAX);
+	atomic_store(&m->err, 0);
+	int e = dfs_workers(p, fn, ctx, m);
+	uint64_t best = atomic_load(&m->best);
+	for (size_t j = p->shard; j < p->nprefixes; j += p->nshards) {
+		out[j] = m->out[j];
+		if (j > best) /* run past the first failure: not the one process's */
+			memset(&out[j], 0, sizeof out[j]);
+	}
+	if (!e && best != UINT64_MAX) {
+		unsigned k = (unsigned)((best / p->nshards) % p->jobs);
+		const uint32_t *slot = m->fail + (size_t)k * (p->fail_cap + 1);
+		*fail = malloc(((size_t)slot[0] + 1) * sizeof **fail);
+		if (!*fail) {
+			e = -ENOMEM;
+		} else {
+			memcpy(*fail, slot + 1, slot[0] * sizeof **fail);
+			*nfail = slot[0];
+			*found = (size_t)best;
+		}
+	}
+	munmap(base, len);
 	return e;
 }

@@ -142,9 +142,12 @@ static int trace_name(const struct explore_args *a, const struct run_id *id, cha
 		fprintf(stderr, "uffdlab: %s: %s\n", a->out_dir, strerror(-err));
 		return 2;
 	}
-	if (snprintf(trace_path, tplen, "%s/%s-%s%s%s-%s-%" PRIu64 ".trace", a->out_dir,
+	char split[32] = ""; /* a split dfs: one trace per prefix, whichever shard */
+	if (id->split)
+		snprintf(split, sizeof split, "-p%u", id->split_prefix);
+	if (snprintf(trace_path, tplen, "%s/%s-%s%s%s-%s-%" PRIu64 "%s.trace", a->out_dir,
 		     id->scn->name, id->handler, id->variant[0] ? "-" : "", id->variant,
-		     run_strategy(id), id->seed) >= (int)tplen) {
+		     run_strategy(id), id->seed, split) >= (int)tplen) {
 		fprintf(stderr, "uffdlab: %s: output path too long\n", a->out_dir);
 		return 2;
 	}
@@ -374,7 +377,9 @@ void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 		if (id->dpor && id->reduce != (id->bound == EXPLORE_NO_BOUND || id->preempt_bounded))
 			k += snprintf(buf + k, n - (size_t)k, " %s",
 				      id->reduce ? "--reduce" : "--no-reduce");
-		snprintf(buf + k, n - (size_t)k, " --seed %" PRIu64, id->seed);
+		/* a split search's first violation is the same for any split */
+		snprintf(buf + k, n - (size_t)k, " --seed %" PRIu64 "%s", id->seed,
+			 id->split ? " --shard 0/1" : "");
 		return;
 	}
 	k += snprintf(buf + k, n - (size_t)k, " --strategy %s --seed %" PRIu64 " --runs 1",

@@ -69,6 +69,8 @@ struct run_id {
 	const char *scn_text; /* the scenario's bytes, embedded in the trace */
 	size_t scn_len;
 	int kver;             /* kernel profile (model/kernel.h), 0 = 6.18 */
+	int split;            /* dfs --shard/--jobs: the search under one prefix */
+	unsigned split_prefix; /* which (sched/dfs_split.h), in the trace's name */
 };
 
 double drv_now(void);
@@ -192,6 +194,32 @@ struct par_result {
 /* 0 or -errno (-EINVAL: bad options; -EIO: a run could not start). */
 int par_explore(struct world *w, const struct run_id *id, const struct par_opts *p,
 		struct par_result *r);
+
+/* parallel.c: the prefixes j < nprefixes of a split dfs (sched/dfs_split.h)
+ * of shard `shard` of nshards (j mod nshards), among `jobs` workers
+ * ((j div nshards) mod jobs; jobs 1 runs in this process), each prefix's
+ * search by fn, until the first failure: a worker stops once its next j
+ * is past the lowest failing one. fn returns 1 failed (its choices in
+ * fail[0..*nfail), at most cap), 0, or -errno. */
+struct par_prefix {
+	uint64_t runs, steps, pruned;
+	int ran, exhausted, failed, wide;
+};
+
+typedef int (*par_prefix_fn)(void *ctx, size_t j, struct par_prefix *out, uint32_t *fail,
+			     size_t cap, size_t *nfail);
+
+struct par_dfs_opts {
+	unsigned jobs, shard, nshards;
+	size_t nprefixes;
+	size_t fail_cap;          /* the longest failing schedule */
+};
+
+/* 0 or -errno. out[j] for every j of the shard (ran 0: not run, or past
+ * the first failure); *found the lowest failing j (SIZE_MAX: none) and
+ * its choices in *fail / *nfail (malloc'd). */
+int par_dfs(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx, struct par_prefix *out,
+	    size_t *found, uint32_t **fail, size_t *nfail);
 
 /* The one-line command that reproduces id's run. */
 void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id);

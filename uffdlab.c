@@ -233,8 +233,10 @@ static int cmd_explore(int argc, char **argv)
 	if (!ops)
 		return usage_error("%s", err);
 	a.strategy = ops->id;
-	if ((a.jobs > 1 || a.nshards > 1) && !(ops->flags & STRATEGY_SEEDED))
-		return usage_error("%s", "--jobs and --shard split the seeds of random and pct; dfs runs in one process");
+	if ((a.jobs || a.nshards) && (ops->flags & STRATEGY_EXHAUSTIVE) && a.runs)
+		return usage_error("%s", "--runs with dfs --jobs/--shard: a split search runs every prefix's schedules");
+	if ((a.jobs > 1 || a.nshards > 1) && !(ops->flags & (STRATEGY_SEEDED | STRATEGY_EXHAUSTIVE)))
+		return usage_error("%s", "--jobs and --shard split the seeds of random and pct, and the prefixes of dfs");
 	if ((a.jobs > 1 || a.nshards > 1) && a.seconds > 0)
 		return usage_error("%s", "--jobs and --shard need --runs, not --time (shards must agree on the runs)");
 	return drive_explore(&a);
@@ -532,7 +534,7 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
-	 "        [--jobs N] [--shard I/N] (random, pct)\n"
+	 "        [--jobs N] [--shard I/N] (random, pct: seeds; dfs: prefixes)\n"
 	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]\n"
 	 "        [--kernel 6.1|6.12|6.18]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
@@ -540,7 +542,7 @@ static const struct command commands[] = {
 	 cmd_explore},
 	{"merge", "SHARD.json...",
 	 "merge the --json outputs of explore --shard i/N (i = 0..N-1): the totals and the first\n"
-	 "        violation (lowest seed) of one run over all seeds, for any N",
+	 "        violation (lowest seed; dfs: lowest prefix) of one run over all, for any N",
 	 cmd_merge},
 	{"shrink", "TRACE [-o OUT] [--proof-runs N] [--json]",
 	 "shrink a failure to its minimal one: fewest preemptions, then steps; threads, operations\n"

@@ -80,11 +80,22 @@ static int node(struct dfs *d, const uint32_t *prefix, size_t p, unsigned used)
 int dfs_run(unsigned bound, uint64_t max_runs, dfs_test test, void *ctx,
 	    struct dfs_stats *st, uint32_t **fail, size_t *nfail)
 {
+	return dfs_run_from(NULL, 0, 0, bound, max_runs, test, ctx, st, fail, nfail);
+}
+
+int dfs_run_from(const uint32_t *prefix, size_t n, unsigned used, unsigned bound,
+		 uint64_t max_runs, dfs_test test, void *ctx, struct dfs_stats *st,
+		 uint32_t **fail, size_t *nfail)
+{
 	memset(st, 0, sizeof *st);
 	*fail = NULL;
 	*nfail = 0;
+	if (used > bound) {
+		st->exhausted = 1; /* no schedule within the bound extends it */
+		return 0;
+	}
 	struct dfs d = {bound, max_runs ? max_runs : UINT64_MAX, test, ctx, st, fail, nfail, 0};
-	int r = node(&d, NULL, 0, 0);
+	int r = node(&d, prefix, n, used);
 	st->exhausted = r == 0 && !d.stopped && !st->wide;
 	assert(r != 1 || *fail);
 	assert(st->runs <= d.max_runs && (r == 1 || !*fail));

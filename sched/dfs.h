@@ -36,4 +36,12 @@ struct dfs_stats {
 int dfs_run(unsigned bound, uint64_t max_runs, dfs_test test, void *ctx,
 	    struct dfs_stats *st, uint32_t **fail, size_t *nfail);
 
+/* The same search over the schedules that extend prefix[0..n), whose own
+ * deviations (`used`, at most bound) count against the bound: the
+ * children deviate at steps n and later only. The subtree of one prefix
+ * of a split search (sched/dfs_split.h). */
+int dfs_run_from(const uint32_t *prefix, size_t n, unsigned used, unsigned bound,
+		 uint64_t max_runs, dfs_test test, void *ctx, struct dfs_stats *st,
+		 uint32_t **fail, size_t *nfail);
+
 #endif

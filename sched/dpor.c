@@ -164,6 +164,16 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 	d->nn = i + 1;
 	uint64_t awake = x->enabled & ~x->sleep;
 	int pick = -1;
+	if (i < d->o.nprefix) {
+		/* fixed by the split: nothing is explored from here, so nothing sleeps */
+		uint32_t t = d->o.prefix[i];
+		assert(x->sleep == 0);
+		if (!(x->enabled & bit(t))) {
+			d->err = -EPROTO; /* the prefix's run diverged: nondeterminism */
+			return -1;
+		}
+		awake = bit(t);
+	}
 	if ((awake & bit(x->def)) && fits(d, x, x->def))
 		pick = (int)x->def;
 	for (uint64_t m = awake; m && pick < 0; m &= m - 1)
@@ -237,6 +247,8 @@ static void on_race(struct dpor *d, size_t k, size_t j)
 {
 	struct node *x = &d->n[k];
 	d->st->races++;
+	if (k < d->o.nprefix)
+		return; /* the split runs every thread from there (dfs_split.h) */
 	uint64_t I = initials(d, k, j) & x->enabled;
 	assert(I); /* v's first step, or j itself, is always one */
 	if (!I || (I & x->bt))
@@ -383,7 +395,7 @@ static int mark_done(struct dpor *d, size_t i)
  * of the prefix. 1 found, 0 the search is over, -errno. */
 static int backtrack(struct dpor *d)
 {
-	for (size_t i = d->nn; i-- > 0;) {
+	for (size_t i = d->nn; i-- > d->o.nprefix;) {
 		struct node *x = &d->n[i];
 		int e = mark_done(d, i);
 		if (e)
@@ -433,6 +445,8 @@ static int one_run(struct dpor *d, dpor_test test, void *ctx)
 		return d->err;
 	if (r < 0)
 		return r;
+	if (!d->cut && d->steps < d->o.nprefix)
+		return -EPROTO; /* it ended inside the prefix its run went past */
 	/* a run ends after its last step: no node past it */
 	assert(d->cut || d->nn == d->steps);
 	d->nn = d->steps;

@@ -52,6 +52,12 @@ struct dpor_opts {
 	unsigned preempt_bound;
 	uint64_t max_runs;   /* 0 = no limit */
 	int keep_going;      /* a failing run does not end the search */
+	/* a split search (sched/dfs_split.h): steps [0, nprefix) are fixed to
+	 * prefix[] (runnable and within the bounds, or the run diverged):
+	 * no backtracking into them, and a race whose reversal would start
+	 * there is dropped, as the split runs every alternative there */
+	const uint32_t *prefix;
+	size_t nprefix;
 	/* after every run; nonzero ends the search (a time limit) */
 	int (*progress)(void *ctx, const struct dpor_stats *st);
 	void *progress_ctx;

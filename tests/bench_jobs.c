@@ -1,7 +1,8 @@
 /* make bench: explore --jobs 2 against --jobs 1 on 100k random schedules
  * of the issue's S1 (scenarios/zoo/race-fault-remove.scn) with reference,
- * which none of them breaks: the speed-up of the forked workers
- * (parallel.c). Same runs and steps either way, or the bench fails.
+ * which none of them breaks, and on S1's dfs within delay bound 3 split
+ * into prefixes: the speed-up of the forked workers (parallel.c). Same
+ * runs and steps either way, or the bench fails.
  * Prints bench: lines. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,17 +17,19 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int explore(unsigned jobs, struct explore_result *r, double *secs)
+/* dfs: --strategy dfs --bound 3 (the plain delay-bounded search), split
+ * into prefixes among `jobs` workers (sched/dfs_split.c); else random. */
+static int explore_how(unsigned jobs, int dfs, struct explore_result *r, double *secs)
 {
 	struct explore_args a = {
 		.scenario = "scenarios/zoo/race-fault-remove.scn",
 		.handler = "reference",
-		.strategy = SCHED_RANDOM,
-		.runs = 100000,
+		.strategy = dfs ? SCHED_DFS : SCHED_RANDOM,
+		.runs = dfs ? 0 : 100000,
 		.out_dir = "out",
 		.quiet = 1,
 		.jobs = jobs,
-		.bound = EXPLORE_NO_BOUND,
+		.bound = dfs ? 3 : EXPLORE_NO_BOUND,
 		.result = r,
 	};
 	double t0 = now_s();
@@ -35,10 +38,38 @@ static int explore(unsigned jobs, struct explore_result *r, double *secs)
 	return rc;
 }
 
+static int explore(unsigned jobs, struct explore_result *r, double *secs)
+{
+	return explore_how(jobs, 0, r, secs);
+}
+
+/* dfs --jobs 2 against --jobs 1: the same split, so the same schedules. */
+static int bench_dfs(void)
+{
+	struct explore_result r1 = {0}, r2 = {0};
+	double s1, s2;
+	if (explore_how(1, 1, &r1, &s1) || explore_how(2, 1, &r2, &s2) || !r1.exhausted ||
+	    !r2.exhausted) {
+		fprintf(stderr, "bench: dfs failed, found a violation or did not exhaust\n");
+		return 1;
+	}
+	if (r1.runs != r2.runs || r1.steps != r2.steps) {
+		fprintf(stderr, "bench: dfs --jobs 2 ran %" PRIu64 " schedules, --jobs 1 %" PRIu64 "\n",
+			r2.runs, r1.runs);
+		return 1;
+	}
+	printf("bench: dfs_b3_jobs1_s %.3f s (%" PRIu64 " schedules)\n", s1, r1.runs);
+	printf("bench: dfs_b3_jobs2_s %.3f s (%" PRIu64 " schedules)\n", s2, r2.runs);
+	printf("bench: dfs_b3_jobs2_speedup %.2f x\n", s1 / s2);
+	return 0;
+}
+
 int main(void)
 {
 	struct explore_result r1 = {0}, r2 = {0};
 	double s1, s2;
+	if (bench_dfs())
+		return 1;
 	if (explore(1, &r1, &s1) || explore(2, &r2, &s2)) {
 		fprintf(stderr, "bench: explore failed or found a violation\n");
 		return 1;

@@ -164,7 +164,7 @@ static void test_merge_bad_input(void **state)
 	assert_int_equal(run(out, sizeof out, "%s merge %s/b0.json %s/b0.json", bin, tmp, tmp), 2);
 	assert_int_equal(run(out, sizeof out, "%s merge /nonexistent.json", bin), 2);
 	assert_int_equal(run(out, sizeof out, "%s merge %s/stderr", bin, tmp), 2);
-	assert_int_equal(run(out, sizeof out, "%s explore %s --strategy dfs --jobs 2", bin,
+	assert_int_equal(run(out, sizeof out, "%s explore %s --strategy dfs --jobs 2 --runs 5", bin,
 			     "scenarios/zoo/b01-stale-source.scn"), 2);
 	assert_int_equal(run(out, sizeof out, "%s explore %s --shard 2/2", bin,
 			     "scenarios/zoo/b01-stale-source.scn"), 2);
