@@ -1016,6 +1016,18 @@ const char *rr_verdict_name(enum rr_verdict v)
 	return "?";
 }
 
+/* The turnstile's deadline: setting up a memory of gigabytes (B22's
+ * 2,048 huge pages: 4 GiB of hugetlb and a 4 GiB snapshot image, which
+ * the kernel zeroes before the pattern is written; 12 s here) happens in
+ * the harness's first step, so the deadline grows by 5 s per GiB from
+ * 1 GiB up. */
+static int stall_for(const struct rr_opts *o, uint64_t page_size)
+{
+	int base = o->stall_ms > 0 ? o->stall_ms : 1000;
+	uint64_t gib = page_size * (uint64_t)o->scn->pages >> 30;
+	return gib ? base + (int)(gib * 5000) : base;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -1094,7 +1106,7 @@ int real_replay_run(const struct rr_opts *o, struct rr_result *res)
 	if (!r)
 		return -ENOMEM;
 	run_init(r, o, res);
-	int rc = rts_new(o->plan, o->stall_ms, &r->ts);
+	int rc = rts_new(o->plan, stall_for(o, r->ps), &r->ts);
 	pthread_t h;
 	rr_hold_plan(&r->hold, o->plan);
 	if (!rc)

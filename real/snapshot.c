@@ -1,6 +1,7 @@
 #include "real/snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -42,7 +43,14 @@ int real_snapshot_new(uint64_t page_size, uint64_t pages,
 		rc = -errno;
 		goto fail;
 	}
-	uint64_t *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	/* the pages at once (in-kernel, not one fault per 4 KiB while the
+	 * pattern is written): a 4 GiB image (B22's 2,048 huge pages) took
+	 * 15 s of 4 KiB shmem faults before the first step */
+	if (fallocate(s->fd, 0, 0, (off_t)size)) {
+		rc = -errno;
+		goto fail;
+	}
+	uint64_t *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 			   s->fd, 0);
 	if (w == MAP_FAILED) {
 		rc = -errno;
