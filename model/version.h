@@ -20,7 +20,9 @@
  * op-failed, the checksum line, no event queued on a released uffd;
  * 4: the export oracle (the export op, the pause-time export before the
  * final reads, the export and dirty invariants), reference's one-COPY
- * zero-fill and pagemap export */
-#define UFFDLAB_SEMANTICS 4
+ * zero-fill and pagemap export; 5: the final phase observes at
+ * quiescence (sched_wait_quiet before the pause, each final read and
+ * the stop) */
+#define UFFDLAB_SEMANTICS 5
 
 #endif

@@ -491,6 +491,8 @@ static int role_kind(enum scn_role r)
 	return r == SCN_GUEST ? MK_GUEST : r == SCN_BALLOON ? MK_BALLOON : MK_CONTROL;
 }
 
+static void observe_quiet(struct world *w);
+
 /* Memories up to this many pages (every scenario but B22's 4 GiB one)
  * get a final read of every page; a larger one is read where its pages
  * differ (final_pages). */
@@ -559,9 +561,12 @@ static void final_reads(void *arg)
 		final_pages(w->scn, sel);
 	else
 		memset(sel, 1, (size_t)w->scn->pages);
-	for (int p = 0; p < w->scn->pages && !w->v->violated; p++)
-		if (sel[p] && !w->unchecked[p])
-			checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
+	for (int p = 0; p < w->scn->pages && !w->v->violated; p++) {
+		if (!sel[p] || w->unchecked[p])
+			continue;
+		observe_quiet(w); /* each read starts with the handler at rest */
+		checked_read(w, "final", p, (uint64_t)SCN_MAX_THREADS * SCN_MAX_OPS + (uint64_t)p);
+	}
 }
 
 /* What a fresh guest restored from the snapshot plus the export reads
@@ -675,6 +680,22 @@ static int pre_final_check(struct world *w)
 	return w->v->violated ? -1 : 0;
 }
 
+/* The oracle's final phase (pause, export, final reads, stop) is the
+ * harness's, not the scenario's: it starts each of its steps with every
+ * handler thread at rest (serve in poll, no worker alive), so that its
+ * order against a worker still finishing a fault is no interleaving of
+ * the scenario (one that wants a pause racing its workers says `pause`).
+ * A handler that never comes to rest spins; classify_bound counts the
+ * waiter as runnable (a fair scheduler would run it). */
+static void observe_quiet(struct world *w)
+{
+	/* a handler's own prefetcher is work of its own, not an answer to
+	 * the scenario: the sandbox's stop may race it (wrenn's W4), so
+	 * with one the final phase keeps racing the handler */
+	if (!w->scn->prefetch)
+		sched_wait_quiet(w->s);
+}
+
 /* Every scenario thread, then (unless the handler gave up) the final reads
  * through the handler. 0, or -1 with the verdict set. */
 static int run_threads(struct world *w)
@@ -696,6 +717,7 @@ static int run_threads(struct world *w)
 	for (int i = 0; i < scn->nthreads; i++)
 		sched_join(w->s, w->tids[i]);
 	w->joining = 0;
+	observe_quiet(w);
 	if (h_error(w))
 		return 0;
 	/* after `exit` the memory is gone: no export to judge (a write
@@ -730,6 +752,7 @@ static void harness(void *arg)
 	w->h_live = 1;
 	if (run_threads(w))
 		return;
+	observe_quiet(w);
 	int err = handler_stop(w->h);
 	struct inv_facts f = {.layer = INV_AT_STOP};
 	int tid, fd, ferr;
@@ -843,7 +866,10 @@ static const char *bound_name(void *ctx, int tid)
 
 static int bound_runnable(void *ctx, int tid)
 {
-	return sched_thread_state(ctx, tid) == SCHED_T_RUNNABLE;
+	/* a quiescence waiter is the harness's artefact: a fair scheduler
+	 * runs it, so a spin that keeps it asleep starves it */
+	return sched_thread_state(ctx, tid) == SCHED_T_RUNNABLE ||
+	       sched_waiting_quiet(ctx, tid);
 }
 
 /* The step bound was hit: a spin (busy-spin) or no progress (livelock). */

@@ -300,6 +300,10 @@ static void analyse(struct dpor *d, size_t j)
 		for (int r = 0; r < d->nthreads; r++)
 			if (d->n[x->enabler].vc[r] > C[r])
 				C[r] = d->n[x->enabler].vc[r];
+	/* a step at quiescence (sched_wait_quiet) could run nowhere earlier:
+	 * every earlier step happens before it, so it races with none */
+	if (x->fp.barrier && j)
+		memcpy(C, d->n[j - 1].cnt, sizeof C);
 	for (size_t k = j; k-- > 0;) {
 		const struct node *y = &d->n[k];
 		if (C[y->tid] >= y->tidx || !sched_fp_conflict(&y->fp, &x->fp))

@@ -115,6 +115,7 @@ struct sched {
 	uint64_t fp_woke;
 	int fp_woke_wide;
 	uint64_t heap_kinds;
+	sched_waitq_t quiet;      /* sched_wait_quiet()'s waiters */
 	sched_fp_hook fp_hook;
 	void *fp_hook_ctx;
 };
@@ -442,10 +443,34 @@ static struct thread *choose(sched_t *s)
 	return s->threads[tid];
 }
 
+static void waitq_check(const sched_t *s, sched_waitq_t *q,
+			const struct sched_wnode *n);
+
+/* Nothing is runnable: the first quiescence waiter wakes, woken by the
+ * step that just ended. Not a footprint access: the wait is
+ * unconditional and its end is decided by every thread at once, which
+ * the barrier flag of the woken step stands for. */
+static void quiet_wake(sched_t *s)
+{
+	waitq_check(s, &s->quiet, s->quiet.head);
+	struct sched_wnode *n = s->quiet.head;
+	if (!n || s->nrunnable)
+		return;
+	s->quiet.head = n->next;
+	if (!s->quiet.head)
+		s->quiet.tail = NULL;
+	n->next = NULL;
+	n->q = NULL;
+	assert(n->t->state == SCHED_T_BLOCKED);
+	runnable_add(s, n->t);
+}
+
 /* cur's step has ended: record it, report it, pick the next thread. */
 static struct thread *end_step(sched_t *s, struct thread *cur)
 {
 	uint64_t step = s->steps;
+
+	quiet_wake(s);
 
 	if (step >= s->choices_cap)
 		choices_grow(s);
@@ -650,6 +675,7 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 	s->fp_woke = 0;
 	s->fp_woke_wide = 0;
 	s->fp_need = 1;
+	memset(&s->quiet, 0, sizeof s->quiet);
 	memset(&s->main, 0, sizeof(s->main));
 
 	/* One splitmix sequence feeds both streams: the strategy's first,
@@ -890,6 +916,27 @@ void sched_join(sched_t *s, int tid)
 		sched_block(s, &t->joiners);
 		sched_touch(s, SCHED_OBJ(SCHED_OC_LIFE, tid), 0);
 	}
+}
+
+void sched_wait_quiet(sched_t *s)
+{
+	if (!s->cur)
+		return;
+	sched_block(s, &s->quiet);
+	/* resumed: this is the first step after quiescence */
+	if (s->fp_on)
+		s->fp.barrier = 1;
+}
+
+int sched_waiting_quiet(const sched_t *s, int tid)
+{
+	const struct sched_wnode *n = s->quiet.head;
+	if (n && (n->gen != s->gen || n->q != &s->quiet))
+		return 0; /* left over from an earlier run */
+	for (; n; n = n->next)
+		if (n->t->tid == tid)
+			return 1;
+	return 0;
 }
 
 void sched_stop(sched_t *s)

@@ -72,6 +72,9 @@ struct sched_fp {
 	uint8_t n;             /* accesses in obj[0..n) */
 	uint8_t all;           /* dependent with every step */
 	uint8_t blocked;       /* the step ended with its thread blocked */
+	/* the step began at quiescence (sched_wait_quiet): no other thread
+	 * could run before it, so it happens after every earlier step */
+	uint8_t barrier;
 	uint16_t wmask;        /* bit i: obj[i] is written */
 	uint64_t obj[SCHED_FP_MAX];
 };
@@ -149,6 +152,14 @@ int sched_wake_all(sched_t *s, sched_waitq_t *q);
 int sched_waitq_empty(const sched_waitq_t *q);
 /* Block until thread tid has ended. */
 void sched_join(sched_t *s, int tid);
+/* Block until no other thread is runnable (quiescence): when a step ends
+ * with nothing runnable, the first such waiter wakes instead of the run
+ * being STUCK. Its next step can only ever run at quiescence, so it is a
+ * barrier for the reduction (sched_fp.barrier). A thread that spins keeps
+ * the waiter asleep until the step bound. */
+void sched_wait_quiet(sched_t *s);
+/* Whether tid waits in sched_wait_quiet() (a fair OS would run it). */
+int sched_waiting_quiet(const sched_t *s, int tid);
 /* End the run after the current step (result SCHED_STOPPED). */
 void sched_stop(sched_t *s);
 

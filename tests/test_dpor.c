@@ -35,7 +35,7 @@
 
 /* --- a tiny language of shared-memory threads ------------------------ */
 
-enum op { RD, WR, INC_RD, INC_WR, LOCK, UNLOCK, WAIT_FLAG, SET_FLAG, SPAWN, CHECK, PLOCK };
+enum op { RD, WR, INC_RD, INC_WR, LOCK, UNLOCK, WAIT_FLAG, SET_FLAG, SPAWN, CHECK, PLOCK, QUIET };
 
 struct ins {
 	enum op op;
@@ -62,6 +62,7 @@ struct machine {
 	int flag;
 	int violated;
 	int prog_of[8];
+	int quiet_saw[8];   /* QUIET: word 0 when it woke, + 1 */
 	/* this run's steps, for the class check */
 	uint32_t tid[256];
 	uint64_t touch[256];  /* bit v: word v; bit 8: the lock; bit 9: flag */
@@ -122,6 +123,11 @@ static void exec(int t, const struct ins *in, int i)
 		touch(11 + c); /* the child's first step comes after */
 		break;
 	}
+	case QUIET: /* the harness's wait: until no other thread can run */
+		sched_wait_quiet(M.s);
+		M.quiet_saw[t] = M.x[0] + 1; /* at quiescence: the word is final */
+		touch(in->var);
+		break;
 	case CHECK:
 		touch(in->var);
 		if (M.x[in->var] == in->val) {
@@ -378,6 +384,29 @@ static void test_pure_block(void **state)
 	size_t a, b;
 	compare_how(&p, UINT64_C(1) << (2 * MAXI + 3), &a, &b, 0);
 	assert_true(b < a);
+}
+
+/* A thread waiting for quiescence wakes only when no other can run:
+ * racy increments end at 1 or 2 and it reads exactly that, so each final
+ * state has one value of its read; a thread it would wake (the flag) is
+ * asleep then, not lost. Plain and reduced agree although the reduced
+ * search orders the woken step after every earlier one. */
+static void test_quiet(void **state)
+{
+	(void)state;
+	static const struct prog p = {3, {3, 2, 4},
+		{T({QUIET, 0, 0}, {RD, 0, 0}, {SET_FLAG, 0, 0}),
+		 T({INC_RD, 0, 0}, {INC_WR, 0, 0}),
+		 T({INC_RD, 0, 0}, {INC_WR, 0, 0}, {WAIT_FLAG, 0, 0}, {WR, 1, 1})}};
+	size_t a, b;
+	compare_how(&p, 0, &a, &b, 0);
+	assert_true(b < a);
+	static struct seen w;
+	struct dpor_stats st;
+	search(&p, 1, &w, &st);
+	assert_int_equal(w.nfinals, 2); /* x = 1 read as 1, x = 2 read as 2 */
+	assert_int_equal(M.x[1], 1);    /* the last run: the waiter was woken */
+	assert_int_equal(M.quiet_saw[0], M.x[0] + 1);
 }
 
 static void test_independent(void **state)
@@ -672,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_spawn),
 		cmocka_unit_test(test_independent),
 		cmocka_unit_test(test_pure_block),
+		cmocka_unit_test(test_quiet),
 		cmocka_unit_test(test_world_fault),
 		cmocka_unit_test(test_world_fault_e2b_ref),
 		cmocka_unit_test(test_world_two_pages),
