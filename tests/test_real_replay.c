@@ -254,7 +254,7 @@ static void exit_case(void **state, const char *trace)
 
 static void test_zoo_workers_outlive_serve(void **state)
 {
-	exit_case(state, "tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-58.trace");
+	exit_case(state, "tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-954.trace");
 }
 
 static void test_zoo_prefault_after_close(void **state)
@@ -332,7 +332,7 @@ static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
 	"tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
 	/* a guest left asleep by the exit, a region with a hole */
-	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-58.trace",
+	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-954.trace",
 	"tests/replay/events-unmap-e2b-ref-random-0.trace",
 };
 #define NKILL (sizeof kill_traces / sizeof kill_traces[0])
