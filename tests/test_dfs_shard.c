@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "model/world.h"
+#include "tests/cli_run.h"
 #include "scenarios/scenario.h"
 #include "sched/dfs.h"
 #include "sched/dfs_split.h"
@@ -252,38 +253,10 @@ static void test_plain_bounded_s1_breaks(void **state)
 
 /* --- through the binary -------------------------------------------------- */
 
-static char bin[512];
-static char tmp[256];
-
-/* Run a shell command; its exit status, its stdout in out. */
-static int run(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[2048], full[3000], o[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	snprintf(o, sizeof o, "%s/stdout", tmp);
-	snprintf(full, sizeof full, "( %s ) >%s 2>%s/stderr", cmd, o, tmp);
-	int st = system(full);
-	assert_true(WIFEXITED(st));
-	FILE *f = fopen(o, "r");
-	assert_non_null(f);
-	size_t n = fread(out, 1, outlen - 1, f);
-	out[n] = 0;
-	fclose(f);
-	return WEXITSTATUS(st);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	const char *b = getenv("BUILD");
-	char cwd[256];
-	snprintf(bin, sizeof bin, "%s/%s/uffdlab", getcwd(cwd, sizeof cwd) ? cwd : ".",
-		 b ? b : "build");
-	snprintf(tmp, sizeof tmp, "/tmp/uffdlab-dfsshard-XXXXXX");
-	if (!mkdtemp(tmp))
+	if (cli_setup("dfsshard"))
 		return -1;
 	char p[300];
 	snprintf(p, sizeof p, "%s/one.scn", tmp);
@@ -297,9 +270,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return cli_teardown();
 }
 
 /* The member `"key":` of a JSON text, to the end of its value (a number,

@@ -13,49 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tests/cli_run.h"
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char bin[512];
-static char tmp[256];
-
-/* Run a shell command; its exit status, its stdout in out. */
-static int run(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[2048], full[3000], o[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	snprintf(o, sizeof o, "%s/stdout", tmp);
-	snprintf(full, sizeof full, "( %s ) >%s 2>%s/stderr", cmd, o, tmp);
-	int st = system(full);
-	assert_true(WIFEXITED(st));
-	FILE *f = fopen(o, "r");
-	assert_non_null(f);
-	size_t n = fread(out, 1, outlen - 1, f);
-	out[n] = 0;
-	fclose(f);
-	return WEXITSTATUS(st);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	const char *b = getenv("BUILD");
-	char cwd[256];
-	snprintf(bin, sizeof bin, "%s/%s/uffdlab", getcwd(cwd, sizeof cwd) ? cwd : ".",
-		 b ? b : "build");
-	snprintf(tmp, sizeof tmp, "/tmp/uffdlab-shard-XXXXXX");
-	return mkdtemp(tmp) ? 0 : -1;
+	return cli_setup("shard");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return cli_teardown();
 }
 
 /* Explore args in N shards (one process each, as N machines would), then
