@@ -208,16 +208,11 @@ static void add_row(const struct row *r, int *found, struct tally *t)
 	t->runs += r->t.runs;
 }
 
-/* The rows among `jobs` forked workers (row i is worker i mod jobs's),
- * in a shared mapping, printed in order once all are done: the same
- * table as one process prints. 0 or -1 (then the caller runs them here). */
-static int sim_rows_parallel(char (*names)[256], int n, uint64_t runs, unsigned jobs,
-			     int *found, struct tally *t)
+/* row(i, ctx) for i < n among `jobs` forked workers (row i is worker
+ * i mod jobs's), each writing into memory the caller shared. 0, or -1
+ * when a worker could not start or did not end well. */
+static int fork_rows(int n, unsigned jobs, void (*row)(int i, void *ctx), void *ctx)
 {
-	size_t len = (size_t)n * sizeof(struct row);
-	struct row *rows = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (rows == MAP_FAILED)
-		return -1;
 	pid_t pids[256];
 	unsigned started = 0;
 	int err = 0;
@@ -230,7 +225,7 @@ static int sim_rows_parallel(char (*names)[256], int n, uint64_t runs, unsigned 
 		}
 		if (pids[started] == 0) {
 			for (int i = (int)started; i < n; i += (int)jobs)
-				sim_row(names[i], runs, &rows[i]);
+				row(i, ctx);
 			fflush(NULL);
 			_exit(0);
 		}
@@ -240,6 +235,33 @@ static int sim_rows_parallel(char (*names)[256], int n, uint64_t runs, unsigned 
 		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 			err = -1;
 	}
+	return err;
+}
+
+struct sim_rows {
+	char (*names)[256];
+	uint64_t runs;
+	struct row *rows;
+};
+
+static void sim_row_i(int i, void *ctx)
+{
+	struct sim_rows *c = ctx;
+	sim_row(c->names[i], c->runs, &c->rows[i]);
+}
+
+/* The rows among `jobs` forked workers (row i is worker i mod jobs's),
+ * in a shared mapping, printed in order once all are done: the same
+ * table as one process prints. 0 or -1 (then the caller runs them here). */
+static int sim_rows_parallel(char (*names)[256], int n, uint64_t runs, unsigned jobs,
+			     int *found, struct tally *t)
+{
+	size_t len = (size_t)n * sizeof(struct row);
+	struct row *rows = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rows == MAP_FAILED)
+		return -1;
+	struct sim_rows c = {names, runs, rows};
+	int err = fork_rows(n, jobs, sim_row_i, &c);
 	for (int i = 0; !err && i < n; i++)
 		add_row(&rows[i], found, t);
 	munmap(rows, len);
@@ -373,34 +395,25 @@ static int zoo_add(const struct zoo_out *o, struct tally *t)
 	return !o->as_expected;
 }
 
-/* The rows among `jobs` forked workers, as sim_rows_parallel: row i is
- * worker i mod jobs's. 0, or -1 (then the caller runs them here). */
+struct zoo_rows {
+	const struct variant_info **order;
+	uint64_t runs;
+	struct zoo_out *rows;
+};
+
+static void zoo_row_i(int i, void *ctx)
+{
+	struct zoo_rows *c = ctx;
+	zoo_row(c->order[i], c->runs, &c->rows[i]);
+}
+
+/* The zoo rows among `jobs` forked workers (fork_rows), into rows (shared
+ * by the caller). 0, or -1 (then the caller runs them here). */
 static int zoo_rows_parallel(const struct variant_info **order, int n, uint64_t runs,
 			     unsigned jobs, struct zoo_out *rows)
 {
-	pid_t pids[256];
-	unsigned started = 0;
-	int err = 0;
-	fflush(NULL);
-	for (; started < jobs && started < 256; started++) {
-		pids[started] = fork();
-		if (pids[started] < 0) {
-			err = -1;
-			break;
-		}
-		if (pids[started] == 0) {
-			for (int i = (int)started; i < n; i += (int)jobs)
-				zoo_row(order[i], runs, &rows[i]);
-			fflush(NULL);
-			_exit(0);
-		}
-	}
-	for (unsigned k = 0; k < started; k++) {
-		int st;
-		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			err = -1;
-	}
-	return err;
+	struct zoo_rows c = {order, runs, rows};
+	return fork_rows(n, jobs, zoo_row_i, &c);
 }
 
 /* Each variant in the zoo scenario that shows it, ordered by zoo id;
