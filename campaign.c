@@ -466,7 +466,8 @@ static void real_replay_zoo(struct tally *t)
 		for (uint64_t ps = 4096; ps <= (2u << 20); ps *= 512) {
 			if (ps > 4096 && zoo_pages[i] > ZOO_REPLAY_MAX_2M) {
 				printf("%s: not replayed on 2 MiB hugetlb pages here: its memory is %d huge pages "
-				       "(%d MiB), more than the %d this run reserves\n", zoo_traces[i],
+				       "(%d MiB), more than the %d this run reserves (uffdlab replay --real "
+				       "TRACE --page-size 2m does it: seconds a replay)\n", zoo_traces[i],
 				       zoo_pages[i], zoo_pages[i] * 2, ZOO_REPLAY_MAX_2M);
 				continue;
 			}
