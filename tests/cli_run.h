@@ -6,8 +6,9 @@
  * /tmp/uffdlab-TAG-XXXXXX; cli_teardown() removes it with what is in it.
  * run(out, len, fmt, ...) runs the formatted shell command with stdout
  * and stderr into tmp, asserts it exited, and returns its exit status
- * with its stdout in out. One test file includes this once: the state is
- * the file's own (static).
+ * with its stdout in out; cli_drop_shards() takes a merge's "shards"
+ * member out. One test file includes this once: the state is the file's
+ * own (static).
  */
 #ifndef UFFDLAB_TESTS_CLI_RUN_H
 #define UFFDLAB_TESTS_CLI_RUN_H
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +57,17 @@ static inline int cli_setup(const char *tag)
 		 b ? b : "build");
 	snprintf(tmp, sizeof tmp, "/tmp/uffdlab-%s-XXXXXX", tag);
 	return mkdtemp(tmp) ? 0 : -1;
+}
+
+/* A merged shards' JSON without its "shards":N, member: the part that
+ * must be the same for any N. */
+static inline void cli_drop_shards(char *json, int n)
+{
+	char key[32];
+	snprintf(key, sizeof key, "\"shards\":%d,", n);
+	char *k = strstr(json, key);
+	assert_non_null(k);
+	memmove(k, k + strlen(key), strlen(k + strlen(key)) + 1);
 }
 
 static inline int cli_teardown(void)

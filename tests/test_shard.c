@@ -39,11 +39,7 @@ static int sharded(const char *args, int n, char *out, size_t len)
 		run(buf, sizeof buf, "%s explore %s --shard %d/%d --json --out %s/out > %s/s%d-%d.json",
 		    bin, args, i, n, tmp, tmp, n, i);
 	int rc = run(buf, sizeof buf, "%s merge %s/s%d-*.json", bin, tmp, n);
-	char key[32];
-	snprintf(key, sizeof key, "\"shards\":%d,", n);
-	char *k = strstr(buf, key);
-	assert_non_null(k);
-	memmove(k, k + strlen(key), strlen(k + strlen(key)) + 1);
+	cli_drop_shards(buf, n);
 	snprintf(out, len, "%s", buf);
 	return rc;
 }
