@@ -13,6 +13,7 @@
 #include "model/kernel.h"
 #include "real/uffd.h"
 #include "driver.h"
+#include "run.h"
 #include "handler/handler.h"
 #include "handler/variants.h"
 #include "real/confirm.h"
@@ -208,34 +209,28 @@ static void add_row(const struct row *r, int *found, struct tally *t)
 	t->runs += r->t.runs;
 }
 
+struct rows_job {
+	int n;
+	unsigned jobs;
+	void (*row)(int i, void *ctx);
+	void *ctx;
+};
+
+static void rows_of(unsigned k, void *ctx)
+{
+	const struct rows_job *j = ctx;
+	for (int i = (int)k; i < j->n; i += (int)j->jobs)
+		j->row(i, j->ctx);
+	fflush(NULL); /* par_fork's child ends with _exit */
+}
+
 /* row(i, ctx) for i < n among `jobs` forked workers (row i is worker
- * i mod jobs's), each writing into memory the caller shared. 0, or -1
- * when a worker could not start or did not end well. */
+ * i mod jobs's, par_fork), each writing into memory the caller shared.
+ * 0, or -1 when a worker could not start or did not end well. */
 static int fork_rows(int n, unsigned jobs, void (*row)(int i, void *ctx), void *ctx)
 {
-	pid_t pids[256];
-	unsigned started = 0;
-	int err = 0;
-	fflush(NULL);
-	for (; started < jobs && started < 256; started++) {
-		pids[started] = fork();
-		if (pids[started] < 0) {
-			err = -1;
-			break;
-		}
-		if (pids[started] == 0) {
-			for (int i = (int)started; i < n; i += (int)jobs)
-				row(i, ctx);
-			fflush(NULL);
-			_exit(0);
-		}
-	}
-	for (unsigned k = 0; k < started; k++) {
-		int st;
-		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			err = -1;
-	}
-	return err;
+	struct rows_job j = {n, jobs < 256 ? jobs : 256, row, ctx};
+	return par_fork(j.jobs, rows_of, &j) ? -1 : 0;
 }
 
 struct sim_rows {

@@ -72,23 +72,22 @@ static void worker(struct world *w, struct run_id id, const struct par_opts *p, 
 	}
 }
 
-/* Fork the workers and wait for them all. 0 or -errno. */
-static int run_workers(struct world *w, const struct run_id *id, const struct par_opts *p,
-		       uint64_t k0, struct shm *m)
+int par_fork(unsigned jobs, void (*fn)(unsigned k, void *ctx), void *ctx)
 {
+	if (!jobs || jobs > PAR_JOBS_MAX)
+		return -EINVAL;
 	pid_t pids[PAR_JOBS_MAX];
 	unsigned started = 0;
 	int err = 0;
 	fflush(NULL); /* no buffered output is written twice */
-	for (unsigned k = 0; k < p->jobs; k++, started++) {
+	for (unsigned k = 0; k < jobs; k++, started++) {
 		pids[k] = fork();
 		if (pids[k] < 0) {
 			err = -errno;
 			break;
 		}
 		if (pids[k] == 0) {
-			worker(w, *id, p, k0, p->shard + (uint64_t)p->nshards * k,
-			       (uint64_t)p->nshards * p->jobs, m);
+			fn(k, ctx);
 			_exit(0);
 		}
 	}
@@ -97,6 +96,31 @@ static int run_workers(struct world *w, const struct run_id *id, const struct pa
 		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 			err = err ? err : -ECHILD;
 	}
+	return err;
+}
+
+struct seeded {
+	struct world *w;
+	const struct run_id *id;
+	const struct par_opts *p;
+	uint64_t k0;
+	struct shm *m;
+};
+
+static void seeded_worker(unsigned k, void *ctx)
+{
+	struct seeded *c = ctx;
+	const struct par_opts *p = c->p;
+	worker(c->w, *c->id, p, c->k0, p->shard + (uint64_t)p->nshards * k,
+	       (uint64_t)p->nshards * p->jobs, c->m);
+}
+
+/* Fork the workers and wait for them all. 0 or -errno. */
+static int run_workers(struct world *w, const struct run_id *id, const struct par_opts *p,
+		       uint64_t k0, struct shm *m)
+{
+	struct seeded c = {w, id, p, k0, m};
+	int err = par_fork(p->jobs, seeded_worker, &c);
 	return err ? err : atomic_load(&m->err) ? -EIO : 0;
 }
 
@@ -175,6 +199,19 @@ static void dfs_worker(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx
 	}
 }
 
+struct dfs_ctx {
+	const struct par_dfs_opts *p;
+	par_prefix_fn fn;
+	void *ctx;
+	struct dshm *m;
+};
+
+static void dfs_forked(unsigned k, void *ctx)
+{
+	struct dfs_ctx *c = ctx;
+	dfs_worker(c->p, c->fn, c->ctx, k, c->m);
+}
+
 /* Fork the workers (none for one job) and wait for them. 0 or -errno. */
 static int dfs_workers(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx,
 		       struct dshm *m)
@@ -183,26 +220,8 @@ static int dfs_workers(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx
 		dfs_worker(p, fn, ctx, 0, m);
 		return atomic_load(&m->err);
 	}
-	pid_t pids[PAR_JOBS_MAX];
-	unsigned started = 0;
-	int err = 0;
-	fflush(NULL);
-	for (unsigned k = 0; k < p->jobs; k++, started++) {
-		pids[k] = fork();
-		if (pids[k] < 0) {
-			err = -errno;
-			break;
-		}
-		if (pids[k] == 0) {
-			dfs_worker(p, fn, ctx, k, m);
-			_exit(0);
-		}
-	}
-	for (unsigned k = 0; k < started; k++) {
-		int st;
-		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			err = err ? err : -ECHILD;
-	}
+	struct dfs_ctx c = {p, fn, ctx, m};
+	int err = par_fork(p->jobs, dfs_forked, &c);
 	return err ? err : atomic_load(&m->err);
 }
 

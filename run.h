@@ -191,6 +191,10 @@ struct par_result {
 	int max_threads;
 };
 
+/* fn(k, ctx) in each of `jobs` (1..256) forked processes, k < jobs; waits
+ * for all. 0, -EINVAL, -errno of fork, or -ECHILD when one did not exit 0. */
+int par_fork(unsigned jobs, void (*fn)(unsigned k, void *ctx), void *ctx);
+
 /* 0 or -errno (-EINVAL: bad options; -EIO: a run could not start). */
 int par_explore(struct world *w, const struct run_id *id, const struct par_opts *p,
 		struct par_result *r);
