@@ -44,6 +44,7 @@ struct explore_args {
 	unsigned preemptions;
 	int reduce;               /* dfs: 1 --reduce, -1 --no-reduce, 0 the
 				     default (on unless --bound alone) */
+	int no_retry_cut;         /* dfs --no-retry-cut: retried fills run on */
 	struct explore_result *result; /* may be NULL */
 	int kver;                 /* --kernel: enum mk_kver, 0 = 6.18 */
 };

@@ -29,7 +29,8 @@ struct explored {
 	uint64_t found_steps;     /* of the failing run as found */
 	size_t trace_steps;       /* of the reported (shrunk) run */
 	int exhausted;            /* dfs */
-	uint64_t pruned;          /* dfs with reduction: runs cut asleep */
+	uint64_t pruned;          /* dfs with reduction: runs cut asleep or at a retry */
+	uint64_t retry_cut;       /* of them, at a retry (model/world.h) */
 	int wide;                 /* dfs: a thread id >= 64 */
 	int max_threads;          /* pct: threads of the largest run (n) */
 	struct dfs_split split;   /* dfs --shard/--jobs: the prefixes */
@@ -111,6 +112,7 @@ struct dpor_ctx {
 	const struct run_id *id;
 	struct verdict v;
 	uint64_t steps;
+	uint64_t retry_cut;       /* runs the retry cut ended */
 	int tty;
 	double t0, last, told;    /* start, last progress line, estimate told */
 };
@@ -124,8 +126,12 @@ static int dpor_cb(void *ctx, const struct sched_explorer *ex)
 	if (err)
 		return err;
 	c->steps += c->v.steps;
-	/* a run cut by the search (asleep, bound) is not a schedule's verdict */
-	return dpor_run_cut(ex) ? 0 : c->v.violated;
+	/* a run cut by the search (asleep, bound) is not a schedule's verdict;
+	 * one the retry cut ended is a stutter (a violation before it stands) */
+	if (dpor_run_cut(ex))
+		return 0;
+	c->retry_cut += c->v.sres == SCHED_CUT && !c->v.violated;
+	return c->v.violated;
 }
 
 /* On a terminal: the estimate once the search looks long, then a
@@ -189,7 +195,8 @@ static void explore_dfs(struct world *w, const struct explore_args *a, struct ru
 	x->runs = ds.runs;
 	x->steps = dc.steps;
 	x->exhausted = ds.exhausted;
-	x->pruned = ds.pruned;
+	x->pruned = ds.pruned + dc.retry_cut;
+	x->retry_cut = dc.retry_cut;
 	x->wide = ds.wide;
 	if (r < 0) {
 		fprintf(stderr, "uffdlab: dfs: %s\n", r == -EPROTO ? "a replayed schedule diverged (nondeterminism)" : strerror(-r));
@@ -232,7 +239,8 @@ static int split_subtree(void *ctx, size_t j, struct par_prefix *out, uint32_t *
 		o.nprefix = p->n;
 		struct dpor_stats ds;
 		r = dpor_run(&o, dpor_cb, &dc, &ds, &f, &nf);
-		*out = (struct par_prefix){.runs = ds.runs, .steps = dc.steps, .pruned = ds.pruned,
+		*out = (struct par_prefix){.runs = ds.runs, .steps = dc.steps,
+					   .pruned = ds.pruned + dc.retry_cut,
 					   .exhausted = ds.exhausted, .wide = ds.wide};
 	}
 	if (r == 1 && nf > cap)
@@ -394,8 +402,8 @@ static void explore_parallel(struct world *w, const struct explore_args *a,
  * guarantee of Burckhardt et al.: one run finds a given depth-d bug with
  * probability at least 1/(n k^(d-1)) (n threads, k steps), so n runs miss
  * it with probability at most (1 - that)^runs. */
-static void coverage(const struct run_id *id, const struct explored *x, double el,
-		     char *buf, size_t n)
+static void coverage_line(const struct run_id *id, const struct explored *x, double el,
+			  char *buf, size_t n)
 {
 	if (run_takes(id, STRATEGY_OPT_BOUND) && x->exhausted) {
 		int k = snprintf(buf, n, "exhausted: %" PRIu64 " schedules (%" PRIu64 " pruned), ",
@@ -426,6 +434,17 @@ static void coverage(const struct run_id *id, const struct explored *x, double e
 			 "<= %.3g after %" PRIu64 " runs (n=%d threads, k=%" PRIu64 " steps, d=%d)",
 			 id->depth, miss, x->runs, x->max_threads, id->pct_k, id->depth);
 	}
+}
+
+/* The line, and how many of the pruned runs the retry cut ended. */
+static void coverage(const struct run_id *id, const struct explored *x, double el,
+		     char *buf, size_t n)
+{
+	coverage_line(id, x, el, buf, n);
+	size_t k = strlen(buf);
+	if (x->retry_cut && k < n)
+		snprintf(buf + k, n - k, "; %" PRIu64 " of the pruned at a retry (--no-retry-cut runs "
+			 "them)", x->retry_cut);
 }
 
 /* "key": [v of each of the shard's prefixes that ran, in order]. */
@@ -680,6 +699,11 @@ int drive_explore(const struct explore_args *a)
 	int dflt = a->bound == EXPLORE_NO_BOUND || a->preempt_bounded;
 	id.reduce = a->reduce ? a->reduce > 0 : dflt;
 	id.dpor = dflt || id.reduce;
+	/* the retry cut is part of the reduction: the plain search, the
+	 * reference the soundness tests compare with, runs every retry */
+	id.retry_cut = id.reduce && !a->no_retry_cut &&
+		       (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE);
+	world_set_retry_cut(w, id.retry_cut);
 	struct explored x = {.t0 = drv_now(), .found_prefix = SIZE_MAX};
 	if (run_ops(&id)->flags & STRATEGY_EXHAUSTIVE)
 		explore_dfs(w, a, &id, &x);

@@ -66,6 +66,7 @@ struct run_id {
 	unsigned preemptions;
 	int reduce;          /* dfs: partial-order reduction on */
 	int dpor;            /* dfs: driven by sched/dpor.c (else sched/dfs.c) */
+	int retry_cut;       /* dfs: the retry cut on (model/world.h) */
 	const char *scn_text; /* the scenario's bytes, embedded in the trace */
 	size_t scn_len;
 	int kver;             /* kernel profile (model/kernel.h), 0 = 6.18 */

@@ -219,6 +219,9 @@ static int cmd_explore(int argc, char **argv)
 		else if (strcmp(f, "--reduce") == 0 || strcmp(f, "--no-reduce") == 0) {
 			a.reduce = f[2] == 'r' ? 1 : -1;
 			given |= STRATEGY_OPT_BOUND; /* dfs only */
+		} else if (strcmp(f, "--no-retry-cut") == 0) {
+			a.no_retry_cut = 1;
+			given |= STRATEGY_OPT_BOUND; /* dfs only */
 		}
 		else if (positional(f, &a.scenario))
 			return 2;
@@ -533,7 +536,7 @@ static const struct command commands[] = {
 	{"explore",
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
-	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] (dfs)\n"
+	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] [--no-retry-cut] (dfs)\n"
 	 "        [--jobs N] [--shard I/N] (random, pct: seeds; dfs: prefixes)\n"
 	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]\n"
 	 "        [--kernel 6.1|6.12|6.18]",

@@ -90,10 +90,10 @@ struct e2b {
 	struct tracker tr;
 	sys_rwlock_t *settle;
 	sys_mutex_t *read_serial;
-	/* the errgroup: a bounded set of detached workers, first error kept */
+	/* the errgroup: a bounded set of detached workers (wg: its slots,
+	 * the token channel and WaitGroup), first error kept under wg_mu */
+	sys_sem_t *wg;
 	sys_mutex_t *wg_mu;
-	sys_cond_t *wg_cv;
-	int wg_alive;
 	int wg_err;
 	char errmsg[256];
 	int wake_fds[2];
@@ -101,10 +101,14 @@ struct e2b {
 	struct serve *serve;
 	sys_thread_t *serve_thr;
 	struct serve *starting;  /* a Serve being set up, not yet h->serve */
-	struct work *pending;    /* a worker allocated, not yet on live */
 	int last_serve_err;
 	void *zero_buf;          /* one page of zeros for hugetlb zero-fill */
-	struct work *live;       /* workers alive, under wg_mu */
+	/* every work item dispatched and not yet reclaimed: the serve
+	 * thread's alone (a worker only marks its own done), so that a run
+	 * the simulator abandons frees them all (e2b_work_reclaim) */
+	struct work *works;
+	int nworks;
+	uint64_t work_seq;
 	struct handler_stats st; /* updated with sys atomics where racy */
 	/* B18/B19 variants: the handler's own copy of the uffd (what
 	 * SCM_RIGHTS hands uffd.go), closed when Serve ends for good */
@@ -116,8 +120,9 @@ struct e2b {
 extern const struct handler_ops e2b_ref_ops, e2b_reference_ops;
 
 void e2b_serve_release(struct serve *sv); /* frees memory only */
-/* A worker ended: unlink, free, count down. Call with wg_mu held. */
-void e2b_work_done(struct e2b *h, struct work *w);
+/* Free the work items whose worker marked them done (all: every one,
+ * when no worker can run any more). Serve thread or teardown only. */
+void e2b_work_reclaim(struct e2b *h, int all);
 void e2b_serve_main(void *arg);
 /* B18/B19 variants: uffd.go's teardown after Serve ended with an error:
  * close the handler's copy of the uffd (idempotent). */
@@ -137,11 +142,14 @@ void e2b_stat(struct e2b *h, uint64_t *counter);
 /* A worker's argument: the fault and, for the stale-source variant, the
  * state the serve loop saw. */
 struct work {
-	struct work *next, *prev; /* on handler.live */
+	struct work *next;       /* on handler.works */
+	uint64_t seq;            /* names its done flag to the simulator */
+	int done;                /* the worker will not touch it again */
 	struct serve *sv;
 	struct uffd_msg msg;     /* a copy, never a pointer into the read buffer (B11) */
 	uint64_t offset;
 	int pre_state; /* -1: read it under the lock (REF) */
+	int retry;     /* a deferred fault dispatched again (sys_retrying) */
 };
 
 #endif

@@ -267,6 +267,12 @@ static void worker(struct work *w)
 	uint64_t addr = h->cfg.base + w->offset;
 	uint64_t idx = w->offset / h->cfg.page_size;
 	assert(idx < h->pages && w->offset % h->cfg.page_size == 0);
+	/* a deferred fault: an EAGAIN again defers it again, and nothing
+	 * else this worker does before its fill is new (the tracker only
+	 * leaves NOT_PRESENT, a source read that got bytes has no failure
+	 * left to use up) */
+	if (w->retry)
+		sys_retrying(h->sys);
 	void *early = NULL;
 	if ((h->fixes & FIX_READ_GATE) && read_source_early(h, w, &early))
 		return;
@@ -317,19 +323,30 @@ static void worker(struct work *w)
 	worker_rdunlock(h);
 }
 
-void e2b_work_done(struct e2b *h, struct work *w)
+/* The done flag: the item's last access by its worker, a C atomic the
+ * reclaiming serve thread reads; declared per item, so that two
+ * workers' ends do not order each other (handler/sys.h shared). */
+static uint64_t done_id(const struct work *w)
 {
-	assert(h->wg_alive > 0 && h->live);
-	assert(w->prev ? w->prev->next == w : h->live == w);
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		h->live = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	free(w);
-	h->wg_alive--;
-	h->o->cond_broadcast(h->sys, h->wg_cv);
+	return SYS_SHARED_OWN + 1 + w->seq;
+}
+
+void e2b_work_reclaim(struct e2b *h, int all)
+{
+	struct work **pp = &h->works;
+	while (*pp) {
+		struct work *w = *pp;
+		if (!all)
+			sys_shared(h->sys, done_id(w), 0);
+		if (all || __atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+			*pp = w->next;
+			free(w);
+			h->nworks--;
+		} else {
+			pp = &w->next;
+		}
+	}
+	assert(h->nworks >= 0 && (!all || (!h->works && !h->nworks)));
 }
 
 void e2b_worker_main(void *arg)
@@ -337,9 +354,9 @@ void e2b_worker_main(void *arg)
 	struct work *w = arg;
 	struct e2b *h = w->sv->h;
 	worker(w);
-	h->o->mutex_lock(h->sys, h->wg_mu);
-	e2b_work_done(h, w);
-	h->o->mutex_unlock(h->sys, h->wg_mu);
+	sys_shared(h->sys, done_id(w), 1);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE); /* w is serve's from here */
+	h->o->sem_release(h->sys, h->wg);
 }
 
 int e2b_prefault(struct e2b *h, uint64_t page, const void *data)

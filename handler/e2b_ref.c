@@ -107,14 +107,14 @@ static int e2b_init(struct e2b *h, sys_t *sys, const struct handler_config *cfg,
 	if (!err)
 		err = h->o->mutex_new(sys, &h->wg_mu);
 	if (!err)
-		err = h->o->cond_new(sys, &h->wg_cv);
+		err = h->o->sem_new(sys, &h->wg, h->cfg.max_workers);
 	if (!err)
 		err = h->o->pipe(sys, h->wake_fds);
 	if (!err && !(h->zero_buf = h->o->buf_alloc(sys, h->cfg.page_size)))
 		err = -ENOMEM;
 	if (!err)
 		h->o->buf_zero(sys, h->zero_buf, h->cfg.page_size);
-	assert(err || (h->settle && h->wg_mu && h->zero_buf));
+	assert(err || (h->settle && h->wg_mu && h->wg && h->zero_buf));
 	return err; /* on an error the registry calls e2b_free */
 }
 
@@ -326,8 +326,9 @@ static void e2b_release(struct e2b *h)
 		o->close(h->sys, h->wake_fds[1]);
 	if (h->zero_buf)
 		o->buf_free(h->sys, h->zero_buf, h->cfg.page_size);
-	if (h->wg_cv)
-		o->cond_free(h->sys, h->wg_cv);
+	e2b_work_reclaim(h, 1); /* after the teardown: no worker runs */
+	if (h->wg)
+		o->sem_free(h->sys, h->wg);
 	if (h->wg_mu)
 		o->mutex_free(h->sys, h->wg_mu);
 	if (h->read_serial)
@@ -340,7 +341,7 @@ static void e2b_release(struct e2b *h)
 static void e2b_free(struct handler *hh)
 {
 	struct e2b *h = e2b_of(hh);
-	assert(h->wg_alive >= 0);
+	assert(h->nworks >= 0);
 	e2b_release(h);
 }
 
@@ -351,12 +352,7 @@ static void e2b_discard(struct handler *hh)
 		e2b_serve_release(h->serve);
 	if (h->starting)
 		e2b_serve_release(h->starting);
-	while (h->live) {
-		struct work *w = h->live;
-		h->live = w->next;
-		free(w);
-	}
-	free(h->pending); /* a worker allocated, not yet on the live list */
+	e2b_work_reclaim(h, 1); /* its coroutines never run again */
 	tracker_fini(&h->tr);
 }
 

@@ -97,7 +97,7 @@ static void apply_removes(struct e2b *h, const struct batch *b, int locked)
 }
 
 /* errgroup.Go: blocks the caller while max_workers are alive. */
-static int dispatch(struct serve *sv, const struct uffd_msg *m)
+static int dispatch(struct serve *sv, const struct uffd_msg *m, int retry)
 {
 	struct e2b *h = sv->h;
 	const struct sys_ops *o = h->o;
@@ -116,35 +116,31 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 		e2b_fail(h, -EFAULT, "fault at 0x%llx outside the mapping", (unsigned long long)addr);
 		return -EFAULT;
 	}
-	struct work *w = malloc(sizeof *w);
+	/* a long Serve frees what its ended workers left (the real backend's
+	 * stress); the simulator's scenarios never get there */
+	if (h->nworks >= 64)
+		e2b_work_reclaim(h, 0);
+	struct work *w = calloc(1, sizeof *w);
 	if (!w)
 		return -ENOMEM;
-	assert(!h->pending);
-	h->pending = w; /* reachable while dispatch waits for a worker slot */
-	w->prev = NULL;
+	w->seq = h->work_seq++;
+	w->next = h->works;
+	h->works = w;
+	h->nworks++;
 	w->sv = sv;
 	w->msg = *m;
 	w->offset = (addr - h->cfg.base) / h->cfg.page_size * h->cfg.page_size;
 	w->pre_state = -1;
+	w->retry = retry;
 	if (h->cfg.variants & VARIANT_STALE_SOURCE) /* B1: decided before the lock */
 		w->pre_state = (int)tracker_get(&h->tr, w->offset / h->cfg.page_size);
-	o->mutex_lock(h->sys, h->wg_mu);
-	while (h->wg_alive >= h->cfg.max_workers)
-		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
-	h->wg_alive++;
-	assert(h->wg_alive <= h->cfg.max_workers && w->offset < h->cfg.size);
-	h->pending = NULL;
-	w->next = h->live;
-	if (h->live)
-		h->live->prev = w;
-	h->live = w;
-	o->mutex_unlock(h->sys, h->wg_mu);
+	o->sem_acquire(h->sys, h->wg);
+	assert(w->offset < h->cfg.size);
 	e2b_stat(h, &h->st.faults);
 	int err = o->spawn(h->sys, NULL, "worker", e2b_worker_main, w);
 	if (err) {
-		o->mutex_lock(h->sys, h->wg_mu);
-		e2b_work_done(h, w);
-		o->mutex_unlock(h->sys, h->wg_mu);
+		w->done = 1;
+		o->sem_release(h->sys, h->wg);
 		e2b_fail(h, err, "spawning a worker failed: %s", strerror(-err));
 	}
 	return err;
@@ -152,12 +148,8 @@ static int dispatch(struct serve *sv, const struct uffd_msg *m)
 
 static void wait_workers(struct e2b *h)
 {
-	const struct sys_ops *o = h->o;
-	o->mutex_lock(h->sys, h->wg_mu);
-	while (h->wg_alive > 0)
-		o->cond_wait(h->sys, h->wg_cv, h->wg_mu);
-	assert(h->wg_alive == 0 && !h->live); /* every worker unlinked itself */
-	o->mutex_unlock(h->sys, h->wg_mu);
+	h->o->sem_wait_zero(h->sys, h->wg);
+	e2b_work_reclaim(h, 1); /* every worker has marked its item done */
 }
 
 static void drain_pipe(struct e2b *h, int fd)
@@ -234,8 +226,9 @@ static int dispatch_all(struct serve *sv)
 	if ((h->fixes & FIX_YIELD_ON_RETRY) && nf && !b->nfaults && !b->nremoves)
 		o->yield(h->sys);
 	int err = 0;
+	int ndef = nf - b->nfaults; /* take_deferred put them first */
 	for (int i = 0; i < nf && !err; i++)
-		err = dispatch(sv, &sv->merge[i]);
+		err = dispatch(sv, &sv->merge[i], i < ndef);
 	if (err)
 		return err;
 	if (h->cfg.variants & VARIANT_DISPATCH_BEFORE_REMOVE) { /* B5 */
@@ -331,5 +324,5 @@ void e2b_serve_main(void *arg)
 		}
 		sv->ndeferred = 0;
 	}
-	assert(h->wg_alive == 0);
+	assert(!h->works && !h->nworks);
 }

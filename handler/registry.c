@@ -40,9 +40,11 @@ static const struct handler_desc builtins[] = {
 };
 
 /* drf (handler.h) for both rows, every variant: between sys calls their
- * threads share the errgroup (wg_alive, live, wg_err, errmsg) only under
- * wg_mu, the deferred queue only under dmu or after wait_workers (which
- * takes wg_mu after every worker's last step), and the tracker through
+ * threads share the errgroup's error (wg_err, errmsg) only under wg_mu,
+ * its slots through the sys semaphore, a work item's done flag through
+ * its declared access (the item is the serve thread's otherwise), the
+ * deferred queue only under dmu or after wait_workers (whose wait for
+ * zero comes after every worker's last step), and the tracker through
  * its declared accesses (handler/tracker.h); the statistics are relaxed
  * increments nothing reads during a run (they commute); the serve
  * object, the batch and the fds are the serve thread's or the caller's

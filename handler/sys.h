@@ -23,6 +23,7 @@ typedef struct sys_thread sys_thread_t;
 typedef struct sys_mutex sys_mutex_t;
 typedef struct sys_rwlock sys_rwlock_t;
 typedef struct sys_cond sys_cond_t;
+typedef struct sys_sem sys_sem_t;
 
 /* poll bits, same values as <poll.h> so the real backend passes them through */
 enum {
@@ -79,6 +80,19 @@ struct sys_ops {
 	void (*cond_wait)(sys_t *, sys_cond_t *, sys_mutex_t *);
 	void (*cond_signal)(sys_t *, sys_cond_t *);
 	void (*cond_broadcast)(sys_t *, sys_cond_t *);
+	/* A counting semaphore that can be waited empty: Go's errgroup with
+	 * SetLimit (a token channel and a WaitGroup) as one primitive, so
+	 * that the simulator knows that taking and giving back slots
+	 * commute (a mutex-and-condition errgroup orders every worker's end
+	 * against every dispatch). limit >= 1 slots. acquire blocks while
+	 * every slot is taken (g.sem <- token; wg.Add(1)); release gives one
+	 * back (<-g.sem; wg.Done()), from any thread; wait_zero blocks until
+	 * none is taken (wg.Wait()). */
+	int (*sem_new)(sys_t *, sys_sem_t **out, int limit);
+	void (*sem_free)(sys_t *, sys_sem_t *);
+	void (*sem_acquire)(sys_t *, sys_sem_t *);
+	void (*sem_release)(sys_t *, sys_sem_t *);
+	void (*sem_wait_zero)(sys_t *, sys_sem_t *);
 	/* Sequentially consistent atomics on shared words that matter for races. */
 	uint64_t (*atomic_load)(sys_t *, uint64_t *p);
 	void (*atomic_store)(sys_t *, uint64_t *p, uint64_t v);
@@ -185,6 +199,18 @@ struct sys_ops {
 	 * before (no scheduling point: an observation, not a syscall that
 	 * can race the handler's own exclusion). */
 	int (*pagemap)(sys_t *, uint64_t addr, uint64_t *entry);
+	/* --- the retry declaration --- */
+	/* The calling thread now retries work an earlier attempt gave up
+	 * with -EAGAIN because the uffd was changing (rule 13), and the
+	 * handler promises: if a fill or WRITEPROTECT of this thread again
+	 * fails so, it goes back to where the attempt before it went, with
+	 * nothing new but counters and thread ids (the spin-assume of GenMC
+	 * and Nidhugg over a dispatch-defer cycle). The simulator's reducing
+	 * search may then end that run (sched_cut): the run in which the
+	 * event's thread resumed first covers it (docs/DESIGN.md, "the retry
+	 * cut"). Not a scheduling point. NULL (the real backend) ignores it;
+	 * call it through sys_retrying(). */
+	void (*retrying)(sys_t *);
 };
 
 struct sys {
@@ -203,6 +229,12 @@ static inline void sys_shared(sys_t *s, uint64_t id, int write)
 {
 	if (s && s->ops->shared)
 		s->ops->shared(s, id, write);
+}
+
+static inline void sys_retrying(sys_t *s)
+{
+	if (s && s->ops->retrying)
+		s->ops->retrying(s);
 }
 
 #endif

@@ -14,7 +14,7 @@ static const char *const res_sym[] = {"ok", "segv", "efault", "sigbus",
 static const char *const type_sym[] = {"REMOVE", "UNMAP", "REMAP", "FORK",
 				       NULL};
 static const char *const obj_sym[] = {"mutex", "rwlock", "cond", "buf",
-				      NULL};
+				      "sem", NULL};
 static const char *const wait_sym[] = {"none", "writer", "readers", NULL};
 static const char *const note_sym[] = {
 	"none", "before_rlock", "before_fault_page", "before_prefault_rlock",
@@ -95,6 +95,9 @@ static const struct sched_ev_kind kinds[MEV_NKINDS] = {
 	  D("res")),
 	K(MEV_SOURCE_READ, "source_read", 3, D("page"), D("res"), X("val")),
 	K(MEV_NOTE, "note", 3, S("what", note_sym), X("a"), D("b")),
+	K(MEV_SEM_ACQUIRE, "sem_acquire", 3, D("sem"), D("taken"), D("wait")),
+	K(MEV_SEM_RELEASE, "sem_release", 3, D("sem"), D("taken"), D("bad")),
+	K(MEV_SEM_WAIT, "sem_wait_zero", 3, D("sem"), D("taken"), D("wait")),
 };
 
 const struct sched_ev_schema mev_schema = {kinds, MEV_NKINDS};

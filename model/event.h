@@ -91,6 +91,10 @@ enum mev_kind {
 	MEV_UFFD_WP,       /* start len mode res */
 	MEV_SOURCE_READ,   /* page res val */
 	MEV_NOTE,          /* what a b: the handler's sys note */
+	/* the semaphore (sem.c) */
+	MEV_SEM_ACQUIRE,   /* sem taken wait */
+	MEV_SEM_RELEASE,   /* sem taken bad */
+	MEV_SEM_WAIT,      /* sem taken wait: the wait for zero */
 	MEV_NKINDS
 };
 
@@ -99,7 +103,7 @@ enum { MEV_RES_OK, MEV_RES_SEGV, MEV_RES_EFAULT, MEV_RES_SIGBUS };
 /* MEV_EV_RESUMED / MEV_EV_WITHDRAWN type */
 enum { MEV_T_REMOVE, MEV_T_UNMAP, MEV_T_REMAP, MEV_T_FORK };
 /* MEV_BAD_FREE type */
-enum { MEV_OBJ_MUTEX, MEV_OBJ_RWLOCK, MEV_OBJ_COND, MEV_OBJ_BUF };
+enum { MEV_OBJ_MUTEX, MEV_OBJ_RWLOCK, MEV_OBJ_COND, MEV_OBJ_BUF, MEV_OBJ_SEM };
 /* MEV_WRLOCK wait */
 enum { MEV_WAIT_NONE, MEV_WAIT_WRITER, MEV_WAIT_READERS };
 /* MEV_NOTE what: handler/sys.h enum sys_note, whose values start at 1 */

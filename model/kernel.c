@@ -311,6 +311,7 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	mk_pool_reclaim(&k->mutexes);
 	mk_pool_reclaim(&k->rwlocks);
 	mk_pool_reclaim(&k->conds);
+	mk_pool_reclaim(&k->sems);
 
 	int fd = mk_fd_alloc(k, MK_FD_UFFD, 0);
 
@@ -344,6 +345,7 @@ struct mkern *mk_new(sched_t *s, const struct mk_config *cfg)
 	mk_pool_init(&k->mutexes, mk_sync_mutex_size(), 0x6d757478u);
 	mk_pool_init(&k->rwlocks, mk_sync_rwlock_size(), 0x72776c6bu);
 	mk_pool_init(&k->conds, mk_sync_cond_size(), 0x636f6e64u);
+	mk_pool_init(&k->sems, mk_sync_sem_size(), 0x73656d61u);
 	err = configure(k, cfg, 0);
 	if (err) {
 		mk_free(k);
@@ -380,6 +382,7 @@ void mk_free(struct mkern *k)
 	mk_pool_destroy(&k->mutexes);
 	mk_pool_destroy(&k->rwlocks);
 	mk_pool_destroy(&k->conds);
+	mk_pool_destroy(&k->sems);
 	free(k);
 }
 
@@ -404,6 +407,11 @@ void mk_set_observer(struct mkern *k, const struct mk_observer *o)
 		k->obs = *o;
 	else
 		memset(&k->obs, 0, sizeof(k->obs));
+}
+
+void mk_set_retry_cut(struct mkern *k, int on)
+{
+	k->retry_cut = !!on;
 }
 
 void mk_source_fail(struct mkern *k, int page, int n)

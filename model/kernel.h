@@ -186,6 +186,10 @@ void mk_page_view(const struct mkern *k, int page, struct mk_page_view *out);
 void mk_mm_page_view(const struct mkern *k, int mm, int page,
 		     struct mk_page_view *out);
 int mk_mmap_changing(const struct mkern *k);
+/* The retry cut (handler/sys.h retrying, docs/DESIGN.md): on, a fill or
+ * WRITEPROTECT that a retrying thread gets -EAGAIN from while the uffd is
+ * changing ends the run (sched_cut). Off by default; kept across resets. */
+void mk_set_retry_cut(struct mkern *k, int on);
 /* Messages queued and not yet read: faults, events. */
 int mk_pending_faults(const struct mkern *k);
 int mk_pending_events(const struct mkern *k);

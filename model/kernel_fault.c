@@ -231,15 +231,24 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		struct mk_ctx *ctx;
 		uint64_t addr;
 		unsigned reason;
-		/* a read may populate the page (zero page, WP bits): written */
 		MK_TOUCH(k, MK_OC_MM, mmi, 0);
-		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page), 1);
 		if (mm->ctx.mm_exited) { /* rule 44: the thread died with it */
+			MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page), 1);
 			label_access(k, mmi, page, write, "-> killed (the process exited)", 0, 0);
 			MEV(k->s, MEV_KILLED, mmi, page, 0);
 			return -EINTR;
 		}
+		struct mk_page before = mm->pages[page];
 		int r = try_access(k, mm, page, write, v, &ctx, &addr, &reason);
+
+		/* an access that changed nothing (a read of a present page) only
+		 * read it; a write, a fault or a population (zero page, WP
+		 * bits) wrote it */
+		const struct mk_page *now = &mm->pages[page];
+		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page),
+			 write || r != 0 || before.content != now->content ||
+				 before.present != now->present || before.wp != now->wp ||
+				 before.poison != now->poison);
 
 		if (r < 0) {
 			label_access(k, mmi, page, write, "-> SEGV", 0, 0);

@@ -108,6 +108,7 @@ struct mk_thr {
 	struct sys_thread handle;
 	int rd_held;             /* read sides of rwlocks held (oracle) */
 	int reads_uffd;          /* it has read the uffd this run (oracle) */
+	int retrying;            /* sys_retrying(): a deferred fault's worker */
 };
 
 struct mk_fd {
@@ -186,11 +187,12 @@ struct mkern {
 	uint64_t next_map;       /* where mremap puts a moved range */
 	struct mk_observer obs;
 	struct mk_bufspace bs;   /* sys buffers (model/buffer.c) */
-	struct mk_pool mutexes, rwlocks, conds;
+	struct mk_pool mutexes, rwlocks, conds, sems;
 	int64_t msg_seq;         /* uffd messages queued this run */
 	int64_t obj_seq;         /* locks and conds created this run */
 	/* handler uffd calls on a number that was no open uffd this run */
 	int bad_uffd_calls, bad_uffd_tid, bad_uffd_fd, bad_uffd_err;
+	int retry_cut;           /* mk_set_retry_cut(): kept across resets */
 };
 
 #define MK_LABEL(k, ...)                                      \
@@ -288,6 +290,8 @@ int mk_uffd_zeropage(struct mkern *k, int fd, uint64_t dst, uint64_t len,
 /* Before 6.9 (rule 16) a fill checks mmap_changing in one step and fills
  * in a later one (checked = 1 then): 0, or the early refusal. */
 int mk_fill_precheck(struct mkern *k, int fd, int64_t *field);
+/* Whether fd's uffd refuses fills now because it is changing (rule 13). */
+int mk_uffd_changing(struct mkern *k, int fd);
 int mk_uffd_wake(struct mkern *k, int fd, uint64_t start, uint64_t len);
 int mk_uffd_writeprotect(struct mkern *k, int fd, uint64_t start,
 			 uint64_t len, uint64_t mode);
@@ -332,6 +336,12 @@ void mk_sys_cond_broadcast(sys_t *sys, sys_cond_t *c);
 size_t mk_sync_mutex_size(void);
 size_t mk_sync_rwlock_size(void);
 size_t mk_sync_cond_size(void);
+int mk_sys_sem_new(sys_t *sys, sys_sem_t **out, int limit);
+void mk_sys_sem_free(sys_t *sys, sys_sem_t *m);
+void mk_sys_sem_acquire(sys_t *sys, sys_sem_t *m);
+void mk_sys_sem_release(sys_t *sys, sys_sem_t *m);
+void mk_sys_sem_wait_zero(sys_t *sys, sys_sem_t *m);
+size_t mk_sync_sem_size(void);
 
 
 #endif

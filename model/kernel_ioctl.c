@@ -310,6 +310,14 @@ int mk_fill_precheck(struct mkern *k, int fd, int64_t *field)
 	return 0;
 }
 
+int mk_uffd_changing(struct mkern *k, int fd)
+{
+	int err = 0, mmi = 0;
+	struct mk_ctx *c = fd_ctx(k, fd, -ENOTTY, &err, &mmi);
+
+	return c && c->mmap_changing > 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* the API handshake, POISON, MOVE                                     */
 

@@ -162,6 +162,18 @@ void mk_sys_rwlock_free(sys_t *sys, sys_rwlock_t *l)
 	}
 }
 
+/* An rwlock is two objects to the reduction: its writer side (writer,
+ * announced, blocked readers: the lock's id) and its readers count.
+ * Readers that find no writer only add to the count, so two readers'
+ * lock and unlock commute; a writer reads and writes both. */
+#define RW_READERS(l) ((uint64_t)(l)->id | (UINT64_C(1) << 48))
+
+static void rw_touch_writer(struct mkern *k, const struct sys_rwlock *l)
+{
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, SCHED_WRITE);
+	MK_TOUCH(k, MK_OC_LOCK, RW_READERS(l), SCHED_WRITE);
+}
+
 void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 {
 	struct mkern *k = mk_of_sys(sys);
@@ -169,11 +181,13 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	struct mk_thr *me = mk_thr_self(k);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
 	assert(!l->announced || l->writer); /* only a writer announces */
 	if (me)
 		me->rd_held++;
 	if (!l->writer) {
+		/* looks at the writer side, adds to the readers */
+		MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, SCHED_READ);
+		MK_TOUCH(k, MK_OC_LOCK, RW_READERS(l), SCHED_ADD);
 		l->readers++;
 		assert(l->readers > 0 && !l->announced);
 		MK_LABEL(k, "rdlock (readers=%d)", l->readers);
@@ -185,9 +199,11 @@ void mk_sys_rdlock(sys_t *sys, sys_rwlock_t *l)
 	MK_LABEL(k, "rdlock waits (writer t%d%s)", l->writer - 1,
 		 l->announced ? " waiting for readers" : " inside");
 	MEV(k->s, MEV_RDLOCK_WAIT, l->id, l->writer - 1, l->announced != 0);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, SCHED_WRITE);
 	l->blocked_readers++;
 	sched_block(k->s, &l->rq);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, SCHED_WRITE);
+	MK_TOUCH(k, MK_OC_LOCK, RW_READERS(l), SCHED_READ);
 	/* admitted by the writer's unlock, which counted it in readers */
 	assert(l->readers >= 0 && l->blocked_readers >= 0);
 	MK_LABEL(k, "rdlock acquired (readers=%d)", l->readers);
@@ -199,7 +215,11 @@ void mk_sys_rdunlock(sys_t *sys, sys_rwlock_t *l)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+	/* it looks at the writer side (is one announced?); it sees the
+	 * count only when it must wake that writer */
+	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, SCHED_READ);
+	MK_TOUCH(k, MK_OC_LOCK, RW_READERS(l),
+		 l->announced || l->readers <= 0 ? SCHED_WRITE : SCHED_ADD);
 	if (l->readers <= 0) {
 		MK_LABEL(k, "rdunlock: no reader inside");
 		MEV(k->s, MEV_RDUNLOCK, l->id, l->readers, 1);
@@ -223,7 +243,7 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	int me = sched_self(k->s) + 1;
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+	rw_touch_writer(k, l);
 	MK_LABEL(k, "wrlock%s", l->writer ? " waits for the writer" :
 			       l->readers ? " waits for readers" : "");
 	MEV(k->s, MEV_WRLOCK, l->id, l->writer ? MEV_WAIT_WRITER :
@@ -235,7 +255,7 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	/* Go: w.Lock() serialises writers ... */
 	while (l->writer) {
 		sched_block(k->s, &l->wmq);
-		MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+		rw_touch_writer(k, l);
 	}
 	assert(!l->announced);
 	l->writer = me;
@@ -244,7 +264,7 @@ void mk_sys_wrlock(sys_t *sys, sys_rwlock_t *l)
 	l->announced = 1;
 	while (l->readers > 0) {
 		sched_block(k->s, &l->wq);
-		MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+		rw_touch_writer(k, l);
 	}
 	l->announced = 0;
 	/* the writer excludes every reader */
@@ -259,7 +279,7 @@ void mk_sys_wrunlock(sys_t *sys, sys_rwlock_t *l)
 	struct mkern *k = mk_of_sys(sys);
 
 	sched_point(k->s);
-	MK_TOUCH(k, MK_OC_LOCK, (uint64_t)l->id, 1);
+	rw_touch_writer(k, l);
 	if (l->writer != sched_self(k->s) + 1) {
 		MK_LABEL(k, "wrunlock: not the writer");
 		MEV(k->s, MEV_WRUNLOCK, l->id, 0, 1);

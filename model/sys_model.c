@@ -250,6 +250,31 @@ static int pre69_check(struct mkern *k, int uffd, uint64_t dst, uint64_t len,
 	return 0;
 }
 
+/* The retry cut: a retrying thread's fill refused again because the uffd
+ * is changing goes back, by the handler's promise (sys.h retrying), to
+ * where the attempt before it went. The run in which the event's thread
+ * lowered mmap_changing before this step covers it: this step reads the
+ * uffd and that one writes it, so the reduction runs that order too. */
+static void retry_cut(struct mkern *k, int uffd, int r, int64_t field)
+{
+	if (!k->retry_cut || r != -EAGAIN || field > 0)
+		return;
+	struct mk_thr *t = mk_thr_self(k);
+
+	if (!t || !t->retrying || !mk_uffd_changing(k, uffd))
+		return;
+	MK_LABEL(k, "retry cut: refused again while the uffd changes (covered by the run where the event resumed first)");
+	sched_cut(k->s);
+}
+
+static void s_retrying(sys_t *sys)
+{
+	struct mk_thr *t = mk_thr_self(mk_of_sys(sys));
+
+	if (t)
+		t->retrying = 1;
+}
+
 static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 		       uint64_t len, uint64_t mode, int64_t *copied)
 {
@@ -280,6 +305,7 @@ static int s_uffd_copy(sys_t *sys, int uffd, uint64_t dst, const void *src,
 	if (copied)
 		*copied = field;
 	label_fill(k, "uffd_copy", "copied", dst, len, mode, cs, r, field);
+	retry_cut(k, uffd, r, field);
 	MEV(k->s, MEV_UFFD_COPY, (int64_t)dst, (int64_t)len, (int64_t)mode,
 	    (int64_t)src_tag, r, field);
 	return r;
@@ -306,6 +332,7 @@ static int s_uffd_zeropage(sys_t *sys, int uffd, uint64_t dst, uint64_t len,
 	if (zeroed)
 		*zeroed = field;
 	label_fill(k, "uffd_zeropage", "zeroed", dst, len, mode, "", r, field);
+	retry_cut(k, uffd, r, field);
 	MEV(k->s, MEV_UFFD_ZEROPAGE, (int64_t)dst, (int64_t)len,
 	    (int64_t)mode, r, field);
 	return r;
@@ -336,6 +363,7 @@ static int s_uffd_writeprotect(sys_t *sys, int uffd, uint64_t start,
 	MK_LABEL(k, "uffd_writeprotect 0x%" PRIx64 " %" PRIu64 " mode=%" PRIu64 " -> %d",
 		 start, len, mode, r);
 	MEV(k->s, MEV_UFFD_WP, (int64_t)start, (int64_t)len, (int64_t)mode, r);
+	retry_cut(k, uffd, r, 0);
 	return r;
 }
 
@@ -597,7 +625,7 @@ static void s_shared(sys_t *sys, uint64_t id, int write)
 {
 	struct mkern *k = mk_of_sys(sys);
 
-	MK_TOUCH(k, MK_OC_HSHARED, id, write);
+	MK_TOUCH(k, MK_OC_HSHARED, id, write ? SCHED_WRITE : SCHED_READ);
 }
 
 const struct sys_ops mk_sys_ops = {
@@ -616,6 +644,11 @@ const struct sys_ops mk_sys_ops = {
 	.rdunlock = mk_sys_rdunlock,
 	.wrlock = mk_sys_wrlock,
 	.wrunlock = mk_sys_wrunlock,
+	.sem_new = mk_sys_sem_new,
+	.sem_free = mk_sys_sem_free,
+	.sem_acquire = mk_sys_sem_acquire,
+	.sem_release = mk_sys_sem_release,
+	.sem_wait_zero = mk_sys_sem_wait_zero,
 	.cond_new = mk_sys_cond_new,
 	.cond_free = mk_sys_cond_free,
 	.cond_wait = mk_sys_cond_wait,
@@ -641,6 +674,7 @@ const struct sys_ops mk_sys_ops = {
 	.buf_free = s_buf_free,
 	.buf_zero = s_buf_zero,
 	.source_read = s_source_read,
+	.retrying = s_retrying,
 	.note = s_note,
 	.shared = s_shared,
 	.source_map = s_source_map,

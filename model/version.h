@@ -22,7 +22,9 @@
  * final reads, the export and dirty invariants), reference's one-COPY
  * zero-fill and pagemap export; 5: the final phase observes at
  * quiescence (sched_wait_quiet before the pause, each final read and
- * the stop) */
-#define UFFDLAB_SEMANTICS 5
+ * the stop); 6: the e2b errgroup is a sys semaphore (sem_acquire,
+ * sem_release, sem_wait_zero: handler/sys.h) instead of a mutex and a
+ * condition, and a deferred fault's worker declares its retry */
+#define UFFDLAB_SEMANTICS 6
 
 #endif

@@ -77,6 +77,7 @@ struct world {
 	uint64_t undeclared;
 	int h_live;              /* started, not yet being freed: views valid */
 	int kver;          /* world_set_kernel */
+	int retry_cut;     /* world_set_retry_cut */
 };
 
 static uint64_t mix(uint64_t x)
@@ -123,11 +124,13 @@ static const char *tname(const struct world *w, int idx)
 
 /* --- oracle hooks ------------------------------------------------------ */
 
-static void touch_oracle(struct world *w, int page)
+static void touch_oracle(struct world *w, int page, int kind)
 {
 	/* the log orders a page's reads and mutations by step number: the
-	 * steps that stamp them must keep their order in every schedule */
-	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), 1);
+	 * steps that stamp a mutation write it, so that every read and
+	 * mutation keeps its order against them in every schedule; a read
+	 * (a check against the log) only reads it, so two reads commute */
+	sched_touch(w->s, SCHED_OBJ(MK_OC_ORACLE, page), kind);
 }
 
 /* The oracle reads the handler's state without a lock: a read of what
@@ -178,7 +181,7 @@ static void on_install(void *ctx, int tid, int page, mk_content c, int wp)
 	touch_view(w, SYS_SHARED_PAGE(page));
 	w->written[page] = 0;
 	w->fills[page]++;
-	touch_oracle(w, page); /* reads the page's log */
+	touch_oracle(w, page, SCHED_READ); /* reads the page's log */
 	w->fill_raced[page] = (unsigned char)oracle_remove_open(&w->orc, page);
 	struct inv_facts f = {.layer = INV_AT_INSTALL};
 	f.u.install = (struct inv_install){
@@ -201,7 +204,7 @@ static void on_fault_read(void *ctx, uint64_t addr)
 	w->asked[p]++;
 	if (!w->fails_for_good || w->fresh_fault[p])
 		return;
-	touch_oracle(w, p); /* reads the page's log */
+	touch_oracle(w, p, SCHED_READ); /* reads the page's log */
 	if (!oracle_mutated_before(&w->orc, p, sched_steps(w->s)))
 		w->fresh_fault[p] = 1;
 }
@@ -221,7 +224,7 @@ static void on_source_fail(void *ctx, int tid, int page, int permanent)
 	if (!permanent || w->exit_excused || !w->h ||
 	    sched_thread_kind(w->s, tid) != MK_HANDLER)
 		return;
-	touch_oracle(w, page); /* reads the page's log */
+	touch_oracle(w, page, SCHED_READ); /* reads the page's log */
 	if (w->scn->contract != SCN_CONTRACT_BREAKS && !w->fresh_fault[page] &&
 	    oracle_mutated_before(&w->orc, page, sched_steps(w->s)))
 		return;
@@ -258,9 +261,12 @@ static void on_sleep(void *ctx, int tid, uint64_t ns)
 
 /* --- scenario threads -------------------------------------------------- */
 
-static void touch_progress(struct world *w, int write)
+/* Scenario thread tidx's done count, one object each: an op's end
+ * writes its thread's, an `after` reads the one it waits on (a guest's
+ * exit, which frees every waiter, is a step that touches everything). */
+static void touch_progress(struct world *w, int tidx, int write)
 {
-	sched_touch(w->s, SCHED_OBJ(MK_OC_PROGRESS, 0), write);
+	sched_touch(w->s, SCHED_OBJ(MK_OC_PROGRESS, (uint64_t)tidx), write);
 }
 
 
@@ -272,15 +278,15 @@ static int of_process(const struct world *w, int tidx)
 
 static void wait_after(struct world *w, int tidx, const struct scn_op *op)
 {
-	touch_progress(w, 0);
 	if (op->after_thread < 0)
 		return;
+	touch_progress(w, op->after_thread, 0);
 	while (w->done_ops[op->after_thread] <= op->after_op &&
 	       !(w->exited && of_process(w, tidx))) {
 		w->in_after[tidx] = 1;
 		sched_block(w->s, &w->progress);
 		w->in_after[tidx] = 0;
-		touch_progress(w, 0);
+		touch_progress(w, op->after_thread, 0);
 	}
 }
 
@@ -293,10 +299,10 @@ static uint64_t write_tag(int tidx, int oidx)
  * scenario breaks the contract). who names the reader in messages. */
 static void checked_read(struct world *w, const char *who, int page, uint64_t slot)
 {
-	touch_oracle(w, page);
+	touch_oracle(w, page, SCHED_READ);
 	uint64_t start = sched_steps(w->s);
 	mk_content got = mk_guest_read(w->k, page);
-	touch_oracle(w, page);
+	touch_oracle(w, page, SCHED_READ);
 	uint64_t end = sched_steps(w->s);
 	w->dg_reads += mix(mix(slot) ^ got);
 	if (sched_labels_on(w->s)) {
@@ -343,7 +349,7 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 	int hd[SCN_MAX_PAGES];
 	assert(a >= 0 && a <= b && b < w->scn->pages);
 	for (int p = a; p <= b; p++) {
-		touch_oracle(w, p);
+		touch_oracle(w, p, SCHED_WRITE);
 		if ((hd[p] = oracle_begin(&w->orc, p, value, sched_steps(w->s))) < 0)
 			return -ENOSPC; /* the log would lose it: no verdict is sound */
 	}
@@ -355,7 +361,7 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 	if (write && !err)
 		w->written[(unsigned)a % SCN_MAX_PAGES] = 1; /* landed in the step it returned in */
 	for (int p = a; p <= b; p++) {
-		touch_oracle(w, p);
+		touch_oracle(w, p, SCHED_WRITE);
 		oracle_end(&w->orc, hd[p], sched_steps(w->s));
 	}
 	return err;
@@ -367,7 +373,7 @@ static int mutate(struct world *w, int a, int b, uint64_t value, int tidx, int o
 static void mark_unchecked(struct world *w, int a, int b)
 {
 	for (int p = a; p <= b; p++) {
-		touch_oracle(w, p);
+		touch_oracle(w, p, SCHED_WRITE);
 		w->unchecked[p] = 1;
 	}
 }
@@ -472,13 +478,13 @@ static void scenario_thread(void *arg)
 			return;
 		}
 		assert(w->done_ops[t->idx] == i);
-		touch_progress(w, 1);
+		touch_progress(w, t->idx, 1);
 		w->done_ops[t->idx]++;
 		sched_wake_all(w->s, &w->progress);
 	}
 	if (w->exited && of_process(w, t->idx)) {
 		/* what waits on its ops that never ran may go on */
-		touch_progress(w, 1);
+		touch_progress(w, t->idx, 1);
 		w->done_ops[t->idx] = th->nops;
 		sched_wake_all(w->s, &w->progress);
 	}
@@ -590,7 +596,7 @@ static int check_export(struct world *w, const char *when, int mid_run,
 {
 	int n = w->scn->pages;
 	for (int p = 0; p < n; p++)
-		touch_oracle(w, p);
+		touch_oracle(w, p, SCHED_WRITE);
 	uint64_t start = sched_steps(w->s);
 	int err = handler_export(w->h, 0, (uint64_t)n, views);
 	if (err == -EOPNOTSUPP)
@@ -598,7 +604,7 @@ static int check_export(struct world *w, const char *when, int mid_run,
 	if (err)
 		return err;
 	for (int p = 0; p < n; p++)
-		touch_oracle(w, p);
+		touch_oracle(w, p, SCHED_WRITE);
 	uint64_t end = sched_steps(w->s);
 	for (int p = 0; p < n && !w->v->violated; p++) {
 		struct mk_page_view pv;
@@ -920,6 +926,11 @@ struct world *world_new(const struct scenario *scn, const char *handler,
 	return w;
 }
 
+void world_set_retry_cut(struct world *w, int on)
+{
+	w->retry_cut = !!on;
+}
+
 void world_set_kernel(struct world *w, int kver)
 {
 	w->kver = kver;
@@ -996,11 +1007,14 @@ static int setup_run(struct world *w, const struct sched_opts *opts)
 	/* a handler left by an abandoned run: its coroutines never run again */
 	handler_discard(w->h);
 	w->h = NULL;
-	if (!w->k) {
-		w->k = mk_new(w->s, &kc);
-		return w->k ? 0 : -ENOMEM;
-	}
-	return mk_reset(w->k, &kc);
+	int err = 0;
+	if (!w->k)
+		err = (w->k = mk_new(w->s, &kc)) ? 0 : -ENOMEM;
+	else
+		err = mk_reset(w->k, &kc);
+	if (!err)
+		mk_set_retry_cut(w->k, w->retry_cut);
+	return err;
 }
 
 /* The oracle's per-run state, back to its start. */

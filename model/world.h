@@ -35,6 +35,10 @@ void world_free(struct world *w);
 /* The kernel profile the next runs simulate (enum mk_kver, 0 = the
  * default 6.18; model/kernel.h). */
 void world_set_kernel(struct world *w, int kver);
+/* The retry cut for the next runs (model/kernel.h mk_set_retry_cut): a
+ * run of the reducing search ends (SCHED_CUT, verdict not a verdict) at a
+ * retried fill the uffd refuses again. Off unless set. */
+void world_set_retry_cut(struct world *w, int on);
 /* Run one schedule. sink (may be NULL) receives every step when
  * opts->labels is set. Returns 0, or -errno if the run could not start. */
 int world_run(struct world *w, const struct sched_opts *opts,

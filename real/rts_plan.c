@@ -68,7 +68,9 @@ static enum rts_block blocks(const struct rts_plan *p, size_t s, size_t *resume)
 		return RTS_B_EVENT;
 	}
 	int k = -2;
-	if (((e = rts_ev(st, MEV_MUTEX_LOCK)) && e->f[1]) || rts_ev(st, MEV_COND_WAIT))
+	if (((e = rts_ev(st, MEV_MUTEX_LOCK)) && e->f[1]) || rts_ev(st, MEV_COND_WAIT) ||
+	    ((e = rts_ev(st, MEV_SEM_ACQUIRE)) && e->f[2]) ||
+	    ((e = rts_ev(st, MEV_SEM_WAIT)) && e->f[2]))
 		k = -1;
 	else if (rts_ev(st, MEV_RDLOCK_WAIT))
 		k = MEV_RDLOCK_ACQ;
@@ -119,6 +121,9 @@ static const int first_kind[SYS_REAL_NOPS][2] = {
 	[SYS_REAL_OP_SOURCE_READ] = {MEV_SOURCE_READ, -2},
 	[SYS_REAL_OP_UFFD_UNREGISTER] = {MEV_UNREGISTER, -2},
 	[SYS_REAL_OP_DUP] = {-1, -1}, /* a label only in the simulator */
+	[SYS_REAL_OP_SEM_ACQUIRE] = {MEV_SEM_ACQUIRE, -2},
+	[SYS_REAL_OP_SEM_RELEASE] = {MEV_SEM_RELEASE, -2},
+	[SYS_REAL_OP_SEM_WAIT] = {MEV_SEM_WAIT, -2},
 	[SYS_REAL_OP_ACCESS] = {MEV_ACCESS, MEV_FAULT},
 	[SYS_REAL_OP_MADVISE] = {MEV_MADVISE, -2},
 	[SYS_REAL_OP_BLOCK] = {-1, -1},
@@ -143,7 +148,8 @@ const char *rts_op_name(enum sys_real_op op)
 		"cond_broadcast", "atomic_load", "atomic_store", "atomic_add",
 		"atomic_cas", "pipe", "pipe_write", "pipe_read", "close", "poll",
 		"uffd_read", "uffd_copy", "uffd_zeropage", "uffd_wake", "uffd_wp",
-		"source_read", "uffd_unregister", "dup", "a guest access", "madvise",
+		"source_read", "uffd_unregister", "dup", "sem_acquire", "sem_release",
+		"sem_wait_zero", "a guest access", "madvise",
 		"a wait", "the guest's exit", "munmap"};
 	return op > 0 && op < SYS_REAL_NOPS ? names[op] : "?";
 }

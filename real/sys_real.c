@@ -1,5 +1,6 @@
 #include "real/sys_real.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -41,6 +42,11 @@ struct sys_rwlock {
 };
 struct sys_cond {
 	pthread_cond_t c;
+};
+struct sys_sem {
+	pthread_mutex_t m;
+	pthread_cond_t c;    /* count changed */
+	int count, limit;
 };
 
 /* Large buffers cached per sys (at most this many, e.g. 16 MiB of 2 MiB). */
@@ -380,6 +386,84 @@ static void r_cond_broadcast(sys_t *s, sys_cond_t *c)
 	gate_in(R(s), SYS_REAL_OP_COND_BROADCAST);
 	pthread_cond_broadcast(&c->c);
 	gate_out(R(s), SYS_REAL_OP_COND_BROADCAST, 0);
+}
+
+/* --- the semaphore: a mutex, a condition and a count --- */
+
+static int r_sem_new(sys_t *s, sys_sem_t **out, int limit)
+{
+	(void)s;
+	if (limit < 1)
+		return -EINVAL;
+	struct sys_sem *m = calloc(1, sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	int e = pthread_mutex_init(&m->m, NULL);
+	if (!e && (e = pthread_cond_init(&m->c, NULL)))
+		pthread_mutex_destroy(&m->m);
+	if (e) {
+		free(m);
+		return -e;
+	}
+	m->limit = limit;
+	*out = m;
+	return 0;
+}
+
+static void r_sem_free(sys_t *s, sys_sem_t *m)
+{
+	(void)s;
+	if (!m)
+		return;
+	pthread_cond_destroy(&m->c);
+	pthread_mutex_destroy(&m->m);
+	free(m);
+}
+
+static void sem_take(void *p)
+{
+	struct sys_sem *m = p;
+	pthread_mutex_lock(&m->m);
+	while (m->count >= m->limit)
+		pthread_cond_wait(&m->c, &m->m);
+	m->count++;
+	assert(m->count <= m->limit);
+	pthread_mutex_unlock(&m->m);
+}
+
+static void sem_give(void *p)
+{
+	struct sys_sem *m = p;
+	pthread_mutex_lock(&m->m);
+	if (m->count > 0)
+		m->count--;
+	pthread_cond_broadcast(&m->c);
+	pthread_mutex_unlock(&m->m);
+}
+
+static void r_sem_acquire(sys_t *s, sys_sem_t *m)
+{
+	gate_in(R(s), SYS_REAL_OP_SEM_ACQUIRE);
+	sem_take(m);
+	gate_retake(R(s), sem_give, sem_take, m);
+	gate_out(R(s), SYS_REAL_OP_SEM_ACQUIRE, 0);
+}
+
+static void r_sem_release(sys_t *s, sys_sem_t *m)
+{
+	gate_in(R(s), SYS_REAL_OP_SEM_RELEASE);
+	sem_give(m);
+	gate_out(R(s), SYS_REAL_OP_SEM_RELEASE, 0);
+}
+
+static void r_sem_wait_zero(sys_t *s, sys_sem_t *m)
+{
+	gate_in(R(s), SYS_REAL_OP_SEM_WAIT);
+	pthread_mutex_lock(&m->m);
+	while (m->count > 0)
+		pthread_cond_wait(&m->c, &m->m);
+	pthread_mutex_unlock(&m->m);
+	gate_out(R(s), SYS_REAL_OP_SEM_WAIT, 0);
 }
 
 static uint64_t r_atomic_load(sys_t *s, uint64_t *p)
@@ -897,6 +981,11 @@ static const struct sys_ops real_ops = {
 	.cond_new = r_cond_new,
 	.cond_free = r_cond_free,
 	.cond_wait = r_cond_wait,
+	.sem_new = r_sem_new,
+	.sem_free = r_sem_free,
+	.sem_acquire = r_sem_acquire,
+	.sem_release = r_sem_release,
+	.sem_wait_zero = r_sem_wait_zero,
 	.cond_signal = r_cond_signal,
 	.cond_broadcast = r_cond_broadcast,
 	.atomic_load = r_atomic_load,

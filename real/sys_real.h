@@ -79,6 +79,7 @@ enum sys_real_op {
 	SYS_REAL_OP_UFFD_ZEROPAGE, SYS_REAL_OP_UFFD_WAKE, SYS_REAL_OP_UFFD_WP,
 	SYS_REAL_OP_SOURCE_READ,
 	SYS_REAL_OP_UFFD_UNREGISTER, SYS_REAL_OP_DUP,
+	SYS_REAL_OP_SEM_ACQUIRE, SYS_REAL_OP_SEM_RELEASE, SYS_REAL_OP_SEM_WAIT,
 	/* not sys calls: a scenario thread's guest access and madvise, and a
 	 * wait whose condition the replay itself keeps in step; the guest
 	 * process's exit (its step, not run: real/replay_real.h) and munmap */

@@ -97,7 +97,7 @@ struct sched {
 	 * shrinking) and must not allocate per run. */
 	void *strat_states[SCHED_STRATEGY_COUNT];
 	enum sched_result result;
-	int running, ran, stop;
+	int running, ran, stop, cut;
 	int reaping;              /* resumed only to exit (CORO_REAP_ABANDONED) */
 	sched_step_hook hook;
 	void *hook_ctx;
@@ -315,29 +315,39 @@ int sched_fp_conflict(const struct sched_fp *a, const struct sched_fp *b)
 	for (unsigned i = 0; i < a->n; i++)
 		for (unsigned j = 0; j < b->n; j++)
 			if (a->obj[i] == b->obj[j] &&
-			    ((a->wmask >> i & 1) || (b->wmask >> j & 1)))
-				return 1;
+			    ((a->wmask >> i & 1) || (b->wmask >> j & 1) ||
+			     (a->amask >> i & 1) != (b->amask >> j & 1)))
+				return 1; /* a write, or an add and a read */
 	return 0;
 }
 
-static void fp_add(sched_t *s, uint64_t obj, int write)
+/* An access joins the step's earlier one to the same object: an add
+ * and a read of it together are a write (the step saw the value). */
+static void fp_add(sched_t *s, uint64_t obj, int kind)
 {
 	struct sched_fp *f = &s->fp;
+	uint16_t add = kind == SCHED_ADD, w = kind == SCHED_WRITE;
 
+	assert(kind == SCHED_READ || kind == SCHED_WRITE || kind == SCHED_ADD);
 	for (unsigned i = 0; i < f->n; i++) {
-		if (f->obj[i] == obj) {
-			f->wmask |= (uint16_t)((write ? 1u : 0u) << i);
-			return;
+		if (f->obj[i] != obj)
+			continue;
+		uint16_t was_add = f->amask >> i & 1, was_w = f->wmask >> i & 1;
+		if (w || was_w || add != was_add) {
+			f->wmask |= (uint16_t)(1u << i);
+			f->amask &= (uint16_t)~(1u << i);
 		}
+		return;
 	}
 	if (f->n == SCHED_FP_MAX) {
 		f->all = 1; /* cannot say what it touches: dependent with all */
 		return;
 	}
 	f->obj[f->n] = obj;
-	f->wmask |= (uint16_t)((write ? 1u : 0u) << f->n);
+	f->wmask |= (uint16_t)(w << f->n);
+	f->amask |= (uint16_t)(add << f->n);
 	f->n++;
-	assert(f->n <= SCHED_FP_MAX);
+	assert(f->n <= SCHED_FP_MAX && !(f->wmask & f->amask));
 }
 
 void sched_touch(sched_t *s, uint64_t obj, int write)
@@ -376,7 +386,7 @@ int sched_fp_has(const sched_t *s, uint64_t obj, int write)
 		return 1;
 	for (unsigned i = 0; i < f->n; i++)
 		if (f->obj[i] == obj)
-			return !write || (f->wmask >> i & 1);
+			return !write || ((f->wmask | f->amask) >> i & 1);
 	return 0;
 }
 
@@ -417,7 +427,7 @@ static void fp_end(sched_t *s, struct thread *cur, uint64_t step)
 static struct thread *choose(sched_t *s)
 {
 	if (s->stop) {
-		s->result = SCHED_STOPPED;
+		s->result = s->cut ? SCHED_CUT : SCHED_STOPPED;
 		return NULL;
 	}
 	if (s->nrunnable == 0) {
@@ -665,6 +675,7 @@ int sched_reset(sched_t *s, const struct sched_opts *opts)
 	s->result = SCHED_DONE;
 	s->ran = 0;
 	s->stop = 0;
+	s->cut = 0;
 	s->label_len = 0;
 	s->label_full = 0;
 	s->label[0] = '\0';
@@ -942,6 +953,12 @@ int sched_waiting_quiet(const sched_t *s, int tid)
 void sched_stop(sched_t *s)
 {
 	s->stop = 1;
+}
+
+void sched_cut(sched_t *s)
+{
+	s->stop = 1;
+	s->cut = 1;
 }
 
 /* ------------------------------------------------------------------ */

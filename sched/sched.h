@@ -76,6 +76,7 @@ struct sched_fp {
 	 * could run before it, so it happens after every earlier step */
 	uint8_t barrier;
 	uint16_t wmask;        /* bit i: obj[i] is written */
+	uint16_t amask;        /* bit i: obj[i] only added to (SCHED_ADD) */
 	uint64_t obj[SCHED_FP_MAX];
 };
 
@@ -101,6 +102,7 @@ enum sched_result {
 	SCHED_STEP_BOUND = 2, /* max_steps reached */
 	SCHED_STOPPED = 3,    /* sched_stop() was called (e.g. the oracle) */
 	SCHED_DIVERGED = 4,   /* replay asked for a thread that is not runnable */
+	SCHED_CUT = 5,        /* sched_cut(): a stutter the search covers elsewhere */
 };
 
 enum sched_tstate {
@@ -162,6 +164,12 @@ void sched_wait_quiet(sched_t *s);
 int sched_waiting_quiet(const sched_t *s, int tid);
 /* End the run after the current step (result SCHED_STOPPED). */
 void sched_stop(sched_t *s);
+/* End the run after the current step as one the search need not finish
+ * (result SCHED_CUT): the caller knows that every way on from here is a
+ * stutter of a run that does not pass this point (a retry that fails as
+ * the attempt before it did; docs/DESIGN.md, "the retry cut"). Its steps
+ * were still reported to the explorer, so their races are analysed. */
+void sched_cut(sched_t *s);
 
 /* Label of the current step (printf-style); appended with "; " if called
  * more than once in one step. Steps without a label read "yield". A no-op
@@ -170,7 +178,11 @@ int sched_labels_on(const sched_t *s);
 void sched_label(sched_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The current step touches obj (write: 1, read: 0). A flag test unless
+/* sched_touch's third argument: a read, a write, or an add: a
+ * commutative update (a counter's += whose result the step does not
+ * look at). Two adds commute; an add and a read or write do not. */
+enum { SCHED_READ = 0, SCHED_WRITE = 1, SCHED_ADD = 2 };
+/* The current step touches obj (write: 1, read: 0, SCHED_ADD). A flag test unless
  * opts.explorer. A step that declares nothing (no call between its
  * scheduling point and the next one, apart from those sched/ makes itself)
  * touches everything: forgetting a declaration costs reduction, never

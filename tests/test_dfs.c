@@ -156,12 +156,12 @@ static void test_bugs_found_at_their_bound(void **state)
 	assert_string_equal(v.name, "stale-data");
 	/* B5's lost wake is the final read's: since the final reads follow
 	 * the pause-time export (docs/ORACLE.md), reaching it takes four
-	 * deviations (587,133 schedules, too many for a test): none within
-	 * three, exhausted */
+	 * deviations (224,751 schedules since the errgroup is a sys
+	 * semaphore, too many for a test): none within three, exhausted */
 	assert_int_equal(search("scenarios/zoo/b05-dispatch-before-remove.scn", "e2b-ref",
 				"dispatch-before-remove", 3, &st, &v), 0);
 	assert_true(st.exhausted);
-	assert_true(st.runs > 30000);
+	assert_true(st.runs > 10000); /* 19,608 */
 }
 
 int main(void)

@@ -93,7 +93,7 @@ static void test_zoo_madvise_blocked(void **state)
 static void test_zoo_window_held(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace", CONFIRMED);
+	expect(state, "tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-143.trace", CONFIRMED);
 }
 
 /* A seed handler's trace: wrenn's setup (dup, pipe, spawn) is the
@@ -114,13 +114,16 @@ static void test_zoo_stop_after_handler_exit(void **state)
 	       CONFIRMED);
 }
 
-/* serve waits on the mutex the worker holds; the worker's unlock wakes
- * it, and the worker retakes the mutex before serve's wake-up step: the
- * lock serve took on hardware is given back until that step. */
-static void test_zoo_lock_retaken(void **state)
+/* B13: the worker's EAGAIN ends the handler. (Seed 76's trace, whose
+ * serve waited on the errgroup mutex the worker held, tested the retake
+ * of a lock taken early; the errgroup is a semaphore since semantics 6,
+ * seed 76's poll now sleeps across the REMOVE's queueing, which wakes the
+ * real poll at once with the uffd alone, and no e2b-ref trace of this
+ * scenario waits on a mutex any more.) */
+static void test_zoo_eagain_fatal(void **state)
 {
 	RT_REQUIRE(rt_page_size(state));
-	expect(state, "tests/replay/b13-eagain-fatal-e2b-ref-eagain-fatal-random-76.trace", CONFIRMED);
+	expect(state, "tests/replay/b13-eagain-fatal-e2b-ref-eagain-fatal-random-154.trace", CONFIRMED);
 }
 
 /* The stored trace replayed once at this state's page size, skipping
@@ -192,7 +195,7 @@ static void test_zoo_short_circuit_2m(void **state)
 static void test_zoo_two_windows_held(void **state)
 {
 	struct rr_result r;
-	replay_confirmed(state, "tests/replay/b07-skip-deferred-on-empty-read-e2b-ref-skip-deferred-on-empty-read-random-4428.trace",
+	replay_confirmed(state, "tests/replay/b07-skip-deferred-on-empty-read-e2b-ref-skip-deferred-on-empty-read-random-6019.trace",
 			 "lost-wake", &r);
 	assert_non_null(strstr(r.window, "windows held on hardware: 1) "));
 	assert_non_null(strstr(r.window, "; 2) b0's madvise was kept off CPU"));
@@ -210,6 +213,10 @@ static void export_case(void **state, const char *trace, const char *name, int a
 		assert_int_equal(r.v, RR_NOT_APPLICABLE); /* a ZEROPAGE zero-fill */
 		return;
 	}
+	/* b10's is confirmed 99 in 100 on a loaded machine (the one other
+	 * replay took another path): three tries, as race-two-removes */
+	for (int i = 1; i < 3 && r.v != RR_CONFIRMED; i++)
+		replay_once(state, trace, &r);
 	if (r.v != RR_CONFIRMED)
 		fail_msg("%s: %s: %s", trace, rr_verdict_name(r.v), r.why);
 	assert_string_equal(r.name, name);
@@ -235,7 +242,7 @@ static void test_zoo_export_not_zero(void **state)
  * pagemap calls it written. */
 static void test_zoo_wp_unwritten_dirty(void **state)
 {
-	export_case(state, "tests/replay/b09-eexist-leaves-unarmed-reference-eexist-leaves-unarmed-random-45.trace",
+	export_case(state, "tests/replay/b09-eexist-leaves-unarmed-reference-eexist-leaves-unarmed-random-7.trace",
 		    "wp-unwritten-dirty", 0);
 }
 
@@ -254,7 +261,7 @@ static void exit_case(void **state, const char *trace)
 
 static void test_zoo_workers_outlive_serve(void **state)
 {
-	exit_case(state, "tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-954.trace");
+	exit_case(state, "tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-137.trace");
 }
 
 static void test_zoo_prefault_after_close(void **state)
@@ -269,7 +276,7 @@ static void test_zoo_prefault_after_close(void **state)
  * zap after it loses g2's fault (lost-wake). ZEROPAGE: 4 KiB only. */
 static void test_zoo_retry_before_zap(void **state)
 {
-	const char *trace = "tests/replay/race-two-removes-e2b-ref-random-32.trace";
+	const char *trace = "tests/replay/race-two-removes-e2b-ref-random-201.trace";
 	struct rr_result r;
 	replay_once(state, trace, &r);
 	if (rt_page_size(state) == rt_2m) {
@@ -329,10 +336,10 @@ static void test_json_one_key_per_field(void **state)
 
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
-	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-7.trace",
+	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-143.trace",
 	"tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
 	/* a guest left asleep by the exit, a region with a hole */
-	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-954.trace",
+	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-137.trace",
 	"tests/replay/events-unmap-e2b-ref-random-0.trace",
 };
 #define NKILL (sizeof kill_traces / sizeof kill_traces[0])
@@ -414,7 +421,7 @@ int main(int argc, char **argv)
 		RT_BOTH(test_zoo_wp_unwritten_dirty),
 		RT_BOTH(test_zoo_wrenn_refault),
 		RT_BOTH(test_zoo_stop_after_handler_exit),
-		RT_BOTH(test_zoo_lock_retaken),
+		RT_BOTH(test_zoo_eagain_fatal),
 		RT_BOTH(test_zoo_workers_outlive_serve),
 		RT_BOTH(test_zoo_prefault_after_close),
 		RT_BOTH(test_zoo_events_unmap),

@@ -22,7 +22,7 @@
 /* Explore up to runs schedules from seed 1; returns the first violation's
  * run index (verdict in *v), or -1. */
 static long explore_h(const char *handler, const char *path, const char *variant,
-		      enum sched_strategy st, long runs, struct verdict *v,
+		      const char *want, enum sched_strategy st, long runs, struct verdict *v,
 		      struct scenario *scn)
 {
 	char err[256];
@@ -38,6 +38,11 @@ static long explore_h(const char *handler, const char *path, const char *variant
 		struct sched_opts o = {.strategy = st, .seed = (uint64_t)i + 1,
 				       .pct_depth = 3, .max_steps = 20000};
 		assert_int_equal(world_run(w, &o, NULL, NULL, v), 0);
+		/* a variant keeps its handler's own bugs (campaign.c zoo_row):
+		 * what the scenario expects of the plain handler is not it */
+		if (v->violated && variant && want && strcmp(v->name, want) &&
+		    scn_expects(scn, handler, NULL, v->name))
+			continue;
 		if (v->violated) {
 			found = i;
 			break;
@@ -50,7 +55,7 @@ static long explore_h(const char *handler, const char *path, const char *variant
 static long explore(const char *path, const char *variant, enum sched_strategy st,
 		    long runs, struct verdict *v, struct scenario *scn)
 {
-	return explore_h("e2b-ref", path, variant, st, runs, v, scn);
+	return explore_h("e2b-ref", path, variant, NULL, st, runs, v, scn);
 }
 
 /* Every variant, in the handler and zoo scenario handler/variants.c names,
@@ -62,7 +67,7 @@ static void test_each_variant_bug_is_found_as_expected(void **state)
 	int n = 0;
 	for (const struct variant_info *z = variant_table; z->name; z++, n++) {
 		struct verdict v;
-		long at = explore_h(z->handler, z->scenario, z->name,
+		long at = explore_h(z->handler, z->scenario, z->name, z->expect,
 				    z->pct ? SCHED_PCT : SCHED_RANDOM, 20000, &v, &scn);
 		if (at < 0)
 			fail_msg("%s --handler %s --variant %s: no violation in 20000 runs",
@@ -102,7 +107,7 @@ static void test_reference_survives_the_library(void **state)
 	for (int i = 0; i < n; i++) {
 		struct verdict v;
 		for (int st = SCHED_RANDOM; st <= SCHED_PCT && !expects_reference(names[i]); st++) {
-			long at = explore_h("reference", names[i], NULL, (enum sched_strategy)st,
+			long at = explore_h("reference", names[i], NULL, NULL, (enum sched_strategy)st,
 					    5000, &v, &scn);
 			if (at >= 0)
 				fail_msg("reference on %s (%s): %s: %s (seed %ld)", names[i],
@@ -290,9 +295,9 @@ static void test_handler_defects_named_by_scenarios_are_found(void **state)
 				char h[48];
 				snprintf(h, sizeof h, "%s", scn.expects[e].who[k].handler);
 				struct verdict v;
-				long at = explore_h(h, names[i], NULL, SCHED_RANDOM, 20000, &v, &scn);
+				long at = explore_h(h, names[i], NULL, NULL, SCHED_RANDOM, 20000, &v, &scn);
 				if (at < 0)
-					at = explore_h(h, names[i], NULL, SCHED_PCT, 2000, &v, &scn);
+					at = explore_h(h, names[i], NULL, NULL, SCHED_PCT, 2000, &v, &scn);
 				if (at < 0)
 					fail_msg("%s on %s: no violation, expected one", h, names[i]);
 				if (!scn_expects(&scn, h, NULL, v.name))
