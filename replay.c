@@ -164,6 +164,10 @@ static int header_strategy(const char *path, const struct trace *t, struct run_i
 		id->preemptions = ps ? (unsigned)b : 0;
 		id->dpor = rs != NULL;
 		id->reduce = rs && !strcmp(rs, "on");
+		const char *cs = trace_get(t, "dfs-retry-cut");
+		if (cs && strcmp(cs, "off"))
+			return bad_trace(path, t, "dfs-retry-cut", "dfs-retry-cut must be off or absent");
+		id->retry_cut = id->reduce && !cs;
 	}
 	if (parse_u64(trace_get(t, "seed"), &id->seed) ||
 	    parse_u64(trace_get(t, "max-steps"), &id->max_steps))

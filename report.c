@@ -377,6 +377,8 @@ void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 		if (id->dpor && id->reduce != (id->bound == EXPLORE_NO_BOUND || id->preempt_bounded))
 			k += snprintf(buf + k, n - (size_t)k, " %s",
 				      id->reduce ? "--reduce" : "--no-reduce");
+		if (id->dpor && id->reduce && !id->retry_cut)
+			k += snprintf(buf + k, n - (size_t)k, " --no-retry-cut");
 		/* a split search's first violation is the same for any split */
 		snprintf(buf + k, n - (size_t)k, " --seed %" PRIu64 "%s", id->seed,
 			 id->split ? " --shard 0/1" : "");

@@ -159,6 +159,9 @@ int run_write_trace(FILE *f, const struct run_id *id,
 			trace_kv(&tw, "dfs-preemptions", "%u", id->preemptions);
 		if (id->dpor)
 			trace_kv(&tw, "dfs-reduce", "%s", id->reduce ? "on" : "off");
+		/* absent: on wherever the reduction is (docs/TRACE.md) */
+		if (id->dpor && id->reduce && !id->retry_cut)
+			trace_kv(&tw, "dfs-retry-cut", "off");
 	}
 	trace_kv(&tw, "seed", "%" PRIu64, id->seed);
 	if (run_takes(id, STRATEGY_OPT_DEPTH)) {

@@ -217,6 +217,24 @@ static void fault_queue(struct mkern *k, struct mk_thr *t,
 	}
 }
 
+/* try_access, declaring the page: an access that changed nothing (a read
+ * of a present page) only read it; a write, a fault or a population
+ * (zero page, WP bits) wrote it. */
+static int touched_access(struct mkern *k, int mmi, int page, int write, mk_content v,
+			  struct mk_ctx **ctx, uint64_t *addr, unsigned *reason)
+{
+	struct mk_mm *mm = &k->mm[mmi];
+	struct mk_page before = mm->pages[page];
+	int r = try_access(k, mm, page, write, v, ctx, addr, reason);
+	const struct mk_page *now = &mm->pages[page];
+
+	MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page),
+		 write || r != 0 || before.content != now->content ||
+			 before.present != now->present || before.wp != now->wp ||
+			 before.poison != now->poison);
+	return r;
+}
+
 int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 	      int kernel, mk_content *out)
 {
@@ -238,17 +256,7 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			MEV(k->s, MEV_KILLED, mmi, page, 0);
 			return -EINTR;
 		}
-		struct mk_page before = mm->pages[page];
-		int r = try_access(k, mm, page, write, v, &ctx, &addr, &reason);
-
-		/* an access that changed nothing (a read of a present page) only
-		 * read it; a write, a fault or a population (zero page, WP
-		 * bits) wrote it */
-		const struct mk_page *now = &mm->pages[page];
-		MK_TOUCH(k, MK_OC_PAGE, MK_PAGE_ID(mmi, page),
-			 write || r != 0 || before.content != now->content ||
-				 before.present != now->present || before.wp != now->wp ||
-				 before.poison != now->poison);
+		int r = touched_access(k, mmi, page, write, v, &ctx, &addr, &reason);
 
 		if (r < 0) {
 			label_access(k, mmi, page, write, "-> SEGV", 0, 0);

@@ -46,6 +46,7 @@ static void one(struct world *w, double cap, int reduce, int bounded, unsigned b
 		struct dpor_stats *st, double *secs)
 {
 	struct ctx c = {.w = w, .t0 = now_s(), .cap = cap};
+	world_set_retry_cut(w, reduce); /* part of the reduction, as explore's */
 	struct dpor_opts o = {.reduce = reduce, .delay_bounded = bounded, .delay_bound = bound,
 			      .keep_going = 1, .progress = cap_cb, .progress_ctx = &c};
 	uint32_t *fail;
