@@ -154,12 +154,12 @@ static void replay_confirmed(void **state, const char *trace, const char *inv,
 static void test_zoo_late_window_held(void **state)
 {
 	struct rr_result r;
-	replay_once(state, "tests/replay/b01-stale-source-reference-short-circuit-random-128.trace", &r);
+	replay_once(state, "tests/replay/b01-stale-source-reference-short-circuit-random-326.trace", &r);
 	if (rt_page_size(state) == rt_2m) {
 		assert_int_equal(r.v, RR_NOT_APPLICABLE);
 		assert_non_null(strstr(r.why, "installs with UFFDIO_ZEROPAGE (step "));
 		assert_non_null(strstr(r.why, "KERNEL.md rule 30"));
-		assert_int_equal(drive_replay_real("tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
+		assert_int_equal(drive_replay_real("tests/replay/b01-stale-source-reference-short-circuit-random-326.trace",
 						   3, rt_2m, 0), SKIPPED);
 		return;
 	}
@@ -177,15 +177,15 @@ static void test_zoo_late_window_held(void **state)
 static void test_zoo_short_circuit_2m(void **state)
 {
 	struct rr_result r;
-	replay_confirmed(state, "tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
+	replay_confirmed(state, "tests/replay/b01-stale-source-2m-reference-short-circuit-random-326.trace",
 			 "lost-wake", &r);
 	assert_non_null(strstr(r.window, "window held on hardware"));
 	/* the mirror: at 4 KiB the handler zero-fills with ZEROPAGE where the
 	 * 2 MiB trace has a COPY of zeros */
-	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-2m-reference-short-circuit-random-128.trace",
+	assert_int_equal(real_confirm_replay("tests/replay/b01-stale-source-2m-reference-short-circuit-random-326.trace",
 					     0, 4096, &r), 0);
 	assert_int_equal(r.v, RR_NOT_APPLICABLE);
-	assert_non_null(strstr(r.why, "not applicable at 4 KiB: the 2 MiB trace zero-fills with a UFFDIO_COPY of zeros (step 26, worker)"));
+	assert_non_null(strstr(r.why, "not applicable at 4 KiB: the 2 MiB trace zero-fills with a UFFDIO_COPY of zeros (step 30, worker)"));
 }
 
 /* Two windows in one trace (B7): the first REMOVE's madvise held between
@@ -269,14 +269,14 @@ static void test_zoo_prefault_after_close(void **state)
 	exit_case(state, "tests/replay/b19-prefault-after-close-e2b-ref-prefault-after-close-random-35.trace");
 }
 
-/* S2 (race-two-removes): in b1's late window a fill wakes g1, whose
- * retried fault (step 61) waits for the mm lock behind the writer, as
+/* S2 (race-two-removes): in b0's late window a fill wakes g0, whose
+ * retried fault (step 36) waits for the mm lock behind the writer, as
  * madvise does for its zap: madvise is put back on the held CPU before
  * the writer lets go, so the retry runs first and reads the fill, and the
  * zap after it loses g2's fault (lost-wake). ZEROPAGE: 4 KiB only. */
 static void test_zoo_retry_before_zap(void **state)
 {
-	const char *trace = "tests/replay/race-two-removes-e2b-ref-random-201.trace";
+	const char *trace = "tests/replay/race-two-removes-e2b-ref-random-1524.trace";
 	struct rr_result r;
 	replay_once(state, trace, &r);
 	if (rt_page_size(state) == rt_2m) {
@@ -337,7 +337,7 @@ static void test_json_one_key_per_field(void **state)
 #define KILL_TRIALS 20
 static const char *const kill_traces[] = {
 	"tests/replay/b06-no-wake-pipe-e2b-ref-no-wake-pipe-pct-143.trace",
-	"tests/replay/b01-stale-source-reference-short-circuit-random-128.trace",
+	"tests/replay/b01-stale-source-reference-short-circuit-random-326.trace",
 	/* a guest left asleep by the exit, a region with a hole */
 	"tests/replay/b18-workers-outlive-serve-e2b-ref-workers-outlive-serve-random-137.trace",
 	"tests/replay/events-unmap-e2b-ref-random-0.trace",
