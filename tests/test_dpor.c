@@ -32,6 +32,7 @@
 #include "sched/dpor.h"
 #include "sched/sched.h"
 #include "sched/strategy.h"
+#include "tests/world_seen.h"
 
 /* --- a tiny language of shared-memory threads ------------------------ */
 
@@ -272,12 +273,6 @@ static void search(const struct prog *p, int reduce, struct seen *w, struct dpor
 	assert_true(st->exhausted);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Plain and reduced agree; the reduced search repeats no class. With
  * classes 0, only the final states and violations are compared: a step
  * that only looked and slept is no race with its waker (sched/dpor.c), so
@@ -289,8 +284,8 @@ static void compare_how(const struct prog *p, uint64_t want_viol, size_t *plain_
 	struct dpor_stats sa, sb;
 	search(p, 0, &a, &sa);
 	search(p, 1, &b, &sb);
-	qsort(a.finals, a.nfinals, sizeof a.finals[0], cmp_u64);
-	qsort(b.finals, b.nfinals, sizeof b.finals[0], cmp_u64);
+	qsort(a.finals, a.nfinals, sizeof a.finals[0], wseen_cmp_u64);
+	qsort(b.finals, b.nfinals, sizeof b.finals[0], wseen_cmp_u64);
 	assert_int_equal(a.nfinals, b.nfinals);
 	assert_memory_equal(a.finals, b.finals, a.nfinals * sizeof a.finals[0]);
 	assert_int_equal(a.viol, b.viol);
@@ -441,40 +436,9 @@ static void test_independent(void **state)
 #define FAULT_PLAIN_BOUND 0 /* unbounded: the two sets must be equal */
 #endif
 
-struct wseen {
-	struct world *w;
-	uint64_t finals[1 << 14];
-	size_t nfinals;
-	char viol[8][32];
-	int nviol;
-	uint64_t steps;
-	uint64_t undeclared;    /* world_undeclared() summed over the runs */
-};
-
 static int world_cb(void *ctx, const struct sched_explorer *ex)
 {
-	struct wseen *ws = ctx;
-	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = ex, .max_steps = 100000};
-	struct verdict v;
-	assert_int_equal(world_run(ws->w, &o, NULL, NULL, &v), 0);
-	ws->undeclared += world_undeclared(ws->w);
-	if (dpor_run_cut(ex))
-		return 0;
-	if (v.violated) {
-		int i;
-		for (i = 0; i < ws->nviol && strcmp(ws->viol[i], v.name); i++)
-			;
-		if (i == ws->nviol && ws->nviol < 8)
-			snprintf(ws->viol[ws->nviol++], sizeof ws->viol[0], "%s", v.name);
-		return 0;
-	}
-	uint64_t d = world_digest(ws->w);
-	for (size_t i = 0; i < ws->nfinals; i++)
-		if (ws->finals[i] == d)
-			return 0;
-	assert_true(ws->nfinals < (1 << 14));
-	ws->finals[ws->nfinals++] = d;
-	return 0;
+	return wseen_run(ctx, ex);
 }
 
 static void world_search_v(const char *text, const char *handler, uint64_t variants,
@@ -495,7 +459,7 @@ static void world_search_v(const char *text, const char *handler, uint64_t varia
 	world_free(ws->w);
 	assert_true(st->exhausted);
 	assert_int_equal(ws->undeclared, 0); /* the drf rows keep their promise */
-	qsort(ws->finals, ws->nfinals, sizeof ws->finals[0], cmp_u64);
+	wseen_sort(ws);
 }
 
 static void world_search_b(const char *text, const char *handler, int reduce,
@@ -510,20 +474,6 @@ static void world_search(const char *text, const char *handler, int reduce,
 	world_search_b(text, handler, reduce, 0, ws, st);
 }
 
-/* Every final state of a contains in b (both sorted). */
-static int finals_within(const struct wseen *a, const struct wseen *b)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < a->nfinals; i++) {
-		while (j < b->nfinals && b->finals[j] < a->finals[i])
-			j++;
-		if (j == b->nfinals || b->finals[j] != a->finals[i])
-			return 0;
-	}
-	return 1;
-}
-
-static int viol_within(const struct wseen *a, const struct wseen *b);
 
 /* One fault on handler h: the plain search (unbounded, or within
  * FAULT_PLAIN_BOUND under ASan) and the reduced unbounded one reach the
@@ -565,19 +515,6 @@ static void test_world_fault_e2b_ref(void **state)
 	/* the same fault on the warts-included handler: its own serve loop */
 	struct dpor_stats sa, sb;
 	fault_case("e2b-ref", &sa, &sb);
-}
-
-/* Every violation name of a is among b's. */
-static int viol_within(const struct wseen *a, const struct wseen *b)
-{
-	for (int i = 0; i < a->nviol; i++) {
-		int found = 0;
-		for (int k = 0; k < b->nviol; k++)
-			found |= !strcmp(a->viol[i], b->viol[k]);
-		if (!found)
-			return 0;
-	}
-	return 1;
 }
 
 static void test_world_prefault_bug(void **state)

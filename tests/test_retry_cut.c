@@ -22,57 +22,20 @@
 #include "model/world.h"
 #include "scenarios/scenario.h"
 #include "sched/dpor.h"
+#include "tests/world_seen.h"
 
 #ifndef CUT_PLAIN_BOUND
 #define CUT_PLAIN_BOUND 2 /* the plain search's delay bound */
 #endif
 
-struct seen {
-	struct world *w;
-	uint64_t finals[1 << 14];
-	size_t nfinals;
-	char viol[8][32];
-	int nviol;
-	uint64_t cut;           /* runs the retry cut ended */
-};
-
-static void add_viol(struct seen *s, const char *name)
-{
-	for (int i = 0; i < s->nviol; i++)
-		if (!strcmp(s->viol[i], name))
-			return;
-	assert_true(s->nviol < 8);
-	snprintf(s->viol[s->nviol++], sizeof s->viol[0], "%s", name);
-}
-
 static int run_cb(void *ctx, const struct sched_explorer *ex)
 {
-	struct seen *s = ctx;
-	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = ex, .max_steps = 100000};
-	struct verdict v;
-	assert_int_equal(world_run(s->w, &o, NULL, NULL, &v), 0);
-	if (dpor_run_cut(ex))
-		return 0;
-	if (v.violated) {
-		add_viol(s, v.name);
-		return 0;
-	}
-	if (v.sres == SCHED_CUT) {
-		s->cut++;
-		return 0; /* a stutter: no final state of its own */
-	}
-	uint64_t d = world_digest(s->w);
-	for (size_t i = 0; i < s->nfinals; i++)
-		if (s->finals[i] == d)
-			return 0;
-	assert_true(s->nfinals < (1 << 14));
-	s->finals[s->nfinals++] = d;
-	return 0;
+	return wseen_run(ctx, ex);
 }
 
 /* One search of text on handler h; returns dpor_run's stats in *st. */
 static void search(const char *text, const char *h, uint64_t variants, int reduce, int cut,
-		   unsigned bound, uint64_t max_runs, struct seen *s, struct dpor_stats *st)
+		   unsigned bound, uint64_t max_runs, struct wseen *s, struct dpor_stats *st)
 {
 	static struct scenario scn;
 	char err[256];
@@ -89,42 +52,24 @@ static void search(const char *text, const char *h, uint64_t variants, int reduc
 	assert_true(r >= 0 || r == -E2BIG);
 	free(fail);
 	world_free(s->w);
-}
-
-static int has_final(const struct seen *s, uint64_t d)
-{
-	for (size_t i = 0; i < s->nfinals; i++)
-		if (s->finals[i] == d)
-			return 1;
-	return 0;
-}
-
-static int has_viol(const struct seen *s, const char *name)
-{
-	for (int i = 0; i < s->nviol; i++)
-		if (!strcmp(s->viol[i], name))
-			return 1;
-	return 0;
+	wseen_sort(s);
 }
 
 /* The plain bounded search's finals and violations within the cut
  * search's, which is exhausted unbounded; returns the cut search's runs. */
 static uint64_t compare(const char *text, const char *h, uint64_t variants)
 {
-	static struct seen plain, cut;
+	static struct wseen plain, cut;
 	struct dpor_stats sp, sc;
 	search(text, h, variants, 0, 0, CUT_PLAIN_BOUND, 0, &plain, &sp);
 	search(text, h, variants, 1, 1, 0, 2000000, &cut, &sc);
 	assert_true(sp.exhausted && sc.exhausted);
 	assert_true(plain.nfinals >= 1 && cut.cut > 0);
-	for (size_t i = 0; i < plain.nfinals; i++)
-		if (!has_final(&cut, plain.finals[i]))
-			fail_msg("%s: a final state of the plain search (bound %d) is not the cut "
-				 "search's", h, CUT_PLAIN_BOUND);
-	for (int i = 0; i < plain.nviol; i++)
-		if (!has_viol(&cut, plain.viol[i]))
-			fail_msg("%s: the plain search found %s, the cut search did not", h,
-				 plain.viol[i]);
+	if (!finals_within(&plain, &cut))
+		fail_msg("%s: a final state of the plain search (bound %d) is not the cut "
+			 "search's", h, CUT_PLAIN_BOUND);
+	if (!viol_within(&plain, &cut))
+		fail_msg("%s: the plain search found a violation the cut search did not", h);
 	print_message("    %s: plain b%d %llu runs, %zu finals, %d violations; cut, unbounded "
 		      "%llu runs (%llu pruned, %llu at a retry), %zu finals, %d violations\n", h,
 		      CUT_PLAIN_BOUND, (unsigned long long)sp.runs, plain.nfinals, plain.nviol,
@@ -167,7 +112,7 @@ static void test_reference_pause_during_retry(void **state)
 static void test_without_the_cut_it_does_not_end(void **state)
 {
 	(void)state;
-	static struct seen s;
+	static struct wseen s;
 	struct dpor_stats st;
 	search(fault_remove, "reference", 0, 1, 0, 0, 200000, &s, &st);
 	assert_false(st.exhausted);
