@@ -322,6 +322,7 @@ static int configure(struct mkern *k, const struct mk_config *cfg,
 	/* the guest process and the handler's fd hold the one uffd */
 	assert(fd == MK_FD_FIRST && c->refs == 2 && c->live);
 	assert(!c->nfpend && !c->nevents && !c->mmap_changing);
+	mk_seen_reset(k);
 	return 0;
 }
 
@@ -611,7 +612,7 @@ void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len)
 
 	assert(mmi >= 0 && mmi < MK_MAX_MM);
 	MK_TOUCH(k, MK_OC_FDS, 0, 0);
-	MK_TOUCH(k, MK_OC_UFFD, mmi, 1);
+	MK_TOUCH(k, MK_OC_UFFD, mmi, 0); /* a write is found at the end (kernel_seen.c) */
 	MK_TOUCH(k, MK_OC_MM, mmi, 0);
 	uint64_t end = start + len < start ? UINT64_MAX : start + len;
 	for (int i = 0; i < mm->nvmas && len; i++) {
@@ -622,7 +623,8 @@ void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len)
 		/* too many pages make the footprint "everything" (sched) */
 		for (uint64_t a = vs - (vs - v->start) % k->ps; a < ve; a += k->ps)
 			MK_TOUCH(k, MK_OC_PAGE,
-				 MK_PAGE_ID(mmi, v->first + (int)((a - v->start) / k->ps)), 1);
+				 MK_PAGE_ID(mmi, v->first + (int)((a - v->start) / k->ps)),
+				 mk_page_write(k, 1));
 	}
 }
 

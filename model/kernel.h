@@ -228,5 +228,9 @@ void mk_set_observer(struct mkern *k, const struct mk_observer *o);
 /* A reducing run, as each step ends (the world's footprint hook): a uffd
  * whose readiness the step changed gets MK_OC_UREADY written. */
 void mk_touch_readiness(struct mkern *k);
+/* Likewise for every uffd (MK_OC_UFFD) and, in memories of at most 64
+ * pages, every page (MK_OC_PAGE) the step changed; readiness included.
+ * The sites declare those objects read (model/kernel_seen.c). */
+void mk_touch_changes(struct mkern *k);
 
 #endif

@@ -272,7 +272,7 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			    (int64_t)mm->pages[page].content);
 			return 0;
 		}
-		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1);
+		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 0); /* writes: kernel_seen.c */
 		/* rule 12: with UFFD_USER_MODE_ONLY a kernel-mode access gets
 		 * EFAULT instead of a message; rule 41: SIGBUS feature, for a
 		 * WP fault too (handle_userfault checks it before the reason) */
@@ -291,7 +291,9 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 		}
 		fault_queue(k, t, ctx, mmi, page, write, v, addr, reason);
 		sched_block(k->s, &t->q);
-		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 1); /* its waker's */
+		/* Nothing of the uffd is read here: the thread is off every
+		 * queue, and only its waker (ordered before this step as its
+		 * enabler) wrote the fields checked below. */
 		/* rule 9: whoever woke it took its message off the queues
 		 * (a COPY/WAKE after or before the read, a signal, release) */
 		assert(t->flist == MK_FL_NONE && t->est == MK_EV_NONE);

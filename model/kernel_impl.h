@@ -163,11 +163,27 @@ struct mk_pool {
 	struct mk_pool_obj *free;
 };
 
+/* What a step's end saw of a uffd (kernel_seen.c): every field another
+ * step can read, and the threads on its queues (fpend, fread, events). */
+#define MK_SEEN_LIST 16
+#define MK_SEEN_PAGES 64         /* larger memories declare page writes */
+struct mk_ctx_seen {
+	uint64_t features;
+	int used, live, released, refs, proc_ref, user_mode_only;
+	int mmap_changing, mm_exited, nfpend, nevents;
+	int over;                /* a queue longer than MK_SEEN_LIST */
+	int n[3];
+	int tid[3][MK_SEEN_LIST];
+};
+
 struct mkern {
 	struct sys sys;          /* first member: mk_of_sys() */
 	sched_t *s;
 	int touching;            /* sched_touching(s), cached by configure() */
 	short ready_seen[MK_MAX_MM]; /* readiness at the last step's end */
+	struct mk_ctx_seen ctx_seen[MK_MAX_MM]; /* each uffd, likewise */
+	int pages_seen;          /* npages <= MK_SEEN_PAGES: page_seen kept */
+	struct mk_page page_seen[MK_MAX_MM][MK_SEEN_PAGES];
 	struct mk_config cfg;
 	const struct mk_profile *prof; /* cfg.kver's */
 	uint64_t ps;
@@ -226,6 +242,11 @@ int mk_page_addr(const struct mkern *k, int mm, int page, uint64_t *addr);
 /* The footprint of a uffd ioctl on [start, start+len) through fd: the
  * uffd and VMAs of its mm, and every page of the range, written. */
 void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len);
+/* kernel_seen.c: the step-end comparison starts from the state now */
+void mk_seen_reset(struct mkern *k);
+/* A site's page write, as it must declare it: a read where the step's
+ * end finds the writes (small memories), else as given. */
+int mk_page_write(const struct mkern *k, int write);
 void mk_fmt_content(char *buf, size_t n, mk_content c);
 void mk_fmt_msg(char *buf, size_t n, const struct uffd_msg *m);
 int mk_pool_init(struct mk_pool *p, size_t objsz, uint32_t magic);

@@ -65,7 +65,7 @@ short mk_uffd_revents(const struct mkern *k, int mmi)
 }
 
 /* Readiness is a function of the uffd's state, which every step that
- * changes it declares (MK_OC_UFFD written); so whether a step changed it
+ * changes is found to have written (MK_OC_UFFD, kernel_seen.c); so whether a step changed it
  * is the same in every schedule of its equivalence class, and a poll
  * that reads only the readiness commutes with the steps that left it
  * alone. Checked at each step's end rather than declared at each site:

@@ -845,7 +845,7 @@ static void fp_check(void *ctx, sched_t *s, int tid)
 {
 	struct world *w = ctx;
 	(void)tid;
-	mk_touch_readiness(w->k);
+	mk_touch_changes(w->k);
 	if (!w->h || !w->h_live || !w->drf)
 		return; /* a row without the promise has its heap object */
 	for (int p = 0; p < w->scn->pages; p++) {

@@ -1,0 +1,98 @@
+/* model/kernel_seen.c — what a step wrote in the kernel, found at its end.
+ *
+ * The reducing dfs orders two steps when one writes what the other
+ * touches. Sites declare a uffd and (in memories of at most
+ * MK_SEEN_PAGES pages) its pages as read; whether the step wrote one is
+ * decided here, by comparing each with what the previous step's end left.
+ * So a site cannot forget a write, and a step that left a page or a uffd
+ * as it found it (a COPY refused with EEXIST or EAGAIN, a zap of a page
+ * not there, a fill that woke nobody) only read it, and commutes with
+ * other readers. That is sound because the comparison is of everything a
+ * step of the model can see of the object: a step that changed nothing in
+ * it behaves, and leaves its readers behaving, the same in either order
+ * (docs/DESIGN.md "Footprints found at the step's end").
+ */
+#include "model/kernel_impl.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* Everything of a uffd another step can see: its counters and the
+ * threads on its three queues, in order. */
+static void ctx_snap(const struct mk_mm *mm, struct mk_ctx_seen *o)
+{
+	const struct mk_ctx *c = &mm->ctx;
+
+	memset(o, 0, sizeof *o); /* padding too: compared with memcmp */
+	o->used = mm->used;
+	o->live = c->live;
+	o->released = c->released;
+	o->refs = c->refs;
+	o->proc_ref = c->proc_ref;
+	o->features = c->features;
+	o->user_mode_only = c->user_mode_only;
+	o->mmap_changing = c->mmap_changing;
+	o->mm_exited = c->mm_exited;
+	o->nfpend = c->nfpend;
+	o->nevents = c->nevents;
+	const struct mk_thr *l[3] = {c->fpend.head, c->fread.head, c->events.head};
+	for (int q = 0; q < 3; q++)
+		for (const struct mk_thr *t = l[q]; t; t = q == 2 ? t->enext : t->fnext) {
+			if (o->n[q] == MK_SEEN_LIST) {
+				o->over = 1; /* too long to keep: always "written" */
+				break;
+			}
+			o->tid[q][o->n[q]++] = t->tid;
+		}
+}
+
+static int page_same(const struct mk_page *a, const struct mk_page *b)
+{
+	return a->content == b->content && a->present == b->present &&
+	       a->wp == b->wp && a->poison == b->poison;
+}
+
+void mk_seen_reset(struct mkern *k)
+{
+	k->pages_seen = k->npages <= MK_SEEN_PAGES;
+	for (int m = 0; m < MK_MAX_MM; m++) {
+		ctx_snap(&k->mm[m], &k->ctx_seen[m]);
+		if (k->pages_seen)
+			memcpy(k->page_seen[m], k->mm[m].pages,
+			       (size_t)k->npages * sizeof(struct mk_page));
+	}
+}
+
+int mk_page_write(const struct mkern *k, int write)
+{
+	return write && !k->pages_seen;
+}
+
+/* A reducing run, as each step ends: what the step changed it wrote. */
+void mk_touch_changes(struct mkern *k)
+{
+	if (!k->touching)
+		return;
+	mk_touch_readiness(k);
+	for (int m = 0; m < MK_MAX_MM; m++) {
+		struct mk_ctx_seen now;
+
+		ctx_snap(&k->mm[m], &now);
+		if (now.over || memcmp(&now, &k->ctx_seen[m], sizeof now)) {
+			sched_touch(k->s, SCHED_OBJ(MK_OC_UFFD, m), SCHED_WRITE);
+			k->ctx_seen[m] = now;
+		}
+		if (!k->pages_seen)
+			continue;
+		for (int p = 0; p < k->npages; p++) {
+			struct mk_page *was = &k->page_seen[m][p];
+			const struct mk_page *pg = &k->mm[m].pages[p];
+
+			if (page_same(was, pg))
+				continue;
+			sched_touch(k->s, SCHED_OBJ(MK_OC_PAGE, MK_PAGE_ID(m, p)),
+				    SCHED_WRITE);
+			*was = *pg;
+		}
+	}
+}
