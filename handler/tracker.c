@@ -40,8 +40,12 @@ void tracker_set(struct tracker *t, uint64_t page, enum page_state s)
 	assert(t->state && (unsigned)s <= PAGE_ZERO);
 	if (page >= t->pages)
 		return;
-	sys_shared(t->sys, SYS_SHARED_PAGE(page), 1);
-	__atomic_store_n(&t->state[page], (unsigned char)s, __ATOMIC_SEQ_CST);
+	/* setting the state it has is only a look: it commutes with the
+	 * other looks, where a store would order them (handler/sys.h) */
+	unsigned char was = __atomic_load_n(&t->state[page], __ATOMIC_SEQ_CST);
+	sys_shared(t->sys, SYS_SHARED_PAGE(page), was != (unsigned char)s);
+	if (was != (unsigned char)s)
+		__atomic_store_n(&t->state[page], (unsigned char)s, __ATOMIC_SEQ_CST);
 }
 
 void tracker_set_range(struct tracker *t, uint64_t first, uint64_t last,
