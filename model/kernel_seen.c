@@ -68,6 +68,32 @@ int mk_page_write(const struct mkern *k, int write)
 	return write && !k->pages_seen;
 }
 
+/* Whether the uffd is as o saw it, without building a new snapshot: the
+ * common case of a step that left it alone costs a few compares. */
+static int ctx_same(const struct mk_mm *mm, const struct mk_ctx_seen *o)
+{
+	const struct mk_ctx *c = &mm->ctx;
+
+	if (o->over || o->used != mm->used)
+		return 0;
+	if (o->live != c->live || o->released != c->released ||
+	    o->refs != c->refs || o->proc_ref != c->proc_ref ||
+	    o->features != c->features || o->user_mode_only != c->user_mode_only ||
+	    o->mmap_changing != c->mmap_changing || o->mm_exited != c->mm_exited ||
+	    o->nfpend != c->nfpend || o->nevents != c->nevents)
+		return 0;
+	const struct mk_thr *l[3] = {c->fpend.head, c->fread.head, c->events.head};
+	for (int q = 0; q < 3; q++) {
+		int i = 0;
+		for (const struct mk_thr *t = l[q]; t; t = q == 2 ? t->enext : t->fnext, i++)
+			if (i == o->n[q] || o->tid[q][i] != t->tid)
+				return 0;
+		if (i != o->n[q])
+			return 0;
+	}
+	return 1;
+}
+
 /* A reducing run, as each step ends: what the step changed it wrote. */
 void mk_touch_changes(struct mkern *k)
 {
@@ -75,14 +101,12 @@ void mk_touch_changes(struct mkern *k)
 		return;
 	mk_touch_readiness(k);
 	for (int m = 0; m < MK_MAX_MM; m++) {
-		struct mk_ctx_seen now;
-
-		ctx_snap(&k->mm[m], &now);
-		if (now.over || memcmp(&now, &k->ctx_seen[m], sizeof now)) {
+		if (!ctx_same(&k->mm[m], &k->ctx_seen[m])) {
 			sched_touch(k->s, SCHED_OBJ(MK_OC_UFFD, m), SCHED_WRITE);
-			k->ctx_seen[m] = now;
+			ctx_snap(&k->mm[m], &k->ctx_seen[m]);
 		}
-		if (!k->pages_seen)
+		/* nobody reaches the pages of an mm that is not there */
+		if (!k->pages_seen || (!k->mm[m].used && !k->ctx_seen[m].used))
 			continue;
 		for (int p = 0; p < k->npages; p++) {
 			struct mk_page *was = &k->page_seen[m][p];

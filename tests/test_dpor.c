@@ -450,6 +450,7 @@ static void world_search_v(const char *text, const char *handler, uint64_t varia
 	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
 	ws->w = world_new(&scn, handler, variants);
 	assert_non_null(ws->w);
+	world_set_retry_cut(ws->w, reduce); /* part of the reduction, as explore's */
 	struct dpor_opts o = {.reduce = reduce, .keep_going = 1,
 			      .delay_bounded = bound > 0, .delay_bound = bound};
 	uint32_t *fail;
@@ -558,6 +559,37 @@ static void test_world_two_pages(void **state)
 	print_message("    plain b1 %llu runs, reduced %llu runs (%llu pruned), %zu / %zu finals\n",
 		      (unsigned long long)sa.runs, (unsigned long long)sb.runs,
 		      (unsigned long long)sb.pruned, a.nfinals, b.nfinals);
+}
+
+/* Two faults on one page through two workers: the second COPY is refused
+ * (EEXIST) or finds the page there, which now only reads the page and
+ * the uffd (model/kernel_seen.c); then a REMOVE of it on e2b-ref, whose
+ * copy after the zap is a violation. Every final state and violation
+ * of the plain search within delay bound 2 is the reduced search's. */
+static void test_world_same_page(void **state)
+{
+	(void)state;
+	static const char two[] = "memory 4k 1\nhandler workers 2\nthread g guest\n  read 0\n"
+				  "thread h guest\n  read 0\n";
+	static const char rm[] = "memory 4k 2\nfeatures remove\nhandler workers 2\n"
+				 "contract breaks\nthread g guest\n  read 0\n"
+				 "thread b balloon\n  remove 0\n";
+	const struct { const char *text, *h; } c[] = {
+		{two, "reference"}, {two, "e2b-ref"}, {rm, "e2b-ref"}};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		static struct wseen a, b;
+		struct dpor_stats sa, sb;
+		world_search_b(c[i].text, c[i].h, 0, 2, &a, &sa);
+		world_search(c[i].text, c[i].h, 1, &b, &sb);
+		assert_true(a.nfinals >= 1);
+		assert_true(finals_within(&a, &b) && viol_within(&a, &b));
+		print_message("    %s case %zu: plain b2 %llu runs, %zu finals, %d violations; "
+			      "reduced %llu runs, %zu finals, %d violations\n",
+			      c[i].h, i, (unsigned long long)sa.runs, a.nfinals, a.nviol,
+			      (unsigned long long)sb.runs, b.nfinals, b.nviol);
+		if (i == 2)
+			assert_true(a.nviol >= 1); /* the search can fail */
+	}
 }
 
 /* --- the footprints the model declares -------------------------------- */
@@ -690,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_world_fault_e2b_ref),
 		cmocka_unit_test(test_world_two_pages),
 		cmocka_unit_test(test_world_prefault_bug),
+		cmocka_unit_test(test_world_same_page),
 		cmocka_unit_test(test_uffd_readiness),
 		cmocka_unit_test(test_found_writes),
 	};
