@@ -48,8 +48,12 @@ enum mk_kind { MK_GUEST = 1, MK_BALLOON, MK_CONTROL, MK_HANDLER };
  * what each step of a guest, balloon, sys op or scenario operation reads
  * or writes, so that the reducing dfs knows which steps commute. */
 enum mk_obj_class {
-	MK_OC_PAGE = SCHED_OC_USER, /* page p of mm m: MK_PAGE_ID(m, p) */
-	MK_OC_UFFD,        /* mm m's uffd: both queues, mmap_changing, waiters */
+	/* page p of mm m: MK_PAGE_ID(m, p); in memories of at most 64 pages
+	 * the sites declare reads and the step's end finds the writes */
+	MK_OC_PAGE = SCHED_OC_USER,
+	/* mm m's uffd: its queues, mmap_changing, waiters; read at the sites,
+	 * written where the step's end finds it changed (kernel_seen.c) */
+	MK_OC_UFFD,
 	MK_OC_MM,          /* mm m's VMA table */
 	MK_OC_SRC,         /* the snapshot source's failure count of page p */
 	MK_OC_FDS,         /* the handler's fd table and pipes */
