@@ -351,7 +351,8 @@ static void ex_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp
 		else
 			memset(x->cnt, 0, sizeof x->cnt);
 		x->cnt[tid]++;
-		analyse(d, j);
+		if (d->o.reduce) /* the clocks serve only the races */
+			analyse(d, j);
 	}
 	d->last_pos[tid] = (uint32_t)j;
 	d->enabler[tid] = NONE;
