@@ -612,7 +612,11 @@ void mk_touch_uffd_range(struct mkern *k, int fd, uint64_t start, uint64_t len)
 
 	assert(mmi >= 0 && mmi < MK_MAX_MM);
 	MK_TOUCH(k, MK_OC_FDS, 0, 0);
-	MK_TOUCH(k, MK_OC_UFFD, mmi, 0); /* a write is found at the end (kernel_seen.c) */
+	/* a fill reads the settings, mmap_changing and the waiters it may
+	 * wake; (0, 0) is read(), which also takes events; a write is found
+	 * at the step's end (kernel_seen.c) */
+	MK_UFFD_READ(k, mmi, start == 0 && len == 0 ? MK_UFFD_ALL
+			     : 1u << MK_UFFD_CTL | 1u << MK_UFFD_CHG | 1u << MK_UFFD_FQ);
 	MK_TOUCH(k, MK_OC_MM, mmi, 0);
 	uint64_t end = start + len < start ? UINT64_MAX : start + len;
 	for (int i = 0; i < mm->nvmas && len; i++) {

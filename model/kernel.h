@@ -67,6 +67,24 @@ enum mk_obj_class {
 	MK_OC_UREADY,
 };
 #define MK_PAGE_ID(mm, p) (((uint64_t)(mm) << 32) | (uint32_t)(p))
+/* A uffd is four objects (MK_OC_UFFD, MK_UFFD_ID(mm, part)), so that a
+ * fault's queueing and an event's do not order each other: its settings
+ * and lifetime, mmap_changing, the fault queues (unread and read), the
+ * event queue. A site declares the parts it reads (MK_UFFD_READ, a mask
+ * of 1 << part); the step's end finds the parts it wrote. */
+enum { MK_UFFD_CTL, MK_UFFD_CHG, MK_UFFD_FQ, MK_UFFD_EVQ, MK_UFFD_PARTS };
+#define MK_UFFD_ID(mm, part) ((uint64_t)(part) << 8 | (uint64_t)(mm))
+#define MK_UFFD_ALL ((1u << MK_UFFD_PARTS) - 1)
+#define MK_UFFD_READ(k, mm, parts)                                           \
+	do {                                                                 \
+		if ((k)->touching)                                           \
+			for (int p_ = 0; p_ < MK_UFFD_PARTS; p_++)           \
+				if ((parts) >> p_ & 1)                       \
+					sched_touch((k)->s,                  \
+						    SCHED_OBJ(MK_OC_UFFD,    \
+							      MK_UFFD_ID((mm), p_)), \
+						    SCHED_READ);             \
+	} while (0)
 #define MK_TOUCH(k, cls, id, w)                                              \
 	do {                                                                 \
 		if ((k)->touching) /* cached per run: a plain run pays a test */ \

@@ -87,7 +87,7 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 	/* one wait at a time; the caller raised mmap_changing first (rule 29) */
 	assert(t->est == MK_EV_NONE && t->flist == MK_FL_NONE);
 	assert(ctx->mmap_changing > ctx->nevents);
-	MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 0);
+	MK_UFFD_READ(k, mk_ctx_mm(k, ctx), 1u << MK_UFFD_CTL | 1u << MK_UFFD_EVQ);
 	/* rule 40: a released uffd has no reader; the kernel's
 	 * userfaultfd_event_wait_completion() sees ctx->released and returns
 	 * at once (mremap's UNMAP after a REMAP withdrawn by the release) */
@@ -114,7 +114,7 @@ int mk_event_wait(struct mkern *k, struct mk_ctx *ctx, struct mk_thr *t,
 	while (t->est == MK_EV_QUEUED) {
 		sched_block(k->s, &t->q);
 		/* the reader (or release) completed it under the uffd */
-		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 0);
+		MK_UFFD_READ(k, mk_ctx_mm(k, ctx), 1u << MK_UFFD_EVQ);
 	}
 	/* rule 4 / 28, 40: read, or withdrawn; either way off the queue */
 	assert(t->est == MK_EV_DONE || t->est == MK_EV_WITHDRAWN);
@@ -134,7 +134,7 @@ static void event_done(struct mkern *k, struct mk_ctx *c, const char *what,
 	assert(c->mmap_changing > 0 && c->mmap_changing > c->nevents);
 	c->mmap_changing--;
 	assert(c->mmap_changing >= c->nevents);
-	MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, c), 0);
+	MK_UFFD_READ(k, mk_ctx_mm(k, c), 1u << MK_UFFD_CHG);
 	if (type != MEV_T_REMOVE)
 		sched_touch_all(k->s); /* munmap, mremap, fork go on: VMAs */
 	MK_LABEL(k, "%s %s: resumed, mmap_changing=%d", what,
@@ -343,7 +343,7 @@ int mk_madvise(struct mkern *k, int mmi, uint64_t start, uint64_t len)
 		return -EINVAL;
 	sched_point(k->s);
 	MK_TOUCH(k, MK_OC_MM, mmi, 0);
-	MK_TOUCH(k, MK_OC_UFFD, mmi, 0);
+	MK_UFFD_READ(k, mmi, 1u << MK_UFFD_CTL | 1u << MK_UFFD_CHG);
 	MK_LABEL(k, "madvise(DONTNEED) mm%d 0x%llx +0x%llx", mmi,
 		 (unsigned long long)start, (unsigned long long)len);
 	MEV(k->s, MEV_MADVISE, mmi, (int64_t)start, (int64_t)len);

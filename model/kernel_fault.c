@@ -272,7 +272,8 @@ int mk_access(struct mkern *k, int mmi, int page, int write, mk_content v,
 			    (int64_t)mm->pages[page].content);
 			return 0;
 		}
-		MK_TOUCH(k, MK_OC_UFFD, mk_ctx_mm(k, ctx), 0); /* writes: kernel_seen.c */
+		/* its settings, and the queue it joins; writes: kernel_seen.c */
+		MK_UFFD_READ(k, mk_ctx_mm(k, ctx), 1u << MK_UFFD_CTL | 1u << MK_UFFD_FQ);
 		/* rule 12: with UFFD_USER_MODE_ONLY a kernel-mode access gets
 		 * EFAULT instead of a message; rule 41: SIGBUS feature, for a
 		 * WP fault too (handle_userfault checks it before the reason) */

@@ -171,7 +171,7 @@ struct mk_ctx_seen {
 	uint64_t features;
 	int used, live, released, refs, proc_ref, user_mode_only;
 	int mmap_changing, mm_exited, nfpend, nevents;
-	int over;                /* a queue longer than MK_SEEN_LIST */
+	int over[3];             /* the queue is longer than MK_SEEN_LIST */
 	int n[3];
 	int tid[3][MK_SEEN_LIST];
 };

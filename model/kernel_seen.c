@@ -23,7 +23,7 @@ static void ctx_snap(const struct mk_mm *mm, struct mk_ctx_seen *o)
 {
 	const struct mk_ctx *c = &mm->ctx;
 
-	memset(o, 0, sizeof *o); /* padding too: compared with memcmp */
+	memset(o, 0, sizeof *o);
 	o->used = mm->used;
 	o->live = c->live;
 	o->released = c->released;
@@ -39,11 +39,46 @@ static void ctx_snap(const struct mk_mm *mm, struct mk_ctx_seen *o)
 	for (int q = 0; q < 3; q++)
 		for (const struct mk_thr *t = l[q]; t; t = q == 2 ? t->enext : t->fnext) {
 			if (o->n[q] == MK_SEEN_LIST) {
-				o->over = 1; /* too long to keep: always "written" */
+				o->over[q] = 1; /* too long to keep: always "written" */
 				break;
 			}
 			o->tid[q][o->n[q]++] = t->tid;
 		}
+}
+
+/* Whether queue q of the uffd still holds the threads o saw. */
+static int queue_same(const struct mk_ctx *c, const struct mk_ctx_seen *o, int q)
+{
+	const struct mk_thr *h[3] = {c->fpend.head, c->fread.head, c->events.head};
+	int i = 0;
+
+	if (o->over[q])
+		return 0;
+	for (const struct mk_thr *t = h[q]; t; t = q == 2 ? t->enext : t->fnext, i++)
+		if (i == o->n[q] || o->tid[q][i] != t->tid)
+			return 0;
+	return i == o->n[q];
+}
+
+/* The parts (1 << MK_UFFD_*) of the uffd that differ from what o saw;
+ * the common case of a step that left it alone costs a few compares. */
+static unsigned ctx_changed(const struct mk_mm *mm, const struct mk_ctx_seen *o)
+{
+	const struct mk_ctx *c = &mm->ctx;
+	unsigned parts = 0;
+
+	if (o->used != mm->used || o->live != c->live || o->released != c->released ||
+	    o->refs != c->refs || o->proc_ref != c->proc_ref ||
+	    o->features != c->features || o->user_mode_only != c->user_mode_only ||
+	    o->mm_exited != c->mm_exited)
+		parts |= 1u << MK_UFFD_CTL;
+	if (o->mmap_changing != c->mmap_changing)
+		parts |= 1u << MK_UFFD_CHG;
+	if (o->nfpend != c->nfpend || !queue_same(c, o, 0) || !queue_same(c, o, 1))
+		parts |= 1u << MK_UFFD_FQ;
+	if (o->nevents != c->nevents || !queue_same(c, o, 2))
+		parts |= 1u << MK_UFFD_EVQ;
+	return parts;
 }
 
 static int page_same(const struct mk_page *a, const struct mk_page *b)
@@ -68,32 +103,6 @@ int mk_page_write(const struct mkern *k, int write)
 	return write && !k->pages_seen;
 }
 
-/* Whether the uffd is as o saw it, without building a new snapshot: the
- * common case of a step that left it alone costs a few compares. */
-static int ctx_same(const struct mk_mm *mm, const struct mk_ctx_seen *o)
-{
-	const struct mk_ctx *c = &mm->ctx;
-
-	if (o->over || o->used != mm->used)
-		return 0;
-	if (o->live != c->live || o->released != c->released ||
-	    o->refs != c->refs || o->proc_ref != c->proc_ref ||
-	    o->features != c->features || o->user_mode_only != c->user_mode_only ||
-	    o->mmap_changing != c->mmap_changing || o->mm_exited != c->mm_exited ||
-	    o->nfpend != c->nfpend || o->nevents != c->nevents)
-		return 0;
-	const struct mk_thr *l[3] = {c->fpend.head, c->fread.head, c->events.head};
-	for (int q = 0; q < 3; q++) {
-		int i = 0;
-		for (const struct mk_thr *t = l[q]; t; t = q == 2 ? t->enext : t->fnext, i++)
-			if (i == o->n[q] || o->tid[q][i] != t->tid)
-				return 0;
-		if (i != o->n[q])
-			return 0;
-	}
-	return 1;
-}
-
 /* A reducing run, as each step ends: what the step changed it wrote. */
 void mk_touch_changes(struct mkern *k)
 {
@@ -101,10 +110,14 @@ void mk_touch_changes(struct mkern *k)
 		return;
 	mk_touch_readiness(k);
 	for (int m = 0; m < MK_MAX_MM; m++) {
-		if (!ctx_same(&k->mm[m], &k->ctx_seen[m])) {
-			sched_touch(k->s, SCHED_OBJ(MK_OC_UFFD, m), SCHED_WRITE);
+		unsigned parts = ctx_changed(&k->mm[m], &k->ctx_seen[m]);
+
+		for (int p = 0; p < MK_UFFD_PARTS; p++)
+			if (parts >> p & 1)
+				sched_touch(k->s, SCHED_OBJ(MK_OC_UFFD, MK_UFFD_ID(m, p)),
+					    SCHED_WRITE);
+		if (parts)
 			ctx_snap(&k->mm[m], &k->ctx_seen[m]);
-		}
 		/* nobody reaches the pages of an mm that is not there */
 		if (!k->pages_seen || (!k->mm[m].used && !k->ctx_seen[m].used))
 			continue;

@@ -608,30 +608,39 @@ static int has(const struct sched_fp *f, uint64_t obj, int write)
 	return 0;
 }
 
+/* Any part of mm 0's uffd (MK_UFFD_ID). */
+static int has_uffd(const struct sched_fp *f, int write)
+{
+	for (int p = 0; p < MK_UFFD_PARTS; p++)
+		if (has(f, SCHED_OBJ(MK_OC_UFFD, MK_UFFD_ID(0, p)), write))
+			return 1;
+	return 0;
+}
+
 static void rec_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp,
 		     uint64_t woke, int wide)
 {
 	struct fprec *r = ctx;
 	(void)step, (void)woke, (void)wide;
-	uint64_t rdy = SCHED_OBJ(MK_OC_UREADY, 0), uffd = SCHED_OBJ(MK_OC_UFFD, 0);
+	uint64_t rdy = SCHED_OBJ(MK_OC_UREADY, 0);
 	uint64_t page = SCHED_OBJ(MK_OC_PAGE, MK_PAGE_ID(0, 0));
 	r->nstep++;
-	r->uffd_r_only += has(fp, uffd, 0) && !has(fp, uffd, 1);
+	r->uffd_r_only += has_uffd(fp, 0) && !has_uffd(fp, 1);
 	r->page_w += has(fp, page, 1);
 	r->page_r_only += has(fp, page, 0) && !has(fp, page, 1);
 	if (tid >= 0 && tid < 64) {
 		r->tpage_w[tid] += has(fp, page, 1);
 		r->tpage_r[tid] += has(fp, page, 0) && !has(fp, page, 1);
-		r->tuffd_w[tid] += has(fp, uffd, 1);
+		r->tuffd_w[tid] += has_uffd(fp, 1);
 	}
 	if (has(fp, rdy, 1)) {
 		r->ready_w++;
 		/* readiness is the uffd's state: only a step that wrote it moves it */
-		if (!has(fp, uffd, 1))
+		if (!has_uffd(fp, 1))
 			r->ready_w_unchanged_uffd++;
 	} else if (has(fp, rdy, 0)) {
 		r->ready_r++;
-	} else if (has(fp, uffd, 1)) {
+	} else if (has_uffd(fp, 1)) {
 		r->uffd_w_only++;
 	}
 }
