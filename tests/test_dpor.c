@@ -651,6 +651,24 @@ static int rec_choose(void *ctx, const struct sched_view *v)
 	return v->runnable[v->nrunnable - 1]; /* the newest thread first */
 }
 
+/* One run of text on reference, newest thread first, its footprints
+ * recorded into *r; the run must pass. */
+static void record_run(const char *text, struct fprec *r)
+{
+	static struct scenario scn;
+	char err[256];
+	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
+	struct world *w = world_new(&scn, "reference", 0);
+	assert_non_null(w);
+	memset(r, 0, sizeof *r);
+	struct sched_explorer ex = {.ctx = r, .step = rec_step, .choose = rec_choose};
+	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = &ex};
+	struct verdict v;
+	assert_int_equal(world_run(w, &o, NULL, NULL, &v), 0);
+	assert_false(v.violated);
+	world_free(w);
+}
+
 static void test_uffd_readiness(void **state)
 {
 	(void)state;
@@ -659,18 +677,8 @@ static void test_uffd_readiness(void **state)
 	 * read it, and the worker's COPY writes the uffd but not it (the
 	 * rule that lets a sleeping poll commute with the COPY) */
 	static const char text[] = "memory 4k 1\nhandler workers 1\nthread g guest\n  read 0\n";
-	static struct scenario scn;
-	char err[256];
-	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
-	struct world *w = world_new(&scn, "reference", 0);
-	assert_non_null(w);
-	struct fprec r = {0};
-	struct sched_explorer ex = {.ctx = &r, .step = rec_step, .choose = rec_choose};
-	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = &ex};
-	struct verdict v;
-	assert_int_equal(world_run(w, &o, NULL, NULL, &v), 0);
-	assert_false(v.violated);
-	world_free(w);
+	struct fprec r;
+	record_run(text, &r);
 	print_message("    %llu steps: readiness written %llu, read %llu; uffd alone %llu\n",
 		      (unsigned long long)r.nstep, (unsigned long long)r.ready_w,
 		      (unsigned long long)r.ready_r, (unsigned long long)r.uffd_w_only);
@@ -693,18 +701,8 @@ static void test_found_writes(void **state)
 	(void)state;
 	static const char text[] =
 		"memory 4k 2\nfeatures remove\nhandler workers 1\nthread b balloon\n  remove 0\n";
-	static struct scenario scn;
-	char err[256];
-	assert_int_equal(scn_parse_bytes("test.scn", text, strlen(text), &scn, err, sizeof err), 0);
-	struct world *w = world_new(&scn, "reference", 0);
-	assert_non_null(w);
-	struct fprec r = {0};
-	struct sched_explorer ex = {.ctx = &r, .step = rec_step, .choose = rec_choose};
-	struct sched_opts o = {.strategy = SCHED_DFS, .explorer = &ex};
-	struct verdict v;
-	assert_int_equal(world_run(w, &o, NULL, NULL, &v), 0);
-	assert_false(v.violated);
-	world_free(w);
+	struct fprec r;
+	record_run(text, &r);
 	print_message("    %llu steps: page 0 written %llu, only read %llu; uffd only read %llu\n",
 		      (unsigned long long)r.nstep, (unsigned long long)r.page_w,
 		      (unsigned long long)r.page_r_only, (unsigned long long)r.uffd_r_only);
