@@ -48,6 +48,9 @@ struct dpor {
 	struct dpor_opts o;
 	struct dpor_stats *st;
 	struct node *n;
+	/* key[k]: step k's thread << 32 | its tidx, beside the nodes so that
+	 * the race scan over earlier steps reads 8 bytes a step, not a node */
+	uint64_t *key;
 	size_t nn, cap;          /* nodes of the current schedule */
 	size_t prefix;           /* [0, prefix) replayed; prefix-1 is new */
 	size_t steps;            /* steps reported in this run */
@@ -96,6 +99,10 @@ static int grow(struct dpor *d, size_t want)
 		return -ENOMEM;
 	memset(n + d->cap, 0, (nc - d->cap) * sizeof *n);
 	d->n = n;
+	uint64_t *key = realloc(d->key, nc * sizeof *key);
+	if (!key)
+		return -ENOMEM;
+	d->key = key;
 	d->cap = nc;
 	return 0;
 }
@@ -291,11 +298,12 @@ static void analyse(struct dpor *d, size_t j)
 {
 	struct node *x = &d->n[j];
 	uint32_t C[MAXT];
+	size_t nt = (size_t)d->nthreads; /* C[r >= nt] is never read */
 	uint32_t pp = d->last_pos[x->tid];
 	if (pp != NONE)
-		memcpy(C, d->n[pp].vc, sizeof C);
+		memcpy(C, d->n[pp].vc, nt * sizeof *C);
 	else
-		memset(C, 0, sizeof C);
+		memset(C, 0, nt * sizeof *C);
 	if (x->enabler != NONE)
 		for (int r = 0; r < d->nthreads; r++)
 			if (d->n[x->enabler].vc[r] > C[r])
@@ -303,11 +311,24 @@ static void analyse(struct dpor *d, size_t j)
 	/* a step at quiescence (sched_wait_quiet) could run nowhere earlier:
 	 * every earlier step happens before it, so it races with none */
 	if (x->fp.barrier && j)
-		memcpy(C, d->n[j - 1].cnt, sizeof C);
-	for (size_t k = j; k-- > 0;) {
+		memcpy(C, d->n[j - 1].cnt, nt * sizeof *C);
+	/* the threads with an earlier step not yet known to be ordered: a
+	 * thread's ordered step orders all its earlier ones, so the scan ends
+	 * when none is left (C only grows) */
+	uint64_t rem = 0;
+	for (size_t r = 0; j && r < nt; r++)
+		if (C[r] < d->n[j - 1].cnt[r])
+			rem |= bit((uint32_t)r);
+	rem &= ~bit(x->tid);
+	for (size_t k = j; rem && k-- > 0;) {
+		uint64_t key = d->key[k];
+		if (C[key >> 32] >= (uint32_t)key) {
+			rem &= ~bit((uint32_t)(key >> 32));
+			continue; /* ordered already */
+		}
 		const struct node *y = &d->n[k];
-		if (C[y->tid] >= y->tidx || !sched_fp_conflict(&y->fp, &x->fp))
-			continue; /* ordered already, or commutes */
+		if (!sched_fp_conflict(&y->fp, &x->fp))
+			continue; /* commutes */
 		if ((x->woke & bit(y->tid)) && d->last_pos[y->tid] == k && pure_block(&y->fp))
 			continue; /* its waker: not a race (pure_block) */
 		assert(y->tid != x->tid);
@@ -318,7 +339,8 @@ static void analyse(struct dpor *d, size_t j)
 				C[r] = y->vc[r];
 	}
 	C[x->tid] = x->tidx;
-	memcpy(x->vc, C, sizeof C);
+	/* entries from nthreads on are 0 in every node: no such thread ran */
+	memcpy(x->vc, C, nt * sizeof *C);
 }
 
 static void ex_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp,
@@ -346,10 +368,11 @@ static void ex_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp
 		x->enabler = d->enabler[tid];
 		uint32_t pp = d->last_pos[tid];
 		x->tidx = pp == NONE ? 1 : d->n[pp].tidx + 1;
+		d->key[j] = (uint64_t)tid << 32 | x->tidx;
 		if (j)
-			memcpy(x->cnt, d->n[j - 1].cnt, sizeof x->cnt);
+			memcpy(x->cnt, d->n[j - 1].cnt, (size_t)d->nthreads * sizeof *x->cnt);
 		else
-			memset(x->cnt, 0, sizeof x->cnt);
+			memset(x->cnt, 0, (size_t)d->nthreads * sizeof *x->cnt);
 		x->cnt[tid]++;
 		if (d->o.reduce) /* the clocks serve only the races */
 			analyse(d, j);
@@ -512,6 +535,7 @@ int dpor_run(const struct dpor_opts *o, dpor_test test, void *ctx,
 	for (size_t i = 0; i < d->cap; i++)
 		free(d->n[i].dfp);
 	free(d->n);
+	free(d->key);
 	free(d);
 	assert(r != 1 || *fail);
 	if (r < 0) {
