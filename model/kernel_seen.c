@@ -110,6 +110,13 @@ void mk_touch_changes(struct mkern *k)
 		return;
 	mk_touch_readiness(k);
 	for (int m = 0; m < MK_MAX_MM; m++) {
+		if (!k->mm[m].used && !k->ctx_seen[m].used) {
+			/* a uffd is reached only through a thread or an fd of its
+			 * mm, and an mm once used stays so until mk_reset: the
+			 * uffd of an mm not there is as it was reset */
+			assert(!k->mm[m].ctx.live && !k->mm[m].ctx.released);
+			continue;
+		}
 		unsigned parts = ctx_changed(&k->mm[m], &k->ctx_seen[m]);
 
 		for (int p = 0; p < MK_UFFD_PARTS; p++)
@@ -118,8 +125,7 @@ void mk_touch_changes(struct mkern *k)
 					    SCHED_WRITE);
 		if (parts)
 			ctx_snap(&k->mm[m], &k->ctx_seen[m]);
-		/* nobody reaches the pages of an mm that is not there */
-		if (!k->pages_seen || (!k->mm[m].used && !k->ctx_seen[m].used))
+		if (!k->pages_seen)
 			continue;
 		for (int p = 0; p < k->npages; p++) {
 			struct mk_page *was = &k->page_seen[m][p];

@@ -1037,18 +1037,21 @@ static void reset_oracle_state(struct world *w)
 	sched_set_fp_hook(w->s, fp_check, w);
 	w->dg_reads = w->dg_export = 0;
 	w->exited = 0;
-	memset(w->unchecked, 0, sizeof w->unchecked);
+	/* per-page state is indexed below scn->pages only: clearing the
+	 * arrays' whole SCN_MAX_PAGES was most of a short run's set-up */
+	size_t np = (size_t)w->scn->pages;
+	memset(w->unchecked, 0, np * sizeof w->unchecked[0]);
 	memset(w->done_ops, 0, sizeof w->done_ops);
-	memset(w->written, 0, sizeof w->written);
-	memset(w->fill_raced, 0, sizeof w->fill_raced);
+	memset(w->written, 0, np * sizeof w->written[0]);
+	memset(w->fill_raced, 0, np * sizeof w->fill_raced[0]);
 	w->paused = 0;
-	memset(w->writing, 0, sizeof w->writing);
+	memset(w->writing, 0, np * sizeof w->writing[0]);
 	memset(&w->progress, 0, sizeof w->progress);
 	w->exit_excused = 0;
-	memset(w->fresh_fault, 0, sizeof w->fresh_fault);
+	memset(w->fresh_fault, 0, np * sizeof w->fresh_fault[0]);
 	memset(w->in_after, 0, sizeof w->in_after);
 	w->joining = 0;
-	memset(w->fills, 0, sizeof w->fills);
+	memset(w->fills, 0, np * sizeof w->fills[0]);
 	for (int p = 0; p < w->scn->pages; p++)
 		w->asked[p] = w->scn->prefetch ? 1 : 0; /* the handler's own prefetcher */
 }

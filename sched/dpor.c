@@ -17,6 +17,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,10 +39,14 @@ struct node {
 	uint64_t woke;
 	uint32_t tidx;           /* 1-based index among its thread's steps */
 	uint32_t enabler;        /* the step that made it runnable, or NONE */
+	struct sched_fp *dfp;    /* footprints of explored threads, [MAXT] */
+	/* Not cleared for a fresh node (fresh()): vc and cnt are written for
+	 * every thread seen so far before they are read, and are 0 for the
+	 * others (no such thread ever ran); sorig[r] is written with r's
+	 * sleep bit. */
 	uint32_t vc[MAXT];       /* happens-before clock of this step */
 	uint32_t cnt[MAXT];      /* steps per thread in [0, i] */
 	uint32_t sorig[MAXT];    /* asleep r: the node whose dfp[r] holds its fp */
-	struct sched_fp *dfp;    /* footprints of explored threads, [MAXT] */
 };
 
 struct dpor {
@@ -155,7 +160,7 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 	}
 	struct node *x = &d->n[i];
 	free(x->dfp);
-	memset(x, 0, sizeof *x);
+	memset(x, 0, offsetof(struct node, vc));
 	x->enabled = mask_of(d, v);
 	x->prev = i ? d->n[i - 1].tid : NONE;
 	x->def = (x->prev != NONE && (x->enabled & bit(x->prev))) ? x->prev
