@@ -159,7 +159,8 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 		return -1;
 	}
 	struct node *x = &d->n[i];
-	free(x->dfp);
+	if (x->dfp) /* most nodes never had a sibling explored */
+		free(x->dfp);
 	memset(x, 0, offsetof(struct node, vc));
 	x->enabled = mask_of(d, v);
 	x->prev = i ? d->n[i - 1].tid : NONE;

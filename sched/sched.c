@@ -312,6 +312,8 @@ int sched_fp_conflict(const struct sched_fp *a, const struct sched_fp *b)
 {
 	if (a->all || b->all)
 		return 1;
+	if (!(a->sig & b->sig))
+		return 0;
 	for (unsigned i = 0; i < a->n; i++)
 		for (unsigned j = 0; j < b->n; j++)
 			if (a->obj[i] == b->obj[j] &&
@@ -344,6 +346,7 @@ static void fp_add(sched_t *s, uint64_t obj, int kind)
 		return;
 	}
 	f->obj[f->n] = obj;
+	f->sig |= UINT64_C(1) << ((obj * UINT64_C(0x9e3779b97f4a7c15)) >> 58);
 	f->wmask |= (uint16_t)(w << f->n);
 	f->amask |= (uint16_t)(add << f->n);
 	f->n++;

@@ -77,6 +77,9 @@ struct sched_fp {
 	uint8_t barrier;
 	uint16_t wmask;        /* bit i: obj[i] is written */
 	uint16_t amask;        /* bit i: obj[i] only added to (SCHED_ADD) */
+	/* bit h(o) & 63 for every o in obj: two footprints with no bit in
+	 * common share no object, the common case the race scan rejects */
+	uint64_t sig;
 	uint64_t obj[SCHED_FP_MAX];
 };
 
