@@ -237,10 +237,14 @@ static int split_subtree(void *ctx, size_t j, struct par_prefix *out, uint32_t *
 		struct dpor_opts o = dpor_opts_of(c->a, c->id);
 		o.prefix = p->c;
 		o.nprefix = p->n;
+		o.prefix_sleep = p->sleep;
+		o.prefix_sfp = p->sfp;
+		o.prefix_depth = p->depth;
 		struct dpor_stats ds;
 		r = dpor_run(&o, dpor_cb, &dc, &ds, &f, &nf);
 		*out = (struct par_prefix){.runs = ds.runs, .steps = dc.steps,
 					   .pruned = ds.pruned + dc.retry_cut,
+					   .retry_cut = dc.retry_cut,
 					   .exhausted = ds.exhausted, .wide = ds.wide};
 	}
 	if (r == 1 && nf > cap)
@@ -285,7 +289,10 @@ static void explore_dfs_split(struct world *w, const struct explore_args *a,
 		.refine = !id->reduce};
 	struct dfs_split *sp = &x->split;
 	id->split = 1;
-	int e = dfs_split_build(&so, dfs_cb, &dc, sp);
+	struct dpor_ctx pc = {.w = w, .id = id};
+	struct dpor_opts base = dpor_opts_of(a, id);
+	int e = id->dpor && id->reduce ? dpor_split_build(&base, 0, 0, dpor_cb, &pc, sp)
+				       : dfs_split_build(&so, dfs_cb, &dc, sp);
 	struct par_dfs_opts po = {.jobs = a->jobs ? a->jobs : 1, .shard = a->shard,
 				  .nshards = a->nshards ? a->nshards : 1,
 				  .nprefixes = sp->n, .fail_cap = id->max_steps + 16};
@@ -311,6 +318,7 @@ static void explore_dfs_split(struct world *w, const struct explore_args *a,
 		x->runs += q->runs;
 		x->steps += q->steps;
 		x->pruned += q->pruned;
+		x->retry_cut += q->retry_cut;
 		x->exhausted &= q->ran && q->exhausted;
 		x->wide |= q->wide;
 	}

@@ -9,9 +9,10 @@
  * one process running j = 0, 1, ... up to the first failure, for any
  * number of shards and jobs. PCT's k is learned from run 0 by every
  * worker, as the single process learns it from its first run. A split
- * dfs (par_dfs) deals out prefixes (sched/dfs_split.h) the same way, each
- * worker writing each prefix's totals and its first failing schedule
- * into the shared mapping. */
+ * dfs (par_dfs) splits prefixes (sched/dfs_split.h) among shards the
+ * same way, but a shard's workers take its prefixes one at a time as
+ * they come free, each writing each prefix's totals and its first
+ * failing schedule into the shared mapping. */
 #include "run.h"
 
 #include <assert.h>
@@ -166,19 +167,23 @@ int par_explore(struct world *w, const struct run_id *id, const struct par_opts 
 
 struct dshm {
 	_Atomic uint64_t best;    /* lowest failing prefix, UINT64_MAX none */
+	_Atomic uint64_t next;    /* the shard's next prefix to hand out */
 	_Atomic int err;          /* a worker's search failed: its -errno */
+	uint64_t failed[PAR_JOBS_MAX]; /* worker k's failing prefix */
 	struct par_prefix *out;   /* [nprefixes], in this mapping */
 	uint32_t *fail;           /* [jobs][fail_cap + 1]: count, then choices */
 };
 
-/* The prefixes of worker k: j = first, first + stride, ... */
+/* Worker k takes the shard's prefixes in order, the next one free each
+ * time (a reduced split's subtrees differ in size by 10^5): every prefix
+ * below the first failing one is still run, by whichever worker. */
 static void dfs_worker(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx, unsigned k,
 		       struct dshm *m)
 {
-	uint64_t stride = (uint64_t)p->nshards * p->jobs;
 	uint32_t *slot = m->fail + (size_t)k * (p->fail_cap + 1);
-	for (uint64_t j = p->shard + (uint64_t)p->nshards * k; j < p->nprefixes; j += stride) {
-		if (j > atomic_load(&m->best))
+	for (;;) {
+		uint64_t j = p->shard + atomic_fetch_add(&m->next, 1) * p->nshards;
+		if (j >= p->nprefixes || j > atomic_load(&m->best))
 			return;
 		size_t nf = 0;
 		struct par_prefix r = {0};
@@ -193,6 +198,7 @@ static void dfs_worker(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx
 		if (e == 1) {
 			assert(nf <= p->fail_cap && nf < UINT32_MAX);
 			slot[0] = (uint32_t)nf;
+			m->failed[k] = j;
 			atomic_min(&m->best, j);
 			return;
 		}
@@ -244,7 +250,10 @@ int par_dfs(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx, struct pa
 	m->out = (struct par_prefix *)(base + sizeof *m);
 	m->fail = (uint32_t *)(base + sizeof *m + olen);
 	atomic_store(&m->best, UINT64_MAX);
+	atomic_store(&m->next, 0);
 	atomic_store(&m->err, 0);
+	for (unsigned k = 0; k < PAR_JOBS_MAX; k++)
+		m->failed[k] = UINT64_MAX;
 	int e = dfs_workers(p, fn, ctx, m);
 	uint64_t best = atomic_load(&m->best);
 	for (size_t j = p->shard; j < p->nprefixes; j += p->nshards) {
@@ -253,7 +262,10 @@ int par_dfs(const struct par_dfs_opts *p, par_prefix_fn fn, void *ctx, struct pa
 			memset(&out[j], 0, sizeof out[j]);
 	}
 	if (!e && best != UINT64_MAX) {
-		unsigned k = (unsigned)((best / p->nshards) % p->jobs);
+		unsigned k = 0;
+		while (k < p->jobs && m->failed[k] != best)
+			k++;
+		assert(k < p->jobs); /* the worker that lowered best wrote it */
 		const uint32_t *slot = m->fail + (size_t)k * (p->fail_cap + 1);
 		*fail = malloc(((size_t)slot[0] + 1) * sizeof **fail);
 		if (!*fail) {

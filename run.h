@@ -202,12 +202,14 @@ int par_explore(struct world *w, const struct run_id *id, const struct par_opts 
 
 /* parallel.c: the prefixes j < nprefixes of a split dfs (sched/dfs_split.h)
  * of shard `shard` of nshards (j mod nshards), among `jobs` workers
- * ((j div nshards) mod jobs; jobs 1 runs in this process), each prefix's
+ * (each takes the shard's next prefix not yet taken; jobs 1 runs in this
+ * process), each prefix's
  * search by fn, until the first failure: a worker stops once its next j
  * is past the lowest failing one. fn returns 1 failed (its choices in
  * fail[0..*nfail), at most cap), 0, or -errno. */
 struct par_prefix {
 	uint64_t runs, steps, pruned;
+	uint64_t retry_cut;       /* of pruned, ended by the retry cut */
 	int ran, exhausted, failed, wide;
 };
 

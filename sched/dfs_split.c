@@ -42,7 +42,7 @@ static int push(struct plist *l, const uint32_t *c, size_t n, uint32_t t, unsign
 		memcpy(cc, c, (n - 1) * sizeof *cc);
 		cc[n - 1] = t;
 	}
-	l->p[l->n++] = (struct dfs_prefix){cc, n, cost, pcost, leaf};
+	l->p[l->n++] = (struct dfs_prefix){.c = cc, .n = n, .cost = cost, .pcost = pcost, .leaf = leaf};
 	return 0;
 }
 
@@ -265,8 +265,10 @@ int dfs_split_build(const struct dfs_split_opts *o, dfs_test test, void *ctx,
 
 void dfs_split_free(struct dfs_split *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->p[i].c);
+		free(s->p[i].sfp);
+	}
 	free(s->p);
 	memset(s, 0, sizeof *s);
 }

@@ -18,6 +18,16 @@
  * scenario and the bounds. Counting follows sched/dfs.c and
  * sched/dpor.c: the default at a step keeps the previous thread if it is
  * runnable, else takes the lowest runnable id. Deterministic.
+ *
+ * dpor_split_build() splits a reduced search (sched/dpor.h) the same way,
+ * level by level, but with sleep sets: a branching point is one with two
+ * threads awake, every awake thread is a branch, and each prefix carries
+ * the threads asleep where it ends, with their next steps' footprints,
+ * for its own search to start from. A prefix where every thread sleeps
+ * is left out. The prefixes' searches together are then the sequential
+ * reduced search with every awake thread run at the first D branching
+ * points: a superset of a source set there, so sound, and, sleep sets
+ * being kept across the cut, no schedule class runs in two prefixes.
  */
 #ifndef UFFDLAB_SCHED_DFS_SPLIT_H
 #define UFFDLAB_SCHED_DFS_SPLIT_H
@@ -26,6 +36,7 @@
 #include <stdint.h>
 
 #include "sched/dfs.h"
+#include "sched/dpor.h"
 
 #define DFS_SPLIT_MIN 64      /* prefixes wanted */
 #define DFS_SPLIT_DEPTH 12    /* at most this many branching points */
@@ -38,6 +49,11 @@ struct dfs_prefix {
 	size_t n;
 	unsigned cost, pcost;    /* its deviations, its preemptions */
 	int leaf;                /* the run under it branches no more */
+	/* dpor_split_build() only: the threads asleep at its end, their
+	 * footprints (one per bit, in id order; malloc'd), its branchings */
+	uint64_t sleep;
+	struct sched_fp *sfp;
+	unsigned depth;
 };
 
 struct dfs_split_opts {
@@ -58,6 +74,7 @@ struct dfs_split {
 	unsigned depth;          /* D */
 	unsigned refined;        /* bounded: prefixes split again (refine) */
 	uint64_t runs;           /* guided runs the enumeration took */
+	uint64_t pruned;         /* reduced: of those, cut with all asleep */
 	int wide;                /* a thread id >= 64 was runnable */
 };
 
@@ -68,5 +85,13 @@ struct dfs_split {
 int dfs_split_build(const struct dfs_split_opts *o, dfs_test test, void *ctx,
 		    struct dfs_split *s);
 void dfs_split_free(struct dfs_split *s);
+
+/* The reduced split: prefixes with their sleepers, for dpor_run() with
+ * o->prefix, prefix_sleep, prefix_sfp and prefix_depth set from each.
+ * `base` gives the bounds; min_prefixes and max_depth as above (0: the
+ * defaults). s->runs counts the enumeration's runs, s->pruned those cut
+ * because every thread slept. 0 and *s, or -errno. */
+int dpor_split_build(const struct dpor_opts *base, size_t min_prefixes, unsigned max_depth,
+		     dpor_test test, void *ctx, struct dfs_split *s);
 
 #endif

@@ -25,6 +25,7 @@
 
 #define MAXT 64
 #define NONE UINT32_MAX
+#define SEED (NONE - 1) /* sorig: asleep since the split's prefix ended */
 
 struct node {
 	uint64_t enabled;        /* runnable before this step */
@@ -40,6 +41,7 @@ struct node {
 	uint32_t tidx;           /* 1-based index among its thread's steps */
 	uint32_t enabler;        /* the step that made it runnable, or NONE */
 	struct sched_fp *dfp;    /* footprints of explored threads, [MAXT] */
+	uint32_t nbr;            /* branching points (two awake) in [0, i) */
 	/* Not cleared for a fresh node (fresh()): vc and cnt are written for
 	 * every thread seen so far before they are read, and are 0 for the
 	 * others (no such thread ever ran); sorig[r] is written with r's
@@ -56,6 +58,9 @@ struct dpor {
 	/* key[k]: step k's thread << 32 | its tidx, beside the nodes so that
 	 * the race scan over earlier steps reads 8 bytes a step, not a node */
 	uint64_t *key;
+	uint32_t *pc;            /* the split's enumeration: a prefix's choices */
+	struct sched_fp *bfp;    /* and its sleepers' footprints, [MAXT] */
+	struct sched_fp seed[MAXT]; /* o.prefix_sfp by thread id */
 	size_t nn, cap;          /* nodes of the current schedule */
 	size_t prefix;           /* [0, prefix) replayed; prefix-1 is new */
 	size_t steps;            /* steps reported in this run */
@@ -108,6 +113,10 @@ static int grow(struct dpor *d, size_t want)
 	if (!key)
 		return -ENOMEM;
 	d->key = key;
+	uint32_t *pc = realloc(d->pc, nc * sizeof *pc);
+	if (!pc)
+		return -ENOMEM;
+	d->pc = pc;
 	d->cap = nc;
 	return 0;
 }
@@ -116,6 +125,8 @@ static int grow(struct dpor *d, size_t want)
 static const struct sched_fp *sleeper_fp(const struct dpor *d, size_t i, uint32_t r)
 {
 	const struct node *x = &d->n[i];
+	if (!(x->done & bit(r)) && x->sorig[r] == SEED)
+		return &d->seed[r];
 	size_t o = (x->done & bit(r)) ? i : x->sorig[r];
 	assert(o <= i && d->n[o].dfp && (d->n[o].done & bit(r)));
 	return &d->n[o].dfp[r];
@@ -136,6 +147,44 @@ static void inherit_sleep(struct dpor *d, size_t i)
 	}
 	/* only a thread itself blocks: a sleeper is still runnable */
 	assert((x->sleep & ~x->enabled) == 0);
+}
+
+/* The first node past a split's prefix: the sleepers the enumeration
+ * found there, their footprints kept by id for sleeper_fp(). */
+static void seed_prefix(struct dpor *d, struct node *x)
+{
+	x->nbr = d->o.prefix_depth;
+	size_t k = 0;
+	for (uint64_t m = d->o.prefix_sleep; m; m &= m - 1, k++) {
+		uint32_t r = (uint32_t)lowest(m);
+		d->seed[r] = d->o.prefix_sfp[k];
+		x->sorig[r] = SEED;
+	}
+	x->sleep |= d->o.prefix_sleep;
+	/* the same state as where the enumeration saw them runnable */
+	assert((x->sleep & ~x->enabled) == 0);
+}
+
+/* The split's enumeration reached its depth at node i: hand the prefix
+ * [0, i) and its sleepers to on_prefix and cut the run, unless every
+ * thread sleeps there (pruned: its schedules are run elsewhere). */
+static int boundary(struct dpor *d, size_t i)
+{
+	const struct node *x = &d->n[i];
+	d->cut = 1;
+	d->nn = i;
+	if (!(x->enabled & ~x->sleep)) {
+		d->st->pruned++;
+		return -1;
+	}
+	for (size_t k = 0; k < i; k++)
+		d->pc[k] = d->n[k].tid;
+	for (uint64_t m = x->sleep; m; m &= m - 1)
+		d->bfp[lowest(m)] = *sleeper_fp(d, i, (uint32_t)lowest(m));
+	int e = d->o.on_prefix(d->o.prefix_ctx, d->pc, i, x->sleep, d->bfp, x->cost, x->pcost, 0);
+	if (e)
+		d->err = e;
+	return -1;
 }
 
 static uint64_t mask_of(struct dpor *d, const struct sched_view *v)
@@ -173,8 +222,13 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 		x->pcost = p->pcost + (unsigned)pre;
 		if (d->o.reduce)
 			inherit_sleep(d, i);
+		x->nbr = p->nbr + (__builtin_popcountll(p->enabled & ~p->sleep) >= 2);
 	}
+	if (i == d->o.nprefix)
+		seed_prefix(d, x);
 	d->nn = i + 1;
+	if (d->o.split_depth && i >= d->o.nprefix && x->nbr >= d->o.split_depth)
+		return boundary(d, i);
 	uint64_t awake = x->enabled & ~x->sleep;
 	int pick = -1;
 	if (i < d->o.nprefix) {
@@ -380,7 +434,9 @@ static void ex_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp
 		else
 			memset(x->cnt, 0, (size_t)d->nthreads * sizeof *x->cnt);
 		x->cnt[tid]++;
-		if (d->o.reduce) /* the clocks serve only the races */
+		/* the clocks serve only the races; the split's enumeration
+		 * runs every awake thread, so it has none to find */
+		if (d->o.reduce && !d->o.split_depth)
 			analyse(d, j);
 	}
 	d->last_pos[tid] = (uint32_t)j;
@@ -434,8 +490,8 @@ static int backtrack(struct dpor *d)
 		int e = mark_done(d, i);
 		if (e)
 			return e;
-		uint64_t todo = (d->o.reduce ? x->bt : x->enabled) & x->enabled &
-				~x->done & ~x->sleep;
+		uint64_t todo = (d->o.reduce && !d->o.split_depth ? x->bt : x->enabled) &
+				x->enabled & ~x->done & ~x->sleep;
 		for (uint64_t m = todo; m; m &= m - 1) {
 			uint32_t q = (uint32_t)lowest(m);
 			if (!fits(d, x, q))
@@ -465,6 +521,16 @@ static int keep_fail(struct dpor *d, uint32_t **fail, size_t *nfail)
 	return 0;
 }
 
+/* A run of the split's enumeration that ended before its depth. */
+static int leaf(struct dpor *d)
+{
+	for (size_t k = 0; k < d->nn; k++)
+		d->pc[k] = d->n[k].tid;
+	const struct node *x = d->nn ? &d->n[d->nn - 1] : NULL;
+	return d->o.on_prefix(d->o.prefix_ctx, d->pc, d->nn, 0, d->bfp, x ? x->cost : 0,
+			      x ? x->pcost : 0, 1);
+}
+
 /* One run: 1 failed, 0 not (or cut), -errno. */
 static int one_run(struct dpor *d, dpor_test test, void *ctx)
 {
@@ -488,6 +554,8 @@ static int one_run(struct dpor *d, dpor_test test, void *ctx)
 		d->st->max_depth = d->nn;
 	if (!d->cut)
 		estimate(d);
+	if (d->o.split_depth) /* the enumeration: no verdicts; a leaf */
+		return d->cut ? 0 : leaf(d);
 	return d->cut ? 0 : r;
 }
 
@@ -537,11 +605,19 @@ int dpor_run(const struct dpor_opts *o, dpor_test test, void *ctx,
 	d->o = *o;
 	d->st = st;
 	d->ex = (struct sched_explorer){.ctx = d, .step = ex_step, .choose = ex_choose};
-	int r = search(d, test, ctx, fail, nfail);
+	/* the enumeration keeps sleep sets: it needs the reduction's footprints */
+	assert(!o->split_depth || (o->reduce && o->on_prefix));
+	int r = 0;
+	if (o->split_depth && !(d->bfp = malloc(MAXT * sizeof *d->bfp)))
+		r = -ENOMEM;
+	if (!r)
+		r = search(d, test, ctx, fail, nfail);
 	for (size_t i = 0; i < d->cap; i++)
 		free(d->n[i].dfp);
 	free(d->n);
 	free(d->key);
+	free(d->pc);
+	free(d->bfp);
 	free(d);
 	assert(r != 1 || *fail);
 	if (r < 0) {

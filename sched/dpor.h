@@ -58,6 +58,23 @@ struct dpor_opts {
 	 * there is dropped, as the split runs every alternative there */
 	const uint32_t *prefix;
 	size_t nprefix;
+	/* a reduced split: the threads asleep where the prefix ends (bit t =
+	 * thread t) and their next steps' footprints, one per bit in id
+	 * order, as the enumeration (split_depth) found them there */
+	uint64_t prefix_sleep;
+	const struct sched_fp *prefix_sfp;
+	unsigned prefix_depth;  /* branching points in the prefix */
+	/* the enumeration of a reduced split (sched/dfs_split.h): every
+	 * awake thread is run from each of the first split_depth branching
+	 * points (a node with two awake threads) past the prefix, with sleep
+	 * sets, and a run is cut right after its split_depth-th: on_prefix
+	 * gets its choices and the sleepers there (sleep, fps indexed by
+	 * thread id), or a whole run that branched less (leaf). Verdicts are
+	 * ignored. Nonzero from on_prefix ends the search with it. */
+	unsigned split_depth;
+	int (*on_prefix)(void *ctx, const uint32_t *c, size_t n, uint64_t sleep,
+			 const struct sched_fp *fps, unsigned cost, unsigned pcost, int leaf);
+	void *prefix_ctx;
 	/* after every run; nonzero ends the search (a time limit) */
 	int (*progress)(void *ctx, const struct dpor_stats *st);
 	void *progress_ctx;
