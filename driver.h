@@ -33,7 +33,9 @@ struct explore_args {
 	int no_shrink;            /* report the schedule as found */
 	uint64_t proof_runs;      /* 0: MIN_PROOF_RUNS schedules for the proof */
 	unsigned jobs;            /* random, pct: worker processes (0 = 1);
-				     dfs: given (not 0) splits the search */
+				     dfs: not 0 splits the search (the CLI's
+				     default: the cores) */
+	int no_split;             /* --jobs 0: dfs unsplit, in this process */
 	unsigned shard, nshards;  /* random, pct: run j is shard j mod nshards's
 				     (nshards 0 = 1); dfs: prefix j is */
 	int all_steps;            /* the picture shows scheduler noise too

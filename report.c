@@ -379,9 +379,10 @@ void report_reproduce_cmd(char *buf, size_t n, const struct run_id *id)
 				      id->reduce ? "--reduce" : "--no-reduce");
 		if (id->dpor && id->reduce && !id->retry_cut)
 			k += snprintf(buf + k, n - (size_t)k, " --no-retry-cut");
-		/* a split search's first violation is the same for any split */
+		/* a split search's first violation is the same for any split,
+		 * and the CLI splits dfs by default; an unsplit one's is its own */
 		snprintf(buf + k, n - (size_t)k, " --seed %" PRIu64 "%s", id->seed,
-			 id->split ? " --shard 0/1" : "");
+			 id->split ? "" : " --jobs 0");
 		return;
 	}
 	k += snprintf(buf + k, n - (size_t)k, " --strategy %s --seed %" PRIu64 " --runs 1",

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver.h"
 #include "swarm.h"
@@ -174,9 +175,10 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 		uint64_t n;
 		if (num_arg(f, v, &n))
 			return 2;
-		if (n < 1 || n > 256)
-			return usage_error("%s must be between 1 and 256", f);
+		if (n > 256)
+			return usage_error("%s must be between 0 and 256", f);
 		a->jobs = (unsigned)n;
+		a->no_split = n == 0; /* dfs: the unsplit search, here */
 	} else if (strcmp(f, "--shard") == 0) {
 		return shard_arg(a, v);
 	} else if (strcmp(f, "--proof-runs") == 0) {
@@ -236,6 +238,14 @@ static int cmd_explore(int argc, char **argv)
 	if (!ops)
 		return usage_error("%s", err);
 	a.strategy = ops->id;
+	/* dfs splits by default, over every core: its answer (schedules,
+	 * first violation) is the same for any split (docs/DESIGN.md); a run
+	 * budget caps the unsplit search, which --jobs 0 also asks for */
+	if ((ops->flags & STRATEGY_EXHAUSTIVE) && !a.jobs && !a.nshards && !a.runs &&
+	    !a.no_split) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		a.jobs = cores > 0 && cores <= 64 ? (unsigned)cores : 1;
+	}
 	if ((a.jobs || a.nshards) && (ops->flags & STRATEGY_EXHAUSTIVE) && a.runs)
 		return usage_error("%s", "--runs with dfs --jobs/--shard: a split search runs every prefix's schedules");
 	if ((a.jobs > 1 || a.nshards > 1) && !(ops->flags & (STRATEGY_SEEDED | STRATEGY_EXHAUSTIVE)))
@@ -537,7 +547,8 @@ static const struct command commands[] = {
 	 "SCENARIO [--handler NAME] [--variant NAME[,NAME]] [--strategy STRATEGY] [--seed N]\n"
 	 "        [--runs N | --time SECONDS] [--depth D] [--pct-k K] (pct)\n"
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] [--no-retry-cut] (dfs)\n"
-	 "        [--jobs N] [--shard I/N] (random, pct: seeds; dfs: prefixes)\n"
+	 "        [--jobs N] [--shard I/N] (random, pct: seeds; dfs: prefixes, --jobs default\n"
+	 "        the cores; --jobs 0 the unsplit search)\n"
 	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]\n"
 	 "        [--kernel 6.1|6.12|6.18]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"

@@ -2,7 +2,9 @@
  * of the issue's S1 (scenarios/zoo/race-fault-remove.scn) with reference,
  * which none of them breaks, and on S1's dfs within delay bound 3 split
  * into prefixes: the speed-up of the forked workers (parallel.c). Same
- * runs and steps either way, or the bench fails.
+ * runs and steps either way, or the bench fails. And S1's reduced dfs,
+ * unbounded: unsplit (--jobs 0) against split on one and two jobs
+ * (sched/dpor_split.c, sleep sets kept across the cut).
  * Prints bench: lines. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,8 +19,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* dfs: --strategy dfs --bound 3 (the plain delay-bounded search), split
- * into prefixes among `jobs` workers (sched/dfs_split.c); else random. */
+/* dfs 1: --strategy dfs --bound 3 (the plain delay-bounded search), split
+ * into prefixes among `jobs` workers (sched/dfs_split.c); dfs 2: the
+ * reduced search unbounded, split unless jobs is 0; else random. */
 static int explore_how(unsigned jobs, int dfs, struct explore_result *r, double *secs)
 {
 	struct explore_args a = {
@@ -29,7 +32,8 @@ static int explore_how(unsigned jobs, int dfs, struct explore_result *r, double 
 		.out_dir = "out",
 		.quiet = 1,
 		.jobs = jobs,
-		.bound = dfs ? 3 : EXPLORE_NO_BOUND,
+		.no_split = dfs == 2 && jobs == 0,
+		.bound = dfs == 1 ? 3 : EXPLORE_NO_BOUND,
 		.result = r,
 	};
 	double t0 = now_s();
@@ -64,11 +68,36 @@ static int bench_dfs(void)
 	return 0;
 }
 
+/* The reduced unbounded search: whole, then split on 1 and 2 jobs. */
+static int bench_reduced(void)
+{
+	struct explore_result r[3] = {{0}};
+	double s[3];
+	for (unsigned j = 0; j < 3; j++)
+		if (explore_how(j, 2, &r[j], &s[j]) || !r[j].exhausted) {
+			fprintf(stderr, "bench: reduced dfs failed, found a violation or did not exhaust\n");
+			return 1;
+		}
+	if (r[1].runs != r[2].runs || r[1].steps != r[2].steps) {
+		fprintf(stderr, "bench: split dfs --jobs 2 ran %" PRIu64 " schedules, --jobs 1 %" PRIu64
+			"\n", r[2].runs, r[1].runs);
+		return 1;
+	}
+	printf("bench: dfs_s1_unbounded_unsplit_s %.3f s (%" PRIu64 " schedules)\n", s[0], r[0].runs);
+	printf("bench: dfs_s1_unbounded_split_jobs1_s %.3f s (%" PRIu64 " schedules)\n", s[1],
+	       r[1].runs);
+	printf("bench: dfs_s1_unbounded_split_jobs2_s %.3f s (%" PRIu64 " schedules)\n", s[2],
+	       r[2].runs);
+	printf("bench: dfs_s1_unbounded_jobs2_speedup %.2f x (over unsplit), %.2f x (over one job)\n",
+	       s[0] / s[2], s[1] / s[2]);
+	return 0;
+}
+
 int main(void)
 {
 	struct explore_result r1 = {0}, r2 = {0};
 	double s1, s2;
-	if (bench_dfs())
+	if (bench_dfs() || bench_reduced())
 		return 1;
 	if (explore(1, &r1, &s1) || explore(2, &r2, &s2)) {
 		fprintf(stderr, "bench: explore failed or found a violation\n");
