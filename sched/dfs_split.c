@@ -1,6 +1,9 @@
 /* The prefixes of a split dfs (sched/dfs_split.h), level by level: a
  * level's prefixes each run once, guided, to find their next branching
- * point, and become its children there, in the order of the level. */
+ * point, and become its children there, in the order of the level. The
+ * reduced split's levels come from sched/dpor.c run from each prefix one
+ * branching point deeper (o.split_depth), so that its children inherit
+ * the sleep sets the sequential search would have had there. */
 #include "sched/dfs_split.h"
 
 #include <assert.h>
@@ -17,8 +20,10 @@ struct plist {
 
 static void plist_free(struct plist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->p[i].c);
+		free(l->p[i].sfp);
+	}
 	free(l->p);
 	memset(l, 0, sizeof *l);
 }
@@ -129,14 +134,18 @@ static double weight(const struct dfs_split_opts *o, const struct dfs_prefix *p,
 	return w < 1e300 ? w : 1e300;
 }
 
+/* Prefix p's children one branching point deeper into out (p itself
+ * again when it is a leaf): expand() or, reduced, dpor_expand(). */
+typedef int (*expand_fn)(void *ectx, const struct dfs_prefix *p, struct plist *out,
+			 struct dfs_split *s);
+
 /* One level more: 1 taken, 0 not (no prefix branches, or too many), -errno. */
-static int level(const struct dfs_split_opts *o, dfs_test test, void *ctx, struct plist *cur,
-		 struct dfs_split *s)
+static int level(expand_fn ex, void *ectx, struct plist *cur, struct dfs_split *s)
 {
 	struct plist next = {0};
 	int branched = 0;
 	for (size_t i = 0; i < cur->n; i++) {
-		int e = expand(o, test, ctx, &cur->p[i], &next, s);
+		int e = ex(ectx, &cur->p[i], &next, s);
 		if (e) {
 			plist_free(&next);
 			return e;
@@ -150,6 +159,28 @@ static int level(const struct dfs_split_opts *o, dfs_test test, void *ctx, struc
 	plist_free(cur);
 	*cur = next;
 	return branched;
+}
+
+/* Levels from the root until `want` prefixes, depth maxd or all leaves. */
+static int levels(expand_fn ex, void *ectx, size_t want, unsigned maxd, struct plist *cur,
+		  struct dfs_split *s)
+{
+	int e = push(cur, NULL, 0, 0, 0, 0, 0);
+	while (!e && cur->n && cur->n < want && s->depth < maxd) {
+		int all_leaves = 1;
+		for (size_t i = 0; i < cur->n; i++)
+			all_leaves &= cur->p[i].leaf;
+		if (all_leaves)
+			break;
+		e = level(ex, ectx, cur, s);
+		if (e == 1) {
+			s->depth++;
+			e = 0;
+		} else if (e == 0) {
+			break;
+		}
+	}
+	return e;
 }
 
 /* The weight of prefix p (weight()), from one guided run of it. */
@@ -230,6 +261,31 @@ static int refine(const struct dfs_split_opts *o, dfs_test test, void *ctx, stru
 	return e;
 }
 
+/* The prefixes to s, or (e < 0) freed: 0 or e. */
+static int hand_over(struct plist *cur, int e, struct dfs_split *s)
+{
+	if (e < 0) {
+		plist_free(cur);
+		return e;
+	}
+	s->p = cur->p;
+	s->n = cur->n;
+	return 0;
+}
+
+struct plain {
+	const struct dfs_split_opts *o;
+	dfs_test test;
+	void *ctx;
+};
+
+static int plain_expand(void *ectx, const struct dfs_prefix *p, struct plist *out,
+			struct dfs_split *s)
+{
+	const struct plain *c = ectx;
+	return expand(c->o, c->test, c->ctx, p, out, s);
+}
+
 int dfs_split_build(const struct dfs_split_opts *o, dfs_test test, void *ctx,
 		    struct dfs_split *s)
 {
@@ -237,30 +293,89 @@ int dfs_split_build(const struct dfs_split_opts *o, dfs_test test, void *ctx,
 	size_t want = o->min_prefixes ? o->min_prefixes : DFS_SPLIT_MIN;
 	unsigned maxd = o->max_depth ? o->max_depth : DFS_SPLIT_DEPTH;
 	struct plist cur = {0};
-	int e = push(&cur, NULL, 0, 0, 0, 0, 0);
-	while (!e && cur.n && cur.n < want && s->depth < maxd) {
-		int all_leaves = 1;
-		for (size_t i = 0; i < cur.n; i++)
-			all_leaves &= cur.p[i].leaf;
-		if (all_leaves)
-			break;
-		e = level(o, test, ctx, &cur, s);
-		if (e == 1) {
-			s->depth++;
-			e = 0;
-		} else if (e == 0) {
-			break;
-		}
-	}
+	int e = levels(plain_expand, &(struct plain){o, test, ctx}, want, maxd, &cur, s);
 	if (e >= 0)
 		e = refine(o, test, ctx, &cur, want, s);
-	if (e < 0) {
-		plist_free(&cur);
+	return hand_over(&cur, e, s);
+}
+
+/* --- the reduced split: sched/dpor.c enumerates its own prefixes ---- */
+
+struct asleep {
+	struct plist *l;
+	unsigned depth;          /* of the prefixes being pushed */
+};
+
+/* dpor's on_prefix: append the prefix with its sleepers, compacted. */
+static int push_asleep(void *ctx, const uint32_t *c, size_t n, uint64_t sleep,
+		       const struct sched_fp *fps, unsigned cost, unsigned pcost, int leaf)
+{
+	const struct asleep *a = ctx;
+	int ns = __builtin_popcountll(sleep);
+	struct sched_fp *sf = ns ? malloc((size_t)ns * sizeof *sf) : NULL;
+	if (ns && !sf)
+		return -ENOMEM;
+	int k = 0;
+	for (uint64_t m = sleep; m; m &= m - 1)
+		sf[k++] = fps[__builtin_ctzll(m)];
+	int e = push(a->l, c, n, n ? c[n - 1] : 0, cost, pcost, leaf);
+	if (e) {
+		free(sf);
 		return e;
 	}
-	s->p = cur.p;
-	s->n = cur.n;
+	struct dfs_prefix *p = &a->l->p[a->l->n - 1];
+	p->sleep = sleep;
+	p->sfp = sf;
+	p->depth = leaf ? 0 : a->depth;
 	return 0;
+}
+
+struct reduced {
+	const struct dpor_opts *base;
+	dpor_test test;
+	void *ctx;
+};
+
+/* Prefix p's children, by dpor.c run one branching point deeper from
+ * p's end with p's sleepers (o.split_depth). */
+static int dpor_expand(void *ectx, const struct dfs_prefix *p, struct plist *out,
+		       struct dfs_split *s)
+{
+	const struct reduced *c = ectx;
+	if (p->leaf)
+		return push(out, p->c, p->n, p->n ? p->c[p->n - 1] : 0, p->cost, p->pcost, 1);
+	struct dpor_opts o = *c->base;
+	o.reduce = 1;
+	o.max_runs = 0;
+	o.progress = NULL;
+	o.prefix = p->c;
+	o.nprefix = p->n;
+	o.prefix_sleep = p->sleep;
+	o.prefix_sfp = p->sfp;
+	o.prefix_depth = p->depth;
+	o.split_depth = s->depth + 1;
+	o.on_prefix = push_asleep;
+	o.prefix_ctx = &(struct asleep){out, s->depth + 1};
+	struct dpor_stats st;
+	uint32_t *fail;
+	size_t nfail;
+	int r = dpor_run(&o, c->test, c->ctx, &st, &fail, &nfail);
+	free(fail);
+	s->runs += st.runs;
+	s->pruned += st.pruned;
+	s->wide |= st.wide;
+	return r < 0 ? r : 0;
+}
+
+int dpor_split_build(const struct dpor_opts *base, size_t min_prefixes, unsigned max_depth,
+		     dpor_test test, void *ctx, struct dfs_split *s)
+{
+	memset(s, 0, sizeof *s);
+	size_t want = min_prefixes ? min_prefixes : DFS_SPLIT_MIN;
+	unsigned maxd = max_depth ? max_depth : DFS_SPLIT_DEPTH;
+	struct plist cur = {0};
+	int e = levels(dpor_expand, &(struct reduced){base, test, ctx}, want, maxd, &cur, s);
+	return hand_over(&cur, e, s);
 }
 
 void dfs_split_free(struct dfs_split *s)

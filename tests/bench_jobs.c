@@ -4,7 +4,7 @@
  * into prefixes: the speed-up of the forked workers (parallel.c). Same
  * runs and steps either way, or the bench fails. And S1's reduced dfs,
  * unbounded: unsplit (--jobs 0) against split on one and two jobs
- * (sched/dpor_split.c, sleep sets kept across the cut).
+ * (dpor_split_build in sched/dfs_split.c, sleep sets kept across the cut).
  * Prints bench: lines. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -145,6 +145,28 @@ static void sort_names(struct seen *s)
 	qsort(s->finals, s->nfinals, sizeof s->finals[0], cmp_u64);
 }
 
+/* The final states of shards i = 0..nshards-1 (prefixes j = i mod N,
+ * prefix j's in pf[at[j], at[j+1])), gathered into part: whole's. */
+static void union_of_shards(struct seen *part, const struct seen *whole, const uint64_t *pf,
+			    const size_t *at, size_t nprefixes, unsigned nshards)
+{
+	part->nfinals = 0;
+	part->nviol = 0;
+	part->v.violated = 0;
+	for (unsigned i = 0; i < nshards; i++)
+		for (size_t j = i; j < nprefixes; j += nshards)
+			for (size_t q = at[j]; q < at[j + 1]; q++) {
+				size_t f;
+				for (f = 0; f < part->nfinals && part->finals[f] != pf[q]; f++)
+					;
+				if (f == part->nfinals)
+					part->finals[part->nfinals++] = pf[q];
+			}
+	sort_names(part);
+	assert_int_equal(part->nfinals, whole->nfinals);
+	assert_memory_equal(part->finals, whole->finals, whole->nfinals * sizeof whole->finals[0]);
+}
+
 /* The unsplit search and, for N = 1, 2, 4, the union of every shard's
  * prefixes' searches: the same final states and violations. Returns the
  * runs of the unsplit search and (in *split_runs) of the split one. */
@@ -197,25 +219,8 @@ static uint64_t compare(const struct how *h, uint64_t *split_runs, int want_viol
 	assert_int_equal(part.nviol, whole.nviol);
 	for (int v = 0; v < whole.nviol; v++)
 		assert_string_equal(part.viol[v], whole.viol[v]);
-	static const unsigned ns[] = {1, 2, 4};
-	for (int k = 0; k < 3; k++) {
-		part.nfinals = 0;
-		part.nviol = 0;
-		part.v.violated = 0;
-		for (unsigned i = 0; i < ns[k]; i++) /* shard i of N: prefixes j = i mod N */
-			for (size_t j = i; j < sp.n; j += ns[k])
-				for (size_t q = at[j]; q < at[j + 1]; q++) {
-					part.w = whole.w;
-					size_t f;
-					for (f = 0; f < part.nfinals && part.finals[f] != pf[q]; f++)
-						;
-					if (f == part.nfinals)
-						part.finals[part.nfinals++] = pf[q];
-				}
-		sort_names(&part);
-		assert_int_equal(part.nfinals, whole.nfinals);
-		assert_memory_equal(part.finals, whole.finals, whole.nfinals * sizeof whole.finals[0]);
-	}
+	for (int k = 0; k < 3; k++)
+		union_of_shards(&part, &whole, pf, at, sp.n, (const unsigned[]){1, 2, 4}[k]);
 	free(at);
 	assert_int_equal(whole.nviol > 0, want_viol);
 	print_message("    %zu prefixes at depth %u (%u split again, %llu runs to find them); "
