@@ -432,7 +432,8 @@ static void coverage_line(const struct run_id *id, const struct explored *x, dou
 		return;
 	}
 	int k = snprintf(buf, n, "not exhausted: %" PRIu64 " schedules in %.1f s%s", x->runs, el,
-			 x->wide ? " (thread ids >= 64: not represented)" : "");
+			 x->wide ? (id->dpor && !id->reduce ? " (more than 64 threads runnable at once: not represented)"
+						   : " (thread ids >= 64: not represented)") : "");
 	if (run_takes(id, STRATEGY_OPT_DEPTH) && x->runs && id->pct_k) {
 		double nk = (double)(x->max_threads ? x->max_threads : 1);
 		for (int i = 1; i < id->depth; i++)

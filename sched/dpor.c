@@ -33,8 +33,10 @@ struct node {
 	uint64_t done;           /* threads whose subtree is finished */
 	uint64_t sleep;          /* asleep on arrival: covered elsewhere */
 	uint32_t tid;            /* the thread of this step in this schedule */
-	uint32_t def;            /* the no-preemption default here */
+	uint32_t r;              /* its bit in this node's masks (slot_of) */
+	uint32_t def;            /* the no-preemption default here, a bit */
 	uint32_t prev;           /* the thread of step i-1, or NONE */
+	uint32_t prev_r;         /* its bit here if it is runnable, else NONE */
 	unsigned cost, pcost;    /* deviations / preemptions before it */
 	struct sched_fp fp;      /* this step's footprint */
 	uint64_t woke;
@@ -86,10 +88,40 @@ static int lowest(uint64_t m)
 	return m ? __builtin_ctzll(m) : -1;
 }
 
-/* Whether choosing q at node i stays within the bounds. */
+/* A thread's bit in a node's masks. With the reduction, its id: clocks
+ * and sleep sets name a thread across nodes. Without, its rank among the
+ * runnable ones: a plain node's masks only ever name its own runnable set
+ * (done, enabled), so a handler that spawns a thread per retry runs past
+ * id 63 and is still searched in full while at most 64 can run at once.
+ * NONE: not runnable (plain) or no bit (an id >= 64, reduced). */
+static uint32_t slot_of(const struct dpor *d, const struct sched_view *v, uint32_t tid)
+{
+	if (d->o.reduce)
+		return tid < MAXT ? tid : NONE;
+	int lo = 0, hi = v->nrunnable;
+	while (lo < hi) { /* the runnable ids ascend (sched/strategy.h) */
+		int mid = lo + (hi - lo) / 2;
+		if ((uint32_t)v->runnable[mid] < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->nrunnable && (uint32_t)v->runnable[lo] == tid && lo < MAXT ? (uint32_t)lo
+										    : NONE;
+}
+
+/* The thread behind bit r of a node whose runnable set v shows, or NONE. */
+static uint32_t tid_at(const struct dpor *d, const struct sched_view *v, uint32_t r)
+{
+	if (d->o.reduce)
+		return r;
+	return r < (uint32_t)v->nrunnable ? (uint32_t)v->runnable[r] : NONE;
+}
+
+/* Whether choosing bit q at node i stays within the bounds. */
 static int fits(const struct dpor *d, const struct node *x, uint32_t q)
 {
-	int preempt = x->prev != NONE && q != x->prev && (x->enabled & bit(x->prev));
+	int preempt = x->prev_r != NONE && q != x->prev_r;
 	if (d->o.delay_bounded && x->cost + (q != x->def) > d->o.delay_bound)
 		return 0;
 	if (d->o.preempt_bounded && x->pcost + (unsigned)preempt > d->o.preempt_bound)
@@ -189,6 +221,11 @@ static int boundary(struct dpor *d, size_t i)
 
 static uint64_t mask_of(struct dpor *d, const struct sched_view *v)
 {
+	if (!d->o.reduce) {
+		if (v->nrunnable > MAXT)
+			d->st->wide = 1;
+		return v->nrunnable >= MAXT ? ~UINT64_C(0) : (UINT64_C(1) << v->nrunnable) - 1;
+	}
 	uint64_t m = 0;
 	for (int k = 0; k < v->nrunnable; k++) {
 		if (v->runnable[k] >= MAXT)
@@ -213,12 +250,14 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 	memset(x, 0, offsetof(struct node, vc));
 	x->enabled = mask_of(d, v);
 	x->prev = i ? d->n[i - 1].tid : NONE;
-	x->def = (x->prev != NONE && (x->enabled & bit(x->prev))) ? x->prev
-								    : (uint32_t)lowest(x->enabled);
+	x->prev_r = x->prev == NONE ? NONE : slot_of(d, v, x->prev);
+	if (!(x->enabled & bit(x->prev_r)))
+		x->prev_r = NONE;
+	x->def = x->prev_r != NONE ? x->prev_r : (uint32_t)lowest(x->enabled);
 	if (i) {
 		const struct node *p = &d->n[i - 1];
-		int pre = p->prev != NONE && p->tid != p->prev && (p->enabled & bit(p->prev));
-		x->cost = p->cost + (p->tid != p->def);
+		int pre = p->prev_r != NONE && p->r != p->prev_r;
+		x->cost = p->cost + (p->r != p->def);
 		x->pcost = p->pcost + (unsigned)pre;
 		if (d->o.reduce)
 			inherit_sleep(d, i);
@@ -233,7 +272,7 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 	int pick = -1;
 	if (i < d->o.nprefix) {
 		/* fixed by the split: nothing is explored from here, so nothing sleeps */
-		uint32_t t = d->o.prefix[i];
+		uint32_t t = slot_of(d, v, d->o.prefix[i]);
 		assert(x->sleep == 0);
 		if (!(x->enabled & bit(t))) {
 			d->err = -EPROTO; /* the prefix's run diverged: nondeterminism */
@@ -255,9 +294,10 @@ static int fresh(struct dpor *d, size_t i, const struct sched_view *v)
 		d->nn = i; /* no step here */
 		return -1;
 	}
-	x->tid = (uint32_t)pick;
-	x->bt = bit(x->tid);
-	return pick;
+	x->r = (uint32_t)pick;
+	x->tid = tid_at(d, v, x->r);
+	x->bt = bit(x->r);
+	return (int)x->tid;
 }
 
 static int ex_choose(void *ctx, const struct sched_view *v)
@@ -267,11 +307,16 @@ static int ex_choose(void *ctx, const struct sched_view *v)
 	if (d->err || d->cut)
 		return -1;
 	if (i < d->prefix) {
-		uint32_t t = d->n[i].tid;
-		if (!sched_view_runnable(v, t)) {
+		/* backtrack() set only the bit of node prefix-1: its thread is
+		 * named by the runnable set, the same as when the node was new */
+		struct node *x = &d->n[i];
+		uint32_t t = tid_at(d, v, x->r);
+		if (t == NONE || !sched_view_runnable(v, t) ||
+		    (!d->o.reduce && x->enabled != mask_of(d, v))) {
 			d->err = -EPROTO; /* the replay diverged: nondeterminism */
 			return -1;
 		}
+		x->tid = t;
 		return (int)t;
 	}
 	return fresh(d, i, v);
@@ -412,12 +457,16 @@ static void ex_step(void *ctx, uint64_t step, int tid, const struct sched_fp *fp
 		return;
 	assert(j == d->steps && j < d->nn && tid >= 0);
 	d->steps++;
+	struct node *x = &d->n[j];
+	if (!d->o.reduce) { /* no clocks, no sleep sets: nothing per thread */
+		assert(j + 1 >= d->prefix || x->tid == (uint32_t)tid);
+		return;
+	}
 	d->st->wide |= wide || tid >= MAXT;
 	if (tid >= MAXT) {
 		d->err = -E2BIG;
 		return;
 	}
-	struct node *x = &d->n[j];
 	if (tid >= d->nthreads)
 		d->nthreads = tid + 1;
 	if (j + 1 < d->prefix) { /* replayed: the same step as before */
@@ -458,8 +507,8 @@ static void estimate(struct dpor *d)
 	double e = 1;
 	for (size_t i = 0; i < d->nn && e < 1e300; i++) {
 		const struct node *x = &d->n[i];
-		uint64_t b = (d->o.reduce ? x->bt : x->enabled) | x->done | bit(x->tid);
-		e *= (double)__builtin_popcountll((b & ~x->sleep) | bit(x->tid));
+		uint64_t b = (d->o.reduce ? x->bt : x->enabled) | x->done | bit(x->r);
+		e *= (double)__builtin_popcountll((b & ~x->sleep) | bit(x->r));
 	}
 	d->est_sum += e;
 	d->est_n++;
@@ -477,7 +526,7 @@ static int mark_done(struct dpor *d, size_t i)
 			return -ENOMEM;
 		x->dfp[x->tid] = x->fp;
 	}
-	x->done |= bit(x->tid);
+	x->done |= bit(x->r);
 	return 0;
 }
 
@@ -496,7 +545,8 @@ static int backtrack(struct dpor *d)
 			uint32_t q = (uint32_t)lowest(m);
 			if (!fits(d, x, q))
 				continue;
-			x->tid = q;
+			x->r = q;
+			x->tid = d->o.reduce ? q : NONE; /* ex_choose names it */
 			x->bt |= bit(q);
 			d->nn = d->prefix = i + 1;
 			return 1;

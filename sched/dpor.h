@@ -17,8 +17,10 @@
  * Optional bounds count, along a schedule, deviations from that default
  * (delay bound) or switches away from a runnable thread (preemptions,
  * CHESS); a bound with reduction cuts branches, so the reduced bounded
- * search is not complete for the bounded space (docs/DESIGN.md). Thread
- * ids >= 64 cannot be represented: the search says so (`wide`) and is
+ * search is not complete for the bounded space (docs/DESIGN.md). The
+ * reduced search names threads by id and cannot represent ids >= 64; the
+ * plain one names them by rank among the runnable ones and cannot
+ * represent more than 64 runnable at once: either says so (`wide`) and is
  * then not exhausted. Deterministic: footprints are compared only for
  * equality, sets are visited in id order. Knows nothing of uffd.
  */
@@ -40,7 +42,7 @@ struct dpor_stats {
 	double estimate;     /* running estimate of the schedules in all */
 	size_t max_depth;    /* longest schedule */
 	int exhausted;       /* every class (within the bounds) was run */
-	int wide;            /* a thread id >= 64 existed: incomplete */
+	int wide;            /* a thread it cannot name existed: incomplete */
 	int stopped;         /* max_runs or the progress callback ended it */
 };
 
