@@ -336,21 +336,29 @@ static int busy_spin(const struct inv_facts *f, struct inv_report *r)
 {
 	const struct inv_bound *x = &f->u.bound;
 	for (int t = 0; t < x->nthreads; t++) {
-		if (!x->runnable(x->ctx, t))
-			continue;
-		size_t idle = idle_steps(x, t);
+		size_t idle = x->runnable(x->ctx, t) ? idle_steps(x, t) : 0, end = x->n;
+		/* a spin that the starved thread ended just before the bound is
+		 * a spin all the same, not a livelock: its longest wait */
+		uint64_t wend = 0, w = idle > x->n / 2 || !x->waited ? 0 : x->waited(x->ctx, t, &wend);
+		if (w > idle && wend <= x->n) {
+			idle = (size_t)w;
+			end = (size_t)wend;
+		}
 		if (idle <= x->n / 2)
 			continue;
 		char spinners[200] = "";
-		for (size_t i = x->n > 64 ? x->n - 64 : 0; i < x->n; i++) {
+		for (size_t i = end > 64 ? end - 64 : 0; i < end; i++) {
 			const char *nm = x->name(x->ctx, (int)x->choices[i]);
 			if (!strstr(spinners, nm) && strlen(spinners) + strlen(nm) + 3 < sizeof spinners)
 				snprintf(spinners + strlen(spinners), sizeof spinners - strlen(spinners),
 					 "%s%s", spinners[0] ? ", " : "", nm);
 		}
+		char until[40] = "";
+		if (end < x->n)
+			snprintf(until, sizeof until, " until step %zu", end);
 		snprintf(r->text, sizeof r->text,
-			 "%s spun for %zu steps without progress while %s, runnable, was not scheduled: a fair scheduler ends it, but the loop burns CPU until then (step bound %zu)",
-			 spinners, idle, x->name(x->ctx, t), x->n);
+			 "%s spun for %zu steps without progress while %s, runnable, was not scheduled%s: a fair scheduler ends it, but the loop burns CPU until then (step bound %zu)",
+			 spinners, idle, x->name(x->ctx, t), until, x->n);
 		return 1;
 	}
 	return 0;

@@ -137,6 +137,9 @@ struct inv_bound {
 	void *ctx;
 	const char *(*name)(void *ctx, int tid);
 	int (*runnable)(void *ctx, int tid);
+	/* the longest run of steps others took while tid could run, and
+	 * the step that ended it (sched_longest_wait) */
+	uint64_t (*waited)(void *ctx, int tid, uint64_t *end);
 };
 
 struct inv_facts {

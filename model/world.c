@@ -870,6 +870,11 @@ static const char *bound_name(void *ctx, int tid)
 	return sched_thread_name(ctx, tid);
 }
 
+static uint64_t bound_waited(void *ctx, int tid, uint64_t *end)
+{
+	return sched_longest_wait(ctx, tid, end);
+}
+
 static int bound_runnable(void *ctx, int tid)
 {
 	/* a quiescence waiter is the harness's artefact: a fair scheduler
@@ -884,7 +889,8 @@ static void classify_bound(struct world *w)
 	struct inv_facts f = {.layer = INV_AT_BOUND};
 	f.u.bound = (struct inv_bound){
 		.nthreads = sched_nthreads(w->s), .ctx = w->s,
-		.name = bound_name, .runnable = bound_runnable};
+		.name = bound_name, .runnable = bound_runnable,
+		.waited = bound_waited};
 	f.u.bound.choices = sched_choices(w->s, &f.u.bound.n);
 	check(w, &f);
 	assert(w->v->violated);

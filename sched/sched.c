@@ -62,6 +62,9 @@ struct thread {
 	int kind;
 	enum sched_tstate state;
 	int started;              /* its coroutine has run */
+	/* starvation, for the step bound's verdict: the step from which it
+	 * has been runnable without running, and its longest such wait */
+	uint64_t ready_at, wait_max, wait_end;
 	struct sched_wnode wnode;
 	sched_waitq_t joiners;
 };
@@ -267,6 +270,7 @@ static void runnable_add(sched_t *s, struct thread *t)
 	s->runnable[i] = t->tid;
 	s->nrunnable++;
 	t->state = SCHED_T_RUNNABLE;
+	t->ready_at = s->steps + (s->cur != NULL); /* woken in a step: from the next */
 	if (s->fp_on && s->cur) { /* an enabling: t's next step comes after */
 		if (t->tid < 64)
 			s->fp_woke |= UINT64_C(1) << t->tid;
@@ -489,6 +493,11 @@ static struct thread *end_step(sched_t *s, struct thread *cur)
 		choices_grow(s);
 	s->choices[step] = (uint32_t)cur->tid;
 	s->steps = step + 1;
+	if (step >= cur->ready_at && step - cur->ready_at > cur->wait_max) {
+		cur->wait_max = step - cur->ready_at;
+		cur->wait_end = step;
+	}
+	cur->ready_at = step + 1; /* if it still can run, it waits from here */
 	if (s->fp_on)
 		fp_end(s, cur, step);
 	if (s->strat->step_end) {
@@ -797,6 +806,7 @@ int sched_spawn(sched_t *s, const char *name, int kind, void (*fn)(void *),
 	sched_touch(s, SCHED_OBJ(SCHED_OC_THREADS, 0), 1);
 	s->nthreads++;
 	t->state = SCHED_T_BLOCKED; /* not yet in the set */
+	t->wait_max = t->wait_end = 0;
 	runnable_add(s, t);
 	s->nalive++;
 	assert(s->nthreads <= s->runnable_cap);
@@ -1065,6 +1075,21 @@ enum sched_tstate sched_thread_state(const sched_t *s, int tid)
 
 	/* A thread that does not exist will never run. */
 	return t ? t->state : SCHED_T_DONE;
+}
+
+uint64_t sched_longest_wait(const sched_t *s, int tid, uint64_t *end)
+{
+	const struct thread *t = thread_at(s, tid);
+	*end = 0;
+	if (!t)
+		return 0;
+	uint64_t w = t->wait_max;
+	*end = t->wait_end;
+	if (t->state == SCHED_T_RUNNABLE && s->steps - t->ready_at >= w) {
+		w = s->steps - t->ready_at; /* still waiting: up to now */
+		*end = s->steps;
+	}
+	return w;
 }
 
 const char *sched_thread_name(const sched_t *s, int tid)

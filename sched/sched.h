@@ -241,6 +241,10 @@ uint64_t sched_steps(const sched_t *s);
 int sched_nthreads(const sched_t *s);
 enum sched_tstate sched_thread_state(const sched_t *s, int tid);
 const char *sched_thread_name(const sched_t *s, int tid);
+/* The most steps in a row that other threads took while tid was runnable
+ * (the wait in progress included), and in *end the step that ended that
+ * wait (sched_steps() if it still goes on). */
+uint64_t sched_longest_wait(const sched_t *s, int tid, uint64_t *end);
 int sched_thread_kind(const sched_t *s, int tid);
 /* The choices made so far: the thread id of each step. */
 const uint32_t *sched_choices(const sched_t *s, size_t *n);

@@ -224,6 +224,57 @@ static void test_backoff_and_stop_layers(void **state)
 	assert_string_equal(check(&s, 1).name, "handler-exit");
 }
 
+/* The step bound's layer: 100 steps, thread 0 (spin) ran all but the
+ * last few; thread 1 (b) could run from step 2 and ran only at step 95,
+ * then ended. A wait that ended before the bound is a spin all the same
+ * (busy-spin, with where it ended); with no long wait at all, hitting
+ * the bound is a livelock. */
+#define BOUND_N 100
+static uint32_t bound_choices[BOUND_N];
+static uint64_t b_wait[2], b_end[2];
+
+static const char *bound_name(void *ctx, int tid)
+{
+	(void)ctx;
+	return tid ? "b" : "spin";
+}
+
+static int bound_runnable(void *ctx, int tid)
+{
+	(void)ctx;
+	return tid == 0; /* b has ended */
+}
+
+static uint64_t bound_waited(void *ctx, int tid, uint64_t *end)
+{
+	(void)ctx;
+	*end = b_end[tid];
+	return b_wait[tid];
+}
+
+static void test_bound_layer(void **state)
+{
+	(void)state;
+	for (int i = 0; i < BOUND_N; i++)
+		bound_choices[i] = i == 0 || i == 95 ? 1 : 0;
+	struct inv_facts f = {.layer = INV_AT_BOUND};
+	f.u.bound = (struct inv_bound){.choices = bound_choices, .n = BOUND_N, .nthreads = 2,
+				       .name = bound_name, .runnable = bound_runnable,
+				       .waited = bound_waited};
+	b_wait[1] = 93; /* steps 2..94 */
+	b_end[1] = 95;
+	struct inv_report r = check(&f, 1);
+	assert_string_equal(r.name, "busy-spin");
+	assert_non_null(strstr(r.text, "spin spun for 93 steps"));
+	assert_non_null(strstr(r.text, "b, runnable, was not scheduled until step 95"));
+	b_wait[1] = 40; /* under half the run: no spin */
+	r = check(&f, 1);
+	assert_string_equal(r.name, "livelock");
+	f.u.bound.waited = NULL; /* the trailing wait alone, as before */
+	b_wait[1] = 93;
+	assert_string_equal(check(&f, 1).name, "livelock");
+}
+
 /* More mutations than the oracle's log holds (ORACLE_MAX_MUTS): a remove
  * of every page is a mutation per page, so the second one fails, and the
  * run reports it instead of going on with a run that is not the one
@@ -313,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_dirty_layer),
 		cmocka_unit_test(test_stuck_layer),
 		cmocka_unit_test(test_backoff_and_stop_layers),
+		cmocka_unit_test(test_bound_layer),
 		cmocka_unit_test(test_failed_operation_is_reported),
 		cmocka_unit_test(test_permanent_failure_excuses_only_a_needed_read),
 	};

@@ -915,6 +915,47 @@ static void test_pct_yield_prevents_starvation(void **state)
 	assert_true(starved > 0);
 }
 
+/* The longest wait of a runnable thread: two threads of 9 points (10
+ * steps each); thread 1 runs its first step, then waits while thread 0
+ * takes 9 steps, then runs 9 more while thread 0 waits; a wait in
+ * progress counts up to the last step. */
+static void test_longest_wait(void **state)
+{
+	(void)state;
+	uint32_t c[20];
+	size_t k = 0;
+	c[k++] = 1;
+	for (int i = 0; i < 9; i++)
+		c[k++] = 0;
+	for (int i = 0; i < 9; i++)
+		c[k++] = 1;
+	c[k++] = 0;
+	struct sched_opts o = {.strategy = SCHED_REPLAY, .replay = c, .replay_len = k};
+	struct pointer p[2];
+	sched_t *s = sched_new(&o);
+	assert_non_null(s);
+	for (int t = 0; t < 2; t++) {
+		p[t] = (struct pointer){s, 9, 0};
+		assert_int_equal(sched_spawn(s, "p", 0, points_fn, &p[t]), t);
+	}
+	uint64_t end;
+	assert_int_equal(sched_run(s), SCHED_DONE);
+	assert_int_equal(sched_longest_wait(s, 1, &end), 9); /* steps 1..9 */
+	assert_int_equal(end, 10);
+	assert_int_equal(sched_longest_wait(s, 0, &end), 9); /* 0 (1 step), then 10..18 */
+	assert_int_equal(end, 19);
+	/* replayed only up to step 15: thread 0 still waits, since step 10 */
+	o.replay_len = 15;
+	assert_int_equal(sched_reset(s, &o), 0);
+	for (int t = 0; t < 2; t++)
+		assert_int_equal(sched_spawn(s, "p", 0, points_fn, &p[t]), t);
+	assert_int_equal(sched_run(s), SCHED_DIVERGED);
+	assert_int_equal(sched_longest_wait(s, 0, &end), 5);
+	assert_int_equal(end, 15);
+	assert_int_equal(sched_longest_wait(s, 1, &end), 9);
+	sched_free(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* randomness, labels                                                  */
 
@@ -1335,6 +1376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runs_to_done),
+		cmocka_unit_test(test_longest_wait),
 		cmocka_unit_test(test_no_threads_is_done),
 		cmocka_unit_test(test_same_seed_same_choices),
 		cmocka_unit_test(test_replay_reproduces_choices_and_labels),
