@@ -32,6 +32,7 @@ struct explore_args {
 	int quiet;                /* print nothing (results in *result) */
 	int no_shrink;            /* report the schedule as found */
 	uint64_t proof_runs;      /* 0: MIN_PROOF_RUNS schedules for the proof */
+	uint64_t proof_steps;     /* 0: MIN_PROOF_STEPS steps a proof run */
 	unsigned jobs;            /* random, pct: worker processes (0 = 1);
 				     dfs: not 0 splits the search (the CLI's
 				     default: the cores) */
@@ -67,7 +68,12 @@ struct explore_result {
 int drive_explore(const struct explore_args *a);
 /* `uffdlab shrink`: the trace's failure shrunk to its minimal one, written
  * to out_path (NULL: TRACE.min.trace) with its scenario beside it. */
-int drive_shrink(const char *trace_path, const char *out_path, uint64_t proof_runs, int json);
+/* How much the proof of minimality may search: schedules, steps a run
+ * (0: the command's default). */
+struct proof_budget {
+	uint64_t runs, steps;
+};
+int drive_shrink(const char *trace_path, const char *out_path, struct proof_budget pb, int json);
 /* `uffdlab merge`: the --json outputs of an explore's shards as one. */
 int drive_merge(int n, char **paths);
 /* Replay a trace in the simulator; out_path (may be NULL) receives the

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/invariant.h"
 #include "scenarios/reduce.h"
 #include "sched/dpor.h"
 #include "sched/shrink.h"
@@ -151,7 +152,9 @@ struct pctx {
 	struct world *w;
 	const struct min_opts *o;
 	unsigned *tests;
+	uint64_t cap;             /* steps a run may take */
 	uint64_t others;          /* runs that broke another invariant */
+	uint64_t capped;          /* runs cut at cap: not a verdict */
 };
 
 static int proof_cb(void *ctx, const struct sched_explorer *ex)
@@ -159,12 +162,19 @@ static int proof_cb(void *ctx, const struct sched_explorer *ex)
 	struct pctx *p = ctx;
 	struct sched_opts so = base_opts(p->o, SCHED_DFS);
 	so.explorer = ex;
+	so.max_steps = p->cap;
 	struct verdict v;
 	(*p->tests)++;
 	int err = world_run(p->w, &so, NULL, NULL, &v);
 	if (err)
 		return err;
-	if (dpor_run_cut(ex) || !v.violated)
+	if (dpor_run_cut(ex))
+		return 0;
+	if (v.sres == SCHED_STEP_BOUND && p->cap < p->o->max_steps) {
+		p->capped++; /* unfinished, not spun: it says nothing */
+		return 0;
+	}
+	if (!v.violated)
 		return 0;
 	if (strcmp(v.name, p->o->want)) {
 		p->others++;
@@ -173,19 +183,32 @@ static int proof_cb(void *ctx, const struct sched_explorer *ex)
 	return 1;
 }
 
+/* The steps a proof run may take: the step bound itself when the
+ * invariant is the bound's (busy-spin, livelock), whose verdict a shorter
+ * run could not reach. */
+static uint64_t proof_cap(const struct min_opts *o)
+{
+	const struct invariant *inv = inv_find(o->want);
+	if (!o->proof_steps || o->proof_steps >= o->max_steps ||
+	    (inv && (inv->layers & (1u << INV_AT_BOUND))))
+		return o->max_steps;
+	return o->proof_steps;
+}
+
 /* Every schedule of w within `bound` preemptions, at most max_runs of
  * them, until one breaks the invariant: 1 with it in *fail (malloc'd), 0
- * none, -errno. */
+ * none, -errno. *others / *capped grow by the runs that broke another
+ * invariant / reached the cap. */
 static int search(struct world *w, const struct min_opts *o, unsigned bound, uint64_t max_runs,
-		  unsigned *tests, struct dpor_stats *ds, uint64_t *others, uint32_t **fail,
-		  size_t *nfail)
+		  uint64_t cap, unsigned *tests, struct dpor_stats *ds, uint64_t *others,
+		  uint64_t *capped, uint32_t **fail, size_t *nfail)
 {
-	struct pctx p = {w, o, tests, 0};
+	struct pctx p = {.w = w, .o = o, .tests = tests, .cap = cap};
 	struct dpor_opts d = {.reduce = 0, .preempt_bounded = 1, .preempt_bound = bound,
 			      .max_runs = max_runs};
 	int r = dpor_run(&d, proof_cb, &p, ds, fail, nfail);
-	if (others)
-		*others = p.others;
+	*others += p.others;
+	*capped += p.capped;
 	return r;
 }
 
@@ -242,8 +265,9 @@ static int carry_over(struct cur *k, struct world *w, struct ttable *g, size_t *
 	}
 	struct dpor_stats ds;
 	uint32_t *fail;
-	int r = search(w, k->o, (unsigned)k->size.preempt, MIN_SEARCH_RUNS, &k->tests, &ds, NULL,
-		       &fail, n);
+	uint64_t others = 0, capped = 0;
+	int r = search(w, k->o, (unsigned)k->size.preempt, MIN_SEARCH_RUNS, k->o->max_steps,
+		       &k->tests, &ds, &others, &capped, &fail, n);
 	if (r == 1) {
 		if (*n > k->bufcap)
 			r = -E2BIG;
@@ -349,14 +373,16 @@ static int prove(struct cur *k, struct min_result *r)
 {
 	r->proof = 0;
 	r->proof_bound = 0;
-	r->proof_runs = r->proof_all = r->proof_others = 0;
+	r->proof_runs = r->proof_all = r->proof_others = r->proof_capped = 0;
+	r->proof_cap = proof_cap(k->o);
 	double t0 = drv_now();
 	for (unsigned b = 0; b < k->size.preempt; b++) {
 		struct dpor_stats ds;
 		uint32_t *fail;
 		size_t nfail;
 		uint64_t left = k->o->proof_runs - r->proof_all;
-		int e = search(k->w, k->o, b, left, &k->tests, &ds, &r->proof_others, &fail, &nfail);
+		int e = search(k->w, k->o, b, left, r->proof_cap, &k->tests, &ds,
+			       &r->proof_others, &r->proof_capped, &fail, &nfail);
 		r->proof_all += ds.runs;
 		r->proof_s = drv_now() - t0;
 		if (e < 0)

@@ -232,18 +232,27 @@ static void min_lines(struct run_id *id, const struct min_sizes *from, const str
 		 "%d threads %d ops %d pages -> %d threads %d ops %d pages, %zu steps %zu preemptions (%u runs): %s",
 		 from->threads, from->ops, from->pages, t->threads, t->ops, t->pages, t->steps,
 		 t->preempt, r->tests, base_name(mscn));
+	/* a cap that no run reached changed nothing: the claim is then the
+	 * unbounded one, and the line says nothing of it */
+	char upto[40] = "", opt[40] = "", capped[80] = "";
+	if (r->proof_capped) {
+		snprintf(upto, sizeof upto, " in runs of up to %" PRIu64 " steps", r->proof_cap);
+		snprintf(opt, sizeof opt, " --max-steps %" PRIu64, r->proof_cap);
+		snprintf(capped, sizeof capped, ", %" PRIu64 " unfinished at %" PRIu64 " steps",
+			 r->proof_capped, r->proof_cap);
+	}
 	if (r->proof == 0)
 		snprintf(id->minimal, sizeof id->minimal, "0 preemptions: nothing fewer to try");
 	else if (r->proof > 0)
 		snprintf(id->minimal, sizeof id->minimal,
-			 "no %s with %u preemptions, %" PRIu64 " schedules, exhausted (dfs --preemptions %u --no-reduce on the shrunk scenario; %" PRIu64 " schedules with bounds 0..%u, %" PRIu64 " broke another invariant)",
-			 want, r->proof_bound, r->proof_runs, r->proof_bound, r->proof_all,
-			 r->proof_bound, r->proof_others);
+			 "no %s with %u preemptions%s, %" PRIu64 " schedules, exhausted (dfs --preemptions %u --no-reduce%s on the shrunk scenario; %" PRIu64 " schedules with bounds 0..%u, %" PRIu64 " broke another invariant%s)",
+			 want, r->proof_bound, upto, r->proof_runs, r->proof_bound, opt,
+			 r->proof_all, r->proof_bound, r->proof_others, capped);
 	else
 		snprintf(id->minimal, sizeof id->minimal,
-			 "not proven: dfs --preemptions %u --no-reduce on the shrunk scenario %s after %" PRIu64 " schedules (%" PRIu64 " with bounds 0..%u, none broke %s)",
-			 r->proof_bound, r->proof == -2 ? "cannot represent thread ids >= 64" :
-			 "ran out of budget", r->proof_runs, r->proof_all, r->proof_bound, want);
+			 "not proven: dfs --preemptions %u --no-reduce%s on the shrunk scenario %s after %" PRIu64 " schedules (%" PRIu64 " with bounds 0..%u, none broke %s%s)",
+			 r->proof_bound, opt, r->proof == -2 ? "cannot represent more than 64 threads runnable at once" :
+			 "ran out of budget", r->proof_runs, r->proof_all, r->proof_bound, want, capped);
 	id->proof_s = r->proof_s;
 }
 
@@ -289,7 +298,7 @@ static int write_min_trace(const struct run_id *id, uint64_t bits, const struct 
 
 int report_minimize(struct run_id *id, const char *want, const uint32_t *c, size_t n,
 		    const struct shrink_size *found, const char *mtrace, const char *mscn,
-		    uint64_t proof_runs)
+		    struct proof_budget pb)
 {
 	uint64_t bits;
 	char msg[160];
@@ -302,7 +311,8 @@ int report_minimize(struct run_id *id, const char *want, const uint32_t *c, size
 		 id->handler, id->variant[0] ? " --variant " : "", id->variant, want);
 	struct min_opts o = {.handler = id->handler, .bits = bits, .kver = id->kver, .seed = id->seed,
 			     .max_steps = id->max_steps, .want = want,
-			     .proof_runs = proof_runs, .scn_path = mscn, .comment = comment};
+			     .proof_runs = pb.runs, .proof_steps = pb.steps,
+			     .scn_path = mscn, .comment = comment};
 	struct min_sizes from = {found->steps, found->preempt, found->switches,
 				 id->scn->nthreads, 0, id->scn->pages};
 	for (int t = 0; t < id->scn->nthreads; t++)
@@ -345,8 +355,9 @@ int report_violation(struct world *w, const struct explore_args *a,
 			status = 2;
 		else
 			status = report_minimize(id, first->name, *choices, *nchoices, &found,
-						 mtrace, mscn, a->proof_runs ? a->proof_runs
-						 : MIN_PROOF_RUNS);
+						 mtrace, mscn, (struct proof_budget){
+						 a->proof_runs ? a->proof_runs : MIN_PROOF_RUNS,
+						 a->proof_steps ? a->proof_steps : MIN_PROOF_STEPS});
 	}
 	if (!status) {
 		*out = v;

@@ -59,7 +59,7 @@ struct run_id {
 	uint64_t max_steps;
 	char shrunk[200];    /* "" or how the schedule was shrunk */
 	char shrunk_scn[300]; /* "" or how the scenario was shrunk */
-	char minimal[300];   /* "" or the proof of the preemption count */
+	char minimal[400];   /* "" or the proof of the preemption count */
 	double proof_s;      /* the proof's time (printed, not in the trace) */
 	unsigned bound;      /* dfs: deviations, EXPLORE_NO_BOUND for none */
 	int preempt_bounded; /* dfs --preemptions */
@@ -120,6 +120,11 @@ struct min_opts {
 	uint64_t seed, max_steps;
 	const char *want;         /* the invariant that must keep breaking */
 	uint64_t proof_runs;      /* budget of the proof search, in schedules */
+	/* the proof's runs end at this many steps (0: max_steps), unfinished:
+	 * a handler that spawns a worker per retry spins for as long as the
+	 * schedule lets it, and every length of that spin is one more
+	 * schedule; not applied when the invariant is the step bound's */
+	uint64_t proof_steps;
 	const char *scn_path;     /* the shrunk scenario's file (X.min.scn) */
 	const char *comment;      /* its first line */
 	int verbose_parse;        /* say why a candidate does not parse */
@@ -141,11 +146,13 @@ struct min_result {
 	unsigned tests;           /* runs it took */
 	int proof;                /* 1 proved, 0 nothing to prove (0
 				     preemptions), -1 the budget ran out,
-				     -2 thread ids >= 64 (not represented) */
+				     -2 more than 64 threads runnable at once */
 	unsigned proof_bound;     /* the last bound searched */
 	uint64_t proof_runs;      /* schedules of that bound */
 	uint64_t proof_all;       /* schedules of every bound searched */
 	uint64_t proof_others;    /* of them, those another invariant broke */
+	uint64_t proof_capped;    /* of them, those that reached proof_cap */
+	uint64_t proof_cap;       /* the steps a proof run was allowed */
 	double proof_s;
 };
 
@@ -157,6 +164,7 @@ int min_run(const struct min_opts *o, const struct scenario *scn, const uint32_t
 	    struct min_result *r);
 void min_free(struct min_result *r);
 #define MIN_PROOF_RUNS 20000 /* explore's proof budget (shrink: 1000000) */
+#define MIN_PROOF_STEPS 2000 /* explore's proof run length (shrink: 10000) */
 
 /* The minimal failure of id's run with choices c (the invariant want;
  * *found: the size of the run as found): the shrunk scenario to mscn, its
@@ -165,7 +173,7 @@ void min_free(struct min_result *r);
 struct shrink_size;
 int report_minimize(struct run_id *id, const char *want, const uint32_t *c, size_t n,
 		    const struct shrink_size *found, const char *mtrace, const char *mscn,
-		    uint64_t proof_runs);
+		    struct proof_budget pb);
 /* The minimal failure's paths: from trace X.trace, X.min.trace (derive)
  * or trace itself, and beside it the scenario (.trace -> .scn). 0 or
  * -ENAMETOOLONG. */

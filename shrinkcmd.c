@@ -62,7 +62,7 @@ static void print_shrink(const char *path, const char *mtrace, const char *mscn,
 	json_end(&j);
 }
 
-int drive_shrink(const char *path, const char *out_path, uint64_t proof_runs, int json)
+int drive_shrink(const char *path, const char *out_path, struct proof_budget pb, int json)
 {
 	struct trace t;
 	static struct scenario scn;
@@ -89,7 +89,8 @@ int drive_shrink(const char *path, const char *out_path, uint64_t proof_runs, in
 		size_t n;
 		const uint32_t *c = trace_choices(&t, &n);
 		status = report_minimize(&id, want, c, n, &found, mtrace, mscn,
-					 proof_runs ? proof_runs : 1000000);
+					 (struct proof_budget){pb.runs ? pb.runs : 1000000,
+							       pb.steps ? pb.steps : 10000});
 	}
 	if (!status)
 		print_shrink(path, mtrace, mscn, &id, json);

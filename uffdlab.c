@@ -186,6 +186,11 @@ static int explore_opt(struct explore_args *a, const char **strategy, const char
 			return 2;
 		if (!a->proof_runs)
 			return usage_error("%s must be at least 1", f);
+	} else if (strcmp(f, "--proof-steps") == 0) {
+		if (num_arg(f, v, &a->proof_steps))
+			return 2;
+		if (!a->proof_steps)
+			return usage_error("%s must be at least 1", f);
 	}
 	else if (strcmp(f, "--runs") == 0) {
 		if (num_arg(f, v, &a->runs))
@@ -369,17 +374,18 @@ static int cmd_merge(int argc, char **argv)
 static int cmd_shrink(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL;
-	uint64_t proof_runs = 0;
+	struct proof_budget pb = {0, 0};
 	int json = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if ((strcmp(f, "-o") == 0 || strcmp(f, "--out") == 0) && v) {
 			out = v;
 			i++;
-		} else if (strcmp(f, "--proof-runs") == 0) {
-			if (num_arg(f, v, &proof_runs))
+		} else if (strcmp(f, "--proof-runs") == 0 || strcmp(f, "--proof-steps") == 0) {
+			uint64_t *to = strcmp(f, "--proof-runs") == 0 ? &pb.runs : &pb.steps;
+			if (num_arg(f, v, to))
 				return 2;
-			if (!proof_runs)
+			if (!*to)
 				return usage_error("%s must be at least 1", f);
 			i++;
 		} else if (strcmp(f, "--json") == 0) {
@@ -390,7 +396,7 @@ static int cmd_shrink(int argc, char **argv)
 	}
 	if (!trace)
 		return usage_error("%s", "shrink needs a TRACE file");
-	return drive_shrink(trace, out, proof_runs, json);
+	return drive_shrink(trace, out, pb, json);
 }
 
 /* Every strategy --strategy takes, with its line of help. */
@@ -549,7 +555,8 @@ static const struct command commands[] = {
 	 "        [--bound B] [--preemptions P] [--reduce | --no-reduce] [--no-retry-cut] (dfs)\n"
 	 "        [--jobs N] [--shard I/N] (random, pct: seeds; dfs: prefixes, --jobs default\n"
 	 "        the cores; --jobs 0 the unsplit search)\n"
-	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--all] [--json] [--out DIR]\n"
+	 "        [--max-steps N] [--no-shrink] [--proof-runs N] [--proof-steps N] [--all]\n"
+	 "        [--json] [--out DIR]\n"
 	 "        [--kernel 6.1|6.12|6.18]",
 	 "explore schedules of a scenario; write the trace and picture of the first violation,\n"
 	 "        and beside them its minimal failure (X.min.trace, X.min.scn)",
@@ -558,7 +565,7 @@ static const struct command commands[] = {
 	 "merge the --json outputs of explore --shard i/N (i = 0..N-1): the totals and the first\n"
 	 "        violation (lowest seed; dfs: lowest prefix) of one run over all, for any N",
 	 cmd_merge},
-	{"shrink", "TRACE [-o OUT] [--proof-runs N] [--json]",
+	{"shrink", "TRACE [-o OUT] [--proof-runs N] [--proof-steps N] [--json]",
 	 "shrink a failure to its minimal one: fewest preemptions, then steps; threads, operations\n"
 	 "        and pages dropped; the preemption count proved minimal by a bounded search",
 	 cmd_shrink},

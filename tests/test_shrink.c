@@ -313,10 +313,10 @@ static void test_shrink_command_is_deterministic(void **state)
 	snprintf(out, sizeof out, "%s/m.trace", dir);
 	snprintf(scn, sizeof scn, "%s/m.scn", dir);
 	size_t na, nb, nsa, nsb;
-	assert_int_equal(drive_shrink(er.trace, out, 0, 0), 0);
+	assert_int_equal(drive_shrink(er.trace, out, (struct proof_budget){0, 0}, 0), 0);
 	assert_int_equal(input_read_all(out, &a, &na), 0);
 	assert_int_equal(input_read_all(scn, &sa, &nsa), 0);
-	assert_int_equal(drive_shrink(er.trace, out, 0, 0), 0);
+	assert_int_equal(drive_shrink(er.trace, out, (struct proof_budget){0, 0}, 0), 0);
 	assert_int_equal(input_read_all(out, &b, &nb), 0);
 	assert_int_equal(input_read_all(scn, &sb, &nsb), 0);
 	assert_int_equal(na, nb);
@@ -326,7 +326,7 @@ static void test_shrink_command_is_deterministic(void **state)
 	assert_non_null(strstr(a, "\nminimal no stale-data with "));
 	assert_int_equal(drive_replay(out, NULL, 0), 1);
 	/* bad input: one line, exit 2 */
-	assert_int_equal(drive_shrink("/nonexistent.trace", NULL, 0, 0), 2);
+	assert_int_equal(drive_shrink("/nonexistent.trace", NULL, (struct proof_budget){0, 0}, 0), 2);
 	free(a);
 	free(b);
 	free(sa);
