@@ -177,6 +177,8 @@ struct minimised {
 	uint64_t seed, bits;
 };
 
+static uint64_t proof_steps; /* min_opts.proof_steps of the next minimise */
+
 /* min_run on the first failure of (path + extra, handler, variant). */
 static void minimise(const char *path, const char *extra, const char *handler,
 		     const char *variant, const char *want, struct minimised *m)
@@ -200,7 +202,8 @@ static void minimise(const char *path, const char *extra, const char *handler,
 	m->bits = bits;
 	struct min_opts o = {.handler = handler, .bits = bits, .seed = seed,
 			     .max_steps = RUN_MAX_STEPS_DEFAULT, .want = m->name,
-			     .proof_runs = 200000, .scn_path = "min.scn", .comment = "test"};
+			     .proof_runs = 200000, .proof_steps = proof_steps,
+			     .scn_path = "min.scn", .comment = "test"};
 	memset(&m->r, 0, sizeof m->r);
 	assert_int_equal(min_run(&o, &scn, c, n, &m->r), 0);
 	free(c);
@@ -238,6 +241,31 @@ static size_t preemptions_of(struct world *w, uint64_t seed, const uint32_t *c, 
 	size_t nm;
 	int wide;
 	return shrink_preemptions(c, sched_runnable_masks(world_sched(w), &nm, &wide), n);
+}
+
+/* E2B's REF design's lost wake-up (one fault racing one REMOVE): its
+ * handler spawns a worker per retry, and a schedule without preemptions
+ * that keeps the balloon from running spins past thread id 63 until the
+ * step bound. The proof searches by rank among the runnable threads and
+ * ends runs at the cap: proved, and it says that some runs reached the
+ * cap. Within the whole step bound (100,000) the same proof would take
+ * minutes: 2.5 schedules a step of the cap, each about as long. */
+static void test_spawning_handler_proved_within_cap(void **state)
+{
+	(void)state;
+	struct minimised m;
+	proof_steps = 1000;
+	minimise("scenarios/zoo/race-fault-remove.scn", "", "e2b-ref", "", "lost-wake", &m);
+	proof_steps = 0;
+	assert_int_equal(m.r.to.preempt, 1);
+	assert_int_equal(m.r.proof, 1);
+	assert_int_equal(m.r.proof_bound, 0);
+	assert_int_equal(m.r.proof_cap, 1000);
+	assert_true(m.r.proof_capped > 0 && m.r.proof_capped < m.r.proof_runs);
+	print_message("    proof: %llu schedules, %llu unfinished at %llu steps\n",
+		      (unsigned long long)m.r.proof_runs, (unsigned long long)m.r.proof_capped,
+		      (unsigned long long)m.r.proof_cap);
+	min_free(&m.r);
 }
 
 /* A zoo failure (fix 1 taken out of reference, b03-prefault-unlocked)
@@ -387,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_switch_count),
 		cmocka_unit_test(test_simulator_failure_shrinks_and_replays),
 		cmocka_unit_test(test_zoo_failure_minimal_preemptions_proved),
+		cmocka_unit_test(test_spawning_handler_proved_within_cap),
 		cmocka_unit_test(test_scenario_reduction_drops_irrelevant_thread),
 		cmocka_unit_test(test_shrink_command_is_deterministic),
 		cmocka_unit_test(test_scenario_writer_round_trips),
