@@ -266,7 +266,7 @@ static int carry_over(struct cur *k, struct world *w, struct ttable *g, size_t *
 	struct dpor_stats ds;
 	uint32_t *fail;
 	uint64_t others = 0, capped = 0;
-	int r = search(w, k->o, (unsigned)k->size.preempt, MIN_SEARCH_RUNS, k->o->max_steps,
+	int r = search(w, k->o, (unsigned)k->size.preempt, MIN_SEARCH_RUNS, proof_cap(k->o),
 		       &k->tests, &ds, &others, &capped, &fail, n);
 	if (r == 1) {
 		if (*n > k->bufcap)
