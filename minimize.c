@@ -7,9 +7,11 @@
  * that, found again by a small preemption-bounded search),
  * and a proof that the preemption count is minimal: every schedule of the
  * shrunk scenario with one preemption fewer (sched/dpor.c, no reduction,
- * so complete for that bound) fails otherwise or not at all. When the
- * proof finds a failure after all, it has fewer preemptions and the
- * shrinking starts again from it. Nothing here reads the clock to decide
+ * so complete for that bound) fails otherwise or not at all. Before the
+ * proof, random schedules within each smaller bound (sched/sample.h)
+ * look for a smaller failure the tid-ordered search may not reach within
+ * its budget. When either finds a failure, it has fewer preemptions and
+ * the shrinking starts again from it. Nothing here reads the clock to decide
  * anything: budgets are counted in runs. */
 #include "run.h"
 
@@ -22,10 +24,13 @@
 #include "model/invariant.h"
 #include "scenarios/reduce.h"
 #include "sched/dpor.h"
+#include "sched/rng.h"
+#include "sched/sample.h"
 #include "sched/shrink.h"
 
 #define MIN_SEARCH_RUNS 2000 /* a candidate scenario's search for its failure */
 #define MIN_MAP_TRIES 3      /* re-mappings of a schedule onto a candidate */
+#define MIN_FIND_RUNS 2000   /* random schedules for fewer preemptions, per bound */
 
 /* Thread names of one run, for carrying a schedule over to a scenario
  * whose threads got other ids. */
@@ -212,6 +217,72 @@ static int search(struct world *w, const struct min_opts *o, unsigned bound, uin
 	return r;
 }
 
+/* One random schedule within `bound` preemptions (sched/sample.h): 1 it
+ * broke the invariant (its choices in *fail, malloc'd), 0 not, -errno. */
+static int sample_one(struct cur *k, uint64_t seed, unsigned bound, uint32_t **fail,
+		      size_t *nfail)
+{
+	struct sample sm;
+	sample_init(&sm, seed, bound, k->n);
+	struct sched_opts so = base_opts(k->o, SCHED_DFS);
+	so.explorer = &sm.ex;
+	so.max_steps = proof_cap(k->o);
+	struct verdict v;
+	k->tests++;
+	int err = world_run(k->w, &so, NULL, NULL, &v);
+	if (err)
+		return err;
+	if (!v.violated || strcmp(v.name, k->o->want))
+		return 0;
+	size_t n;
+	const uint32_t *c = sched_choices(world_sched(k->w), &n);
+	*fail = malloc((n ? n : 1) * sizeof **fail);
+	if (!*fail)
+		return -ENOMEM;
+	memcpy(*fail, c, n * sizeof *c);
+	*nfail = n;
+	return 1;
+}
+
+/* A failure with fewer preemptions looked for by sampling before the
+ * proof: MIN_FIND_RUNS random schedules within b preemptions, b = 0 ..
+ * P-1. The plain bounded search is complete but runs its tree in tid
+ * order, and where threads spin it can spend its budget in one corner
+ * (a random finding of a bug that needs no preemption, shrunk to 4, was
+ * then "not proven"). Every sampled run is a real schedule within b, so
+ * what it finds is a smaller failure; never a proof. 1 taken (the
+ * current schedule), 0 none, -errno. */
+static int find_fewer(struct cur *k)
+{
+	for (unsigned b = 0; b < k->size.preempt && b < SAMPLE_MAX_BOUND; b++)
+		for (uint64_t i = 0; i < MIN_FIND_RUNS; i++) {
+			uint64_t x = k->o->seed ^ (uint64_t)b << 32 ^ i;
+			uint32_t *fail = NULL;
+			size_t nfail = 0;
+			int e = sample_one(k, rng_splitmix64(&x), b, &fail, &nfail);
+			if (e <= 0) {
+				if (e < 0)
+					return e;
+				continue;
+			}
+			e = guided(k->w, k->o, fail, nfail, &k->tests);
+			size_t nm;
+			int wide;
+			const uint64_t *m = sched_runnable_masks(world_sched(k->w), &nm, &wide);
+			if (e != 1 || shrink_size_of(fail, m, nfail).preempt >= k->size.preempt) {
+				free(fail);
+				if (e != 1) /* it failed a moment ago: a replay must too */
+					return e < 0 ? e : -EPROTO;
+				continue; /* within b as sampled, yet not fewer as counted */
+			}
+			free(k->c);
+			k->c = fail;
+			k->n = nfail;
+			return 1;
+		}
+	return 0;
+}
+
 /* The current thread table without scenario thread `dropped`'s name. */
 static void guess_table(const struct cur *k, const struct scenario *from, int dropped,
 			struct ttable *g)
@@ -376,6 +447,9 @@ static int prove(struct cur *k, struct min_result *r)
 	r->proof_runs = r->proof_all = r->proof_others = r->proof_capped = 0;
 	r->proof_cap = proof_cap(k->o);
 	double t0 = drv_now();
+	int f = k->size.preempt ? find_fewer(k) : 0;
+	if (f)
+		return f;
 	for (unsigned b = 0; b < k->size.preempt; b++) {
 		struct dpor_stats ds;
 		uint32_t *fail;

@@ -178,6 +178,7 @@ struct minimised {
 };
 
 static uint64_t proof_steps; /* min_opts.proof_steps of the next minimise */
+static uint64_t proof_runs;  /* min_opts.proof_runs of the next (0: 200,000) */
 
 /* min_run on the first failure of (path + extra, handler, variant). */
 static void minimise(const char *path, const char *extra, const char *handler,
@@ -202,7 +203,7 @@ static void minimise(const char *path, const char *extra, const char *handler,
 	m->bits = bits;
 	struct min_opts o = {.handler = handler, .bits = bits, .seed = seed,
 			     .max_steps = RUN_MAX_STEPS_DEFAULT, .want = m->name,
-			     .proof_runs = 200000, .proof_steps = proof_steps,
+			     .proof_runs = proof_runs ? proof_runs : 200000, .proof_steps = proof_steps,
 			     .scn_path = "min.scn", .comment = "test"};
 	memset(&m->r, 0, sizeof m->r);
 	assert_int_equal(min_run(&o, &scn, c, n, &m->r), 0);
@@ -265,6 +266,31 @@ static void test_spawning_handler_proved_within_cap(void **state)
 	print_message("    proof: %llu schedules, %llu unfinished at %llu steps\n",
 		      (unsigned long long)m.r.proof_runs, (unsigned long long)m.r.proof_capped,
 		      (unsigned long long)m.r.proof_cap);
+	min_free(&m.r);
+}
+
+/* Fix 7 taken out of reference: its random finding shrinks no lower than
+ * 4 preemptions by local moves, and the plain search at 0 preemptions,
+ * within explore's budget, spends it in one corner (spinning threads) and
+ * says "not proven". The bug needs none: sampling schedules within each
+ * smaller bound before the proof (minimize.c find_fewer) reaches one, and
+ * the result is minimal at 0 with nothing left to prove. */
+static void test_random_finding_reaches_fewer_preemptions(void **state)
+{
+	(void)state;
+	struct minimised m;
+	proof_runs = MIN_PROOF_RUNS;
+	minimise("scenarios/zoo/fix7-write-fill-writable.scn", "", "reference",
+		 "write-fill-writable", "wp-unwritten-dirty", &m);
+	proof_runs = 0;
+	assert_int_equal(m.r.to.preempt, 0);
+	assert_int_equal(m.r.proof, 0); /* nothing fewer to try */
+	struct world *w = world_new(m.r.scn, "reference", m.bits);
+	assert_non_null(w);
+	assert_int_equal(preemptions_of(w, m.seed, m.r.c, m.r.n, "wp-unwritten-dirty"), 0);
+	print_message("    seed %llu: 0 preemptions, %u runs\n", (unsigned long long)m.seed,
+		      m.r.tests);
+	world_free(w);
 	min_free(&m.r);
 }
 
@@ -416,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_simulator_failure_shrinks_and_replays),
 		cmocka_unit_test(test_zoo_failure_minimal_preemptions_proved),
 		cmocka_unit_test(test_spawning_handler_proved_within_cap),
+		cmocka_unit_test(test_random_finding_reaches_fewer_preemptions),
 		cmocka_unit_test(test_scenario_reduction_drops_irrelevant_thread),
 		cmocka_unit_test(test_shrink_command_is_deterministic),
 		cmocka_unit_test(test_scenario_writer_round_trips),
