@@ -252,7 +252,7 @@ static int sample_one(struct cur *k, uint64_t seed, unsigned bound, uint32_t **f
  * then "not proven"). Every sampled run is a real schedule within b, so
  * what it finds is a smaller failure; never a proof. 1 taken (the
  * current schedule), 0 none, -errno. */
-static int find_fewer(struct cur *k)
+static int find_fewer(struct cur *k, uint64_t *sampled)
 {
 	for (unsigned b = 0; b < k->size.preempt && b < SAMPLE_MAX_BOUND; b++)
 		for (uint64_t i = 0; i < MIN_FIND_RUNS; i++) {
@@ -260,6 +260,7 @@ static int find_fewer(struct cur *k)
 			uint32_t *fail = NULL;
 			size_t nfail = 0;
 			int e = sample_one(k, rng_splitmix64(&x), b, &fail, &nfail);
+			++*sampled;
 			if (e <= 0) {
 				if (e < 0)
 					return e;
@@ -445,9 +446,12 @@ static int prove(struct cur *k, struct min_result *r)
 	r->proof = 0;
 	r->proof_bound = 0;
 	r->proof_runs = r->proof_all = r->proof_others = r->proof_capped = 0;
+	r->proof_sampled = 0;
 	r->proof_cap = proof_cap(k->o);
 	double t0 = drv_now();
-	int f = k->size.preempt ? find_fewer(k) : 0;
+	r->proof_sampled_to = k->size.preempt < SAMPLE_MAX_BOUND ? (unsigned)k->size.preempt - 1
+								  : SAMPLE_MAX_BOUND - 1;
+	int f = k->size.preempt ? find_fewer(k, &r->proof_sampled) : 0;
 	if (f)
 		return f;
 	for (unsigned b = 0; b < k->size.preempt; b++) {

@@ -234,7 +234,11 @@ static void min_lines(struct run_id *id, const struct min_sizes *from, const str
 		 t->preempt, r->tests, base_name(mscn));
 	/* a cap that no run reached changed nothing: the claim is then the
 	 * unbounded one, and the line says nothing of it */
-	char upto[40] = "", opt[40] = "", capped[80] = "";
+	char upto[40] = "", opt[40] = "", capped[80] = "", sampled[96] = "";
+	if (r->proof_sampled)
+		snprintf(sampled, sizeof sampled,
+			 "; %" PRIu64 " random schedules within bounds 0..%u found none fewer",
+			 r->proof_sampled, r->proof_sampled_to);
 	if (r->proof_capped) {
 		snprintf(upto, sizeof upto, " in runs of up to %" PRIu64 " steps", r->proof_cap);
 		snprintf(opt, sizeof opt, " --max-steps %" PRIu64, r->proof_cap);
@@ -250,9 +254,10 @@ static void min_lines(struct run_id *id, const struct min_sizes *from, const str
 			 r->proof_all, r->proof_bound, r->proof_others, capped);
 	else
 		snprintf(id->minimal, sizeof id->minimal,
-			 "not proven: dfs --preemptions %u --no-reduce%s on the shrunk scenario %s after %" PRIu64 " schedules (%" PRIu64 " with bounds 0..%u, none broke %s%s)",
+			 "not proven: dfs --preemptions %u --no-reduce%s on the shrunk scenario %s after %" PRIu64 " schedules (%" PRIu64 " with bounds 0..%u, none broke %s%s%s)",
 			 r->proof_bound, opt, r->proof == -2 ? "cannot represent more than 64 threads runnable at once" :
-			 "ran out of budget", r->proof_runs, r->proof_all, r->proof_bound, want, capped);
+			 "ran out of budget", r->proof_runs, r->proof_all, r->proof_bound, want, capped,
+			 sampled);
 	id->proof_s = r->proof_s;
 }
 

@@ -153,6 +153,9 @@ struct min_result {
 	uint64_t proof_others;    /* of them, those another invariant broke */
 	uint64_t proof_capped;    /* of them, those that reached proof_cap */
 	uint64_t proof_cap;       /* the steps a proof run was allowed */
+	uint64_t proof_sampled;   /* random schedules within smaller bounds
+				     tried first (minimize.c find_fewer) */
+	unsigned proof_sampled_to; /* their bounds: 0 .. this */
 	double proof_s;
 };
 

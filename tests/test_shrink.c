@@ -263,6 +263,9 @@ static void test_spawning_handler_proved_within_cap(void **state)
 	assert_int_equal(m.r.proof_bound, 0);
 	assert_int_equal(m.r.proof_cap, 1000);
 	assert_true(m.r.proof_capped > 0 && m.r.proof_capped < m.r.proof_runs);
+	/* sampling went first: every schedule of bound 0 it drew, none fewer */
+	assert_int_equal(m.r.proof_sampled, 2000);
+	assert_int_equal(m.r.proof_sampled_to, 0);
 	print_message("    proof: %llu schedules, %llu unfinished at %llu steps\n",
 		      (unsigned long long)m.r.proof_runs, (unsigned long long)m.r.proof_capped,
 		      (unsigned long long)m.r.proof_cap);
